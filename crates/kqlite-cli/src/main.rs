@@ -1,0 +1,3 @@
+//! The `kqlite` command.
+
+fn main() {}
