@@ -9,7 +9,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use kqlite_engine::Table;
-use kqlite_sentinel::{GenOptions, ScenarioSelection};
+use kqlite_sentinel::{GenOptions, ScenarioId, ScenarioSelection, UnknownScenario};
 
 use crate::{usage_error, Outcome};
 
@@ -84,7 +84,7 @@ pub fn gen(args: GenArgs) -> Outcome {
         }
         opts.tables = args.tables.clone();
     }
-    opts.scenarios = match args.scenarios.parse::<ScenarioSelection>() {
+    opts.scenarios = match parse_scenarios(&args.scenarios) {
         Ok(s) => s,
         Err(e) => return usage_error(format!("--scenarios: {e}")),
     };
@@ -98,6 +98,19 @@ pub fn gen(args: GenArgs) -> Outcome {
             eprintln!("error: {e}");
             Outcome::Failure
         }
+    }
+}
+
+/// Parses `all`, `none` or a comma-separated list of scenario ids.
+pub fn parse_scenarios(text: &str) -> Result<ScenarioSelection, UnknownScenario> {
+    match text.trim() {
+        "all" => Ok(ScenarioSelection::All),
+        "none" | "" => Ok(ScenarioSelection::None),
+        list => list
+            .split(',')
+            .map(|s| s.trim().parse::<ScenarioId>())
+            .collect::<Result<Vec<_>, _>>()
+            .map(ScenarioSelection::List),
     }
 }
 

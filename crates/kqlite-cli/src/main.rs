@@ -7,6 +7,7 @@ mod check;
 mod gen;
 mod render;
 mod run;
+mod test;
 
 use std::process::ExitCode;
 
@@ -30,6 +31,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Generate synthetic Sentinel tables with labelled attack scenarios.
     Gen(gen::GenArgs),
+    /// Run detection unit tests (`*.test.toml` files next to the queries).
+    Test(test::TestArgs),
 }
 
 /// What a subcommand reports back to `main`.
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
         Command::Gen(args) => gen::gen(args),
+        Command::Test(args) => test::test(args),
     };
     outcome.into()
 }

@@ -1,9 +1,18 @@
 //! The kqlite evaluator: KQL types, columnar tables, the binder, operators,
 //! scalar and aggregate functions, and table loaders and writers.
 
+pub mod bind;
 pub mod bitmap;
+pub mod catalog;
 pub mod column;
+pub mod engine;
+pub mod error;
+pub mod eval;
 pub mod function;
+pub mod functions;
+pub mod io;
+pub mod kernels;
+pub mod registry;
 pub mod table;
 pub mod time;
 pub mod types;
@@ -13,3 +22,7 @@ pub use column::{Column, ColumnData};
 pub use table::Table;
 pub use types::DataType;
 pub use value::{Dynamic, Value};
+
+pub use catalog::Catalog;
+pub use engine::{Engine, RunOptions};
+pub use error::QueryError;

@@ -83,7 +83,11 @@ impl LineIndex {
 
     /// The byte range of 1-based line `line`, without its line break.
     pub fn line_range(&self, source: &str, line: usize) -> std::ops::Range<usize> {
-        let start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(self.len);
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.len);
         let mut end = self.line_starts.get(line).copied().unwrap_or(self.len);
         let bytes = source.as_bytes();
         while end > start && matches!(bytes.get(end - 1), Some(b'\n' | b'\r')) {

@@ -1,0 +1,510 @@
+//! The binder: resolves names and types of a parsed script before any data
+//! is read, folds constants, and produces a [`Plan`].
+//!
+//! Errors and warnings are [`Diagnostic`]s with spans into the query text.
+//! Anything parsed but not executable is reported as "not supported", never
+//! approximated.
+
+mod expr;
+pub mod literal;
+pub mod names;
+mod ops;
+pub mod plan;
+pub mod prune;
+
+use std::sync::Arc;
+
+use kqlite_parser::ast::{self, Expr, ExprKind, LetValue, Script, StatementKind};
+use kqlite_parser::diagnostic::Diagnostic;
+use kqlite_parser::Span;
+
+use crate::catalog::Catalog;
+use crate::registry::Registry;
+
+use names::codes;
+pub use plan::{BoundExpr, BoundExprKind, Plan, Schema};
+
+/// Nesting limit for user function calls (guards against recursion).
+const MAX_CALL_DEPTH: usize = 64;
+
+/// What to bind besides the script text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BindOptions<'a> {
+    /// Evaluate this tabular `let` instead of the final query statement.
+    pub section: Option<&'a str>,
+    /// Replacement values for `let`s (and query parameters) by name.
+    pub overrides: &'a [(String, Expr)],
+}
+
+/// A bound query: the plan of the result and its schema, plus warnings.
+#[derive(Debug, Clone)]
+pub struct BoundQuery {
+    /// The plan producing the result.
+    pub plan: Arc<Plan>,
+    /// The result's columns.
+    pub schema: Schema,
+    /// Warnings found while binding.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Binds `script` against `catalog`. Fails with every error found (warnings
+/// included after the errors).
+pub fn bind(
+    script: &Script,
+    catalog: &Catalog,
+    options: &BindOptions<'_>,
+) -> Result<BoundQuery, Vec<Diagnostic>> {
+    let mut binder = Binder::new(catalog, options.overrides);
+    let result = binder.bind_script(script, options.section);
+    let (errors, warnings): (Vec<_>, Vec<_>) =
+        binder.diags.into_iter().partition(Diagnostic::is_error);
+    match result {
+        Some((plan, schema)) if errors.is_empty() => Ok(BoundQuery {
+            plan,
+            schema,
+            warnings,
+        }),
+        _ => {
+            let mut all = errors;
+            if all.is_empty() {
+                all.push(names::error(
+                    codes::WRONG_KIND,
+                    "the query has no tabular expression to evaluate",
+                    script.span,
+                ));
+            }
+            all.extend(warnings);
+            Err(all)
+        }
+    }
+}
+
+/// Every error and warning of `script` against `catalog`, without reading
+/// data (for `kqlite check`).
+pub fn check(script: &Script, catalog: &Catalog) -> Vec<Diagnostic> {
+    let mut binder = Binder::new(catalog, &[]);
+    let _ = binder.bind_script(script, None);
+    let mut diags = binder.diags;
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    diags
+}
+
+/// A failure already reported as a diagnostic.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reported;
+
+pub(crate) type BResult<T> = Result<T, Reported>;
+
+/// What a `let` name stands for.
+#[derive(Clone)]
+pub(crate) enum Binding {
+    /// A scalar expression (folded when constant).
+    Scalar(BoundExpr),
+    /// A tabular expression.
+    Tabular(Arc<Plan>, Schema),
+    /// A user function.
+    Function(Arc<ast::FunctionDef>),
+    /// A `let` whose value failed to bind (already reported).
+    Failed,
+}
+
+pub(crate) struct LetEntry {
+    name: String,
+    span: Span,
+    binding: Binding,
+    used: bool,
+    top_level: bool,
+}
+
+/// Binder state for one script.
+pub(crate) struct Binder<'a> {
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) registry: &'static Registry,
+    lets: Vec<LetEntry>,
+    pub(crate) diags: Vec<Diagnostic>,
+    overrides: &'a [(String, Expr)],
+    next_materialize: usize,
+    depth: usize,
+    /// Which overrides matched a `let`.
+    overrides_used: Vec<bool>,
+    /// Plans named by `as`, for `union withsource=`.
+    pub(crate) as_names: Vec<(Arc<Plan>, String)>,
+}
+
+impl<'a> Binder<'a> {
+    fn new(catalog: &'a Catalog, overrides: &'a [(String, Expr)]) -> Binder<'a> {
+        Binder {
+            catalog,
+            registry: Registry::builtin(),
+            lets: Vec::new(),
+            diags: Vec::new(),
+            overrides,
+            overrides_used: vec![false; overrides.len()],
+            next_materialize: 0,
+            depth: 0,
+            as_names: Vec::new(),
+        }
+    }
+
+    /// Reports an error and returns the marker.
+    pub(crate) fn fail(&mut self, d: Diagnostic) -> Reported {
+        self.diags.push(d);
+        Reported
+    }
+
+    pub(crate) fn warn(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn bind_script(
+        &mut self,
+        script: &Script,
+        section: Option<&str>,
+    ) -> Option<(Arc<Plan>, Schema)> {
+        let mut result = None;
+        for stmt in &script.statements {
+            match &stmt.kind {
+                StatementKind::Let(l) => self.bind_let(l, true),
+                StatementKind::Query(e) => {
+                    if let Ok(r) = self.bind_tabular(e) {
+                        result = Some(r);
+                    } else {
+                        result = None;
+                    }
+                }
+                StatementKind::DeclareQueryParameters(params) => {
+                    for p in params {
+                        self.bind_parameter(p);
+                    }
+                }
+                StatementKind::Set(_) => {}
+            }
+        }
+        if let Some(name) = section {
+            let found = self
+                .lets
+                .iter_mut()
+                .rev()
+                .find(|l| l.top_level && l.name == name);
+            result = match found {
+                Some(entry) => {
+                    entry.used = true;
+                    match &entry.binding {
+                        Binding::Tabular(p, s) => Some((p.clone(), s.clone())),
+                        Binding::Failed => None,
+                        _ => {
+                            let d = names::error(
+                                codes::UNKNOWN_SECTION,
+                                format!("section `{name}` is not a tabular `let`"),
+                                entry.span,
+                            );
+                            self.diags.push(d);
+                            None
+                        }
+                    }
+                }
+                None => {
+                    let d = names::error(
+                        codes::UNKNOWN_SECTION,
+                        format!("no `let` named `{name}` to evaluate as a section"),
+                        script.span,
+                    );
+                    let cands: Vec<String> = self.lets.iter().map(|l| l.name.clone()).collect();
+                    let d = names::suggest(d, name, cands.iter().map(String::as_str));
+                    self.diags.push(d);
+                    None
+                }
+            };
+        }
+        for ((name, e), used) in self.overrides.iter().zip(&self.overrides_used) {
+            if !used {
+                let d = names::error(
+                    codes::UNKNOWN_SECTION,
+                    format!("no `let` or query parameter named `{name}` to override"),
+                    e.span,
+                );
+                let d = names::suggest(d, name, self.lets.iter().map(|l| l.name.as_str()));
+                self.diags.push(d);
+            }
+        }
+        let unused: Vec<Diagnostic> = self
+            .lets
+            .iter()
+            .filter(|l| l.top_level && !l.used)
+            .map(|l| {
+                names::with_hint(
+                    names::warning(
+                        codes::UNUSED_LET,
+                        format!("`{}` is defined but never used", l.name),
+                        l.span,
+                    ),
+                    format!(
+                        "remove it, or evaluate it on its own with `--section {}`",
+                        l.name
+                    ),
+                )
+            })
+            .collect();
+        self.diags.extend(unused);
+        result
+    }
+
+    fn override_for(&mut self, name: &str) -> Option<&'a Expr> {
+        let i = self.overrides.iter().position(|(n, _)| n == name)?;
+        if let Some(used) = self.overrides_used.get_mut(i) {
+            *used = true;
+        }
+        self.overrides.get(i).map(|(_, e)| e)
+    }
+
+    fn bind_let(&mut self, l: &ast::LetStatement, top_level: bool) {
+        let name = l.name.name.clone();
+        let binding = match (&l.value, self.override_for(&name)) {
+            (_, Some(e)) => self.bind_let_value(e),
+            (LetValue::Expr(e), None) => self.bind_let_value(e),
+            (LetValue::Function(f), None) => Binding::Function(Arc::new(f.clone())),
+        };
+        self.lets.push(LetEntry {
+            name,
+            span: l.name.span,
+            binding,
+            used: false,
+            top_level,
+        });
+    }
+
+    fn bind_let_value(&mut self, e: &Expr) -> Binding {
+        if self.is_tabular(e) {
+            match self.bind_tabular(e) {
+                Ok((p, s)) => Binding::Tabular(p, s),
+                Err(Reported) => Binding::Failed,
+            }
+        } else {
+            match self.bind_scalar(e, None) {
+                Ok(b) => Binding::Scalar(b),
+                Err(Reported) => Binding::Failed,
+            }
+        }
+    }
+
+    fn bind_parameter(&mut self, p: &ast::Parameter) {
+        let name = p.name.name.clone();
+        let binding = match (self.override_for(&name), &p.default) {
+            (Some(e), _) | (None, Some(e)) => self.bind_let_value(e),
+            (None, None) => {
+                let d = names::with_hint(
+                    names::error(
+                        codes::INVALID,
+                        format!("query parameter `{name}` has no value"),
+                        p.span,
+                    ),
+                    format!("give it a default, or set it with `--let {name}=...`"),
+                );
+                self.diags.push(d);
+                Binding::Failed
+            }
+        };
+        self.lets.push(LetEntry {
+            name,
+            span: p.name.span,
+            binding,
+            used: true,
+            top_level: false,
+        });
+    }
+
+    /// Looks up a `let` name (innermost first) and marks it used.
+    pub(crate) fn lookup(&mut self, name: &str) -> Option<Binding> {
+        let entry = self.lets.iter_mut().rev().find(|l| l.name == name)?;
+        entry.used = true;
+        Some(entry.binding.clone())
+    }
+
+    fn peek(&self, name: &str) -> Option<&Binding> {
+        self.lets
+            .iter()
+            .rev()
+            .find(|l| l.name == name)
+            .map(|l| &l.binding)
+    }
+
+    /// `let` names visible now, for suggestions.
+    pub(crate) fn let_names(&self) -> Vec<String> {
+        self.lets.iter().map(|l| l.name.clone()).collect()
+    }
+
+    /// Whether an expression denotes a table (decided from its shape and the
+    /// names in scope, before binding it).
+    pub(crate) fn is_tabular(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Pipe { .. } | ExprKind::Source(_) => true,
+            ExprKind::Paren(inner) => self.is_tabular(inner),
+            ExprKind::Name(id) => match self.peek(&id.name) {
+                Some(Binding::Tabular(..)) => true,
+                Some(Binding::Failed) => false,
+                Some(_) => false,
+                None => self.catalog.get(&id.name).is_some(),
+            },
+            ExprKind::Call(c) => match c.name.name.as_str() {
+                "materialize" | "table" | "view" => true,
+                name => match self.peek(name) {
+                    Some(Binding::Function(f)) => f.body.last().is_some_and(
+                        |s| matches!(&s.kind, StatementKind::Query(q) if self.is_tabular(q)),
+                    ),
+                    _ => false,
+                },
+            },
+            _ => false,
+        }
+    }
+
+    /// Inlines a user function call: binds the arguments, then the body with
+    /// the parameters in scope. Returns either a scalar or a tabular result.
+    pub(crate) fn call_user_function(
+        &mut self,
+        f: &ast::FunctionDef,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<Binding> {
+        if self.depth >= MAX_CALL_DEPTH {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                format!(
+                    "calls to `{}` nest too deeply (recursion is not supported)",
+                    call.name.name
+                ),
+                span,
+            )));
+        }
+        let required = f.params.iter().filter(|p| p.default.is_none()).count();
+        if call.args.len() < required || call.args.len() > f.params.len() {
+            let expected = if required == f.params.len() {
+                required.to_string()
+            } else {
+                format!("{required} to {}", f.params.len())
+            };
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                format!(
+                    "`{}` expects {expected} argument(s), got {}",
+                    call.name.name,
+                    call.args.len()
+                ),
+                span,
+            )));
+        }
+        let mut bound = Vec::with_capacity(f.params.len());
+        for (i, p) in f.params.iter().enumerate() {
+            let arg = call.args.get(i).or(p.default.as_ref());
+            let Some(arg) = arg else {
+                return Err(Reported);
+            };
+            let b = match &p.ty {
+                ast::ParamType::Tabular { .. } => {
+                    let (plan, schema) = self.bind_tabular(arg)?;
+                    Binding::Tabular(plan, schema)
+                }
+                ast::ParamType::Scalar(_) => Binding::Scalar(self.bind_scalar(arg, row)?),
+            };
+            bound.push((p.name.clone(), b));
+        }
+        let mark = self.lets.len();
+        for (name, b) in bound {
+            self.lets.push(LetEntry {
+                name: name.name,
+                span: name.span,
+                binding: b,
+                used: true,
+                top_level: false,
+            });
+        }
+        self.depth += 1;
+        let result = self.bind_body(&f.body, span, row);
+        self.depth -= 1;
+        self.lets.truncate(mark);
+        result
+    }
+
+    fn bind_body(
+        &mut self,
+        body: &[ast::Statement],
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<Binding> {
+        let mut last = None;
+        for stmt in body {
+            match &stmt.kind {
+                StatementKind::Let(l) => self.bind_let(l, false),
+                StatementKind::Query(e) => last = Some(e),
+                _ => {
+                    return Err(self.fail(names::error(
+                        codes::NOT_SUPPORTED,
+                        "not supported: this statement inside a function body",
+                        stmt.span,
+                    )))
+                }
+            }
+        }
+        let Some(e) = last else {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                "the function body has no result",
+                span,
+            )));
+        };
+        if self.is_tabular(e) {
+            let (p, s) = self.bind_tabular(e)?;
+            Ok(Binding::Tabular(p, s))
+        } else {
+            Ok(Binding::Scalar(self.bind_scalar(e, row)?))
+        }
+    }
+
+    /// Registers `name` for a tabular value (`as Name`): later statements
+    /// may refer to it, and `union withsource=` reports it.
+    pub(crate) fn name_plan(&mut self, name: &ast::Ident, plan: &Arc<Plan>, schema: &Schema) {
+        self.as_names.push((plan.clone(), name.name.clone()));
+        self.lets.push(LetEntry {
+            name: name.name.clone(),
+            span: name.span,
+            binding: Binding::Tabular(plan.clone(), schema.clone()),
+            used: true,
+            top_level: false,
+        });
+    }
+
+    /// The `as` name of a plan, if it has one.
+    pub(crate) fn plan_name(&self, plan: &Arc<Plan>) -> Option<String> {
+        self.as_names
+            .iter()
+            .rev()
+            .find(|(p, _)| Arc::ptr_eq(p, plan))
+            .map(|(_, n)| n.clone())
+    }
+
+    /// Tabular `let`s and parameterless functions whose names match a
+    /// wildcard pattern, in definition order.
+    pub(crate) fn tabular_lets_matching(&self, pattern: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for l in &self.lets {
+            let tabular = match &l.binding {
+                Binding::Tabular(..) => true,
+                Binding::Function(f) => f.params.iter().all(|p| p.default.is_some()),
+                _ => false,
+            };
+            if tabular && ops::wildcard_match(pattern, &l.name) && !out.contains(&l.name) {
+                out.push(l.name.clone());
+            }
+        }
+        out
+    }
+
+    pub(crate) fn next_materialize_id(&mut self) -> usize {
+        self.next_materialize += 1;
+        self.next_materialize
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1641 @@
+//! Binding tabular expressions and operators.
+
+use std::sync::Arc;
+
+use kqlite_parser::ast::{
+    self, BinaryOp, Expr, ExprKind, NamedExpr, NullsOrder, Operator, OperatorKind, SortOrder,
+};
+use kqlite_parser::Span;
+
+use super::expr::function_diag;
+use super::names::{self, codes};
+use super::plan::{
+    Aggregate, BagExpansion, BoundExpr, BoundExprKind, JoinKind, JoinSide, Plan, Schema, SortSpec,
+    SummarizeItem,
+};
+use super::{BResult, Binder, Binding, Reported};
+use crate::column::ColumnBuilder;
+use crate::kernels;
+use crate::table::Table;
+use crate::types::DataType;
+use crate::value::Value;
+
+type Bound = (Arc<Plan>, Schema);
+
+/// Whether `name` matches a project-away style pattern with `*` wildcards.
+pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn column_ref(schema: &Schema, i: usize, span: Span) -> BoundExpr {
+    BoundExpr {
+        kind: BoundExprKind::Column(i),
+        ty: schema.get(i).map_or(DataType::Dynamic, |(_, t)| *t),
+        span,
+    }
+}
+
+fn operator_name(kind: &OperatorKind) -> &'static str {
+    match kind {
+        OperatorKind::Where(_) => "where",
+        OperatorKind::Extend(_) => "extend",
+        OperatorKind::Project(_) => "project",
+        OperatorKind::ProjectAway(_) => "project-away",
+        OperatorKind::ProjectKeep(_) => "project-keep",
+        OperatorKind::ProjectRename(_) => "project-rename",
+        OperatorKind::ProjectReorder(_) => "project-reorder",
+        OperatorKind::Summarize { .. } => "summarize",
+        OperatorKind::Sort { .. } => "sort",
+        OperatorKind::Take(_) => "take",
+        OperatorKind::Top { .. } => "top",
+        OperatorKind::TopNested(_) => "top-nested",
+        OperatorKind::Count => "count",
+        OperatorKind::Distinct(_) => "distinct",
+        OperatorKind::Join { .. } => "join",
+        OperatorKind::Lookup { .. } => "lookup",
+        OperatorKind::Union { .. } => "union",
+        OperatorKind::MvExpand { .. } => "mv-expand",
+        OperatorKind::MvApply { .. } => "mv-apply",
+        OperatorKind::Parse { .. } => "parse",
+        OperatorKind::ParseWhere { .. } => "parse-where",
+        OperatorKind::ParseKv { .. } => "parse-kv",
+        OperatorKind::MakeSeries(_) => "make-series",
+        OperatorKind::Evaluate { .. } => "evaluate",
+        OperatorKind::Render { .. } => "render",
+        OperatorKind::Serialize(_) => "serialize",
+        OperatorKind::As { .. } => "as",
+        OperatorKind::Invoke(_) => "invoke",
+        OperatorKind::GetSchema => "getschema",
+        OperatorKind::Sample(_) => "sample",
+        OperatorKind::SampleDistinct { .. } => "sample-distinct",
+        OperatorKind::Partition { .. } => "partition",
+        OperatorKind::Scan(_) => "scan",
+        OperatorKind::Facet { .. } => "facet",
+        OperatorKind::Fork(_) => "fork",
+        OperatorKind::Search { .. } => "search",
+        OperatorKind::Find { .. } => "find",
+        OperatorKind::Reduce { .. } => "reduce",
+        OperatorKind::Consume(_) => "consume",
+        OperatorKind::Print(_) => "print",
+        OperatorKind::Range { .. } => "range",
+        OperatorKind::Datatable(_) => "datatable",
+        OperatorKind::Externaldata { .. } => "externaldata",
+    }
+}
+
+/// The name of a `kind=`-style parameter value.
+fn param_text(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(id) => Some(id.name.clone()),
+        ExprKind::Literal(ast::Literal::String(s)) => Some(s.clone()),
+        ExprKind::Literal(ast::Literal::Bool(Some(b))) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl Binder<'_> {
+    fn not_supported(&mut self, what: &str, span: Span) -> Reported {
+        self.fail(names::error(
+            codes::NOT_SUPPORTED,
+            format!("not supported: {what}"),
+            span,
+        ))
+    }
+
+    /// Binds a tabular expression to a plan and its output schema.
+    pub(crate) fn bind_tabular(&mut self, e: &Expr) -> BResult<Bound> {
+        match &e.kind {
+            ExprKind::Paren(inner) => self.bind_tabular(inner),
+            ExprKind::Name(id) => self.bind_table_name(id),
+            ExprKind::Pipe { input, op } => {
+                let (plan, schema) = self.bind_tabular(input)?;
+                self.bind_operator(op, plan, schema)
+            }
+            ExprKind::Source(op) => self.bind_source(op),
+            ExprKind::Call(call) => self.bind_tabular_call(call, e.span),
+            _ => Err(self.fail(names::error(
+                codes::WRONG_KIND,
+                "a scalar expression is used where a table is expected",
+                e.span,
+            ))),
+        }
+    }
+
+    fn bind_table_name(&mut self, id: &ast::Ident) -> BResult<Bound> {
+        match self.lookup(&id.name) {
+            Some(Binding::Tabular(p, s)) => return Ok((p, s)),
+            Some(Binding::Failed) => return Err(Reported),
+            Some(Binding::Scalar(_)) => {
+                return Err(self.fail(names::error(
+                    codes::WRONG_KIND,
+                    format!("`{}` is a scalar, used where a table is expected", id.name),
+                    id.span,
+                )))
+            }
+            Some(Binding::Function(f)) if f.params.iter().all(|p| p.default.is_some()) => {
+                let call = ast::Call {
+                    name: id.clone(),
+                    args: Vec::new(),
+                    named: Vec::new(),
+                };
+                return match self.call_user_function(&f, &call, id.span, None)? {
+                    Binding::Tabular(p, s) => Ok((p, s)),
+                    _ => Err(self.fail(names::error(
+                        codes::WRONG_KIND,
+                        format!(
+                            "`{}` returns a scalar, used where a table is expected",
+                            id.name
+                        ),
+                        id.span,
+                    ))),
+                };
+            }
+            _ => {}
+        }
+        if let Some(schema) = self.catalog.schema(&id.name) {
+            return Ok((
+                Arc::new(Plan::Scan {
+                    table: id.name.clone(),
+                }),
+                schema.to_vec(),
+            ));
+        }
+        let mut cands: Vec<String> = self.catalog.names().map(str::to_string).collect();
+        cands.extend(self.let_names());
+        let d = names::error(
+            codes::UNKNOWN_TABLE,
+            format!("unknown table `{}`", id.name),
+            id.span,
+        );
+        Err(self.fail(names::suggest(
+            d,
+            &id.name,
+            cands.iter().map(String::as_str),
+        )))
+    }
+
+    fn bind_tabular_call(&mut self, call: &ast::Call, span: Span) -> BResult<Bound> {
+        let name = call.name.name.as_str();
+        match name {
+            "materialize" => {
+                let [arg] = call.args.as_slice() else {
+                    return Err(self.fail(names::error(
+                        codes::ARITY,
+                        "`materialize` expects 1 argument",
+                        span,
+                    )));
+                };
+                let (input, schema) = self.bind_tabular(arg)?;
+                let id = self.next_materialize_id();
+                Ok((Arc::new(Plan::Materialize { id, input }), schema))
+            }
+            "table" => match call.args.as_slice() {
+                [Expr {
+                    kind: ExprKind::Literal(ast::Literal::String(s)),
+                    span: s_span,
+                }] => self.bind_table_name(&ast::Ident {
+                    name: s.clone(),
+                    span: *s_span,
+                }),
+                _ => Err(self.fail(names::error(
+                    codes::INVALID,
+                    "`table` expects one constant string argument",
+                    span,
+                ))),
+            },
+            _ => match self.lookup(name) {
+                Some(Binding::Function(f)) => {
+                    match self.call_user_function(&f, call, span, None)? {
+                        Binding::Tabular(p, s) => Ok((p, s)),
+                        _ => Err(self.fail(names::error(
+                            codes::WRONG_KIND,
+                            format!("`{name}` returns a scalar, used where a table is expected"),
+                            span,
+                        ))),
+                    }
+                }
+                Some(Binding::Failed) => Err(Reported),
+                _ => Err(self.not_supported(&format!("`{name}(...)` as a table"), span)),
+            },
+        }
+    }
+
+    fn bind_source(&mut self, op: &Operator) -> BResult<Bound> {
+        match &op.kind {
+            OperatorKind::Print(items) => {
+                let mut columns: Vec<(String, BoundExpr)> = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let b = self.bind_scalar(&item.expr, None)?;
+                    let name = match item.names.as_slice() {
+                        [] => format!("print_{i}"),
+                        [n] => n.name.clone(),
+                        _ => {
+                            return Err(
+                                self.not_supported("several names for one print column", item.span)
+                            )
+                        }
+                    };
+                    columns.push((name, b));
+                }
+                let schema = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+                Ok((Arc::new(Plan::Print { columns }), schema))
+            }
+            OperatorKind::Range {
+                name,
+                from,
+                to,
+                step,
+            } => {
+                let f = self.bind_scalar(from, None)?;
+                let t = self.bind_scalar(to, None)?;
+                let s = self.bind_scalar(step, None)?;
+                let ty = match (f.ty, t.ty) {
+                    (DataType::DateTime, _) => DataType::DateTime,
+                    (DataType::TimeSpan, _) => DataType::TimeSpan,
+                    (DataType::Real, _) | (_, DataType::Real) => DataType::Real,
+                    (DataType::Int | DataType::Long, DataType::Int | DataType::Long) => {
+                        DataType::Long
+                    }
+                    (a, _) => {
+                        return Err(self.fail(names::error(
+                            codes::TYPE_MISMATCH,
+                            format!("`range` needs numbers, datetimes or timespans, got {a}"),
+                            op.span,
+                        )))
+                    }
+                };
+                Ok((
+                    Arc::new(Plan::Range {
+                        name: name.name.clone(),
+                        from: f,
+                        to: t,
+                        step: s,
+                    }),
+                    vec![(name.name.clone(), ty)],
+                ))
+            }
+            OperatorKind::Datatable(dt) => self.bind_datatable(dt, op.span),
+            OperatorKind::Union { params, tables } => {
+                self.bind_union(params, None, tables, op.span)
+            }
+            other => {
+                Err(self
+                    .not_supported(&format!("the `{}` operator", operator_name(other)), op.span))
+            }
+        }
+    }
+
+    fn bind_datatable(&mut self, dt: &ast::Datatable, span: Span) -> BResult<Bound> {
+        let width = dt.columns.len();
+        if width == 0 || dt.values.len() % width != 0 {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                format!(
+                    "`datatable` has {} values, not a multiple of its {width} columns",
+                    dt.values.len()
+                ),
+                span,
+            )));
+        }
+        let rows = dt.values.len() / width;
+        let mut builders: Vec<ColumnBuilder> = dt
+            .columns
+            .iter()
+            .map(|c| ColumnBuilder::new(DataType::from(c.ty), rows))
+            .collect();
+        for (i, e) in dt.values.iter().enumerate() {
+            let b = self.bind_scalar(e, None)?;
+            let Some(v) = b.as_literal() else {
+                return Err(self.fail(names::error(
+                    codes::INVALID,
+                    "`datatable` values must be constants",
+                    e.span,
+                )));
+            };
+            let col = i % width;
+            let ty = dt
+                .columns
+                .get(col)
+                .map_or(DataType::Dynamic, |c| DataType::from(c.ty));
+            let v = if b.ty == ty || v.is_null() {
+                v.clone()
+            } else {
+                kernels::convert_value(v, ty)
+            };
+            let pushed = builders.get_mut(col).map(|bd| bd.push(&v));
+            if !matches!(pushed, Some(Ok(()))) {
+                return Err(self.fail(names::error(
+                    codes::TYPE_MISMATCH,
+                    format!("a {} value in `datatable` column of type {ty}", b.ty),
+                    e.span,
+                )));
+            }
+        }
+        let columns = dt
+            .columns
+            .iter()
+            .zip(builders)
+            .map(|(c, b)| (c.name.name.clone(), Arc::new(b.finish())));
+        match Table::try_new(columns) {
+            Ok(t) => {
+                let schema = t.schema();
+                Ok((Arc::new(Plan::Values(Arc::new(t))), schema))
+            }
+            Err(err) => Err(self.fail(names::error(codes::INVALID, err.to_string(), span))),
+        }
+    }
+
+    fn bind_union(
+        &mut self,
+        params: &[ast::OperatorParam],
+        input: Option<Bound>,
+        tables: &[Expr],
+        span: Span,
+    ) -> BResult<Bound> {
+        let mut inner = false;
+        let mut source_col = None;
+        for p in params {
+            match (p.name.name.as_str(), param_text(&p.value).as_deref()) {
+                ("kind", Some("inner")) => inner = true,
+                ("kind", Some("outer")) => inner = false,
+                ("withsource", Some(n)) => source_col = Some(n.to_string()),
+                ("isfuzzy", _) => {}
+                _ => {
+                    return Err(
+                        self.not_supported(&format!("union parameter `{}`", p.name.name), p.span)
+                    )
+                }
+            }
+        }
+        let mut inputs: Vec<(String, Bound)> = Vec::new();
+        if let Some(b) = input {
+            let name = self
+                .plan_name(&b.0)
+                .unwrap_or_else(|| "union_arg0".to_string());
+            inputs.push((name, b));
+        }
+        for t in tables {
+            match &t.kind {
+                ExprKind::Name(id) if id.name.contains('*') => {
+                    let mut matched: Vec<String> = self
+                        .catalog
+                        .names()
+                        .filter(|n| wildcard_match(&id.name, n))
+                        .map(str::to_string)
+                        .collect();
+                    for n in self.tabular_lets_matching(&id.name) {
+                        if !matched.contains(&n) {
+                            matched.push(n);
+                        }
+                    }
+                    for n in matched {
+                        let b = self.bind_table_name(&ast::Ident {
+                            name: n.clone(),
+                            span: id.span,
+                        })?;
+                        inputs.push((n, b));
+                    }
+                }
+                ExprKind::Name(id) => {
+                    let b = self.bind_table_name(id)?;
+                    inputs.push((id.name.clone(), b));
+                }
+                _ => {
+                    let b = self.bind_tabular(t)?;
+                    let name = self
+                        .plan_name(&b.0)
+                        .unwrap_or_else(|| format!("union_arg{}", inputs.len()));
+                    inputs.push((name, b));
+                }
+            }
+        }
+        // Output columns: the union of the inputs' columns by name, in
+        // first-seen order (only the common ones for kind=inner). A name
+        // seen with several types becomes one column per type, `name_type`.
+        let mut pairs: Schema = Vec::new();
+        for (_, (_, schema)) in &inputs {
+            for col in schema {
+                if !pairs.contains(col) {
+                    pairs.push(col.clone());
+                }
+            }
+        }
+        if inner {
+            pairs.retain(|col| inputs.iter().all(|(_, (_, s))| s.contains(col)));
+        }
+        let plans = inputs
+            .iter()
+            .map(|(_, (p, s))| {
+                let map = pairs.iter().map(|col| s.iter().position(|c| c == col)).collect();
+                (p.clone(), map)
+            })
+            .collect();
+        let mut out: Schema = pairs
+            .iter()
+            .map(|(n, t)| {
+                let clash = pairs.iter().filter(|(m, _)| m == n).count() > 1;
+                let name = if clash { format!("{n}_{t}") } else { n.clone() };
+                (name, *t)
+            })
+            .collect();
+        let columns = out.clone();
+        let source = source_col.map(|c| {
+            out.insert(0, (c.clone(), DataType::String));
+            (c, inputs.iter().map(|(n, _)| n.clone()).collect())
+        });
+        Ok((
+            Arc::new(Plan::Union {
+                inputs: plans,
+                source,
+                columns,
+            }),
+            out,
+        ))
+    }
+
+    /// Binds one operator applied to `input`.
+    pub(crate) fn bind_operator(
+        &mut self,
+        op: &Operator,
+        input: Arc<Plan>,
+        schema: Schema,
+    ) -> BResult<Bound> {
+        let span = op.span;
+        match &op.kind {
+            OperatorKind::Where(pred) => {
+                let p = self.bind_scalar(pred, Some(&schema))?;
+                if !matches!(p.ty, DataType::Bool | DataType::Dynamic) {
+                    return Err(self.fail(names::error(
+                        codes::TYPE_MISMATCH,
+                        format!("`where` needs a bool predicate, got {}", p.ty),
+                        pred.span,
+                    )));
+                }
+                Ok((push_filter_into_join(input, p), schema))
+            }
+            OperatorKind::Extend(items) | OperatorKind::Serialize(items) => {
+                let mut plan = input;
+                let mut schema = schema;
+                let mut unnamed = 0;
+                for item in items {
+                    let b = self.bind_scalar(&item.expr, Some(&schema))?;
+                    let name = self.output_name(item, &mut unnamed)?;
+                    let mut columns: Vec<(String, BoundExpr)> = schema
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (n, _))| (n.clone(), column_ref(&schema, i, item.span)))
+                        .collect();
+                    match columns.iter_mut().find(|(n, _)| *n == name) {
+                        Some(slot) => slot.1 = b,
+                        None => columns.push((name, b)),
+                    }
+                    schema = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+                    plan = Arc::new(Plan::Project {
+                        input: plan,
+                        columns,
+                    });
+                }
+                Ok((plan, schema))
+            }
+            OperatorKind::Project(items) => {
+                let mut columns: Vec<(String, BoundExpr)> = Vec::new();
+                let mut unnamed = 0;
+                for item in items {
+                    if let ExprKind::Star = item.expr.kind {
+                        for (i, (n, _)) in schema.iter().enumerate() {
+                            columns.push((n.clone(), column_ref(&schema, i, item.span)));
+                        }
+                        continue;
+                    }
+                    let b = self.bind_scalar(&item.expr, Some(&schema))?;
+                    let name = self.output_name(item, &mut unnamed)?;
+                    if columns.iter().any(|(n, _)| *n == name) {
+                        return Err(self.fail(names::error(
+                            codes::INVALID,
+                            format!("`project` produces column `{name}` twice"),
+                            item.span,
+                        )));
+                    }
+                    columns.push((name, b));
+                }
+                let out = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+                Ok((Arc::new(Plan::Project { input, columns }), out))
+            }
+            OperatorKind::ProjectAway(ids) | OperatorKind::ProjectKeep(ids) => {
+                let keep = matches!(op.kind, OperatorKind::ProjectKeep(_));
+                let mut hit = vec![false; schema.len()];
+                for id in ids {
+                    let mut any = false;
+                    for (i, (n, _)) in schema.iter().enumerate() {
+                        if wildcard_match(&id.name, n) {
+                            hit[i] = true;
+                            any = true;
+                        }
+                    }
+                    if !any && !id.name.contains('*') {
+                        return Err(self.unknown_column(&id.name, id.span, &schema));
+                    }
+                }
+                let columns: Vec<(String, BoundExpr)> = schema
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| hit.get(*i).copied().unwrap_or(false) == keep)
+                    .map(|(i, (n, _))| (n.clone(), column_ref(&schema, i, span)))
+                    .collect();
+                let out = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+                Ok((Arc::new(Plan::Project { input, columns }), out))
+            }
+            OperatorKind::ProjectRename(pairs) => {
+                let mut names: Vec<String> = schema.iter().map(|(n, _)| n.clone()).collect();
+                for (new, old) in pairs {
+                    let Some(i) = schema.iter().position(|(n, _)| *n == old.name) else {
+                        return Err(self.unknown_column(&old.name, old.span, &schema));
+                    };
+                    if let Some(slot) = names.get_mut(i) {
+                        *slot = new.name.clone();
+                    }
+                }
+                let columns: Vec<(String, BoundExpr)> = names
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, n)| (n, column_ref(&schema, i, span)))
+                    .collect();
+                let out = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+                Ok((Arc::new(Plan::Project { input, columns }), out))
+            }
+            OperatorKind::ProjectReorder(items) => {
+                let mut order: Vec<usize> = Vec::new();
+                for (id, dir) in items {
+                    let mut matched: Vec<usize> = (0..schema.len())
+                        .filter(|i| !order.contains(i))
+                        .filter(|&i| {
+                            schema
+                                .get(i)
+                                .is_some_and(|(n, _)| wildcard_match(&id.name, n))
+                        })
+                        .collect();
+                    if matched.is_empty() && !id.name.contains('*') {
+                        return Err(self.unknown_column(&id.name, id.span, &schema));
+                    }
+                    match dir {
+                        Some(SortOrder::Asc) => {
+                            matched.sort_by(|a, b| schema[*a].0.cmp(&schema[*b].0))
+                        }
+                        Some(SortOrder::Desc) => {
+                            matched.sort_by(|a, b| schema[*b].0.cmp(&schema[*a].0))
+                        }
+                        None => {}
+                    }
+                    order.extend(matched);
+                }
+                order.extend(
+                    (0..schema.len())
+                        .filter(|i| !order.contains(i))
+                        .collect::<Vec<_>>(),
+                );
+                let columns: Vec<(String, BoundExpr)> = order
+                    .into_iter()
+                    .filter_map(|i| {
+                        schema
+                            .get(i)
+                            .map(|(n, _)| (n.clone(), column_ref(&schema, i, span)))
+                    })
+                    .collect();
+                let out = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+                Ok((Arc::new(Plan::Project { input, columns }), out))
+            }
+            OperatorKind::Summarize { aggregates, by, .. } => {
+                self.bind_summarize(input, &schema, aggregates, by, span)
+            }
+            OperatorKind::Distinct(exprs) => {
+                let mut keys = Vec::new();
+                for e in exprs {
+                    if let ExprKind::Star = e.kind {
+                        for (i, (n, _)) in schema.iter().enumerate() {
+                            keys.push((n.clone(), column_ref(&schema, i, e.span)));
+                        }
+                        continue;
+                    }
+                    let b = self.bind_scalar(e, Some(&schema))?;
+                    let name = names::derived_name(e)
+                        .unwrap_or_else(|| format!("Column{}", keys.len() + 1));
+                    keys.push((name, b));
+                }
+                let out = keys.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+                Ok((
+                    Arc::new(Plan::Summarize {
+                        input,
+                        keys,
+                        aggregates: Vec::new(),
+                    }),
+                    out,
+                ))
+            }
+            OperatorKind::Sort { keys, .. } => {
+                let specs = keys
+                    .iter()
+                    .map(|k| self.bind_sort_key(k, &schema))
+                    .collect::<BResult<Vec<_>>>()?;
+                Ok((Arc::new(Plan::Sort { input, keys: specs }), schema))
+            }
+            OperatorKind::Take(n) => {
+                let count = self.bind_count(n)?;
+                Ok((Arc::new(Plan::Take { input, count }), schema))
+            }
+            OperatorKind::Top { count, key } => {
+                let count = self.bind_count(count)?;
+                let spec = self.bind_sort_key(key, &schema)?;
+                let sorted = Arc::new(Plan::Sort {
+                    input,
+                    keys: vec![spec],
+                });
+                Ok((
+                    Arc::new(Plan::Take {
+                        input: sorted,
+                        count,
+                    }),
+                    schema,
+                ))
+            }
+            OperatorKind::Count => Ok((
+                Arc::new(Plan::Count { input }),
+                vec![("Count".to_string(), DataType::Long)],
+            )),
+            OperatorKind::Join { params, right, on } => {
+                self.bind_join(input, schema, params, right, on, false, span)
+            }
+            OperatorKind::Lookup { params, right, on } => {
+                self.bind_join(input, schema, params, right, on, true, span)
+            }
+            OperatorKind::Union { params, tables } => {
+                self.bind_union(params, Some((input, schema)), tables, span)
+            }
+            OperatorKind::MvExpand {
+                params,
+                items,
+                limit,
+            } => self.bind_mv_expand(input, schema, params, items, limit.as_ref(), span),
+            OperatorKind::Parse {
+                params,
+                expr,
+                pattern,
+            } => self.bind_parse(input, schema, params, expr, pattern, false),
+            OperatorKind::ParseWhere {
+                params,
+                expr,
+                pattern,
+            } => self.bind_parse(input, schema, params, expr, pattern, true),
+            OperatorKind::MvApply {
+                params,
+                items,
+                limit,
+                on,
+            } => {
+                let placeholder = Arc::new(Plan::Input);
+                let (mut sub, mut sub_schema) = self.bind_mv_expand(
+                    placeholder,
+                    schema.clone(),
+                    params,
+                    items,
+                    limit.as_ref(),
+                    span,
+                )?;
+                for op in &on.ops {
+                    let (p, s) = self.bind_operator(op, sub, sub_schema)?;
+                    sub = p;
+                    sub_schema = s;
+                }
+                // Columns expanded in place leave the output; the others stay
+                // unless the subquery produces a column of the same name.
+                let in_place: Vec<&str> = items
+                    .iter()
+                    .filter(|i| i.expr.names.is_empty())
+                    .filter_map(|i| match &i.expr.expr.kind {
+                        ExprKind::Name(id) => Some(id.name.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let keep: Vec<usize> = schema
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (n, _))| {
+                        !in_place.contains(&n.as_str()) && !sub_schema.iter().any(|(s, _)| s == n)
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                let mut out: Schema = keep
+                    .iter()
+                    .filter_map(|i| schema.get(*i).cloned())
+                    .collect();
+                out.extend(sub_schema.iter().cloned());
+                Ok((
+                    Arc::new(Plan::MvApply {
+                        input,
+                        subquery: sub,
+                        keep,
+                        columns: sub_schema,
+                    }),
+                    out,
+                ))
+            }
+            OperatorKind::As { name, .. } => {
+                self.name_plan(name, &input, &schema);
+                Ok((input, schema))
+            }
+            OperatorKind::Render { .. } => Ok((input, schema)),
+            OperatorKind::GetSchema => {
+                let mut names = ColumnBuilder::new(DataType::String, schema.len());
+                let mut ordinals = ColumnBuilder::new(DataType::Int, schema.len());
+                let mut dotnet = ColumnBuilder::new(DataType::String, schema.len());
+                let mut kql = ColumnBuilder::new(DataType::String, schema.len());
+                for (i, (n, t)) in schema.iter().enumerate() {
+                    names.push_str(n);
+                    let _ = ordinals.push(&Value::Int(i32::try_from(i).unwrap_or(i32::MAX)));
+                    dotnet.push_str(dotnet_type(*t));
+                    kql.push_str(t.name());
+                }
+                let table = Table::try_new([
+                    ("ColumnName".to_string(), Arc::new(names.finish())),
+                    ("ColumnOrdinal".to_string(), Arc::new(ordinals.finish())),
+                    ("DataType".to_string(), Arc::new(dotnet.finish())),
+                    ("ColumnType".to_string(), Arc::new(kql.finish())),
+                ])
+                .map_err(|e| self.fail(names::error(codes::INVALID, e.to_string(), span)))?;
+                let out = table.schema();
+                Ok((Arc::new(Plan::Values(Arc::new(table))), out))
+            }
+            OperatorKind::Invoke(call) => match self.lookup(&call.name.name) {
+                Some(Binding::Function(f)) => {
+                    let Some(first) = f.params.first() else {
+                        return Err(self.fail(names::error(
+                            codes::ARITY,
+                            "the invoked function takes no table",
+                            span,
+                        )));
+                    };
+                    let mark = self.lets.len();
+                    self.lets.push(super::LetEntry {
+                        name: "__invoke_input".to_string(),
+                        span,
+                        binding: Binding::Tabular(input, schema),
+                        used: true,
+                        top_level: false,
+                    });
+                    let mut args = vec![Expr {
+                        kind: ExprKind::Name(ast::Ident {
+                            name: "__invoke_input".to_string(),
+                            span,
+                        }),
+                        span,
+                    }];
+                    args.extend(call.args.iter().cloned());
+                    let full = ast::Call {
+                        name: call.name.clone(),
+                        args,
+                        named: Vec::new(),
+                    };
+                    let _ = first;
+                    let r = self.call_user_function(&f, &full, span, None);
+                    self.lets.truncate(mark);
+                    match r? {
+                        Binding::Tabular(p, s) => Ok((p, s)),
+                        _ => Err(self.fail(names::error(
+                            codes::WRONG_KIND,
+                            "the invoked function returns a scalar",
+                            span,
+                        ))),
+                    }
+                }
+                _ => Err(self.fail(names::error(
+                    codes::UNKNOWN_FUNCTION,
+                    format!("unknown function `{}`", call.name.name),
+                    call.name.span,
+                ))),
+            },
+            other => {
+                Err(self.not_supported(&format!("the `{}` operator", operator_name(other)), span))
+            }
+        }
+    }
+
+    fn unknown_column(&mut self, name: &str, span: Span, schema: &Schema) -> Reported {
+        let d = names::error(
+            codes::UNKNOWN_COLUMN,
+            format!("unknown column `{name}`"),
+            span,
+        );
+        let d = names::suggest(d, name, schema.iter().map(|(n, _)| n.as_str()));
+        self.fail(d)
+    }
+
+    fn output_name(&mut self, item: &NamedExpr, unnamed: &mut usize) -> BResult<String> {
+        match item.names.as_slice() {
+            [n] => Ok(n.name.clone()),
+            [] => Ok(names::derived_name(&item.expr).unwrap_or_else(|| {
+                *unnamed += 1;
+                format!("Column{unnamed}")
+            })),
+            _ => Err(self.not_supported("several output names for one expression", item.span)),
+        }
+    }
+
+    fn bind_count(&mut self, e: &Expr) -> BResult<BoundExpr> {
+        let b = self.bind_scalar(e, None)?;
+        if !matches!(b.ty, DataType::Int | DataType::Long) {
+            return Err(self.fail(names::error(
+                codes::TYPE_MISMATCH,
+                format!("a row count must be an integer, got {}", b.ty),
+                e.span,
+            )));
+        }
+        Ok(b)
+    }
+
+    fn bind_sort_key(&mut self, k: &ast::SortKey, schema: &Schema) -> BResult<SortSpec> {
+        let expr = self.bind_scalar(&k.expr, Some(schema))?;
+        let descending = !matches!(k.order, Some(SortOrder::Asc));
+        let nulls_first = match k.nulls {
+            Some(NullsOrder::First) => true,
+            Some(NullsOrder::Last) => false,
+            None => !descending,
+        };
+        Ok(SortSpec {
+            expr,
+            descending,
+            nulls_first,
+        })
+    }
+
+    /// Whether `e` is a call of an aggregate (including `arg_max`/`arg_min`).
+    fn is_aggregate_call(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Call(c) => {
+                let n = c.name.name.as_str();
+                matches!(n, "arg_max" | "arg_min") || self.registry.aggregate(n).is_some()
+            }
+            _ => false,
+        }
+    }
+
+    /// Replaces each aggregate call inside `e` with a reference to a hidden
+    /// column, collecting the calls.
+    fn extract_aggregates(&self, e: &Expr, found: &mut Vec<NamedExpr>) -> Expr {
+        if self.is_aggregate_call(e) {
+            let name = ast::Ident {
+                name: format!("__aggregate_{}", found.len()),
+                span: e.span,
+            };
+            found.push(NamedExpr {
+                names: vec![name.clone()],
+                expr: e.clone(),
+                span: e.span,
+            });
+            return Expr {
+                kind: ExprKind::Name(name),
+                span: e.span,
+            };
+        }
+        let mut go = |x: &Expr| Box::new(self.extract_aggregates(x, found));
+        let kind = match &e.kind {
+            ExprKind::Binary { op, left, right } => ExprKind::Binary {
+                op: *op,
+                left: go(left),
+                right: go(right),
+            },
+            ExprKind::Unary { op, operand } => ExprKind::Unary {
+                op: *op,
+                operand: go(operand),
+            },
+            ExprKind::Paren(x) => ExprKind::Paren(go(x)),
+            ExprKind::Member { target, member } => ExprKind::Member {
+                target: go(target),
+                member: member.clone(),
+            },
+            ExprKind::Index { target, index } => ExprKind::Index {
+                target: go(target),
+                index: go(index),
+            },
+            ExprKind::Between {
+                negated,
+                expr,
+                low,
+                high,
+            } => ExprKind::Between {
+                negated: *negated,
+                expr: go(expr),
+                low: go(low),
+                high: go(high),
+            },
+            ExprKind::List { op, expr, list } => ExprKind::List {
+                op: *op,
+                expr: go(expr),
+                list: list.iter().map(|x| *go(x)).collect(),
+            },
+            ExprKind::Call(c) => ExprKind::Call(ast::Call {
+                name: c.name.clone(),
+                args: c.args.iter().map(|x| *go(x)).collect(),
+                named: c.named.clone(),
+            }),
+            other => other.clone(),
+        };
+        Expr { kind, span: e.span }
+    }
+
+    /// `summarize`, including expressions around aggregates
+    /// (`count() * 2`, `toupper(make_set(x))`): the aggregates are computed
+    /// into hidden columns and the expressions projected over them.
+    fn bind_summarize(
+        &mut self,
+        input: Arc<Plan>,
+        schema: &Schema,
+        aggregates: &[NamedExpr],
+        by: &[NamedExpr],
+        span: Span,
+    ) -> BResult<Bound> {
+        if aggregates.iter().all(|a| self.is_aggregate_call(&a.expr)) {
+            return self.bind_summarize_direct(input, schema, aggregates, by, span);
+        }
+        let mut inner: Vec<NamedExpr> = Vec::new();
+        // For each item: how many inner items it owns, and the projection.
+        let mut post: Vec<(usize, Option<Expr>)> = Vec::new();
+        let mut hidden: Vec<NamedExpr> = Vec::new();
+        for item in aggregates {
+            if self.is_aggregate_call(&item.expr) {
+                inner.push(item.clone());
+                post.push((1, None));
+            } else {
+                let before = hidden.len();
+                let rewritten = self.extract_aggregates(&item.expr, &mut hidden);
+                post.push((hidden.len() - before, Some(rewritten)));
+                inner.extend(hidden.iter().skip(before).cloned());
+            }
+        }
+        let (plan, inner_schema) = self.bind_summarize_direct(input, schema, &inner, by, span)?;
+        let Plan::Summarize {
+            keys,
+            aggregates: items,
+            ..
+        } = plan.as_ref()
+        else {
+            return Err(self.fail(names::error(codes::INVALID, "summarize did not bind", span)));
+        };
+        let widths: Vec<usize> = items.iter().map(|i| i.names().len()).collect();
+        let mut columns: Vec<(String, BoundExpr)> = (0..keys.len())
+            .map(|i| {
+                (
+                    inner_schema[i].0.clone(),
+                    column_ref(&inner_schema, i, span),
+                )
+            })
+            .collect();
+        let mut next_item = 0;
+        let mut next_col = keys.len();
+        let mut unnamed = 0;
+        for ((owned, rewritten), item) in post.iter().zip(aggregates) {
+            let width: usize = widths.iter().skip(next_item).take(*owned).sum();
+            next_item += owned;
+            match rewritten {
+                None => {
+                    for i in next_col..next_col + width {
+                        columns.push((
+                            inner_schema[i].0.clone(),
+                            column_ref(&inner_schema, i, span),
+                        ));
+                    }
+                }
+                Some(e) => {
+                    let b = self.bind_scalar(e, Some(&inner_schema))?;
+                    let name = match item.names.as_slice() {
+                        [n] => n.name.clone(),
+                        _ => {
+                            unnamed += 1;
+                            format!("Column{unnamed}")
+                        }
+                    };
+                    columns.push((name, b));
+                }
+            }
+            next_col += width;
+        }
+        let out = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+        Ok((
+            Arc::new(Plan::Project {
+                input: plan,
+                columns,
+            }),
+            out,
+        ))
+    }
+
+    fn bind_summarize_direct(
+        &mut self,
+        input: Arc<Plan>,
+        schema: &Schema,
+        aggregates: &[NamedExpr],
+        by: &[NamedExpr],
+        span: Span,
+    ) -> BResult<Bound> {
+        let mut keys: Vec<(String, BoundExpr)> = Vec::new();
+        let mut unnamed = 0;
+        for item in by {
+            let b = self.bind_scalar(&item.expr, Some(schema))?;
+            let name = match item.names.as_slice() {
+                [n] => n.name.clone(),
+                [] => names::key_name(&item.expr).unwrap_or_else(|| {
+                    unnamed += 1;
+                    format!("Column{unnamed}")
+                }),
+                _ => {
+                    return Err(
+                        self.not_supported("several output names for one group key", item.span)
+                    )
+                }
+            };
+            keys.push((name, b));
+        }
+        let mut items: Vec<SummarizeItem> = Vec::new();
+        for item in aggregates {
+            let ExprKind::Call(call) = &item.expr.kind else {
+                return Err(self.not_supported(
+                    "an expression that is not a single aggregate call in `summarize`",
+                    item.expr.span,
+                ));
+            };
+            let fname = call.name.name.as_str();
+            if matches!(fname, "arg_max" | "arg_min") {
+                items.push(self.bind_pick(fname == "arg_max", call, item, schema, &keys)?);
+                continue;
+            }
+            let Some(func) = self.registry.aggregate(fname).cloned() else {
+                let cands: Vec<String> = self
+                    .registry
+                    .aggregate_names()
+                    .map(str::to_string)
+                    .collect();
+                let d = names::error(
+                    codes::UNKNOWN_FUNCTION,
+                    format!("unknown aggregate function `{fname}`"),
+                    call.name.span,
+                );
+                return Err(self.fail(names::suggest(d, fname, cands.iter().map(String::as_str))));
+            };
+            let mut args = Vec::new();
+            let mut arg_names: Vec<Option<String>> = Vec::new();
+            for a in &call.args {
+                if let ExprKind::Star = a.kind {
+                    if fname == "count" {
+                        continue;
+                    }
+                    return Err(
+                        self.not_supported(&format!("`*` as an argument of `{fname}`"), a.span)
+                    );
+                }
+                args.push(self.bind_scalar(a, Some(schema))?);
+                arg_names.push(names::derived_name(a));
+            }
+            let types: Vec<DataType> = args.iter().map(|a| a.ty).collect();
+            if let Err(err) = func.return_type(&types) {
+                return Err(self.fail(function_diag(fname, &err, item.expr.span)));
+            }
+            let constants = args.iter().map(|a| a.as_literal().cloned()).collect();
+            let refs: Vec<Option<&str>> = arg_names.iter().map(Option::as_deref).collect();
+            let name = match item.names.as_slice() {
+                [n] => n.name.clone(),
+                [] => func.default_name(&refs),
+                _ => {
+                    return Err(
+                        self.not_supported("several output names for one aggregate", item.span)
+                    )
+                }
+            };
+            items.push(SummarizeItem::Aggregate(
+                name,
+                Aggregate {
+                    func,
+                    args,
+                    constants,
+                },
+            ));
+        }
+        // Group keys come first; later clashing names get 1, 2, ... suffixes.
+        let mut taken: Vec<String> = Vec::new();
+        let mut uniquify = |n: &mut String| {
+            let refs: Vec<&str> = taken.iter().map(String::as_str).collect();
+            let unique = names::unique_name(n, &refs);
+            *n = unique.clone();
+            taken.push(unique);
+        };
+        for (n, _) in keys.iter_mut() {
+            uniquify(n);
+        }
+        for item in items.iter_mut() {
+            match item {
+                SummarizeItem::Aggregate(n, _) => uniquify(n),
+                SummarizeItem::Pick { key, columns, .. } => {
+                    uniquify(&mut key.0);
+                    columns.iter_mut().for_each(|(n, _)| uniquify(n));
+                }
+            }
+        }
+        let mut out: Schema = keys.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+        for item in &items {
+            match item {
+                SummarizeItem::Aggregate(n, a) => {
+                    let types: Vec<DataType> = a.args.iter().map(|x| x.ty).collect();
+                    let ty = a
+                        .func
+                        .return_type(&types)
+                        .map_err(|err| self.fail(function_diag(a.func.name(), &err, span)))?;
+                    out.push((n.clone(), ty));
+                }
+                SummarizeItem::Pick { key, columns, .. } => {
+                    out.push((key.0.clone(), key.1.ty));
+                    out.extend(columns.iter().map(|(n, b)| (n.clone(), b.ty)));
+                }
+            }
+        }
+        Ok((
+            Arc::new(Plan::Summarize {
+                input,
+                keys,
+                aggregates: items,
+            }),
+            out,
+        ))
+    }
+
+    /// `arg_max(key, *)` / `arg_max(key, a, b)`: `*` stands for every input
+    /// column except the group keys and the compared column.
+    fn bind_pick(
+        &mut self,
+        max: bool,
+        call: &ast::Call,
+        item: &NamedExpr,
+        schema: &Schema,
+        keys: &[(String, BoundExpr)],
+    ) -> BResult<SummarizeItem> {
+        let fname = call.name.name.as_str();
+        let Some((first, rest)) = call.args.split_first() else {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                format!("`{fname}` expects at least 1 argument"),
+                item.expr.span,
+            )));
+        };
+        let key = self.bind_scalar(first, Some(schema))?;
+        let prefix = if max { "max_" } else { "min_" };
+        let key_name = match item.names.as_slice() {
+            [n] => n.name.clone(),
+            [] => names::derived_name(first).unwrap_or_else(|| prefix.to_string()),
+            _ => {
+                return Err(
+                    self.not_supported(&format!("several output names for `{fname}`"), item.span)
+                )
+            }
+        };
+        let key_column = match key.kind {
+            BoundExprKind::Column(i) => Some(i),
+            _ => None,
+        };
+        let mut columns = Vec::new();
+        for a in rest {
+            if let ExprKind::Star = a.kind {
+                for (i, (n, _)) in schema.iter().enumerate() {
+                    let is_group_key = keys
+                        .iter()
+                        .any(|(_, k)| matches!(k.kind, BoundExprKind::Column(j) if j == i));
+                    if Some(i) == key_column || is_group_key {
+                        continue;
+                    }
+                    columns.push((n.clone(), column_ref(schema, i, a.span)));
+                }
+                continue;
+            }
+            let b = self.bind_scalar(a, Some(schema))?;
+            let name =
+                names::derived_name(a).unwrap_or_else(|| format!("{prefix}{}", columns.len() + 1));
+            columns.push((name, b));
+        }
+        Ok(SummarizeItem::Pick {
+            max,
+            key: (key_name, key),
+            columns,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_join(
+        &mut self,
+        left: Arc<Plan>,
+        left_schema: Schema,
+        params: &[ast::OperatorParam],
+        right: &Expr,
+        on: &[Expr],
+        lookup: bool,
+        span: Span,
+    ) -> BResult<Bound> {
+        let mut kind = if lookup {
+            JoinKind::LeftOuter
+        } else {
+            JoinKind::InnerUnique
+        };
+        for p in params {
+            if p.name.name == "kind" {
+                let text = param_text(&p.value).unwrap_or_default();
+                kind = match JoinKind::from_name(&text) {
+                    Some(k) if !lookup || matches!(k, JoinKind::LeftOuter | JoinKind::Inner) => k,
+                    _ => {
+                        return Err(self.fail(names::error(
+                            codes::INVALID,
+                            format!(
+                                "unknown {} kind `{text}`",
+                                if lookup { "lookup" } else { "join" }
+                            ),
+                            p.span,
+                        )))
+                    }
+                };
+            } else if !p.name.name.starts_with("hint.") {
+                return Err(
+                    self.not_supported(&format!("join parameter `{}`", p.name.name), p.span)
+                );
+            }
+        }
+        let (right_plan, right_schema) = self.bind_tabular(right)?;
+        let mut left_keys = Vec::new();
+        let mut right_keys = Vec::new();
+        for cond in on {
+            let (l, r) = match &cond.kind {
+                ExprKind::Name(id) => (id.clone(), id.clone()),
+                ExprKind::Binary {
+                    op: BinaryOp::Eq,
+                    left: a,
+                    right: b,
+                } => match (side_column(a), side_column(b)) {
+                    (Some((ast::JoinSide::Left, l)), Some((ast::JoinSide::Right, r)))
+                    | (Some((ast::JoinSide::Right, r)), Some((ast::JoinSide::Left, l))) => (l, r),
+                    _ => {
+                        return Err(self.not_supported(
+                            "this join condition (use `$left.a == $right.b`)",
+                            cond.span,
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(self.not_supported(
+                        "this join condition (use `$left.a == $right.b`)",
+                        cond.span,
+                    ))
+                }
+            };
+            let Some(li) = left_schema.iter().position(|(n, _)| *n == l.name) else {
+                return Err(self.unknown_column(&l.name, l.span, &left_schema));
+            };
+            let Some(ri) = right_schema.iter().position(|(n, _)| *n == r.name) else {
+                return Err(self.unknown_column(&r.name, r.span, &right_schema));
+            };
+            let (lt, rt) = (left_schema[li].1, right_schema[ri].1);
+            if lt != rt {
+                return Err(self.fail(names::error(
+                    codes::TYPE_MISMATCH,
+                    format!(
+                        "join keys `{}` ({lt}) and `{}` ({rt}) have different types",
+                        l.name, r.name
+                    ),
+                    cond.span,
+                )));
+            }
+            left_keys.push(li);
+            right_keys.push(ri);
+        }
+        if left_keys.is_empty() {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                "a join needs at least one key",
+                span,
+            )));
+        }
+        let mut output = Vec::new();
+        let mut out: Schema = Vec::new();
+        let left_cols = !matches!(kind, JoinKind::RightAnti | JoinKind::RightSemi);
+        let right_cols = !matches!(kind, JoinKind::LeftAnti | JoinKind::LeftSemi);
+        if left_cols {
+            for (i, (n, t)) in left_schema.iter().enumerate() {
+                output.push(JoinSide::Left(i));
+                out.push((n.clone(), *t));
+            }
+        }
+        if right_cols {
+            for (i, (n, t)) in right_schema.iter().enumerate() {
+                // lookup keeps one copy of same-named key columns.
+                if lookup
+                    && right_keys
+                        .iter()
+                        .zip(&left_keys)
+                        .any(|(&r, &l)| r == i && left_schema.get(l).map(|c| &c.0) == Some(n))
+                {
+                    continue;
+                }
+                let refs: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+                let name = names::unique_name(n, &refs);
+                output.push(JoinSide::Right(i));
+                out.push((name, *t));
+            }
+        }
+        Ok((
+            Arc::new(Plan::Join {
+                left,
+                right: right_plan,
+                kind,
+                left_keys,
+                right_keys,
+                output,
+            }),
+            out,
+        ))
+    }
+
+    fn bind_parse(
+        &mut self,
+        input: Arc<Plan>,
+        schema: Schema,
+        params: &[ast::OperatorParam],
+        expr: &Expr,
+        pattern: &[ast::ParsePart],
+        drop_unmatched: bool,
+    ) -> BResult<Bound> {
+        let mut kind = "simple".to_string();
+        let mut flags = String::new();
+        for p in params {
+            match (p.name.name.as_str(), param_text(&p.value)) {
+                ("kind", Some(k)) if matches!(k.as_str(), "simple" | "regex" | "relaxed") => {
+                    kind = k
+                }
+                ("flags", Some(f)) => flags = f,
+                _ => {
+                    return Err(
+                        self.not_supported(&format!("parse parameter `{}`", p.name.name), p.span)
+                    )
+                }
+            }
+        }
+        let text = self.bind_scalar(expr, Some(&schema))?;
+        let last_column = pattern
+            .iter()
+            .rposition(|p| matches!(p, ast::ParsePart::Column { .. }));
+        let mut re = String::from(r"\A");
+        if !flags.is_empty() {
+            if !flags.chars().all(|c| matches!(c, 'i' | 'm' | 's' | 'U')) {
+                return Err(self.fail(names::error(
+                    codes::INVALID,
+                    format!("unknown regex flags `{flags}`"),
+                    expr.span,
+                )));
+            }
+            re = format!("(?{flags}){re}");
+        }
+        let mut columns: Vec<(String, DataType)> = Vec::new();
+        for (i, part) in pattern.iter().enumerate() {
+            match part {
+                ast::ParsePart::Star if kind == "regex" => re.push_str(".*"),
+                ast::ParsePart::Star => re.push_str(".*?"),
+                ast::ParsePart::Text(t) if kind == "regex" => re.push_str(t),
+                ast::ParsePart::Text(t) => re.push_str(&regex::escape(t)),
+                ast::ParsePart::Column { name, ty } => {
+                    let ty = ty.map_or(DataType::String, DataType::from);
+                    // A trailing column takes the rest of the text.
+                    let last = Some(i) == last_column && i + 1 == pattern.len();
+                    re.push_str(&capture_for(columns.len(), ty, &kind, last));
+                    columns.push((name.name.clone(), ty));
+                }
+            }
+        }
+        let compiled = match regex::Regex::new(&re) {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(self.fail(names::error(
+                    codes::INVALID,
+                    format!("invalid parse pattern: {e}"),
+                    expr.span,
+                )))
+            }
+        };
+        let mut out = schema;
+        for (n, t) in &columns {
+            match out.iter_mut().find(|(o, _)| o == n) {
+                Some(slot) => slot.1 = *t,
+                None => out.push((n.clone(), *t)),
+            }
+        }
+        Ok((
+            Arc::new(Plan::Parse {
+                input,
+                expr: text,
+                pattern: Arc::new(compiled),
+                columns,
+                relaxed: kind == "relaxed",
+                drop_unmatched,
+            }),
+            out,
+        ))
+    }
+
+    fn bind_mv_expand(
+        &mut self,
+        input: Arc<Plan>,
+        schema: Schema,
+        params: &[ast::OperatorParam],
+        items: &[ast::ExpandItem],
+        limit: Option<&Expr>,
+        span: Span,
+    ) -> BResult<Bound> {
+        let mut bag = BagExpansion::Bag;
+        let mut item_index = None;
+        for p in params {
+            match (p.name.name.as_str(), param_text(&p.value).as_deref()) {
+                ("bagexpansion" | "kind", Some("bag")) => bag = BagExpansion::Bag,
+                ("bagexpansion" | "kind", Some("array")) => bag = BagExpansion::Array,
+                ("with_itemindex", Some(n)) => item_index = Some(n.to_string()),
+                _ => {
+                    return Err(self
+                        .not_supported(&format!("mv-expand parameter `{}`", p.name.name), p.span))
+                }
+            }
+        }
+        // Named or computed items are first added as columns, as Kusto does.
+        let mut plan = input;
+        let mut schema = schema;
+        let mut columns = Vec::new();
+        for item in items {
+            let idx = match (&item.expr.names.as_slice(), &item.expr.expr.kind) {
+                ([], ExprKind::Name(id)) => match schema.iter().position(|(n, _)| *n == id.name) {
+                    Some(i) => i,
+                    None => return Err(self.unknown_column(&id.name, id.span, &schema)),
+                },
+                _ => {
+                    let extend = Operator {
+                        kind: OperatorKind::Extend(vec![item.expr.clone()]),
+                        span: item.expr.span,
+                    };
+                    let (p, s) = self.bind_operator(&extend, plan, schema)?;
+                    plan = p;
+                    schema = s;
+                    let name = match item.expr.names.as_slice() {
+                        [n] => n.name.clone(),
+                        _ => names::derived_name(&item.expr.expr)
+                            .unwrap_or_else(|| "Column1".to_string()),
+                    };
+                    schema
+                        .iter()
+                        .position(|(n, _)| *n == name)
+                        .unwrap_or(schema.len().saturating_sub(1))
+                }
+            };
+            if !matches!(schema.get(idx), Some((_, DataType::Dynamic))) {
+                return Err(self.fail(names::error(
+                    codes::TYPE_MISMATCH,
+                    "`mv-expand` needs a dynamic column",
+                    item.expr.span,
+                )));
+            }
+            let to = item.to_type.map(DataType::from);
+            if let Some(slot) = schema.get_mut(idx) {
+                slot.1 = to.unwrap_or(DataType::Dynamic);
+            }
+            columns.push((idx, to));
+        }
+        let limit = match limit {
+            Some(e) => Some(usize::try_from(self.const_long(e, "mv-expand limit")?).unwrap_or(0)),
+            None => None,
+        };
+        if let Some(n) = &item_index {
+            schema.push((n.clone(), DataType::Long));
+        }
+        let _ = span;
+        Ok((
+            Arc::new(Plan::MvExpand {
+                input: plan,
+                columns,
+                bag,
+                item_index,
+                limit,
+            }),
+            schema,
+        ))
+    }
+}
+
+/// The regex fragment capturing column `i` of type `ty`. Groups are named
+/// so that groups inside user regex fragments do not shift the numbering.
+fn capture_for(i: usize, ty: DataType, kind: &str, last: bool) -> String {
+    let number = match ty {
+        DataType::Int | DataType::Long => Some(r"-?\d+"),
+        DataType::Real => Some(r"-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?"),
+        _ => None,
+    };
+    let body = match (number, kind) {
+        // Relaxed: a value that is not a number still ends at the next
+        // delimiter, and becomes null.
+        (Some(n), "relaxed") => format!("{n}|.*?"),
+        (Some(n), _) => n.to_string(),
+        // Kusto's regex mode is greedy unless `flags=U`.
+        (None, "regex") => ".*".to_string(),
+        (None, _) if last => ".*".to_string(),
+        (None, _) => ".*?".to_string(),
+    };
+    format!("(?P<c{i}>{body})")
+}
+
+/// Kusto evaluates a filter on left-side columns before an `innerunique`
+/// join de-duplicates the left keys, so which duplicate survives depends on
+/// the filter; do the same by filtering the left input.
+fn push_filter_into_join(input: Arc<Plan>, predicate: BoundExpr) -> Arc<Plan> {
+    if let Plan::Join {
+        left,
+        right,
+        kind: JoinKind::InnerUnique,
+        left_keys,
+        right_keys,
+        output,
+    } = input.as_ref()
+    {
+        let to_left = |i: usize| match output.get(i) {
+            Some(JoinSide::Left(j)) => Some(*j),
+            _ => None,
+        };
+        if let Some(p) = predicate.remap_columns(&to_left) {
+            return Arc::new(Plan::Join {
+                left: Arc::new(Plan::Filter {
+                    input: left.clone(),
+                    predicate: p,
+                }),
+                right: right.clone(),
+                kind: JoinKind::InnerUnique,
+                left_keys: left_keys.clone(),
+                right_keys: right_keys.clone(),
+                output: output.clone(),
+            });
+        }
+    }
+    Arc::new(Plan::Filter { input, predicate })
+}
+
+fn side_column(e: &Expr) -> Option<(ast::JoinSide, ast::Ident)> {
+    match &e.kind {
+        ExprKind::Member { target, member } => match target.kind {
+            ExprKind::JoinSide(side) => Some((side, member.clone())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The .NET type name `getschema` reports.
+fn dotnet_type(t: DataType) -> &'static str {
+    match t {
+        DataType::Bool => "System.Boolean",
+        DataType::Int => "System.Int32",
+        DataType::Long => "System.Int64",
+        DataType::Real => "System.Double",
+        DataType::Decimal => "System.Data.SqlTypes.SqlDecimal",
+        DataType::String => "System.String",
+        DataType::DateTime => "System.DateTime",
+        DataType::TimeSpan => "System.TimeSpan",
+        DataType::Guid => "System.Guid",
+        DataType::Dynamic => "System.Object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_prefixes_suffixes_and_infixes() {
+        assert!(wildcard_match("Is*", "IsLegacyAuth"));
+        assert!(wildcard_match("*Auth", "IsLegacyAuth"));
+        assert!(wildcard_match("Is*Auth", "IsLegacyAuth"));
+        assert!(!wildcard_match("Is*", "City"));
+        assert!(wildcard_match("City", "City"));
+    }
+}

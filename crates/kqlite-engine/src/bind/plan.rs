@@ -1,0 +1,627 @@
+//! The bound plan: logical operators over typed, resolved expressions.
+//!
+//! Column references are indexes into the operator's input schema, function
+//! calls hold their resolved implementation, and constants are already folded,
+//! so evaluation never looks anything up by name per row.
+
+use std::sync::Arc;
+
+use kqlite_parser::ast::{BinaryOp, ListOp, UnaryOp};
+use kqlite_parser::Span;
+
+use crate::function::{AggregateFunction, ScalarFunction};
+use crate::table::Table;
+use crate::types::DataType;
+use crate::value::Value;
+
+/// Column names and types of a plan's output, in order.
+pub type Schema = Vec<(String, DataType)>;
+
+/// A typed scalar expression.
+#[derive(Clone)]
+pub struct BoundExpr {
+    /// What it computes.
+    pub kind: BoundExprKind,
+    /// Its result type.
+    pub ty: DataType,
+    /// Where it came from in the query text.
+    pub span: Span,
+}
+
+impl std::fmt::Debug for BoundExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.ty)
+    }
+}
+
+/// The right-hand side of a list operator.
+#[derive(Debug, Clone)]
+pub enum ListItems {
+    /// Constant items, dynamic arrays already flattened.
+    Values(Vec<Value>),
+    /// The first column of a tabular expression, evaluated once per query.
+    Table(Arc<Plan>),
+}
+
+/// The kinds of bound expression.
+#[derive(Clone)]
+pub enum BoundExprKind {
+    /// A constant.
+    Literal(Value),
+    /// Input column `i`.
+    Column(usize),
+    /// A binary operator.
+    Binary {
+        /// Operator.
+        op: BinaryOp,
+        /// Left operand.
+        left: Box<BoundExpr>,
+        /// Right operand.
+        right: Box<BoundExpr>,
+    },
+    /// A unary operator.
+    Unary {
+        /// Operator.
+        op: UnaryOp,
+        /// Operand.
+        operand: Box<BoundExpr>,
+    },
+    /// `x in (...)`, `x has_any (...)`.
+    List {
+        /// Operator.
+        op: ListOp,
+        /// The tested value.
+        expr: Box<BoundExpr>,
+        /// The items.
+        items: ListItems,
+    },
+    /// `x between (a .. b)`.
+    Between {
+        /// `!between`.
+        negated: bool,
+        /// Tested value.
+        expr: Box<BoundExpr>,
+        /// Lower bound.
+        low: Box<BoundExpr>,
+        /// Upper bound.
+        high: Box<BoundExpr>,
+    },
+    /// `x.key` on a dynamic value.
+    Member {
+        /// The object.
+        target: Box<BoundExpr>,
+        /// Property name.
+        key: String,
+    },
+    /// `x[i]` / `x['key']`.
+    Index {
+        /// The array or bag.
+        target: Box<BoundExpr>,
+        /// The index.
+        index: Box<BoundExpr>,
+    },
+    /// A scalar function call.
+    Call {
+        /// The implementation.
+        func: Arc<dyn ScalarFunction>,
+        /// Arguments.
+        args: Vec<BoundExpr>,
+    },
+    /// A conversion (`mv-expand ... to typeof(long)`).
+    Cast {
+        /// The value converted.
+        expr: Box<BoundExpr>,
+        /// Target type.
+        to: DataType,
+    },
+    /// `toscalar(T)`: the first cell of a tabular expression.
+    ToScalar(Arc<Plan>),
+    /// `row_number([start])` over the serialized input.
+    RowNumber {
+        /// First number.
+        start: i64,
+        /// Restart the numbering at rows where this is true.
+        restart: Option<Box<BoundExpr>>,
+    },
+    /// `prev(x, n, default)` (`forward` false) or `next(...)` (true).
+    Shift {
+        /// The shifted value.
+        expr: Box<BoundExpr>,
+        /// Offset (positive).
+        offset: usize,
+        /// Value outside the table.
+        default: Option<Box<BoundExpr>>,
+        /// `next` rather than `prev`.
+        forward: bool,
+    },
+}
+
+impl std::fmt::Debug for BoundExprKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BoundExprKind::Literal(v) => write!(f, "{v:?}"),
+            BoundExprKind::Column(i) => write!(f, "#{i}"),
+            BoundExprKind::Binary { op, left, right } => write!(f, "({left:?} {op:?} {right:?})"),
+            BoundExprKind::Unary { op, operand } => write!(f, "{op:?}({operand:?})"),
+            BoundExprKind::List { op, expr, items } => write!(f, "{op:?}({expr:?}, {items:?})"),
+            BoundExprKind::Between {
+                negated,
+                expr,
+                low,
+                high,
+            } => {
+                write!(f, "between[{negated}]({expr:?}, {low:?}, {high:?})")
+            }
+            BoundExprKind::Member { target, key } => write!(f, "{target:?}.{key}"),
+            BoundExprKind::Index { target, index } => write!(f, "{target:?}[{index:?}]"),
+            BoundExprKind::Call { func, args } => write!(f, "{}({args:?})", func.name()),
+            BoundExprKind::Cast { expr, to } => write!(f, "cast({expr:?}, {to})"),
+            BoundExprKind::ToScalar(p) => write!(f, "toscalar({p:?})"),
+            BoundExprKind::RowNumber { start, .. } => write!(f, "row_number({start})"),
+            BoundExprKind::Shift {
+                expr,
+                offset,
+                forward,
+                ..
+            } => {
+                write!(f, "shift({expr:?}, {offset}, next={forward})")
+            }
+        }
+    }
+}
+
+impl BoundExpr {
+    /// A constant.
+    pub fn literal(value: Value, ty: DataType, span: Span) -> BoundExpr {
+        BoundExpr {
+            kind: BoundExprKind::Literal(value),
+            ty,
+            span,
+        }
+    }
+
+    /// A copy reading column `map(i)` wherever this reads column `i`; `None`
+    /// when some column has no image or the value depends on row positions
+    /// (`row_number`, `prev`, `next`).
+    pub fn remap_columns(&self, map: &dyn Fn(usize) -> Option<usize>) -> Option<BoundExpr> {
+        let b = |e: &BoundExpr| e.remap_columns(map).map(Box::new);
+        let kind = match &self.kind {
+            BoundExprKind::Literal(v) => BoundExprKind::Literal(v.clone()),
+            BoundExprKind::Column(i) => BoundExprKind::Column(map(*i)?),
+            BoundExprKind::Binary { op, left, right } => BoundExprKind::Binary {
+                op: *op,
+                left: b(left)?,
+                right: b(right)?,
+            },
+            BoundExprKind::Unary { op, operand } => BoundExprKind::Unary {
+                op: *op,
+                operand: b(operand)?,
+            },
+            BoundExprKind::List { op, expr, items } => BoundExprKind::List {
+                op: *op,
+                expr: b(expr)?,
+                items: items.clone(),
+            },
+            BoundExprKind::Between {
+                negated,
+                expr,
+                low,
+                high,
+            } => BoundExprKind::Between {
+                negated: *negated,
+                expr: b(expr)?,
+                low: b(low)?,
+                high: b(high)?,
+            },
+            BoundExprKind::Member { target, key } => BoundExprKind::Member {
+                target: b(target)?,
+                key: key.clone(),
+            },
+            BoundExprKind::Index { target, index } => BoundExprKind::Index {
+                target: b(target)?,
+                index: b(index)?,
+            },
+            BoundExprKind::Call { func, args } => BoundExprKind::Call {
+                func: func.clone(),
+                args: args
+                    .iter()
+                    .map(|a| a.remap_columns(map))
+                    .collect::<Option<_>>()?,
+            },
+            BoundExprKind::Cast { expr, to } => BoundExprKind::Cast {
+                expr: b(expr)?,
+                to: *to,
+            },
+            BoundExprKind::ToScalar(p) => BoundExprKind::ToScalar(p.clone()),
+            BoundExprKind::RowNumber { .. } | BoundExprKind::Shift { .. } => return None,
+        };
+        Some(BoundExpr {
+            kind,
+            ty: self.ty,
+            span: self.span,
+        })
+    }
+
+    /// The constant value, if the expression is a literal.
+    pub fn as_literal(&self) -> Option<&Value> {
+        match &self.kind {
+            BoundExprKind::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// One aggregate of a `summarize`.
+#[derive(Clone)]
+pub struct Aggregate {
+    /// The implementation.
+    pub func: Arc<dyn AggregateFunction>,
+    /// Arguments (`*` arguments already expanded).
+    pub args: Vec<BoundExpr>,
+    /// Constant arguments, by position.
+    pub constants: Vec<Option<Value>>,
+}
+
+impl std::fmt::Debug for Aggregate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({:?})", self.func.name(), self.args)
+    }
+}
+
+/// One output of a `summarize`: an aggregate column, or the columns of an
+/// `arg_max`/`arg_min` row pick.
+#[derive(Debug, Clone)]
+pub enum SummarizeItem {
+    /// `name = agg(args)`.
+    Aggregate(String, Aggregate),
+    /// `arg_max(key, cols...)` / `arg_min(...)`: per group, the columns of
+    /// the row where `key` is largest (smallest); the first row wins ties,
+    /// and a group whose keys are all null picks its first row.
+    Pick {
+        /// `arg_max` rather than `arg_min`.
+        max: bool,
+        /// The compared value, output first under its name.
+        key: (String, BoundExpr),
+        /// The other output columns.
+        columns: Vec<(String, BoundExpr)>,
+    },
+}
+
+impl SummarizeItem {
+    /// Output column names, in order.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            SummarizeItem::Aggregate(n, _) => vec![n.as_str()],
+            SummarizeItem::Pick { key, columns, .. } => std::iter::once(key.0.as_str())
+                .chain(columns.iter().map(|(n, _)| n.as_str()))
+                .collect(),
+        }
+    }
+}
+
+/// A sort key.
+#[derive(Debug, Clone)]
+pub struct SortSpec {
+    /// The sorted value.
+    pub expr: BoundExpr,
+    /// Descending order.
+    pub descending: bool,
+    /// Nulls before other values.
+    pub nulls_first: bool,
+}
+
+/// The kinds of join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// `innerunique` (the default): left rows de-duplicated by key.
+    InnerUnique,
+    /// `inner`
+    Inner,
+    /// `leftouter`
+    LeftOuter,
+    /// `rightouter`
+    RightOuter,
+    /// `fullouter`
+    FullOuter,
+    /// `leftanti` / `anti` / `leftantisemi`
+    LeftAnti,
+    /// `rightanti` / `rightantisemi`
+    RightAnti,
+    /// `leftsemi`
+    LeftSemi,
+    /// `rightsemi`
+    RightSemi,
+}
+
+impl JoinKind {
+    /// Parses a `kind=` value.
+    pub fn from_name(name: &str) -> Option<JoinKind> {
+        Some(match name {
+            "innerunique" => JoinKind::InnerUnique,
+            "inner" => JoinKind::Inner,
+            "leftouter" => JoinKind::LeftOuter,
+            "rightouter" => JoinKind::RightOuter,
+            "fullouter" | "outer" => JoinKind::FullOuter,
+            "leftanti" | "anti" | "leftantisemi" => JoinKind::LeftAnti,
+            "rightanti" | "rightantisemi" => JoinKind::RightAnti,
+            "leftsemi" | "semi" => JoinKind::LeftSemi,
+            "rightsemi" => JoinKind::RightSemi,
+            _ => return None,
+        })
+    }
+}
+
+/// Which side of a join an output column comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinSide {
+    /// Left input column.
+    Left(usize),
+    /// Right input column.
+    Right(usize),
+}
+
+/// How `mv-expand` expands property bags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BagExpansion {
+    /// Each key becomes `{"key": value}`.
+    Bag,
+    /// Each key becomes `["key", value]`.
+    Array,
+}
+
+/// A logical operator tree.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// A catalog table.
+    Scan {
+        /// Its name.
+        table: String,
+    },
+    /// Constant rows (`datatable`, `getschema`, folded `print`).
+    Values(Arc<Table>),
+    /// One row of computed values (`print`).
+    Print {
+        /// Output columns.
+        columns: Vec<(String, BoundExpr)>,
+    },
+    /// `range name from a to b step s` (inclusive).
+    Range {
+        /// Output column.
+        name: String,
+        /// Start.
+        from: BoundExpr,
+        /// End (inclusive).
+        to: BoundExpr,
+        /// Step.
+        step: BoundExpr,
+    },
+    /// Rows where the predicate is true.
+    Filter {
+        /// Input.
+        input: Arc<Plan>,
+        /// Predicate (bool).
+        predicate: BoundExpr,
+    },
+    /// Computes output columns; `Column(i)` outputs share the input column.
+    Project {
+        /// Input.
+        input: Arc<Plan>,
+        /// Output columns.
+        columns: Vec<(String, BoundExpr)>,
+    },
+    /// Hash aggregation.
+    Summarize {
+        /// Input.
+        input: Arc<Plan>,
+        /// Group keys with their output names.
+        keys: Vec<(String, BoundExpr)>,
+        /// Aggregates and row picks, in output order.
+        aggregates: Vec<SummarizeItem>,
+    },
+    /// Stable sort.
+    Sort {
+        /// Input.
+        input: Arc<Plan>,
+        /// Keys, most significant first.
+        keys: Vec<SortSpec>,
+    },
+    /// The first `count` rows.
+    Take {
+        /// Input.
+        input: Arc<Plan>,
+        /// Row count.
+        count: BoundExpr,
+    },
+    /// `count`: one row, column `Count`.
+    Count {
+        /// Input.
+        input: Arc<Plan>,
+    },
+    /// `union`: inputs aligned by column name.
+    Union {
+        /// Inputs, each with the input column feeding every output column.
+        inputs: Vec<(Arc<Plan>, Vec<Option<usize>>)>,
+        /// `withsource=` column name and each input's source name.
+        source: Option<(String, Vec<String>)>,
+        /// Output columns (after the `withsource` column).
+        columns: Schema,
+    },
+    /// A hash join.
+    Join {
+        /// Left input.
+        left: Arc<Plan>,
+        /// Right input.
+        right: Arc<Plan>,
+        /// Join kind.
+        kind: JoinKind,
+        /// Key columns of the left input.
+        left_keys: Vec<usize>,
+        /// Key columns of the right input, pairwise with `left_keys`.
+        right_keys: Vec<usize>,
+        /// Output columns.
+        output: Vec<JoinSide>,
+    },
+    /// `mv-expand`.
+    MvExpand {
+        /// Input.
+        input: Arc<Plan>,
+        /// Expanded columns (indexes into the input) and target types.
+        columns: Vec<(usize, Option<DataType>)>,
+        /// Bag expansion mode.
+        bag: BagExpansion,
+        /// `with_itemindex=` column appended to the output.
+        item_index: Option<String>,
+        /// `limit n`.
+        limit: Option<usize>,
+    },
+    /// `parse` / `parse-where`: extracts columns with a compiled pattern.
+    Parse {
+        /// Input.
+        input: Arc<Plan>,
+        /// The parsed text (converted to string if needed).
+        expr: BoundExpr,
+        /// The pattern, anchored at the start, one group per column.
+        pattern: Arc<regex::Regex>,
+        /// Output columns and their types, in pattern order.
+        columns: Vec<(String, DataType)>,
+        /// `kind=relaxed`: a value of the wrong type is null instead of
+        /// failing the whole match.
+        relaxed: bool,
+        /// `parse-where`: drop rows that do not match.
+        drop_unmatched: bool,
+    },
+    /// The per-record input of an `mv-apply` subquery.
+    Input,
+    /// `mv-apply`: runs `subquery` on each record's expansion; the output
+    /// is the record's `keep` columns followed by the subquery's columns.
+    MvApply {
+        /// Input.
+        input: Arc<Plan>,
+        /// Expansion and subquery, reading [`Plan::Input`].
+        subquery: Arc<Plan>,
+        /// Input columns carried to the output.
+        keep: Vec<usize>,
+        /// Names and types of the subquery's output columns.
+        columns: Schema,
+    },
+    /// Evaluated once per query and shared by every reference
+    /// (`materialize`, `as hint.materialized`).
+    Materialize {
+        /// Cache slot.
+        id: usize,
+        /// The plan.
+        input: Arc<Plan>,
+    },
+}
+
+impl Plan {
+    /// Every catalog table the plan reads, in first-seen order.
+    pub fn tables(&self, out: &mut Vec<String>) {
+        let push = |p: &Plan, out: &mut Vec<String>| p.tables(out);
+        match self {
+            Plan::Scan { table } => {
+                if !out.contains(table) {
+                    out.push(table.clone());
+                }
+            }
+            Plan::Values(_) | Plan::Input => {}
+            Plan::MvApply {
+                input, subquery, ..
+            } => {
+                push(input, out);
+                push(subquery, out);
+            }
+            Plan::Print { columns } => columns.iter().for_each(|(_, e)| expr_tables(e, out)),
+            Plan::Range { from, to, step, .. } => {
+                for e in [from, to, step] {
+                    expr_tables(e, out);
+                }
+            }
+            Plan::Filter { input, predicate } => {
+                push(input, out);
+                expr_tables(predicate, out);
+            }
+            Plan::Project { input, columns } => {
+                push(input, out);
+                columns.iter().for_each(|(_, e)| expr_tables(e, out));
+            }
+            Plan::Summarize {
+                input,
+                keys,
+                aggregates,
+            } => {
+                push(input, out);
+                keys.iter().for_each(|(_, e)| expr_tables(e, out));
+                for item in aggregates {
+                    match item {
+                        SummarizeItem::Aggregate(_, a) => {
+                            a.args.iter().for_each(|e| expr_tables(e, out))
+                        }
+                        SummarizeItem::Pick { key, columns, .. } => {
+                            expr_tables(&key.1, out);
+                            columns.iter().for_each(|(_, e)| expr_tables(e, out));
+                        }
+                    }
+                }
+            }
+            Plan::Sort { input, keys } => {
+                push(input, out);
+                keys.iter().for_each(|k| expr_tables(&k.expr, out));
+            }
+            Plan::Take { input, .. } | Plan::Count { input } => push(input, out),
+            Plan::Union { inputs, .. } => inputs.iter().for_each(|(p, _)| push(p, out)),
+            Plan::Join { left, right, .. } => {
+                push(left, out);
+                push(right, out);
+            }
+            Plan::MvExpand { input, .. } | Plan::Materialize { input, .. } => push(input, out),
+            Plan::Parse { input, expr, .. } => {
+                push(input, out);
+                expr_tables(expr, out);
+            }
+        }
+    }
+}
+
+fn expr_tables(e: &BoundExpr, out: &mut Vec<String>) {
+    match &e.kind {
+        BoundExprKind::Literal(_) | BoundExprKind::Column(_) => {}
+        BoundExprKind::RowNumber { restart, .. } => {
+            if let Some(r) = restart {
+                expr_tables(r, out);
+            }
+        }
+        BoundExprKind::Binary { left, right, .. } => {
+            expr_tables(left, out);
+            expr_tables(right, out);
+        }
+        BoundExprKind::Unary { operand, .. } => expr_tables(operand, out),
+        BoundExprKind::List { expr, items, .. } => {
+            expr_tables(expr, out);
+            if let ListItems::Table(p) = items {
+                p.tables(out);
+            }
+        }
+        BoundExprKind::Between {
+            expr, low, high, ..
+        } => {
+            for e in [expr, low, high] {
+                expr_tables(e, out);
+            }
+        }
+        BoundExprKind::Member { target, .. } => expr_tables(target, out),
+        BoundExprKind::Index { target, index } => {
+            expr_tables(target, out);
+            expr_tables(index, out);
+        }
+        BoundExprKind::Call { args, .. } => args.iter().for_each(|a| expr_tables(a, out)),
+        BoundExprKind::Cast { expr, .. } => expr_tables(expr, out),
+        BoundExprKind::ToScalar(p) => p.tables(out),
+        BoundExprKind::Shift { expr, default, .. } => {
+            expr_tables(expr, out);
+            if let Some(d) = default {
+                expr_tables(d, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! Column pruning: drop columns no later operator reads, right after the
+//! table scan, so `where` gathers only what the query uses (Sentinel tables
+//! have ~100 columns; detections read a dozen).
+
+use std::sync::Arc;
+
+use super::plan::{BoundExpr, BoundExprKind, Plan, SummarizeItem};
+use crate::catalog::Catalog;
+
+/// A plan whose output column `i` moved to `map[i]` (`None`: dropped).
+struct Pruned {
+    plan: Arc<Plan>,
+    map: Vec<Option<usize>>,
+}
+
+fn identity(plan: &Arc<Plan>, width: usize) -> Pruned {
+    Pruned {
+        plan: plan.clone(),
+        map: (0..width).map(Some).collect(),
+    }
+}
+
+/// Marks the input columns `e` reads.
+fn mark(e: &BoundExpr, needed: &mut [bool]) {
+    match &e.kind {
+        BoundExprKind::Column(i) => {
+            if let Some(n) = needed.get_mut(*i) {
+                *n = true;
+            }
+        }
+        BoundExprKind::Literal(_) | BoundExprKind::ToScalar(_) => {}
+        BoundExprKind::Binary { left, right, .. } => {
+            mark(left, needed);
+            mark(right, needed);
+        }
+        BoundExprKind::Unary { operand, .. } => mark(operand, needed),
+        BoundExprKind::List { expr, .. } => mark(expr, needed),
+        BoundExprKind::Between {
+            expr, low, high, ..
+        } => {
+            mark(expr, needed);
+            mark(low, needed);
+            mark(high, needed);
+        }
+        BoundExprKind::Member { target, .. } => mark(target, needed),
+        BoundExprKind::Index { target, index } => {
+            mark(target, needed);
+            mark(index, needed);
+        }
+        BoundExprKind::Call { args, .. } => args.iter().for_each(|a| mark(a, needed)),
+        BoundExprKind::Cast { expr, .. } => mark(expr, needed),
+        BoundExprKind::RowNumber { restart, .. } => {
+            if let Some(r) = restart {
+                mark(r, needed);
+            }
+        }
+        BoundExprKind::Shift { expr, default, .. } => {
+            mark(expr, needed);
+            if let Some(d) = default {
+                mark(d, needed);
+            }
+        }
+    }
+}
+
+fn remap(e: &BoundExpr, map: &[Option<usize>]) -> Option<BoundExpr> {
+    e.remap_columns(&|i| map.get(i).copied().flatten())
+}
+
+/// The width of a plan's output, when it can be known without a schema.
+fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
+    match plan {
+        Plan::Scan { table } => catalog.schema(table).map(<[_]>::len),
+        Plan::Summarize {
+            keys, aggregates, ..
+        } => Some(keys.len() + aggregates.iter().map(|a| a.names().len()).sum::<usize>()),
+        Plan::Filter { input, .. } | Plan::Sort { input, .. } | Plan::Take { input, .. } => {
+            width(input, catalog)
+        }
+        Plan::Project { columns, .. } => Some(columns.len()),
+        _ => None,
+    }
+}
+
+/// Rewrites `plan` so it only produces the `needed` columns of its output.
+fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned> {
+    match plan.as_ref() {
+        Plan::Scan { table } => {
+            let schema = catalog.schema(table)?;
+            if needed.iter().all(|n| *n) {
+                return Some(identity(plan, needed.len()));
+            }
+            let mut map = vec![None; needed.len()];
+            let mut columns = Vec::new();
+            for (i, keep) in needed.iter().enumerate() {
+                if *keep {
+                    map[i] = Some(columns.len());
+                    let (name, ty) = schema.get(i)?;
+                    columns.push((
+                        name.clone(),
+                        BoundExpr {
+                            kind: BoundExprKind::Column(i),
+                            ty: *ty,
+                            span: kqlite_parser::Span::default(),
+                        },
+                    ));
+                }
+            }
+            Some(Pruned {
+                plan: Arc::new(Plan::Project {
+                    input: plan.clone(),
+                    columns,
+                }),
+                map,
+            })
+        }
+        Plan::Filter { input, predicate } => {
+            let mut need = needed.to_vec();
+            mark(predicate, &mut need);
+            let inner = prune(input, &need, catalog)?;
+            let predicate = remap(predicate, &inner.map)?;
+            Some(Pruned {
+                plan: Arc::new(Plan::Filter {
+                    input: inner.plan,
+                    predicate,
+                }),
+                map: inner.map,
+            })
+        }
+        Plan::Sort { input, keys } => {
+            let mut need = needed.to_vec();
+            keys.iter().for_each(|k| mark(&k.expr, &mut need));
+            let inner = prune(input, &need, catalog)?;
+            let keys = keys
+                .iter()
+                .map(|k| {
+                    Some(super::plan::SortSpec {
+                        expr: remap(&k.expr, &inner.map)?,
+                        descending: k.descending,
+                        nulls_first: k.nulls_first,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(Pruned {
+                plan: Arc::new(Plan::Sort {
+                    input: inner.plan,
+                    keys,
+                }),
+                map: inner.map,
+            })
+        }
+        Plan::Take { input, count } => {
+            let inner = prune(input, needed, catalog)?;
+            Some(Pruned {
+                plan: Arc::new(Plan::Take {
+                    input: inner.plan,
+                    count: count.clone(),
+                }),
+                map: inner.map,
+            })
+        }
+        Plan::Project { input, columns } => {
+            let in_width = width(input, catalog)?;
+            let mut need = vec![false; in_width];
+            let kept: Vec<usize> = (0..columns.len())
+                .filter(|i| needed.get(*i).copied().unwrap_or(true))
+                .collect();
+            for i in &kept {
+                if let Some((_, e)) = columns.get(*i) {
+                    mark(e, &mut need);
+                }
+            }
+            let inner = prune(input, &need, catalog)?;
+            let mut map = vec![None; columns.len()];
+            let mut out = Vec::with_capacity(kept.len());
+            for i in kept {
+                let (name, e) = columns.get(i)?;
+                map[i] = Some(out.len());
+                out.push((name.clone(), remap(e, &inner.map)?));
+            }
+            Some(Pruned {
+                plan: Arc::new(Plan::Project {
+                    input: inner.plan,
+                    columns: out,
+                }),
+                map,
+            })
+        }
+        Plan::Summarize {
+            input,
+            keys,
+            aggregates,
+        } => {
+            let in_width = width(input, catalog)?;
+            let mut need = vec![false; in_width];
+            keys.iter().for_each(|(_, e)| mark(e, &mut need));
+            for item in aggregates {
+                match item {
+                    SummarizeItem::Aggregate(_, a) => {
+                        a.args.iter().for_each(|e| mark(e, &mut need))
+                    }
+                    SummarizeItem::Pick { key, columns, .. } => {
+                        mark(&key.1, &mut need);
+                        columns.iter().for_each(|(_, e)| mark(e, &mut need));
+                    }
+                }
+            }
+            let inner = prune(input, &need, catalog)?;
+            let keys = keys
+                .iter()
+                .map(|(n, e)| Some((n.clone(), remap(e, &inner.map)?)))
+                .collect::<Option<Vec<_>>>()?;
+            let aggregates = aggregates
+                .iter()
+                .map(|item| {
+                    Some(match item {
+                        SummarizeItem::Aggregate(n, a) => {
+                            let mut a = a.clone();
+                            a.args = a
+                                .args
+                                .iter()
+                                .map(|e| remap(e, &inner.map))
+                                .collect::<Option<Vec<_>>>()?;
+                            SummarizeItem::Aggregate(n.clone(), a)
+                        }
+                        SummarizeItem::Pick { max, key, columns } => SummarizeItem::Pick {
+                            max: *max,
+                            key: (key.0.clone(), remap(&key.1, &inner.map)?),
+                            columns: columns
+                                .iter()
+                                .map(|(n, e)| Some((n.clone(), remap(e, &inner.map)?)))
+                                .collect::<Option<Vec<_>>>()?,
+                        },
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            let out_width = needed.len();
+            Some(Pruned {
+                plan: Arc::new(Plan::Summarize {
+                    input: inner.plan,
+                    keys,
+                    aggregates,
+                }),
+                map: (0..out_width).map(Some).collect(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Prunes unread columns below the root of `plan` (whose every output
+/// column is needed). Plans the pass does not understand are left as they
+/// are, so the result always computes the same table.
+pub fn prune_columns(plan: &Arc<Plan>, catalog: &Catalog) -> Arc<Plan> {
+    let Some(w) = width(plan, catalog) else {
+        return plan.clone();
+    };
+    match prune(plan, &vec![true; w], catalog) {
+        Some(p) if p.map.iter().all(Option::is_some) => p.plan,
+        _ => plan.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::DataType;
+
+    fn catalog() -> Catalog {
+        let mut c = Catalog::new();
+        c.add_schema(
+            "T",
+            vec![
+                ("a".into(), DataType::Long),
+                ("b".into(), DataType::Long),
+                ("c".into(), DataType::String),
+            ],
+        );
+        c
+    }
+
+    fn plan(q: &str) -> Arc<Plan> {
+        let script = kqlite_parser::parse(q).expect("parses");
+        super::super::bind(&script, &catalog(), &super::super::BindOptions::default())
+            .expect("binds")
+            .plan
+    }
+
+    fn scan_projection(p: &Plan) -> Option<Vec<String>> {
+        match p {
+            Plan::Project { input, columns } if matches!(input.as_ref(), Plan::Scan { .. }) => {
+                Some(columns.iter().map(|(n, _)| n.clone()).collect())
+            }
+            Plan::Project { input, .. }
+            | Plan::Filter { input, .. }
+            | Plan::Sort { input, .. }
+            | Plan::Take { input, .. }
+            | Plan::Summarize { input, .. } => scan_projection(input),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn unread_columns_are_dropped_right_after_the_scan() {
+        let p = prune_columns(&plan("T | where a > 1 | project c"), &catalog());
+        assert_eq!(
+            scan_projection(&p),
+            Some(vec!["a".to_string(), "c".to_string()])
+        );
+        let p = prune_columns(&plan("T | summarize count() by c"), &catalog());
+        assert_eq!(scan_projection(&p), Some(vec!["c".to_string()]));
+    }
+
+    #[test]
+    fn plans_with_unknown_shapes_are_left_alone() {
+        let original = plan("T | mv-expand d = pack_array(a) | project c");
+        let p = prune_columns(&original, &catalog());
+        assert!(Arc::ptr_eq(&p, &original));
+    }
+}

@@ -1,0 +1,149 @@
+use kqlite_parser::diagnostic::Diagnostic;
+
+use super::names::codes;
+use super::*;
+use crate::types::DataType;
+
+fn signin_catalog() -> Catalog {
+    let mut c = Catalog::new();
+    c.add_schema(
+        "SigninLogs",
+        vec![
+            ("TimeGenerated".into(), DataType::DateTime),
+            ("ResultType".into(), DataType::String),
+            ("UserPrincipalName".into(), DataType::String),
+            ("LocationDetails".into(), DataType::Dynamic),
+            ("Count".into(), DataType::Long),
+        ],
+    );
+    c
+}
+
+fn diags(q: &str) -> Vec<Diagnostic> {
+    let script = kqlite_parser::parse(q).expect("test query parses");
+    check(&script, &signin_catalog())
+}
+
+fn codes_of(q: &str) -> Vec<&'static str> {
+    diags(q).iter().map(|d| d.code).collect()
+}
+
+#[test]
+fn an_unknown_column_suggests_the_closest_name() {
+    let d = diags("SigninLogs | where ResultTyp == \"0\"");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, codes::UNKNOWN_COLUMN);
+    assert_eq!(d[0].hint.as_deref(), Some("did you mean `ResultType`?"));
+    assert_eq!(d[0].span, kqlite_parser::Span::new(19, 28));
+}
+
+#[test]
+fn an_unknown_table_suggests_a_catalog_table() {
+    let d = diags("SigninLog | take 1");
+    assert_eq!(d[0].code, codes::UNKNOWN_TABLE);
+    assert_eq!(d[0].hint.as_deref(), Some("did you mean `SigninLogs`?"));
+}
+
+#[test]
+fn comparing_a_string_column_with_a_number_warns_with_a_hint() {
+    let d = diags("SigninLogs | where ResultType == 0");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, codes::STRING_NUMBER_COMPARE);
+    assert!(!d[0].is_error());
+    assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("\"0\"")));
+}
+
+#[test]
+fn a_let_that_is_never_used_warns() {
+    let d =
+        diags("let Unused = SigninLogs | take 1;\nlet Used = 1;\nSigninLogs | where Count > Used");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, codes::UNUSED_LET);
+    assert!(d[0].message.contains("Unused"));
+}
+
+#[test]
+fn unsupported_operators_are_named_not_approximated() {
+    let d = diags("SigninLogs | make-series count() on TimeGenerated step 1h");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].code, codes::NOT_SUPPORTED);
+    assert!(d[0].message.contains("make-series"), "{}", d[0].message);
+}
+
+#[test]
+fn member_access_on_a_non_dynamic_value_is_a_type_error() {
+    assert_eq!(
+        codes_of("SigninLogs | extend x = ResultType.foo"),
+        vec![codes::TYPE_MISMATCH]
+    );
+}
+
+#[test]
+fn a_scalar_let_is_folded_into_a_literal() {
+    let script = kqlite_parser::parse("let N = 2 + 3;\nprint x = N").expect("parses");
+    let bound = bind(&script, &Catalog::new(), &BindOptions::default()).expect("binds");
+    let Plan::Print { columns } = bound.plan.as_ref() else {
+        panic!("expected a print plan, got {:?}", bound.plan);
+    };
+    assert_eq!(
+        columns[0].1.as_literal(),
+        Some(&crate::value::Value::Long(5))
+    );
+}
+
+#[test]
+fn a_section_names_a_tabular_let() {
+    let script = kqlite_parser::parse("let A = SigninLogs | take 1;\nprint 1").expect("parses");
+    let opts = BindOptions {
+        section: Some("A"),
+        overrides: &[],
+    };
+    let bound = bind(&script, &signin_catalog(), &opts).expect("binds");
+    assert_eq!(bound.schema.len(), 5);
+    let opts = BindOptions {
+        section: Some("B"),
+        overrides: &[],
+    };
+    let errs = bind(&script, &signin_catalog(), &opts).expect_err("no section B");
+    assert_eq!(errs[0].code, codes::UNKNOWN_SECTION);
+}
+
+#[test]
+fn summarize_names_keys_first_and_suffixes_clashes() {
+    let script = kqlite_parser::parse(
+        "SigninLogs | summarize count(), count() by bin(TimeGenerated, 1h), UserPrincipalName",
+    )
+    .expect("parses");
+    let bound = bind(&script, &signin_catalog(), &BindOptions::default()).expect("binds");
+    let names: Vec<&str> = bound.schema.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["TimeGenerated", "UserPrincipalName", "count_", "count_1"]
+    );
+}
+
+#[test]
+fn user_functions_inline_their_arguments_and_defaults() {
+    let script = kqlite_parser::parse(
+        "let f = (x: long, y: long = 10) { x * y };\nprint a = f(2), b = f(2, 3)",
+    )
+    .expect("parses");
+    let bound = bind(&script, &Catalog::new(), &BindOptions::default()).expect("binds");
+    let Plan::Print { columns } = bound.plan.as_ref() else {
+        panic!("expected print");
+    };
+    assert_eq!(
+        columns[0].1.as_literal(),
+        Some(&crate::value::Value::Long(20))
+    );
+    assert_eq!(
+        columns[1].1.as_literal(),
+        Some(&crate::value::Value::Long(6))
+    );
+}
+
+#[test]
+fn wrong_arity_of_a_user_function_is_reported() {
+    let d = diags("let f = (x: long) { x };\nprint f(1, 2)");
+    assert_eq!(d[0].code, codes::ARITY);
+}

@@ -1,0 +1,199 @@
+//! `join` and `lookup`: hash joins on equal key tuples.
+
+use std::sync::Arc;
+
+use super::keys::KeyEncoder;
+use super::{build_table, EvalError};
+use crate::bind::plan::{JoinKind, JoinSide};
+use crate::bitmap::Bitmap;
+use crate::column::{Column, ColumnBuilder, ColumnData};
+use crate::table::Table;
+use crate::types::DataType;
+
+/// Rows of `col` at `indices`, null where the index is `None` (the
+/// unmatched side of an outer join).
+pub(crate) fn take_optional(col: &Column, indices: &[Option<u32>]) -> Column {
+    if indices.iter().all(Option::is_some) {
+        let idx: Vec<u32> = indices.iter().map(|i| i.unwrap_or(0)).collect();
+        return col.take(&idx);
+    }
+    if let ColumnData::String(s) = &col.data {
+        let mut b = ColumnBuilder::new(DataType::String, indices.len());
+        for i in indices {
+            b.push_str(i.map_or("", |i| s.get(i as usize)));
+        }
+        return b.finish();
+    }
+    let idx: Vec<u32> = indices.iter().map(|i| i.unwrap_or(u32::MAX)).collect();
+    let taken = col.take(&idx);
+    let validity = Bitmap::from_bools(
+        indices
+            .iter()
+            .map(|i| i.is_some_and(|i| !col.is_null(i as usize))),
+    );
+    Column::with_validity(taken.data, Some(validity))
+}
+
+/// Joins `left` and `right` on key columns; `output` lists the result columns.
+pub(crate) fn join(
+    left: &Table,
+    right: &Table,
+    kind: JoinKind,
+    left_keys: &[usize],
+    right_keys: &[usize],
+    output: &[JoinSide],
+    max_rows: usize,
+) -> Result<Table, EvalError> {
+    let key_cols = |t: &Table, keys: &[usize]| -> Result<Vec<Arc<Column>>, EvalError> {
+        keys.iter()
+            .map(|k| {
+                t.column_at(*k)
+                    .map(|(_, c)| c.clone())
+                    .ok_or_else(|| EvalError::Internal(format!("join key #{k} is out of range")))
+            })
+            .collect()
+    };
+    let lk = key_cols(left, left_keys)?;
+    let rk = key_cols(right, right_keys)?;
+    let mut enc = KeyEncoder::default();
+    let lrefs: Vec<&Column> = lk.iter().map(Arc::as_ref).collect();
+    let rrefs: Vec<&Column> = rk.iter().map(Arc::as_ref).collect();
+    let lcodes = enc.encode(&lrefs, left.num_rows());
+    let rcodes = enc.encode(&rrefs, right.num_rows());
+    let ncodes = lcodes
+        .iter()
+        .chain(&rcodes)
+        .copied()
+        .max()
+        .map_or(0, |m| m as usize + 1);
+    // Right rows grouped by code (counting sort keeps row order).
+    let mut offsets = vec![0usize; ncodes + 1];
+    for c in &rcodes {
+        if let Some(o) = offsets.get_mut(*c as usize + 1) {
+            *o += 1;
+        }
+    }
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
+    }
+    let mut fill = offsets.clone();
+    let mut by_code = vec![0u32; rcodes.len()];
+    for (row, c) in rcodes.iter().enumerate() {
+        if let Some(slot) = fill.get_mut(*c as usize) {
+            if let Some(dst) = by_code.get_mut(*slot) {
+                *dst = row as u32;
+            }
+            *slot += 1;
+        }
+    }
+    let matches = |code: u32| -> &[u32] {
+        let c = code as usize;
+        match (offsets.get(c), offsets.get(c + 1)) {
+            (Some(&a), Some(&b)) => by_code.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    };
+    let mut lidx: Vec<Option<u32>> = Vec::new();
+    let mut ridx: Vec<Option<u32>> = Vec::new();
+    let mut right_matched = vec![false; rcodes.len()];
+    let mut left_seen = vec![false; ncodes];
+    for (row, code) in lcodes.iter().enumerate() {
+        if lidx.len() > max_rows {
+            return Err(EvalError::TooManyRows {
+                limit: max_rows,
+                span: kqlite_parser::Span::default(),
+            });
+        }
+        let m = matches(*code);
+        match kind {
+            JoinKind::InnerUnique => {
+                let seen = left_seen.get_mut(*code as usize);
+                if let Some(s) = seen {
+                    if *s {
+                        continue;
+                    }
+                    *s = true;
+                }
+                for r in m {
+                    lidx.push(Some(row as u32));
+                    ridx.push(Some(*r));
+                }
+            }
+            JoinKind::Inner | JoinKind::LeftOuter | JoinKind::RightOuter | JoinKind::FullOuter => {
+                for r in m {
+                    lidx.push(Some(row as u32));
+                    ridx.push(Some(*r));
+                    if let Some(f) = right_matched.get_mut(*r as usize) {
+                        *f = true;
+                    }
+                }
+                if m.is_empty() && matches!(kind, JoinKind::LeftOuter | JoinKind::FullOuter) {
+                    lidx.push(Some(row as u32));
+                    ridx.push(None);
+                }
+            }
+            JoinKind::LeftSemi => {
+                if !m.is_empty() {
+                    lidx.push(Some(row as u32));
+                }
+            }
+            JoinKind::LeftAnti => {
+                if m.is_empty() {
+                    lidx.push(Some(row as u32));
+                }
+            }
+            JoinKind::RightSemi | JoinKind::RightAnti => {
+                for r in m {
+                    if let Some(f) = right_matched.get_mut(*r as usize) {
+                        *f = true;
+                    }
+                }
+            }
+        }
+    }
+    match kind {
+        JoinKind::RightOuter | JoinKind::FullOuter => {
+            for (r, matched) in right_matched.iter().enumerate() {
+                if !matched {
+                    lidx.push(None);
+                    ridx.push(Some(r as u32));
+                }
+            }
+        }
+        JoinKind::RightSemi | JoinKind::RightAnti => {
+            let want = kind == JoinKind::RightSemi;
+            for (r, matched) in right_matched.iter().enumerate() {
+                if *matched == want {
+                    ridx.push(Some(r as u32));
+                }
+            }
+        }
+        _ => {}
+    }
+    let rows = lidx.len().max(ridx.len());
+    let mut out = Vec::with_capacity(output.len());
+    let lnames: Vec<&str> = left.column_names().collect();
+    let mut taken: Vec<String> = Vec::new();
+    for side in output {
+        let (name, col) = match side {
+            JoinSide::Left(i) => {
+                let (n, c) = left
+                    .column_at(*i)
+                    .ok_or_else(|| EvalError::Internal("join output column out of range".into()))?;
+                (n.to_string(), take_optional(c, &lidx))
+            }
+            JoinSide::Right(i) => {
+                let (n, c) = right
+                    .column_at(*i)
+                    .ok_or_else(|| EvalError::Internal("join output column out of range".into()))?;
+                let _ = &lnames;
+                (n.to_string(), take_optional(c, &ridx))
+            }
+        };
+        let refs: Vec<&str> = taken.iter().map(String::as_str).collect();
+        let name = crate::bind::names::unique_name(&name, &refs);
+        taken.push(name.clone());
+        out.push((name, Arc::new(col)));
+    }
+    build_table(out, rows)
+}

@@ -1,0 +1,256 @@
+//! Dense codes for key columns, shared by `summarize`, `distinct` and `join`.
+//!
+//! Each key column is mapped to dense `u32` codes by a type-specialized hash
+//! map (integers and datetimes by value, dictionary strings once per distinct
+//! value), then several key columns are combined pairwise. An encoder keeps
+//! its maps between calls, so a join encodes its left and right keys into
+//! the same code space.
+
+use rustc_hash::FxHashMap;
+
+use crate::column::{Column, ColumnData, StringColumn};
+use rust_decimal::Decimal;
+
+/// Value-to-code maps for one key column.
+#[derive(Default)]
+struct ColumnEncoder {
+    ints: FxHashMap<i64, u32>,
+    wide: FxHashMap<u128, u32>,
+    decimals: FxHashMap<Decimal, u32>,
+    strings: FxHashMap<String, u32>,
+    null: Option<u32>,
+    next: u32,
+}
+
+impl ColumnEncoder {
+    fn fresh(next: &mut u32) -> u32 {
+        let c = *next;
+        *next += 1;
+        c
+    }
+
+    fn null_code(&mut self) -> u32 {
+        if let Some(c) = self.null {
+            return c;
+        }
+        let c = Self::fresh(&mut self.next);
+        self.null = Some(c);
+        c
+    }
+
+    fn int(&mut self, v: i64) -> u32 {
+        let next = &mut self.next;
+        *self.ints.entry(v).or_insert_with(|| Self::fresh(next))
+    }
+
+    fn string(&mut self, s: &str) -> u32 {
+        if let Some(c) = self.strings.get(s) {
+            return *c;
+        }
+        let c = Self::fresh(&mut self.next);
+        self.strings.insert(s.to_string(), c);
+        c
+    }
+
+    fn encode(&mut self, col: &Column) -> Vec<u32> {
+        let n = col.len();
+        let valid = |i: usize| !col.is_null(i);
+        let mut out = Vec::with_capacity(n);
+        match &col.data {
+            ColumnData::Bool(v) => {
+                for (i, x) in v.iter().enumerate() {
+                    out.push(if valid(i) {
+                        self.int(i64::from(*x))
+                    } else {
+                        self.null_code()
+                    });
+                }
+            }
+            ColumnData::Int(v) => {
+                for (i, x) in v.iter().enumerate() {
+                    out.push(if valid(i) {
+                        self.int(i64::from(*x))
+                    } else {
+                        self.null_code()
+                    });
+                }
+            }
+            ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v) => {
+                if col.validity.is_none() {
+                    out.extend(v.iter().map(|x| self.int(*x)));
+                } else {
+                    for (i, x) in v.iter().enumerate() {
+                        out.push(if valid(i) {
+                            self.int(*x)
+                        } else {
+                            self.null_code()
+                        });
+                    }
+                }
+            }
+            ColumnData::Real(v) => {
+                for (i, x) in v.iter().enumerate() {
+                    let code = if valid(i) {
+                        // -0.0 and 0.0 are one key; every NaN is one key.
+                        let bits = if *x == 0.0 {
+                            0
+                        } else if x.is_nan() {
+                            f64::NAN.to_bits()
+                        } else {
+                            x.to_bits()
+                        };
+                        let next = &mut self.next;
+                        *self
+                            .wide
+                            .entry(u128::from(bits))
+                            .or_insert_with(|| Self::fresh(next))
+                    } else {
+                        self.null_code()
+                    };
+                    out.push(code);
+                }
+            }
+            ColumnData::Decimal(v) => {
+                for (i, x) in v.iter().enumerate() {
+                    let code = if valid(i) {
+                        let next = &mut self.next;
+                        *self
+                            .decimals
+                            .entry(x.normalize())
+                            .or_insert_with(|| Self::fresh(next))
+                    } else {
+                        self.null_code()
+                    };
+                    out.push(code);
+                }
+            }
+            ColumnData::Guid(v) => {
+                for (i, x) in v.iter().enumerate() {
+                    let code = if valid(i) {
+                        let next = &mut self.next;
+                        *self.wide.entry(*x).or_insert_with(|| Self::fresh(next))
+                    } else {
+                        self.null_code()
+                    };
+                    out.push(code);
+                }
+            }
+            ColumnData::String(StringColumn::Dict { codes, dict }) => {
+                // Each distinct value is hashed once; rows map through a table.
+                let table: Vec<u32> = dict.iter().map(|s| self.string(s)).collect();
+                out.extend(
+                    codes
+                        .iter()
+                        .map(|c| table.get(*c as usize).copied().unwrap_or(0)),
+                );
+            }
+            ColumnData::String(StringColumn::Plain(a)) => {
+                out.extend(a.iter().map(|s| self.string(s)));
+            }
+            ColumnData::Dynamic(v) => {
+                for d in v {
+                    let code = if d.is_null() {
+                        self.null_code()
+                    } else {
+                        self.string(&d.to_json().to_string())
+                    };
+                    out.push(code);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Encodes rows of several key columns into one code per row.
+#[derive(Default)]
+pub(crate) struct KeyEncoder {
+    columns: Vec<ColumnEncoder>,
+    pairs: Vec<FxHashMap<u64, u32>>,
+}
+
+impl KeyEncoder {
+    /// Codes for each row of `cols` (all of length `rows`); equal key tuples
+    /// get equal codes, across calls too.
+    pub(crate) fn encode(&mut self, cols: &[&Column], rows: usize) -> Vec<u32> {
+        while self.columns.len() < cols.len() {
+            self.columns.push(ColumnEncoder::default());
+        }
+        while self.pairs.len() + 1 < cols.len() {
+            self.pairs.push(FxHashMap::default());
+        }
+        let mut acc: Option<Vec<u32>> = None;
+        for (i, col) in cols.iter().enumerate() {
+            let Some(enc) = self.columns.get_mut(i) else {
+                break;
+            };
+            let codes = enc.encode(col);
+            acc = Some(match acc.take() {
+                None => codes,
+                Some(prev) => {
+                    let Some(map) = self.pairs.get_mut(i - 1) else {
+                        return prev;
+                    };
+                    prev.iter()
+                        .zip(&codes)
+                        .map(|(a, b)| {
+                            let key = (u64::from(*a) << 32) | u64::from(*b);
+                            let len = map.len() as u32;
+                            *map.entry(key).or_insert(len)
+                        })
+                        .collect()
+                }
+            });
+        }
+        acc.unwrap_or_else(|| vec![0; rows])
+    }
+}
+
+/// Group ids numbered in first-seen order, and each group's first row.
+pub(crate) struct Grouping {
+    /// Group of each row.
+    pub ids: Vec<u32>,
+    /// First row of each group.
+    pub first_rows: Vec<u32>,
+}
+
+/// Groups the rows of `cols` by equal key tuples.
+pub(crate) fn group(cols: &[&Column], rows: usize) -> Grouping {
+    let codes = KeyEncoder::default().encode(cols, rows);
+    let max = codes.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut remap = vec![u32::MAX; max];
+    let mut first_rows = Vec::new();
+    let ids = codes
+        .iter()
+        .enumerate()
+        .map(|(row, c)| {
+            let slot = &mut remap[*c as usize];
+            if *slot == u32::MAX {
+                *slot = first_rows.len() as u32;
+                first_rows.push(row as u32);
+            }
+            *slot
+        })
+        .collect();
+    Grouping { ids, first_rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bitmap::Bitmap;
+
+    #[test]
+    fn equal_key_tuples_share_a_group_and_null_is_its_own_group() {
+        let a = Column::with_validity(
+            ColumnData::Long(vec![1, 1, 2, 0, 1]),
+            Some(Bitmap::from_bools([true, true, true, false, true])),
+        );
+        let b = Column::new(ColumnData::String(StringColumn::Plain(
+            ["x", "y", "x", "x", "x"].into_iter().collect(),
+        )));
+        let g = group(&[&a, &b], 5);
+        assert_eq!(g.ids, vec![0, 1, 2, 3, 0]);
+        assert_eq!(g.first_rows, vec![0, 1, 2, 3]);
+    }
+}

@@ -1,0 +1,469 @@
+//! The columnar evaluator: runs a bound [`Plan`] over catalog tables.
+//!
+//! Every operator consumes and produces whole [`Table`]s. Columns are
+//! `Arc`-shared, so `project`/`extend` never copy untouched columns, and
+//! `where` computes one mask and gathers every column once.
+
+mod concat;
+mod expr;
+mod join;
+mod keys;
+mod mv_expand;
+mod parse;
+mod sort;
+mod summarize;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use kqlite_parser::Span;
+
+use crate::bind::plan::{BoundExpr, Plan};
+use crate::catalog::Catalog;
+use crate::column::{Column, ColumnData};
+use crate::function::{EvalContext, FunctionError};
+use crate::kernels;
+use crate::table::Table;
+use crate::types::DataType;
+use crate::value::Value;
+
+pub use concat::concat_columns;
+
+/// Limits on what one query may produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most rows any operator may produce.
+    pub max_rows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_rows: 100_000_000,
+        }
+    }
+}
+
+/// Why evaluation failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    /// A function or operator rejected its input.
+    #[error("{source}")]
+    Function {
+        /// The expression that failed.
+        span: Span,
+        /// What the function said.
+        source: FunctionError,
+    },
+    /// The query reads a table whose data was not supplied.
+    #[error("table `{table}` has a schema but no data")]
+    MissingData {
+        /// The table.
+        table: String,
+    },
+    /// An operator's input is out of range (e.g. a `range` with step 0).
+    #[error("{message}")]
+    Invalid {
+        /// The offending expression.
+        span: Span,
+        /// What is wrong.
+        message: String,
+    },
+    /// A result would exceed [`Limits::max_rows`].
+    #[error("the query would produce more than {limit} rows")]
+    TooManyRows {
+        /// The limit.
+        limit: usize,
+        /// The operator that hit it.
+        span: Span,
+    },
+    /// A plan invariant did not hold (a bug).
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Runs plans for one query: holds the clock, limits and materialized results.
+pub struct Executor<'a> {
+    catalog: &'a Catalog,
+    ctx: EvalContext,
+    limits: Limits,
+    materialized: HashMap<usize, Arc<Table>>,
+    /// The current `mv-apply` record expansions, innermost last.
+    inputs: Vec<Table>,
+}
+
+/// Evaluates `plan` over `catalog` with `now()` fixed to `ctx.now`.
+pub fn execute(plan: &Plan, catalog: &Catalog, ctx: EvalContext) -> Result<Table, EvalError> {
+    Executor::new(catalog, ctx, Limits::default()).run(plan)
+}
+
+fn internal(what: &str) -> EvalError {
+    EvalError::Internal(what.to_string())
+}
+
+impl<'a> Executor<'a> {
+    /// A fresh executor.
+    pub fn new(catalog: &'a Catalog, ctx: EvalContext, limits: Limits) -> Executor<'a> {
+        Executor {
+            catalog,
+            ctx,
+            limits,
+            materialized: HashMap::new(),
+            inputs: Vec::new(),
+        }
+    }
+
+    fn check_rows(&self, rows: usize, span: Span) -> Result<(), EvalError> {
+        if rows > self.limits.max_rows {
+            return Err(EvalError::TooManyRows {
+                limit: self.limits.max_rows,
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    /// Evaluates a plan to a table.
+    pub fn run(&mut self, plan: &Plan) -> Result<Table, EvalError> {
+        match plan {
+            Plan::Scan { table } => match self.catalog.data(table) {
+                Some(t) => Ok(Table::clone(t)),
+                None => Err(EvalError::MissingData {
+                    table: table.clone(),
+                }),
+            },
+            Plan::Values(t) => Ok(Table::clone(t)),
+            Plan::Print { columns } => {
+                let one = Table::empty(1);
+                let mut out = Vec::with_capacity(columns.len());
+                for (name, e) in columns {
+                    let v = self.eval(e, &one)?;
+                    out.push((name.clone(), v.into_column(1)));
+                }
+                build_table(out, 1)
+            }
+            Plan::Range {
+                name,
+                from,
+                to,
+                step,
+            } => self.range(name, from, to, step),
+            Plan::Filter { input, predicate } => {
+                let t = self.run(input)?;
+                let p = self.eval(predicate, &t)?;
+                let mask = kernels::filter_mask(&p, t.num_rows());
+                if mask.len() == t.num_rows() && mask.all() {
+                    return Ok(t);
+                }
+                let idx: Vec<u32> = mask.ones().map(|i| i as u32).collect();
+                Ok(t.take(&idx))
+            }
+            Plan::Project { input, columns } => {
+                let t = self.run(input)?;
+                let rows = t.num_rows();
+                let mut out = Vec::with_capacity(columns.len());
+                for (name, e) in columns {
+                    let v = self.eval(e, &t)?;
+                    out.push((name.clone(), v.into_column(rows)));
+                }
+                build_table(out, rows)
+            }
+            Plan::Summarize {
+                input,
+                keys,
+                aggregates,
+            } => {
+                let t = self.run(input)?;
+                self.summarize(&t, keys, aggregates)
+            }
+            Plan::Sort { input, keys } => {
+                let t = self.run(input)?;
+                self.sort(t, keys, None)
+            }
+            Plan::Take { input, count } => {
+                let n = self.count_value(count)?;
+                // `top` and `sort | take` select the first rows without
+                // sorting the whole input.
+                if let Plan::Sort { input, keys } = input.as_ref() {
+                    let t = self.run(input)?;
+                    return self.sort(t, keys, Some(n));
+                }
+                let t = self.run(input)?;
+                if n >= t.num_rows() {
+                    return Ok(t);
+                }
+                let idx: Vec<u32> = (0..n as u32).collect();
+                Ok(t.take(&idx))
+            }
+            Plan::Count { input } => {
+                let t = self.run(input)?;
+                let c = Column::new(ColumnData::Long(vec![t.num_rows() as i64]));
+                build_table(vec![("Count".to_string(), Arc::new(c))], 1)
+            }
+            Plan::Union {
+                inputs,
+                source,
+                columns,
+            } => self.union(inputs, source.as_ref(), columns),
+            Plan::Join {
+                left,
+                right,
+                kind,
+                left_keys,
+                right_keys,
+                output,
+            } => {
+                let l = self.run(left)?;
+                let r = self.run(right)?;
+                join::join(
+                    &l,
+                    &r,
+                    *kind,
+                    left_keys,
+                    right_keys,
+                    output,
+                    self.limits.max_rows,
+                )
+            }
+            Plan::MvExpand {
+                input,
+                columns,
+                bag,
+                item_index,
+                limit,
+            } => {
+                let t = self.run(input)?;
+                mv_expand::mv_expand(
+                    &t,
+                    columns,
+                    *bag,
+                    item_index.as_deref(),
+                    *limit,
+                    self.limits.max_rows,
+                )
+            }
+            Plan::Parse {
+                input,
+                expr,
+                pattern,
+                columns,
+                relaxed,
+                drop_unmatched,
+            } => {
+                let t = self.run(input)?;
+                let text = self.eval(expr, &t)?;
+                parse::parse(t, text, pattern, columns, *relaxed, *drop_unmatched)
+            }
+            Plan::Input => self
+                .inputs
+                .last()
+                .cloned()
+                .ok_or_else(|| internal("mv-apply input read outside mv-apply")),
+            Plan::MvApply {
+                input,
+                subquery,
+                keep,
+                columns,
+            } => {
+                let t = self.run(input)?;
+                self.mv_apply(&t, subquery, keep, columns)
+            }
+            Plan::Materialize { id, input } => {
+                if let Some(t) = self.materialized.get(id) {
+                    return Ok(Table::clone(t));
+                }
+                let t = Arc::new(self.run(input)?);
+                self.materialized.insert(*id, t.clone());
+                Ok(Table::clone(&t))
+            }
+        }
+    }
+
+    fn count_value(&mut self, e: &BoundExpr) -> Result<usize, EvalError> {
+        let v = self.eval(e, &Table::empty(1))?.get(0);
+        Ok(match v {
+            Value::Long(n) => usize::try_from(n).unwrap_or(0),
+            Value::Int(n) => usize::try_from(n).unwrap_or(0),
+            _ => 0,
+        })
+    }
+
+    fn scalar_of(&mut self, e: &BoundExpr) -> Result<Value, EvalError> {
+        Ok(self.eval(e, &Table::empty(1))?.get(0))
+    }
+
+    fn range(
+        &mut self,
+        name: &str,
+        from: &BoundExpr,
+        to: &BoundExpr,
+        step: &BoundExpr,
+    ) -> Result<Table, EvalError> {
+        let (f, t, s) = (
+            self.scalar_of(from)?,
+            self.scalar_of(to)?,
+            self.scalar_of(step)?,
+        );
+        let span = from.span.to(step.span);
+        let as_i64 = |v: &Value| match v {
+            Value::Int(x) => Some(i64::from(*x)),
+            Value::Long(x) | Value::DateTime(x) | Value::TimeSpan(x) => Some(*x),
+            _ => None,
+        };
+        let as_f64 = |v: &Value| match v {
+            Value::Int(x) => Some(f64::from(*x)),
+            Value::Long(x) => Some(*x as f64),
+            Value::Real(x) => Some(*x),
+            _ => None,
+        };
+        let data = if matches!(f, Value::Real(_))
+            || matches!(t, Value::Real(_))
+            || matches!(s, Value::Real(_))
+        {
+            let (Some(a), Some(b), Some(st)) = (as_f64(&f), as_f64(&t), as_f64(&s)) else {
+                return Ok(empty_range(name, DataType::Real));
+            };
+            if st == 0.0 || !st.is_finite() {
+                return Err(EvalError::Invalid {
+                    span,
+                    message: "`range` step must be non-zero".into(),
+                });
+            }
+            let n = ((b - a) / st).floor();
+            if n < 0.0 || n.is_nan() {
+                return Ok(empty_range(name, DataType::Real));
+            }
+            self.check_rows((n as usize).saturating_add(1), span)?;
+            ColumnData::Real((0..=n as usize).map(|i| a + st * i as f64).collect())
+        } else {
+            let (Some(a), Some(b), Some(st)) = (as_i64(&f), as_i64(&t), as_i64(&s)) else {
+                return Ok(empty_range(name, from.ty));
+            };
+            if st == 0 {
+                return Err(EvalError::Invalid {
+                    span,
+                    message: "`range` step must be non-zero".into(),
+                });
+            }
+            let diff = i128::from(b) - i128::from(a);
+            let n = diff / i128::from(st);
+            if n < 0 || (diff != 0 && diff.signum() != i128::from(st).signum()) {
+                return Ok(empty_range(name, from.ty));
+            }
+            let count = usize::try_from(n + 1).unwrap_or(usize::MAX);
+            self.check_rows(count, span)?;
+            let values: Vec<i64> = (0..count as i64).map(|i| a + st * i).collect();
+            match from.ty {
+                DataType::DateTime => ColumnData::DateTime(values),
+                DataType::TimeSpan => ColumnData::TimeSpan(values),
+                _ => ColumnData::Long(values),
+            }
+        };
+        let col = Column::new(data);
+        let rows = col.len();
+        build_table(vec![(name.to_string(), Arc::new(col))], rows)
+    }
+
+    fn mv_apply(
+        &mut self,
+        input: &Table,
+        subquery: &Plan,
+        keep: &[usize],
+        columns: &[(String, DataType)],
+    ) -> Result<Table, EvalError> {
+        let mut parts: Vec<Table> = Vec::with_capacity(input.num_rows());
+        let mut source_rows: Vec<u32> = Vec::new();
+        for row in 0..input.num_rows() {
+            self.inputs.push(input.take(&[row as u32]));
+            let result = self.run(subquery);
+            self.inputs.pop();
+            let sub = result?;
+            source_rows.extend(std::iter::repeat_n(row as u32, sub.num_rows()));
+            self.check_rows(source_rows.len(), Span::default())?;
+            parts.push(sub);
+        }
+        let total = source_rows.len();
+        let mut out: Vec<(String, Arc<Column>)> = Vec::with_capacity(keep.len() + columns.len());
+        for i in keep {
+            let (name, col) = input
+                .column_at(*i)
+                .ok_or_else(|| internal("mv-apply kept column out of range"))?;
+            out.push((name.to_string(), Arc::new(col.take(&source_rows))));
+        }
+        for (j, (name, ty)) in columns.iter().enumerate() {
+            let pieces: Vec<Arc<Column>> = parts
+                .iter()
+                .map(|p| match p.column_at(j) {
+                    Some((_, c)) => c.clone(),
+                    None => Arc::new(Column::nulls(*ty, p.num_rows())),
+                })
+                .collect();
+            out.push((name.clone(), Arc::new(concat_columns(&pieces, *ty))));
+        }
+        build_table(out, total)
+    }
+
+    fn union(
+        &mut self,
+        inputs: &[(Arc<Plan>, Vec<Option<usize>>)],
+        source: Option<&(String, Vec<String>)>,
+        columns: &[(String, DataType)],
+    ) -> Result<Table, EvalError> {
+        let mut parts: Vec<Table> = Vec::with_capacity(inputs.len());
+        for (p, _) in inputs {
+            parts.push(self.run(p)?);
+        }
+        let total: usize = parts.iter().map(Table::num_rows).sum();
+        let mut out: Vec<(String, Arc<Column>)> = Vec::new();
+        if let Some((name, names)) = source {
+            let mut b = crate::column::ColumnBuilder::new(DataType::String, total);
+            for (t, n) in parts.iter().zip(names) {
+                for _ in 0..t.num_rows() {
+                    b.push_str(n);
+                }
+            }
+            out.push((name.clone(), Arc::new(b.finish())));
+        }
+        for (j, (name, ty)) in columns.iter().enumerate() {
+            let mut pieces: Vec<Arc<Column>> = Vec::with_capacity(parts.len());
+            for (t, (_, map)) in parts.iter().zip(inputs) {
+                match map.get(j).copied().flatten().and_then(|i| t.column_at(i)) {
+                    Some((_, c)) => pieces.push(c.clone()),
+                    None => pieces.push(Arc::new(Column::nulls(*ty, t.num_rows()))),
+                }
+            }
+            let col = if pieces.len() == 1 {
+                pieces
+                    .pop()
+                    .ok_or_else(|| internal("union lost its only input"))?
+            } else {
+                Arc::new(concat_columns(&pieces, *ty))
+            };
+            out.push((name.clone(), col));
+        }
+        build_table(out, total)
+    }
+}
+
+fn empty_range(name: &str, ty: DataType) -> Table {
+    let ty = if ty == DataType::Int {
+        DataType::Long
+    } else {
+        ty
+    };
+    Table::try_new([(name.to_string(), Arc::new(Column::nulls(ty, 0)))]).unwrap_or_default()
+}
+
+/// Builds a table, keeping `rows` when there are no columns.
+pub(crate) fn build_table(
+    columns: Vec<(String, Arc<Column>)>,
+    rows: usize,
+) -> Result<Table, EvalError> {
+    if columns.is_empty() {
+        return Ok(Table::empty(rows));
+    }
+    Table::try_new(columns).map_err(|e| EvalError::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! Text encodings: base64, URL percent-encoding and hexadecimal.
+
+use super::{arg, arity, as_long, rowwise, Func};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::kernels::{self, access};
+use crate::types::DataType;
+use crate::value::Value;
+
+pub(super) fn functions() -> Vec<Func> {
+    let text = |a: &[DataType]| arity(a, 1, 1).map(|_| DataType::String);
+    vec![
+        Func {
+            name: "base64_encode_tostring",
+            signature: text,
+            evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(s.as_bytes(), out))),
+        },
+        Func {
+            name: "base64_decode_tostring",
+            signature: text,
+            evaluate: |a, r, _| {
+                Ok(map(a, r, |s, out| {
+                    out.push_str(
+                        &base64_decode(s)
+                            .and_then(|b| String::from_utf8(b).ok())
+                            .unwrap_or_default(),
+                    )
+                }))
+            },
+        },
+        Func {
+            name: "url_encode",
+            signature: text,
+            evaluate: |a, r, _| Ok(map(a, r, |s, out| percent_encode(s, true, out))),
+        },
+        Func {
+            name: "url_encode_component",
+            signature: text,
+            evaluate: |a, r, _| Ok(map(a, r, |s, out| percent_encode(s, false, out))),
+        },
+        Func {
+            name: "url_decode",
+            signature: text,
+            evaluate: |a, r, _| {
+                Ok(map(a, r, |s, out| {
+                    out.push_str(&percent_decode(s).unwrap_or_default())
+                }))
+            },
+        },
+        Func {
+            name: "tohex",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::String),
+            evaluate: tohex,
+        },
+    ]
+}
+
+fn map(args: &[ColumnarValue], rows: usize, f: impl FnMut(&str, &mut String)) -> ColumnarValue {
+    let text = kernels::strings::as_string(&arg(args, 0), rows);
+    let (n, scalar) = access::rows_for(&[&text], rows);
+    match access::strs(&text) {
+        Some(s) => access::map_strings(s, n, scalar, f),
+        None => ColumnarValue::Scalar(Value::string(""), DataType::String),
+    }
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode(bytes: &[u8], out: &mut String) {
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+/// Decodes standard base64 (padding optional); `None` when malformed.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.trim().trim_end_matches('=').bytes().collect();
+    if digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let mut n = 0u32;
+        for (k, &c) in chunk.iter().enumerate() {
+            let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+            n |= v << (18 - 6 * k);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(bytes.get(..chunk.len() - 1).unwrap_or(&[]));
+    }
+    Some(out)
+}
+
+/// Percent-encodes: `form` follows `url_encode` (lowercase hex, space as
+/// `+`, `-_.!*()` kept), otherwise `url_encode_component` (uppercase hex,
+/// `-_.~` kept).
+fn percent_encode(s: &str, form: bool, out: &mut String) {
+    for &b in s.as_bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || if form {
+                b"-_.!*()".contains(&b)
+            } else {
+                b"-_.~".contains(&b)
+            };
+        if keep {
+            out.push(b as char);
+        } else if form && b == b' ' {
+            out.push('+');
+        } else if form {
+            out.push_str(&format!("%{b:02x}"));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// Decodes `%xx` escapes and `+`; `None` when the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (c, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `tohex(x[, min_length])`: lowercase hex of a long (two's complement for
+/// negatives), zero-padded to `min_length`.
+fn tohex(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::String, |v| {
+        let Some(x) = v.first().and_then(as_long) else {
+            return Value::string("");
+        };
+        let width = v.get(1).and_then(as_long).unwrap_or(0).clamp(0, 64) as usize;
+        let digits = match v.first() {
+            Some(Value::Int(i)) => format!("{:x}", *i as u32),
+            _ => format!("{:x}", x as u64),
+        };
+        Value::string(format!("{digits:0>width$}"))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{call, s};
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_and_rejects_garbage() {
+        assert_eq!(
+            call("base64_encode_tostring", &[s("Kusto1")]),
+            s("S3VzdG8x")
+        );
+        assert_eq!(call("base64_encode_tostring", &[s("ab")]), s("YWI="));
+        assert_eq!(
+            call("base64_decode_tostring", &[s("S3VzdG8x")]),
+            s("Kusto1")
+        );
+        // Decoded bytes that are not UTF-8 give "" (Kusto conformance case).
+        assert_eq!(
+            call(
+                "base64_decode_tostring",
+                &[s("U3RyaW5n0KHR0tGA0L7Rh9C60LA=")]
+            ),
+            s("")
+        );
+        assert_eq!(call("base64_decode_tostring", &[s("!!")]), s(""));
+    }
+
+    #[test]
+    fn urls_encode_and_decode() {
+        assert_eq!(
+            call("url_encode", &[s("https://www.bing.com/hello world/")]),
+            s("https%3a%2f%2fwww.bing.com%2fhello+world%2f")
+        );
+        assert_eq!(
+            call(
+                "url_encode_component",
+                &[s("https://www.bing.com/hello world/")]
+            ),
+            s("https%3A%2F%2Fwww.bing.com%2Fhello%20world%2F")
+        );
+        assert_eq!(
+            call("url_decode", &[s("https%3a%2f%2fwww.bing.com%2f")]),
+            s("https://www.bing.com/")
+        );
+    }
+
+    #[test]
+    fn tohex_prints_twos_complement() {
+        assert_eq!(call("tohex", &[Value::Long(256)]), s("100"));
+        assert_eq!(call("tohex", &[Value::Long(-546)]), s("fffffffffffffdde"));
+        assert_eq!(
+            call("tohex", &[Value::Long(255), Value::Long(4)]),
+            s("00ff")
+        );
+    }
+}

@@ -1,0 +1,757 @@
+//! String functions: `strlen`, `tolower`, `substring`, `strcat`, `split`,
+//! `replace_regex`, `extract`, ...
+
+use std::sync::Arc;
+
+use super::{arg, arity, as_long, as_text, rowwise, Func};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::kernels::access::{self, rows_for, strs};
+use crate::kernels::{self, compile_regex, convert};
+use crate::types::DataType;
+use crate::value::{Dynamic, Value};
+
+pub(super) fn functions() -> Vec<Func> {
+    vec![
+        Func {
+            name: "strlen",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            evaluate: strlen,
+        },
+        Func {
+            name: "tolower",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            evaluate: |a, r, _| {
+                Ok(map_text(&arg(a, 0), r, |s, out| {
+                    out.push_str(&s.to_lowercase())
+                }))
+            },
+        },
+        Func {
+            name: "toupper",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            evaluate: |a, r, _| {
+                Ok(map_text(&arg(a, 0), r, |s, out| {
+                    out.push_str(&s.to_uppercase())
+                }))
+            },
+        },
+        Func {
+            name: "reverse",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            evaluate: |a, r, _| {
+                Ok(map_text(&arg(a, 0), r, |s, out| {
+                    out.extend(s.chars().rev())
+                }))
+            },
+        },
+        Func {
+            name: "trim",
+            signature: two_strings,
+            evaluate: |a, r, _| trim(a, r, true, true),
+        },
+        Func {
+            name: "trim_start",
+            signature: two_strings,
+            evaluate: |a, r, _| trim(a, r, true, false),
+        },
+        Func {
+            name: "trim_end",
+            signature: two_strings,
+            evaluate: |a, r, _| trim(a, r, false, true),
+        },
+        Func {
+            name: "substring",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::String),
+            evaluate: substring,
+        },
+        Func {
+            name: "strcat",
+            signature: |a| arity(a, 1, 64).map(|_| DataType::String),
+            evaluate: |a, r, _| Ok(strcat(a, r, "")),
+        },
+        Func {
+            name: "strcat_delim",
+            signature: |a| arity(a, 3, 65).map(|_| DataType::String),
+            evaluate: strcat_delim,
+        },
+        Func {
+            name: "split",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            evaluate: split,
+        },
+        Func {
+            name: "replace_string",
+            signature: |a| arity(a, 3, 3).map(|_| DataType::String),
+            evaluate: replace_string,
+        },
+        Func {
+            name: "replace_regex",
+            signature: |a| arity(a, 3, 3).map(|_| DataType::String),
+            evaluate: replace_regex,
+        },
+        Func {
+            name: "extract",
+            signature: extract_type,
+            evaluate: extract,
+        },
+        Func {
+            name: "extract_all",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            evaluate: extract_all,
+        },
+        Func {
+            name: "indexof",
+            signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
+            evaluate: indexof,
+        },
+        Func {
+            name: "countof",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Long),
+            evaluate: countof,
+        },
+        Func {
+            name: "replace",
+            signature: |a| arity(a, 3, 3).map(|_| DataType::String),
+            evaluate: replace_legacy,
+        },
+        Func {
+            name: "strrep",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::String),
+            evaluate: strrep,
+        },
+        Func {
+            name: "strcmp",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Int),
+            evaluate: strcmp,
+        },
+        Func {
+            name: "isascii",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Bool),
+            evaluate: |a, r, _| text_test(a, r, str::is_ascii),
+        },
+        Func {
+            name: "isutf8",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Bool),
+            evaluate: |a, r, _| text_test(a, r, |_| true),
+        },
+        Func {
+            name: "parse_url",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            evaluate: parse_url,
+        },
+    ]
+}
+
+/// `replace(regex, rewrite, text)`: the deprecated argument order of
+/// `replace_regex(text, regex, rewrite)`.
+fn replace_legacy(
+    args: &[ColumnarValue],
+    rows: usize,
+    ctx: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let reordered = [arg(args, 2), arg(args, 0), arg(args, 1)];
+    replace_regex(&reordered, rows, ctx)
+}
+
+/// `strrep(text, times[, delimiter])`: the text repeated (at most 1024 times).
+fn strrep(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::String, |v| {
+        let text = v.first().map(as_text).unwrap_or_default();
+        let delim = v.get(2).map(as_text).unwrap_or_default();
+        let times = v.get(1).and_then(as_long).unwrap_or(0).clamp(0, 1024) as usize;
+        Value::string(vec![text.as_str(); times].join(&delim))
+    }))
+}
+
+/// `strcmp(a, b)`: -1, 0 or 1 by ordinal comparison.
+fn strcmp(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let a = kernels::strings::as_string(&arg(args, 0), rows);
+    let b = kernels::strings::as_string(&arg(args, 1), rows);
+    let (n, scalar) = rows_for(&[&a, &b], rows);
+    let (Some(x), Some(y)) = (strs(&a), strs(&b)) else {
+        return Err(FunctionError::Invalid("strcmp expects strings".into()));
+    };
+    let (vals, valid) = access::map_rows(n, |i| Some(x.get(i).cmp(y.get(i)) as i32));
+    Ok(access::finish(
+        crate::column::ColumnData::Int(vals),
+        valid,
+        scalar,
+    ))
+}
+
+fn text_test(
+    args: &[ColumnarValue],
+    rows: usize,
+    f: impl Fn(&str) -> bool,
+) -> Result<ColumnarValue, FunctionError> {
+    let text = kernels::strings::as_string(&arg(args, 0), rows);
+    let (n, scalar) = rows_for(&[&text], rows);
+    let s = strs(&text).ok_or(FunctionError::Invalid("expects a string".into()))?;
+    Ok(access::string_predicate(s, n, scalar, f))
+}
+
+/// `parse_url(url)`: a bag with `Scheme`, `Host`, `Port`, `Path`, `Username`,
+/// `Password`, `Query Parameters` and `Fragment`; an empty bag when the text
+/// is not an absolute URL.
+fn parse_url(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+        let text = v.first().map(as_text).unwrap_or_default();
+        Value::Dynamic(url_parts(&text).unwrap_or_else(|| Dynamic::Bag(Arc::default())))
+    }))
+}
+
+fn url_parts(text: &str) -> Option<Dynamic> {
+    let (scheme, rest) = text.split_once("://")?;
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return None;
+    }
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (u, h),
+        None => ("", authority),
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.is_empty() => (h, p),
+        _ => (hostport, ""),
+    };
+    let mut params: indexmap::IndexMap<Arc<str>, Dynamic> = indexmap::IndexMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, val) = pair.split_once('=').unwrap_or((pair, ""));
+        params.insert(k.into(), Dynamic::String(val.into()));
+    }
+    let text = |s: &str| Dynamic::String(s.into());
+    let bag: indexmap::IndexMap<Arc<str>, Dynamic> = [
+        ("Scheme", text(scheme)),
+        ("Host", text(host)),
+        ("Port", text(port)),
+        ("Path", text(path)),
+        ("Username", text(user)),
+        ("Password", text(password)),
+        ("Query Parameters", Dynamic::Bag(Arc::new(params))),
+        ("Fragment", text(fragment)),
+    ]
+    .into_iter()
+    .map(|(k, d)| (Arc::from(k), d))
+    .collect();
+    Some(Dynamic::Bag(Arc::new(bag)))
+}
+
+fn two_strings(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 2, 2).map(|_| DataType::String)
+}
+
+/// Applies `f` to each row's text (once per distinct value for dictionary
+/// columns).
+fn map_text(v: &ColumnarValue, rows: usize, f: impl FnMut(&str, &mut String)) -> ColumnarValue {
+    let text = kernels::strings::as_string(v, rows);
+    let (n, scalar) = rows_for(&[&text], rows);
+    match strs(&text) {
+        Some(s) => access::map_strings(s, n, scalar, f),
+        None => ColumnarValue::Scalar(Value::string(""), DataType::String),
+    }
+}
+
+/// `strlen`: length in UTF-16 code units, as .NET counts (so a combining
+/// sequence counts each code point).
+fn strlen(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let text = kernels::strings::as_string(&arg(args, 0), rows);
+    let (n, scalar) = rows_for(&[&text], rows);
+    let s = strs(&text).ok_or(FunctionError::Invalid("strlen expects a string".into()))?;
+    Ok(access::longs(n, scalar, |i| {
+        Some(s.get(i).encode_utf16().count() as i64)
+    }))
+}
+
+/// A constant regex argument, compiled once.
+fn const_regex(args: &[ColumnarValue], i: usize) -> Result<regex::Regex, FunctionError> {
+    match args.get(i) {
+        Some(ColumnarValue::Scalar(Value::String(p), _)) => compile_regex(p),
+        _ => Err(FunctionError::NotConstant { index: i }),
+    }
+}
+
+/// `trim(regex, text)`: removes leading and/or trailing matches of `regex`.
+fn trim(
+    args: &[ColumnarValue],
+    rows: usize,
+    start: bool,
+    end: bool,
+) -> Result<ColumnarValue, FunctionError> {
+    let pattern = match args.first() {
+        Some(ColumnarValue::Scalar(Value::String(p), _)) => p.clone(),
+        _ => return Err(FunctionError::NotConstant { index: 0 }),
+    };
+    let lead = compile_regex(&format!("^(?:{pattern})+"))?;
+    let trail = compile_regex(&format!("(?:{pattern})+$"))?;
+    Ok(map_text(&arg(args, 1), rows, |s, out| {
+        let mut t = s;
+        if start {
+            if let Some(m) = lead.find(t) {
+                t = &t[m.end()..];
+            }
+        }
+        if end {
+            if let Some(m) = trail.find(t) {
+                t = &t[..m.start()];
+            }
+        }
+        out.push_str(t);
+    }))
+}
+
+/// `substring(text, start[, length])` in characters; out-of-range parts are
+/// clipped.
+fn substring(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let text = kernels::strings::as_string(&arg(args, 0), rows);
+    let rest: Vec<ColumnarValue> = args.iter().skip(1).cloned().collect();
+    let mut all = vec![text];
+    all.extend(rest);
+    Ok(rowwise(&all, rows, DataType::String, |v| {
+        let s = v.first().map(as_text).unwrap_or_default();
+        let Some(start) = v.get(1).and_then(as_long) else {
+            return Value::string("");
+        };
+        let len = s.chars().count() as i64;
+        let start = if start < 0 {
+            (len + start).max(0)
+        } else {
+            start.min(len)
+        };
+        let take = match v.get(2) {
+            Some(x) => match as_long(x) {
+                Some(l) => l.max(0),
+                None => return Value::string(""),
+            },
+            None => len,
+        };
+        Value::string(
+            s.chars()
+                .skip(start as usize)
+                .take(take as usize)
+                .collect::<String>(),
+        )
+    }))
+}
+
+fn strcat(args: &[ColumnarValue], rows: usize, delim: &str) -> ColumnarValue {
+    let texts: Vec<ColumnarValue> = args.iter().map(|a| convert::to_string(a, rows)).collect();
+    let views: Vec<_> = texts.iter().filter_map(strs).collect();
+    let refs: Vec<&ColumnarValue> = texts.iter().collect();
+    let (n, scalar) = rows_for(&refs, rows);
+    access::strings(n, scalar, |i, out| {
+        for (k, v) in views.iter().enumerate() {
+            if k > 0 {
+                out.push_str(delim);
+            }
+            out.push_str(v.get(i));
+        }
+    })
+}
+
+/// `strcat_delim(delim, a, b, ...)`.
+fn strcat_delim(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let delim = match args.first() {
+        Some(ColumnarValue::Scalar(v, _)) => v.to_string(),
+        _ => return Err(FunctionError::NotConstant { index: 0 }),
+    };
+    Ok(strcat(args.get(1..).unwrap_or_default(), rows, &delim))
+}
+
+/// `split(text, delimiter[, index])`: a dynamic array of parts; with an
+/// index, an array holding just that part (empty when out of range).
+fn split(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+        let s = v.first().map(as_text).unwrap_or_default();
+        let d = v.get(1).map(as_text).unwrap_or_default();
+        let parts: Vec<Dynamic> = if d.is_empty() {
+            vec![Dynamic::String(s.as_str().into())]
+        } else {
+            s.split(d.as_str())
+                .map(|p| Dynamic::String(p.into()))
+                .collect()
+        };
+        let parts = match v.get(2) {
+            None => parts,
+            Some(i) => match as_long(i) {
+                Some(k) if k >= 0 => parts.into_iter().skip(k as usize).take(1).collect(),
+                _ => Vec::new(),
+            },
+        };
+        Value::Dynamic(Dynamic::Array(Arc::new(parts)))
+    }))
+}
+
+/// `replace_string(text, lookup, rewrite)`: every occurrence, case-sensitive.
+fn replace_string(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    if let (Some(ColumnarValue::Scalar(l, _)), Some(ColumnarValue::Scalar(r, _))) =
+        (args.get(1), args.get(2))
+    {
+        let (lookup, rewrite) = (l.to_string(), r.to_string());
+        return Ok(map_text(&arg(args, 0), rows, |s, out| {
+            if lookup.is_empty() {
+                out.push_str(s);
+            } else {
+                out.push_str(&s.replace(&lookup, &rewrite));
+            }
+        }));
+    }
+    Ok(rowwise(args, rows, DataType::String, |v| {
+        let s = v.first().map(as_text).unwrap_or_default();
+        let l = v.get(1).map(as_text).unwrap_or_default();
+        let r = v.get(2).map(as_text).unwrap_or_default();
+        Value::string(if l.is_empty() { s } else { s.replace(&l, &r) })
+    }))
+}
+
+/// Converts Kusto's `\1` group references to the regex crate's `${1}`.
+fn rewrite_template(rewrite: &str) -> String {
+    let mut out = String::with_capacity(rewrite.len());
+    let mut chars = rewrite.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push_str("${");
+                while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                    out.push(d);
+                    chars.next();
+                }
+                out.push('}');
+            }
+            '$' => out.push_str("$$"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `replace_regex(text, regex, rewrite)`; `\1` in `rewrite` is a group.
+fn replace_regex(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let re = const_regex(args, 1)?;
+    let rewrite = match args.get(2) {
+        Some(ColumnarValue::Scalar(v, _)) => rewrite_template(&v.to_string()),
+        _ => return Err(FunctionError::NotConstant { index: 2 }),
+    };
+    Ok(map_text(&arg(args, 0), rows, |s, out| {
+        out.push_str(&re.replace_all(s, rewrite.as_str()));
+    }))
+}
+
+fn extract_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 3, 4).map(|_| DataType::String)
+}
+
+/// `extract(regex, group, text)`: the group's text of the first match, or
+/// `""` when there is none.
+fn extract(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let re = const_regex(args, 0)?;
+    let group = match args.get(1) {
+        Some(ColumnarValue::Scalar(v, _)) => as_long(v).unwrap_or(0).max(0) as usize,
+        _ => return Err(FunctionError::NotConstant { index: 1 }),
+    };
+    Ok(map_text(&arg(args, 2), rows, |s, out| {
+        if let Some(m) = re.captures(s).and_then(|c| c.get(group)) {
+            out.push_str(m.as_str());
+        }
+    }))
+}
+
+/// `extract_all(regex, [groups,] text)`: every match; with one capture group
+/// an array of strings, with several an array of arrays; with `groups` (a
+/// constant array of group indexes or names), arrays of those groups.
+fn extract_all(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let re = const_regex(args, 0)?;
+    let text = arg(args, args.len().saturating_sub(1));
+    // An optional constant array of group indexes or names.
+    let selected: Option<Vec<usize>> = if args.len() == 3 {
+        let Some(ColumnarValue::Scalar(Value::Dynamic(Dynamic::Array(items)), _)) = args.get(1)
+        else {
+            return Err(FunctionError::NotConstant { index: 1 });
+        };
+        let names: Vec<Option<&str>> = re.capture_names().collect();
+        let resolve = |d: &Dynamic| match d {
+            Dynamic::Long(i) => usize::try_from(*i).ok().filter(|&i| i < names.len()),
+            Dynamic::String(n) => names.iter().position(|x| *x == Some(n.as_ref())),
+            _ => None,
+        };
+        let picked: Option<Vec<usize>> = items.iter().map(resolve).collect();
+        Some(picked.ok_or(FunctionError::Invalid(
+            "extract_all: unknown capture group".into(),
+        ))?)
+    } else {
+        None
+    };
+    let groups = re.captures_len() - 1;
+    Ok(rowwise(&[text], rows, DataType::Dynamic, |v| {
+        let s = v.first().map(as_text).unwrap_or_default();
+        let mut out = Vec::new();
+        for caps in re.captures_iter(&s) {
+            let text = |g: usize| {
+                caps.get(g)
+                    .map_or(Dynamic::Null, |m| Dynamic::String(m.as_str().into()))
+            };
+            match (&selected, groups) {
+                (Some(sel), _) => out.push(Dynamic::Array(Arc::new(
+                    sel.iter().map(|&g| text(g)).collect(),
+                ))),
+                (None, 0) => out.push(text(0)),
+                (None, 1) => out.push(text(1)),
+                (None, _) => out.push(Dynamic::Array(Arc::new((1..=groups).map(text).collect()))),
+            }
+        }
+        if out.is_empty() {
+            Value::Null
+        } else {
+            Value::Dynamic(Dynamic::Array(Arc::new(out)))
+        }
+    }))
+}
+
+/// `indexof(text, lookup[, start[, length[, occurrence]]])`: the character
+/// index of the match, or -1.
+fn indexof(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::Long, |v| {
+        let s = v.first().map(as_text).unwrap_or_default();
+        let l = v.get(1).map(as_text).unwrap_or_default();
+        let start = v.get(2).and_then(as_long).unwrap_or(0).max(0) as usize;
+        let occurrence = v.get(4).and_then(as_long).unwrap_or(1).max(1) as usize;
+        let chars: Vec<(usize, char)> = s.char_indices().collect();
+        let byte_start = match chars.get(start) {
+            Some(&(b, _)) => b,
+            None if start == chars.len() => s.len(),
+            None => return Value::Long(-1),
+        };
+        let mut seen = 0;
+        for (pos, _) in s.get(byte_start..).unwrap_or("").match_indices(l.as_str()) {
+            seen += 1;
+            if seen == occurrence {
+                let at = s.get(..byte_start + pos).map_or(0, |p| p.chars().count());
+                return Value::Long(at as i64);
+            }
+        }
+        Value::Long(-1)
+    }))
+}
+
+/// `countof(text, search[, kind])`: plain matches may overlap; regex
+/// matches do not.
+fn countof(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let regex_kind = matches!(args.get(2), Some(ColumnarValue::Scalar(Value::String(k), _)) if k.as_ref() == "regex");
+    if regex_kind {
+        let re = const_regex(args, 1)?;
+        let text = kernels::strings::as_string(&arg(args, 0), rows);
+        let (n, scalar) = rows_for(&[&text], rows);
+        let s = strs(&text).ok_or(FunctionError::Invalid("countof expects a string".into()))?;
+        return Ok(access::longs(n, scalar, |i| {
+            Some(re.find_iter(s.get(i)).count() as i64)
+        }));
+    }
+    Ok(rowwise(
+        &args[..args.len().min(2)],
+        rows,
+        DataType::Long,
+        |v| {
+            let s = v.first().map(as_text).unwrap_or_default();
+            let l = v.get(1).map(as_text).unwrap_or_default();
+            if l.is_empty() {
+                return Value::Long(0);
+            }
+            let count = (0..s.len())
+                .filter(|&i| s.is_char_boundary(i) && s[i..].starts_with(l.as_str()))
+                .count();
+            Value::Long(count as i64)
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{call, s};
+    use super::*;
+
+    fn arr(items: &[&str]) -> Value {
+        Value::Dynamic(Dynamic::Array(Arc::new(
+            items.iter().map(|x| Dynamic::String((*x).into())).collect(),
+        )))
+    }
+
+    #[test]
+    fn case_and_length_functions_work_on_characters() {
+        assert_eq!(call("strlen", &[s("héllo")]), Value::Long(5));
+        assert_eq!(call("strlen", &[s("C\u{327}edilla")]), Value::Long(8));
+        assert_eq!(call("strlen", &[s("\u{1F600}")]), Value::Long(2));
+        assert_eq!(call("toupper", &[s("abc")]), s("ABC"));
+        assert_eq!(call("tolower", &[s("ÀB")]), s("àb"));
+        assert_eq!(call("reverse", &[s("abc")]), s("cba"));
+    }
+
+    #[test]
+    fn substring_clips_out_of_range_parts() {
+        assert_eq!(
+            call("substring", &[s("123456"), Value::Long(1), Value::Long(2)]),
+            s("23")
+        );
+        assert_eq!(call("substring", &[s("123456"), Value::Long(4)]), s("56"));
+        assert_eq!(call("substring", &[s("abc"), Value::Long(10)]), s(""));
+    }
+
+    #[test]
+    fn strcat_joins_the_text_of_any_values() {
+        assert_eq!(
+            call("strcat", &[s("a"), Value::Long(1), Value::Bool(true)]),
+            s("a1True")
+        );
+        assert_eq!(call("strcat_delim", &[s("-"), s("a"), s("b")]), s("a-b"));
+    }
+
+    #[test]
+    fn split_returns_a_dynamic_array() {
+        assert_eq!(call("split", &[s("a,b,c"), s(",")]), arr(&["a", "b", "c"]));
+        assert_eq!(
+            call("split", &[s("a,b,c"), s(","), Value::Long(1)]),
+            arr(&["b"])
+        );
+    }
+
+    #[test]
+    fn regex_functions_use_group_references() {
+        assert_eq!(call("replace", &[s("o"), s("0"), s("foo")]), s("f00"));
+        assert_eq!(
+            call(
+                "replace_regex",
+                &[s("abc123"), s("([a-z]+)([0-9]+)"), s(r"\2-\1")]
+            ),
+            s("123-abc")
+        );
+        assert_eq!(
+            call("extract", &[s(r"(\d+)"), Value::Long(1), s("id=42;")]),
+            s("42")
+        );
+        assert_eq!(
+            call("extract", &[s(r"(\d+)"), Value::Long(1), s("none")]),
+            s("")
+        );
+        assert_eq!(
+            call("extract_all", &[s(r"(\d)"), s("a1b2")]),
+            arr(&["1", "2"])
+        );
+        let groups = Value::Dynamic(Dynamic::from_json(&serde_json::json!(["first", 3])));
+        let pairs = call(
+            "extract_all",
+            &[s(r"(?P<first>\w)(\w+)(\w)"), groups, s("abcd-efg")],
+        );
+        assert_eq!(
+            pairs,
+            Value::Dynamic(Dynamic::from_json(&serde_json::json!([
+                ["a", "d"],
+                ["e", "g"]
+            ])))
+        );
+        assert_eq!(call("trim", &[s(r"\s"), s("  x  ")]), s("x"));
+        assert_eq!(call("trim_start", &[s("-"), s("--x-")]), s("x-"));
+    }
+
+    #[test]
+    fn strrep_strcmp_and_text_tests() {
+        assert_eq!(
+            call("strrep", &[s("ab"), Value::Long(3), s(",")]),
+            s("ab,ab,ab")
+        );
+        assert_eq!(call("strcmp", &[s("a"), s("b")]), Value::Int(-1));
+        assert_eq!(call("isascii", &[s("é")]), Value::Bool(false));
+    }
+
+    #[test]
+    fn parse_url_splits_the_parts() {
+        let url = s("https://user:pw@www.contoso.com:1234/path/a?k1=v1&k2=v2#frag");
+        let want = serde_json::json!({
+            "Scheme": "https", "Host": "www.contoso.com", "Port": "1234", "Path": "/path/a",
+            "Username": "user", "Password": "pw",
+            "Query Parameters": {"k1": "v1", "k2": "v2"}, "Fragment": "frag"
+        });
+        assert_eq!(
+            call("parse_url", &[url]),
+            Value::Dynamic(Dynamic::from_json(&want))
+        );
+        assert_eq!(
+            call("parse_url", &[s("not a url")]),
+            Value::Dynamic(Dynamic::from_json(&serde_json::json!({})))
+        );
+    }
+
+    #[test]
+    fn indexof_and_countof_find_occurrences() {
+        assert_eq!(call("indexof", &[s("abcdefg"), s("cde")]), Value::Long(2));
+        assert_eq!(call("indexof", &[s("abcdefg"), s("z")]), Value::Long(-1));
+        assert_eq!(call("countof", &[s("aaa"), s("aa")]), Value::Long(2));
+        assert_eq!(
+            call("countof", &[s("aaa"), s("a+"), s("regex")]),
+            Value::Long(1)
+        );
+        assert_eq!(
+            call("replace_string", &[s("a.b.c"), s("."), s("/")]),
+            s("a/b/c")
+        );
+    }
+}

@@ -1,0 +1,734 @@
+//! Column accumulation shared by the loaders: typed builders for known
+//! columns, type inference for the others.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+
+use crate::bitmap::Bitmap;
+use crate::column::{encode_strings, Column, ColumnBuilder, ColumnData, StringArray};
+use crate::table::Table;
+use crate::time::parse_datetime;
+use crate::time::parse_timespan;
+use crate::types::DataType;
+use crate::value::{format_real, parse_guid, Dynamic, Value};
+
+use super::json::{parse_dynamic, KeyCache};
+
+/// One input value, borrowed from the parser's buffer where possible.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell<'a> {
+    /// JSON `null`.
+    Null,
+    /// JSON `true`/`false`.
+    Bool(bool),
+    /// A JSON integer in the `long` range.
+    Long(i64),
+    /// Any other JSON number.
+    Real(f64),
+    /// A JSON string.
+    Str(&'a str),
+    /// Untyped text (a CSV field).
+    Text(&'a str),
+    /// A JSON object or array.
+    Nested(Dynamic),
+}
+
+impl Cell<'_> {
+    /// A short description for error messages.
+    pub(crate) fn describe(&self) -> String {
+        fn quoted(s: &str) -> String {
+            let mut short: String = s.chars().take(40).collect();
+            if short.len() < s.len() {
+                short.push('…');
+            }
+            format!("{short:?}")
+        }
+        match self {
+            Cell::Null => "null".to_string(),
+            Cell::Bool(b) => format!("bool {b}"),
+            Cell::Long(v) => format!("number {v}"),
+            Cell::Real(v) => format!("number {}", format_real(*v)),
+            Cell::Str(s) => format!("string {}", quoted(s)),
+            Cell::Text(s) => format!("text {}", quoted(s)),
+            Cell::Nested(Dynamic::Array(_)) => "an array".to_string(),
+            Cell::Nested(_) => "an object".to_string(),
+        }
+    }
+}
+
+/// Pushes `cell` into a builder of type `ty`, converting text as Kusto's
+/// ingestion does. Returns false when the value does not fit.
+fn push_typed(b: &mut ColumnBuilder, ty: DataType, cell: &Cell<'_>, keys: &mut KeyCache) -> bool {
+    let text = match cell {
+        Cell::Str(s) | Cell::Text(s) => Some(*s),
+        _ => None,
+    };
+    // Empty text is null for every type but string.
+    if ty != DataType::String && text.is_some_and(|s| s.trim().is_empty()) {
+        b.push_null();
+        return true;
+    }
+    if matches!(cell, Cell::Null) {
+        if ty == DataType::String {
+            b.push_str("");
+        } else {
+            b.push_null();
+        }
+        return true;
+    }
+    let value = match ty {
+        DataType::String => {
+            match cell {
+                Cell::Str(s) | Cell::Text(s) => b.push_str(s),
+                Cell::Bool(v) => b.push_str(if *v { "true" } else { "false" }),
+                Cell::Long(v) => b.push_str(&v.to_string()),
+                Cell::Real(v) => b.push_str(&format_real(*v)),
+                Cell::Nested(d) => b.push_str(&d.to_json().to_string()),
+                Cell::Null => b.push_str(""),
+            }
+            return true;
+        }
+        DataType::Bool => match cell {
+            Cell::Bool(v) => Value::Bool(*v),
+            Cell::Long(0) => Value::Bool(false),
+            Cell::Long(1) => Value::Bool(true),
+            _ => match text.map(str::trim) {
+                Some(t) if t.eq_ignore_ascii_case("true") => Value::Bool(true),
+                Some(t) if t.eq_ignore_ascii_case("false") => Value::Bool(false),
+                Some("1") if matches!(cell, Cell::Text(_)) => Value::Bool(true),
+                Some("0") if matches!(cell, Cell::Text(_)) => Value::Bool(false),
+                _ => return false,
+            },
+        },
+        DataType::Int => match cell {
+            Cell::Long(v) => match i32::try_from(*v) {
+                Ok(v) => Value::Int(v),
+                Err(_) => return false,
+            },
+            _ => match text.and_then(|t| t.trim().parse::<i32>().ok()) {
+                Some(v) => Value::Int(v),
+                None => return false,
+            },
+        },
+        DataType::Long => match cell {
+            Cell::Long(v) => Value::Long(*v),
+            _ => match text.and_then(|t| t.trim().parse::<i64>().ok()) {
+                Some(v) => Value::Long(v),
+                None => return false,
+            },
+        },
+        DataType::Real => match cell {
+            Cell::Long(v) => Value::Real(*v as f64),
+            Cell::Real(v) => Value::Real(*v),
+            _ => match text.and_then(|t| parse_real(t.trim())) {
+                Some(v) => Value::Real(v),
+                None => return false,
+            },
+        },
+        DataType::Decimal => match cell {
+            Cell::Long(v) => Value::Decimal(Decimal::from(*v)),
+            Cell::Real(v) => match Decimal::from_str(&format!("{v}")) {
+                Ok(d) => Value::Decimal(d),
+                Err(_) => return false,
+            },
+            _ => match text.and_then(|t| parse_decimal(t.trim())) {
+                Some(d) => Value::Decimal(d),
+                None => return false,
+            },
+        },
+        DataType::DateTime => match text.and_then(parse_datetime) {
+            Some(t) => Value::DateTime(t),
+            None => return false,
+        },
+        DataType::TimeSpan => match text.and_then(parse_timespan) {
+            Some(t) => Value::TimeSpan(t),
+            None => return false,
+        },
+        DataType::Guid => match text.and_then(parse_guid) {
+            Some(g) => Value::Guid(g),
+            None => return false,
+        },
+        DataType::Dynamic => Value::Dynamic(to_dynamic(cell, keys)),
+    };
+    b.push(&value).is_ok()
+}
+
+/// Converts a cell for a `dynamic` column. JSON strings holding an object or
+/// array are parsed (Log Analytics exports dynamic values that way); CSV
+/// text is parsed when it is any valid JSON value.
+fn to_dynamic(cell: &Cell<'_>, keys: &mut KeyCache) -> Dynamic {
+    match cell {
+        Cell::Null => Dynamic::Null,
+        Cell::Bool(v) => Dynamic::Bool(*v),
+        Cell::Long(v) => Dynamic::Long(*v),
+        Cell::Real(v) => Dynamic::Real(*v),
+        Cell::Nested(d) => d.clone(),
+        Cell::Str(s) => {
+            let t = s.trim_start();
+            if t.starts_with('{') || t.starts_with('[') {
+                if let Some(d) = parse_dynamic(s, keys) {
+                    return d;
+                }
+            }
+            Dynamic::String(Arc::from(*s))
+        }
+        Cell::Text(s) => parse_dynamic(s, keys).unwrap_or_else(|| Dynamic::String(Arc::from(*s))),
+    }
+}
+
+fn parse_real(t: &str) -> Option<f64> {
+    match t {
+        "NaN" => Some(f64::NAN),
+        "Infinity" | "+Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        _ if t.bytes().any(|b| b.is_ascii_digit()) => t.parse::<f64>().ok(),
+        _ => None,
+    }
+}
+
+fn parse_decimal(t: &str) -> Option<Decimal> {
+    Decimal::from_str(t)
+        .ok()
+        .or_else(|| Decimal::from_scientific(t).ok())
+}
+
+/// A column whose type is being inferred from its values.
+#[derive(Debug)]
+enum Infer {
+    /// Only nulls so far.
+    Nulls(usize),
+    Long(Vec<i64>, Bitmap),
+    Real(Vec<f64>, Bitmap),
+    Bool(Vec<bool>, Bitmap),
+    /// JSON strings or CSV text; `iso` tracks whether every non-empty value
+    /// is a full ISO 8601 timestamp, `text` whether values are CSV text.
+    Str {
+        values: StringArray,
+        valid: Bitmap,
+        iso: bool,
+        text: bool,
+    },
+    Dyn(Vec<Dynamic>),
+}
+
+impl Infer {
+    fn len(&self) -> usize {
+        match self {
+            Infer::Nulls(n) => *n,
+            Infer::Long(v, _) => v.len(),
+            Infer::Real(v, _) => v.len(),
+            Infer::Bool(v, _) => v.len(),
+            Infer::Str { values, .. } => values.len(),
+            Infer::Dyn(v) => v.len(),
+        }
+    }
+
+    fn push(&mut self, cell: &Cell<'_>) {
+        match (&mut *self, cell) {
+            (Infer::Nulls(n), Cell::Null) => *n += 1,
+            (Infer::Long(v, m), Cell::Null) => {
+                v.push(0);
+                m.push(false);
+            }
+            (Infer::Real(v, m), Cell::Null) => {
+                v.push(0.0);
+                m.push(false);
+            }
+            (Infer::Bool(v, m), Cell::Null) => {
+                v.push(false);
+                m.push(false);
+            }
+            (Infer::Str { values, valid, .. }, Cell::Null) => {
+                values.push("");
+                valid.push(false);
+            }
+            (Infer::Dyn(v), Cell::Null) => v.push(Dynamic::Null),
+            (Infer::Long(v, m), Cell::Long(x)) => {
+                v.push(*x);
+                m.push(true);
+            }
+            (Infer::Real(v, m), Cell::Long(x)) => {
+                v.push(*x as f64);
+                m.push(true);
+            }
+            (Infer::Real(v, m), Cell::Real(x)) => {
+                v.push(*x);
+                m.push(true);
+            }
+            (Infer::Long(v, m), Cell::Real(x)) => {
+                let mut reals: Vec<f64> = v.iter().map(|&i| i as f64).collect();
+                reals.push(*x);
+                let mut m = std::mem::take(m);
+                m.push(true);
+                *self = Infer::Real(reals, m);
+            }
+            (Infer::Bool(v, m), Cell::Bool(x)) => {
+                v.push(*x);
+                m.push(true);
+            }
+            (
+                Infer::Str {
+                    values,
+                    valid,
+                    iso,
+                    text,
+                },
+                Cell::Str(s) | Cell::Text(s),
+            ) if *text == matches!(cell, Cell::Text(_)) => {
+                if *iso && !s.is_empty() && !looks_like_iso_timestamp(s) {
+                    *iso = false;
+                }
+                values.push(s);
+                valid.push(true);
+            }
+            (Infer::Nulls(n), _) => {
+                let n = *n;
+                *self = Infer::start(cell, n);
+            }
+            (Infer::Dyn(v), _) => v.push(to_dynamic_inferred(cell)),
+            _ => {
+                let mut d = self.to_dynamic_values();
+                d.push(to_dynamic_inferred(cell));
+                *self = Infer::Dyn(d);
+            }
+        }
+    }
+
+    /// A state holding `nulls` nulls followed by the non-null `cell`.
+    fn start(cell: &Cell<'_>, nulls: usize) -> Infer {
+        let mut valid = Bitmap::new(nulls, false);
+        valid.push(true);
+        match cell {
+            Cell::Null => Infer::Nulls(nulls + 1),
+            Cell::Bool(b) => {
+                let mut v = vec![false; nulls];
+                v.push(*b);
+                Infer::Bool(v, valid)
+            }
+            Cell::Long(x) => {
+                let mut v = vec![0; nulls];
+                v.push(*x);
+                Infer::Long(v, valid)
+            }
+            Cell::Real(x) => {
+                let mut v = vec![0.0; nulls];
+                v.push(*x);
+                Infer::Real(v, valid)
+            }
+            Cell::Str(s) | Cell::Text(s) => {
+                let mut values = StringArray::with_capacity(nulls + 1, s.len());
+                for _ in 0..nulls {
+                    values.push("");
+                }
+                values.push(s);
+                Infer::Str {
+                    values,
+                    valid,
+                    iso: s.is_empty() || looks_like_iso_timestamp(s),
+                    text: matches!(cell, Cell::Text(_)),
+                }
+            }
+            Cell::Nested(d) => {
+                let mut v = vec![Dynamic::Null; nulls];
+                v.push(d.clone());
+                Infer::Dyn(v)
+            }
+        }
+    }
+
+    fn to_dynamic_values(&self) -> Vec<Dynamic> {
+        fn conv<T: Copy>(v: &[T], m: &Bitmap, f: impl Fn(T) -> Dynamic) -> Vec<Dynamic> {
+            v.iter()
+                .enumerate()
+                .map(|(i, &x)| if m.get(i) { f(x) } else { Dynamic::Null })
+                .collect()
+        }
+        match self {
+            Infer::Nulls(n) => vec![Dynamic::Null; *n],
+            Infer::Long(v, m) => conv(v, m, Dynamic::Long),
+            Infer::Real(v, m) => conv(v, m, Dynamic::Real),
+            Infer::Bool(v, m) => conv(v, m, Dynamic::Bool),
+            Infer::Str { values, valid, .. } => values
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    if valid.get(i) {
+                        Dynamic::String(Arc::from(s))
+                    } else {
+                        Dynamic::Null
+                    }
+                })
+                .collect(),
+            Infer::Dyn(v) => v.clone(),
+        }
+    }
+
+    fn finish(self) -> Column {
+        match self {
+            Infer::Nulls(n) => Column::nulls(DataType::String, n),
+            Infer::Long(v, m) => Column::with_validity(ColumnData::Long(v), Some(m)),
+            Infer::Real(v, m) => Column::with_validity(ColumnData::Real(v), Some(m)),
+            Infer::Bool(v, m) => Column::with_validity(ColumnData::Bool(v), Some(m)),
+            Infer::Dyn(v) => Column::new(ColumnData::Dynamic(v)),
+            Infer::Str {
+                values, iso, text, ..
+            } => {
+                let any = values.iter().any(|s| !s.is_empty());
+                if text && any {
+                    if let Some(c) = infer_from_text(&values) {
+                        return c;
+                    }
+                }
+                if iso && any {
+                    if let Some(c) = to_datetimes(&values) {
+                        return c;
+                    }
+                }
+                Column::new(ColumnData::String(encode_strings(values)))
+            }
+        }
+    }
+}
+
+/// A non-null inferred value as `dynamic` (strings stay strings).
+fn to_dynamic_inferred(cell: &Cell<'_>) -> Dynamic {
+    match cell {
+        Cell::Str(s) | Cell::Text(s) => Dynamic::String(Arc::from(*s)),
+        other => to_dynamic(other, &mut KeyCache::default()),
+    }
+}
+
+/// Whether `s` has the shape `YYYY-MM-DD(T| )hh:mm:ss[.f+][Z|±hh:mm|±hhmm]`.
+pub(crate) fn looks_like_iso_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    if !(digits(0..4)
+        && at(4, b"-")
+        && digits(5..7)
+        && at(7, b"-")
+        && digits(8..10)
+        && at(10, b"T ")
+        && digits(11..13)
+        && at(13, b":")
+        && digits(14..16)
+        && at(16, b":")
+        && digits(17..19))
+    {
+        return false;
+    }
+    let mut i = 19;
+    if at(i, b".") {
+        i += 1;
+        let start = i;
+        while at(i, b"0123456789") {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    let rest = b.get(i..).unwrap_or_default();
+    match rest {
+        [] | [b'Z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] | [b'+' | b'-', h1, h2, m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+fn to_datetimes(values: &StringArray) -> Option<Column> {
+    let mut v = Vec::with_capacity(values.len());
+    let mut valid = Bitmap::default();
+    for s in values.iter() {
+        if s.is_empty() {
+            v.push(0);
+            valid.push(false);
+        } else {
+            v.push(parse_datetime(s)?);
+            valid.push(true);
+        }
+    }
+    Some(Column::with_validity(ColumnData::DateTime(v), Some(valid)))
+}
+
+/// Whether `s` is an integer written canonically (no sign but `-`, no
+/// leading zeros), so that codes like `007` stay strings.
+fn is_canonical_integer(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+}
+
+/// Whether `s` is a plain decimal number (`-1.5`, `2e10`, `0.25`).
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (body.get(..i).unwrap_or(""), body.get(i + 1..)),
+        None => (body, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let int_ok = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && (int == "0" || !int.starts_with('0'));
+    let frac_ok =
+        frac.bytes().all(|b| b.is_ascii_digit()) && !(mantissa.contains('.') && frac.is_empty());
+    let exp_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())
+    });
+    int_ok && frac_ok && exp_ok
+}
+
+/// Infers `long`, `real`, `bool` or `datetime` from CSV text; `None` means
+/// the column stays `string`. Empty fields are nulls.
+fn infer_from_text(values: &StringArray) -> Option<Column> {
+    let non_empty = || values.iter().filter(|s| !s.is_empty());
+    let nulls = || Bitmap::from_bools(values.iter().map(|s| !s.is_empty()));
+    if non_empty().all(is_canonical_integer) {
+        let parsed: Option<Vec<i64>> = values
+            .iter()
+            .map(|s| {
+                if s.is_empty() {
+                    Some(0)
+                } else {
+                    s.parse().ok()
+                }
+            })
+            .collect();
+        if let Some(v) = parsed {
+            return Some(Column::with_validity(ColumnData::Long(v), Some(nulls())));
+        }
+    }
+    if non_empty().all(is_plain_number) {
+        let v = values
+            .iter()
+            .map(|s| s.parse::<f64>().unwrap_or_default())
+            .collect();
+        return Some(Column::with_validity(ColumnData::Real(v), Some(nulls())));
+    }
+    if non_empty().all(|s| s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false")) {
+        let v = values
+            .iter()
+            .map(|s| s.eq_ignore_ascii_case("true"))
+            .collect();
+        return Some(Column::with_validity(ColumnData::Bool(v), Some(nulls())));
+    }
+    if non_empty().all(looks_like_iso_timestamp) {
+        return to_datetimes(values);
+    }
+    None
+}
+
+/// One column being loaded.
+#[derive(Debug)]
+enum Acc {
+    Typed(DataType, ColumnBuilder),
+    Infer(Infer),
+}
+
+impl Acc {
+    fn len(&self) -> usize {
+        match self {
+            Acc::Typed(_, b) => b.len(),
+            Acc::Infer(i) => i.len(),
+        }
+    }
+
+    fn push_null(&mut self) {
+        match self {
+            Acc::Typed(DataType::String, b) => b.push_str(""),
+            Acc::Typed(_, b) => b.push_null(),
+            Acc::Infer(i) => i.push(&Cell::Null),
+        }
+    }
+}
+
+/// Why a cell could not be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CellError {
+    /// The value does not fit the column type.
+    Mismatch {
+        /// Column name.
+        column: String,
+        /// Column type.
+        expected: DataType,
+        /// The value.
+        found: String,
+    },
+    /// The record already set this column.
+    Duplicate(String),
+}
+
+/// The columns of a table being loaded, with the row count so far.
+#[derive(Debug)]
+pub(crate) struct TableAcc {
+    names: Vec<String>,
+    index: FxHashMap<String, usize>,
+    cols: Vec<Acc>,
+    rows: usize,
+    /// Interned property names of `dynamic` values.
+    pub(crate) keys: KeyCache,
+}
+
+impl TableAcc {
+    /// An accumulator with the schema's columns (typed) already present.
+    pub(crate) fn new(schema: Option<&[(String, DataType)]>) -> TableAcc {
+        let mut t = TableAcc {
+            names: Vec::new(),
+            index: FxHashMap::default(),
+            cols: Vec::new(),
+            rows: 0,
+            keys: KeyCache::default(),
+        };
+        for (name, ty) in schema.unwrap_or_default() {
+            t.column(name, Some(*ty));
+        }
+        t
+    }
+
+    /// The index of column `name`, creating it (typed `ty`, or inferred)
+    /// with nulls for the rows so far. An existing column keeps its type.
+    pub(crate) fn column(&mut self, name: &str, ty: Option<DataType>) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let mut acc = match ty {
+            Some(ty) => Acc::Typed(ty, ColumnBuilder::new(ty, self.rows.max(1024))),
+            None => Acc::Infer(Infer::Nulls(0)),
+        };
+        for _ in 0..self.rows {
+            acc.push_null();
+        }
+        let i = self.cols.len();
+        self.cols.push(acc);
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        i
+    }
+
+    /// The index of column `name`, guessing it is column `guess` (keys
+    /// usually come in the same order on every line).
+    #[inline]
+    pub(crate) fn column_guess(&mut self, name: &str, guess: usize) -> usize {
+        if self.names.get(guess).is_some_and(|n| n == name) {
+            return guess;
+        }
+        self.column(name, None)
+    }
+
+    /// Stores `cell` in column `col` for the current row.
+    pub(crate) fn push(&mut self, col: usize, cell: &Cell<'_>) -> Result<(), CellError> {
+        let rows = self.rows;
+        let name = || self.names.get(col).cloned().unwrap_or_default();
+        let Some(acc) = self.cols.get_mut(col) else {
+            return Ok(());
+        };
+        if acc.len() > rows {
+            return Err(CellError::Duplicate(name()));
+        }
+        match acc {
+            Acc::Typed(ty, b) => {
+                let ty = *ty;
+                if push_typed(b, ty, cell, &mut self.keys) {
+                    Ok(())
+                } else {
+                    Err(CellError::Mismatch {
+                        column: name(),
+                        expected: ty,
+                        found: cell.describe(),
+                    })
+                }
+            }
+            Acc::Infer(i) => {
+                i.push(cell);
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the current row: columns it did not set get a null.
+    pub(crate) fn end_row(&mut self) {
+        let rows = self.rows;
+        for acc in &mut self.cols {
+            if acc.len() == rows {
+                acc.push_null();
+            }
+        }
+        self.rows += 1;
+    }
+
+    /// The finished table.
+    pub(crate) fn finish(self) -> Result<Table, crate::table::TableError> {
+        if self.cols.is_empty() {
+            return Ok(Table::empty(self.rows));
+        }
+        let columns = self.names.into_iter().zip(self.cols).map(|(name, acc)| {
+            let col = match acc {
+                Acc::Typed(_, b) => b.finish(),
+                Acc::Infer(i) => i.finish(),
+            };
+            (name, Arc::new(col))
+        });
+        Table::try_new(columns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_timestamps_are_recognised_only_when_complete() {
+        assert!(looks_like_iso_timestamp("2024-01-01T10:00:00Z"));
+        assert!(looks_like_iso_timestamp("2024-01-01 10:00:00.1234567"));
+        assert!(looks_like_iso_timestamp("2024-01-01T10:00:00+02:00"));
+        assert!(!looks_like_iso_timestamp("2024-01-01"));
+        assert!(!looks_like_iso_timestamp("2024-01-01T10:00"));
+        assert!(!looks_like_iso_timestamp("2024-01-01T10:00:00 junk"));
+        assert!(!looks_like_iso_timestamp("2024-01-01T10:00:00."));
+    }
+
+    #[test]
+    fn canonical_numbers_are_told_from_codes() {
+        assert!(is_canonical_integer("-12"));
+        assert!(is_canonical_integer("0"));
+        assert!(!is_canonical_integer("007"));
+        assert!(!is_canonical_integer("+1"));
+        assert!(is_plain_number("0.25"));
+        assert!(is_plain_number("-1.5e10"));
+        assert!(!is_plain_number("1."));
+        assert!(!is_plain_number(".5"));
+        assert!(!is_plain_number("01.5"));
+        assert!(!is_plain_number("1e"));
+    }
+
+    #[test]
+    fn integers_then_reals_infer_a_real_column() {
+        let mut i = Infer::Nulls(1);
+        i.push(&Cell::Long(1));
+        i.push(&Cell::Real(2.5));
+        let c = i.finish();
+        assert_eq!(c.data_type(), DataType::Real);
+        assert!(c.is_null(0));
+        assert_eq!(c.get(1), Value::Real(1.0));
+    }
+
+    #[test]
+    fn mixed_kinds_infer_a_dynamic_column() {
+        let mut i = Infer::Nulls(0);
+        i.push(&Cell::Str("a"));
+        i.push(&Cell::Null);
+        i.push(&Cell::Long(3));
+        let c = i.finish();
+        assert_eq!(c.get(0), Value::Dynamic(Dynamic::String("a".into())));
+        assert!(c.is_null(1));
+        assert_eq!(c.get(2), Value::Dynamic(Dynamic::Long(3)));
+    }
+}

@@ -1,0 +1,209 @@
+//! The CSV loader: a header row, then records (RFC 4180 quoting: fields
+//! may be quoted with `"`, quotes inside are doubled, and quoted fields may
+//! span lines). Written by hand: it is small, streams from any `BufRead`,
+//! and pushes fields straight into the column accumulators.
+
+use std::io::BufRead;
+
+use super::accum::{Cell, CellError, TableAcc};
+use super::{read_line, LoadError};
+use crate::table::Table;
+use crate::types::DataType;
+
+/// Reads records one at a time into a reusable buffer.
+struct Records<R> {
+    reader: R,
+    /// The current line, validated once as UTF-8.
+    text: String,
+    line: usize,
+    path: String,
+}
+
+impl<R: BufRead> Records<R> {
+    fn next_line(&mut self) -> Result<bool, LoadError> {
+        // Reuse the line's allocation for the next read.
+        let mut buf = std::mem::take(&mut self.text).into_bytes();
+        if !read_line(&mut self.reader, &mut buf, &self.path)? {
+            return Ok(false);
+        }
+        self.line += 1;
+        if self.line == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+        }
+        match String::from_utf8(buf) {
+            Ok(text) => {
+                self.text = text;
+                Ok(true)
+            }
+            Err(_) => Err(LoadError::InvalidUtf8 {
+                path: self.path.clone(),
+                line: self.line,
+            }),
+        }
+    }
+
+    fn syntax(&self, line: usize, message: &str) -> LoadError {
+        LoadError::Syntax {
+            path: self.path.clone(),
+            line,
+            column: 0,
+            message: message.to_string(),
+        }
+    }
+
+    /// Reads the next record's fields into `text`, with `ends[i]` the end of
+    /// field `i`. Returns the record's first line, or `None` at the end.
+    fn next(
+        &mut self,
+        text: &mut String,
+        ends: &mut Vec<usize>,
+    ) -> Result<Option<usize>, LoadError> {
+        text.clear();
+        ends.clear();
+        if !self.next_line()? {
+            return Ok(None);
+        }
+        let start = self.line;
+        let mut pos = 0;
+        loop {
+            let line = self.text.as_str();
+            let rest = line.get(pos..).unwrap_or_default();
+            if let Some(quoted) = rest.strip_prefix('"') {
+                pos += 1;
+                let mut chunk = quoted;
+                // Copy the quoted field, reading more lines as needed.
+                loop {
+                    match chunk.find('"') {
+                        Some(k) => {
+                            text.push_str(chunk.get(..k).unwrap_or_default());
+                            pos += k + 1;
+                            let line = self.text.as_str();
+                            if line.as_bytes().get(pos) == Some(&b'"') {
+                                text.push('"');
+                                pos += 1;
+                                chunk = line.get(pos..).unwrap_or_default();
+                                continue;
+                            }
+                            break;
+                        }
+                        None => {
+                            text.push_str(chunk);
+                            if !self.next_line()? {
+                                return Err(self.syntax(start, "a quoted field is not closed"));
+                            }
+                            pos = 0;
+                            chunk = self.text.as_str();
+                        }
+                    }
+                }
+                ends.push(text.len());
+                let line = self.text.as_str();
+                let after = line.get(pos..).unwrap_or_default();
+                if after.starts_with(',') {
+                    pos += 1;
+                    continue;
+                }
+                if matches!(after, "" | "\n" | "\r\n" | "\r") {
+                    return Ok(Some(start));
+                }
+                return Err(self.syntax(self.line, "unexpected text after a closing quote"));
+            }
+            match rest.find(',') {
+                Some(k) => {
+                    text.push_str(rest.get(..k).unwrap_or_default());
+                    ends.push(text.len());
+                    pos += k + 1;
+                }
+                None => {
+                    let field = rest.strip_suffix('\n').unwrap_or(rest);
+                    let field = field.strip_suffix('\r').unwrap_or(field);
+                    text.push_str(field);
+                    ends.push(text.len());
+                    return Ok(Some(start));
+                }
+            }
+        }
+    }
+}
+
+/// Loads CSV with a header row. Blank lines are skipped.
+pub(crate) fn load_csv(
+    reader: impl BufRead,
+    schema: Option<&[(String, DataType)]>,
+    path: &str,
+) -> Result<Table, LoadError> {
+    let mut records = Records {
+        reader,
+        text: String::with_capacity(4096),
+        line: 0,
+        path: path.to_string(),
+    };
+    let mut acc = TableAcc::new(schema);
+    let mut text = String::new();
+    let mut ends = Vec::new();
+    let Some(header_line) = records.next(&mut text, &mut ends)? else {
+        return finish(acc, path);
+    };
+    let mut columns = Vec::with_capacity(ends.len());
+    let mut start = 0;
+    for &end in &ends {
+        let name = text.get(start..end).unwrap_or_default().trim();
+        start = end;
+        let col = acc.column(name, None);
+        if columns.contains(&col) {
+            return Err(LoadError::DuplicateColumn {
+                path: path.to_string(),
+                line: header_line,
+                column: name.to_string(),
+            });
+        }
+        columns.push(col);
+    }
+    while let Some(line) = records.next(&mut text, &mut ends)? {
+        if ends.len() == 1 && text.trim().is_empty() && columns.len() > 1 {
+            continue;
+        }
+        if ends.len() != columns.len() {
+            return Err(LoadError::FieldCount {
+                path: path.to_string(),
+                line,
+                expected: columns.len(),
+                found: ends.len(),
+            });
+        }
+        let mut start = 0;
+        for (&end, &col) in ends.iter().zip(&columns) {
+            let field = text.get(start..end).unwrap_or_default();
+            start = end;
+            if let Err(e) = acc.push(col, &Cell::Text(field)) {
+                return Err(match e {
+                    CellError::Mismatch {
+                        column,
+                        expected,
+                        found,
+                    } => LoadError::Value {
+                        path: path.to_string(),
+                        line,
+                        column,
+                        expected,
+                        found,
+                    },
+                    CellError::Duplicate(column) => LoadError::DuplicateColumn {
+                        path: path.to_string(),
+                        line,
+                        column,
+                    },
+                });
+            }
+        }
+        acc.end_row();
+    }
+    finish(acc, path)
+}
+
+fn finish(acc: TableAcc, path: &str) -> Result<Table, LoadError> {
+    acc.finish().map_err(|source| LoadError::Table {
+        path: path.to_string(),
+        source,
+    })
+}

@@ -1,0 +1,851 @@
+//! JSON loaders: JSON Lines, arrays of objects and Log Analytics responses.
+//!
+//! Values are deserialized with serde seeds straight into the column
+//! accumulators: no per-row map or `serde_json::Value` is built, and strings
+//! without escapes are borrowed from the input.
+
+use std::fmt;
+use std::io::BufRead;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rustc_hash::FxHashMap;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::accum::{Cell, CellError, TableAcc};
+use super::{read_line, LoadError};
+use crate::table::Table;
+use crate::types::DataType;
+use crate::value::Dynamic;
+
+/// Shares the `Arc<str>` of property names and short strings across the
+/// `dynamic` values of a load, so that a bag key or value repeated on every
+/// row is allocated once. Holds at most 4096 strings of up to 64 bytes.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache(FxHashMap<Box<str>, Arc<str>>);
+
+impl KeyCache {
+    const MAX_KEYS: usize = 4096;
+    const MAX_KEY_LEN: usize = 64;
+
+    fn intern(&mut self, key: &str) -> Arc<str> {
+        if let Some(k) = self.0.get(key) {
+            return k.clone();
+        }
+        let k: Arc<str> = Arc::from(key);
+        if self.0.len() < Self::MAX_KEYS && key.len() <= Self::MAX_KEY_LEN {
+            self.0.insert(Box::from(key), k.clone());
+        }
+        k
+    }
+}
+
+/// Parses JSON text into a `dynamic` value, or `None` if it is not JSON.
+pub(crate) fn parse_dynamic(s: &str, keys: &mut KeyCache) -> Option<Dynamic> {
+    let mut de = serde_json::Deserializer::from_str(s);
+    let d = DynamicSeed(keys).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(d)
+}
+
+/// Deserializes any JSON value as a `dynamic` tree.
+struct DynamicSeed<'k>(&'k mut KeyCache);
+
+impl<'de> DeserializeSeed<'de> for DynamicSeed<'_> {
+    type Value = Dynamic;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Dynamic, D::Error> {
+        d.deserialize_any(DynamicVisitor(self.0))
+    }
+}
+
+struct DynamicVisitor<'k>(&'k mut KeyCache);
+
+impl<'de> Visitor<'de> for DynamicVisitor<'_> {
+    type Value = Dynamic;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Dynamic, E> {
+        Ok(Dynamic::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Dynamic, E> {
+        Ok(Dynamic::Null)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Dynamic, E> {
+        Ok(Dynamic::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Dynamic, E> {
+        Ok(Dynamic::Long(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Dynamic, E> {
+        Ok(i64::try_from(v).map_or(Dynamic::Real(v as f64), Dynamic::Long))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Dynamic, E> {
+        Ok(Dynamic::Real(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Dynamic, E> {
+        // Short values inside bags repeat a lot (countries, app names).
+        Ok(Dynamic::String(self.0.intern(v)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Dynamic, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element_seed(DynamicSeed(&mut *self.0))? {
+            items.push(item);
+        }
+        Ok(Dynamic::Array(Arc::new(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dynamic, A::Error> {
+        let mut bag = IndexMap::new();
+        while let Some(key) = map.next_key_seed(InternedKey(&mut *self.0))? {
+            let value = map.next_value_seed(DynamicSeed(&mut *self.0))?;
+            bag.insert(key, value);
+        }
+        Ok(Dynamic::Bag(Arc::new(bag)))
+    }
+}
+
+/// A bag key, interned.
+struct InternedKey<'k>(&'k mut KeyCache);
+
+impl<'de> DeserializeSeed<'de> for InternedKey<'_> {
+    type Value = Arc<str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Arc<str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for InternedKey<'_> {
+    type Value = Arc<str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Arc<str>, E> {
+        Ok(self.0.intern(v))
+    }
+}
+
+/// A map key of the document structure.
+struct KeyText;
+
+impl<'de> DeserializeSeed<'de> for KeyText {
+    type Value = Arc<str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Arc<str>, D::Error> {
+        d.deserialize_str(KeyTextVisitor)
+    }
+}
+
+struct KeyTextVisitor;
+
+impl Visitor<'_> for KeyTextVisitor {
+    type Value = Arc<str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Arc<str>, E> {
+        Ok(Arc::from(v))
+    }
+}
+
+/// Loader state threaded through the seeds: the columns and the first
+/// data error met (serde only carries a message).
+struct State<'a> {
+    acc: &'a mut TableAcc,
+    error: Option<CellError>,
+}
+
+impl State<'_> {
+    fn push<E: de::Error>(&mut self, col: usize, cell: &Cell<'_>) -> Result<(), E> {
+        match self.acc.push(col, cell) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.error = Some(e);
+                Err(E::custom("value does not fit its column"))
+            }
+        }
+    }
+}
+
+/// Deserializes one value into column `col`.
+struct CellSeed<'s, 'a> {
+    state: &'s mut State<'a>,
+    col: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for CellSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CellSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.state.push(self.col, &Cell::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.state.push(self.col, &Cell::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.state.push(self.col, &Cell::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.state.push(self.col, &Cell::Long(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        let cell = i64::try_from(v).map_or(Cell::Real(v as f64), Cell::Long);
+        self.state.push(self.col, &cell)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.state.push(self.col, &Cell::Real(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.state.push(self.col, &Cell::Str(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        let d = DynamicVisitor(&mut self.state.acc.keys).visit_seq(seq)?;
+        self.state.push(self.col, &Cell::Nested(d))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let d = DynamicVisitor(&mut self.state.acc.keys).visit_map(map)?;
+        self.state.push(self.col, &Cell::Nested(d))
+    }
+}
+
+/// Deserializes a key and returns its column index.
+struct ColumnKeySeed<'s, 'a> {
+    state: &'s mut State<'a>,
+    guess: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ColumnKeySeed<'_, '_> {
+    type Value = usize;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for ColumnKeySeed<'_, '_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a column name")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<usize, E> {
+        Ok(self.state.acc.column_guess(v, self.guess))
+    }
+}
+
+/// Deserializes one JSON object as a row.
+struct ObjectRowSeed<'s, 'a> {
+    state: &'s mut State<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectRowSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectRowSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut guess = 0;
+        while let Some(col) = map.next_key_seed(ColumnKeySeed {
+            state: self.state,
+            guess,
+        })? {
+            map.next_value_seed(CellSeed {
+                state: self.state,
+                col,
+            })?;
+            guess = col + 1;
+        }
+        self.state.acc.end_row();
+        Ok(())
+    }
+}
+
+/// Converts a serde_json error into a load error, preferring the data error
+/// stashed by the seeds.
+fn json_error(
+    e: &serde_json::Error,
+    cell: Option<CellError>,
+    path: &str,
+    line: usize,
+) -> LoadError {
+    let path = path.to_string();
+    match cell {
+        Some(CellError::Mismatch {
+            column,
+            expected,
+            found,
+        }) => LoadError::Value {
+            path,
+            line,
+            column,
+            expected,
+            found,
+        },
+        Some(CellError::Duplicate(column)) => LoadError::DuplicateColumn { path, line, column },
+        None => LoadError::Syntax {
+            path,
+            line,
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        },
+    }
+}
+
+/// Drops serde_json's ` at line L column C` suffix (the error has its own).
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message.get(..i).unwrap_or(message).to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn describe_start(bytes: &[u8]) -> String {
+    match bytes.first() {
+        Some(b'[') => "an array".to_string(),
+        Some(b'"') => "a string".to_string(),
+        Some(b't' | b'f') => "a bool".to_string(),
+        Some(b'n') => "null".to_string(),
+        Some(b'-' | b'0'..=b'9') => "a number".to_string(),
+        _ => "text that is not JSON".to_string(),
+    }
+}
+
+/// Loads JSON Lines: one object per line; blank lines are skipped.
+pub(crate) fn load_jsonl(
+    reader: impl BufRead,
+    schema: Option<&[(String, DataType)]>,
+    path: &str,
+) -> Result<Table, LoadError> {
+    load_jsonl_lines(reader, schema, path, 1)
+}
+
+/// Loads JSON Lines whose first line is line `first_line` of the source.
+pub(crate) fn load_jsonl_lines(
+    mut reader: impl BufRead,
+    schema: Option<&[(String, DataType)]>,
+    path: &str,
+    first_line: usize,
+) -> Result<Table, LoadError> {
+    let mut acc = TableAcc::new(schema);
+    let mut buf = Vec::with_capacity(4096);
+    let mut line = first_line.saturating_sub(1);
+    while read_line(&mut reader, &mut buf, path)? {
+        line += 1;
+        let bytes = if line == 1 {
+            buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf)
+        } else {
+            &buf[..]
+        };
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Err(LoadError::InvalidUtf8 {
+                path: path.to_string(),
+                line,
+            });
+        };
+        let trimmed = text.trim_start();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if !trimmed.starts_with('{') {
+            return Err(LoadError::NotAnObject {
+                path: path.to_string(),
+                line,
+                found: describe_start(trimmed.as_bytes()),
+            });
+        }
+        let mut state = State {
+            acc: &mut acc,
+            error: None,
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let result = ObjectRowSeed { state: &mut state }
+            .deserialize(&mut de)
+            .and_then(|()| de.end());
+        if let Err(e) = result {
+            return Err(json_error(&e, state.error, path, line));
+        }
+    }
+    acc.finish().map_err(|source| LoadError::Table {
+        path: path.to_string(),
+        source,
+    })
+}
+
+/// Deserializes a JSON array of objects as rows.
+struct ArrayRowsSeed<'s, 'a> {
+    state: &'s mut State<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for ArrayRowsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArrayRowsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(ObjectRowSeed { state: self.state })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+fn utf8_error_line(bytes: &[u8], path: &str) -> LoadError {
+    let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |s| s.len());
+    let line = 1 + bytes
+        .get(..valid)
+        .unwrap_or_default()
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
+    LoadError::InvalidUtf8 {
+        path: path.to_string(),
+        line,
+    }
+}
+
+/// Loads a JSON array of objects.
+pub(crate) fn load_array(
+    bytes: &[u8],
+    schema: Option<&[(String, DataType)]>,
+    path: &str,
+) -> Result<Table, LoadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(utf8_error_line(bytes, path));
+    };
+    let mut acc = TableAcc::new(schema);
+    let mut state = State {
+        acc: &mut acc,
+        error: None,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = ArrayRowsSeed { state: &mut state }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Err(e) = result {
+        return Err(json_error(&e, state.error, path, e.line()));
+    }
+    acc.finish().map_err(|source| LoadError::Table {
+        path: path.to_string(),
+        source,
+    })
+}
+
+/// Maps a Log Analytics / Kusto column type (KQL or .NET name) to a type.
+fn la_type(name: &str) -> Option<DataType> {
+    DataType::from_name(name).or(match name {
+        "Boolean" | "SByte" | "System.Boolean" | "System.SByte" => Some(DataType::Bool),
+        "Int32" | "System.Int32" => Some(DataType::Int),
+        "Int64" | "System.Int64" => Some(DataType::Long),
+        "Double" | "System.Double" | "Single" => Some(DataType::Real),
+        "Decimal" | "SqlDecimal" | "System.Data.SqlTypes.SqlDecimal" => Some(DataType::Decimal),
+        "String" | "System.String" => Some(DataType::String),
+        "DateTime" | "System.DateTime" => Some(DataType::DateTime),
+        "TimeSpan" | "System.TimeSpan" => Some(DataType::TimeSpan),
+        "Guid" | "System.Guid" => Some(DataType::Guid),
+        "Object" | "System.Object" => Some(DataType::Dynamic),
+        _ => None,
+    })
+}
+
+/// A declared column of a Log Analytics table.
+#[derive(Debug, Default)]
+struct LaColumn {
+    name: Option<String>,
+    kql_type: Option<String>,
+    dotnet_type: Option<String>,
+}
+
+struct LaColumnSeed;
+
+impl<'de> DeserializeSeed<'de> for LaColumnSeed {
+    type Value = LaColumn;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<LaColumn, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LaColumnSeed {
+    type Value = LaColumn;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a column object with a name and a type")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LaColumn, A::Error> {
+        let mut c = LaColumn::default();
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            match &*key {
+                "name" | "ColumnName" => c.name = Some(map.next_value()?),
+                "type" | "ColumnType" => c.kql_type = Some(map.next_value()?),
+                "DataType" => c.dotnet_type = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// What went wrong while reading a Log Analytics document's structure.
+#[derive(Debug)]
+enum LaProblem {
+    Shape(String),
+    UnknownType { column: String, found: String },
+    FieldCount { expected: usize, found: usize },
+}
+
+/// State for the Log Analytics reader.
+struct LaState<'a> {
+    state: State<'a>,
+    /// Column index in the accumulator of each declared column, once seen.
+    columns: Option<Vec<usize>>,
+    problem: Option<LaProblem>,
+    tables_seen: bool,
+}
+
+impl LaState<'_> {
+    fn fail<E: de::Error>(&mut self, p: LaProblem) -> E {
+        self.problem = Some(p);
+        E::custom("malformed Log Analytics response")
+    }
+}
+
+struct LaDocSeed<'s, 'a>(&'s mut LaState<'a>);
+
+impl<'de> DeserializeSeed<'de> for LaDocSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LaDocSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Log Analytics response object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            if (&*key == "tables" || &*key == "Tables") && !self.0.tables_seen {
+                self.0.tables_seen = true;
+                map.next_value_seed(LaTablesSeed(&mut *self.0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct LaTablesSeed<'s, 'a>(&'s mut LaState<'a>);
+
+impl<'de> DeserializeSeed<'de> for LaTablesSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LaTablesSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of tables")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // The first table is the primary result; later ones (query
+        // statistics, visualization hints) are skipped.
+        if seq.next_element_seed(LaTableSeed(&mut *self.0))?.is_some() {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+        }
+        Ok(())
+    }
+}
+
+struct LaTableSeed<'s, 'a>(&'s mut LaState<'a>);
+
+impl<'de> DeserializeSeed<'de> for LaTableSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LaTableSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let st = self.0;
+        while let Some(key) = map.next_key_seed(KeyText)? {
+            match &*key {
+                "columns" | "Columns" => {
+                    let decl: Vec<LaColumn> = map.next_value_seed(LaColumnsSeed)?;
+                    let mut idx = Vec::with_capacity(decl.len());
+                    for c in decl {
+                        let Some(name) = c.name else {
+                            return Err(st.fail(LaProblem::Shape("a column has no name".into())));
+                        };
+                        let type_name = c.kql_type.or(c.dotnet_type).unwrap_or_default();
+                        let Some(ty) = la_type(&type_name) else {
+                            return Err(st.fail(LaProblem::UnknownType {
+                                column: name,
+                                found: type_name,
+                            }));
+                        };
+                        idx.push(st.state.acc.column(&name, Some(ty)));
+                    }
+                    st.columns = Some(idx);
+                }
+                "rows" | "Rows" => {
+                    if st.columns.is_none() {
+                        return Err(st.fail(LaProblem::Shape(
+                            "a table lists its rows before its columns".into(),
+                        )));
+                    }
+                    map.next_value_seed(LaRowsSeed(&mut *st))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct LaColumnsSeed;
+
+impl<'de> DeserializeSeed<'de> for LaColumnsSeed {
+    type Value = Vec<LaColumn>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Vec<LaColumn>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LaColumnsSeed {
+    type Value = Vec<LaColumn>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of columns")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<LaColumn>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(c) = seq.next_element_seed(LaColumnSeed)? {
+            out.push(c);
+        }
+        Ok(out)
+    }
+}
+
+struct LaRowsSeed<'s, 'a>(&'s mut LaState<'a>);
+
+impl<'de> DeserializeSeed<'de> for LaRowsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LaRowsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(LaRowSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+struct LaRowSeed<'s, 'a>(&'s mut LaState<'a>);
+
+impl<'de> DeserializeSeed<'de> for LaRowSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LaRowSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a row array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let st = self.0;
+        let columns = st.columns.take().unwrap_or_default();
+        let mut n = 0;
+        let result = (|| {
+            loop {
+                let Some(&col) = columns.get(n) else {
+                    // More cells than columns?
+                    return match seq.next_element::<IgnoredAny>()? {
+                        Some(_) => {
+                            let mut found = n + 1;
+                            while seq.next_element::<IgnoredAny>()?.is_some() {
+                                found += 1;
+                            }
+                            Err(st.fail(LaProblem::FieldCount {
+                                expected: columns.len(),
+                                found,
+                            }))
+                        }
+                        None => Ok(()),
+                    };
+                };
+                if seq
+                    .next_element_seed(CellSeed {
+                        state: &mut st.state,
+                        col,
+                    })?
+                    .is_none()
+                {
+                    return Err(st.fail(LaProblem::FieldCount {
+                        expected: columns.len(),
+                        found: n,
+                    }));
+                }
+                n += 1;
+            }
+        })();
+        st.columns = Some(columns);
+        result?;
+        st.state.acc.end_row();
+        Ok(())
+    }
+}
+
+/// Loads a Log Analytics query-API response (its first table).
+pub(crate) fn load_log_analytics(
+    bytes: &[u8],
+    schema: Option<&[(String, DataType)]>,
+    path: &str,
+) -> Result<Table, LoadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(utf8_error_line(bytes, path));
+    };
+    let mut acc = TableAcc::new(schema);
+    let mut la = LaState {
+        state: State {
+            acc: &mut acc,
+            error: None,
+        },
+        columns: None,
+        problem: None,
+        tables_seen: false,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = LaDocSeed(&mut la)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    let owned = path.to_string();
+    if let Err(e) = result {
+        return Err(match la.problem.take() {
+            Some(LaProblem::Shape(message)) => LoadError::Shape {
+                path: owned,
+                message,
+            },
+            Some(LaProblem::UnknownType { column, found }) => LoadError::UnknownType {
+                path: owned,
+                column,
+                found,
+            },
+            Some(LaProblem::FieldCount { expected, found }) => LoadError::FieldCount {
+                path: owned,
+                line: e.line(),
+                expected,
+                found,
+            },
+            None => json_error(&e, la.state.error.take(), path, e.line()),
+        });
+    }
+    if la.columns.is_none() {
+        return Err(LoadError::Shape {
+            path: owned,
+            message: "no table with columns found (expected {\"tables\":[{\"columns\":[..],\"rows\":[..]}]})".into(),
+        });
+    }
+    acc.finish().map_err(|source| LoadError::Table {
+        path: owned,
+        source,
+    })
+}

@@ -1,0 +1,467 @@
+//! Operator-level semantics that must match Kusto (see DESIGN.md).
+
+use kqlite_engine::{Engine, Table, Value};
+
+fn run(q: &str) -> Table {
+    Engine::new()
+        .run(q)
+        .unwrap_or_else(|e| panic!("query failed: {e:?}\n{q}"))
+}
+
+fn names(t: &Table) -> Vec<String> {
+    t.column_names().map(str::to_string).collect()
+}
+
+fn rows(t: &Table) -> Vec<Vec<String>> {
+    t.rows()
+        .map(|r| {
+            r.iter()
+                .map(|v| {
+                    if v.is_null() {
+                        "null".to_string()
+                    } else {
+                        v.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn sorted_rows(t: &Table) -> Vec<Vec<String>> {
+    let mut r = rows(t);
+    r.sort();
+    r
+}
+
+const USERS: &str = r#"datatable(User: string, Country: string, Logons: long) [
+    "alice", "US", 3,
+    "bob", "RU", 1,
+    "alice", "RU", 2,
+    "carol", "", 5
+]"#;
+
+#[test]
+fn summarize_puts_group_keys_first_and_names_aggregates_by_default() {
+    let t = run(&format!(
+        "{USERS} | summarize count(), sum(Logons), dcount(Country), make_set(Country) by User"
+    ));
+    assert_eq!(
+        names(&t),
+        vec![
+            "User",
+            "count_",
+            "sum_Logons",
+            "dcount_Country",
+            "set_Country"
+        ]
+    );
+    assert_eq!(
+        sorted_rows(&t),
+        vec![
+            vec!["alice", "2", "5", "2", r#"["US","RU"]"#],
+            vec!["bob", "1", "1", "1", r#"["RU"]"#],
+            vec!["carol", "1", "5", "1", r#"[""]"#],
+        ]
+    );
+}
+
+#[test]
+fn clashing_aggregate_names_get_numeric_suffixes() {
+    let t = run(&format!("{USERS} | summarize count(), count(), count()"));
+    assert_eq!(names(&t), vec!["count_", "count_1", "count_2"]);
+}
+
+#[test]
+fn summarize_by_bin_keeps_the_column_name() {
+    let t = run(
+        "datatable(TimeGenerated: datetime) [datetime(2024-01-01 10:15), datetime(2024-01-01 10:45), datetime(2024-01-01 11:05)]
+         | summarize count() by bin(TimeGenerated, 1h)",
+    );
+    assert_eq!(names(&t), vec!["TimeGenerated", "count_"]);
+    assert_eq!(
+        sorted_rows(&t),
+        vec![
+            vec!["2024-01-01T10:00:00.0000000Z", "2"],
+            vec!["2024-01-01T11:00:00.0000000Z", "1"],
+        ]
+    );
+}
+
+#[test]
+fn a_null_key_is_its_own_group() {
+    let t = run("datatable(k: long, v: long) [1, 10, long(null), 20, 1, 30, long(null), 40] | summarize sum(v) by k");
+    assert_eq!(sorted_rows(&t), vec![vec!["1", "40"], vec!["null", "60"]]);
+}
+
+#[test]
+fn summarize_without_by_on_empty_input_gives_one_row() {
+    let t = run("datatable(x: long) [] | summarize count(), make_set(x), sum(x)");
+    assert_eq!(rows(&t), vec![vec!["0", "[]", "null"]]);
+}
+
+#[test]
+fn summarize_with_by_on_empty_input_gives_no_rows() {
+    let t = run("datatable(x: long) [] | summarize count() by x");
+    assert_eq!(t.num_rows(), 0);
+    assert_eq!(names(&t), vec!["x", "count_"]);
+}
+
+#[test]
+fn sort_is_descending_by_default_and_stable() {
+    let t = run(&format!("{USERS} | sort by User | project User, Country"));
+    assert_eq!(
+        rows(&t),
+        vec![
+            vec!["carol", ""],
+            vec!["bob", "RU"],
+            vec!["alice", "US"],
+            vec!["alice", "RU"]
+        ]
+    );
+}
+
+#[test]
+fn nulls_sort_first_ascending_and_last_descending() {
+    let t = run("datatable(x: long) [2, long(null), 1] | order by x asc");
+    assert_eq!(rows(&t), vec![vec!["null"], vec!["1"], vec!["2"]]);
+    let t = run("datatable(x: long) [2, long(null), 1] | order by x desc");
+    assert_eq!(rows(&t), vec![vec!["2"], vec!["1"], vec!["null"]]);
+}
+
+#[test]
+fn top_sorts_descending_by_default() {
+    let t = run(&format!("{USERS} | top 2 by Logons | project Logons"));
+    assert_eq!(rows(&t), vec![vec!["5"], vec!["3"]]);
+}
+
+const LEFT: &str = r#"datatable(Key: string, L: long) ["a", 1, "a", 2, "b", 3, "c", 4]"#;
+const RIGHT: &str = r#"datatable(Key: string, R: long) ["a", 10, "a", 20, "b", 30, "d", 40]"#;
+
+#[test]
+fn join_defaults_to_innerunique_which_deduplicates_left_keys() {
+    let t = run(&format!("{LEFT} | join ({RIGHT}) on Key"));
+    assert_eq!(names(&t), vec!["Key", "L", "Key1", "R"]);
+    assert_eq!(
+        sorted_rows(&t),
+        vec![
+            vec!["a", "1", "a", "10"],
+            vec!["a", "1", "a", "20"],
+            vec!["b", "3", "b", "30"]
+        ]
+    );
+}
+
+#[test]
+fn inner_join_keeps_every_left_row() {
+    let t = run(&format!("{LEFT} | join kind=inner ({RIGHT}) on Key"));
+    assert_eq!(t.num_rows(), 5);
+}
+
+#[test]
+fn outer_joins_fill_the_missing_side_with_nulls() {
+    let t = run(&format!(
+        "{LEFT} | join kind=leftouter ({RIGHT}) on Key | where Key == \"c\""
+    ));
+    assert_eq!(rows(&t), vec![vec!["c", "4", "", "null"]]);
+    let t = run(&format!("{LEFT} | join kind=fullouter ({RIGHT}) on Key"));
+    assert_eq!(t.num_rows(), 7);
+    let t = run(&format!(
+        "{LEFT} | join kind=rightouter ({RIGHT}) on Key | where Key1 == \"d\""
+    ));
+    assert_eq!(rows(&t), vec![vec!["", "null", "d", "40"]]);
+}
+
+#[test]
+fn semi_and_anti_joins_keep_one_side() {
+    let t = run(&format!("{LEFT} | join kind=leftanti ({RIGHT}) on Key"));
+    assert_eq!(rows(&t), vec![vec!["c", "4"]]);
+    let t = run(&format!("{LEFT} | join kind=leftsemi ({RIGHT}) on Key"));
+    assert_eq!(t.num_rows(), 3);
+    let t = run(&format!("{LEFT} | join kind=rightanti ({RIGHT}) on Key"));
+    assert_eq!(rows(&t), vec![vec!["d", "40"]]);
+    let t = run(&format!("{LEFT} | join kind=rightsemi ({RIGHT}) on Key"));
+    assert_eq!(names(&t), vec!["Key", "R"]);
+    assert_eq!(t.num_rows(), 3);
+}
+
+#[test]
+fn join_on_differently_named_keys() {
+    let t = run(&format!(
+        "{LEFT} | join kind=inner ({RIGHT} | project-rename K2 = Key) on $left.Key == $right.K2"
+    ));
+    assert_eq!(names(&t), vec!["Key", "L", "K2", "R"]);
+    assert_eq!(t.num_rows(), 5);
+}
+
+#[test]
+fn lookup_defaults_to_leftouter_and_keeps_one_key_column() {
+    let t = run(&format!(
+        "{LEFT} | lookup ({RIGHT} | summarize R = max(R) by Key) on Key"
+    ));
+    assert_eq!(names(&t), vec!["Key", "L", "R"]);
+    assert_eq!(
+        rows(&t),
+        vec![
+            vec!["a", "1", "20"],
+            vec!["a", "2", "20"],
+            vec!["b", "3", "30"],
+            vec!["c", "4", "null"]
+        ]
+    );
+}
+
+#[test]
+fn union_matches_columns_by_name_and_unions_the_column_sets() {
+    let t = run("union (datatable(a: long, b: string) [1, \"x\"]), (datatable(b: string, c: long) [\"y\", 2])");
+    assert_eq!(names(&t), vec!["a", "b", "c"]);
+    assert_eq!(
+        sorted_rows(&t),
+        vec![vec!["1", "x", "null"], vec!["null", "y", "2"]]
+    );
+}
+
+#[test]
+fn union_kind_inner_keeps_common_columns_and_withsource_names_inputs() {
+    let t = run(
+        "let A = datatable(a: long, b: string) [1, \"x\"]; let B = datatable(b: string, c: long) [\"y\", 2];
+         union kind=inner withsource=Source A, B",
+    );
+    assert_eq!(names(&t), vec!["Source", "b"]);
+    assert_eq!(sorted_rows(&t), vec![vec!["A", "x"], vec!["B", "y"]]);
+}
+
+#[test]
+fn mv_expand_gives_a_row_per_element_one_for_null_and_none_for_empty() {
+    let t = run(
+        "datatable(id: long, xs: dynamic) [1, dynamic([10, 20]), 2, dynamic(null), 3, dynamic([])]
+         | mv-expand xs",
+    );
+    assert_eq!(
+        rows(&t),
+        vec![vec!["1", "10"], vec!["1", "20"], vec!["2", "null"]]
+    );
+}
+
+#[test]
+fn mv_expand_of_a_bag_gives_a_row_per_key() {
+    let t = run(r#"print b = dynamic({"x": 1, "y": 2}) | mv-expand b"#);
+    assert_eq!(rows(&t), vec![vec![r#"{"x":1}"#], vec![r#"{"y":2}"#]]);
+}
+
+#[test]
+fn mv_expand_converts_types_and_reports_item_indexes() {
+    let t = run("print xs = dynamic([3, 4]) | mv-expand with_itemindex=i xs to typeof(long)");
+    assert_eq!(names(&t), vec!["xs", "i"]);
+    assert_eq!(t.row(1), vec![Value::Long(4), Value::Long(1)]);
+}
+
+#[test]
+fn print_names_unnamed_columns_by_position() {
+    let t = run("print 1, x = 2, \"a\"");
+    assert_eq!(names(&t), vec!["print_0", "x", "print_2"]);
+}
+
+#[test]
+fn range_includes_both_ends() {
+    assert_eq!(
+        rows(&run("range i from 1 to 3 step 1")),
+        vec![vec!["1"], vec!["2"], vec!["3"]]
+    );
+    assert_eq!(run("range i from 10 to 1 step -3").num_rows(), 4);
+    assert_eq!(run("range i from 1 to 0 step 1").num_rows(), 0);
+}
+
+#[test]
+fn unnamed_computed_columns_are_numbered_and_member_access_is_named_by_path() {
+    let t = run(
+        r#"print d = dynamic({"city": "Oslo"}), s = "x" | project tostring(s), d.city, strlen(s)"#,
+    );
+    assert_eq!(names(&t), vec!["Column1", "d_city", "Column2"]);
+}
+
+#[test]
+fn project_away_keep_rename_and_reorder_accept_wildcards() {
+    let base = "print IsA = 1, IsB = 2, Name = 3";
+    assert_eq!(
+        names(&run(&format!("{base} | project-away Is*"))),
+        vec!["Name"]
+    );
+    assert_eq!(
+        names(&run(&format!("{base} | project-keep Is*"))),
+        vec!["IsA", "IsB"]
+    );
+    assert_eq!(
+        names(&run(&format!("{base} | project-rename N = Name"))),
+        vec!["IsA", "IsB", "N"]
+    );
+    assert_eq!(
+        names(&run(&format!("{base} | project-reorder Name, IsB"))),
+        vec!["Name", "IsB", "IsA"]
+    );
+}
+
+#[test]
+fn distinct_keeps_one_row_per_value_tuple() {
+    let t = run(&format!("{USERS} | distinct User"));
+    assert_eq!(
+        sorted_rows(&t),
+        vec![vec!["alice"], vec!["bob"], vec!["carol"]]
+    );
+}
+
+#[test]
+fn let_materialize_and_toscalar_compose() {
+    let t = run(&format!(
+        "let U = materialize({USERS}); let Max = toscalar(U | summarize max(Logons)); U | where Logons == Max | project User"
+    ));
+    assert_eq!(rows(&t), vec![vec!["carol"]]);
+}
+
+#[test]
+fn in_with_a_tabular_right_side_uses_its_first_column() {
+    let t = run(&format!(
+        "{USERS} | where User in ((datatable(n: string) [\"bob\", \"carol\"])) | project User"
+    ));
+    assert_eq!(rows(&t), vec![vec!["bob"], vec!["carol"]]);
+}
+
+#[test]
+fn serialize_numbers_rows_and_prev_next_look_around() {
+    let t = run(
+        "range x from 1 to 3 step 1 | serialize n = row_number(), p = prev(x), q = next(x, 1, 0)",
+    );
+    assert_eq!(
+        rows(&t),
+        vec![
+            vec!["1", "1", "null", "2"],
+            vec!["2", "2", "1", "3"],
+            vec!["3", "3", "2", "0"]
+        ]
+    );
+}
+
+#[test]
+fn getschema_lists_names_and_types() {
+    let t = run("print a = 1, b = \"x\" | getschema");
+    assert_eq!(
+        rows(&t),
+        vec![
+            vec!["a", "0", "System.Int64", "long"],
+            vec!["b", "1", "System.String", "string"]
+        ]
+    );
+}
+
+#[test]
+fn a_string_compared_with_a_number_compares_its_text() {
+    let t = run("datatable(ResultType: string) [\"0\", \"50126\"] | where ResultType == 0");
+    assert_eq!(rows(&t), vec![vec!["0"]]);
+}
+
+#[test]
+fn user_functions_take_tables_and_scalars() {
+    let t = run(&format!(
+        "let over = (T: (Logons: long), n: long = 2) {{ T | where Logons > n }}; over({USERS}, 3) | project User"
+    ));
+    assert_eq!(rows(&t), vec![vec!["carol"]]);
+}
+
+#[test]
+fn arg_max_star_returns_the_whole_row_without_repeating_group_keys() {
+    let t = run(r#"datatable(Fruit: string, Color: string, Version: int) [
+            "Apple", "Red", 1, "Apple", "Green", int(null),
+            "Banana", "Yellow", int(null), "Banana", "Green", int(null),
+            "Pear", "Brown", 1, "Pear", "Green", 2]
+        | summarize arg_max(Version, *) by Fruit"#);
+    assert_eq!(names(&t), vec!["Fruit", "Version", "Color"]);
+    assert_eq!(
+        sorted_rows(&t),
+        vec![
+            vec!["Apple", "1", "Red"],
+            vec!["Banana", "null", "Yellow"],
+            vec!["Pear", "2", "Green"]
+        ]
+    );
+}
+
+#[test]
+fn arg_min_with_listed_columns_returns_those_columns() {
+    let t = run(&format!("{USERS} | summarize arg_min(Logons, User)"));
+    assert_eq!(names(&t), vec!["Logons", "User"]);
+    assert_eq!(rows(&t), vec![vec!["1", "bob"]]);
+}
+
+#[test]
+fn parse_extracts_typed_columns_and_leaves_nulls_on_mismatch() {
+    let t = run(
+        r#"datatable(Line: string) ["user=alice id=42 rest of line", "garbage"]
+        | parse Line with "user=" User " id=" Id:long " " Rest"#,
+    );
+    assert_eq!(names(&t), vec!["Line", "User", "Id", "Rest"]);
+    assert_eq!(
+        rows(&t)[0],
+        vec![
+            "user=alice id=42 rest of line",
+            "alice",
+            "42",
+            "rest of line"
+        ]
+    );
+    assert_eq!(rows(&t)[1], vec!["garbage", "", "null", ""]);
+}
+
+#[test]
+fn parse_where_drops_rows_that_do_not_match() {
+    let t = run(
+        r#"datatable(Line: string) ["a=1", "b", "a=2"] | parse-where Line with * "=" N:long | project N"#,
+    );
+    assert_eq!(rows(&t), vec![vec!["1"], vec!["2"]]);
+}
+
+#[test]
+fn expressions_around_aggregates_are_computed_per_group() {
+    let t = run(&format!(
+        "{USERS} | summarize Share = 100 * sum(Logons) / 11, count(), tolower(strcat(\"N\", tostring(dcount(Country)))) by User"
+    ));
+    assert_eq!(names(&t), vec!["User", "Share", "count_", "Column1"]);
+    assert_eq!(
+        sorted_rows(&t),
+        vec![
+            vec!["alice", "45", "2", "n2"],
+            vec!["bob", "9", "1", "n1"],
+            vec!["carol", "45", "1", "n1"]
+        ]
+    );
+}
+
+#[test]
+fn mv_apply_runs_the_subquery_on_each_record() {
+    let t = run(
+        "datatable(row: int, Arr: dynamic) [0, dynamic([5, 1, 3]), 1, dynamic([4, 10, 8, 7])]
+         | mv-apply Arr2 = Arr to typeof(long) on (top 2 by Arr2 | summarize Top2 = make_list(Arr2))",
+    );
+    assert_eq!(names(&t), vec!["row", "Arr", "Top2"]);
+    assert_eq!(
+        rows(&t),
+        vec![
+            vec!["0", "[5,1,3]", "[5,3]"],
+            vec!["1", "[4,10,8,7]", "[10,8]"]
+        ]
+    );
+}
+
+#[test]
+fn mv_apply_in_place_drops_the_expanded_column() {
+    let t =
+        run("print xs = dynamic([1, 2, 3]) | mv-apply xs on (summarize total = sum(tolong(xs)))");
+    assert_eq!(names(&t), vec!["total"]);
+    assert_eq!(rows(&t), vec![vec!["6"]]);
+}
+
+#[test]
+fn union_of_one_name_with_two_types_keeps_a_column_per_type() {
+    let t = run("union (print x = 1), (print x = \"a\")");
+    assert_eq!(names(&t), vec!["x_long", "x_string"]);
+    assert_eq!(sorted_rows(&t), vec![vec!["1", ""], vec!["null", "a"]]);
+}

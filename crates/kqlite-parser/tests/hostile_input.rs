@@ -1,0 +1,113 @@
+//! Hostile input: deep nesting returns an error, never a stack overflow.
+
+use kqlite_parser::{parse, parse_with, ParseOptions};
+
+#[test]
+fn hundred_thousand_nested_parentheses_are_an_error_not_a_crash() {
+    let n = 100_000;
+    let query = format!("print {}1{}", "(".repeat(n), ")".repeat(n));
+    let err = parse(&query).unwrap_err();
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.code, "E0012");
+    assert!(d.span.start > 0);
+}
+
+#[test]
+fn hundred_thousand_unary_minuses_are_an_error_not_a_crash() {
+    let query = format!("print {}1", "-".repeat(100_000));
+    let err = parse(&query).unwrap_err();
+    assert_eq!(err.diagnostics()[0].code, "E0012");
+}
+
+#[test]
+fn deeply_nested_dynamic_arrays_are_an_error_not_a_crash() {
+    let n = 100_000;
+    let query = format!("print dynamic({}1{})", "[".repeat(n), "]".repeat(n));
+    assert_eq!(parse(&query).unwrap_err().diagnostics()[0].code, "E0012");
+}
+
+#[test]
+fn deeply_nested_calls_and_subqueries_are_an_error_not_a_crash() {
+    let n = 50_000;
+    let calls = format!("print {}1{}", "f(".repeat(n), ")".repeat(n));
+    assert_eq!(parse(&calls).unwrap_err().diagnostics()[0].code, "E0012");
+    // Long chains make deep trees too, and every consumer of the tree
+    // recurses (even `Drop`), so they count against the same limit.
+    let members = format!("print {}", "x".to_string() + &".a".repeat(n));
+    assert_eq!(parse(&members).unwrap_err().diagnostics()[0].code, "E0012");
+    let pipes = format!("T{}", " | take 1".repeat(n));
+    assert_eq!(parse(&pipes).unwrap_err().diagnostics()[0].code, "E0012");
+    let sums = format!("print 1{}", " + 1".repeat(n));
+    assert_eq!(parse(&sums).unwrap_err().diagnostics()[0].code, "E0012");
+}
+
+#[test]
+fn nesting_within_the_limit_parses() {
+    let query = format!("print {}1{}", "(".repeat(200), ")".repeat(200));
+    assert!(parse(&query).is_ok());
+    assert!(parse(&format!("T{}", " | take 1".repeat(200))).is_ok());
+    assert!(parse(&format!("print 1{}", " + 1".repeat(200))).is_ok());
+    let opts = ParseOptions { max_depth: 10 };
+    assert!(parse_with(&query, &opts).is_err());
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let samples = [
+        "",
+        ";",
+        ";;",
+        "|",
+        "T |",
+        "T | where",
+        "((",
+        "))",
+        "[",
+        "['",
+        "\"",
+        "@'",
+        "```",
+        "h'",
+        "datetime(",
+        "dynamic([",
+        "dynamic({'a':",
+        "let",
+        "let x",
+        "let x =",
+        "let f = (",
+        "let f = (x:",
+        "T | join (",
+        "T | scan with (step",
+        "print 1e",
+        "print 0x",
+        "print 99999999999999999999",
+        "print 1.5e400d",
+        "print time(",
+        "print guid(zz)",
+        "$",
+        "$left.",
+        "T | parse x with",
+        "T | mv-apply x on (",
+        "print 'a' 'b",
+        "T | summarize by",
+        "T | top",
+        "T | sort",
+        "é",
+        "\u{200b}",
+        "T | where x between (1",
+        "T | where x in (",
+        "print -",
+        "print +",
+        "T | render",
+        "T | evaluate",
+        "print x.",
+    ];
+    for s in samples {
+        let _ = parse(s);
+        for cut in 0..s.len() {
+            if let Some(prefix) = s.get(..cut) {
+                let _ = parse(prefix);
+            }
+        }
+    }
+}
