@@ -550,11 +550,14 @@ fn format_actual(result: &Table, columns: &[&str], limit: usize) -> String {
     out
 }
 
+/// Shows a cell the way it would be written in a test file.
 fn show(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("{s:?}"),
         Value::Null => "null".to_string(),
-        other => other.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(_) | Value::Long(_) | Value::Real(_) | Value::Decimal(_) => v.to_string(),
+        Value::Dynamic(d) if !matches!(d, Dynamic::String(_)) => d.to_json().to_string(),
+        other => format!("{:?}", other.to_string()),
     }
 }
 
