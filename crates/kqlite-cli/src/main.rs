@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 a query, data or check error, 2 a usage error.
 
 mod check;
+mod conformance;
 mod gen;
 mod render;
 mod run;
@@ -33,6 +34,8 @@ enum Command {
     Gen(gen::GenArgs),
     /// Run detection unit tests (`*.test.toml` files next to the queries).
     Test(test::TestArgs),
+    /// Compare results with cases captured from Microsoft's Kusto engine.
+    Conformance(conformance::ConformanceArgs),
 }
 
 /// What a subcommand reports back to `main`.
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
         Command::Gen(args) => gen::gen(args),
         Command::Test(args) => test::test(args),
+        Command::Conformance(args) => conformance::conformance(args),
     };
     outcome.into()
 }
