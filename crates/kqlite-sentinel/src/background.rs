@@ -234,8 +234,12 @@ impl<'t> UserSigninModel<'t> {
         } else {
             t.agent_code(usize::from(kind), client == self.browser)
         };
-        let (city, ip) = if rng.chance(0.012) {
-            let c = t.travel_cities[rng.index(t.travel_cities.len())];
+        // Travel lasts a whole day: about 1.2% of user-days are spent in
+        // one travel city, so consecutive sign-ins do not hop continents.
+        let day = time.div_euclid(TICKS_PER_DAY) as u64;
+        let trip = crate::rng::hash64(((user_ix as u64) << 32) ^ day);
+        let (city, ip) = if trip % 1000 < 12 && !t.travel_cities.is_empty() {
+            let c = t.travel_cities[(trip >> 16) as usize % t.travel_cities.len()];
             (c, t.travel_ips[c][rng.index(4)])
         } else {
             let c = usize::from(self.office.get(user_ix).copied().unwrap_or(0));
@@ -274,7 +278,8 @@ impl<'t> UserSigninModel<'t> {
             } else {
                 CA_NOT_APPLIED
             }
-        } else if rng.chance(0.2) {
+        } else if rng.chance(0.1) {
+            // A compliant-device or location policy applied without MFA.
             CA_SUCCESS
         } else {
             CA_NOT_APPLIED

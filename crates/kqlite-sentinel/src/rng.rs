@@ -8,6 +8,14 @@
 //! generating one table never shifts the random numbers another one sees.
 
 /// One step of SplitMix64: advances `state` and returns a well-mixed word.
+/// A stateless hash of `key`: the same key always gives the same value.
+/// Used for decisions that must hold for a while (a user travelling for a
+/// whole day), not per row.
+pub(crate) fn hash64(key: u64) -> u64 {
+    let mut state = key;
+    splitmix64(&mut state)
+}
+
 fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
