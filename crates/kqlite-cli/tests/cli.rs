@@ -251,3 +251,19 @@ fn repeat_prints_timings_as_one_json_line() {
     assert_eq!(v["query_ms"].as_array().unwrap().len(), 3);
     assert!(v["rows"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn the_coverage_table_in_queries_readme_is_current() {
+    let o = kqlite(&["test", "--coverage", "queries"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = stdout(&o);
+    let readme = std::fs::read_to_string(workspace().join("queries/README.md")).unwrap();
+    assert!(
+        readme.contains(table.trim()),
+        "queries/README.md is stale; regenerate it with `kqlite test --coverage queries`:\n{table}"
+    );
+    // Every attack is caught by at least one shipped detection.
+    for line in table.lines().filter(|l| l.contains("| attack |")) {
+        assert!(line.trim_end().ends_with("| caught |"), "{line}");
+    }
+}
