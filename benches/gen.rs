@@ -3,6 +3,9 @@
 //!
 //! Run with `cargo bench --bench gen`.
 
+// criterion_group!/criterion_main! generate undocumented functions.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use kqlite_sentinel::{default_dataset_options, generate_tables, GenOptions, ScenarioSelection};
 

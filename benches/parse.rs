@@ -2,6 +2,9 @@
 //!
 //! `cargo bench --bench parse`
 
+// criterion_group!/criterion_main! generate undocumented functions.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

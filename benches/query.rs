@@ -7,6 +7,9 @@
 //!
 //! `cargo bench --bench query`
 
+// criterion_group!/criterion_main! generate undocumented functions.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -14,18 +17,19 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use kqlite::{Engine, RunOptions};
 
 fn query_text() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/queries/t1078_004_cloud_accounts.kql");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/queries/t1078_004_cloud_accounts.kql"
+    );
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
 }
 
 fn engine_with(rows: usize) -> (Engine, i64) {
     let mut opts = kqlite::sentinel::default_dataset_options();
     opts.rows = rows;
-    let data = kqlite::sentinel::generate_tables(
-        &opts,
-        &["SigninLogs", "AADServicePrincipalSignInLogs"],
-    )
-    .expect("generation succeeds");
+    let data =
+        kqlite::sentinel::generate_tables(&opts, &["SigninLogs", "AADServicePrincipalSignInLogs"])
+            .expect("generation succeeds");
     let mut engine = Engine::new();
     for (name, table) in data.tables {
         engine.add_table(name, table);
@@ -41,7 +45,9 @@ fn shipped_query(c: &mut Criterion) {
         sizes.push(10_000_000);
     }
     let mut group = c.benchmark_group("t1078_004");
-    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
     for rows in sizes {
         let (engine, now) = engine_with(rows);
         group.throughput(Throughput::Elements(rows as u64));
@@ -49,9 +55,11 @@ fn shipped_query(c: &mut Criterion) {
             now: Some(now),
             ..RunOptions::default()
         };
-        group.bench_with_input(BenchmarkId::new("SuspiciousSignins", rows), &rows, |b, _| {
-            b.iter(|| black_box(engine.run_with(&query, &suspicious).expect("query runs")))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("SuspiciousSignins", rows),
+            &rows,
+            |b, _| b.iter(|| black_box(engine.run_with(&query, &suspicious).expect("query runs"))),
+        );
         let sp = RunOptions {
             section: Some("SPSignins".into()),
             now: Some(now),

@@ -15,10 +15,8 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Synthetic Sentinel tables with labelled attack scenarios.
     let opts = kqlite::sentinel::default_dataset_options();
-    let data = kqlite::sentinel::generate_tables(
-        &opts,
-        &["SigninLogs", "AADServicePrincipalSignInLogs"],
-    )?;
+    let data =
+        kqlite::sentinel::generate_tables(&opts, &["SigninLogs", "AADServicePrincipalSignInLogs"])?;
     let mut engine = Engine::new();
     for (name, table) in data.tables {
         engine.add_table(name, table);
@@ -28,7 +26,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The final statement: suspicious user sign-ins, newest first.
     let alerts = engine.run(&query)?;
     println!("SuspiciousSignins: {} rows", alerts.num_rows());
-    let users = alerts.column("UserPrincipalName").ok_or("no UserPrincipalName")?;
+    let users = alerts
+        .column("UserPrincipalName")
+        .ok_or("no UserPrincipalName")?;
     let countries = alerts.column("Country").ok_or("no Country")?;
     for row in 0..alerts.num_rows().min(5) {
         println!("  {} from {}", users.get(row), countries.get(row));

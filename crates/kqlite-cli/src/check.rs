@@ -105,7 +105,7 @@ fn print_text(checked: &[Checked]) {
                 Severity::Error => errors += 1,
                 Severity::Warning => warnings += 1,
             }
-            eprint!("{}", render::render(&c.name, &c.source, d));
+            eprint!("{}", render::render_for_stderr(&c.name, &c.source, d));
         }
     }
     let files = checked.len();

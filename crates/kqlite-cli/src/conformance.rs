@@ -125,7 +125,11 @@ fn parse_case(line: &str, lineno: usize) -> Result<Case, String> {
     let mut tags = Vec::new();
     for (kind, prefix) in [("operators", "op"), ("functions", "fn")] {
         if let Some(list) = v["tags"][kind].as_array() {
-            tags.extend(list.iter().filter_map(|t| t.as_str()).map(|t| format!("{prefix}:{t}")));
+            tags.extend(
+                list.iter()
+                    .filter_map(|t| t.as_str())
+                    .map(|t| format!("{prefix}:{t}")),
+            );
         }
     }
     let e = &v["expected"];
@@ -134,7 +138,13 @@ fn parse_case(line: &str, lineno: usize) -> Result<Case, String> {
         Expected {
             columns: cols
                 .iter()
-                .map(|c| c["name"].as_str().or(c["ColumnName"].as_str()).unwrap_or("").to_string())
+                .map(|c| {
+                    c["name"]
+                        .as_str()
+                        .or(c["ColumnName"].as_str())
+                        .unwrap_or("")
+                        .to_string()
+                })
                 .collect(),
             types: cols
                 .iter()
@@ -151,11 +161,19 @@ fn parse_case(line: &str, lineno: usize) -> Result<Case, String> {
         Expected {
             columns: e["columns"]
                 .as_array()
-                .map(|a| a.iter().map(|c| c.as_str().unwrap_or("").to_string()).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|c| c.as_str().unwrap_or("").to_string())
+                        .collect()
+                })
                 .unwrap_or_default(),
             types: e["column_types"]
                 .as_array()
-                .map(|a| a.iter().map(|t| t.as_str().and_then(type_from_name)).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|t| t.as_str().and_then(type_from_name))
+                        .collect()
+                })
                 .unwrap_or_default(),
             rows: rows_of(&e["rows"]),
         }
@@ -250,9 +268,7 @@ fn real_of(v: &J) -> Option<f64> {
 }
 
 fn reals_equal(a: f64, b: f64) -> bool {
-    (a.is_nan() && b.is_nan())
-        || a == b
-        || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
 }
 
 /// Whether an actual cell equals an expected JSON cell.
@@ -305,8 +321,7 @@ fn json_equal(a: &J, b: &J) -> bool {
 }
 
 fn row_equal(expected: &[J], actual: &[Value]) -> bool {
-    expected.len() == actual.len()
-        && expected.iter().zip(actual).all(|(e, a)| cell_equal(e, a))
+    expected.len() == actual.len() && expected.iter().zip(actual).all(|(e, a)| cell_equal(e, a))
 }
 
 fn show_row(row: &[Value]) -> String {
@@ -318,7 +333,14 @@ fn show_row(row: &[Value]) -> String {
 fn compare(case: &Case, actual: &Table) -> Result<(), Vec<String>> {
     let mut diffs = Vec::new();
     let names: Vec<&str> = actual.column_names().collect();
-    if names != case.expected.columns.iter().map(String::as_str).collect::<Vec<_>>() {
+    if names
+        != case
+            .expected
+            .columns
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    {
         diffs.push(format!(
             "columns: expected {:?}, got {:?}",
             case.expected.columns, names
@@ -571,8 +593,14 @@ mod tests {
     #[test]
     fn datetimes_compare_as_ticks_whatever_the_fraction_digits() {
         let t = time::parse_datetime("2018-07-01T00:00:00Z").unwrap();
-        assert!(cell_equal(&json!("2018-07-01T00:00:00Z"), &Value::DateTime(t)));
-        assert!(cell_equal(&json!("2018-07-01T00:00:00.0000000Z"), &Value::DateTime(t)));
+        assert!(cell_equal(
+            &json!("2018-07-01T00:00:00Z"),
+            &Value::DateTime(t)
+        ));
+        assert!(cell_equal(
+            &json!("2018-07-01T00:00:00.0000000Z"),
+            &Value::DateTime(t)
+        ));
     }
 
     #[test]

@@ -194,8 +194,9 @@ impl<W: Write> Write for Counting<W> {
 }
 
 fn write_table(table: &Table, path: &Path, format: FileFormat, name: &str) -> io::Result<u64> {
-    let file = File::create(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot create `{}`: {e}", path.display())))?;
+    let file = File::create(path).map_err(|e| {
+        io::Error::new(e.kind(), format!("cannot create `{}`: {e}", path.display()))
+    })?;
     let mut w = Counting {
         inner: BufWriter::with_capacity(1 << 20, file),
         bytes: 0,

@@ -25,10 +25,19 @@ pub fn render(file_name: &str, source: &str, d: &Diagnostic) -> String {
 }
 
 /// Renders `d` with ANSI colors, for a terminal.
-// Until the CLI colors terminal output, only the snapshot tests call this.
-#[allow(dead_code)]
 pub fn render_color(file_name: &str, source: &str, d: &Diagnostic) -> String {
     Renderer::new(file_name, source, true).diagnostic(d)
+}
+
+/// Renders `d` for standard error: colored when it is a terminal and
+/// `NO_COLOR` is not set, plain otherwise.
+pub fn render_for_stderr(file_name: &str, source: &str, d: &Diagnostic) -> String {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        render_color(file_name, source, d)
+    } else {
+        render(file_name, source, d)
+    }
 }
 
 struct Renderer<'a> {
@@ -44,7 +53,6 @@ const BOLD: &str = "\x1b[1m";
 const RED: &str = "\x1b[1;31m";
 const YELLOW: &str = "\x1b[1;33m";
 const BLUE: &str = "\x1b[1;34m";
-const CYAN: &str = "\x1b[1;36m";
 
 /// Where a span sits on one line: 1-based line, character offset of its
 /// start within the line, and its width in characters (at least 1).

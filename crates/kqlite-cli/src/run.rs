@@ -234,7 +234,7 @@ pub fn report_query_error(name: &str, source: &str, err: &QueryError) -> Outcome
         eprintln!("error: {err}");
     }
     for d in diagnostics {
-        eprint!("{}", render::render(name, source, d));
+        eprint!("{}", render::render_for_stderr(name, source, d));
     }
     Outcome::Failure
 }

@@ -158,7 +158,8 @@ fn xml_escape(s: &str) -> String {
 
 /// A JUnit XML report: one `<testsuite>` per file, one `<testcase>` per case.
 fn junit_xml(reports: &[FileReport]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kqlite\">\n");
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kqlite\">\n");
     for r in reports {
         let name = xml_escape(&r.path.display().to_string());
         let failures = r

@@ -52,19 +52,17 @@ fn the_shipped_detection_runs_on_built_in_data_and_reports_scenarios() {
 
 #[test]
 fn json_output_has_the_log_analytics_shape() {
-    let o = kqlite(&[
-        "run",
-        "-",
-        "--format",
-        "json",
-    ]);
+    let o = kqlite(&["run", "-", "--format", "json"]);
     // `-` with no stdin reads an empty query: an error, not a panic.
     assert_ne!(o.status.code(), Some(101));
 
     let dir = scratch("json_shape");
     let q = dir.join("q.kql");
-    std::fs::write(&q, "print x = 1, s = 'a', t = datetime(2024-01-01), d = dynamic({\"k\": [1]})")
-        .unwrap();
+    std::fs::write(
+        &q,
+        "print x = 1, s = 'a', t = datetime(2024-01-01), d = dynamic({\"k\": [1]})",
+    )
+    .unwrap();
     let o = kqlite(&["run", q.to_str().unwrap(), "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
@@ -99,7 +97,12 @@ fn a_query_error_exits_with_one_and_points_into_the_query() {
     let dir = scratch("query_error");
     let q = dir.join("bad.kql");
     std::fs::write(&q, "SigninLogs\n| where ResultTyp == \"0\"\n").unwrap();
-    let o = kqlite(&["run", q.to_str().unwrap(), "--table", "SigninLogs=/nonexistent.jsonl"]);
+    let o = kqlite(&[
+        "run",
+        q.to_str().unwrap(),
+        "--table",
+        "SigninLogs=/nonexistent.jsonl",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let o = kqlite(&["check", q.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
@@ -114,9 +117,14 @@ fn usage_errors_exit_with_two() {
     assert_eq!(kqlite(&["run"]).status.code(), Some(2));
     assert_eq!(kqlite(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(
-        kqlite(&["run", "queries/t1078_004_cloud_accounts.kql", "--let", "nonsense"])
-            .status
-            .code(),
+        kqlite(&[
+            "run",
+            "queries/t1078_004_cloud_accounts.kql",
+            "--let",
+            "nonsense"
+        ])
+        .status
+        .code(),
         Some(2)
     );
 }
@@ -126,8 +134,14 @@ fn check_warns_about_the_shipped_query_but_passes_it() {
     let o = kqlite(&["check", "queries/t1078_004_cloud_accounts.kql"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("SPSignins"), "unused let warning expected: {err}");
-    assert!(err.contains("ResultType"), "string vs number warning expected: {err}");
+    assert!(
+        err.contains("SPSignins"),
+        "unused let warning expected: {err}"
+    );
+    assert!(
+        err.contains("ResultType"),
+        "string vs number warning expected: {err}"
+    );
 }
 
 #[test]
@@ -184,7 +198,9 @@ expect.contains = [{{ UserPrincipalName = "helpdesk@contoso.com", IsLegacyAuth =
     let out = stdout(&o);
     assert!(out.contains("FAIL"), "{out}");
     assert!(
-        out.contains("missing row { UserPrincipalName = \"helpdesk@contoso.com\", IsLegacyAuth = true }"),
+        out.contains(
+            "missing row { UserPrincipalName = \"helpdesk@contoso.com\", IsLegacyAuth = true }"
+        ),
         "{out}"
     );
     // The diff shows what the query did return.
@@ -211,7 +227,11 @@ fn gen_writes_every_table_and_the_labels() {
         dir.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    for f in ["SigninLogs.jsonl", "AADServicePrincipalSignInLogs.jsonl", "labels.jsonl"] {
+    for f in [
+        "SigninLogs.jsonl",
+        "AADServicePrincipalSignInLogs.jsonl",
+        "labels.jsonl",
+    ] {
         let text = std::fs::read_to_string(dir.join(f)).unwrap();
         assert!(text.lines().count() > 0, "{f} is empty");
     }

@@ -8,7 +8,9 @@ use std::process::Command;
 fn the_readme_five_minute_section_works_as_written() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-    let start = readme.find("<!-- readme-test:start -->").expect("start marker");
+    let start = readme
+        .find("<!-- readme-test:start -->")
+        .expect("start marker");
     let end = readme.find("<!-- readme-test:end -->").expect("end marker");
     let block = &readme[start..end];
     let script = block

@@ -326,12 +326,10 @@ impl Column {
             DataType::Long => ColumnData::Long(vec![0; len]),
             DataType::Real => ColumnData::Real(vec![0.0; len]),
             DataType::Decimal => ColumnData::Decimal(vec![Decimal::ZERO; len]),
-            DataType::String => {
-                ColumnData::String(StringColumn::Dict {
-                    codes: vec![0; len],
-                    dict: Arc::new(std::iter::once("").collect()),
-                })
-            }
+            DataType::String => ColumnData::String(StringColumn::Dict {
+                codes: vec![0; len],
+                dict: Arc::new(std::iter::once("").collect()),
+            }),
             DataType::DateTime => ColumnData::DateTime(vec![0; len]),
             DataType::TimeSpan => ColumnData::TimeSpan(vec![0; len]),
             DataType::Guid => ColumnData::Guid(vec![0; len]),
@@ -506,7 +504,9 @@ impl ColumnData {
             ColumnData::Long(_) => ColumnData::Long(Vec::new()),
             ColumnData::Real(_) => ColumnData::Real(Vec::new()),
             ColumnData::Decimal(_) => ColumnData::Decimal(Vec::new()),
-            ColumnData::String(_) => ColumnData::String(StringColumn::Plain(StringArray::default())),
+            ColumnData::String(_) => {
+                ColumnData::String(StringColumn::Plain(StringArray::default()))
+            }
             ColumnData::DateTime(_) => ColumnData::DateTime(Vec::new()),
             ColumnData::TimeSpan(_) => ColumnData::TimeSpan(Vec::new()),
             ColumnData::Guid(_) => ColumnData::Guid(Vec::new()),
@@ -526,7 +526,10 @@ mod tests {
             b.push_str(["Browser", "IMAP4", "SMTP"][i % 3]);
         }
         let c = b.finish();
-        assert!(matches!(c.data, ColumnData::String(StringColumn::Dict { .. })));
+        assert!(matches!(
+            c.data,
+            ColumnData::String(StringColumn::Dict { .. })
+        ));
         assert_eq!(c.get(4), Value::string("IMAP4"));
         let t = c.take(&[2, 0]);
         assert_eq!(t.get(0), Value::string("SMTP"));

@@ -39,6 +39,20 @@ pub struct RunOptions {
 }
 
 /// An embeddable KQL engine: a catalog of tables, a clock and limits.
+///
+/// ```
+/// use kqlite_engine::{Engine, Value};
+///
+/// let mut engine = Engine::new();
+/// let logins = engine
+///     .run(r#"datatable(User: string, Country: string) ["ana", "KP", "bo", "US"]"#)
+///     .unwrap();
+/// engine.add_table("Logins", logins);
+/// let suspicious = engine
+///     .run(r#"Logins | where Country in ("KP", "IR") | project User"#)
+///     .unwrap();
+/// assert_eq!(suspicious.row(0), vec![Value::string("ana")]);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     catalog: Catalog,

@@ -34,9 +34,9 @@ impl ColumnarValue {
     pub fn into_column(self, rows: usize) -> Arc<Column> {
         match self {
             ColumnarValue::Column(c) => c,
-            ColumnarValue::Scalar(v, t) => Arc::new(
-                Column::repeat(&v, t, rows).unwrap_or_else(|| Column::nulls(t, rows)),
-            ),
+            ColumnarValue::Scalar(v, t) => {
+                Arc::new(Column::repeat(&v, t, rows).unwrap_or_else(|| Column::nulls(t, rows)))
+            }
         }
     }
 

@@ -98,6 +98,151 @@ mod tests {
     }
 
     #[test]
+    fn no_scalar_function_panics_on_odd_arguments() {
+        use crate::function::{ColumnarValue, EvalContext};
+        use crate::types::DataType;
+        use crate::value::{Dynamic, Value};
+        let pool = [
+            Value::Null,
+            Value::Long(i64::MIN),
+            Value::Long(-1),
+            Value::Long(i64::MAX),
+            Value::Real(f64::NAN),
+            Value::string(""),
+            Value::string("a.b[1]"),
+            Value::DateTime(crate::time::MAX_DATETIME_TICKS),
+            Value::TimeSpan(i64::MIN),
+            Value::Dynamic(Dynamic::from_json(&serde_json::json!([1, "x", null]))),
+        ];
+        let ctx = EvalContext { now: 0 };
+        let r = Registry::builtin();
+        // Every pair from the pool, and triples from a smaller subset (large
+        // counts such as `range(-1, i64::MAX)` build capped 1M-element arrays,
+        // so the triples avoid them to keep the test quick).
+        let mut combos: Vec<Vec<Value>> = vec![Vec::new()];
+        for a in &pool {
+            combos.push(vec![a.clone()]);
+            for b in &pool {
+                combos.push(vec![a.clone(), b.clone()]);
+            }
+        }
+        let small = [
+            Value::Null,
+            Value::Long(-1),
+            Value::string("a.b[1]"),
+            Value::TimeSpan(i64::MIN),
+        ];
+        for a in &small {
+            for b in &small {
+                for c in &small {
+                    combos.push(vec![a.clone(), b.clone(), c.clone()]);
+                }
+            }
+        }
+        for name in r.scalar_names() {
+            let Some(f) = r.scalar(name) else { continue };
+            // Sequence builders are capped at 1M elements (tested on their
+            // own); skipping their huge counts keeps this test quick.
+            let builds_sequences = matches!(name, "range" | "repeat");
+            for args in &combos {
+                if builds_sequences
+                    && args
+                        .iter()
+                        .any(|a| matches!(a, Value::Long(i64::MIN | i64::MAX)))
+                {
+                    continue;
+                }
+                let cols: Vec<ColumnarValue> = args
+                    .iter()
+                    .map(|v| {
+                        ColumnarValue::Scalar(v.clone(), v.data_type().unwrap_or(DataType::Long))
+                    })
+                    .collect();
+                let types: Vec<DataType> = cols.iter().map(ColumnarValue::data_type).collect();
+                if f.return_type(&types).is_err() {
+                    continue;
+                }
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let _ = f.invoke(&cols, 1, &ctx);
+                    let columns: Vec<ColumnarValue> = cols
+                        .iter()
+                        .map(|c| ColumnarValue::Column(c.clone().into_column(2)))
+                        .collect();
+                    let _ = f.invoke(&columns, 2, &ctx);
+                }));
+                assert!(outcome.is_ok(), "{name}({args:?}) panicked");
+            }
+        }
+    }
+
+    #[test]
+    fn no_aggregate_panics_on_odd_arguments() {
+        use crate::column::ColumnBuilder;
+        use crate::function::ColumnarValue;
+        use crate::types::DataType;
+        use crate::value::{Dynamic, Value};
+        let columns: Vec<ColumnarValue> = [
+            (
+                DataType::Long,
+                vec![Value::Null, Value::Long(i64::MAX), Value::Long(i64::MAX)],
+            ),
+            (
+                DataType::Real,
+                vec![Value::Real(f64::NAN), Value::Null, Value::Real(-0.0)],
+            ),
+            (
+                DataType::String,
+                vec![Value::string(""), Value::string("b"), Value::string("a")],
+            ),
+            (
+                DataType::Bool,
+                vec![Value::Null, Value::Bool(true), Value::Bool(false)],
+            ),
+            (
+                DataType::Dynamic,
+                vec![
+                    Value::Dynamic(Dynamic::from_json(
+                        &serde_json::json!([1, [2], {"a": null}]),
+                    )),
+                    Value::Dynamic(Dynamic::Null),
+                    Value::Dynamic(Dynamic::from_json(&serde_json::json!({"k": 1}))),
+                ],
+            ),
+        ]
+        .into_iter()
+        .map(|(t, vals)| {
+            let mut b = ColumnBuilder::new(t, vals.len());
+            for v in &vals {
+                let _ = b.push(v);
+            }
+            ColumnarValue::Column(std::sync::Arc::new(b.finish()))
+        })
+        .collect();
+        let r = Registry::builtin();
+        for name in r.aggregate_names() {
+            let Some(f) = r.aggregate(name) else { continue };
+            for a in &columns {
+                for b in &columns {
+                    for args in [vec![a.clone()], vec![a.clone(), b.clone()]] {
+                        let types: Vec<DataType> =
+                            args.iter().map(ColumnarValue::data_type).collect();
+                        let constants = [None, Some(Value::Long(50))];
+                        let Ok(mut acc) = f.accumulator(&types, &constants[..args.len()]) else {
+                            continue;
+                        };
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                let _ = acc.update(&args, &[0, 1, 0], 2);
+                                let _ = acc.finish(3);
+                            }));
+                        assert!(outcome.is_ok(), "{name}({types:?}) panicked");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn registered_names_match_what_functions_report() {
         let r = Registry::builtin();
         for name in r.scalar_names() {

@@ -117,7 +117,11 @@ impl Table {
     /// Adds or replaces a column. Replacing keeps the column's position.
     /// The column must have `num_rows` rows (or the table must have no
     /// columns yet, in which case it sets the row count).
-    pub fn set_column(&mut self, name: impl Into<String>, col: Arc<Column>) -> Result<(), TableError> {
+    pub fn set_column(
+        &mut self,
+        name: impl Into<String>,
+        col: Arc<Column>,
+    ) -> Result<(), TableError> {
         let name = name.into();
         if self.columns.is_empty() && self.num_rows == 0 {
             self.num_rows = col.len();

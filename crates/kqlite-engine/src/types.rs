@@ -114,6 +114,10 @@ mod tests {
         }
         assert_eq!(DataType::from_name("double"), Some(DataType::Real));
         assert_eq!(DataType::from_name("boolean"), Some(DataType::Bool));
-        assert_eq!(DataType::from_name("Long"), None, "type names are case-sensitive");
+        assert_eq!(
+            DataType::from_name("Long"),
+            None,
+            "type names are case-sensitive"
+        );
     }
 }

@@ -222,7 +222,7 @@ impl Dynamic {
     }
 
     /// Array index; negative indexes count from the end; out of range gives `Null`.
-    pub fn index(&self, i: i64) -> &Dynamic {
+    pub fn at(&self, i: i64) -> &Dynamic {
         match self {
             Dynamic::Array(a) => {
                 let len = a.len() as i64;
@@ -259,8 +259,8 @@ mod tests {
     #[test]
     fn dynamic_navigation_never_fails() {
         let d = Dynamic::from_json(&serde_json::json!({"a": [1, 2, 3]}));
-        assert_eq!(d.get("a").index(-1), &Dynamic::Long(3));
-        assert_eq!(d.get("a").index(9), &Dynamic::Null);
+        assert_eq!(d.get("a").at(-1), &Dynamic::Long(3));
+        assert_eq!(d.get("a").at(9), &Dynamic::Null);
         assert_eq!(d.get("missing").get("deeper"), &Dynamic::Null);
     }
 

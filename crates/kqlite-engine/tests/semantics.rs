@@ -465,3 +465,56 @@ fn union_of_one_name_with_two_types_keeps_a_column_per_type() {
     assert_eq!(names(&t), vec!["x_long", "x_string"]);
     assert_eq!(sorted_rows(&t), vec![vec!["1", ""], vec!["null", "a"]]);
 }
+
+#[test]
+fn make_series_fills_empty_bins_with_the_default() {
+    let t = run(
+        "datatable(t: datetime, k: string, v: long) [
+            datetime(2017-01-01 10:00), \"a\", 4, datetime(2017-01-01 20:00), \"a\", 2,
+            datetime(2017-01-03), \"a\", 5, datetime(2017-01-02), \"b\", 1, datetime(2017-01-05), \"a\", 9]
+         | make-series total = sum(v) default = -1 on t from datetime(2017-01-01) to datetime(2017-01-04) step 1d by k",
+    );
+    assert_eq!(names(&t), vec!["k", "total", "t"]);
+    assert_eq!(
+        sorted_rows(&t)[0],
+        vec![
+            "a",
+            "[6,-1,5]",
+            r#"["2017-01-01T00:00:00.0000000Z","2017-01-02T00:00:00.0000000Z","2017-01-03T00:00:00.0000000Z"]"#
+        ]
+    );
+    assert_eq!(sorted_rows(&t)[1][1], "[-1,1,-1]");
+}
+
+#[test]
+fn join_conditions_combine_with_and_or_commas() {
+    let t = run(
+        "datatable(a: long, b: long, l: string) [1, 1, \"x\", 1, 2, \"y\"]
+         | join kind=inner (datatable(c: long, d: long, r: string) [1, 2, \"z\"]) on $left.a == $right.c and $left.b == $right.d
+         | project l, r",
+    );
+    assert_eq!(rows(&t), vec![vec!["y", "z"]]);
+}
+
+#[test]
+fn as_names_a_table_for_later_use_and_for_union_withsource() {
+    let t = run(
+        "range x from 1 to 2 step 1 | as hint.materialized=true R | union withsource=Source (R | extend y = 1)",
+    );
+    assert_eq!(names(&t), vec!["Source", "x", "y"]);
+    assert_eq!(t.num_rows(), 4);
+    let from_r: Vec<Vec<String>> = sorted_rows(&t)
+        .into_iter()
+        .filter(|r| r[0] == "R")
+        .collect();
+    assert_eq!(from_r, vec![vec!["R", "1", "null"], vec!["R", "2", "null"]]);
+}
+
+#[test]
+fn fuzzy_union_skips_missing_tables() {
+    let t = run("let A = print x = 1; union isfuzzy=true A, NoSuchTable");
+    assert_eq!(rows(&t), vec![vec!["1"]]);
+    assert!(Engine::new()
+        .run("let A = print x = 1; union A, NoSuchTable")
+        .is_err());
+}

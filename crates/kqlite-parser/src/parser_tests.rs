@@ -667,3 +667,10 @@ fn spans_of_names_calls_and_statements_match_the_text() {
     assert_eq!(&text[c.args[1].span.range()], "'b'");
     assert_eq!(s.span, Span::new(0, text.len()));
 }
+
+#[test]
+fn search_star_and_dollar_table_parse() {
+    assert!(parse("search * | summarize make_set($table)").is_ok());
+    let e = predicate("$table == 'x'");
+    assert!(matches!(&binary(&e).1.kind, ExprKind::Name(n) if n.name == "$table"));
+}

@@ -273,6 +273,9 @@ fn param_name(f: &mut Formatter<'_>, id: &Ident) -> R {
 
 fn level(e: &Expr) -> u8 {
     match &e.kind {
+        // `datatable(...)[...]` ends at its `]`, so it can stand as an
+        // operand as it is; other sources run on to the end of the text.
+        ExprKind::Source(op) if matches!(op.kind, OperatorKind::Datatable(_)) => POSTFIX,
         ExprKind::Pipe { .. } | ExprKind::Source(_) => PIPE,
         ExprKind::Binary { op, .. } => match op {
             BinaryOp::Or => OR,

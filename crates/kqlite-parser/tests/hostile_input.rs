@@ -111,3 +111,97 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+mod generated {
+    use proptest::prelude::*;
+
+    /// Fragments that keep random text close to KQL, so the parser goes deep.
+    fn kqlish() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "T",
+            " | ",
+            "where",
+            "extend",
+            "summarize",
+            " by ",
+            "project",
+            "join",
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            ";",
+            "=",
+            "==",
+            "!",
+            "-",
+            "*",
+            "'",
+            "\"",
+            "@",
+            "h'",
+            "```",
+            "1",
+            "1.5",
+            "1d",
+            "5x",
+            "0x",
+            ".",
+            "..",
+            "$left",
+            "dynamic(",
+            "datetime(",
+            "time(",
+            "let ",
+            "x",
+            " in ",
+            "has",
+            "between",
+            "\n",
+            "//",
+            "é",
+            "\u{200b}",
+            ":",
+            "=>",
+            "step",
+            "mv-apply",
+            "on",
+            "with",
+            "kind=",
+            "typeof(",
+        ]);
+        prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_kql_like_text_never_panics(text in kqlish()) {
+            if let Err(e) = kqlite_parser::parse(&text) {
+                let d = &e.diagnostics()[0];
+                prop_assert!(d.span.end as usize <= text.len());
+                prop_assert!(text.is_char_boundary(d.span.start as usize));
+                prop_assert!(text.is_char_boundary(d.span.end as usize));
+            }
+        }
+
+        #[test]
+        fn random_text_that_parses_also_round_trips(text in kqlish()) {
+            if let Ok(script) = kqlite_parser::parse(&text) {
+                let printed = script.to_string();
+                let again = kqlite_parser::parse(&printed)
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n{text:?}\n{printed}")))?;
+                prop_assert_eq!(again.without_spans(), script.without_spans(), "{:?}\n{}", text, printed);
+            }
+        }
+
+        #[test]
+        fn random_bytes_never_panic(text in "\\PC{0,64}") {
+            let _ = kqlite_parser::parse(&text);
+        }
+    }
+}

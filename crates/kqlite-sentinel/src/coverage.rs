@@ -78,17 +78,25 @@ pub fn coverage(dir: &Path) -> Result<Coverage, String> {
     let mut detections = Vec::new();
     let metas = sidecars(dir);
     if metas.is_empty() {
-        return Err(format!("no detection metadata (*.meta.toml) in {}", dir.display()));
+        return Err(format!(
+            "no detection metadata (*.meta.toml) in {}",
+            dir.display()
+        ));
     }
     for meta_path in metas {
         let text = std::fs::read_to_string(&meta_path)
             .map_err(|e| format!("{}: {e}", meta_path.display()))?;
         let meta: Meta =
             toml::from_str(&text).map_err(|e| format!("{}: {e}", meta_path.display()))?;
-        let query_path = meta_path.parent().unwrap_or(Path::new(".")).join(&meta.query);
+        let query_path = meta_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&meta.query);
         let query = std::fs::read_to_string(&query_path)
             .map_err(|e| format!("{}: {e}", query_path.display()))?;
-        let id = meta.id.unwrap_or_else(|| meta.query.trim_end_matches(".kql").to_string());
+        let id = meta
+            .id
+            .unwrap_or_else(|| meta.query.trim_end_matches(".kql").to_string());
         let runs: Vec<Option<String>> = if meta.sections.is_empty() {
             vec![None]
         } else {

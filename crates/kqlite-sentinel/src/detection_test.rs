@@ -239,7 +239,10 @@ impl TestFile {
             let now_value = case.now.as_ref().or(spec.now.as_ref());
             let now = match now_value {
                 Some(v) => parse_now(v).ok_or_else(|| {
-                    format_error(path, format!("case `{}`: `now` is not a datetime", case.name))
+                    format_error(
+                        path,
+                        format!("case `{}`: `now` is not a datetime", case.name),
+                    )
                 })?,
                 None => default_dataset_options().now,
             };
@@ -321,7 +324,11 @@ fn load_tables(case: &TestCase, engine: &mut Engine) -> Result<(), String> {
     let mut generated: Vec<(GenerateSpec, Vec<String>)> = Vec::new();
     for (name, spec) in &case.spec.tables {
         let schema = crate::schema::schema(name);
-        let sources = [spec.file.is_some(), spec.rows.is_some(), spec.generate.is_some()];
+        let sources = [
+            spec.file.is_some(),
+            spec.rows.is_some(),
+            spec.generate.is_some(),
+        ];
         if sources.iter().filter(|&&s| s).count() != 1 {
             return Err(format!(
                 "table `{name}`: give exactly one of `file`, `rows` or `generate`"
@@ -335,8 +342,10 @@ fn load_tables(case: &TestCase, engine: &mut Engine) -> Result<(), String> {
         } else if let Some(rows) = &spec.rows {
             let mut jsonl = String::new();
             for row in rows {
-                let obj: serde_json::Map<String, serde_json::Value> =
-                    row.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect();
+                let obj: serde_json::Map<String, serde_json::Value> = row
+                    .iter()
+                    .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                    .collect();
                 jsonl.push_str(&serde_json::Value::Object(obj).to_string());
                 jsonl.push('\n');
             }
@@ -383,11 +392,12 @@ fn load_tables(case: &TestCase, engine: &mut Engine) -> Result<(), String> {
 }
 
 fn empty_table(schema: &[(String, DataType)]) -> Table {
-    Table::try_new(
-        schema
-            .iter()
-            .map(|(n, t)| (n.clone(), std::sync::Arc::new(kqlite_engine::Column::nulls(*t, 0)))),
-    )
+    Table::try_new(schema.iter().map(|(n, t)| {
+        (
+            n.clone(),
+            std::sync::Arc::new(kqlite_engine::Column::nulls(*t, 0)),
+        )
+    }))
     .unwrap_or_default()
 }
 
@@ -397,14 +407,18 @@ fn result_is_sorted(query: &str, section: Option<&str>) -> bool {
     let Ok(script) = kqlite_parser::parse(query) else {
         return false;
     };
-    let expr = script.statements.iter().rev().find_map(|s| match (&s.kind, section) {
-        (StatementKind::Let(l), Some(name)) if l.name.name == name => match &l.value {
-            LetValue::Expr(e) => Some(e),
-            LetValue::Function(_) => None,
-        },
-        (StatementKind::Query(e), None) => Some(e),
-        _ => None,
-    });
+    let expr = script
+        .statements
+        .iter()
+        .rev()
+        .find_map(|s| match (&s.kind, section) {
+            (StatementKind::Let(l), Some(name)) if l.name.name == name => match &l.value {
+                LetValue::Expr(e) => Some(e),
+                LetValue::Function(_) => None,
+            },
+            (StatementKind::Query(e), None) => Some(e),
+            _ => None,
+        });
     let mut expr = match expr {
         Some(e) => e,
         None => return false,
@@ -413,7 +427,10 @@ fn result_is_sorted(query: &str, section: Option<&str>) -> bool {
         match &expr.kind {
             ExprKind::Paren(inner) => expr = inner,
             ExprKind::Pipe { op, .. } => {
-                return matches!(op.kind, OperatorKind::Sort { .. } | OperatorKind::Top { .. })
+                return matches!(
+                    op.kind,
+                    OperatorKind::Sort { .. } | OperatorKind::Top { .. }
+                )
             }
             _ => return false,
         }
@@ -431,7 +448,9 @@ fn toml_to_json(v: &toml::Value) -> serde_json::Value {
         toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
         toml::Value::Array(a) => serde_json::Value::Array(a.iter().map(toml_to_json).collect()),
         toml::Value::Table(t) => serde_json::Value::Object(
-            t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect(),
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
         ),
     }
 }
@@ -540,7 +559,11 @@ fn format_actual(result: &Table, columns: &[&str], limit: usize) -> String {
     for row in 0..result.num_rows().min(limit) {
         let cells: Vec<String> = names
             .iter()
-            .filter_map(|n| result.column(n).map(|c| format!("{n} = {}", show(&c.get(row)))))
+            .filter_map(|n| {
+                result
+                    .column(n)
+                    .map(|c| format!("{n} = {}", show(&c.get(row))))
+            })
             .collect();
         let _ = writeln!(out, "    {{ {} }}", cells.join(", "));
     }
@@ -591,9 +614,17 @@ fn check_expectations(expect: &ExpectSpec, result: &Table, ordered: bool) -> Vec
                 .collect();
             let mut text = format!("missing row {}", format_expected_row(row));
             if !missing.is_empty() {
-                let _ = write!(text, "\n  the result has no column(s): {}", missing.join(", "));
+                let _ = write!(
+                    text,
+                    "\n  the result has no column(s): {}",
+                    missing.join(", ")
+                );
             }
-            let _ = write!(text, "\n  actual rows:\n{}", format_actual(result, &cols, 10));
+            let _ = write!(
+                text,
+                "\n  actual rows:\n{}",
+                format_actual(result, &cols, 10)
+            );
             failures.push(text.trim_end().to_string());
         }
     }
@@ -658,7 +689,13 @@ fn compare_table(expected: &[toml::Table], result: &Table, ordered: bool) -> Opt
             format_actual(&result.take(&extra), &[], 10)
         );
     }
-    (!text.is_empty()).then(|| format!("result differs from the expected table{}:\n{}", if ordered { " (in order)" } else { "" }, text.trim_end()))
+    (!text.is_empty()).then(|| {
+        format!(
+            "result differs from the expected table{}:\n{}",
+            if ordered { " (in order)" } else { "" },
+            text.trim_end()
+        )
+    })
 }
 
 /// Finds test files (`*.test.toml`) under `paths` (files are taken as given),
@@ -717,6 +754,9 @@ mod tests {
     #[test]
     fn a_string_cell_matches_a_number_by_text() {
         assert!(cell_matches(&toml::Value::Integer(0), &Value::string("0")));
-        assert!(!cell_matches(&toml::Value::Integer(0), &Value::string("50126")));
+        assert!(!cell_matches(
+            &toml::Value::Integer(0),
+            &Value::string("50126")
+        ));
     }
 }

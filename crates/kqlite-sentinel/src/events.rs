@@ -18,15 +18,15 @@ pub(crate) const CA_STATUS: [&str; 3] = ["success", "failure", "notApplied"];
 /// Sign-in risk profiles: (RiskLevelDuringSignIn, RiskState, RiskEventTypes
 /// JSON text, background weight per 10,000).
 pub(crate) const RISK_PROFILES: &[(&str, &str, &str, u32)] = &[
-    ("none", "none", "[]", 9_720),
-    ("low", "atRisk", "[\"unfamiliarFeatures\"]", 190),
-    ("medium", "atRisk", "[\"unfamiliarFeatures\"]", 60),
-    ("medium", "atRisk", "[\"anonymizedIPAddress\"]", 20),
+    ("none", "none", "[]", 9_900),
+    ("low", "atRisk", "[\"unfamiliarFeatures\"]", 70),
+    ("medium", "atRisk", "[\"unfamiliarFeatures\"]", 20),
+    ("medium", "atRisk", "[\"anonymizedIPAddress\"]", 7),
     (
         "high",
         "atRisk",
         "[\"unfamiliarFeatures\",\"maliciousIPAddress\"]",
-        10,
+        3,
     ),
 ];
 /// No risk.

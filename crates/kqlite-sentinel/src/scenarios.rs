@@ -12,9 +12,11 @@
 //!
 //! - **Azure CLI with compromised credentials**: a password-only (single
 //!   factor, Conditional Access `success`) interactive sign-in to
-//!   `Microsoft Azure CLI` from a hosting IP in Bucharest, on an unregistered
+//!   `Microsoft Azure CLI` from a hosting IP in Moscow, on an unregistered
 //!   Linux host, flagged medium risk (`unfamiliarFeatures`); the CLI's token
-//!   refreshes follow in AADNonInteractiveUserSignInLogs.
+//!   refreshes follow in AADNonInteractiveUserSignInLogs. It is the one
+//!   scenario in a country on the detection's suspicious list, so every
+//!   branch of the detection's section 1 has a labelled positive.
 //! - **Service principal enumeration**: one workload principal signs in six
 //!   times from five new IPs inside one clock hour (so `bin(TimeGenerated,
 //!   1h)` groups them), then reads the directory. Entra ID does not normally
@@ -189,7 +191,7 @@ impl ScenarioId {
     /// What the injected telemetry shows.
     pub fn description(self) -> &'static str {
         match self {
-            ScenarioId::AzureCliCompromisedCredentials => "Password-only interactive sign-in to Microsoft Azure CLI from a new hosting IP on an unregistered Linux host, medium sign-in risk; token refreshes follow.",
+            ScenarioId::AzureCliCompromisedCredentials => "Password-only interactive sign-in to Microsoft Azure CLI from a new hosting IP in Russia on an unregistered Linux host, medium sign-in risk; token refreshes follow.",
             ScenarioId::ServicePrincipalEnumeration => "One service principal signs in from five new IPs within one hour, then lists users, applications and service principals.",
             ScenarioId::LegacySmtpBasicAuth => "Two failed and one successful Authenticated SMTP basic-auth sign-ins (BAV2ROPC), non-interactive, single factor.",
             ScenarioId::ImpossibleTravel => "Two successful sign-ins of one user minutes apart from two continents, with unlikelyTravel and impossibleTravel risk detections.",
@@ -489,7 +491,7 @@ impl Ctx<'_> {
     fn azure_cli(&mut self) {
         let user = self.pick_user();
         let upn = self.upn(user);
-        let city = reference::city_index("Bucharest");
+        let city = reference::city_index("Moscow");
         let ip = hosting_ip(self.tenant, &mut self.rng, city);
         let device = self.tenant.add_device(Device {
             kind: SCRIPTED_LINUX,

@@ -166,6 +166,10 @@ impl Binder<'_> {
             ExprKind::Binary { op, left, right } => {
                 let l = self.bind_scalar(left, row)?;
                 let r = self.bind_scalar(right, row)?;
+                if is_comparison(*op) {
+                    self.warn_string_number(&l, names::derived_name(left), &r, *op, span);
+                    self.warn_string_number(&r, names::derived_name(right), &l, *op, span);
+                }
                 self.bind_binary(*op, l, r, span)
             }
             ExprKind::List { op, expr, list } => self.bind_list(*op, expr, list, span, row),
@@ -269,10 +273,6 @@ impl Binder<'_> {
         r: BoundExpr,
         span: Span,
     ) -> BResult<BoundExpr> {
-        if is_comparison(op) {
-            self.warn_string_number(&l, &r, op, span);
-            self.warn_string_number(&r, &l, op, span);
-        }
         let ty = match kernels::binary_type(op, l.ty, r.ty) {
             Ok(t) => t,
             Err(err) => {
@@ -314,6 +314,7 @@ impl Binder<'_> {
     fn warn_string_number(
         &mut self,
         column: &BoundExpr,
+        column_name: Option<String>,
         number: &BoundExpr,
         op: BinaryOp,
         span: Span,
@@ -327,10 +328,14 @@ impl Binder<'_> {
         if !number.ty.is_numeric() || v.is_null() {
             return;
         }
+        let what = match &column_name {
+            Some(n) => format!("string column `{n}`"),
+            None => "a string".to_string(),
+        };
         let d = names::warning(
             codes::STRING_NUMBER_COMPARE,
             format!(
-                "a string is compared with the number {v} using `{}`",
+                "{what} is compared with the number {v} using `{}`",
                 binary_op_text(op)
             ),
             span,
@@ -339,10 +344,14 @@ impl Binder<'_> {
             number.span,
             "this number is compared as the text \"".to_string() + &v.to_string() + "\"",
         );
-        self.warn(names::with_hint(
-            d,
-            format!("quote the number to compare text explicitly: \"{v}\""),
-        ));
+        let hint = match &column_name {
+            Some(n) => format!(
+                "Kusto compares the number's text; write `{n} {} \"{v}\"` to say so",
+                binary_op_text(op)
+            ),
+            None => format!("quote the number to compare text explicitly: \"{v}\""),
+        };
+        self.warn(names::with_hint(d, hint));
     }
 
     fn bind_list(

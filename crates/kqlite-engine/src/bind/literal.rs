@@ -56,7 +56,11 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
             return Some(time::from_naive(d.and_hms_opt(0, 0, 0)?));
         }
     }
-    None
+    // Everything else `todatetime` accepts (e.g. `12-02-2022`).
+    match crate::kernels::parse_value(t, DataType::DateTime) {
+        Some(Value::DateTime(ticks)) => Some(ticks),
+        _ => None,
+    }
 }
 
 /// Converts a `dynamic(...)` literal's contents.
@@ -165,6 +169,7 @@ mod tests {
         assert_eq!(parse_datetime("2024-01-01T10:30:00Z"), Some(t));
         assert_eq!(parse_datetime("2024-01-01T12:30:00+02:00"), Some(t));
         assert_eq!(parse_datetime("yesterday"), None);
+        assert_eq!(parse_datetime("\"2024-01-01\""), Some(day));
     }
 
     #[test]

@@ -24,6 +24,9 @@ use crate::registry::Registry;
 use names::codes;
 pub use plan::{BoundExpr, BoundExprKind, Plan, Schema};
 
+/// Nesting limit for tabular expressions, counted across inlined calls.
+const MAX_PLAN_DEPTH: usize = 512;
+
 /// Nesting limit for user function calls (guards against recursion).
 const MAX_CALL_DEPTH: usize = 64;
 
@@ -125,6 +128,7 @@ pub(crate) struct Binder<'a> {
     overrides: &'a [(String, Expr)],
     next_materialize: usize,
     depth: usize,
+    plan_depth: usize,
     /// Which overrides matched a `let`.
     overrides_used: Vec<bool>,
     /// Plans named by `as`, for `union withsource=`.
@@ -142,6 +146,7 @@ impl<'a> Binder<'a> {
             overrides_used: vec![false; overrides.len()],
             next_materialize: 0,
             depth: 0,
+            plan_depth: 0,
             as_names: Vec::new(),
         }
     }

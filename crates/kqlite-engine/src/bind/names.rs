@@ -139,7 +139,10 @@ pub fn derived_name(expr: &Expr) -> Option<String> {
 /// `bin(X, size)` (also `bin_at`, `floor`) keeps `X`'s name.
 pub fn key_name(expr: &Expr) -> Option<String> {
     if let ExprKind::Call(call) = &expr.kind {
-        if matches!(call.name.name.as_str(), "bin" | "bin_at" | "bin_auto" | "floor") {
+        if matches!(
+            call.name.name.as_str(),
+            "bin" | "bin_at" | "bin_auto" | "floor"
+        ) {
             return call.args.first().and_then(derived_name);
         }
     }

@@ -124,6 +124,22 @@ impl Binder<'_> {
 
     /// Binds a tabular expression to a plan and its output schema.
     pub(crate) fn bind_tabular(&mut self, e: &Expr) -> BResult<Bound> {
+        // Function inlining can stack parser-limited nesting many times over;
+        // bound the plan depth so evaluation cannot exhaust the stack.
+        if self.plan_depth >= super::MAX_PLAN_DEPTH {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                "the query's operators nest too deeply",
+                e.span,
+            )));
+        }
+        self.plan_depth += 1;
+        let result = self.bind_tabular_inner(e);
+        self.plan_depth -= 1;
+        result
+    }
+
+    fn bind_tabular_inner(&mut self, e: &Expr) -> BResult<Bound> {
         match &e.kind {
             ExprKind::Paren(inner) => self.bind_tabular(inner),
             ExprKind::Name(id) => self.bind_table_name(id),
@@ -373,13 +389,14 @@ impl Binder<'_> {
         span: Span,
     ) -> BResult<Bound> {
         let mut inner = false;
+        let mut fuzzy = false;
         let mut source_col = None;
         for p in params {
             match (p.name.name.as_str(), param_text(&p.value).as_deref()) {
                 ("kind", Some("inner")) => inner = true,
                 ("kind", Some("outer")) => inner = false,
                 ("withsource", Some(n)) => source_col = Some(n.to_string()),
-                ("isfuzzy", _) => {}
+                ("isfuzzy", v) => fuzzy = v == Some("true"),
                 _ => {
                     return Err(
                         self.not_supported(&format!("union parameter `{}`", p.name.name), p.span)
@@ -417,6 +434,12 @@ impl Binder<'_> {
                     }
                 }
                 ExprKind::Name(id) => {
+                    // `isfuzzy=true` skips tables that do not exist.
+                    let known =
+                        self.catalog.get(&id.name).is_some() || self.let_names().contains(&id.name);
+                    if fuzzy && !known {
+                        continue;
+                    }
                     let b = self.bind_table_name(id)?;
                     inputs.push((id.name.clone(), b));
                 }
@@ -428,6 +451,13 @@ impl Binder<'_> {
                     inputs.push((name, b));
                 }
             }
+        }
+        if inputs.is_empty() {
+            return Err(self.fail(names::error(
+                codes::UNKNOWN_TABLE,
+                "`union` matched no tables",
+                span,
+            )));
         }
         // Output columns: the union of the inputs' columns by name, in
         // first-seen order (only the common ones for kind=inner). A name
@@ -446,7 +476,10 @@ impl Binder<'_> {
         let plans = inputs
             .iter()
             .map(|(_, (p, s))| {
-                let map = pairs.iter().map(|col| s.iter().position(|c| c == col)).collect();
+                let map = pairs
+                    .iter()
+                    .map(|col| s.iter().position(|c| c == col))
+                    .collect();
                 (p.clone(), map)
             })
             .collect();
@@ -494,28 +527,27 @@ impl Binder<'_> {
                 Ok((push_filter_into_join(input, p), schema))
             }
             OperatorKind::Extend(items) | OperatorKind::Serialize(items) => {
-                let mut plan = input;
                 let mut schema = schema;
                 let mut unnamed = 0;
+                let mut columns = Vec::with_capacity(items.len());
                 for item in items {
                     let b = self.bind_scalar(&item.expr, Some(&schema))?;
                     let name = self.output_name(item, &mut unnamed)?;
-                    let mut columns: Vec<(String, BoundExpr)> = schema
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (n, _))| (n.clone(), column_ref(&schema, i, item.span)))
-                        .collect();
-                    match columns.iter_mut().find(|(n, _)| *n == name) {
-                        Some(slot) => slot.1 = b,
-                        None => columns.push((name, b)),
-                    }
-                    schema = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
-                    plan = Arc::new(Plan::Project {
-                        input: plan,
-                        columns,
-                    });
+                    let target = match schema.iter().position(|(n, _)| *n == name) {
+                        Some(i) => {
+                            if let Some(slot) = schema.get_mut(i) {
+                                slot.1 = b.ty;
+                            }
+                            i
+                        }
+                        None => {
+                            schema.push((name.clone(), b.ty));
+                            schema.len() - 1
+                        }
+                    };
+                    columns.push((name, target, b));
                 }
-                Ok((plan, schema))
+                Ok((Arc::new(Plan::Extend { input, columns }), schema))
             }
             OperatorKind::Project(items) => {
                 let mut columns: Vec<(String, BoundExpr)> = Vec::new();
@@ -705,6 +737,7 @@ impl Binder<'_> {
                 expr,
                 pattern,
             } => self.bind_parse(input, schema, params, expr, pattern, true),
+            OperatorKind::MakeSeries(ms) => self.bind_make_series(input, &schema, ms, span),
             OperatorKind::MvApply {
                 params,
                 items,
@@ -758,9 +791,19 @@ impl Binder<'_> {
                     out,
                 ))
             }
-            OperatorKind::As { name, .. } => {
-                self.name_plan(name, &input, &schema);
-                Ok((input, schema))
+            OperatorKind::As { params, name } => {
+                let materialized = params.iter().any(|p| {
+                    p.name.name == "hint.materialized"
+                        && param_text(&p.value).as_deref() == Some("true")
+                });
+                let plan = if materialized {
+                    let id = self.next_materialize_id();
+                    Arc::new(Plan::Materialize { id, input })
+                } else {
+                    input
+                };
+                self.name_plan(name, &plan, &schema);
+                Ok((plan, schema))
             }
             OperatorKind::Render { .. } => Ok((input, schema)),
             OperatorKind::GetSchema => {
@@ -1284,7 +1327,24 @@ impl Binder<'_> {
         let (right_plan, right_schema) = self.bind_tabular(right)?;
         let mut left_keys = Vec::new();
         let mut right_keys = Vec::new();
-        for cond in on {
+        // `on a, b` and `on $left.a == $right.b and $left.c == $right.d`.
+        fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+            match &e.kind {
+                ExprKind::Binary {
+                    op: BinaryOp::And,
+                    left,
+                    right,
+                } => {
+                    flatten(left, out);
+                    flatten(right, out);
+                }
+                ExprKind::Paren(inner) => flatten(inner, out),
+                _ => out.push(e),
+            }
+        }
+        let mut conditions = Vec::new();
+        on.iter().for_each(|c| flatten(c, &mut conditions));
+        for cond in conditions {
             let (l, r) = match &cond.kind {
                 ExprKind::Name(id) => (id.clone(), id.clone()),
                 ExprKind::Binary {
@@ -1370,6 +1430,94 @@ impl Binder<'_> {
                 left_keys,
                 right_keys,
                 output,
+            }),
+            out,
+        ))
+    }
+
+    fn bind_make_series(
+        &mut self,
+        input: Arc<Plan>,
+        schema: &Schema,
+        ms: &ast::MakeSeries,
+        span: Span,
+    ) -> BResult<Bound> {
+        if let Some(p) = ms.params.first() {
+            return Err(
+                self.not_supported(&format!("make-series parameter `{}`", p.name.name), p.span)
+            );
+        }
+        let axis = self.bind_scalar(&ms.on, Some(schema))?;
+        if !matches!(
+            axis.ty,
+            DataType::DateTime | DataType::TimeSpan | DataType::Long | DataType::Int
+        ) {
+            return Err(self.not_supported(
+                &format!("a make-series axis of type {}", axis.ty),
+                ms.on.span,
+            ));
+        }
+        let axis_name = names::derived_name(&ms.on).unwrap_or_else(|| "Column1".to_string());
+        let step = self.bind_scalar(&ms.step, None)?;
+        let from = match &ms.from {
+            Some(e) => Some(self.bind_scalar(e, None)?),
+            None => None,
+        };
+        let to = match &ms.to {
+            Some(e) => Some(self.bind_scalar(e, None)?),
+            None => None,
+        };
+        // Group keys and aggregates bind exactly as in `summarize`.
+        let named: Vec<NamedExpr> = ms.aggregates.iter().map(|(a, _)| a.clone()).collect();
+        if let Some(a) = named.iter().find(|a| !self.is_aggregate_call(&a.expr)) {
+            return Err(
+                self.not_supported("a make-series item that is not an aggregate call", a.span)
+            );
+        }
+        let (plan, sum_schema) =
+            self.bind_summarize_direct(input.clone(), schema, &named, &ms.by, span)?;
+        let Plan::Summarize {
+            keys, aggregates, ..
+        } = plan.as_ref()
+        else {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                "make-series did not bind",
+                span,
+            )));
+        };
+        let mut aggs = Vec::new();
+        for (item, (_, default)) in aggregates.iter().zip(&ms.aggregates) {
+            let SummarizeItem::Aggregate(name, agg) = item else {
+                return Err(self.not_supported("arg_max / arg_min in make-series", span));
+            };
+            let default = match default {
+                Some(e) => match self.bind_scalar(e, None)?.as_literal() {
+                    Some(v) => v.clone(),
+                    None => {
+                        return Err(self.fail(names::error(
+                            codes::INVALID,
+                            "a make-series default must be a constant",
+                            e.span,
+                        )))
+                    }
+                },
+                None => Value::Long(0),
+            };
+            aggs.push((name.clone(), agg.clone(), default));
+        }
+        let mut out: Schema = sum_schema.iter().take(keys.len()).cloned().collect();
+        out.extend(aggs.iter().map(|(n, _, _)| (n.clone(), DataType::Dynamic)));
+        out.push((axis_name.clone(), DataType::Dynamic));
+        Ok((
+            Arc::new(Plan::MakeSeries {
+                input,
+                keys: keys.clone(),
+                aggregates: aggs,
+                axis: (axis_name, axis),
+                from,
+                to,
+                step,
             }),
             out,
         ))

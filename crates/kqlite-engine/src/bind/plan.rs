@@ -409,6 +409,15 @@ pub enum Plan {
         /// Output columns.
         columns: Vec<(String, BoundExpr)>,
     },
+    /// `extend`: computes columns one after another; each expression reads
+    /// the input as extended by the items before it. An item replaces the
+    /// column of the same name in place, or is appended.
+    Extend {
+        /// Input.
+        input: Arc<Plan>,
+        /// Name, output position (before pruning) and value of each item.
+        columns: Vec<(String, usize, BoundExpr)>,
+    },
     /// Hash aggregation.
     Summarize {
         /// Input.
@@ -490,6 +499,24 @@ pub enum Plan {
         /// `parse-where`: drop rows that do not match.
         drop_unmatched: bool,
     },
+    /// `make-series`: per group, one array per aggregate over the axis bins,
+    /// and the axis itself as an array.
+    MakeSeries {
+        /// Input.
+        input: Arc<Plan>,
+        /// Group keys.
+        keys: Vec<(String, BoundExpr)>,
+        /// Aggregates with their names and the value of empty bins.
+        aggregates: Vec<(String, Aggregate, Value)>,
+        /// The axis column's name and value.
+        axis: (String, BoundExpr),
+        /// First bin (`from`), else the earliest value binned.
+        from: Option<BoundExpr>,
+        /// End of the axis, exclusive (`to`), else the last value.
+        to: Option<BoundExpr>,
+        /// Bin size.
+        step: BoundExpr,
+    },
     /// The per-record input of an `mv-apply` subquery.
     Input,
     /// `mv-apply`: runs `subquery` on each record's expansion; the output
@@ -525,6 +552,7 @@ impl Plan {
                 }
             }
             Plan::Values(_) | Plan::Input => {}
+            Plan::MakeSeries { input, .. } => push(input, out),
             Plan::MvApply {
                 input, subquery, ..
             } => {
@@ -544,6 +572,10 @@ impl Plan {
             Plan::Project { input, columns } => {
                 push(input, out);
                 columns.iter().for_each(|(_, e)| expr_tables(e, out));
+            }
+            Plan::Extend { input, columns } => {
+                push(input, out);
+                columns.iter().for_each(|(_, _, e)| expr_tables(e, out));
             }
             Plan::Summarize {
                 input,

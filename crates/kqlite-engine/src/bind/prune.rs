@@ -78,6 +78,15 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
             width(input, catalog)
         }
         Plan::Project { columns, .. } => Some(columns.len()),
+        Plan::Extend { input, columns } => {
+            let base = width(input, catalog)?;
+            let last = columns
+                .iter()
+                .map(|(_, t, _)| *t)
+                .filter(|t| *t >= base)
+                .max();
+            Some(last.map_or(base, |m| m + 1))
+        }
         _ => None,
     }
 }
@@ -186,6 +195,46 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
                 map,
             })
         }
+        Plan::Extend { input, columns } => {
+            let in_width = width(input, catalog)?;
+            // Input columns read by any item, or passed through and needed.
+            let mut need = vec![false; in_width];
+            for (i, n) in needed.iter().enumerate().take(in_width) {
+                if *n {
+                    need[i] = true;
+                }
+            }
+            for (_, _, e) in columns {
+                mark(e, &mut need);
+            }
+            let inner = prune(input, &need, catalog)?;
+            let mut map = inner.map.clone();
+            let mut new_len = map.iter().flatten().count();
+            let mut out = Vec::with_capacity(columns.len());
+            for (name, target, e) in columns {
+                let e = remap(e, &map)?;
+                match map.get(*target).copied() {
+                    Some(Some(_)) => {}
+                    Some(None) => {
+                        map[*target] = Some(new_len);
+                        new_len += 1;
+                    }
+                    None => {
+                        map.push(Some(new_len));
+                        new_len += 1;
+                    }
+                }
+                let t = map.get(*target).copied().flatten()?;
+                out.push((name.clone(), t, e));
+            }
+            Some(Pruned {
+                plan: Arc::new(Plan::Extend {
+                    input: inner.plan,
+                    columns: out,
+                }),
+                map,
+            })
+        }
         Plan::Summarize {
             input,
             keys,
@@ -256,7 +305,7 @@ pub fn prune_columns(plan: &Arc<Plan>, catalog: &Catalog) -> Arc<Plan> {
         return plan.clone();
     };
     match prune(plan, &vec![true; w], catalog) {
-        Some(p) if p.map.iter().all(Option::is_some) => p.plan,
+        Some(p) if p.map.iter().enumerate().all(|(i, m)| *m == Some(i)) => p.plan,
         _ => plan.clone(),
     }
 }
@@ -292,6 +341,7 @@ mod tests {
                 Some(columns.iter().map(|(n, _)| n.clone()).collect())
             }
             Plan::Project { input, .. }
+            | Plan::Extend { input, .. }
             | Plan::Filter { input, .. }
             | Plan::Sort { input, .. }
             | Plan::Take { input, .. }
@@ -309,6 +359,40 @@ mod tests {
         );
         let p = prune_columns(&plan("T | summarize count() by c"), &catalog());
         assert_eq!(scan_projection(&p), Some(vec!["c".to_string()]));
+    }
+
+    #[test]
+    fn extend_keeps_only_the_columns_its_items_and_later_operators_read() {
+        let p = prune_columns(&plan("T | extend d = a + 1 | project d, c"), &catalog());
+        assert_eq!(
+            scan_projection(&p),
+            Some(vec!["a".to_string(), "c".to_string()])
+        );
+    }
+
+    #[test]
+    fn pruned_plans_compute_the_same_rows() {
+        let mut engine = crate::engine::Engine::new();
+        let col = |v: Vec<i64>| {
+            Arc::new(crate::column::Column::new(crate::column::ColumnData::Long(
+                v,
+            )))
+        };
+        let t = crate::table::Table::try_new([
+            ("a".to_string(), col(vec![1, 2, 3])),
+            ("b".to_string(), col(vec![10, 20, 30])),
+            ("c".to_string(), col(vec![7, 8, 9])),
+        ])
+        .expect("table");
+        engine.add_table("T", t);
+        let r = engine
+            .run("T | where c > 7 | extend b = a * 2, e = b + 1 | project e, b | sort by e asc")
+            .expect("runs");
+        let names: Vec<&str> = r.column_names().collect();
+        assert_eq!(names, vec!["e", "b"]);
+        let rows: Vec<Vec<crate::value::Value>> = r.rows().collect();
+        use crate::value::Value::Long;
+        assert_eq!(rows, vec![vec![Long(5), Long(4)], vec![Long(7), Long(6)]]);
     }
 
     #[test]

@@ -64,10 +64,10 @@ fn a_let_that_is_never_used_warns() {
 
 #[test]
 fn unsupported_operators_are_named_not_approximated() {
-    let d = diags("SigninLogs | make-series count() on TimeGenerated step 1h");
+    let d = diags("SigninLogs | evaluate bag_unpack(LocationDetails)");
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].code, codes::NOT_SUPPORTED);
-    assert!(d[0].message.contains("make-series"), "{}", d[0].message);
+    assert!(d[0].message.contains("evaluate"), "{}", d[0].message);
 }
 
 #[test]
@@ -146,4 +146,66 @@ fn user_functions_inline_their_arguments_and_defaults() {
 fn wrong_arity_of_a_user_function_is_reported() {
     let d = diags("let f = (x: long) { x };\nprint f(1, 2)");
     assert_eq!(d[0].code, codes::ARITY);
+}
+
+#[test]
+fn an_unknown_function_suggests_a_builtin() {
+    let d = diags("SigninLogs | extend x = tostrin(ResultType)");
+    assert_eq!(d[0].code, codes::UNKNOWN_FUNCTION);
+    assert_eq!(d[0].hint.as_deref(), Some("did you mean `tostring`?"));
+}
+
+#[test]
+fn an_aggregate_outside_summarize_is_rejected() {
+    let d = diags("SigninLogs | extend n = count()");
+    assert_eq!(d[0].code, codes::WRONG_KIND);
+    assert!(d[0].message.contains("summarize"));
+}
+
+#[test]
+fn adding_a_string_to_a_datetime_is_a_type_error() {
+    let d = diags("SigninLogs | extend x = TimeGenerated + ResultType");
+    assert_eq!(d[0].code, codes::TYPE_MISMATCH);
+    assert!(d[0].message.contains("datetime"), "{}", d[0].message);
+}
+
+#[test]
+fn a_table_used_as_a_scalar_suggests_toscalar() {
+    let d = diags("let T = SigninLogs | count;\nprint x = T");
+    assert_eq!(d[0].code, codes::WRONG_KIND);
+    assert!(d[0].hint.as_deref().is_some_and(|h| h.contains("toscalar")));
+}
+
+#[test]
+fn join_keys_must_exist_on_both_sides() {
+    let d = diags(
+        "SigninLogs | join (SigninLogs | project Other = Count) on $left.Count == $right.Missing",
+    );
+    assert_eq!(d[0].code, codes::UNKNOWN_COLUMN);
+    assert_eq!(d[0].hint.as_deref(), None);
+}
+
+#[test]
+fn a_where_predicate_must_be_bool() {
+    assert_eq!(
+        codes_of("SigninLogs | where Count"),
+        vec![codes::TYPE_MISMATCH]
+    );
+}
+
+#[test]
+fn errors_in_a_let_do_not_cascade_into_its_uses() {
+    let d = diags("let T = SigninLogs | where Nope > 1;\nT | take 1");
+    assert_eq!(codes_of_all(&d), vec![codes::UNKNOWN_COLUMN]);
+}
+
+fn codes_of_all(d: &[Diagnostic]) -> Vec<&'static str> {
+    d.iter().map(|x| x.code).collect()
+}
+
+#[test]
+fn a_builtin_called_with_the_wrong_number_of_arguments_is_an_arity_error() {
+    let d = diags("SigninLogs | extend x = tostring(ResultType, ResultType)");
+    assert_eq!(d[0].code, codes::ARITY, "{d:?}");
+    assert_eq!(d[0].span, kqlite_parser::Span::new(24, 56));
 }

@@ -8,6 +8,7 @@ mod concat;
 mod expr;
 mod join;
 mod keys;
+mod make_series;
 mod mv_expand;
 mod parse;
 mod sort;
@@ -168,6 +169,21 @@ impl<'a> Executor<'a> {
                 }
                 build_table(out, rows)
             }
+            Plan::Extend { input, columns } => {
+                let mut t = self.run(input)?;
+                let rows = t.num_rows();
+                for (name, _, e) in columns {
+                    let col = self.eval(e, &t)?.into_column(rows);
+                    if t.num_columns() == 0 {
+                        // A table without columns only knows its row count.
+                        t = build_table(vec![(name.clone(), col)], rows)?;
+                    } else {
+                        t.set_column(name.clone(), col)
+                            .map_err(|e| EvalError::Internal(e.to_string()))?;
+                    }
+                }
+                Ok(t)
+            }
             Plan::Summarize {
                 input,
                 keys,
@@ -253,6 +269,26 @@ impl<'a> Executor<'a> {
                 let t = self.run(input)?;
                 let text = self.eval(expr, &t)?;
                 parse::parse(t, text, pattern, columns, *relaxed, *drop_unmatched)
+            }
+            Plan::MakeSeries {
+                input,
+                keys,
+                aggregates,
+                axis,
+                from,
+                to,
+                step,
+            } => {
+                let t = self.run(input)?;
+                let spec = make_series::Series {
+                    keys,
+                    aggregates,
+                    axis,
+                    from: from.as_ref(),
+                    to: to.as_ref(),
+                    step,
+                };
+                self.make_series(&t, &spec)
             }
             Plan::Input => self
                 .inputs

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{EvalError, Executor};
 use crate::bind::plan::SortSpec;
-use crate::column::{Column, ColumnData};
+use crate::column::{Column, ColumnData, StringColumn};
 use crate::table::Table;
 
 /// Compares rows `a` and `b` of one column, nulls first (the caller flips
@@ -38,8 +38,26 @@ pub(crate) fn compare_values(col: &Column, a: usize, b: usize) -> Ordering {
 /// A single integer-like key as one `i128` per row that sorts in the
 /// requested order with nulls placed, so the sort compares plain numbers.
 fn integer_keys(col: &Column, spec: &SortSpec) -> Option<Vec<i128>> {
+    let ranked: Vec<i64>;
     let values: &[i64] = match &col.data {
         ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v) => v,
+        // Dictionary strings sort by the rank of their code: the distinct
+        // values are compared once, not once per row comparison.
+        ColumnData::String(StringColumn::Dict { codes, dict }) => {
+            let mut order: Vec<usize> = (0..dict.len()).collect();
+            order.sort_by(|a, b| dict.get(*a).cmp(dict.get(*b)));
+            let mut rank = vec![0i64; dict.len()];
+            for (r, d) in order.iter().enumerate() {
+                if let Some(slot) = rank.get_mut(*d) {
+                    *slot = r as i64;
+                }
+            }
+            ranked = codes
+                .iter()
+                .map(|c| rank.get(*c as usize).copied().unwrap_or(0))
+                .collect();
+            &ranked
+        }
         _ => return None,
     };
     let null_key = if spec.nulls_first {

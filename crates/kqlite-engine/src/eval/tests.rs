@@ -103,3 +103,25 @@ fn sort_then_take_keeps_the_first_rows_of_the_full_order() {
 fn take_zero_gives_no_rows() {
     assert_eq!(run("range x from 1 to 3 step 1 | top 0 by x").num_rows(), 0);
 }
+
+#[test]
+fn dictionary_strings_sort_by_their_text() {
+    let values: Vec<String> = (0..40)
+        .map(|i| ["pear", "apple", "fig", "Zebra"][i % 4].to_string())
+        .collect();
+    let list = values
+        .iter()
+        .map(|v| format!("\"{v}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let t = run(&format!(
+        "datatable(s: string) [{list}] | sort by s asc | take 11"
+    ));
+    let got: Vec<Value> = column(&t, "s");
+    assert_eq!(
+        got[0],
+        Value::string("Zebra"),
+        "uppercase sorts first (ordinal)"
+    );
+    assert_eq!(got[10], Value::string("apple"));
+}

@@ -82,14 +82,9 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
         Agg {
             name: "count",
             signature: |a| arity(a, 0, 1).map(|_| DataType::Long),
-            naming: |_| "count_".into(),
-            make: |a, _| {
-                Ok(Box::new(CountAcc::new(if a.is_empty() {
-                    CountMode::All
-                } else {
-                    CountMode::NonNull
-                })))
-            },
+            // `count(x)` counts rows, nulls included (a Kusto conformance case).
+            naming: naming!("count_"),
+            make: |_, _| Ok(Box::new(CountAcc::new(CountMode::All))),
         },
         Agg {
             name: "countif",
@@ -526,7 +521,6 @@ fn grow<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
 #[derive(Clone, Copy, PartialEq)]
 enum CountMode {
     All,
-    NonNull,
     If,
 }
 
@@ -556,12 +550,6 @@ impl GroupsAccumulator for CountAcc {
         let mask = match self.mode {
             CountMode::All => None,
             CountMode::If => predicate_mask(args, true, rows),
-            CountMode::NonNull => {
-                let a = first_arg(args)?;
-                Some(Bitmap::from_bools(
-                    (0..rows).map(|i| !access::is_null_at(a, i)),
-                ))
-            }
         };
         for (i, &g) in group_ids.iter().enumerate() {
             if keep(&mask, i) {
@@ -2360,6 +2348,7 @@ mod tests {
         let r = Registry::builtin();
         let name = |f: &str, args: &[Option<&str>]| r.aggregate(f).unwrap().default_name(args);
         assert_eq!(name("count", &[]), "count_");
+        assert_eq!(name("count", &[Some("y")]), "count_y");
         assert_eq!(name("countif", &[None]), "countif_");
         assert_eq!(name("dcount", &[Some("IPAddress")]), "dcount_IPAddress");
         assert_eq!(

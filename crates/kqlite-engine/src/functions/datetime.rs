@@ -374,12 +374,12 @@ fn days_since_sunday(t: i64) -> Option<i64> {
 fn calendar_at(t: i64, unit: Trunc, offset: i64, end: bool) -> Option<i64> {
     let dt = time::to_chrono(t)?.date_naive();
     let start = match unit {
-        Trunc::Day => dt.checked_add_signed(chrono::Duration::days(offset))?,
+        Trunc::Day => dt.checked_add_signed(chrono::Duration::try_days(offset)?)?,
         Trunc::Week => {
-            let d = dt.checked_sub_signed(chrono::Duration::days(
+            let d = dt.checked_sub_signed(chrono::Duration::try_days(
                 dt.weekday().num_days_from_sunday() as i64,
-            ))?;
-            d.checked_add_signed(chrono::Duration::days(7 * offset))?
+            )?)?;
+            d.checked_add_signed(chrono::Duration::try_days(offset.checked_mul(7)?)?)?
         }
         Trunc::Month => add_months(NaiveDate::from_ymd_opt(dt.year(), dt.month(), 1)?, offset)?,
         Trunc::Year => {
@@ -395,10 +395,11 @@ fn calendar_at(t: i64, unit: Trunc, offset: i64, end: bool) -> Option<i64> {
 }
 
 fn add_months(d: NaiveDate, months: i64) -> Option<NaiveDate> {
+    let n = Months::new(u32::try_from(months.unsigned_abs()).ok()?);
     if months >= 0 {
-        d.checked_add_months(Months::new(u32::try_from(months).ok()?))
+        d.checked_add_months(n)
     } else {
-        d.checked_sub_months(Months::new(u32::try_from(-months).ok()?))
+        d.checked_sub_months(n)
     }
 }
 
@@ -562,6 +563,8 @@ fn datetime_diff(
                 (Some(p), Some(q)) => Some((p - q) / (7 * TICKS_PER_DAY)),
                 _ => None,
             },
+            // Nanoseconds are finer than a tick: 100 per tick.
+            "nanosecond" | "nanoseconds" => a.checked_sub(*b).and_then(|d| d.checked_mul(100)),
             other => unit_ticks(other).map(|u| a.div_euclid(u) - b.div_euclid(u)),
         };
         r.map_or(Value::Null, Value::Long)
@@ -859,6 +862,27 @@ mod tests {
         assert_eq!(
             call("bin_at", &[Value::Long(6), Value::Long(5), Value::Long(3)]),
             Value::Long(3)
+        );
+    }
+
+    #[test]
+    fn extreme_offsets_give_null_not_a_panic() {
+        let t = dt("2024-03-14");
+        assert_eq!(
+            call("startofweek", &[t.clone(), Value::Long(i64::MAX)]),
+            Value::Null
+        );
+        assert_eq!(
+            call("startofday", &[t.clone(), Value::Long(i64::MIN)]),
+            Value::Null
+        );
+        assert_eq!(
+            call("startofmonth", &[t.clone(), Value::Long(i64::MIN)]),
+            Value::Null
+        );
+        assert_eq!(
+            call("datetime_add", &[s("year"), Value::Long(i64::MAX), t]),
+            Value::Null
         );
     }
 

@@ -44,7 +44,7 @@ pub(super) fn functions() -> Vec<Func> {
         },
         Func {
             name: "array_index_of",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
+            signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
             evaluate: array_index_of,
         },
         Func {
@@ -86,12 +86,12 @@ pub(super) fn functions() -> Vec<Func> {
         },
         Func {
             name: "array_sort_asc",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
             evaluate: |a, r, _| Ok(sort_array(a, r, false)),
         },
         Func {
             name: "array_sort_desc",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
             evaluate: |a, r, _| Ok(sort_array(a, r, true)),
         },
         Func {
@@ -120,6 +120,74 @@ pub(super) fn functions() -> Vec<Func> {
             evaluate: bag_remove_keys,
         },
     ]);
+    v.extend([
+        Func {
+            name: "range",
+            signature: range_type,
+            evaluate: range,
+        },
+        Func {
+            name: "bag_zip",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            evaluate: bag_zip,
+        },
+        Func {
+            name: "array_shift_left",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            evaluate: |a, r, _| Ok(shift_array(a, r, Move::ShiftLeft)),
+        },
+        Func {
+            name: "array_shift_right",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            evaluate: |a, r, _| Ok(shift_array(a, r, Move::ShiftRight)),
+        },
+        Func {
+            name: "array_rotate_left",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            evaluate: |a, r, _| Ok(shift_array(a, r, Move::RotateLeft)),
+        },
+        Func {
+            name: "array_rotate_right",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            evaluate: |a, r, _| Ok(shift_array(a, r, Move::RotateRight)),
+        },
+        Func {
+            name: "array_iff",
+            signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            evaluate: array_iff,
+        },
+    ]);
+    v.extend([
+        Func {
+            name: "row_cumsum",
+            signature: |a| {
+                arity(a, 1, 2)?;
+                Ok(
+                    if matches!(a[0], DataType::Int | DataType::Long | DataType::Bool) {
+                        DataType::Long
+                    } else {
+                        DataType::Real
+                    },
+                )
+            },
+            evaluate: row_cumsum,
+        },
+        Func {
+            name: "row_rank_dense",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Long),
+            evaluate: |a, r, _| row_rank(a, r, true),
+        },
+        Func {
+            name: "row_rank_min",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Long),
+            evaluate: |a, r, _| row_rank(a, r, false),
+        },
+    ]);
+    v.push(Func {
+        name: "dynamic_to_json",
+        signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+        evaluate: dynamic_to_json,
+    });
     v.push(Func {
         name: "repeat",
         signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
@@ -190,11 +258,61 @@ fn bag_has_key(
 ) -> Result<ColumnarValue, FunctionError> {
     let parts = [dynamic_arg(args, 0, rows), arg(args, 1)];
     Ok(rowwise(&parts, rows, DataType::Bool, |v| match v {
-        [Value::Dynamic(Dynamic::Bag(b)), key] => {
-            Value::Bool(b.contains_key(as_text(key).as_str()))
-        }
+        [Value::Dynamic(bag @ Dynamic::Bag(_)), key] => Value::Bool(has_path(bag, &as_text(key))),
         _ => Value::Bool(false),
     }))
+}
+
+/// Whether `key` (a plain key, or a JSONPath such as `$.a.b` or `$['a'][0]`)
+/// exists in `bag`.
+fn has_path(bag: &Dynamic, key: &str) -> bool {
+    let Some(path) = key.strip_prefix('$') else {
+        return matches!(bag, Dynamic::Bag(b) if b.contains_key(key));
+    };
+    let mut node = bag;
+    let mut rest = path;
+    while !rest.is_empty() {
+        let (step, next) = if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            (PathStep::Key(&r[..end]), &r[end..])
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let Some(end) = r.find(']') else { return false };
+            let inner = r[..end].trim();
+            let step = match inner.trim_matches(|c| c == '\'' || c == '"') {
+                quoted if quoted.len() != inner.len() => PathStep::Key(quoted),
+                _ => match inner.parse::<i64>() {
+                    Ok(i) => PathStep::Index(i),
+                    Err(_) => return false,
+                },
+            };
+            (step, &r[end + 1..])
+        } else {
+            return false;
+        };
+        node = match (step, node) {
+            (PathStep::Key(k), Dynamic::Bag(b)) => match b.get(k) {
+                Some(n) => n,
+                None => return false,
+            },
+            (PathStep::Index(i), Dynamic::Array(a)) => {
+                let len = a.len() as i64;
+                let j = if i < 0 { len.saturating_add(i) } else { i };
+                match usize::try_from(j).ok().and_then(|j| a.get(j)) {
+                    Some(n) => n,
+                    None => return false,
+                }
+            }
+            _ => return false,
+        };
+        rest = next;
+    }
+    true
+}
+
+#[derive(Clone, Copy)]
+enum PathStep<'a> {
+    Key(&'a str),
+    Index(i64),
 }
 
 fn pack_array(
@@ -257,27 +375,65 @@ fn array_concat(
     }))
 }
 
-/// The index of the first element equal to `x` (numbers compare across
-/// long and real), or -1.
+/// Element equality as `array_index_of` and `set_has_element` use it
+/// (numbers compare across long and real).
+fn same_element(e: &Dynamic, needle: &Dynamic) -> bool {
+    e == needle
+        || matches!((e, needle), (Dynamic::Long(p), Dynamic::Real(q)) | (Dynamic::Real(q), Dynamic::Long(p)) if (*p as f64) == *q)
+}
+
+/// The index of the first element equal to `x`, or -1.
 fn position(a: &[Dynamic], x: &Value) -> i64 {
     let needle = kernels::value_to_dynamic(x);
     a.iter()
-        .position(|e| {
-            *e == needle
-                || matches!((e, &needle), (Dynamic::Long(p), Dynamic::Real(q)) | (Dynamic::Real(q), Dynamic::Long(p)) if (*p as f64) == *q)
-        })
+        .position(|e| same_element(e, &needle))
         .map_or(-1, |p| p as i64)
 }
 
+/// `array_index_of(array, value[, start[, length[, occurrence]]])`: the
+/// index of the `occurrence`-th match within `length` elements from
+/// `start` (negative counts from the end; length -1 = to the end), or -1.
 fn array_index_of(
     args: &[ColumnarValue],
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    let parts = [dynamic_arg(args, 0, rows), arg(args, 1)];
-    Ok(rowwise(&parts, rows, DataType::Long, |v| match v {
-        [a, x] => array_of(a).map_or(Value::Null, |a| Value::Long(position(a, x))),
-        _ => Value::Null,
+    let mut parts = vec![dynamic_arg(args, 0, rows)];
+    parts.extend(args.iter().skip(1).cloned());
+    Ok(rowwise(&parts, rows, DataType::Long, |v| {
+        let (Some(a), Some(x)) = (v.first().and_then(array_of), v.get(1)) else {
+            return Value::Null;
+        };
+        let opt = |i: usize, default: i64| match v.get(i) {
+            None => Some(default),
+            Some(x) => as_long(x),
+        };
+        let (Some(start), Some(length), Some(occurrence)) = (opt(2, 0), opt(3, -1), opt(4, 1))
+        else {
+            return Value::Null;
+        };
+        let len = a.len() as i64;
+        let start = if start < 0 {
+            len.saturating_add(start).max(0)
+        } else {
+            start
+        };
+        if start > len || occurrence < 1 {
+            return Value::Long(-1);
+        }
+        let end = if length < 0 {
+            len
+        } else {
+            start.saturating_add(length).min(len)
+        };
+        let needle = kernels::value_to_dynamic(x);
+        let hits =
+            (start..end).filter(|&i| a.get(i as usize).is_some_and(|e| same_element(e, &needle)));
+        Value::Long(
+            hits.into_iter()
+                .nth((occurrence - 1) as usize)
+                .unwrap_or(-1),
+        )
     }))
 }
 
@@ -306,7 +462,7 @@ fn array_slice(
             return Value::Null;
         };
         let len = a.len() as i64;
-        let fix = |i: i64| if i < 0 { len + i } else { i };
+        let fix = |i: i64| if i < 0 { len.saturating_add(i) } else { i };
         let (s, e) = (fix(s).max(0), fix(e).min(len - 1));
         let out: Vec<Dynamic> = if s > e {
             Vec::new()
@@ -363,34 +519,59 @@ fn set_op(args: &[ColumnarValue], rows: usize, op: SetOp) -> ColumnarValue {
     })
 }
 
-/// `array_sort_asc`/`array_sort_desc`: numbers, strings, datetimes and
-/// timespans sort by value; nulls go last (unless `nulls_last` is false).
+/// `array_sort_asc`/`array_sort_desc(array1[, array2, ...][, nulls_last])`:
+/// sorts the first array (numbers, strings, datetimes and timespans by
+/// value; nulls last unless `nulls_last` is false). With several arrays the
+/// result is an array of arrays, the others reordered to match the first.
 fn sort_array(args: &[ColumnarValue], rows: usize, desc: bool) -> ColumnarValue {
-    let mut parts = vec![dynamic_arg(args, 0, rows)];
-    if let Some(n) = args.get(1) {
-        parts.push(n.clone());
+    let mut parts: Vec<ColumnarValue> = Vec::with_capacity(args.len());
+    for a in args {
+        if a.data_type() == DataType::Bool {
+            parts.push(a.clone());
+        } else {
+            parts.push(kernels::cast(a, DataType::Dynamic, rows));
+        }
     }
     rowwise(&parts, rows, DataType::Dynamic, |v| {
-        let Some(a) = v.first().and_then(array_of) else {
+        let nulls_last = !v.iter().any(|x| matches!(x, Value::Bool(false)));
+        let arrays: Vec<&Arc<Vec<Dynamic>>> = v.iter().filter_map(array_of).collect();
+        let Some(first) = arrays.first() else {
             return Value::Null;
         };
-        let nulls_last = !matches!(v.get(1), Some(Value::Bool(false)));
-        let (mut vals, nulls): (Vec<Dynamic>, Vec<Dynamic>) =
-            a.iter().cloned().partition(|d| !d.is_null());
-        vals.sort_by(|x, y| {
-            let o = crate::kernels::dynamic_order(x, y);
-            if desc {
-                o.reverse()
-            } else {
-                o
+        let mut order: Vec<usize> = (0..first.len()).collect();
+        order.sort_by(|&i, &j| {
+            let (x, y) = (&first[i], &first[j]);
+            match (x.is_null(), y.is_null()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) if nulls_last => std::cmp::Ordering::Greater,
+                (true, false) => std::cmp::Ordering::Less,
+                (false, true) if nulls_last => std::cmp::Ordering::Less,
+                (false, true) => std::cmp::Ordering::Greater,
+                _ => {
+                    let o = kernels::dynamic_order(x, y);
+                    if desc {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                }
             }
         });
-        let out = if nulls_last {
-            vals.into_iter().chain(nulls).collect()
-        } else {
-            nulls.into_iter().chain(vals).collect()
+        let reorder = |a: &Arc<Vec<Dynamic>>| {
+            Dynamic::Array(Arc::new(
+                order
+                    .iter()
+                    .map(|&i| a.get(i).cloned().unwrap_or_default())
+                    .collect(),
+            ))
         };
-        Value::Dynamic(Dynamic::Array(Arc::new(out)))
+        if arrays.len() == 1 {
+            Value::Dynamic(reorder(first))
+        } else {
+            Value::Dynamic(Dynamic::Array(Arc::new(
+                arrays.iter().map(|a| reorder(a)).collect(),
+            )))
+        }
     })
 }
 
@@ -506,6 +687,246 @@ fn bag_remove_keys(
     }))
 }
 
+fn range_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 2, 3)?;
+    Ok(DataType::Dynamic)
+}
+
+/// `range(start, stop[, step])`: an array from `start` to `stop` inclusive
+/// (numbers, timespans, or datetimes with a timespan step), at most
+/// 1,048,576 elements.
+fn range(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let cap = super::aggregate::DEFAULT_MAX_SIZE;
+    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+        let out: Option<Vec<Dynamic>> = match (v.first(), v.get(1), v.get(2)) {
+            (Some(Value::DateTime(a)), Some(Value::DateTime(b)), step) => {
+                let step = match step {
+                    Some(Value::TimeSpan(s)) => *s,
+                    None => crate::time::TICKS_PER_DAY,
+                    _ => 0,
+                };
+                ticks_range(*a, *b, step, cap)
+                    .map(|t| t.into_iter().map(Dynamic::DateTime).collect())
+            }
+            (Some(Value::TimeSpan(a)), Some(Value::TimeSpan(b)), step) => {
+                let step = match step {
+                    Some(Value::TimeSpan(s)) => *s,
+                    None => crate::time::TICKS_PER_HOUR,
+                    _ => 0,
+                };
+                ticks_range(*a, *b, step, cap)
+                    .map(|t| t.into_iter().map(Dynamic::TimeSpan).collect())
+            }
+            (Some(a), Some(b), step) if a.data_type().is_some_and(DataType::is_numeric) => {
+                let integral = |x: &Value| matches!(x, Value::Int(_) | Value::Long(_));
+                let step_v = step.cloned().unwrap_or(Value::Long(1));
+                if integral(a) && integral(b) && integral(&step_v) {
+                    match (as_long(a), as_long(b), as_long(&step_v)) {
+                        (Some(a), Some(b), Some(st)) => ticks_range(a, b, st, cap)
+                            .map(|t| t.into_iter().map(Dynamic::Long).collect()),
+                        _ => None,
+                    }
+                } else {
+                    match (
+                        super::as_real(a),
+                        super::as_real(b),
+                        super::as_real(&step_v),
+                    ) {
+                        (Some(a), Some(b), Some(st)) if st != 0.0 && st.is_finite() => {
+                            let mut out = Vec::new();
+                            let mut k = 0.0;
+                            loop {
+                                let x = a + k * st;
+                                if (st > 0.0 && x > b) || (st < 0.0 && x < b) || out.len() >= cap {
+                                    break;
+                                }
+                                out.push(Dynamic::Real(x));
+                                k += 1.0;
+                            }
+                            Some(out)
+                        }
+                        _ => None,
+                    }
+                }
+            }
+            _ => None,
+        };
+        out.map_or(Value::Null, |o| Value::Dynamic(Dynamic::Array(Arc::new(o))))
+    }))
+}
+
+/// Integer steps from `a` to `b` inclusive; `None` for a zero step.
+fn ticks_range(a: i64, b: i64, step: i64, cap: usize) -> Option<Vec<i64>> {
+    if step == 0 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut x = a;
+    while ((step > 0 && x <= b) || (step < 0 && x >= b)) && out.len() < cap {
+        out.push(x);
+        match x.checked_add(step) {
+            Some(n) => x = n,
+            None => break,
+        }
+    }
+    Some(out)
+}
+
+/// `bag_zip(keys, values)`: a bag from parallel arrays; missing values are
+/// null, extra values and non-string keys are dropped.
+fn bag_zip(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let parts = [dynamic_arg(args, 0, rows), dynamic_arg(args, 1, rows)];
+    Ok(rowwise(&parts, rows, DataType::Dynamic, |v| {
+        let (Some(keys), Some(vals)) = (v.first().and_then(array_of), v.get(1).and_then(array_of))
+        else {
+            return Value::Null;
+        };
+        let bag: IndexMap<Arc<str>, Dynamic> = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| match k {
+                Dynamic::String(k) => Some((k.clone(), vals.get(i).cloned().unwrap_or_default())),
+                _ => None,
+            })
+            .collect();
+        Value::Dynamic(Dynamic::Bag(Arc::new(bag)))
+    }))
+}
+
+#[derive(Clone, Copy)]
+enum Move {
+    ShiftLeft,
+    ShiftRight,
+    RotateLeft,
+    RotateRight,
+}
+
+/// `array_shift_left/right(a, n[, fill])` and `array_rotate_left/right(a, n)`.
+fn shift_array(args: &[ColumnarValue], rows: usize, how: Move) -> ColumnarValue {
+    let mut parts = vec![dynamic_arg(args, 0, rows), arg(args, 1)];
+    if let Some(f) = args.get(2) {
+        parts.push(f.clone());
+    }
+    rowwise(&parts, rows, DataType::Dynamic, |v| {
+        let (Some(a), Some(n)) = (v.first().and_then(array_of), v.get(1).and_then(as_long)) else {
+            return Value::Null;
+        };
+        let len = a.len();
+        let fill = v.get(2).map_or(Dynamic::Null, kernels::value_to_dynamic);
+        // Negative counts move the other way.
+        let (how, n) = match (how, n < 0) {
+            (Move::ShiftLeft, true) => (Move::ShiftRight, n.unsigned_abs()),
+            (Move::ShiftRight, true) => (Move::ShiftLeft, n.unsigned_abs()),
+            (Move::RotateLeft, true) => (Move::RotateRight, n.unsigned_abs()),
+            (Move::RotateRight, true) => (Move::RotateLeft, n.unsigned_abs()),
+            (h, false) => (h, n as u64),
+        };
+        let k = usize::try_from(n).unwrap_or(usize::MAX);
+        let out: Vec<Dynamic> = match how {
+            Move::ShiftLeft => (0..len)
+                .map(|i| {
+                    i.checked_add(k)
+                        .and_then(|j| a.get(j))
+                        .cloned()
+                        .unwrap_or_else(|| fill.clone())
+                })
+                .collect(),
+            Move::ShiftRight => (0..len)
+                .map(|i| {
+                    i.checked_sub(k)
+                        .and_then(|j| a.get(j))
+                        .cloned()
+                        .unwrap_or_else(|| fill.clone())
+                })
+                .collect(),
+            Move::RotateLeft if len > 0 => (0..len)
+                .filter_map(|i| a.get((i + k % len) % len).cloned())
+                .collect(),
+            Move::RotateRight if len > 0 => (0..len)
+                .filter_map(|i| a.get((i + len - k % len) % len).cloned())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Value::Dynamic(Dynamic::Array(Arc::new(out)))
+    })
+}
+
+/// `array_iff(conditions, when_true, when_false)`: element-wise choice; a
+/// scalar branch applies to every element; the result has the length of
+/// the condition array.
+fn array_iff(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let parts = [
+        dynamic_arg(args, 0, rows),
+        dynamic_arg(args, 1, rows),
+        dynamic_arg(args, 2, rows),
+    ];
+    Ok(rowwise(&parts, rows, DataType::Dynamic, |v| {
+        let Some(conds) = v.first().and_then(array_of) else {
+            return Value::Null;
+        };
+        let pick = |branch: Option<&Value>, i: usize| match branch {
+            Some(Value::Dynamic(Dynamic::Array(a))) => a.get(i).cloned().unwrap_or_default(),
+            Some(Value::Dynamic(d)) => d.clone(),
+            _ => Dynamic::Null,
+        };
+        let out = conds
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match crate::kernels::convert::dyn_to_bool(c) {
+                Some(true) => pick(v.get(1), i),
+                Some(false) => pick(v.get(2), i),
+                None => Dynamic::Null,
+            })
+            .collect();
+        Value::Dynamic(Dynamic::Array(Arc::new(out)))
+    }))
+}
+
+/// `dynamic_to_json(x)`: compact JSON with property bag keys sorted, so
+/// equal values give equal text.
+fn dynamic_to_json(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    fn sorted(j: serde_json::Value) -> serde_json::Value {
+        match j {
+            serde_json::Value::Object(o) => {
+                let mut entries: Vec<(String, serde_json::Value)> = o.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+                )
+            }
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.into_iter().map(sorted).collect())
+            }
+            other => other,
+        }
+    }
+    Ok(rowwise(
+        &[dynamic_arg(args, 0, rows)],
+        rows,
+        DataType::String,
+        |v| match v.first() {
+            Some(Value::Dynamic(d)) => Value::string(sorted(d.to_json()).to_string()),
+            _ => Value::string("null"),
+        },
+    ))
+}
+
 /// `repeat(value, count)`: an array of `count` copies (at most 1,048,576).
 fn repeat(
     args: &[ColumnarValue],
@@ -551,6 +972,80 @@ fn zip(
             })
             .collect();
         Value::Dynamic(Dynamic::Array(Arc::new(tuples)))
+    }))
+}
+
+/// The restart flags of a window function's optional last argument.
+fn restarts(args: &[ColumnarValue], index: usize, rows: usize) -> crate::bitmap::Bitmap {
+    match args.get(index) {
+        Some(r) => kernels::filter_mask(r, rows),
+        None => crate::bitmap::Bitmap::new(rows, false),
+    }
+}
+
+/// `row_cumsum(x[, restart])`: the running sum over the batch's rows in
+/// order, starting again where `restart` is true; nulls add nothing.
+fn row_cumsum(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let x = arg(args, 0);
+    let restart = restarts(args, 1, rows);
+    let integral = matches!(
+        x.data_type(),
+        DataType::Int | DataType::Long | DataType::Bool
+    );
+    if integral {
+        let a = kernels::access::ints(&x)
+            .ok_or(FunctionError::Invalid("row_cumsum expects a number".into()))?;
+        let mut sum = 0i64;
+        return Ok(kernels::access::longs(rows, false, |i| {
+            if restart.get(i) {
+                sum = 0;
+            }
+            sum = sum.wrapping_add(a.get(i).unwrap_or(0));
+            Some(sum)
+        }));
+    }
+    let x = kernels::cast(&x, DataType::Real, rows);
+    let a = kernels::access::reals_of(&x)
+        .ok_or(FunctionError::Invalid("row_cumsum expects a number".into()))?;
+    let mut sum = 0.0;
+    Ok(kernels::access::reals(rows, false, |i| {
+        if restart.get(i) {
+            sum = 0.0;
+        }
+        sum += a.get(i).unwrap_or(0.0);
+        Some(sum)
+    }))
+}
+
+/// `row_rank_dense(x[, restart])` (consecutive ranks) and
+/// `row_rank_min(x[, restart])` (the position of the first equal row) over
+/// the batch's rows, which are expected to be sorted by `x`.
+fn row_rank(
+    args: &[ColumnarValue],
+    rows: usize,
+    dense: bool,
+) -> Result<ColumnarValue, FunctionError> {
+    let x = arg(args, 0).into_column(rows);
+    let restart = restarts(args, 1, rows);
+    let mut prev: Option<Value> = None;
+    let (mut rank, mut position) = (0i64, 0i64);
+    Ok(kernels::access::longs(rows, false, |i| {
+        let v = x.get(i);
+        if restart.get(i) || i == 0 {
+            prev = None;
+            position = 0;
+            rank = 0;
+        }
+        position += 1;
+        if prev.as_ref() != Some(&v) {
+            rank = if dense { rank + 1 } else { position };
+            prev = Some(v);
+        }
+        Some(rank)
     }))
 }
 
@@ -609,6 +1104,38 @@ mod tests {
 
     fn json(v: serde_json::Value) -> Value {
         Value::Dynamic(Dynamic::from_json(&v))
+    }
+
+    #[test]
+    fn extreme_array_indexes_never_panic() {
+        let a = json(serde_json::json!([1, 2, 3]));
+        assert_eq!(
+            call(
+                "array_slice",
+                &[a.clone(), Value::Long(i64::MIN), Value::Long(i64::MAX)]
+            ),
+            a
+        );
+        assert_eq!(
+            call(
+                "array_index_of",
+                &[
+                    a.clone(),
+                    Value::Long(3),
+                    Value::Long(i64::MIN),
+                    Value::Long(i64::MAX)
+                ]
+            ),
+            Value::Long(2)
+        );
+        assert_eq!(
+            call("array_shift_left", &[a.clone(), Value::Long(i64::MIN)]),
+            json(serde_json::json!([null, null, null]))
+        );
+        assert_eq!(
+            call("array_rotate_left", &[a, Value::Long(i64::MAX)]),
+            json(serde_json::json!([2, 3, 1]))
+        );
     }
 
     #[test]
@@ -698,6 +1225,177 @@ mod tests {
         assert_eq!(
             call("strcat_array", &[names, s(",")]),
             s("John,Paul,Jane,Kayo")
+        );
+    }
+
+    #[test]
+    fn range_builds_inclusive_sequences() {
+        assert_eq!(
+            call("range", &[Value::Long(1), Value::Long(8), Value::Long(3)]),
+            json(serde_json::json!([1, 4, 7]))
+        );
+        assert_eq!(
+            call("range", &[Value::Long(1), Value::Long(3)]),
+            json(serde_json::json!([1, 2, 3]))
+        );
+        let h = crate::time::TICKS_PER_HOUR;
+        let r = call("range", &[Value::TimeSpan(h), Value::TimeSpan(3 * h)]);
+        let want = Dynamic::Array(Arc::new(
+            (1..=3).map(|k| Dynamic::TimeSpan(k * h)).collect(),
+        ));
+        assert_eq!(r, Value::Dynamic(want));
+        let Value::Dynamic(Dynamic::Array(big)) =
+            call("range", &[Value::Long(1), Value::Long(1_000_000_000)])
+        else {
+            panic!()
+        };
+        assert_eq!(big.len(), 1_048_576);
+    }
+
+    #[test]
+    fn bag_zip_pairs_keys_with_values() {
+        let keys = json(serde_json::json!(["a", 8, "b"]));
+        assert_eq!(
+            call("bag_zip", &[keys, json(serde_json::json!([1, "2", 2.5]))]),
+            json(serde_json::json!({"a": 1, "b": 2.5}))
+        );
+        let keys = json(serde_json::json!(["a", "b", "c"]));
+        assert_eq!(
+            call("bag_zip", &[keys, json(serde_json::json!([1]))]),
+            json(serde_json::json!({"a": 1, "b": null, "c": null}))
+        );
+    }
+
+    #[test]
+    fn arrays_shift_and_rotate() {
+        let a = json(serde_json::json!([1, 2, 3, 4, 5]));
+        assert_eq!(
+            call("array_shift_left", &[a.clone(), Value::Long(2)]),
+            json(serde_json::json!([3, 4, 5, null, null]))
+        );
+        assert_eq!(
+            call(
+                "array_shift_right",
+                &[a.clone(), Value::Long(1), Value::Long(-1)]
+            ),
+            json(serde_json::json!([-1, 1, 2, 3, 4]))
+        );
+        assert_eq!(
+            call("array_rotate_left", &[a.clone(), Value::Long(2)]),
+            json(serde_json::json!([3, 4, 5, 1, 2]))
+        );
+        assert_eq!(
+            call("array_rotate_right", &[a, Value::Long(-2)]),
+            json(serde_json::json!([3, 4, 5, 1, 2]))
+        );
+    }
+
+    #[test]
+    fn array_iff_chooses_element_wise() {
+        let conds = json(serde_json::json!([true, false, true]));
+        let r = call(
+            "array_iff",
+            &[
+                conds,
+                json(serde_json::json!([1, 2, 3])),
+                json(serde_json::json!([4, 5, 6])),
+            ],
+        );
+        assert_eq!(r, json(serde_json::json!([1, 5, 3])));
+    }
+
+    #[test]
+    fn sort_with_several_arrays_reorders_them_together() {
+        let times = json(serde_json::json!([3, 1, 2]));
+        let names = json(serde_json::json!(["c", "a", "b"]));
+        let r = call("array_sort_desc", &[times, names]);
+        assert_eq!(r, json(serde_json::json!([[3, 2, 1], ["c", "b", "a"]])));
+    }
+
+    #[test]
+    fn array_index_of_honours_start_length_and_occurrence() {
+        let a = json(serde_json::json!([
+            "this", "is", "an", "example", "an", "example"
+        ]));
+        let idx = |extra: &[Value]| {
+            let mut args = vec![a.clone()];
+            args.extend_from_slice(extra);
+            call("array_index_of", &args)
+        };
+        assert_eq!(idx(&[s("an")]), Value::Long(2));
+        assert_eq!(
+            idx(&[s("example"), Value::Long(1), Value::Long(3)]),
+            Value::Long(3)
+        );
+        assert_eq!(
+            idx(&[s("example"), Value::Long(1), Value::Long(2)]),
+            Value::Long(-1)
+        );
+        assert_eq!(
+            idx(&[s("an"), Value::Long(1), Value::Long(-1), Value::Long(2)]),
+            Value::Long(4)
+        );
+        assert_eq!(
+            idx(&[s("an"), Value::Long(1), Value::Long(-1), Value::Long(3)]),
+            Value::Long(-1)
+        );
+    }
+
+    #[test]
+    fn bag_has_key_accepts_json_paths() {
+        let bag =
+            json(serde_json::json!({"key1": 123, "key2": {"prop1": "abc"}, "key3": [100, 200]}));
+        assert_eq!(
+            call("bag_has_key", &[bag.clone(), s("$.key2.prop1")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("bag_has_key", &[bag.clone(), s("$.key3[1]")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("bag_has_key", &[bag.clone(), s("$['key2']['nope']")]),
+            Value::Bool(false)
+        );
+        assert_eq!(call("bag_has_key", &[bag, s("key1")]), Value::Bool(true));
+    }
+
+    #[test]
+    fn row_cumsum_restarts_where_asked() {
+        let salary = ColumnarValue::Column(Arc::new(crate::column::Column::new(
+            crate::column::ColumnData::Long(vec![1000, 2000, 1400, 1000, 1950]),
+        )));
+        let restart = ColumnarValue::Column(Arc::new(crate::column::Column::new(
+            crate::column::ColumnData::Bool(vec![true, false, false, true, false]),
+        )));
+        let r = row_cumsum(&[salary, restart], 5, &EvalContext { now: 0 }).unwrap();
+        let got: Vec<Value> = (0..5).map(|i| r.get(i)).collect();
+        assert_eq!(got, [1000, 3000, 4400, 1000, 2950].map(Value::Long));
+    }
+
+    #[test]
+    fn row_ranks_follow_runs_of_equal_values() {
+        let departures = ColumnarValue::Column(Arc::new(crate::column::Column::new(
+            crate::column::ColumnData::Long(vec![2, 3, 3, 3, 100]),
+        )));
+        let dense = row_rank(std::slice::from_ref(&departures), 5, true).unwrap();
+        assert_eq!(
+            (0..5).map(|i| dense.get(i)).collect::<Vec<_>>(),
+            [1, 2, 2, 2, 3].map(Value::Long)
+        );
+        let min = row_rank(&[departures], 5, false).unwrap();
+        assert_eq!(
+            (0..5).map(|i| min.get(i)).collect::<Vec<_>>(),
+            [1, 2, 2, 2, 5].map(Value::Long)
+        );
+    }
+
+    #[test]
+    fn dynamic_to_json_sorts_keys() {
+        let bag = json(serde_json::json!({"b": 1, "a": {"d": 2, "c": [3]}}));
+        assert_eq!(
+            call("dynamic_to_json", &[bag]),
+            s(r#"{"a":{"c":[3],"d":2},"b":1}"#)
         );
     }
 

@@ -51,6 +51,40 @@ pub(super) fn functions() -> Vec<Func> {
             signature: |a| arity(a, 1, 2).map(|_| DataType::String),
             evaluate: tohex,
         },
+        Func {
+            name: "base64_decode_toarray",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            evaluate: |a, r, _| {
+                let text = kernels::strings::as_string(&arg(a, 0), r);
+                Ok(super::rowwise(&[text], r, DataType::Dynamic, |v| {
+                    let s = v.first().map(|x| x.to_string()).unwrap_or_default();
+                    match base64_decode(&s) {
+                        Some(bytes) => {
+                            Value::Dynamic(crate::value::Dynamic::Array(std::sync::Arc::new(
+                                bytes
+                                    .into_iter()
+                                    .map(|b| crate::value::Dynamic::Long(b as i64))
+                                    .collect(),
+                            )))
+                        }
+                        None => Value::Null,
+                    }
+                }))
+            },
+        },
+        Func {
+            name: "base64_decode_toguid",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Guid),
+            evaluate: |a, r, _| {
+                let text = kernels::strings::as_string(&arg(a, 0), r);
+                Ok(super::rowwise(&[text], r, DataType::Guid, |v| {
+                    let s = v.first().map(|x| x.to_string()).unwrap_or_default();
+                    base64_decode(&s)
+                        .and_then(|b| guid_from_net_bytes(&b))
+                        .map_or(Value::Null, Value::Guid)
+                }))
+            },
+        },
     ]
 }
 
@@ -102,9 +136,20 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Percent-encodes: `form` follows `url_encode` (lowercase hex, space as
-/// `+`, `-_.!*()` kept), otherwise `url_encode_component` (uppercase hex,
-/// `-_.~` kept).
+/// A guid from its 16-byte .NET layout (the first three groups little-endian).
+fn guid_from_net_bytes(b: &[u8]) -> Option<u128> {
+    let b: [u8; 16] = b.try_into().ok()?;
+    let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+    Some(
+        order
+            .iter()
+            .fold(0u128, |acc, &i| (acc << 8) | b[i] as u128),
+    )
+}
+
+/// Percent-encodes with lowercase hex: `form` follows `url_encode` (space
+/// as `+`, `-_.!*()` kept), otherwise `url_encode_component` (space as
+/// `%20`, `-_.~` kept).
 fn percent_encode(s: &str, form: bool, out: &mut String) {
     for &b in s.as_bytes() {
         let keep = b.is_ascii_alphanumeric()
@@ -117,10 +162,8 @@ fn percent_encode(s: &str, form: bool, out: &mut String) {
             out.push(b as char);
         } else if form && b == b' ' {
             out.push('+');
-        } else if form {
-            out.push_str(&format!("%{b:02x}"));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push_str(&format!("%{b:02x}"));
         }
     }
 }
@@ -201,6 +244,21 @@ mod tests {
     }
 
     #[test]
+    fn base64_decodes_to_a_byte_array() {
+        let want = Value::Dynamic(crate::value::Dynamic::from_json(&serde_json::json!([
+            75, 117, 115, 116, 111
+        ])));
+        assert_eq!(call("base64_decode_toarray", &[s("S3VzdG8=")]), want);
+    }
+
+    #[test]
+    fn base64_decodes_to_a_guid_in_net_byte_order() {
+        let g = call("base64_decode_toguid", &[s("JpbpECu8dUy7Pv5gbeJXAA==")]);
+        assert_eq!(g.to_string(), "10e99626-bc2b-4c75-bb3e-fe606de25700");
+        assert_eq!(call("base64_decode_toguid", &[s("abcd1231")]), Value::Null);
+    }
+
+    #[test]
     fn urls_encode_and_decode() {
         assert_eq!(
             call("url_encode", &[s("https://www.bing.com/hello world/")]),
@@ -211,7 +269,7 @@ mod tests {
                 "url_encode_component",
                 &[s("https://www.bing.com/hello world/")]
             ),
-            s("https%3A%2F%2Fwww.bing.com%2Fhello%20world%2F")
+            s("https%3a%2f%2fwww.bing.com%2fhello%20world%2f")
         );
         assert_eq!(
             call("url_decode", &[s("https%3a%2f%2fwww.bing.com%2f")]),

@@ -35,6 +35,46 @@ pub(super) fn functions() -> Vec<Func> {
             signature: |a| arity(a, 2, 3).map(|_| DataType::Bool),
             evaluate: |a, r, _| Ok(compare(a, r, true)),
         },
+        Func {
+            name: "ipv4_is_in_any_range",
+            signature: |a| arity(a, 2, 64).map(|_| DataType::Bool),
+            evaluate: in_any_range,
+        },
+        Func {
+            name: "format_ipv4",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::String),
+            evaluate: |a, r, _| Ok(format_ipv4(a, r, false)),
+        },
+        Func {
+            name: "format_ipv4_mask",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::String),
+            evaluate: |a, r, _| Ok(format_ipv4(a, r, true)),
+        },
+        Func {
+            name: "has_ipv4",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            evaluate: |a, r, _| Ok(has_ipv4(a, r, false)),
+        },
+        Func {
+            name: "has_ipv4_prefix",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            evaluate: |a, r, _| Ok(has_ipv4(a, r, true)),
+        },
+        Func {
+            name: "has_any_ipv4",
+            signature: |a| arity(a, 2, 64).map(|_| DataType::Bool),
+            evaluate: |a, r, _| Ok(has_ipv4(a, r, false)),
+        },
+        Func {
+            name: "has_any_ipv4_prefix",
+            signature: |a| arity(a, 2, 64).map(|_| DataType::Bool),
+            evaluate: |a, r, _| Ok(has_ipv4(a, r, true)),
+        },
+        Func {
+            name: "parse_ipv4_mask",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
+            evaluate: parse_ipv4_mask,
+        },
     ]
 }
 
@@ -81,6 +121,26 @@ fn parse_ipv4(
     }))
 }
 
+/// `parse_ipv4_mask(ip, prefix)`: the address masked to `prefix` bits.
+fn parse_ipv4_mask(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::Long, |v| {
+        let ip = v.first().map(as_text).as_deref().and_then(parse_cidr);
+        let bits = v
+            .get(1)
+            .and_then(as_long)
+            .and_then(|p| u32::try_from(p).ok())
+            .filter(|p| *p <= 32);
+        match (ip, bits) {
+            (Some((ip, p)), Some(b)) => Value::Long((ip & mask(p.min(b))) as i64),
+            _ => Value::Null,
+        }
+    }))
+}
+
 fn is_private(
     args: &[ColumnarValue],
     rows: usize,
@@ -112,6 +172,130 @@ fn in_range(
             _ => Value::Null,
         }
     }))
+}
+
+/// Texts of the arguments from index 1 on, with dynamic arrays flattened.
+fn texts_from(v: &[Value], from: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for x in v.iter().skip(from) {
+        match x {
+            Value::Dynamic(crate::value::Dynamic::Array(a)) => {
+                for d in a.iter() {
+                    let mut t = String::new();
+                    crate::kernels::convert::write_dynamic_text(d, &mut t);
+                    out.push(t);
+                }
+            }
+            other => out.push(as_text(other)),
+        }
+    }
+    out
+}
+
+fn in_any_range(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::Bool, |v| {
+        let Some((ip, _)) = v.first().map(as_text).as_deref().and_then(parse_cidr) else {
+            return Value::Null;
+        };
+        let ranges = texts_from(v, 1);
+        Value::Bool(
+            ranges
+                .iter()
+                .filter_map(|r| parse_cidr(r))
+                .any(|(net, p)| ip & mask(p) == net & mask(p)),
+        )
+    }))
+}
+
+fn dotted(ip: u32) -> String {
+    let b = ip.to_be_bytes();
+    format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3])
+}
+
+/// `format_ipv4(ip[, prefix])` / `format_ipv4_mask(...)`: the masked address,
+/// with `/prefix` for the mask form; `""` for invalid input.
+fn format_ipv4(args: &[ColumnarValue], rows: usize, with_mask: bool) -> ColumnarValue {
+    rowwise(args, rows, DataType::String, |v| {
+        let Some((ip, p)) = v.first().map(as_text).as_deref().and_then(parse_cidr) else {
+            return Value::string("");
+        };
+        let extra = match v.get(1) {
+            None => Some(32),
+            Some(x) => as_long(x)
+                .and_then(|p| u32::try_from(p).ok())
+                .filter(|p| *p <= 32),
+        };
+        let Some(extra) = extra else {
+            return Value::string("");
+        };
+        let bits = p.min(extra);
+        let text = dotted(ip & mask(bits));
+        Value::string(if with_mask {
+            format!("{text}/{bits}")
+        } else {
+            text
+        })
+    })
+}
+
+/// The valid IPv4 addresses appearing in `text` as whole tokens (not glued
+/// to letters, digits or dots).
+fn ipv4_tokens(text: &str) -> Vec<u32> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_digit() || b[i] == b'.') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+            i += 1;
+        }
+        let glued_before = start > 0 && b[start - 1].is_ascii_alphanumeric();
+        let glued_after = i < b.len() && b[i].is_ascii_alphanumeric();
+        if !glued_before && !glued_after {
+            if let Some((ip, 32)) = text.get(start..i).and_then(parse_cidr) {
+                out.push(ip);
+            }
+        }
+    }
+    out
+}
+
+/// `has_ipv4`/`has_any_ipv4` (exact addresses) and the `_prefix` forms (a
+/// prefix of whole octets ending in `.`, or a full address).
+fn has_ipv4(args: &[ColumnarValue], rows: usize, prefix: bool) -> ColumnarValue {
+    rowwise(args, rows, DataType::Bool, |v| {
+        let text = v.first().map(as_text).unwrap_or_default();
+        let wanted = texts_from(v, 1);
+        let found = ipv4_tokens(&text);
+        let hit = wanted.iter().any(|w| {
+            if let Some((ip, 32)) = parse_cidr(w) {
+                return found.contains(&ip);
+            }
+            if !prefix || !w.ends_with('.') {
+                return false;
+            }
+            let octets: Option<Vec<u8>> = w
+                .trim_end_matches('.')
+                .split('.')
+                .map(|o| o.parse::<u8>().ok())
+                .collect();
+            match octets {
+                Some(o) if !o.is_empty() && o.len() < 4 => {
+                    found.iter().any(|ip| ip.to_be_bytes().starts_with(&o))
+                }
+                _ => false,
+            }
+        });
+        Value::Bool(hit)
+    })
 }
 
 /// `ipv4_compare(a, b[, prefix])` (-1, 0, 1) or, with `is_match`,
@@ -161,6 +345,78 @@ mod tests {
         );
         assert_eq!(call("parse_ipv4", &[s("127.0.0.256")]), Value::Null);
         assert_eq!(call("parse_ipv4", &[s("1.2.3")]), Value::Null);
+    }
+
+    #[test]
+    fn has_ipv4_finds_whole_addresses_only() {
+        let line = s("05:04:54 127.0.0.1 GET /favicon.ico 404");
+        assert_eq!(
+            call("has_ipv4", &[line.clone(), s("127.0.0.1")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("has_ipv4", &[s("05:04:54127.0.0.1 GET"), s("127.0.0.1")]),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            call("has_ipv4", &[s("x 127.0.0.256 y"), s("127.0.0.256")]),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            call("has_ipv4_prefix", &[line.clone(), s("127.0.")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("has_ipv4_prefix", &[line.clone(), s("127.0")]),
+            Value::Bool(false)
+        );
+        let list = Value::Dynamic(crate::value::Dynamic::from_json(&serde_json::json!([
+            "127.0.0.1",
+            "127.0.0.2"
+        ])));
+        assert_eq!(
+            call("has_any_ipv4", &[line.clone(), list]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("has_any_ipv4_prefix", &[line, s("10."), s("127.0.")]),
+            Value::Bool(true)
+        );
+    }
+
+    #[test]
+    fn ranges_and_formatting() {
+        assert_eq!(
+            call(
+                "ipv4_is_in_any_range",
+                &[s("192.168.1.6"), s("192.168.1.1/24"), s("10.0.0.1/8")]
+            ),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("format_ipv4", &[s("192.168.1.1"), Value::Long(24)]),
+            s("192.168.1.0")
+        );
+        assert_eq!(
+            call("format_ipv4_mask", &[s("192.168.1.1/24"), Value::Long(32)]),
+            s("192.168.1.0/24")
+        );
+        assert_eq!(
+            call("format_ipv4", &[s("192.168.1.1/24"), Value::Long(-1)]),
+            s("")
+        );
+    }
+
+    #[test]
+    fn parse_ipv4_mask_masks_the_address() {
+        assert_eq!(
+            call("parse_ipv4_mask", &[s("127.0.0.1"), Value::Long(24)]),
+            Value::Long(2_130_706_432)
+        );
+        assert_eq!(
+            call("parse_ipv4_mask", &[s("127.0.0.1"), Value::Long(33)]),
+            Value::Null
+        );
     }
 
     #[test]

@@ -161,6 +161,76 @@ pub(super) fn functions() -> Vec<Func> {
                 })
             },
         },
+        Func {
+            name: "sin",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, f64::sin)),
+        },
+        Func {
+            name: "cos",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, f64::cos)),
+        },
+        Func {
+            name: "tan",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, f64::tan)),
+        },
+        Func {
+            name: "asin",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, f64::asin)),
+        },
+        Func {
+            name: "acos",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, f64::acos)),
+        },
+        Func {
+            name: "atan",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, f64::atan)),
+        },
+        Func {
+            name: "cot",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, |x: f64| 1.0 / x.tan())),
+        },
+        Func {
+            name: "degrees",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, f64::to_degrees)),
+        },
+        Func {
+            name: "radians",
+            signature: real_of_one,
+            evaluate: |a, r, _| Ok(real_map(a, r, f64::to_radians)),
+        },
+        Func {
+            name: "pi",
+            signature: |a| arity(a, 0, 0).map(|_| DataType::Real),
+            evaluate: |_, _, _| {
+                Ok(ColumnarValue::Scalar(
+                    Value::Real(std::f64::consts::PI),
+                    DataType::Real,
+                ))
+            },
+        },
+        Func {
+            name: "atan2",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
+            evaluate: |a, r, _| {
+                let y = kernels::cast(&arg(a, 0), DataType::Real, r);
+                let x = kernels::cast(&arg(a, 1), DataType::Real, r);
+                let (n, scalar) = rows_for(&[&y, &x], r);
+                Ok(match (reals_of(&y), reals_of(&x)) {
+                    (Some(p), Some(q)) => {
+                        access::reals(n, scalar, |i| Some(p.get(i)?.atan2(q.get(i)?)))
+                    }
+                    _ => ColumnarValue::Scalar(Value::Null, DataType::Real),
+                })
+            },
+        },
     ]
 }
 
@@ -389,6 +459,21 @@ mod tests {
         assert_eq!(call("log10", &[Value::Long(100)]), Value::Real(2.0));
         assert_eq!(call("sign", &[Value::Long(-4)]), Value::Real(-1.0));
         assert_eq!(call("isnan", &[Value::Real(f64::NAN)]), Value::Bool(true));
+    }
+
+    #[test]
+    fn trigonometry_works_in_radians() {
+        assert_eq!(call("sin", &[Value::Real(0.0)]), Value::Real(0.0));
+        assert_eq!(call("cos", &[Value::Long(0)]), Value::Real(1.0));
+        assert_eq!(
+            call("degrees", &[Value::Real(std::f64::consts::PI)]),
+            Value::Real(180.0)
+        );
+        assert_eq!(
+            call("atan2", &[Value::Real(1.0), Value::Real(1.0)]),
+            Value::Real(std::f64::consts::FRAC_PI_4)
+        );
+        assert_eq!(call("pi", &[]), Value::Real(std::f64::consts::PI));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Each scalar function is a [`Func`]: a name, a return-type rule and a
 //! whole-column evaluator. Hot functions (`tostring`, `bin`, `ago`,
 //! `isempty`, `tolower`, ...) have column kernels; rarer ones evaluate row by
-//! row through [`rowwise`], which is simpler but boxes each cell.
+//! row through a shared helper, which is simpler but boxes each cell.
 //!
 //! Aggregates live in [`aggregate`]; all are registered in
 //! [`crate::registry::Registry::builtin`].
@@ -16,6 +16,7 @@ mod hash;
 mod ip;
 mod logic;
 mod math;
+mod series;
 mod string;
 
 use std::sync::Arc;
@@ -73,6 +74,7 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
     all.extend(hash::functions());
     all.extend(encoding::functions());
     all.extend(ip::functions());
+    all.extend(series::functions());
     all.into_iter()
         .map(|f| Arc::new(f) as Arc<dyn ScalarFunction>)
         .collect()

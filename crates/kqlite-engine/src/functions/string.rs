@@ -139,6 +139,36 @@ pub(super) fn functions() -> Vec<Func> {
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
             evaluate: parse_url,
         },
+        Func {
+            name: "replace_strings",
+            signature: |a| arity(a, 3, 3).map(|_| DataType::String),
+            evaluate: replace_strings,
+        },
+        Func {
+            name: "unicode_codepoints_to_string",
+            signature: |a| arity(a, 1, 64).map(|_| DataType::String),
+            evaluate: codepoints_to_string,
+        },
+        Func {
+            name: "unicode_codepoints_from_string",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            evaluate: codepoints_from_string,
+        },
+        Func {
+            name: "string_size",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            evaluate: |a, r, _| {
+                let text = kernels::strings::as_string(&arg(a, 0), r);
+                let (n, scalar) = rows_for(&[&text], r);
+                let s = strs(&text).ok_or(FunctionError::Invalid("expects a string".into()))?;
+                Ok(access::longs(n, scalar, |i| Some(s.get(i).len() as i64)))
+            },
+        },
+        Func {
+            name: "indexof_regex",
+            signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
+            evaluate: indexof_regex,
+        },
     ]
 }
 
@@ -164,6 +194,118 @@ fn strrep(
         let delim = v.get(2).map(as_text).unwrap_or_default();
         let times = v.get(1).and_then(as_long).unwrap_or(0).clamp(0, 1024) as usize;
         Value::string(vec![text.as_str(); times].join(&delim))
+    }))
+}
+
+/// `replace_strings(text, lookups, rewrites)`: lookups apply in priority
+/// order: the first lookup's matches are replaced, then the next lookup
+/// applies only to the text between them, and so on, so replaced text is
+/// never replaced again. A non-string rewrite keeps the matched text.
+fn replace_strings(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let parts = [
+        kernels::strings::as_string(&arg(args, 0), rows),
+        kernels::cast(&arg(args, 1), DataType::Dynamic, rows),
+        kernels::cast(&arg(args, 2), DataType::Dynamic, rows),
+    ];
+    Ok(rowwise(&parts, rows, DataType::String, |v| {
+        let text = v.first().map(as_text).unwrap_or_default();
+        let items = |x: Option<&Value>| -> Vec<Dynamic> {
+            match x {
+                Some(Value::Dynamic(Dynamic::Array(a))) => a.iter().cloned().collect(),
+                _ => Vec::new(),
+            }
+        };
+        let (lookups, rewrites) = (items(v.get(1)), items(v.get(2)));
+        let pairs: Vec<(String, Option<String>)> = lookups
+            .iter()
+            .enumerate()
+            .filter_map(|(k, l)| {
+                let Dynamic::String(l) = l else { return None };
+                let rewrite = match rewrites.get(k) {
+                    Some(Dynamic::String(r)) => Some(r.to_string()),
+                    _ => None,
+                };
+                Some((l.to_string(), rewrite))
+            })
+            .collect();
+        let mut out = String::with_capacity(text.len());
+        replace_in_order(&text, &pairs, &mut out);
+        Value::string(out)
+    }))
+}
+
+fn replace_in_order(text: &str, pairs: &[(String, Option<String>)], out: &mut String) {
+    // Depth-first over (segment, next lookup), with an explicit stack so a
+    // long lookup list cannot exhaust the call stack.
+    enum Work<'a> {
+        Segment(&'a str, usize),
+        Literal(&'a str),
+    }
+    let mut stack = vec![Work::Segment(text, 0)];
+    while let Some(work) = stack.pop() {
+        match work {
+            Work::Literal(t) => out.push_str(t),
+            Work::Segment(t, k) => match pairs.get(k) {
+                None => out.push_str(t),
+                Some((lookup, _)) if lookup.is_empty() => stack.push(Work::Segment(t, k + 1)),
+                Some((lookup, rewrite)) => {
+                    let replacement = rewrite.as_deref().unwrap_or(lookup);
+                    let segments: Vec<&str> = t.split(lookup.as_str()).collect();
+                    for (i, seg) in segments.iter().enumerate().rev() {
+                        stack.push(Work::Segment(seg, k + 1));
+                        if i > 0 {
+                            stack.push(Work::Literal(replacement));
+                        }
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// `unicode_codepoints_to_string(cp, ...)`: code points (or arrays of them)
+/// to text; invalid code points make the result empty.
+fn codepoints_to_string(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::String, |v| {
+        let mut out = String::new();
+        for x in v {
+            let points: Vec<Option<i64>> = match x {
+                Value::Dynamic(Dynamic::Array(a)) => a.iter().map(convert::dyn_to_long).collect(),
+                other => vec![as_long(other)],
+            };
+            for p in points {
+                match p
+                    .and_then(|p| u32::try_from(p).ok())
+                    .and_then(char::from_u32)
+                {
+                    Some(c) => out.push(c),
+                    None => return Value::string(""),
+                }
+            }
+        }
+        Value::string(out)
+    }))
+}
+
+fn codepoints_from_string(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let text = kernels::strings::as_string(&arg(args, 0), rows);
+    Ok(rowwise(&[text], rows, DataType::Dynamic, |v| {
+        let s = v.first().map(as_text).unwrap_or_default();
+        Value::Dynamic(Dynamic::Array(Arc::new(
+            s.chars().map(|c| Dynamic::Long(c as i64)).collect(),
+        )))
     }))
 }
 
@@ -343,7 +485,7 @@ fn substring(
         };
         let len = s.chars().count() as i64;
         let start = if start < 0 {
-            (len + start).max(0)
+            len.saturating_add(start).max(0)
         } else {
             start.min(len)
         };
@@ -590,6 +732,51 @@ fn indexof(
     }))
 }
 
+/// `indexof_regex(text, regex[, start[, length[, occurrence]]])`: the
+/// character index of the `occurrence`-th (non-overlapping) match inside
+/// `length` characters from `start`, -1 when absent, null for a negative
+/// start.
+fn indexof_regex(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let re = const_regex(args, 1)?;
+    let mut parts = vec![arg(args, 0)];
+    parts.extend(args.iter().skip(2).cloned());
+    Ok(rowwise(&parts, rows, DataType::Long, |v| {
+        let text = v.first().map(as_text).unwrap_or_default();
+        let opt = |i: usize, default: i64| match v.get(i) {
+            None => Some(default),
+            Some(x) => as_long(x),
+        };
+        let (Some(start), Some(length), Some(occurrence)) = (opt(1, 0), opt(2, -1), opt(3, 1))
+        else {
+            return Value::Null;
+        };
+        if start < 0 || occurrence < 1 {
+            return Value::Null;
+        }
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let from = chars.get(start as usize).map_or(text.len(), |c| c.0);
+        if start as usize > chars.len() {
+            return Value::Long(-1);
+        }
+        let to = if length < 0 {
+            text.len()
+        } else {
+            chars
+                .get(start.saturating_add(length) as usize)
+                .map_or(text.len(), |c| c.0)
+        };
+        let window = text.get(from..to).unwrap_or("");
+        match re.find_iter(window).nth((occurrence - 1) as usize) {
+            Some(m) => Value::Long((start as usize + window[..m.start()].chars().count()) as i64),
+            None => Value::Long(-1),
+        }
+    }))
+}
+
 /// `countof(text, search[, kind])`: plain matches may overlap; regex
 /// matches do not.
 fn countof(
@@ -657,6 +844,28 @@ mod tests {
     }
 
     #[test]
+    fn extreme_indexes_give_empty_results_not_a_panic() {
+        assert_eq!(
+            call(
+                "substring",
+                &[s("abc"), Value::Long(i64::MIN), Value::Long(i64::MAX)]
+            ),
+            s("abc")
+        );
+        assert_eq!(
+            call(
+                "indexof_regex",
+                &[s("abc"), s("c"), Value::Long(1), Value::Long(i64::MAX)]
+            ),
+            Value::Long(2)
+        );
+        assert_eq!(
+            call("indexof", &[s("abc"), s("c"), Value::Long(i64::MAX)]),
+            Value::Long(-1)
+        );
+    }
+
+    #[test]
     fn strcat_joins_the_text_of_any_values() {
         assert_eq!(
             call("strcat", &[s("a"), Value::Long(1), Value::Bool(true)]),
@@ -713,6 +922,67 @@ mod tests {
     }
 
     #[test]
+    fn replace_strings_replaces_in_one_pass() {
+        let lookups = Value::Dynamic(Dynamic::from_json(&serde_json::json!(["cat", "dog"])));
+        let rewrites = Value::Dynamic(Dynamic::from_json(&serde_json::json!(["dog", "pigeon"])));
+        assert_eq!(
+            call(
+                "replace_strings",
+                &[
+                    s("A magic trick can turn a cat into a dog"),
+                    lookups,
+                    rewrites
+                ]
+            ),
+            s("A magic trick can turn a dog into a pigeon")
+        );
+    }
+
+    #[test]
+    fn replace_strings_applies_lookups_in_priority_order() {
+        let text = s("This is an example");
+        let arr = |v: serde_json::Value| Value::Dynamic(Dynamic::from_json(&v));
+        let first = call(
+            "replace_strings",
+            &[
+                text.clone(),
+                arr(serde_json::json!(["This", "is"])),
+                arr(serde_json::json!(["This", "was"])),
+            ],
+        );
+        assert_eq!(first, s("This was an example"));
+        let second = call(
+            "replace_strings",
+            &[
+                text.clone(),
+                arr(serde_json::json!(["is", "This"])),
+                arr(serde_json::json!(["was", "This"])),
+            ],
+        );
+        assert_eq!(second, s("Thwas was an example"));
+        let odd = call(
+            "replace_strings",
+            &[
+                text,
+                arr(serde_json::json!(["This", "is"])),
+                arr(serde_json::json!([12345, "was"])),
+            ],
+        );
+        assert_eq!(odd, s("This was an example"));
+    }
+
+    #[test]
+    fn code_points_convert_both_ways() {
+        let cps = [75, 117, 115, 116, 111].map(Value::Long);
+        assert_eq!(call("unicode_codepoints_to_string", &cps), s("Kusto"));
+        assert_eq!(
+            call("unicode_codepoints_from_string", &[s("Kü")]),
+            Value::Dynamic(Dynamic::from_json(&serde_json::json!([75, 252])))
+        );
+        assert_eq!(call("string_size", &[s("hé")]), Value::Long(3));
+    }
+
+    #[test]
     fn strrep_strcmp_and_text_tests() {
         assert_eq!(
             call("strrep", &[s("ab"), Value::Long(3), s(",")]),
@@ -737,6 +1007,57 @@ mod tests {
         assert_eq!(
             call("parse_url", &[s("not a url")]),
             Value::Dynamic(Dynamic::from_json(&serde_json::json!({})))
+        );
+    }
+
+    #[test]
+    fn indexof_regex_finds_non_overlapping_occurrences() {
+        assert_eq!(
+            call("indexof_regex", &[s("abcabc"), s("a.c")]),
+            Value::Long(0)
+        );
+        assert_eq!(
+            call(
+                "indexof_regex",
+                &[
+                    s("abcabcdefg"),
+                    s("a.c"),
+                    Value::Long(0),
+                    Value::Long(9),
+                    Value::Long(2)
+                ]
+            ),
+            Value::Long(3)
+        );
+        assert_eq!(
+            call(
+                "indexof_regex",
+                &[
+                    s("abcabc"),
+                    s("a.c"),
+                    Value::Long(1),
+                    Value::Long(-1),
+                    Value::Long(2)
+                ]
+            ),
+            Value::Long(-1)
+        );
+        assert_eq!(
+            call(
+                "indexof_regex",
+                &[
+                    s("ababaa"),
+                    s("a.a"),
+                    Value::Long(0),
+                    Value::Long(-1),
+                    Value::Long(2)
+                ]
+            ),
+            Value::Long(-1)
+        );
+        assert_eq!(
+            call("indexof_regex", &[s("abcabc"), s("a|ab"), Value::Long(-1)]),
+            Value::Null
         );
     }
 

@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use crate::bitmap::Bitmap;
-use crate::column::{encode_strings, Column, ColumnData, StringArray};
+use rustc_hash::FxHashMap;
+
+use crate::column::{encode_strings, Column, ColumnData, StringArray, StringColumn};
 use crate::table::Table;
 use crate::types::DataType;
 
@@ -175,6 +177,13 @@ fn concat_columns(parts: &[Arc<Column>]) -> Option<Column> {
             ColumnData::Dynamic(v) => Some(v),
             _ => None,
         })?),
+        ColumnData::String(_)
+            if parts
+                .iter()
+                .all(|c| matches!(c.data, ColumnData::String(StringColumn::Dict { .. }))) =>
+        {
+            ColumnData::String(merge_dictionaries(parts, total)?)
+        }
         ColumnData::String(_) => {
             let mut strings = StringArray::with_capacity(total, 0);
             for c in parts {
@@ -189,6 +198,39 @@ fn concat_columns(parts: &[Arc<Column>]) -> Option<Column> {
         }
     };
     Some(Column::with_validity(data, validity))
+}
+
+/// Concatenates dictionary-encoded string columns by merging their
+/// dictionaries and renumbering codes (no per-row hashing).
+fn merge_dictionaries(parts: &[Arc<Column>], total: usize) -> Option<StringColumn> {
+    let mut dict = StringArray::default();
+    let mut index: FxHashMap<String, u32> = FxHashMap::default();
+    let mut codes = Vec::with_capacity(total);
+    for c in parts {
+        let ColumnData::String(StringColumn::Dict {
+            codes: part_codes,
+            dict: part_dict,
+        }) = &c.data
+        else {
+            return None;
+        };
+        let remap: Vec<u32> = part_dict
+            .iter()
+            .map(|s| {
+                *index.entry(s.to_string()).or_insert_with(|| {
+                    dict.push(s);
+                    (dict.len() - 1) as u32
+                })
+            })
+            .collect();
+        for &code in part_codes {
+            codes.push(remap.get(code as usize).copied()?);
+        }
+    }
+    Some(StringColumn::Dict {
+        codes,
+        dict: Arc::new(dict),
+    })
 }
 
 #[cfg(test)]
@@ -237,6 +279,18 @@ mod tests {
         assert_eq!(pieces.last(), Some(&(&b"ccc\nd"[..], 3)));
         let joined: Vec<u8> = pieces.iter().flat_map(|p| p.0.iter().copied()).collect();
         assert_eq!(joined, b"a\nbb\nccc\nd");
+    }
+
+    #[test]
+    fn dictionary_columns_merge_their_dictionaries() {
+        let text = sample_text();
+        let par = parallel(&text, None, 3).unwrap();
+        let app = par.column("app").unwrap();
+        assert!(
+            matches!(&app.data, ColumnData::String(StringColumn::Dict { dict, .. }) if dict.len() == 3)
+        );
+        assert_eq!(app.get(0), crate::value::Value::string("a"));
+        assert_eq!(app.get(199 + 1), crate::value::Value::string("b"));
     }
 
     #[test]

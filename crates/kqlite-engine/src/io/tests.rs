@@ -674,7 +674,10 @@ fn throughput() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let par = super::parallel::load_jsonl(text.as_bytes(), Some(&s), "par", threads).unwrap();
     let secs = start.elapsed().as_secs_f64();
-    println!("jsonl with schema on {threads} threads: {secs:.2}s = {:.0} MB/s", mb / secs);
+    println!(
+        "jsonl with schema on {threads} threads: {secs:.2}s = {:.0} MB/s",
+        mb / secs
+    );
     assert_eq!(par.num_rows(), rows);
     let start = Instant::now();
     let mut out = Vec::with_capacity(text.len());
@@ -778,4 +781,32 @@ fn a_single_column_csv_keeps_its_empty_rows() {
     assert_eq!(String::from_utf8(out.clone()).unwrap(), "s\na\n\"\"\nb\n");
     let back = load_reader(&out[..], Format::Csv, None, "csv").unwrap();
     assert_same(&t, &back);
+}
+
+/// CPU-cost probe for the parallel loader; `KQLITE_PARTS` picks the parts.
+#[test]
+#[ignore]
+fn parallel_probe() {
+    let mut text = String::new();
+    for i in 0..1_000_000 {
+        text.push_str(&format!(
+            "{{\"TimeGenerated\":\"2024-05-01T10:00:{:02}Z\",\"User\":\"user{}@contoso.com\",\"App\":\"{}\",\"Loc\":{{\"city\":\"Paris\"}},\"N\":{i}}}\n",
+            i % 60, i % 5000, ["Browser", "IMAP4"][i % 2]
+        ));
+    }
+    let parts: usize = std::env::var("KQLITE_PARTS")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let s = schema(&[
+        ("TimeGenerated", DataType::DateTime),
+        ("User", DataType::String),
+        ("App", DataType::String),
+        ("Loc", DataType::Dynamic),
+        ("N", DataType::Long),
+    ]);
+    let start = std::time::Instant::now();
+    let t = super::parallel::load_jsonl(text.as_bytes(), Some(&s), "probe", parts).unwrap();
+    println!("parts={parts}: {:.2}s", start.elapsed().as_secs_f64());
+    assert_eq!(t.num_rows(), 1_000_000);
 }

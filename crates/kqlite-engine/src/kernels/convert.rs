@@ -273,9 +273,25 @@ pub fn parse_value(s: &str, to: DataType) -> Option<Value> {
         DataType::Bool => parse_bool(s).map(Value::Bool),
         DataType::DateTime => time::parse_datetime(s).map(Value::DateTime),
         DataType::TimeSpan => time::parse_timespan(s).map(Value::TimeSpan),
-        DataType::Guid => value::parse_guid(s).map(Value::Guid),
+        DataType::Guid => parse_guid_lenient(s).map(Value::Guid),
         DataType::Dynamic => Some(Value::Dynamic(Dynamic::String(s.into()))),
     }
+}
+
+/// `toguid("...")`: the canonical forms, or 32 hex digits with dashes
+/// anywhere (Kusto accepts `0123456789ab-cdef-0123-456789abcdef`).
+pub(crate) fn parse_guid_lenient(s: &str) -> Option<u128> {
+    value::parse_guid(s).or_else(|| {
+        let t = s.trim();
+        let t = t
+            .strip_prefix('{')
+            .and_then(|x| x.strip_suffix('}'))
+            .unwrap_or(t);
+        let hex: String = t.chars().filter(|&c| c != '-').collect();
+        (hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u128::from_str_radix(&hex, 16).ok())
+            .flatten()
+    })
 }
 
 /// `tolong("...")`: an integer, or a real truncated toward zero.
@@ -444,6 +460,15 @@ mod tests {
         assert_eq!(
             convert_value(&Value::string("TRUE"), DataType::Bool),
             Value::Bool(true)
+        );
+        let g = convert_value(
+            &Value::string("0123456789ab-cdef-0123-456789abcdef"),
+            DataType::Guid,
+        );
+        assert_eq!(g.to_string(), "01234567-89ab-cdef-0123-456789abcdef");
+        assert_eq!(
+            convert_value(&Value::string("not a guid"), DataType::Guid),
+            Value::Null
         );
     }
 

@@ -290,7 +290,7 @@ pub fn index(v: &ColumnarValue, idx: &ColumnarValue, rows: usize) -> ColumnarVal
     match access::ints(idx) {
         Some(k) if matches!(idx.data_type(), DataType::Int | DataType::Long) => {
             access::dynamics(n, scalar, |i| match k.get(i) {
-                Some(j) => d.get(i).index(j).clone(),
+                Some(j) => d.get(i).at(j).clone(),
                 None => Dynamic::Null,
             })
         }
