@@ -1,0 +1,150 @@
+//! `docs/kql-support.md` is generated from the engine itself: functions from
+//! the registry, operators by binding a small probe query for each. This
+//! test fails when the file is stale; regenerate it with
+//! `KQLITE_BLESS=1 cargo test -p kqlite-cli --test kql_support`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use kqlite_engine::registry::Registry;
+use kqlite_engine::{Engine, RunOptions};
+
+/// One probe per tabular operator: (operator, query using it).
+const OPERATOR_PROBES: &[(&str, &str)] = &[
+    ("where / filter", "T | where x > 0"),
+    ("extend", "T | extend y = x * 2"),
+    ("project", "T | project x"),
+    ("project-away", "T | project-away s"),
+    ("project-keep", "T | project-keep x"),
+    ("project-rename", "T | project-rename y = x"),
+    ("project-reorder", "T | project-reorder s"),
+    ("summarize", "T | summarize count() by s"),
+    ("sort / order", "T | sort by x"),
+    ("take / limit", "T | take 1"),
+    ("top", "T | top 1 by x"),
+    ("top-nested", "T | top-nested 1 of s by count()"),
+    ("count", "T | count"),
+    ("distinct", "T | distinct s"),
+    ("join", "T | join (T) on x"),
+    ("lookup", "T | lookup (T | project x, z = s) on x"),
+    ("union", "T | union T"),
+    ("mv-expand", "T | extend d = dynamic([1, 2]) | mv-expand d"),
+    ("mv-apply", "T | extend d = dynamic([1, 2]) | mv-apply d on (take 1)"),
+    ("parse", "T | parse s with a \"-\" b"),
+    ("parse-where", "T | parse-where s with a \"-\" b"),
+    ("parse-kv", "T | parse-kv s as (k: string) with (pair_delimiter=',', kv_delimiter='=')"),
+    ("make-series", "T | make-series count() on t from datetime(2024-01-01) to datetime(2024-01-02) step 1h"),
+    ("evaluate", "T | extend d = dynamic({\"a\": 1}) | evaluate bag_unpack(d)"),
+    ("render", "T | render table"),
+    ("serialize", "T | serialize n = row_number()"),
+    ("as", "T | as U"),
+    ("invoke", "let f = (X: (x: long)) { X | take 1 }; T | invoke f()"),
+    ("getschema", "T | getschema"),
+    ("sample", "T | sample 1"),
+    ("sample-distinct", "T | sample-distinct 1 of s"),
+    ("partition", "T | partition by s (take 1)"),
+    ("scan", "T | scan with (step a: x > 0;)"),
+    ("facet", "T | facet by s"),
+    ("fork", "T | fork (take 1) (take 2)"),
+    ("search", "T | search \"a\""),
+    ("find", "find in (T) where x > 0"),
+    ("reduce", "T | reduce by s"),
+    ("consume", "T | consume"),
+    ("print", "print 1"),
+    ("range", "range i from 1 to 3 step 1"),
+    ("datatable", "datatable(a: long)[1]"),
+    ("externaldata", "externaldata(a: string)[\"https://example.invalid/x.csv\"]"),
+];
+
+const PREAMBLE: &str = "let T = datatable(x: long, s: string, t: datetime)[1, \"a-b\", datetime(2024-01-01)];\n";
+
+fn generate() -> String {
+    let mut out = String::new();
+    out.push_str(
+        "# KQL support\n\n\
+         Generated from the engine by `crates/kqlite-cli/tests/kql_support.rs`\n\
+         (`KQLITE_BLESS=1 cargo test -p kqlite-cli --test kql_support`); do not edit by hand.\n\n\
+         Anything not listed is reported as an error at its span (`unknown function`,\n\
+         `not supported: ...`), never answered approximately. How closely results\n\
+         match Kusto is measured by `kqlite conformance` (see the README).\n\n\
+         ## Tabular operators\n\n\
+         | operator | supported |\n|---|---|\n",
+    );
+    let mut engine = Engine::new();
+    engine.set_now(0);
+    for (name, probe) in OPERATOR_PROBES {
+        let query = format!("{PREAMBLE}{probe}");
+        let verdict = match engine.run_with(&query, &RunOptions::default()) {
+            Ok(_) => "yes".to_string(),
+            Err(e) => {
+                let not_supported = e
+                    .diagnostics()
+                    .iter()
+                    .any(|d| d.message.contains("not supported"));
+                if not_supported {
+                    "no (parsed; reported as not supported)".to_string()
+                } else {
+                    let first = e
+                        .diagnostics()
+                        .first()
+                        .map_or_else(|| e.to_string(), |d| d.message.clone());
+                    format!("partly (probe failed: {})", first.replace('|', "\\|"))
+                }
+            }
+        };
+        let _ = writeln!(out, "| `{name}` | {verdict} |");
+    }
+    let registry = Registry::builtin();
+    let mut scalars: Vec<&str> = registry.scalar_names().collect();
+    scalars.sort_unstable();
+    scalars.dedup();
+    let mut aggregates: Vec<&str> = registry.aggregate_names().collect();
+    aggregates.sort_unstable();
+    aggregates.dedup();
+    let _ = write!(
+        out,
+        "\n## Scalar functions ({})\n\n{}\n",
+        scalars.len(),
+        scalars
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = write!(
+        out,
+        "\n## Aggregate functions ({})\n\n{}\n",
+        aggregates.len(),
+        aggregates
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    out.push_str(
+        "\n## Known differences from Kusto\n\n\
+         - `dcount` is exact (Kusto uses HyperLogLog; it agrees with exact counts on small sets).\n\
+         - Where Kusto leaves row order undefined (`summarize` groups, `join`, `make_set` elements),\n  \
+           kqlite uses first-seen order, the same on every run.\n\
+         - `bin` on datetimes floors from the Unix epoch.\n\
+         - `now()` and `ago()` read the clock injected per query (`--now`, `RunOptions::now`).\n",
+    );
+    out
+}
+
+#[test]
+fn the_kql_support_document_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/kql-support.md");
+    let text = generate();
+    if std::env::var_os("KQLITE_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("docs dir")).expect("create docs/");
+        std::fs::write(&path, &text).expect("write docs/kql-support.md");
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == text,
+        "docs/kql-support.md is stale; regenerate it with \
+         `KQLITE_BLESS=1 cargo test -p kqlite-cli --test kql_support`"
+    );
+}
