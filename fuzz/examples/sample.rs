@@ -41,7 +41,11 @@ fn main() {
             Err(_) => other += 1,
         }
         if verbose {
-            println!("{}\n=> {:?}\n", case.query, r.as_ref().map(|t| t.num_rows()).map_err(|e| e.to_string()));
+            println!(
+                "{}\n=> {:?}\n",
+                case.query,
+                r.as_ref().map(|t| t.num_rows()).map_err(|e| e.to_string())
+            );
         }
     }
     println!("ok {ok} parse {parse} bind {bind} eval {eval} other {other}");

@@ -18,5 +18,7 @@ fuzz_target!(|case: PipelineCase| {
         now: Some(NOW),
         ..RunOptions::default()
     };
-    let _ = engine.run_with(&case.query, &opts);
+    if let Err(kqlite_engine::QueryError::Internal(m)) = engine.run_with(&case.query, &opts) {
+        panic!("internal error: {m}\nquery:\n{}", case.query);
+    }
 });

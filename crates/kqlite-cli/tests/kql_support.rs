@@ -29,16 +29,31 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
     ("lookup", "T | lookup (T | project x, z = s) on x"),
     ("union", "T | union T"),
     ("mv-expand", "T | extend d = dynamic([1, 2]) | mv-expand d"),
-    ("mv-apply", "T | extend d = dynamic([1, 2]) | mv-apply d on (take 1)"),
+    (
+        "mv-apply",
+        "T | extend d = dynamic([1, 2]) | mv-apply d on (take 1)",
+    ),
     ("parse", "T | parse s with a \"-\" b"),
     ("parse-where", "T | parse-where s with a \"-\" b"),
-    ("parse-kv", "T | parse-kv s as (k: string) with (pair_delimiter=',', kv_delimiter='=')"),
-    ("make-series", "T | make-series count() on t from datetime(2024-01-01) to datetime(2024-01-02) step 1h"),
-    ("evaluate", "T | extend d = dynamic({\"a\": 1}) | evaluate bag_unpack(d)"),
+    (
+        "parse-kv",
+        "T | parse-kv s as (k: string) with (pair_delimiter=',', kv_delimiter='=')",
+    ),
+    (
+        "make-series",
+        "T | make-series count() on t from datetime(2024-01-01) to datetime(2024-01-02) step 1h",
+    ),
+    (
+        "evaluate",
+        "T | extend d = dynamic({\"a\": 1}) | evaluate bag_unpack(d)",
+    ),
     ("render", "T | render table"),
     ("serialize", "T | serialize n = row_number()"),
     ("as", "T | as U"),
-    ("invoke", "let f = (X: (x: long)) { X | take 1 }; T | invoke f()"),
+    (
+        "invoke",
+        "let f = (X: (x: long)) { X | take 1 }; T | invoke f()",
+    ),
     ("getschema", "T | getschema"),
     ("sample", "T | sample 1"),
     ("sample-distinct", "T | sample-distinct 1 of s"),
@@ -53,10 +68,14 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
     ("print", "print 1"),
     ("range", "range i from 1 to 3 step 1"),
     ("datatable", "datatable(a: long)[1]"),
-    ("externaldata", "externaldata(a: string)[\"https://example.invalid/x.csv\"]"),
+    (
+        "externaldata",
+        "externaldata(a: string)[\"https://example.invalid/x.csv\"]",
+    ),
 ];
 
-const PREAMBLE: &str = "let T = datatable(x: long, s: string, t: datetime)[1, \"a-b\", datetime(2024-01-01)];\n";
+const PREAMBLE: &str =
+    "let T = datatable(x: long, s: string, t: datetime)[1, \"a-b\", datetime(2024-01-01)];\n";
 
 fn generate() -> String {
     let mut out = String::new();

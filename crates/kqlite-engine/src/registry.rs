@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::function::{AggregateFunction, ScalarFunction};
 use crate::functions;
+use crate::types::DataType;
 
 /// Scalar and aggregate functions, looked up by name.
 pub struct Registry {
@@ -68,6 +69,107 @@ impl Registry {
     /// All aggregate names, sorted.
     pub fn aggregate_names(&self) -> impl Iterator<Item = &str> {
         self.aggregates.keys().copied()
+    }
+}
+
+/// One output column of a multi-column function: the column-name suffix
+/// (also the key in the function's property-bag result) and its type.
+pub type OutputColumn = (&'static str, DataType);
+
+const REAL: DataType = DataType::Real;
+const LONG: DataType = DataType::Long;
+const DYN: DataType = DataType::Dynamic;
+
+/// Functions whose result Kusto spreads over several columns. Each is
+/// registered as an ordinary scalar returning a property bag keyed by the
+/// suffixes listed here. A binder expands `extend f(x)` into one column per
+/// entry named `f_<x>_<suffix>` (e.g. `series_stats_x_min`), or assigns the
+/// entries in order to the names of `extend (a, b, ...) = f(x)`, taking
+/// `bag[suffix]` converted to the listed type.
+const MULTI_COLUMN: &[(&str, &[OutputColumn])] = &[
+    (
+        "series_decompose",
+        &[
+            ("baseline", DYN),
+            ("seasonal", DYN),
+            ("trend", DYN),
+            ("residual", DYN),
+        ],
+    ),
+    (
+        "series_decompose_anomalies",
+        &[("ad_flag", DYN), ("ad_score", DYN), ("baseline", DYN)],
+    ),
+    (
+        "series_fit_2lines",
+        &[
+            ("rsquare", REAL),
+            ("split_idx", LONG),
+            ("variance", REAL),
+            ("rvariance", REAL),
+            ("line_fit", DYN),
+            ("right_rsquare", REAL),
+            ("right_slope", REAL),
+            ("right_interception", REAL),
+            ("right_variance", REAL),
+            ("right_rvariance", REAL),
+            ("left_rsquare", REAL),
+            ("left_slope", REAL),
+            ("left_interception", REAL),
+            ("left_variance", REAL),
+            ("left_rvariance", REAL),
+        ],
+    ),
+    (
+        "series_fit_line",
+        &[
+            ("rsquare", REAL),
+            ("slope", REAL),
+            ("variance", REAL),
+            ("rvariance", REAL),
+            ("interception", REAL),
+            ("line_fit", DYN),
+        ],
+    ),
+    (
+        "series_fit_poly",
+        &[
+            ("rsquare", REAL),
+            ("coefficients", DYN),
+            ("variance", REAL),
+            ("rvariance", REAL),
+            ("poly_fit", DYN),
+        ],
+    ),
+    (
+        "series_periods_detect",
+        &[("periods", DYN), ("scores", DYN)],
+    ),
+    (
+        "series_stats",
+        &[
+            ("min", REAL),
+            ("min_idx", LONG),
+            ("max", REAL),
+            ("max_idx", LONG),
+            ("avg", REAL),
+            ("stdev", REAL),
+            ("variance", REAL),
+        ],
+    ),
+];
+
+impl Registry {
+    /// The output columns of a multi-column scalar function such as
+    /// `series_stats`, in output order (a binder names them `f_<arg>_<suffix>`
+    /// and reads each from the bag the function returns);
+    /// `None` for ordinary single-value functions.
+    pub fn output_columns(&self, name: &str) -> Option<&'static [OutputColumn]> {
+        MULTI_COLUMN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, cols)| *cols)
+            .filter(|_| self.scalars.contains_key(name))
     }
 }
 
@@ -240,6 +342,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn multi_column_functions_return_bags_with_their_listed_keys() {
+        use crate::function::{ColumnarValue, EvalContext};
+        use crate::value::{Dynamic, Value};
+        let r = Registry::builtin();
+        let series = Value::Dynamic(Dynamic::from_json(&serde_json::json!([
+            1, 3, 2, 5, 4, 6, 5, 8, 7, 9, 8, 11
+        ])));
+        for (name, cols) in MULTI_COLUMN {
+            let f = r
+                .scalar(name)
+                .unwrap_or_else(|| panic!("{name} is registered"));
+            assert_eq!(r.output_columns(name), Some(*cols));
+            let mut args = vec![ColumnarValue::Scalar(series.clone(), DataType::Dynamic)];
+            if *name == "series_periods_detect" {
+                args.push(ColumnarValue::Scalar(Value::Real(2.0), DataType::Real));
+                args.push(ColumnarValue::Scalar(Value::Real(6.0), DataType::Real));
+            }
+            let out = f.invoke(&args, 1, &EvalContext { now: 0 }).unwrap().get(0);
+            let Value::Dynamic(Dynamic::Bag(bag)) = out else {
+                panic!("{name} gave {out:?}")
+            };
+            for (key, _) in cols.iter() {
+                assert!(bag.contains_key(*key), "{name} lacks {key}");
+            }
+        }
+        assert_eq!(r.output_columns("series_sum"), None);
     }
 
     #[test]

@@ -518,3 +518,61 @@ fn fuzzy_union_skips_missing_tables() {
         .run("let A = print x = 1; union A, NoSuchTable")
         .is_err());
 }
+
+mod operators_added {
+    use kqlite_engine::{Engine, Value};
+
+    fn rows(q: &str) -> Vec<Vec<Value>> {
+        match Engine::new().run(q) {
+            Ok(t) => t.rows().collect(),
+            Err(e) => panic!("{q}: {e}"),
+        }
+    }
+
+    #[test]
+    fn scan_accumulates_a_running_total() {
+        let r = rows("range x from 1 to 4 step 1 | scan declare (c:long=0) with (step s: true => c = x + s.c;) | project c");
+        assert_eq!(
+            r,
+            vec![
+                vec![Value::Long(1)],
+                vec![Value::Long(3)],
+                vec![Value::Long(6)],
+                vec![Value::Long(10)]
+            ]
+        );
+    }
+
+    #[test]
+    fn bag_unpack_of_a_constant_table_makes_sorted_typed_columns() {
+        let r = rows(
+            r#"datatable(d:dynamic)[dynamic({"b":1,"a":"x"})] | evaluate bag_unpack(d) | project a, b"#,
+        );
+        assert_eq!(r, vec![vec![Value::String("x".into()), Value::Long(1)]]);
+    }
+
+    #[test]
+    fn sample_returns_at_most_the_requested_rows() {
+        assert_eq!(rows("range x from 1 to 100 step 1 | sample 3").len(), 3);
+    }
+
+    #[test]
+    fn declared_patterns_resolve_by_argument_and_path() {
+        let r = rows(
+            r#"declare pattern p = (a:string)[b:string] { ("x").["y"] = { print v = 1 }; ("x").["z"] = { print v = 2 }; }; p("x").z"#,
+        );
+        assert_eq!(r, vec![vec![Value::Long(2)]]);
+    }
+
+    #[test]
+    fn extract_with_a_type_converts_the_group() {
+        let r = rows(r#"print v = extract("-(\\d+)-", 1, "a-07-b", typeof(int))"#);
+        assert_eq!(r, vec![vec![Value::Int(7)]]);
+    }
+
+    #[test]
+    fn pack_all_packs_every_column() {
+        let r = rows("print a = 1, b = 'x' | extend p = tostring(pack_all()) | project p");
+        assert_eq!(r, vec![vec![Value::String(r#"{"a":1,"b":"x"}"#.into())]]);
+    }
+}

@@ -42,6 +42,35 @@ pub enum StatementKind {
     DeclareQueryParameters(Vec<Parameter>),
     /// `set querytrace;`, `set truncationmaxrecords = 100;`
     Set(SetStatement),
+    /// `declare pattern p = (a: string)[b: string] { ("x").["y"] = { T }; };`
+    DeclarePattern(PatternDecl),
+}
+
+/// A `declare pattern` statement: a table-valued mapping from constant
+/// arguments (and an optional path) to queries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternDecl {
+    /// The pattern's name.
+    pub name: Ident,
+    /// Argument parameters `(a: string, ...)`.
+    pub params: Vec<Parameter>,
+    /// The path parameter `[b: string]`, if any.
+    pub path: Option<Parameter>,
+    /// The rules, in order.
+    pub rules: Vec<PatternRule>,
+}
+
+/// One rule of a pattern: `("x").["y"] = { query };`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternRule {
+    /// Argument values.
+    pub args: Vec<Expr>,
+    /// Path value, if the pattern has a path.
+    pub path: Option<Expr>,
+    /// The query.
+    pub body: Expr,
+    /// Where it is.
+    pub span: Span,
 }
 
 /// `let name = value`.

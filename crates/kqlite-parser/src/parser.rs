@@ -94,6 +94,7 @@ fn run(
         stack_base: 0,
         stack_budget,
         stack_exhausted: false,
+        source_ok: false,
     };
     let base = 0u8;
     p.stack_base = std::ptr::addr_of!(base) as usize;
@@ -210,6 +211,10 @@ struct Parser<'a> {
     stack_budget: usize,
     /// Whether an error came from the stack budget rather than `max_depth`.
     stack_exhausted: bool,
+    /// Whether the next primary may be a source operator (`print`, `union`,
+    /// `range`, ...): only at the start of a full expression, since a source
+    /// runs on to the end of the text and so cannot be an operand.
+    source_ok: bool,
 }
 
 /// Stack the parser may use on the caller's thread: half of the 2 MiB a
@@ -220,6 +225,23 @@ const STACK_BUDGET: usize = 1 << 20;
 /// [`STACK_BUDGET`] but within `max_depth` (unoptimized builds use ~40 KiB
 /// per level).
 const BIG_STACK: usize = 64 << 20;
+
+/// Whether `e` is a source operator that runs on to the end of its text
+/// (everything but `datatable(...)[...]`), so it cannot be an operand.
+fn is_open_source(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Source(op) if !matches!(op.kind, OperatorKind::Datatable(_)))
+}
+
+fn source_operand_error(span: Span) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(
+            codes::UNEXPECTED,
+            "a tabular source (`print`, `union`, `range`, ...) cannot be an operand",
+            span,
+        )
+        .with_hint("put the source in parentheses, or start a new statement after `;`"),
+    )
+}
 
 fn err(code: &'static str, message: impl Into<String>, span: Span) -> Box<Diagnostic> {
     Box::new(Diagnostic::error(code, message, span))
@@ -610,18 +632,11 @@ impl<'a> Parser<'a> {
     fn statement(&mut self) -> PResult<Statement> {
         self.skip_ws();
         let start = self.pos;
-        if self.is_word("declare") && self.word_after_is("pattern") {
-            let span = Span::new(start, start + "declare".len());
-            return Err(Box::new(
-                Diagnostic::error(
-                    codes::UNEXPECTED,
-                    "`declare pattern` statements are not supported",
-                    span,
-                )
-                .with_hint("define the mapping with `let` and a function or a `datatable` instead"),
-            ));
-        }
-        let kind = if self.eat_word("let").is_some() {
+        let kind = if self.is_word("declare") && self.word_after_is("pattern") {
+            self.eat_word("declare");
+            self.eat_word("pattern");
+            StatementKind::DeclarePattern(self.pattern_decl()?)
+        } else if self.eat_word("let").is_some() {
             StatementKind::Let(self.let_statement()?)
         } else if self.is_word("declare") && self.word_after_is("query_parameters") {
             self.eat_word("declare");
@@ -644,6 +659,85 @@ impl<'a> Parser<'a> {
         Ok(Statement {
             kind,
             span: self.span_from(start),
+        })
+    }
+
+    /// `name = (params)[path] { rules };` after `declare pattern`.
+    fn pattern_decl(&mut self) -> PResult<PatternDecl> {
+        let name = self.ident()?;
+        if self.eat_assign().is_none() {
+            return Err(self.expected("`=` after the pattern name"));
+        }
+        let open = self.expect("(", "`(` and the pattern's parameters")?;
+        let params = self.parameters(open)?;
+        let path = if let Some(open) = self.eat("[") {
+            self.skip_ws();
+            let start = self.pos;
+            let pname = self.ident()?;
+            self.expect(":", "`:` and a type after the path parameter")?;
+            let ty = ParamType::Scalar(self.type_name()?);
+            let param = Parameter {
+                name: pname,
+                ty,
+                default: None,
+                span: self.span_from(start),
+            };
+            self.close("]", "[", open)?;
+            Some(param)
+        } else {
+            None
+        };
+        let brace = self.expect("{", "`{` to start the pattern's rules")?;
+        self.enter()?;
+        let mut rules = Vec::new();
+        loop {
+            while self.eat(";").is_some() {}
+            if self.peek() == Some(b'}') || self.at_end() {
+                break;
+            }
+            self.skip_ws();
+            let start = self.pos;
+            let open = self.expect("(", "`(` and a rule's argument values")?;
+            let mut args = Vec::new();
+            if self.eat(")").is_none() {
+                loop {
+                    args.push(self.expr()?);
+                    if self.comma(&[")"])? {
+                        continue;
+                    }
+                    self.close(")", "(", open)?;
+                    break;
+                }
+            }
+            let path = if self.eat(".").is_some() {
+                let open = self.expect("[", "`[` and the rule's path value")?;
+                let e = self.expr()?;
+                self.close("]", "[", open)?;
+                Some(e)
+            } else {
+                None
+            };
+            if self.eat_assign().is_none() {
+                return Err(self.expected("`=` and the rule's query"));
+            }
+            let body_open = self.expect("{", "`{` and the rule's query")?;
+            let body = self.expr()?;
+            while self.eat(";").is_some() {}
+            self.close("}", "{", body_open)?;
+            rules.push(PatternRule {
+                args,
+                path,
+                body,
+                span: self.span_from(start),
+            });
+        }
+        self.close("}", "{", brace)?;
+        self.leave();
+        Ok(PatternDecl {
+            name,
+            params,
+            path,
+            rules,
         })
     }
 
@@ -1049,7 +1143,10 @@ impl<'a> Parser<'a> {
         self.enter()?;
         self.skip_ws();
         let start = self.pos;
-        let mut e = self.binary(OR)?;
+        let outer = std::mem::replace(&mut self.source_ok, true);
+        let e = self.binary(OR);
+        self.source_ok = outer;
+        let mut e = e?;
         // Each wrap deepens the tree: count it, so consumers that recurse
         // (drop, printer, binder) stay within the limit too.
         let mut wraps = 0;
@@ -1187,12 +1284,28 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let mut left = self.unary()?;
         let mut after_cmp = false;
+        // After `in (...)` or `between (...)` nothing has absorbed the
+        // tighter operators, so `x in (1) + 1` would read as `(x in (1)) + 1`.
+        let mut after_list = false;
         let depth = self.depth;
         while let Some((op, level, len)) = self.peek_op() {
             if level < min {
                 break;
             }
             let op_span = Span::new(self.pos, self.pos + len);
+            if is_open_source(&left) {
+                return Err(source_operand_error(op_span));
+            }
+            if after_list && level > CMP {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        codes::UNEXPECTED,
+                        "an arithmetic operator cannot follow `in (...)` or `between (...)`",
+                        op_span,
+                    )
+                    .with_hint("add parentheses around the part that comes first"),
+                ));
+            }
             if level == CMP && after_cmp {
                 return Err(Box::new(
                     Diagnostic::error(
@@ -1240,6 +1353,7 @@ impl<'a> Parser<'a> {
                 }
             };
             after_cmp = level == CMP;
+            after_list = matches!(kind, ExprKind::List { .. } | ExprKind::Between { .. });
             left = Expr {
                 kind,
                 span: self.span_from(start),
@@ -1281,6 +1395,7 @@ impl<'a> Parser<'a> {
         };
         let start = self.pos;
         self.pos += 1;
+        self.source_ok = false;
         self.need_expr(if op == UnaryOp::Neg { "-" } else { "+" })?;
         self.enter()?;
         let operand = self.unary()?;
@@ -1301,6 +1416,9 @@ impl<'a> Parser<'a> {
         let depth = self.depth;
         loop {
             if matches!(self.peek(), Some(b'.' | b'[')) {
+                if is_open_source(&e) {
+                    return Err(source_operand_error(self.next_span()));
+                }
                 self.enter()?;
             }
             match self.peek() {
@@ -1359,10 +1477,12 @@ impl<'a> Parser<'a> {
 
     fn primary(&mut self) -> PResult<Expr> {
         self.skip_ws();
+        // Only the first primary of a full expression may be a source.
+        let source_ok = std::mem::replace(&mut self.source_ok, false);
         if self.at(0) == Some(b'(') {
             return self.paren();
         }
-        self.primary_other()
+        self.primary_other(source_ok)
     }
 
     /// `( expr )`, kept small: it is on the stack once per nesting level.
@@ -1379,7 +1499,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn primary_other(&mut self) -> PResult<Expr> {
+    fn primary_other(&mut self, source_ok: bool) -> PResult<Expr> {
         let start = self.pos;
         let Some(b0) = self.at(0) else {
             return Err(err(
@@ -1497,7 +1617,7 @@ impl<'a> Parser<'a> {
             }
             _ => {}
         }
-        if let Some(e) = self.source(word, start)? {
+        if let Some(e) = self.source(word, start, source_ok)? {
             return Ok(e);
         }
         if paren_next {

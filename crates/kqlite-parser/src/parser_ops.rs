@@ -8,7 +8,14 @@ impl<'a> Parser<'a> {
 
     /// A source operator starting a query (`print`, `range`, `datatable`,
     /// `union`, `externaldata`, `find`, `search`), if `word` starts one here.
-    pub(super) fn source(&mut self, word: &str, start: usize) -> PResult<Option<Expr>> {
+    /// Where `allowed` is false (an operand position) any source but a
+    /// `datatable`, which ends at its `]`, is an error.
+    pub(super) fn source(
+        &mut self,
+        word: &str,
+        start: usize,
+        allowed: bool,
+    ) -> PResult<Option<Expr>> {
         let save = self.pos;
         self.pos += word.len();
         let next = self.peek();
@@ -44,6 +51,9 @@ impl<'a> Parser<'a> {
         self.pos = save;
         if !is_source {
             return Ok(None);
+        }
+        if !allowed && word != "datatable" {
+            return Err(source_operand_error(Span::new(start, start + word.len())));
         }
         let op = self.operator()?;
         Ok(Some(Expr {
@@ -771,12 +781,29 @@ impl<'a> Parser<'a> {
             }
         }
         self.need_expr("=")?;
-        // No postfix: `isfuzzy=true ["T*"]` is a value then a table.
-        if matches!(self.peek(), Some(b'-' | b'+')) {
-            self.unary()
-        } else {
-            self.primary()
+        // A sign applies to a value of the same kind (`kind=-inner` is a
+        // sign on a bare word, not a call `inner(...)` of what follows).
+        if let Some(sign @ (b'-' | b'+')) = self.peek() {
+            let start = self.pos;
+            let op = if sign == b'-' {
+                UnaryOp::Neg
+            } else {
+                UnaryOp::Plus
+            };
+            self.pos += 1;
+            self.enter()?;
+            let operand = self.param_value();
+            self.leave();
+            return Ok(Expr {
+                kind: ExprKind::Unary {
+                    op,
+                    operand: Box::new(operand?),
+                },
+                span: self.span_from(start),
+            });
         }
+        // No postfix: `isfuzzy=true ["T*"]` is a value then a table.
+        self.primary()
     }
 
     /// A comma list of `[Name =] expr` items, stopping at `stop` words.

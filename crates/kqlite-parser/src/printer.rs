@@ -166,6 +166,25 @@ impl Display for Statement {
                 f.write_str(")")
             }
             StatementKind::Set(s) => write!(f, "{s}"),
+            StatementKind::DeclarePattern(p) => {
+                write!(f, "declare pattern {} = (", p.name)?;
+                write_list(f, &p.params, ", ")?;
+                f.write_str(")")?;
+                if let Some(path) = &p.path {
+                    write!(f, "[{path}]")?;
+                }
+                f.write_str(" {")?;
+                for r in &p.rules {
+                    f.write_str(" (")?;
+                    write_list(f, &r.args, ", ")?;
+                    f.write_str(")")?;
+                    if let Some(path) = &r.path {
+                        write!(f, ".[{path}]")?;
+                    }
+                    write!(f, " = {{ {} }};", r.body)?;
+                }
+                f.write_str(" }")
+            }
         }
     }
 }
@@ -265,6 +284,24 @@ fn param_name(f: &mut Formatter<'_>, id: &Ident) -> R {
             && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
     });
     if dotted_plain {
+        f.write_str(&id.name)
+    } else {
+        write!(f, "{id}")
+    }
+}
+
+/// Writes a call's named-argument name: bare whenever the parser reads it
+/// back as a name before `=` (keywords like `to` and names starting with a
+/// digit such as `5h_avg` included), since `['to'] = x` would read as a
+/// comparison.
+fn named_arg_name(f: &mut Formatter<'_>, id: &Ident) -> R {
+    let b = id.name.as_bytes();
+    let word = !b.is_empty() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+    let starts_ok = b
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
+    let digit_name = b.iter().any(|c| c.is_ascii_alphabetic() || *c == b'_');
+    if word && (starts_ok || digit_name) {
         f.write_str(&id.name)
     } else {
         write!(f, "{id}")
@@ -401,7 +438,8 @@ impl Display for Call {
             if i > 0 || !self.args.is_empty() {
                 f.write_str(", ")?;
             }
-            write!(f, "{n} = ")?;
+            named_arg_name(f, n)?;
+            f.write_str(" = ")?;
             expr_at(f, v, OR)?;
         }
         f.write_str(")")
@@ -565,7 +603,9 @@ impl Display for DynamicLiteral {
             DynamicLiteral::Bool(b) => write!(f, "{b}"),
             DynamicLiteral::Long(v) => write!(f, "{v}"),
             DynamicLiteral::Real(v) if v.is_finite() => write!(f, "{v:?}"),
-            DynamicLiteral::Real(_) => f.write_str("null"),
+            // `1e999` and `real(+inf)` read as infinity inside `dynamic(...)`
+            // too; write them so they read back the same.
+            DynamicLiteral::Real(v) => write_real(f, *v),
             DynamicLiteral::String(s) => write_quoted(f, s),
             DynamicLiteral::DateTime(d) => write!(f, "datetime({d})"),
             DynamicLiteral::TimeSpan(t) if *t < 0 => {

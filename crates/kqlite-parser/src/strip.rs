@@ -43,6 +43,17 @@ fn statement(s: &mut Statement) {
             ident(&mut set.name);
             set.value.iter_mut().for_each(expr);
         }
+        StatementKind::DeclarePattern(p) => {
+            ident(&mut p.name);
+            p.params.iter_mut().for_each(parameter);
+            p.path.iter_mut().for_each(parameter);
+            for r in &mut p.rules {
+                r.span = Span::default();
+                r.args.iter_mut().for_each(expr);
+                r.path.iter_mut().for_each(expr);
+                expr(&mut r.body);
+            }
+        }
     }
 }
 

@@ -83,6 +83,18 @@ impl Binder<'_> {
                 span,
             ))),
             ExprKind::Member { target, member } => {
+                // `step.column` inside `scan` names a column of the context row.
+                if let (ExprKind::Name(id), Some(schema)) = (&target.kind, row) {
+                    let dotted = format!("{}.{}", id.name, member.name);
+                    if let Some(i) = schema.iter().position(|(n, _)| *n == dotted) {
+                        let ty = schema.get(i).map_or(DataType::Dynamic, |(_, t)| *t);
+                        return Ok(BoundExpr {
+                            kind: BoundExprKind::Column(i),
+                            ty,
+                            span,
+                        });
+                    }
+                }
                 let t = self.bind_scalar(target, row)?;
                 if t.ty != DataType::Dynamic {
                     return Err(self.fail(names::error(
@@ -420,6 +432,66 @@ impl Binder<'_> {
     ) -> BResult<BoundExpr> {
         let name = call.name.name.as_str();
         match name {
+            // `extract(re, group, text, typeof(T))`: the text converted to T.
+            "extract" if call.args.len() == 4 => {
+                if let Some(Expr {
+                    kind: ExprKind::Literal(ast::Literal::TypeOf(t)),
+                    ..
+                }) = call.args.get(3)
+                {
+                    let to = DataType::from(*t);
+                    let inner = ast::Call {
+                        name: call.name.clone(),
+                        args: call.args.iter().take(3).cloned().collect(),
+                        named: Vec::new(),
+                    };
+                    let b = self.bind_call(&inner, span, row)?;
+                    if b.ty == to {
+                        return Ok(b);
+                    }
+                    return Ok(BoundExpr {
+                        kind: BoundExprKind::Cast {
+                            expr: Box::new(b),
+                            to,
+                        },
+                        ty: to,
+                        span,
+                    });
+                }
+            }
+            // `pack_all()`: a bag of every column of the row.
+            "pack_all" if call.args.is_empty() => {
+                let Some(schema) = row else {
+                    return Err(self.fail(names::error(
+                        codes::INVALID,
+                        "`pack_all()` needs a row: use it in an operator over a table",
+                        span,
+                    )));
+                };
+                let mut args = Vec::with_capacity(schema.len() * 2);
+                for (n, _) in schema.iter() {
+                    args.push(Expr {
+                        kind: ExprKind::Literal(ast::Literal::String(n.clone())),
+                        span,
+                    });
+                    args.push(Expr {
+                        kind: ExprKind::Name(ast::Ident {
+                            name: n.clone(),
+                            span,
+                        }),
+                        span,
+                    });
+                }
+                let inner = ast::Call {
+                    name: ast::Ident {
+                        name: "bag_pack".to_string(),
+                        span: call.name.span,
+                    },
+                    args,
+                    named: Vec::new(),
+                };
+                return self.bind_call(&inner, span, Some(schema));
+            }
             "toscalar" => {
                 let [arg] = call.args.as_slice() else {
                     return Err(self.fail(names::error(

@@ -5,12 +5,15 @@
 //! Anything parsed but not executable is reported as "not supported", never
 //! approximated.
 
+mod evaluate;
 mod expr;
 pub mod literal;
 pub mod names;
 mod ops;
+mod pattern;
 pub mod plan;
 pub mod prune;
+mod scan;
 
 use std::sync::Arc;
 
@@ -133,6 +136,8 @@ pub(crate) struct Binder<'a> {
     overrides_used: Vec<bool>,
     /// Plans named by `as`, for `union withsource=`.
     pub(crate) as_names: Vec<(Arc<Plan>, String)>,
+    /// `declare pattern` statements seen so far.
+    pub(crate) patterns: Vec<Arc<ast::PatternDecl>>,
 }
 
 impl<'a> Binder<'a> {
@@ -148,6 +153,7 @@ impl<'a> Binder<'a> {
             depth: 0,
             plan_depth: 0,
             as_names: Vec::new(),
+            patterns: Vec::new(),
         }
     }
 
@@ -183,6 +189,7 @@ impl<'a> Binder<'a> {
                     }
                 }
                 StatementKind::Set(_) => {}
+                StatementKind::DeclarePattern(p) => self.patterns.push(Arc::new(p.clone())),
             }
         }
         if let Some(name) = section {
@@ -341,6 +348,9 @@ impl<'a> Binder<'a> {
     /// Whether an expression denotes a table (decided from its shape and the
     /// names in scope, before binding it).
     pub(crate) fn is_tabular(&self, e: &Expr) -> bool {
+        if self.is_pattern_ref(e) {
+            return true;
+        }
         match &e.kind {
             ExprKind::Pipe { .. } | ExprKind::Source(_) => true,
             ExprKind::Paren(inner) => self.is_tabular(inner),

@@ -104,7 +104,7 @@ fn operator_name(kind: &OperatorKind) -> &'static str {
 }
 
 /// The name of a `kind=`-style parameter value.
-fn param_text(e: &Expr) -> Option<String> {
+pub(crate) fn param_text(e: &Expr) -> Option<String> {
     match &e.kind {
         ExprKind::Name(id) => Some(id.name.clone()),
         ExprKind::Literal(ast::Literal::String(s)) => Some(s.clone()),
@@ -148,6 +148,7 @@ impl Binder<'_> {
                 self.bind_operator(op, plan, schema)
             }
             ExprKind::Source(op) => self.bind_source(op),
+            _ if self.is_pattern_ref(e) => self.bind_pattern_ref(e),
             ExprKind::Call(call) => self.bind_tabular_call(call, e.span),
             _ => Err(self.fail(names::error(
                 codes::WRONG_KIND,
@@ -531,21 +532,28 @@ impl Binder<'_> {
                 let mut unnamed = 0;
                 let mut columns = Vec::with_capacity(items.len());
                 for item in items {
-                    let b = self.bind_scalar(&item.expr, Some(&schema))?;
-                    let name = self.output_name(item, &mut unnamed)?;
-                    let target = match schema.iter().position(|(n, _)| *n == name) {
-                        Some(i) => {
-                            if let Some(slot) = schema.get_mut(i) {
-                                slot.1 = b.ty;
-                            }
-                            i
-                        }
+                    let outputs = match self.expand_multi_column(item, &schema)? {
+                        Some(outputs) => outputs,
                         None => {
-                            schema.push((name.clone(), b.ty));
-                            schema.len() - 1
+                            let b = self.bind_scalar(&item.expr, Some(&schema))?;
+                            vec![(self.output_name(item, &mut unnamed)?, b)]
                         }
                     };
-                    columns.push((name, target, b));
+                    for (name, b) in outputs {
+                        let target = match schema.iter().position(|(n, _)| *n == name) {
+                            Some(i) => {
+                                if let Some(slot) = schema.get_mut(i) {
+                                    slot.1 = b.ty;
+                                }
+                                i
+                            }
+                            None => {
+                                schema.push((name.clone(), b.ty));
+                                schema.len() - 1
+                            }
+                        };
+                        columns.push((name, target, b));
+                    }
                 }
                 Ok((Arc::new(Plan::Extend { input, columns }), schema))
             }
@@ -559,16 +567,23 @@ impl Binder<'_> {
                         }
                         continue;
                     }
-                    let b = self.bind_scalar(&item.expr, Some(&schema))?;
-                    let name = self.output_name(item, &mut unnamed)?;
-                    if columns.iter().any(|(n, _)| *n == name) {
-                        return Err(self.fail(names::error(
-                            codes::INVALID,
-                            format!("`project` produces column `{name}` twice"),
-                            item.span,
-                        )));
+                    let outputs = match self.expand_multi_column(item, &schema)? {
+                        Some(outputs) => outputs,
+                        None => {
+                            let b = self.bind_scalar(&item.expr, Some(&schema))?;
+                            vec![(self.output_name(item, &mut unnamed)?, b)]
+                        }
+                    };
+                    for (name, b) in outputs {
+                        if columns.iter().any(|(n, _)| *n == name) {
+                            return Err(self.fail(names::error(
+                                codes::INVALID,
+                                format!("`project` produces column `{name}` twice"),
+                                item.span,
+                            )));
+                        }
+                        columns.push((name, b));
                     }
-                    columns.push((name, b));
                 }
                 let out = columns.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
                 Ok((Arc::new(Plan::Project { input, columns }), out))
@@ -875,13 +890,16 @@ impl Binder<'_> {
                     call.name.span,
                 ))),
             },
+            OperatorKind::Evaluate { call, .. } => self.bind_evaluate(call, input, schema, span),
+            OperatorKind::Sample(count) => self.bind_sample(count, input, schema),
+            OperatorKind::Scan(scan) => self.bind_scan(scan, input, schema, span),
             other => {
                 Err(self.not_supported(&format!("the `{}` operator", operator_name(other)), span))
             }
         }
     }
 
-    fn unknown_column(&mut self, name: &str, span: Span, schema: &Schema) -> Reported {
+    pub(crate) fn unknown_column(&mut self, name: &str, span: Span, schema: &Schema) -> Reported {
         let d = names::error(
             codes::UNKNOWN_COLUMN,
             format!("unknown column `{name}`"),
@@ -889,6 +907,63 @@ impl Binder<'_> {
         );
         let d = names::suggest(d, name, schema.iter().map(|(n, _)| n.as_str()));
         self.fail(d)
+    }
+
+    /// `f(x)` or `(a, b) = f(x)` for a function whose result spans several
+    /// columns (see [`crate::registry::Registry::output_columns`]): one
+    /// column per output, named `f_<x>_<suffix>` or by the given names.
+    fn expand_multi_column(
+        &mut self,
+        item: &NamedExpr,
+        schema: &Schema,
+    ) -> BResult<Option<Vec<(String, BoundExpr)>>> {
+        let ExprKind::Call(call) = &item.expr.kind else {
+            return Ok(None);
+        };
+        if item.names.len() == 1 {
+            return Ok(None);
+        }
+        let Some(outputs) = self.registry.output_columns(&call.name.name) else {
+            return Ok(None);
+        };
+        let bag = self.bind_scalar(&item.expr, Some(schema))?;
+        let base = call.args.first().and_then(names::derived_name).map_or_else(
+            || call.name.name.clone(),
+            |a| format!("{}_{a}", call.name.name),
+        );
+        let mut out = Vec::with_capacity(outputs.len());
+        for (i, (suffix, ty)) in outputs.iter().enumerate() {
+            let name = if item.names.is_empty() {
+                format!("{base}_{suffix}")
+            } else {
+                match item.names.get(i) {
+                    Some(n) => n.name.clone(),
+                    None => break,
+                }
+            };
+            let span = item.expr.span;
+            let key = BoundExpr::literal(Value::String((*suffix).into()), DataType::String, span);
+            let mut e = BoundExpr {
+                kind: BoundExprKind::Index {
+                    target: Box::new(bag.clone()),
+                    index: Box::new(key),
+                },
+                ty: DataType::Dynamic,
+                span,
+            };
+            if *ty != DataType::Dynamic {
+                e = BoundExpr {
+                    kind: BoundExprKind::Cast {
+                        expr: Box::new(e),
+                        to: *ty,
+                    },
+                    ty: *ty,
+                    span,
+                };
+            }
+            out.push((name, e));
+        }
+        Ok(Some(out))
     }
 
     fn output_name(&mut self, item: &NamedExpr, unnamed: &mut usize) -> BResult<String> {
@@ -1468,12 +1543,30 @@ impl Binder<'_> {
             None => None,
         };
         // Group keys and aggregates bind exactly as in `summarize`.
-        let named: Vec<NamedExpr> = ms.aggregates.iter().map(|(a, _)| a.clone()).collect();
-        if let Some(a) = named.iter().find(|a| !self.is_aggregate_call(&a.expr)) {
-            return Err(
-                self.not_supported("a make-series item that is not an aggregate call", a.span)
-            );
-        }
+        // A non-aggregate item (`other = -1 default = -2`) is its value in
+        // every bin that has rows: `take_any(expr)`.
+        let named: Vec<NamedExpr> = ms
+            .aggregates
+            .iter()
+            .map(|(a, _)| {
+                if self.is_aggregate_call(&a.expr) {
+                    return a.clone();
+                }
+                let mut item = a.clone();
+                item.expr = Expr {
+                    kind: ExprKind::Call(ast::Call {
+                        name: ast::Ident {
+                            name: "take_any".to_string(),
+                            span: a.expr.span,
+                        },
+                        args: vec![a.expr.clone()],
+                        named: Vec::new(),
+                    }),
+                    span: a.expr.span,
+                };
+                item
+            })
+            .collect();
         let (plan, sum_schema) =
             self.bind_summarize_direct(input.clone(), schema, &named, &ms.by, span)?;
         let Plan::Summarize {

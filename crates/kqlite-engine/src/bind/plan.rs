@@ -539,6 +539,46 @@ pub enum Plan {
         /// The plan.
         input: Arc<Plan>,
     },
+    /// `sample n`: up to `count` rows picked at random.
+    Sample {
+        /// Input.
+        input: Arc<Plan>,
+        /// Number of rows (a constant).
+        count: BoundExpr,
+    },
+    /// `scan`: matches rows against a sequence of steps, row by row.
+    ScanSteps {
+        /// Input (in its serialized order).
+        input: Arc<Plan>,
+        /// Declarations and steps.
+        spec: Arc<ScanSpec>,
+    },
+}
+
+/// A bound `scan`: its step expressions read a context row laid out as the
+/// input columns, the declared columns (at their defaults), then for each
+/// step the input and declared columns of that step's state.
+#[derive(Debug, Clone)]
+pub struct ScanSpec {
+    /// Number of input columns.
+    pub input_width: usize,
+    /// Declared columns: name, type and default.
+    pub declared: Vec<(String, DataType, Value)>,
+    /// The steps, first to last.
+    pub steps: Vec<ScanStepSpec>,
+    /// `with_match_id=` column name.
+    pub match_id: Option<String>,
+}
+
+/// One bound `scan` step.
+#[derive(Debug, Clone)]
+pub struct ScanStepSpec {
+    /// Whether matching rows are output (`output=none` is false).
+    pub output: bool,
+    /// The match condition over the context row.
+    pub condition: BoundExpr,
+    /// Assignments: declared column index and value over the context row.
+    pub assignments: Vec<(usize, BoundExpr)>,
 }
 
 impl Plan {
@@ -607,6 +647,19 @@ impl Plan {
                 push(right, out);
             }
             Plan::MvExpand { input, .. } | Plan::Materialize { input, .. } => push(input, out),
+            Plan::Sample { input, count } => {
+                push(input, out);
+                expr_tables(count, out);
+            }
+            Plan::ScanSteps { input, spec } => {
+                push(input, out);
+                for step in &spec.steps {
+                    expr_tables(&step.condition, out);
+                    step.assignments
+                        .iter()
+                        .for_each(|(_, e)| expr_tables(e, out));
+                }
+            }
             Plan::Parse { input, expr, .. } => {
                 push(input, out);
                 expr_tables(expr, out);

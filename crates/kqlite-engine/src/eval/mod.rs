@@ -11,6 +11,7 @@ mod keys;
 mod make_series;
 mod mv_expand;
 mod parse;
+mod scan;
 mod sort;
 mod summarize;
 
@@ -303,6 +304,15 @@ impl<'a> Executor<'a> {
             } => {
                 let t = self.run(input)?;
                 self.mv_apply(&t, subquery, keep, columns)
+            }
+            Plan::Sample { input, count } => {
+                let n = self.count_value(count)?;
+                let t = self.run(input)?;
+                Ok(self.sample(t, n))
+            }
+            Plan::ScanSteps { input, spec } => {
+                let t = self.run(input)?;
+                self.scan_steps(&t, spec)
             }
             Plan::Materialize { id, input } => {
                 if let Some(t) = self.materialized.get(id) {

@@ -352,6 +352,69 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             naming: naming!("varianceif_"),
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, true))),
         },
+        // `percentiles(x, p)` with one percentile is `percentile(x, p)`.
+        // Several percentiles produce several output columns
+        // (`percentile_x_p1`, `percentile_x_p2`, ...), which the binder would
+        // have to expand into one `percentile` call per `p`; until it does,
+        // only the single-percentile form is accepted here.
+        Agg {
+            name: "percentiles",
+            signature: percentile_type,
+            naming: |n| percentile_name(n),
+            make: make_percentile,
+        },
+        // `hll` and `tdigest` keep exact sketches: the distinct values (a
+        // dynamic array) and all the values, respectively. Estimates from
+        // them (`dcount_hll`, `percentile_tdigest`, `rank_tdigest`) are
+        // therefore exact; see `functions::sketch`.
+        Agg {
+            name: "hll",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            naming: naming!("hll_"),
+            make: |_, _| Ok(Box::new(DistinctAcc::new(false, Distinct::Set, usize::MAX))),
+        },
+        Agg {
+            name: "hll_if",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            naming: naming!("hll_if_"),
+            make: |_, _| Ok(Box::new(DistinctAcc::new(true, Distinct::Set, usize::MAX))),
+        },
+        Agg {
+            name: "tdigest",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            naming: naming!("tdigest_"),
+            make: |_, _| Ok(Box::new(ListAcc::new(false, usize::MAX))),
+        },
+        Agg {
+            name: "percentiles_array",
+            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            naming: naming!("percentiles_"),
+            make: make_percentiles_array,
+        },
+        Agg {
+            name: "buildschema",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            naming: naming!("schema_"),
+            make: |_, _| Ok(Box::<super::schema::SchemaAcc>::default()),
+        },
+        Agg {
+            name: "binary_all_and",
+            signature: bits_type,
+            naming: naming!("binary_all_and_"),
+            make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::And))),
+        },
+        Agg {
+            name: "binary_all_or",
+            signature: bits_type,
+            naming: naming!("binary_all_or_"),
+            make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::Or))),
+        },
+        Agg {
+            name: "binary_all_xor",
+            signature: bits_type,
+            naming: naming!("binary_all_xor_"),
+            make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::Xor))),
+        },
     ];
     all.into_iter()
         .map(|a| Arc::new(a) as Arc<dyn AggregateFunction>)
@@ -1050,6 +1113,218 @@ impl GroupsAccumulator for BagAcc {
                 .map(|b| Dynamic::Bag(Arc::new(b)))
                 .collect(),
         )))
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+// ---------------------------------------------------------------- percentiles_array
+
+/// `percentiles_array(x, p1, p2, ...)` (or `percentiles_array(x, dynamic([p1,
+/// ...]))`): the nearest-rank percentiles of each group as one array.
+fn make_percentiles_array(
+    a: &[DataType],
+    c: &[Option<Value>],
+) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
+    let mut ps = Vec::new();
+    for (i, constant) in c.iter().enumerate().skip(1) {
+        match constant {
+            Some(Value::Dynamic(Dynamic::Array(items))) => {
+                ps.extend(items.iter().filter_map(kernels::convert::dyn_to_real))
+            }
+            Some(v) => ps.extend(as_real(v)),
+            None => return Err(FunctionError::NotConstant { index: i }),
+        }
+    }
+    if let Some(p) = ps.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+        return Err(FunctionError::Invalid(format!(
+            "percentile {p} is outside 0..100"
+        )));
+    }
+    let integral = matches!(a.first(), Some(DataType::Int | DataType::Long));
+    Ok(Box::new(PercentilesArrayAcc {
+        values: ListAcc::new(false, usize::MAX),
+        ps,
+        integral,
+    }))
+}
+
+/// Collects each group's values (as `make_list` does) and picks the
+/// percentiles when finishing.
+struct PercentilesArrayAcc {
+    values: ListAcc,
+    ps: Vec<f64>,
+    integral: bool,
+}
+
+impl GroupsAccumulator for PercentilesArrayAcc {
+    fn update(
+        &mut self,
+        args: &[ColumnarValue],
+        group_ids: &[u32],
+        num_groups: usize,
+    ) -> Result<(), FunctionError> {
+        self.values
+            .update(args.get(..1).unwrap_or_default(), group_ids, num_groups)
+    }
+
+    fn merge(
+        &mut self,
+        other: Box<dyn GroupsAccumulator>,
+        group_map: &[u32],
+        num_groups: usize,
+    ) -> Result<(), FunctionError> {
+        let other = downcast::<PercentilesArrayAcc>(other)?;
+        self.values
+            .merge(Box::new(other.values), group_map, num_groups)
+    }
+
+    fn finish(self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
+        let lists = Box::new(self.values).finish(num_groups)?;
+        let out: Vec<Dynamic> = (0..num_groups)
+            .map(|g| {
+                let Value::Dynamic(Dynamic::Array(items)) = lists.get(g) else {
+                    return Dynamic::Null;
+                };
+                let mut vals: Vec<f64> = items
+                    .iter()
+                    .filter_map(kernels::convert::dyn_to_real)
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                if vals.is_empty() {
+                    return Dynamic::Null;
+                }
+                vals.sort_by(f64::total_cmp);
+                let n = vals.len();
+                Dynamic::Array(Arc::new(
+                    self.ps
+                        .iter()
+                        .map(|p| {
+                            let rank = ((p / 100.0) * n as f64).ceil() as usize;
+                            match vals.get(rank.clamp(1, n) - 1) {
+                                Some(v) if self.integral => Dynamic::Long(*v as i64),
+                                Some(v) => Dynamic::Real(*v),
+                                None => Dynamic::Null,
+                            }
+                        })
+                        .collect(),
+                ))
+            })
+            .collect();
+        Ok(Column::new(ColumnData::Dynamic(out)))
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+// ---------------------------------------------------------------- binary_all_*
+
+fn bits_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 1, 1)?;
+    match a[0] {
+        DataType::Int | DataType::Long | DataType::Dynamic => Ok(DataType::Long),
+        got => Err(FunctionError::ArgType {
+            index: 0,
+            expected: "an integer".into(),
+            got,
+        }),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum BitOp {
+    And,
+    Or,
+    Xor,
+}
+
+impl BitOp {
+    fn apply(self, a: i64, b: i64) -> i64 {
+        match self {
+            BitOp::And => a & b,
+            BitOp::Or => a | b,
+            BitOp::Xor => a ^ b,
+        }
+    }
+}
+
+/// `binary_all_and` / `binary_all_or` / `binary_all_xor`: folds the group's
+/// non-null longs with the bitwise operator; a group with none is null.
+struct BitsAcc {
+    op: BitOp,
+    acc: Vec<i64>,
+    has: Vec<bool>,
+}
+
+impl BitsAcc {
+    fn new(op: BitOp) -> BitsAcc {
+        BitsAcc {
+            op,
+            acc: Vec::new(),
+            has: Vec::new(),
+        }
+    }
+
+    fn fold(&mut self, g: usize, x: i64) {
+        if let (Some(a), Some(h)) = (self.acc.get_mut(g), self.has.get_mut(g)) {
+            *a = if *h { self.op.apply(*a, x) } else { x };
+            *h = true;
+        }
+    }
+}
+
+impl GroupsAccumulator for BitsAcc {
+    fn update(
+        &mut self,
+        args: &[ColumnarValue],
+        group_ids: &[u32],
+        num_groups: usize,
+    ) -> Result<(), FunctionError> {
+        grow(&mut self.acc, num_groups, 0);
+        grow(&mut self.has, num_groups, false);
+        let v = kernels::cast(first_arg(args)?, DataType::Long, group_ids.len());
+        let Some(a) = access::ints(&v) else {
+            return Ok(());
+        };
+        for (i, &g) in group_ids.iter().enumerate() {
+            if let Some(x) = a.get(i) {
+                self.fold(g as usize, x);
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(
+        &mut self,
+        other: Box<dyn GroupsAccumulator>,
+        group_map: &[u32],
+        num_groups: usize,
+    ) -> Result<(), FunctionError> {
+        let other = downcast::<BitsAcc>(other)?;
+        grow(&mut self.acc, num_groups, 0);
+        grow(&mut self.has, num_groups, false);
+        for (g, (&x, &has)) in other.acc.iter().zip(&other.has).enumerate() {
+            if let Some(t) = target(group_map, g).filter(|_| has) {
+                self.fold(t, x);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
+        grow(&mut self.acc, num_groups, 0);
+        grow(&mut self.has, num_groups, false);
+        let valid = Some(Bitmap::from_bools(
+            self.has.iter().take(num_groups).copied(),
+        ));
+        Ok(Column::with_validity(
+            ColumnData::Long(self.acc.into_iter().take(num_groups).collect()),
+            valid,
+        ))
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
@@ -2341,6 +2616,59 @@ mod tests {
         b.update(&[strings(&["y", "z"])], &[0, 0], 1).unwrap();
         a.merge(b, &[0], 1).unwrap();
         assert_eq!(a.finish(1).unwrap().get(0), Value::Long(3));
+    }
+
+    #[test]
+    fn percentiles_array_gives_nearest_rank_values_per_group() {
+        let xs = col(
+            &(1..=10).map(Value::Long).collect::<Vec<_>>(),
+            DataType::Long,
+        );
+        let p = |v: i64| ColumnarValue::Scalar(Value::Long(v), DataType::Long);
+        assert_eq!(
+            run(
+                "percentiles_array",
+                &[xs, p(50), p(90)],
+                &[None, Some(Value::Long(50)), Some(Value::Long(90))],
+                &[0; 10]
+            ),
+            [json(serde_json::json!([5, 9]))]
+        );
+    }
+
+    #[test]
+    fn binary_all_folds_bits_per_group() {
+        let xs = col(
+            &[
+                Value::Long(0xFFFF_FFFF),
+                Value::Long(0xFFFF_F00F),
+                Value::Long(0xCFFF_FFFD),
+                Value::Long(0xFAFE_FFFF),
+                Value::Null,
+            ],
+            DataType::Long,
+        );
+        let groups = [0, 0, 0, 0, 1];
+        assert_eq!(
+            run(
+                "binary_all_and",
+                std::slice::from_ref(&xs),
+                &[None],
+                &groups
+            ),
+            [Value::Long(0xCAFE_F00D), Value::Null]
+        );
+        assert_eq!(
+            run("binary_all_or", std::slice::from_ref(&xs), &[None], &groups)[0],
+            Value::Long(0xFFFF_FFFF)
+        );
+        assert_eq!(
+            run("binary_all_xor", &[xs], &[None], &[0, 0, 1, 1, 1]),
+            [
+                Value::Long(0xFFFF_FFFF ^ 0xFFFF_F00F),
+                Value::Long(0xCFFF_FFFD ^ 0xFAFE_FFFF)
+            ]
+        );
     }
 
     #[test]

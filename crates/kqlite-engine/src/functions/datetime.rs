@@ -106,61 +106,61 @@ pub(super) fn functions() -> Vec<Func> {
         },
         Func {
             name: "dayofmonth",
-            signature: dt_to(DataType::Int),
+            signature: dt_to(DataType::Long),
             evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Int, |t| {
+                Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.day() as i64)
                 }))
             },
         },
         Func {
             name: "dayofyear",
-            signature: dt_to(DataType::Int),
+            signature: dt_to(DataType::Long),
             evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Int, |t| {
+                Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.ordinal() as i64)
                 }))
             },
         },
         Func {
             name: "hourofday",
-            signature: dt_to(DataType::Int),
+            signature: dt_to(DataType::Long),
             evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Int, |t| {
+                Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.hour() as i64)
                 }))
             },
         },
         Func {
             name: "getyear",
-            signature: dt_to(DataType::Int),
+            signature: dt_to(DataType::Long),
             evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Int, |t| {
+                Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.year() as i64)
                 }))
             },
         },
         Func {
             name: "getmonth",
-            signature: dt_to(DataType::Int),
+            signature: dt_to(DataType::Long),
             evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Int, |t| {
+                Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.month() as i64)
                 }))
             },
         },
         Func {
             name: "week_of_year",
-            signature: dt_to(DataType::Int),
+            signature: dt_to(DataType::Long),
             evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Int, |t| {
+                Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.iso_week().week() as i64)
                 }))
             },
         },
         Func {
             name: "datetime_part",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Int),
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
             evaluate: datetime_part,
         },
         Func {
@@ -418,7 +418,7 @@ fn calendar(args: &[ColumnarValue], rows: usize, unit: Trunc, end: bool) -> Colu
     })
 }
 
-/// A per-row datetime part as `ty` (int or timespan).
+/// A per-row datetime part as `ty` (int, long or timespan).
 fn part(
     args: &[ColumnarValue],
     rows: usize,
@@ -436,6 +436,7 @@ fn part(
                 access::map_rows(n, |i| f(v.get(i)?).and_then(|x| i32::try_from(x).ok()));
             access::finish(crate::column::ColumnData::Int(vals), valid, scalar)
         }
+        DataType::Long => access::longs(n, scalar, |i| f(v.get(i)?)),
         _ => access::ticks(ty, n, scalar, |i| f(v.get(i)?)),
     }
 }
@@ -491,7 +492,7 @@ fn datetime_part(
     Ok(part(
         args.get(1..).unwrap_or_default(),
         rows,
-        DataType::Int,
+        DataType::Long,
         f,
     ))
 }
@@ -913,10 +914,10 @@ mod tests {
             call("dayofweek", std::slice::from_ref(&t)),
             Value::TimeSpan(4 * TICKS_PER_DAY)
         );
-        assert_eq!(call("getmonth", std::slice::from_ref(&t)), Value::Int(3));
-        assert_eq!(call("dayofyear", std::slice::from_ref(&t)), Value::Int(74));
-        assert_eq!(call("hourofday", std::slice::from_ref(&t)), Value::Int(15));
-        assert_eq!(call("week_of_year", &[t]), Value::Int(11));
+        assert_eq!(call("getmonth", std::slice::from_ref(&t)), Value::Long(3));
+        assert_eq!(call("dayofyear", std::slice::from_ref(&t)), Value::Long(74));
+        assert_eq!(call("hourofday", std::slice::from_ref(&t)), Value::Long(15));
+        assert_eq!(call("week_of_year", &[t]), Value::Long(11));
     }
 
     #[test]
@@ -948,7 +949,7 @@ mod tests {
             ),
             Value::Long(30)
         );
-        assert_eq!(call("datetime_part", &[s("Year"), t]), Value::Int(2024));
+        assert_eq!(call("datetime_part", &[s("Year"), t]), Value::Long(2024));
     }
 
     #[test]

@@ -115,6 +115,16 @@ pub(super) fn functions() -> Vec<Func> {
             evaluate: bag_merge,
         },
         Func {
+            name: "bag_set_key",
+            signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            evaluate: bag_set_key,
+        },
+        Func {
+            name: "array_split",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            evaluate: array_split,
+        },
+        Func {
             name: "bag_remove_keys",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
             evaluate: bag_remove_keys,
@@ -171,6 +181,11 @@ pub(super) fn functions() -> Vec<Func> {
                 )
             },
             evaluate: row_cumsum,
+        },
+        Func {
+            name: "row_window_session",
+            signature: |a| arity(a, 3, 4).map(|_| DataType::DateTime),
+            evaluate: row_window_session,
         },
         Func {
             name: "row_rank_dense",
@@ -687,6 +702,83 @@ fn bag_remove_keys(
     }))
 }
 
+/// `bag_set_key(bag, key, value)`: a copy of `bag` with `key` (a dotted
+/// path creates nested bags) set to `value`; non-bags give null.
+fn bag_set_key(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let key = kernels::strings::as_string(&arg(args, 1), rows);
+    let parts = [dynamic_arg(args, 0, rows), key, dynamic_arg(args, 2, rows)];
+    Ok(rowwise(&parts, rows, DataType::Dynamic, |v| {
+        let (Some(Value::Dynamic(bag @ Dynamic::Bag(_))), Some(key), Some(Value::Dynamic(value))) =
+            (v.first(), v.get(1), v.get(2))
+        else {
+            return Value::Null;
+        };
+        let key = as_text(key);
+        let path: Vec<&str> = key.split('.').collect();
+        Value::Dynamic(set_path(bag, &path, value.clone()))
+    }))
+}
+
+fn set_path(target: &Dynamic, path: &[&str], value: Dynamic) -> Dynamic {
+    let Some((first, rest)) = path.split_first() else {
+        return value;
+    };
+    let mut bag = match target {
+        Dynamic::Bag(b) => b.as_ref().clone(),
+        _ => IndexMap::new(),
+    };
+    let inner = bag.get(*first).cloned().unwrap_or(Dynamic::Null);
+    bag.insert(Arc::from(*first), set_path(&inner, rest, value));
+    Dynamic::Bag(Arc::new(bag))
+}
+
+/// `array_split(array, indices)`: the pieces between the split indices (a
+/// long or an array of longs; negative ones count from the end).
+fn array_split(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let parts = [dynamic_arg(args, 0, rows), dynamic_arg(args, 1, rows)];
+    Ok(rowwise(&parts, rows, DataType::Dynamic, |v| {
+        let (Some(items), Some(Value::Dynamic(at))) = (v.first().and_then(array_of), v.get(1))
+        else {
+            return Value::Null;
+        };
+        let len = items.len() as i64;
+        let raw: Vec<&Dynamic> = match at {
+            Dynamic::Array(a) => a.iter().collect(),
+            other => vec![other],
+        };
+        let mut cuts = Vec::with_capacity(raw.len());
+        for d in raw {
+            let Some(i) = kernels::convert::dyn_to_real(d) else {
+                return Value::Null;
+            };
+            let i = i as i64;
+            let i = if i < 0 { len + i } else { i };
+            cuts.push(i.clamp(0, len) as usize);
+        }
+        let mut pieces = Vec::with_capacity(cuts.len() + 1);
+        let mut start = 0usize;
+        for cut in cuts.into_iter().chain(std::iter::once(items.len())) {
+            let end = cut.max(start);
+            pieces.push(Dynamic::Array(Arc::new(
+                items
+                    .get(start..end)
+                    .map(<[Dynamic]>::to_vec)
+                    .unwrap_or_default(),
+            )));
+            start = end;
+        }
+        Value::Dynamic(Dynamic::Array(Arc::new(pieces)))
+    }))
+}
+
 fn range_type(a: &[DataType]) -> Result<DataType, FunctionError> {
     arity(a, 2, 3)?;
     Ok(DataType::Dynamic)
@@ -1019,6 +1111,56 @@ fn row_cumsum(
         sum += a.get(i).unwrap_or(0.0);
         Some(sum)
     }))
+}
+
+/// `row_window_session(t, max_from_first, max_between[, restart])`: the
+/// start time of each row's session over the batch's rows in order. A new
+/// session starts at the first row, where `restart` is true, or where `t` is
+/// more than `max_from_first` after the session start or more than
+/// `max_between` after the previous row.
+fn row_window_session(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let t = kernels::cast(&arg(args, 0), DataType::DateTime, rows);
+    let first = kernels::cast(&arg(args, 1), DataType::TimeSpan, rows);
+    let between = kernels::cast(&arg(args, 2), DataType::TimeSpan, rows);
+    let restart = restarts(args, 3, rows);
+    let (Some(t), Some(first), Some(between)) = (
+        kernels::access::ints(&t),
+        kernels::access::ints(&first),
+        kernels::access::ints(&between),
+    ) else {
+        return Err(FunctionError::Invalid(
+            "row_window_session expects a datetime and two timespans".into(),
+        ));
+    };
+    let mut start: Option<i64> = None;
+    let mut prev: Option<i64> = None;
+    Ok(kernels::access::ticks(
+        DataType::DateTime,
+        rows,
+        false,
+        |i| {
+            let Some(ts) = t.get(i) else {
+                return start;
+            };
+            let new_session = match (start, prev) {
+                (Some(s), Some(p)) => {
+                    restart.get(i)
+                        || first.get(i).is_some_and(|m| ts.saturating_sub(s) > m)
+                        || between.get(i).is_some_and(|m| ts.saturating_sub(p) > m)
+                }
+                _ => true,
+            };
+            if new_session {
+                start = Some(ts);
+            }
+            prev = Some(ts);
+            start
+        },
+    ))
 }
 
 /// `row_rank_dense(x[, restart])` (consecutive ranks) and
@@ -1434,6 +1576,65 @@ mod tests {
         assert_eq!(
             call("bag_remove_keys", &[a, json(serde_json::json!(["a"]))]),
             json(serde_json::json!({"b": 2}))
+        );
+    }
+
+    #[test]
+    fn row_window_session_starts_on_gaps_and_restarts() {
+        use crate::function::{ColumnarValue, EvalContext};
+        let minute = crate::time::TICKS_PER_MINUTE;
+        let times = [0, 2 * minute, 60 * minute, 61 * minute];
+        let col = ColumnarValue::Column(Arc::new(crate::column::Column::new(
+            crate::column::ColumnData::DateTime(times.to_vec()),
+        )));
+        let restart = ColumnarValue::Column(Arc::new(crate::column::Column::new(
+            crate::column::ColumnData::Bool(vec![false, false, false, true]),
+        )));
+        let f = crate::registry::Registry::builtin()
+            .scalar("row_window_session")
+            .unwrap();
+        let args = [
+            col,
+            ColumnarValue::Scalar(Value::TimeSpan(60 * minute), DataType::TimeSpan),
+            ColumnarValue::Scalar(Value::TimeSpan(5 * minute), DataType::TimeSpan),
+            restart,
+        ];
+        let out = f.invoke(&args, 4, &EvalContext { now: 0 }).unwrap();
+        let got: Vec<Value> = (0..4).map(|i| out.get(i)).collect();
+        assert_eq!(
+            got,
+            [0, 0, 60 * minute, 61 * minute]
+                .map(Value::DateTime)
+                .to_vec()
+        );
+    }
+
+    #[test]
+    fn bag_set_key_adds_replaces_and_nests() {
+        let bag = json(serde_json::json!({"key1": 1, "key3": "abc"}));
+        assert_eq!(
+            call("bag_set_key", &[bag.clone(), s("key3"), Value::Long(3)]),
+            json(serde_json::json!({"key1": 1, "key3": 3}))
+        );
+        assert_eq!(
+            call("bag_set_key", &[bag, s("a.b"), Value::Long(3)]),
+            json(serde_json::json!({"key1": 1, "key3": "abc", "a": {"b": 3}}))
+        );
+    }
+
+    #[test]
+    fn array_split_cuts_at_each_index() {
+        let arr = json(serde_json::json!([1, 2, 3, 4, 5]));
+        assert_eq!(
+            call(
+                "array_split",
+                &[arr.clone(), json(serde_json::json!([1, 3]))]
+            ),
+            json(serde_json::json!([[1], [2, 3], [4, 5]]))
+        );
+        assert_eq!(
+            call("array_split", &[arr, Value::Long(-1)]),
+            json(serde_json::json!([[1, 2, 3, 4], [5]]))
         );
     }
 

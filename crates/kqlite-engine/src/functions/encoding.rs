@@ -73,6 +73,49 @@ pub(super) fn functions() -> Vec<Func> {
             },
         },
         Func {
+            name: "base64_encode_fromarray",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            evaluate: |a, r, _| {
+                let bytes = kernels::cast(&arg(a, 0), DataType::Dynamic, r);
+                Ok(super::rowwise(&[bytes], r, DataType::String, |v| {
+                    let mut out = String::new();
+                    if let Some(Value::Dynamic(crate::value::Dynamic::Array(items))) = v.first() {
+                        let raw: Option<Vec<u8>> = items
+                            .iter()
+                            .map(|d| match d {
+                                crate::value::Dynamic::Long(b) => u8::try_from(*b).ok(),
+                                _ => None,
+                            })
+                            .collect();
+                        if let Some(raw) = raw {
+                            base64_encode(&raw, &mut out);
+                        }
+                    }
+                    Value::string(out)
+                }))
+            },
+        },
+        Func {
+            name: "zlib_compress_to_base64_string",
+            signature: text,
+            evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(&zlib_compress(s), out))),
+        },
+        Func {
+            name: "zlib_decompress_from_base64_string",
+            signature: text,
+            evaluate: |a, r, _| Ok(map(a, r, |s, out| out.push_str(&inflate_text(s, false)))),
+        },
+        Func {
+            name: "gzip_compress_to_base64_string",
+            signature: text,
+            evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(&gzip_stored(s), out))),
+        },
+        Func {
+            name: "gzip_decompress_from_base64_string",
+            signature: text,
+            evaluate: |a, r, _| Ok(map(a, r, |s, out| out.push_str(&inflate_text(s, true)))),
+        },
+        Func {
             name: "base64_decode_toguid",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Guid),
             evaluate: |a, r, _| {
@@ -137,6 +180,60 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// A guid from its 16-byte .NET layout (the first three groups little-endian).
+/// Deflates `text` into a zlib stream.
+fn zlib_compress(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(text.as_bytes())
+        .and_then(|()| z.finish())
+        .unwrap_or_default()
+}
+
+/// Wraps `text` in a gzip member made of stored (uncompressed) deflate
+/// blocks, byte for byte what Kusto produces: header with zero mtime and
+/// `OS = 255`, then the blocks, CRC-32 and length.
+fn gzip_stored(text: &str) -> Vec<u8> {
+    let data = text.as_bytes();
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut chunks = data.chunks(0xffff).peekable();
+    if chunks.peek().is_none() {
+        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(chunk) = chunks.next() {
+        let last = chunks.peek().is_none();
+        let len = chunk.len() as u16;
+        out.push(u8::from(last));
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
+/// Base64-decodes and inflates (gzip or zlib) to UTF-8 text; anything
+/// malformed gives the empty string.
+fn inflate_text(b64: &str, gzip: bool) -> String {
+    use std::io::Read;
+    let Some(raw) = base64_decode(b64) else {
+        return String::new();
+    };
+    let mut text = String::new();
+    let ok = if gzip {
+        flate2::read::GzDecoder::new(raw.as_slice()).read_to_string(&mut text)
+    } else {
+        flate2::read::ZlibDecoder::new(raw.as_slice()).read_to_string(&mut text)
+    };
+    if ok.is_ok() {
+        text
+    } else {
+        String::new()
+    }
+}
+
 fn guid_from_net_bytes(b: &[u8]) -> Option<u128> {
     let b: [u8; 16] = b.try_into().ok()?;
     let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -169,7 +266,7 @@ fn percent_encode(s: &str, form: bool, out: &mut String) {
 }
 
 /// Decodes `%xx` escapes and `+`; `None` when the result is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
+pub(super) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -256,6 +353,48 @@ mod tests {
         let g = call("base64_decode_toguid", &[s("JpbpECu8dUy7Pv5gbeJXAA==")]);
         assert_eq!(g.to_string(), "10e99626-bc2b-4c75-bb3e-fe606de25700");
         assert_eq!(call("base64_decode_toguid", &[s("abcd1231")]), Value::Null);
+    }
+
+    #[test]
+    fn base64_encodes_from_a_byte_array() {
+        let bytes = call("base64_decode_toarray", &[s("S3VzdG8=")]);
+        assert_eq!(call("base64_encode_fromarray", &[bytes]), s("S3VzdG8="));
+    }
+
+    #[test]
+    fn gzip_round_trips_and_matches_kusto_bytes() {
+        let packed = "H4sIAAAAAAAA/wEUAOv/MTIzNDU2Nzg5MHF3ZXJ0eXVpb3A6m7f2FAAAAA==";
+        assert_eq!(
+            call(
+                "gzip_compress_to_base64_string",
+                &[s("1234567890qwertyuiop")]
+            ),
+            s(packed)
+        );
+        assert_eq!(
+            call("gzip_decompress_from_base64_string", &[s(packed)]),
+            s("1234567890qwertyuiop")
+        );
+        assert_eq!(
+            call("gzip_decompress_from_base64_string", &[s("x0x0x0")]),
+            s("")
+        );
+    }
+
+    #[test]
+    fn zlib_round_trips() {
+        assert_eq!(
+            call(
+                "zlib_decompress_from_base64_string",
+                &[s("eJwLSS0uUSguKcrMS1cwNDIGACxqBQ4=")]
+            ),
+            s("Test string 123")
+        );
+        let packed = call("zlib_compress_to_base64_string", &[s("abcabcabc")]);
+        assert_eq!(
+            call("zlib_decompress_from_base64_string", &[packed]),
+            s("abcabcabc")
+        );
     }
 
     #[test]

@@ -12,12 +12,21 @@ pub mod aggregate;
 mod datetime;
 mod dynamic;
 mod encoding;
+mod geo;
 mod hash;
 mod ip;
+mod ipv6;
 mod logic;
 mod math;
+mod parse;
+mod punycode;
+mod schema;
 mod series;
+mod series_analysis;
+mod sketch;
+mod special;
 mod string;
+mod timezone;
 
 use std::sync::Arc;
 
@@ -75,6 +84,14 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
     all.extend(encoding::functions());
     all.extend(ip::functions());
     all.extend(series::functions());
+    all.extend(special::functions());
+    all.extend(series_analysis::functions());
+    all.extend(ipv6::functions());
+    all.extend(parse::functions());
+    all.extend(punycode::functions());
+    all.extend(timezone::functions());
+    all.extend(sketch::functions());
+    all.extend(geo::functions());
     all.into_iter()
         .map(|f| Arc::new(f) as Arc<dyn ScalarFunction>)
         .collect()

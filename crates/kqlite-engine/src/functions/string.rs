@@ -121,7 +121,7 @@ pub(super) fn functions() -> Vec<Func> {
         },
         Func {
             name: "strcmp",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Int),
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
             evaluate: strcmp,
         },
         Func {
@@ -321,12 +321,9 @@ fn strcmp(
     let (Some(x), Some(y)) = (strs(&a), strs(&b)) else {
         return Err(FunctionError::Invalid("strcmp expects strings".into()));
     };
-    let (vals, valid) = access::map_rows(n, |i| Some(x.get(i).cmp(y.get(i)) as i32));
-    Ok(access::finish(
-        crate::column::ColumnData::Int(vals),
-        valid,
-        scalar,
-    ))
+    Ok(access::longs(n, scalar, |i| {
+        Some(x.get(i).cmp(y.get(i)) as i64)
+    }))
 }
 
 fn text_test(
@@ -988,7 +985,7 @@ mod tests {
             call("strrep", &[s("ab"), Value::Long(3), s(",")]),
             s("ab,ab,ab")
         );
-        assert_eq!(call("strcmp", &[s("a"), s("b")]), Value::Int(-1));
+        assert_eq!(call("strcmp", &[s("a"), s("b")]), Value::Long(-1));
         assert_eq!(call("isascii", &[s("é")]), Value::Bool(false));
     }
 
