@@ -1,7 +1,7 @@
 //! Diagnostics helpers, did-you-mean suggestions and default column names.
 
 use kqlite_parser::ast::{Expr, ExprKind, Literal};
-use kqlite_parser::diagnostic::{Diagnostic, Severity};
+use kqlite_parser::diagnostic::Diagnostic;
 use kqlite_parser::Span;
 
 /// Diagnostic codes the binder emits.
@@ -32,32 +32,17 @@ pub mod codes {
 
 /// An error diagnostic.
 pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code,
-        message: message.into(),
-        span,
-        labels: Vec::new(),
-        hint: None,
-    }
+    Diagnostic::error(code, message, span)
 }
 
 /// A warning diagnostic.
 pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Warning,
-        code,
-        message: message.into(),
-        span,
-        labels: Vec::new(),
-        hint: None,
-    }
+    Diagnostic::warning(code, message, span)
 }
 
 /// Adds a hint to a diagnostic.
-pub fn with_hint(mut d: Diagnostic, hint: impl Into<String>) -> Diagnostic {
-    d.hint = Some(hint.into());
-    d
+pub fn with_hint(d: Diagnostic, hint: impl Into<String>) -> Diagnostic {
+    d.with_hint(hint)
 }
 
 /// Levenshtein distance between two names, compared case-insensitively
