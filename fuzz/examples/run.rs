@@ -6,7 +6,10 @@ use kqlite_engine::{Engine, RunOptions};
 
 fn main() {
     let mut engine = Engine::new();
-    engine.set_limits(Limits { max_rows: 100_000 });
+    engine.set_limits(Limits {
+        max_rows: 100_000,
+        ..Limits::default()
+    });
     let opts = RunOptions {
         now: Some(638_527_968_000_000_000),
         ..RunOptions::default()

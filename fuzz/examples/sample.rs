@@ -12,7 +12,10 @@ fn main() {
     let mut state: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let verbose = std::env::var_os("VERBOSE").is_some();
     let mut engine = Engine::new();
-    engine.set_limits(Limits { max_rows: 100_000 });
+    engine.set_limits(Limits {
+        max_rows: 100_000,
+        ..Limits::default()
+    });
     let opts = RunOptions {
         now: Some(638_527_968_000_000_000),
         ..RunOptions::default()

@@ -13,7 +13,10 @@ const NOW: i64 = 638_527_968_000_000_000;
 fuzz_target!(|case: PipelineCase| {
     let mut engine = Engine::new();
     // Joins and mv-expand can multiply rows; cap them so a run stays small.
-    engine.set_limits(Limits { max_rows: 100_000 });
+    engine.set_limits(Limits {
+        max_rows: 100_000,
+        ..Limits::default()
+    });
     let opts = RunOptions {
         now: Some(NOW),
         ..RunOptions::default()

@@ -22,6 +22,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
+    /// Deepest nesting of brackets and operators in the query text.
+    #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_DEPTH)]
+    max_depth: usize,
 }
 
 /// Diagnostic output formats.
@@ -45,6 +48,13 @@ struct Checked {
 /// Runs `kqlite check`.
 pub fn check(args: CheckArgs) -> Outcome {
     let mut engine = Engine::new();
+    engine.set_limits(kqlite_engine::eval::Limits {
+        max_depth: args.max_depth,
+        ..kqlite_engine::eval::Limits::default()
+    });
+    let parse_options = kqlite_parser::ParseOptions {
+        max_depth: args.max_depth.min(kqlite_engine::eval::MAX_SUPPORTED_DEPTH),
+    };
     for (name, schema) in kqlite_sentinel::schema::schemas() {
         engine.add_schema(name, schema);
     }
@@ -60,13 +70,13 @@ pub fn check(args: CheckArgs) -> Outcome {
         let source = match source {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("error: cannot read `{file}`: {e}");
+                errln!("error: cannot read `{file}`: {e}");
                 unreadable = true;
                 continue;
             }
         };
         let diagnostics = if args.syntax_only {
-            match kqlite_parser::parse(&source) {
+            match kqlite_parser::parse_with(&source, &parse_options) {
                 Ok(_) => Vec::new(),
                 Err(e) => e.diagnostics().to_vec(),
             }
@@ -83,8 +93,8 @@ pub fn check(args: CheckArgs) -> Outcome {
 
     match args.format {
         CheckFormat::Text => print_text(&checked),
-        CheckFormat::Json => println!("{}", to_json(&checked)),
-        CheckFormat::Sarif => println!("{}", to_sarif(&checked)),
+        CheckFormat::Json => outln!("{}", to_json(&checked)),
+        CheckFormat::Sarif => outln!("{}", to_sarif(&checked)),
     }
     let errors = checked
         .iter()
@@ -105,12 +115,12 @@ fn print_text(checked: &[Checked]) {
                 Severity::Error => errors += 1,
                 Severity::Warning => warnings += 1,
             }
-            eprint!("{}", render::render_for_stderr(&c.name, &c.source, d));
+            err!("{}", render::render_for_stderr(&c.name, &c.source, d));
         }
     }
     let files = checked.len();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    eprintln!(
+    errln!(
         "checked {}: {}, {}",
         plural(files, "file"),
         plural(errors, "error"),

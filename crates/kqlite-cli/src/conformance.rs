@@ -423,7 +423,7 @@ pub fn conformance(args: ConformanceArgs) -> Outcome {
     let file = match std::fs::File::open(&args.file) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: cannot open {}: {e}", args.file.display());
+            errln!("error: cannot open {}: {e}", args.file.display());
             return Outcome::Failure;
         }
     };
@@ -432,7 +432,7 @@ pub fn conformance(args: ConformanceArgs) -> Outcome {
         let line = match line {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("error: {}:{}: {e}", args.file.display(), i + 1);
+                errln!("error: {}:{}: {e}", args.file.display(), i + 1);
                 return Outcome::Failure;
             }
         };
@@ -442,7 +442,7 @@ pub fn conformance(args: ConformanceArgs) -> Outcome {
         match parse_case(&line, i + 1) {
             Ok(c) => cases.push(c),
             Err(e) => {
-                eprintln!("error: {}: {e}", args.file.display());
+                errln!("error: {}: {e}", args.file.display());
                 return Outcome::Failure;
             }
         }
@@ -498,25 +498,25 @@ pub fn conformance(args: ConformanceArgs) -> Outcome {
                     Verdict::Error(e) => json!({"id": id, "verdict": "error", "error": e}),
                 }).collect::<Vec<_>>(),
             });
-            println!("{report}");
+            outln!("{report}");
         }
         ReportFormat::Text => {
             for (id, v) in &results {
                 match v {
                     Verdict::Pass => {}
-                    Verdict::Fail(d) => println!("FAIL  {id}: {d}"),
-                    Verdict::Error(e) => println!("ERROR {id}: {}", e.lines().next().unwrap_or("")),
+                    Verdict::Fail(d) => outln!("FAIL  {id}: {d}"),
+                    Verdict::Error(e) => outln!("ERROR {id}: {}", e.lines().next().unwrap_or("")),
                 }
             }
-            println!();
-            println!("{:<32} {:>5} {:>5} {:>5}", "area", "pass", "fail", "error");
+            outln!();
+            outln!("{:<32} {:>5} {:>5} {:>5}", "area", "pass", "fail", "error");
             for (tag, t) in &by_tag {
                 if t.total() >= 3 {
-                    println!("{tag:<32} {:>5} {:>5} {:>5}", t.pass, t.fail, t.error);
+                    outln!("{tag:<32} {:>5} {:>5} {:>5}", t.pass, t.fail, t.error);
                 }
             }
-            println!();
-            println!(
+            outln!();
+            outln!(
                 "conformance: {} passed, {} failed, {} errors of {} cases ({pct:.1}% pass)",
                 overall.pass,
                 overall.fail,
@@ -528,7 +528,7 @@ pub fn conformance(args: ConformanceArgs) -> Outcome {
     let below_pct = args.min_pass.is_some_and(|m| pct + 1e-9 < m);
     let below_count = args.min_count.is_some_and(|m| overall.pass < m);
     if below_pct || below_count {
-        eprintln!(
+        errln!(
             "error: {} cases passed ({pct:.1}%), below the floor ({})",
             overall.pass,
             match (args.min_pass, args.min_count) {
@@ -544,10 +544,10 @@ pub fn conformance(args: ConformanceArgs) -> Outcome {
 }
 
 fn explain(case: &Case, timeout: Duration) {
-    println!("case {}", case.id);
-    println!("query:\n{}\n", case.kql);
-    println!("expected columns: {:?}", case.expected.columns);
-    println!(
+    outln!("case {}", case.id);
+    outln!("query:\n{}\n", case.kql);
+    outln!("expected columns: {:?}", case.expected.columns);
+    outln!(
         "expected types:   {:?}",
         case.expected
             .types
@@ -556,11 +556,11 @@ fn explain(case: &Case, timeout: Duration) {
             .collect::<Vec<_>>()
     );
     for r in &case.expected.rows {
-        println!("  {}", J::Array(r.clone()));
+        outln!("  {}", J::Array(r.clone()));
     }
     match run_limited(&case.kql, timeout) {
         Ok(table) => {
-            println!(
+            outln!(
                 "actual:           {:?}",
                 table
                     .schema()
@@ -569,19 +569,19 @@ fn explain(case: &Case, timeout: Duration) {
                     .collect::<Vec<_>>()
             );
             for r in table.rows() {
-                println!("  {}", show_row(&r));
+                outln!("  {}", show_row(&r));
             }
             match compare(case, &table) {
-                Ok(()) => println!("\nverdict: pass"),
+                Ok(()) => outln!("\nverdict: pass"),
                 Err(diffs) => {
-                    println!("\nverdict: fail");
+                    outln!("\nverdict: fail");
                     for d in diffs {
-                        println!("  {d}");
+                        outln!("  {d}");
                     }
                 }
             }
         }
-        Err(e) => println!("\nverdict: error\n  {e}"),
+        Err(e) => outln!("\nverdict: error\n  {e}"),
     }
 }
 

@@ -39,6 +39,15 @@ pub struct GenArgs {
     /// File format.
     #[arg(long, value_enum, default_value_t = FileFormat::Jsonl)]
     format: FileFormat,
+    /// Writes only the columns this query file reads from each table (and,
+    /// without --tables, only the tables it reads). Values are those of the
+    /// full tables.
+    #[arg(long, value_name = "QUERY")]
+    columns_of: Option<PathBuf>,
+    /// Writes only these columns of each generated table that has them
+    /// (comma-separated; added to the columns --columns-of picks).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMN,...")]
+    columns: Vec<String>,
 }
 
 /// Output file formats.
@@ -84,20 +93,103 @@ pub fn gen(args: GenArgs) -> Outcome {
         }
         opts.tables = args.tables.clone();
     }
+    if let Some(path) = &args.columns_of {
+        let query = match std::fs::read_to_string(path) {
+            Ok(q) => q,
+            Err(e) => {
+                errln!("error: cannot read query `{}`: {e}", path.display());
+                return Outcome::Failure;
+            }
+        };
+        let mut engine = kqlite_engine::Engine::new();
+        for (name, schema) in kqlite_sentinel::schema::schemas() {
+            engine.add_schema(name, schema);
+        }
+        match engine.columns_read(&query) {
+            Ok(read) => {
+                if args.tables.is_empty() {
+                    opts.tables = read.iter().map(|(t, _)| t.clone()).collect();
+                }
+                opts.columns = read;
+            }
+            Err(e) => {
+                return crate::run::report_query_error(&path.display().to_string(), &query, &e)
+            }
+        }
+    }
+    if let Err(e) = add_listed_columns(&mut opts, &args.columns) {
+        return usage_error(format!("--columns: {e}"));
+    }
     opts.scenarios = match parse_scenarios(&args.scenarios) {
         Ok(s) => s,
         Err(e) => return usage_error(format!("--scenarios: {e}")),
     };
     if let Err(e) = std::fs::create_dir_all(&args.out) {
-        eprintln!("error: cannot create `{}`: {e}", args.out.display());
+        errln!("error: cannot create `{}`: {e}", args.out.display());
         return Outcome::Failure;
     }
     match generate_and_write(&opts, &args.out, args.format) {
         Ok(()) => Outcome::Success,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             Outcome::Failure
         }
+    }
+}
+
+/// A `--columns` name that no generated table has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoSuchColumn(String);
+
+impl std::fmt::Display for NoSuchColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no generated table has a column `{}`", self.0)
+    }
+}
+
+impl std::error::Error for NoSuchColumn {}
+
+/// Adds the `--columns` names to the projection of every generated table
+/// that has them, keeping the columns already projected (from
+/// `--columns-of`). Tables none of the names belong to keep their current
+/// projection.
+fn add_listed_columns(opts: &mut GenOptions, listed: &[String]) -> Result<(), NoSuchColumn> {
+    if listed.is_empty() {
+        return Ok(());
+    }
+    let mut used = vec![false; listed.len()];
+    for table in &opts.tables {
+        let Some(schema) = kqlite_sentinel::schema(table) else {
+            continue;
+        };
+        let has: Vec<&String> = listed
+            .iter()
+            .zip(used.iter_mut())
+            .filter(|(c, _)| schema.iter().any(|(n, _)| n == *c))
+            .map(|(c, u)| {
+                *u = true;
+                c
+            })
+            .collect();
+        if has.is_empty() {
+            continue;
+        }
+        match opts.columns.iter_mut().find(|(t, _)| t == table) {
+            Some((_, keep)) => {
+                for c in has {
+                    if !keep.contains(c) {
+                        keep.push(c.clone());
+                    }
+                }
+            }
+            None => opts
+                .columns
+                .push((table.clone(), has.into_iter().cloned().collect())),
+        }
+    }
+    match listed.iter().zip(&used).find(|(_, u)| !**u) {
+        Some((c, _)) => Err(NoSuchColumn(c.clone())),
+        None => Ok(()),
     }
 }
 
@@ -151,14 +243,14 @@ fn generate_and_write(opts: &GenOptions, out: &Path, format: FileFormat) -> io::
     }
     let total_secs = start.elapsed().as_secs_f64();
     for (path, rows, bytes) in &written {
-        println!(
+        outln!(
             "wrote {:>10} rows {:>12} bytes  {}",
             rows,
             bytes,
             path.display()
         );
     }
-    println!(
+    outln!(
         "seed {}, now {}, generated in {:.2}s, total {:.2}s",
         opts.seed,
         kqlite_engine::time::format_datetime(opts.now),
@@ -210,4 +302,97 @@ fn write_table(table: &Table, path: &Path, format: FileFormat, name: &str) -> io
     w.flush()?;
     w.bar.finish_and_clear();
     Ok(w.bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(tables: &[&str]) -> GenOptions {
+        GenOptions {
+            tables: tables.iter().map(|t| t.to_string()).collect(),
+            ..kqlite_sentinel::default_dataset_options()
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn listed_columns_project_each_table_that_has_them() {
+        let mut o = options(&["SigninLogs", "AADServicePrincipalSignInLogs"]);
+        add_listed_columns(&mut o, &names(&["UserId", "AppId"])).unwrap();
+        assert_eq!(
+            o.columns,
+            vec![
+                ("SigninLogs".to_string(), names(&["UserId", "AppId"])),
+                (
+                    "AADServicePrincipalSignInLogs".to_string(),
+                    names(&["AppId"])
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn listed_columns_extend_a_query_projection_without_repeats() {
+        let mut o = options(&["SigninLogs"]);
+        o.columns = vec![("SigninLogs".to_string(), names(&["UserId"]))];
+        add_listed_columns(&mut o, &names(&["UserId", "AppId"])).unwrap();
+        assert_eq!(
+            o.columns,
+            vec![("SigninLogs".to_string(), names(&["UserId", "AppId"]))]
+        );
+    }
+
+    #[test]
+    fn a_listed_column_no_table_has_is_an_error() {
+        let mut o = options(&["AADServicePrincipalSignInLogs"]);
+        assert_eq!(
+            add_listed_columns(&mut o, &names(&["UserId"])),
+            Err(NoSuchColumn("UserId".to_string()))
+        );
+    }
+
+    #[test]
+    fn columns_of_the_shipped_detection_writes_only_what_it_reads() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let out = std::env::temp_dir().join(format!("kqlite-gen-columns-{}", std::process::id()));
+        let args = GenArgs {
+            tables: Vec::new(),
+            rows: 200,
+            seed: 42,
+            now: None,
+            scenarios: "none".to_string(),
+            out: out.clone(),
+            format: FileFormat::Jsonl,
+            columns_of: Some(root.join("queries/t1078_004_cloud_accounts.kql")),
+            columns: Vec::new(),
+        };
+        assert_eq!(gen(args), Outcome::Success);
+        let first_keys = |file: &str| -> Vec<String> {
+            let text = std::fs::read_to_string(out.join(file)).unwrap();
+            let line = text.lines().next().unwrap();
+            let row: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(line).unwrap();
+            let mut keys: Vec<String> = row.keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(
+            first_keys("AADServicePrincipalSignInLogs.jsonl"),
+            names(&[
+                "AppId",
+                "IPAddress",
+                "ResultType",
+                "ServicePrincipalId",
+                "ServicePrincipalName",
+                "TimeGenerated"
+            ])
+        );
+        assert_eq!(first_keys("SigninLogs.jsonl").len(), 13);
+        assert!(!out.join("AuditLogs.jsonl").exists());
+        let _ = std::fs::remove_dir_all(&out);
+    }
 }

@@ -2,6 +2,43 @@
 //! offline.
 //!
 //! Exit codes: 0 success, 1 a query, data or check error, 2 a usage error.
+//! The command never panics on output: a closed standard output or error
+//! (for example `kqlite check q.kql 2>&1 | head -1`) ends the output
+//! quietly and the exit code still reports the command's outcome.
+
+/// `eprint!` without the panic: when standard error is closed there is
+/// nobody left to tell, so a failed write is ignored.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` without the panic; see `err!`.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+/// `print!` without the panic: output to a reader that has gone away is
+/// dropped.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` without the panic; see `out!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 mod check;
 mod conformance;
@@ -85,9 +122,9 @@ fn main() -> ExitCode {
 
 /// Prints a usage error the way clap would and returns [`Outcome::Usage`].
 pub fn usage_error(message: impl std::fmt::Display) -> Outcome {
-    eprintln!("error: {message}");
-    eprintln!();
-    eprintln!("For more information, try '--help'.");
+    errln!("error: {message}");
+    errln!();
+    errln!("For more information, try '--help'.");
     Outcome::Usage
 }
 

@@ -12,7 +12,9 @@
 //!
 //! Plain text by default; [`render_color`] adds ANSI colors. Columns count
 //! characters, not bytes; a span over several lines is underlined on its
-//! first line.
+//! first line. A source line longer than [`MAX_LINE_CHARS`] is cut to a
+//! window around its marks, with `...` where text was left out, so a
+//! diagnostic on a 100 KB one-line query stays a few lines long.
 
 use std::fmt::Write;
 
@@ -47,6 +49,13 @@ struct Renderer<'a> {
     color: bool,
 }
 
+/// Longest source line shown whole, in characters.
+pub const MAX_LINE_CHARS: usize = 160;
+/// Characters kept before the first mark of a cut line.
+const CONTEXT_CHARS: usize = 60;
+/// Stands for the text left out of a cut line.
+const ELLIPSIS: &str = "...";
+
 /// ANSI styles.
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -56,10 +65,59 @@ const BLUE: &str = "\x1b[1;34m";
 
 /// Where a span sits on one line: 1-based line, character offset of its
 /// start within the line, and its width in characters (at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Mark {
     line: usize,
     col: usize,
     width: usize,
+}
+
+/// Longest message, label or hint shown whole, in characters (a message
+/// can quote a name that is as long as the query).
+pub const MAX_MESSAGE_CHARS: usize = 240;
+
+/// `text`, or its start and end around `...` when it is longer than
+/// [`MAX_MESSAGE_CHARS`].
+fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    let len = text.chars().count();
+    if len <= MAX_MESSAGE_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let head: String = text.chars().take(MAX_MESSAGE_CHARS * 2 / 3).collect();
+    let tail: String = text.chars().skip(len - MAX_MESSAGE_CHARS / 3).collect();
+    std::borrow::Cow::Owned(format!("{head}{ELLIPSIS}{tail}"))
+}
+
+/// The part of a line to show: at most [`MAX_LINE_CHARS`] characters,
+/// starting a little before the first mark. Returns the shown text and
+/// the marks moved into it.
+fn cut_line(text: &str, marks: &[Mark]) -> (String, Vec<Mark>) {
+    let len = text.chars().count();
+    if len <= MAX_LINE_CHARS {
+        return (text.to_string(), marks.to_vec());
+    }
+    let first = marks.iter().map(|m| m.col).min().unwrap_or(0);
+    let lo = first
+        .saturating_sub(CONTEXT_CHARS)
+        .min(len.saturating_sub(MAX_LINE_CHARS));
+    let hi = lo.saturating_add(MAX_LINE_CHARS).min(len);
+    let prefix = if lo > 0 { ELLIPSIS } else { "" };
+    let suffix = if hi < len { ELLIPSIS } else { "" };
+    let body: String = text.chars().skip(lo).take(hi - lo).collect();
+    let shift = prefix.len();
+    let moved = marks
+        .iter()
+        .map(|m| {
+            let start = m.col.clamp(lo, hi);
+            let end = m.col.saturating_add(m.width).clamp(start, hi);
+            Mark {
+                line: m.line,
+                col: start - lo + shift,
+                width: (end - start).max(1),
+            }
+        })
+        .collect();
+    (format!("{prefix}{body}{suffix}"), moved)
 }
 
 impl<'a> Renderer<'a> {
@@ -129,7 +187,7 @@ impl<'a> Renderer<'a> {
             out,
             "{}{}",
             self.paint(style, &head),
-            self.paint(BOLD, &format!(": {}", d.message))
+            self.paint(BOLD, &format!(": {}", clip(&d.message)))
         );
         let _ = writeln!(
             out,
@@ -140,39 +198,43 @@ impl<'a> Renderer<'a> {
             primary.col + 1
         );
         // Every line with a mark, in source order; the primary mark first.
-        let mut marks: Vec<(Mark, char, &str, Option<&str>)> = vec![(primary, '^', style, None)];
-        marks.extend(labels.into_iter().map(|(m, t)| (m, '-', BLUE, Some(t))));
+        let marks: Vec<(Mark, char, &str, Option<&str>)> =
+            std::iter::once((primary, '^', style, None))
+                .chain(labels.into_iter().map(|(m, t)| (m, '-', BLUE, Some(t))))
+                .collect();
         let mut lines: Vec<usize> = marks.iter().map(|(m, ..)| m.line).collect();
         lines.sort_unstable();
         lines.dedup();
         for line in lines {
             let _ = writeln!(out, "{pad} {bar}");
             let number = format!("{line:>gutter$}");
-            let _ = writeln!(
-                out,
-                "{} {bar} {}",
-                self.paint(BLUE, &number),
-                self.line_text(line)
-            );
-            for (mark, ch, style, label) in marks.iter().filter(|(m, ..)| m.line == line) {
-                self.underline(&mut out, mark, *ch, style, *label, gutter);
+            let on_line: Vec<&(Mark, char, &str, Option<&str>)> =
+                marks.iter().filter(|(m, ..)| m.line == line).collect();
+            let spots: Vec<Mark> = on_line.iter().map(|(m, ..)| *m).collect();
+            let (shown, moved) = cut_line(self.line_text(line), &spots);
+            let _ = writeln!(out, "{} {bar} {shown}", self.paint(BLUE, &number));
+            for ((_, ch, style, label), mark) in on_line.iter().zip(&moved) {
+                self.underline(&mut out, &shown, mark, *ch, style, *label, gutter);
             }
         }
         if let Some(hint) = &d.hint {
             let _ = writeln!(out, "{pad} {bar}");
             let _ = writeln!(
                 out,
-                "{pad} {} {}: {hint}",
+                "{pad} {} {}: {}",
                 self.paint(BLUE, "="),
-                self.paint(BOLD, "help")
+                self.paint(BOLD, "help"),
+                clip(hint)
             );
         }
         out
     }
 
+    #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
     fn underline(
         &self,
         out: &mut String,
+        shown: &str,
         mark: &Mark,
         ch: char,
         style: &str,
@@ -180,8 +242,7 @@ impl<'a> Renderer<'a> {
         gutter: usize,
     ) {
         // Keep tabs so the marks line up under tab-indented text.
-        let indent: String = self
-            .line_text(mark.line)
+        let indent: String = shown
             .chars()
             .take(mark.col)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
@@ -193,7 +254,7 @@ impl<'a> Renderer<'a> {
         };
         let marks: String = std::iter::repeat_n(ch, mark.width).collect();
         let text = match label {
-            Some(l) => format!("{marks} {l}"),
+            Some(l) => format!("{marks} {}", clip(l)),
             None => marks,
         };
         let _ = writeln!(
@@ -209,6 +270,66 @@ impl<'a> Renderer<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_line_is_cut_to_a_window_around_the_caret() {
+        let source = format!("print x = {}", "1 + ".repeat(50_000)) + "(";
+        let at = source.len() - 1;
+        let d = Diagnostic::error("E0001", "unclosed", Span::new(at, at + 1));
+        let out = render("q.kql", &source, &d);
+        assert!(out.len() < 600, "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        let code = lines
+            .iter()
+            .find(|l| l.contains("1 + 1"))
+            .expect("the code line");
+        let caret = lines
+            .iter()
+            .find(|l| l.contains('^'))
+            .expect("the caret line");
+        assert!(code.contains("| ..."), "{code}");
+        // The caret sits under the `(`.
+        let col = caret.find('^').expect("a caret");
+        assert_eq!(code.get(col..col + 1), Some("("), "{code}\n{caret}");
+    }
+
+    #[test]
+    fn a_message_quoting_a_huge_name_is_clipped() {
+        let name = "a".repeat(100_000);
+        let d = Diagnostic::error(
+            "E1001",
+            format!("unknown name `{name}`"),
+            Span::new(10, 100_010),
+        )
+        .with_hint(format!("did you mean `{name}x`?"));
+        let out = render("q.kql", &format!("print x = {name}"), &d);
+        assert!(out.len() < 2_000, "{} bytes", out.len());
+        assert!(
+            out.contains("unknown name `aaa") && out.contains("aaa`"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_short_line_is_shown_whole() {
+        let d = Diagnostic::error("E0001", "bad", Span::new(6, 7));
+        let out = render("q.kql", "print x", &d);
+        assert!(out.contains("1 | print x\n"), "{out}");
+        assert!(!out.contains("..."), "{out}");
+    }
+
+    #[test]
+    fn a_mark_in_the_middle_of_a_huge_line_has_text_cut_on_both_sides() {
+        let source = "a".repeat(10_000) + "X" + &"b".repeat(10_000);
+        let d = Diagnostic::error("E0001", "here", Span::new(10_000, 10_001));
+        let out = render("q.kql", &source, &d);
+        let code = out
+            .lines()
+            .find(|l| l.contains('X'))
+            .expect("the code line");
+        assert!(code.contains("...a") && code.ends_with("b..."), "{code}");
+        assert!(code.chars().count() < MAX_LINE_CHARS + 20);
+    }
 
     #[test]
     fn a_warning_is_labelled_as_such() {

@@ -3,9 +3,10 @@
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
+use kqlite_engine::eval::{Limits, ResultOverflow};
 use kqlite_engine::{Engine, QueryError, RunOptions, Table};
 
 use crate::{render, usage_error, Outcome};
@@ -42,6 +43,149 @@ pub struct RunArgs {
     /// SigninLogs rows of the built-in synthetic data (other tables scale).
     #[arg(long, value_name = "N")]
     rows: Option<usize>,
+    /// Threads for loading and evaluation (0 = every core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Leaves out, and lists on stderr, the JSON Lines lines and CSV records
+    /// of --table files that cannot be used (bad syntax, wrong types, ...),
+    /// instead of failing on the first one.
+    #[arg(long)]
+    lenient: bool,
+    /// Limits on the query.
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Rejected records listed one per line before the rest are only counted.
+const MAX_REJECTED_SHOWN: usize = 100;
+
+/// Lists the records a lenient load left out of `path`.
+fn report_rejected(path: &str, rejected: &[kqlite_engine::io::LoadError]) {
+    if rejected.is_empty() {
+        return;
+    }
+    for e in rejected.iter().take(MAX_REJECTED_SHOWN) {
+        errln!("warning: {e} (left out)");
+    }
+    if rejected.len() > MAX_REJECTED_SHOWN {
+        errln!(
+            "warning: ... and {} more",
+            rejected.len() - MAX_REJECTED_SHOWN
+        );
+    }
+    errln!(
+        "warning: {path}: left out {} unusable record{} (--lenient)",
+        rejected.len(),
+        if rejected.len() == 1 { "" } else { "s" }
+    );
+}
+
+/// Limits on one query, shared by the commands that run queries.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Cancels the query after this long, e.g. `30s`, `500ms`, `2m`, `1h`
+    /// (a bare number is seconds). No limit by default.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Most rows printed; what happens beyond is --result-overflow.
+    #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_RESULT_ROWS)]
+    max_result_rows: usize,
+    /// When the result is longer than --max-result-rows: keep the first
+    /// rows and warn on stderr, or fail.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Overflow::Truncate)]
+    result_overflow: Overflow,
+    /// Largest estimated size of one operator's output, e.g. `4GiB`,
+    /// `512MB`, or bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8GiB")]
+    max_memory: usize,
+    /// Deepest nesting of brackets and operators in the query text.
+    #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_DEPTH)]
+    max_depth: usize,
+}
+
+impl LimitArgs {
+    /// The engine limits these flags ask for.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_result_rows: self.max_result_rows,
+            result_overflow: match self.result_overflow {
+                Overflow::Truncate => ResultOverflow::Truncate,
+                Overflow::Error => ResultOverflow::Error,
+            },
+            max_memory: self.max_memory,
+            max_depth: self.max_depth,
+            timeout: self.timeout,
+            ..Limits::default()
+        }
+    }
+}
+
+/// What to do with a result over --max-result-rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Overflow {
+    /// Keep the first rows and print a warning on stderr (Kusto's default).
+    Truncate,
+    /// Fail with an error.
+    Error,
+}
+
+/// Splits `30s` or `1.5 GiB` into its number and its (trimmed) unit.
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    Some((number.parse().ok()?, unit.trim()))
+}
+
+/// Parses `30s`, `500ms`, `2m`, `1h`, `1d` or a bare number of seconds
+/// (fractions allowed).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (value, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("`{text}` is not a duration (e.g. 30s, 500ms, 2m)"))?;
+    let seconds = match unit {
+        "" | "s" | "sec" => 1.0,
+        "ms" => 1e-3,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        other => {
+            return Err(format!(
+                "unknown duration unit `{other}` (use ms, s, m, h or d)"
+            ))
+        }
+    };
+    Duration::try_from_secs_f64(value * seconds).map_err(|e| format!("`{text}`: {e}"))
+}
+
+/// Parses `4GiB`, `512MB`, `64k` or a bare number of bytes. Binary (`KiB`,
+/// `MiB`, `GiB`, `TiB`) and decimal (`KB`, `MB`, `GB`, `TB`) units are both
+/// accepted, case-insensitively; `K`/`M`/`G`/`T` alone are binary.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let (value, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("`{text}` is not a size (e.g. 4GiB, 512MB)"))?;
+    let scale: f64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024f64.powi(2),
+        "g" | "gib" => 1024f64.powi(3),
+        "t" | "tib" => 1024f64.powi(4),
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` (use KiB, MiB, GiB, MB, GB)"
+            ))
+        }
+    };
+    let bytes = (value * scale).round();
+    if !bytes.is_finite() || bytes < 0.0 || bytes >= usize::MAX as f64 {
+        return Err(format!("`{text}` is out of range"));
+    }
+    Ok(bytes as usize)
 }
 
 /// Result output formats.
@@ -65,7 +209,7 @@ pub fn run(args: RunArgs) -> Outcome {
     let (query_name, query) = match read_query(&args.query) {
         Ok(q) => q,
         Err(e) => {
-            eprintln!("error: cannot read query `{}`: {e}", args.query);
+            errln!("error: cannot read query `{}`: {e}", args.query);
             return Outcome::Failure;
         }
     };
@@ -88,19 +232,35 @@ pub fn run(args: RunArgs) -> Outcome {
 
     let load_start = Instant::now();
     let mut engine = Engine::new();
+    engine.set_threads(args.threads);
+    engine.set_limits(args.limits.limits());
     for (name, schema) in kqlite_sentinel::schema::schemas() {
         engine.add_schema(name, schema);
     }
     let mut given = Vec::new();
     for item in &args.tables {
-        let Some((name, path)) = item.split_once('=') else {
-            return usage_error(format!("--table expects NAME=PATH, got `{item}`"));
+        let (name, path) = match item.split_once('=') {
+            Some((name, path)) if !name.trim().is_empty() && !path.is_empty() => {
+                (name.trim(), path)
+            }
+            _ => return usage_error(format!("--table expects NAME=PATH, got `{item}`")),
         };
         let schema = kqlite_sentinel::schema::schema(name);
-        match kqlite_engine::io::load_file(Path::new(path), schema.as_deref()) {
-            Ok(table) => engine.add_table(name, table),
+        let load = kqlite_engine::io::LoadOptions {
+            lenient: args.lenient,
+            sparse: schema.is_some(),
+            threads: args.threads,
+        };
+        match kqlite_engine::io::load_file_with(Path::new(path), schema.as_deref(), &load) {
+            Ok(loaded) => {
+                report_rejected(path, &loaded.rejected);
+                match schema {
+                    Some(schema) => engine.add_table_with_schema(name, loaded.table, schema),
+                    None => engine.add_table(name, loaded.table),
+                }
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return Outcome::Failure;
             }
         }
@@ -133,7 +293,7 @@ pub fn run(args: RunArgs) -> Outcome {
         now.get_or_insert(opts.now);
         match kqlite_sentinel::generate_tables(&opts, &missing) {
             Ok(dataset) => {
-                eprintln!(
+                errln!(
                     "note: using built-in synthetic data for {} (seed {}, {} SigninLogs rows, now {})",
                     missing.join(", "),
                     opts.seed,
@@ -146,7 +306,7 @@ pub fn run(args: RunArgs) -> Outcome {
                 labels = Some(dataset.labels);
             }
             Err(e) => {
-                eprintln!("error: generating built-in data: {e}");
+                errln!("error: generating built-in data: {e}");
                 return Outcome::Failure;
             }
         }
@@ -157,23 +317,29 @@ pub fn run(args: RunArgs) -> Outcome {
         section: args.section.clone(),
         lets,
         now: Some(now.unwrap_or_else(current_ticks)),
+        ..RunOptions::default()
     };
     let mut query_ms = Vec::with_capacity(args.repeat);
-    let mut result = None;
+    let mut output = None;
     for _ in 0..args.repeat {
         let start = Instant::now();
-        match engine.run_with(&query, &options) {
-            Ok(t) => result = Some(t),
+        match engine.execute(&query, &options) {
+            Ok(o) => output = Some(o),
             Err(e) => return report_query_error(&query_name, &query, &e),
         }
         query_ms.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    let Some(result) = result else {
+    let Some(output) = output else {
         return Outcome::Failure;
     };
+    for w in &output.warnings {
+        errln!("warning: {w}");
+        errln!("  = help: raise it with --max-result-rows N, or fail instead with --result-overflow error");
+    }
+    let result = output.table;
     if let Err(e) = write_result(&result, args.format) {
         if e.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing the result: {e}");
+            errln!("error: writing the result: {e}");
             return Outcome::Failure;
         }
     }
@@ -183,10 +349,10 @@ pub fn run(args: RunArgs) -> Outcome {
             "query_ms": query_ms.iter().map(|&m| round3(m)).collect::<Vec<_>>(),
             "rows": result.num_rows(),
         });
-        eprintln!("{timing}");
+        errln!("{timing}");
     }
     if let Some(labels) = labels {
-        eprint!("{}", kqlite_sentinel::score::summary(&labels, &result));
+        err!("{}", kqlite_sentinel::score::summary(&labels, &result));
     }
     Outcome::Success
 }
@@ -229,12 +395,52 @@ fn write_result(table: &Table, format: OutputFormat) -> io::Result<()> {
 /// Prints a query error with its source excerpt and returns
 /// [`Outcome::Failure`].
 pub fn report_query_error(name: &str, source: &str, err: &QueryError) -> Outcome {
+    use kqlite_engine::engine::codes;
     let diagnostics = err.diagnostics();
     if diagnostics.is_empty() {
-        eprintln!("error: {err}");
+        errln!("error: {err}");
     }
     for d in diagnostics {
-        eprint!("{}", render::render_for_stderr(name, source, d));
+        // Limits concern the whole query, not a place in its text.
+        let whole_query = [codes::CANCELLED, codes::TIMED_OUT, codes::RESULT_TOO_LARGE]
+            .contains(&d.code)
+            || (d.code == codes::TOO_MUCH_MEMORY && d.span.is_empty());
+        if whole_query {
+            errln!("error[{}]: {}", d.code, d.message);
+            if let Some(hint) = &d.hint {
+                errln!("  = help: {hint}");
+            }
+        } else {
+            err!("{}", render::render_for_stderr(name, source, d));
+        }
     }
     Outcome::Failure
+}
+
+#[cfg(test)]
+mod limit_flag_tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_kusto_style_units_and_bare_seconds() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration(" 10 "), Ok(Duration::from_secs(10)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 weeks").is_err());
+        assert!(parse_duration("1e999s").is_err());
+    }
+
+    #[test]
+    fn sizes_take_binary_and_decimal_units() {
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("4g"), Ok(4 << 30));
+        assert_eq!(parse_size("512MB"), Ok(512_000_000));
+        assert_eq!(parse_size("1.5 KiB"), Ok(1536));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999TB").is_err());
+    }
 }

@@ -44,11 +44,11 @@ pub fn test(args: TestArgs) -> Outcome {
     if args.coverage {
         return match coverage::coverage(&paths[0]) {
             Ok(table) => {
-                print!("{}", table.to_markdown());
+                out!("{}", table.to_markdown());
                 Outcome::Success
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 Outcome::Failure
             }
         };
@@ -56,7 +56,7 @@ pub fn test(args: TestArgs) -> Outcome {
     let start = Instant::now();
     let files = detection_test::discover(&paths);
     if files.is_empty() {
-        eprintln!(
+        errln!(
             "error: no test files (*.test.toml) under {}",
             paths
                 .iter()
@@ -72,8 +72,8 @@ pub fn test(args: TestArgs) -> Outcome {
         let file = match TestFile::load(&path) {
             Ok(f) => f,
             Err(e) => {
-                println!("ERROR {}", path.display());
-                println!("      {e}");
+                outln!("ERROR {}", path.display());
+                outln!("      {e}");
                 errors += 1;
                 reports.push(FileReport {
                     path,
@@ -95,20 +95,20 @@ pub fn test(args: TestArgs) -> Outcome {
             match &r.outcome {
                 CaseOutcome::Pass => {
                     passed += 1;
-                    println!("ok    {label} ({:.0} ms)", r.seconds * 1e3);
+                    outln!("ok    {label} ({:.0} ms)", r.seconds * 1e3);
                 }
                 CaseOutcome::Fail(diff) => {
                     failed += 1;
-                    println!("FAIL  {label}");
+                    outln!("FAIL  {label}");
                     for line in diff.lines() {
-                        println!("      {line}");
+                        outln!("      {line}");
                     }
                 }
                 CaseOutcome::Error(msg) => {
                     errors += 1;
-                    println!("ERROR {label}");
+                    outln!("ERROR {label}");
                     for line in msg.lines() {
-                        println!("      {line}");
+                        outln!("      {line}");
                     }
                 }
             }
@@ -120,7 +120,7 @@ pub fn test(args: TestArgs) -> Outcome {
             error: None,
         });
     }
-    println!(
+    outln!(
         "test result: {}. {passed} passed, {failed} failed, {errors} errors; finished in {:.2}s",
         if failed + errors == 0 { "ok" } else { "FAILED" },
         start.elapsed().as_secs_f64()
@@ -129,7 +129,7 @@ pub fn test(args: TestArgs) -> Outcome {
         if let Err(e) = std::fs::File::create(junit)
             .and_then(|mut f| f.write_all(junit_xml(&reports).as_bytes()))
         {
-            eprintln!("error: cannot write {}: {e}", junit.display());
+            errln!("error: cannot write {}: {e}", junit.display());
             return Outcome::Failure;
         }
     }

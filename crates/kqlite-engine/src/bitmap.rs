@@ -21,11 +21,36 @@ impl Bitmap {
 
     /// Builds a bitmap from booleans.
     pub fn from_bools(bits: impl IntoIterator<Item = bool>) -> Bitmap {
-        let mut b = Bitmap::default();
+        let bits = bits.into_iter();
+        let mut words = Vec::with_capacity(bits.size_hint().0.div_ceil(64));
+        let (mut len, mut word) = (0usize, 0u64);
         for bit in bits {
-            b.push(bit);
+            word |= u64::from(bit) << (len % 64);
+            len += 1;
+            if len % 64 == 0 {
+                words.push(word);
+                word = 0;
+            }
         }
-        b
+        if len % 64 != 0 {
+            words.push(word);
+        }
+        Bitmap { words, len }
+    }
+
+    /// Bits `start..start + len` (clamped to this bitmap).
+    pub fn slice(&self, start: usize, len: usize) -> Bitmap {
+        let end = start.saturating_add(len).min(self.len);
+        let start = start.min(end);
+        if start % 64 == 0 {
+            let mut b = Bitmap {
+                words: self.words[start / 64..end.div_ceil(64)].to_vec(),
+                len: end - start,
+            };
+            b.clear_tail();
+            return b;
+        }
+        Bitmap::from_bools((start..end).map(|i| self.get(i)))
     }
 
     /// Number of bits.
@@ -156,6 +181,20 @@ impl Bitmap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slices_match_bit_by_bit_reads() {
+        let b = Bitmap::from_bools((0..300).map(|i| i % 3 == 0 || i % 7 == 0));
+        for (start, len) in [(0, 300), (64, 100), (5, 70), (128, 500), (299, 1), (300, 4)] {
+            let s = b.slice(start, len);
+            let end = (start + len).min(300);
+            assert_eq!(s.len(), end.saturating_sub(start));
+            for i in 0..s.len() {
+                assert_eq!(s.get(i), b.get(start + i), "bit {i} of slice at {start}");
+            }
+            assert_eq!(s.count_ones(), (start..end).filter(|&i| b.get(i)).count());
+        }
+    }
 
     #[test]
     fn set_bits_are_listed_in_order() {

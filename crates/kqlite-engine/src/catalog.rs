@@ -51,6 +51,25 @@ impl Catalog {
         );
     }
 
+    /// Adds (or replaces) a table whose data may hold only some of the
+    /// schema's columns, in any order: the others read as nulls, and cost
+    /// nothing until a query reads them. A data column of another type than
+    /// the schema's also reads as nulls.
+    pub fn add_table_with_schema(
+        &mut self,
+        name: impl Into<String>,
+        table: Table,
+        schema: Vec<(String, DataType)>,
+    ) {
+        self.tables.insert(
+            name.into(),
+            CatalogTable {
+                schema,
+                data: Some(Arc::new(table)),
+            },
+        );
+    }
+
     /// The table named `name` (names are case-sensitive, as in Kusto).
     pub fn get(&self, name: &str) -> Option<&CatalogTable> {
         self.tables.get(name)

@@ -5,14 +5,18 @@
 //! predicate such as `has_any` then runs once per distinct value, not once
 //! per row.
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
 use crate::bitmap::Bitmap;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
+
+/// A hash map for string keys: foldhash spreads similar strings (GUIDs,
+/// timestamps, user agents) well where FxHash clusters them.
+pub(crate) type StrMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 /// Strings stored back to back in one buffer, delimited by offsets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +81,30 @@ impl StringArray {
     pub fn byte_len(&self) -> usize {
         self.bytes.len()
     }
+
+    /// Strings `start..start + len` (clamped), copied contiguously.
+    pub fn slice(&self, start: usize, len: usize) -> StringArray {
+        let end = start.saturating_add(len).min(self.len());
+        let start = start.min(end);
+        let (Some(&from), Some(&to)) = (self.offsets.get(start), self.offsets.get(end)) else {
+            return StringArray::default();
+        };
+        let Some(bytes) = self.bytes.get(from as usize..to as usize) else {
+            return (start..end).map(|i| self.get(i)).collect();
+        };
+        StringArray {
+            offsets: self.offsets[start..=end].iter().map(|o| o - from).collect(),
+            bytes: bytes.to_string(),
+        }
+    }
+
+    /// Appends every string of `other`.
+    pub fn extend_from(&mut self, other: &StringArray) {
+        let base = self.bytes.len() as u64;
+        self.bytes.push_str(&other.bytes);
+        self.offsets
+            .extend(other.offsets.iter().skip(1).map(|o| o + base));
+    }
 }
 
 impl<'a> FromIterator<&'a str> for StringArray {
@@ -129,10 +157,25 @@ impl StringColumn {
         }
     }
 
+    /// Rows `start..start + len` (clamped); a dictionary column keeps
+    /// sharing its dictionary.
+    pub fn slice(&self, start: usize, len: usize) -> StringColumn {
+        match self {
+            StringColumn::Plain(a) => StringColumn::Plain(a.slice(start, len)),
+            StringColumn::Dict { codes, dict } => {
+                let end = start.saturating_add(len).min(codes.len());
+                StringColumn::Dict {
+                    codes: codes[start.min(end)..end].to_vec(),
+                    dict: dict.clone(),
+                }
+            }
+        }
+    }
+
     /// Dictionary-encodes a sequence of strings (first-seen order).
     pub fn dictionary<'a>(values: impl IntoIterator<Item = &'a str>) -> StringColumn {
         let mut dict = StringArray::default();
-        let mut index: FxHashMap<&'a str, u32> = FxHashMap::default();
+        let mut index: StrMap<&'a str, u32> = StrMap::default();
         let codes = values
             .into_iter()
             .map(|s| {
@@ -152,7 +195,12 @@ impl StringColumn {
     pub fn take(&self, indices: &[u32]) -> StringColumn {
         match self {
             StringColumn::Plain(a) => {
-                StringColumn::Plain(indices.iter().map(|&i| a.get(i as usize)).collect())
+                let bytes = indices.iter().map(|&i| a.get(i as usize).len()).sum();
+                let mut out = StringArray::with_capacity(indices.len(), bytes);
+                for &i in indices {
+                    out.push(a.get(i as usize));
+                }
+                StringColumn::Plain(out)
             }
             StringColumn::Dict { codes, dict } => StringColumn::Dict {
                 codes: indices
@@ -318,6 +366,30 @@ impl Column {
         Column::with_validity(data, self.validity.as_ref().map(|b| b.take(indices)))
     }
 
+    /// Rows `start..start + len` (clamped to the column), copied
+    /// contiguously: cheaper than [`Column::take`] of a range.
+    pub fn slice(&self, start: usize, len: usize) -> Column {
+        let end = start.saturating_add(len).min(self.len());
+        let start = start.min(end);
+        fn part<T: Clone>(v: &[T], start: usize, end: usize) -> Vec<T> {
+            v.get(start..end).map(<[T]>::to_vec).unwrap_or_default()
+        }
+        let data = match &self.data {
+            ColumnData::Bool(v) => ColumnData::Bool(part(v, start, end)),
+            ColumnData::Int(v) => ColumnData::Int(part(v, start, end)),
+            ColumnData::Long(v) => ColumnData::Long(part(v, start, end)),
+            ColumnData::Real(v) => ColumnData::Real(part(v, start, end)),
+            ColumnData::Decimal(v) => ColumnData::Decimal(part(v, start, end)),
+            ColumnData::String(v) => ColumnData::String(v.slice(start, end - start)),
+            ColumnData::DateTime(v) => ColumnData::DateTime(part(v, start, end)),
+            ColumnData::TimeSpan(v) => ColumnData::TimeSpan(part(v, start, end)),
+            ColumnData::Guid(v) => ColumnData::Guid(part(v, start, end)),
+            ColumnData::Dynamic(v) => ColumnData::Dynamic(part(v, start, end)),
+        };
+        let validity = self.validity.as_ref().map(|b| b.slice(start, end - start));
+        Column::with_validity(data, validity)
+    }
+
     /// A column of `len` nulls of type `ty` (`""` for strings).
     pub fn nulls(ty: DataType, len: usize) -> Column {
         let data = match ty {
@@ -363,8 +435,170 @@ pub struct TypeMismatch {
 #[derive(Debug)]
 pub struct ColumnBuilder {
     data: ColumnData,
-    plain: Option<StringArray>,
+    strings: Option<Box<StringsBuilder>>,
+    /// Shares repeated `dynamic` values (one allocation per distinct bag).
+    dynamics: Option<Box<DynamicInterner>>,
     validity: Bitmap,
+}
+
+/// Shares equal `dynamic` bags, arrays and strings between rows, so a
+/// column such as `LocationDetails` (a few hundred distinct values over
+/// millions of rows) holds one allocation per distinct value: less memory,
+/// and kernels that read it stay in cache.
+#[derive(Debug, Default)]
+struct DynamicInterner {
+    /// Structural hash → position in `values`.
+    index: rustc_hash::FxHashMap<u64, u32>,
+    values: Vec<Dynamic>,
+    seen: usize,
+    off: bool,
+}
+
+impl DynamicInterner {
+    fn intern(&mut self, d: &Dynamic) -> Dynamic {
+        if self.off || !matches!(d, Dynamic::Bag(_) | Dynamic::Array(_) | Dynamic::String(_)) {
+            return d.clone();
+        }
+        self.seen += 1;
+        let mut h = foldhash::fast::FixedState::default().build_hasher();
+        hash_dynamic(d, &mut h);
+        let h = std::hash::Hasher::finish(&h);
+        if let Some(&i) = self.index.get(&h) {
+            if let Some(v) = self.values.get(i as usize).filter(|v| *v == d) {
+                return v.clone();
+            }
+            return d.clone();
+        }
+        if self.values.len() >= DICT_PROBATION && self.values.len() * 2 > self.seen {
+            // Mostly distinct: sharing does not pay.
+            self.off = true;
+            self.index = Default::default();
+            self.values = Vec::new();
+            return d.clone();
+        }
+        self.index.insert(h, self.values.len() as u32);
+        self.values.push(d.clone());
+        d.clone()
+    }
+}
+
+/// Feeds a `dynamic` value's structure into `h`.
+fn hash_dynamic(d: &Dynamic, h: &mut impl std::hash::Hasher) {
+    use std::hash::Hash;
+    match d {
+        Dynamic::Null => 0u8.hash(h),
+        Dynamic::Bool(b) => (1u8, b).hash(h),
+        Dynamic::Long(x) => (2u8, x).hash(h),
+        Dynamic::Real(x) => (3u8, x.to_bits()).hash(h),
+        Dynamic::String(s) => (4u8, s.as_ref()).hash(h),
+        Dynamic::DateTime(x) => (5u8, x).hash(h),
+        Dynamic::TimeSpan(x) => (6u8, x).hash(h),
+        Dynamic::Guid(x) => (7u8, x).hash(h),
+        Dynamic::Array(a) => {
+            (8u8, a.len()).hash(h);
+            a.iter().for_each(|x| hash_dynamic(x, h));
+        }
+        Dynamic::Bag(b) => {
+            (9u8, b.len()).hash(h);
+            for (k, v) in b.iter() {
+                k.as_ref().hash(h);
+                hash_dynamic(v, h);
+            }
+        }
+    }
+}
+
+/// Distinct values a string builder dictionary-encodes before checking
+/// whether the values repeat at all.
+const DICT_PROBATION: usize = 1 << 16;
+
+/// Builds a string column, dictionary-encoding on the fly while values
+/// repeat (so a load never holds every row's text at once), and switching
+/// to plain storage once they clearly do not.
+#[derive(Debug, Default)]
+struct StringsBuilder {
+    dict: Option<DictState>,
+    plain: StringArray,
+}
+
+#[derive(Debug, Default)]
+struct DictState {
+    codes: Vec<u32>,
+    values: StringArray,
+    /// 64-bit hash of each distinct value → its code.
+    index: rustc_hash::FxHashMap<u64, u32>,
+}
+
+impl StringsBuilder {
+    fn new(capacity: usize) -> StringsBuilder {
+        StringsBuilder {
+            dict: Some(DictState {
+                codes: Vec::with_capacity(capacity),
+                ..DictState::default()
+            }),
+            plain: StringArray::default(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, s: &str) {
+        if let Some(d) = &mut self.dict {
+            let h = foldhash::fast::FixedState::default().hash_one(s);
+            match d.index.get(&h) {
+                Some(&c) if d.values.get(c as usize) == s => {
+                    d.codes.push(c);
+                    return;
+                }
+                // Two texts with one 64-bit hash: stop encoding.
+                Some(_) => self.switch_to_plain(),
+                None if d.values.len() >= DICT_PROBATION && d.values.len() * 2 > d.codes.len() => {
+                    self.switch_to_plain()
+                }
+                None => {
+                    let c = d.values.len() as u32;
+                    d.values.push(s);
+                    d.index.insert(h, c);
+                    d.codes.push(c);
+                    return;
+                }
+            }
+        }
+        self.plain.push(s);
+    }
+
+    fn switch_to_plain(&mut self) {
+        if let Some(d) = self.dict.take() {
+            let bytes = d
+                .codes
+                .iter()
+                .map(|&c| d.values.get(c as usize).len())
+                .sum();
+            let mut plain = StringArray::with_capacity(d.codes.len(), bytes);
+            for &c in &d.codes {
+                plain.push(d.values.get(c as usize));
+            }
+            self.plain = plain;
+        }
+    }
+
+    /// Dictionary-encoded when there is at most one distinct value per 4
+    /// rows (as [`encode_strings`] decides), else plain.
+    fn finish(mut self) -> StringColumn {
+        match self.dict.take() {
+            Some(d) if d.codes.len() >= 16 && d.values.len() <= d.codes.len() / 4 => {
+                StringColumn::Dict {
+                    codes: d.codes,
+                    dict: Arc::new(d.values),
+                }
+            }
+            Some(d) => {
+                self.dict = Some(d);
+                self.switch_to_plain();
+                StringColumn::Plain(self.plain)
+            }
+            None => StringColumn::Plain(self.plain),
+        }
+    }
 }
 
 impl ColumnBuilder {
@@ -382,10 +616,12 @@ impl ColumnBuilder {
             DataType::Guid => ColumnData::Guid(Vec::with_capacity(capacity)),
             DataType::Dynamic => ColumnData::Dynamic(Vec::with_capacity(capacity)),
         };
-        let plain = (ty == DataType::String).then(|| StringArray::with_capacity(capacity, 0));
+        let strings = (ty == DataType::String).then(|| Box::new(StringsBuilder::new(capacity)));
+        let dynamics = (ty == DataType::Dynamic).then(Box::default);
         ColumnBuilder {
             data,
-            plain,
+            strings,
+            dynamics,
             validity: Bitmap::default(),
         }
     }
@@ -400,7 +636,7 @@ impl ColumnBuilder {
             ColumnData::Real(v) => v.push(0.0),
             ColumnData::Decimal(v) => v.push(Decimal::ZERO),
             ColumnData::String(_) => {
-                if let Some(p) = &mut self.plain {
+                if let Some(p) = &mut self.strings {
                     p.push("");
                 }
             }
@@ -423,14 +659,17 @@ impl ColumnBuilder {
             (ColumnData::Real(v), Value::Real(x)) => v.push(*x),
             (ColumnData::Decimal(v), Value::Decimal(x)) => v.push(*x),
             (ColumnData::String(_), Value::String(s)) => {
-                if let Some(p) = &mut self.plain {
+                if let Some(p) = &mut self.strings {
                     p.push(s);
                 }
             }
             (ColumnData::DateTime(v), Value::DateTime(x)) => v.push(*x),
             (ColumnData::TimeSpan(v), Value::TimeSpan(x)) => v.push(*x),
             (ColumnData::Guid(v), Value::Guid(x)) => v.push(*x),
-            (ColumnData::Dynamic(v), Value::Dynamic(x)) => v.push(x.clone()),
+            (ColumnData::Dynamic(v), Value::Dynamic(x)) => v.push(match &mut self.dynamics {
+                Some(interner) => interner.intern(x),
+                None => x.clone(),
+            }),
             (data, other) => {
                 let expected = Column::new(data.clone_empty()).data_type();
                 return Err(TypeMismatch {
@@ -447,7 +686,7 @@ impl ColumnBuilder {
 
     /// Appends a string (string builders only; ignored otherwise).
     pub fn push_str(&mut self, s: &str) {
-        if let Some(p) = &mut self.plain {
+        if let Some(p) = &mut self.strings {
             p.push(s);
             self.validity.push(true);
         }
@@ -466,8 +705,8 @@ impl ColumnBuilder {
     /// Finishes the column. Strings with few distinct values (at most one
     /// distinct value per 4 rows) are dictionary-encoded.
     pub fn finish(self) -> Column {
-        let data = match (self.data, self.plain) {
-            (ColumnData::String(_), Some(plain)) => ColumnData::String(encode_strings(plain)),
+        let data = match (self.data, self.strings) {
+            (ColumnData::String(_), Some(strings)) => ColumnData::String(strings.finish()),
             (data, _) => data,
         };
         Column::with_validity(data, Some(self.validity))
@@ -483,7 +722,7 @@ pub fn encode_strings(plain: StringArray) -> StringColumn {
     }
     let limit = rows / 4;
     let few_distinct = {
-        let mut distinct: FxHashMap<&str, ()> = FxHashMap::default();
+        let mut distinct: StrMap<&str, ()> = StrMap::default();
         plain.iter().all(|s| {
             distinct.insert(s, ());
             distinct.len() <= limit
@@ -518,6 +757,62 @@ impl ColumnData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn built(values: &[String]) -> Column {
+        let mut b = ColumnBuilder::new(DataType::String, 0);
+        values.iter().for_each(|v| b.push_str(v));
+        b.finish()
+    }
+
+    #[test]
+    fn a_builder_shares_equal_dynamic_bags_between_rows() {
+        let bag = |city: &str| {
+            let text = format!("{{\"city\":\"{city}\",\"geo\":{{\"lat\":1.5}}}}");
+            Value::Dynamic(Dynamic::from_json(
+                &serde_json::from_str(&text).expect("json"),
+            ))
+        };
+        let mut b = ColumnBuilder::new(DataType::Dynamic, 4);
+        for city in ["Oslo", "Lima", "Oslo", "Oslo"] {
+            b.push(&bag(city)).expect("dynamic");
+        }
+        let c = b.finish();
+        let ColumnData::Dynamic(v) = &c.data else {
+            panic!("dynamic column")
+        };
+        let (Dynamic::Bag(a), Dynamic::Bag(x), Dynamic::Bag(y)) = (&v[0], &v[2], &v[1]) else {
+            panic!("bags")
+        };
+        assert!(Arc::ptr_eq(a, x), "equal bags share one allocation");
+        assert!(!Arc::ptr_eq(a, y));
+        assert_eq!(c.get(1), bag("Lima"));
+    }
+
+    #[test]
+    fn a_string_builder_encodes_repeated_values_as_a_dictionary() {
+        let values: Vec<String> = (0..1000).map(|i| format!("user{}", i % 10)).collect();
+        let c = built(&values);
+        assert!(
+            matches!(&c.data, ColumnData::String(StringColumn::Dict { dict, .. }) if dict.len() == 10)
+        );
+        assert!((0..1000).all(|i| c.get(i) == Value::string(values[i].as_str())));
+    }
+
+    #[test]
+    fn a_string_builder_stores_mostly_distinct_values_plainly() {
+        for n in [100, DICT_PROBATION * 3] {
+            let values: Vec<String> = (0..n).map(|i| format!("id-{i}")).collect();
+            let c = built(&values);
+            assert!(
+                matches!(&c.data, ColumnData::String(StringColumn::Plain(_))),
+                "{n}"
+            );
+            assert_eq!(c.len(), n);
+            assert!((0..n)
+                .step_by(97)
+                .all(|i| c.get(i) == Value::string(values[i].as_str())));
+        }
+    }
 
     #[test]
     fn repeated_strings_are_dictionary_encoded_and_read_back() {

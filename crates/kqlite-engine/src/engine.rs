@@ -2,11 +2,12 @@
 
 use kqlite_parser::ast::{Expr, StatementKind};
 use kqlite_parser::diagnostic::Diagnostic;
+use kqlite_parser::ParseOptions;
 
 use crate::bind::{self, names, BindOptions, BoundQuery};
 use crate::catalog::Catalog;
 use crate::error::QueryError;
-use crate::eval::{EvalError, Executor, Limits};
+use crate::eval::{CancelHandle, EvalError, Executor, Limits, ResultOverflow, Threads};
 use crate::function::EvalContext;
 use crate::table::Table;
 use crate::time;
@@ -24,6 +25,14 @@ pub mod codes {
     pub const TOO_MANY_ROWS: &str = "E1103";
     /// A `--let` override is not a single expression.
     pub const BAD_OVERRIDE: &str = "E1104";
+    /// The query's cancel handle was cancelled.
+    pub const CANCELLED: &str = "E1105";
+    /// The query ran longer than its time limit.
+    pub const TIMED_OUT: &str = "E1106";
+    /// An intermediate result exceeds the memory limit.
+    pub const TOO_MUCH_MEMORY: &str = "E1107";
+    /// The result has more rows than the result-row limit allows.
+    pub const RESULT_TOO_LARGE: &str = "E1108";
 }
 
 /// Per-run choices.
@@ -36,9 +45,41 @@ pub struct RunOptions {
     pub lets: Vec<(String, String)>,
     /// `now()` for this run, in datetime ticks (overrides the engine's clock).
     pub now: Option<i64>,
+    /// Stops the run from another thread when cancelled (error `E1105`).
+    pub cancel: Option<CancelHandle>,
+}
+
+/// A query's result and what the caller should know about it; see
+/// [`Engine::execute`].
+#[derive(Debug, Clone)]
+pub struct QueryOutput {
+    /// The result rows.
+    pub table: Table,
+    /// Things the run did to the result, e.g. truncation.
+    pub warnings: Vec<RunWarning>,
+}
+
+/// Something a run did to its result that the caller should know about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunWarning {
+    /// The result had more rows than [`Limits::max_result_rows`]; only the
+    /// first `kept` are returned (Kusto's `E_QUERY_RESULT_SET_TOO_LARGE`
+    /// truncation).
+    #[error("the result was truncated to its first {kept} rows of {total} (the result-row limit)")]
+    Truncated {
+        /// Rows returned.
+        kept: usize,
+        /// Rows the query produced.
+        total: usize,
+    },
 }
 
 /// An embeddable KQL engine: a catalog of tables, a clock and limits.
+///
+/// Each query is parsed, bound and evaluated on a thread of its own whose
+/// stack fits [`Limits::max_depth`] levels of nesting, so deep queries
+/// never overflow the caller's stack; see [`Limits`] for time, row and
+/// memory limits and [`RunOptions::cancel`] for stopping a query.
 ///
 /// ```
 /// use kqlite_engine::{Engine, Value};
@@ -58,6 +99,7 @@ pub struct Engine {
     catalog: Catalog,
     now: Option<i64>,
     limits: Limits,
+    threads: Threads,
 }
 
 impl Engine {
@@ -71,6 +113,18 @@ impl Engine {
         self.catalog.add_table(name, table);
     }
 
+    /// Adds (or replaces) a table with a declared schema whose data may hold
+    /// only some of its columns (e.g. a file with just the columns a
+    /// detection reads): the others read as nulls and take no memory.
+    pub fn add_table_with_schema(
+        &mut self,
+        name: impl Into<String>,
+        table: Table,
+        schema: Vec<(String, DataType)>,
+    ) {
+        self.catalog.add_table_with_schema(name, table, schema);
+    }
+
     /// Declares a table by schema only, so queries over it can be checked.
     pub fn add_schema(&mut self, name: impl Into<String>, schema: Vec<(String, DataType)>) {
         self.catalog.add_schema(name, schema);
@@ -81,9 +135,27 @@ impl Engine {
         self.now = Some(ticks);
     }
 
-    /// Sets evaluation limits.
+    /// Sets how many threads each query may use: `0` = every core (the
+    /// default), `1` = only the calling thread. Large inputs are split into
+    /// row chunks evaluated in parallel; results are identical either way.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = Threads::fixed(threads);
+    }
+
+    /// How many threads a query may use.
+    pub fn threads(&self) -> usize {
+        self.threads.count()
+    }
+
+    /// Sets the limits for every later query: rows, memory, nesting depth,
+    /// time (see [`Limits`]).
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
+    }
+
+    /// The limits queries run under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The tables known to the engine.
@@ -97,26 +169,128 @@ impl Engine {
     }
 
     /// Runs `query` and returns its result table.
+    ///
+    /// Every row of the result is returned: this entry point has no way to
+    /// report a truncation, so [`Limits::max_result_rows`] applies only when
+    /// [`Limits::result_overflow`] is [`ResultOverflow::Error`]. Use
+    /// [`Engine::execute`] for Kusto's truncate-with-warning behaviour.
     pub fn run(&self, query: &str) -> Result<Table, QueryError> {
         self.run_with(query, &RunOptions::default())
     }
 
-    /// Runs `query` with a section, `let` overrides or a clock.
+    /// Runs `query` with a section, `let` overrides, a clock or a cancel
+    /// handle. Returns every row, like [`Engine::run`].
     pub fn run_with(&self, query: &str, opts: &RunOptions) -> Result<Table, QueryError> {
-        let bound = self.bind(query, opts)?;
+        let table = self.evaluate(query, opts)?;
+        self.check_result_rows(&table)?;
+        Ok(table)
+    }
+
+    /// Runs `query` under every limit, including the result-row limit: with
+    /// [`ResultOverflow::Truncate`] (the default) a longer result is cut to
+    /// [`Limits::max_result_rows`] rows and [`QueryOutput::warnings`] says
+    /// so; with [`ResultOverflow::Error`] it is error `E1108`.
+    ///
+    /// ```
+    /// use kqlite_engine::engine::RunWarning;
+    /// use kqlite_engine::eval::Limits;
+    /// use kqlite_engine::{Engine, RunOptions};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.set_limits(Limits { max_result_rows: 3, ..Limits::default() });
+    /// let out = engine
+    ///     .execute("range x from 1 to 10 step 1", &RunOptions::default())
+    ///     .unwrap();
+    /// assert_eq!(out.table.num_rows(), 3);
+    /// assert_eq!(out.warnings, vec![RunWarning::Truncated { kept: 3, total: 10 }]);
+    /// ```
+    pub fn execute(&self, query: &str, opts: &RunOptions) -> Result<QueryOutput, QueryError> {
+        let table = self.evaluate(query, opts)?;
+        self.check_result_rows(&table)?;
+        let total = table.num_rows();
+        let kept = self.limits.max_result_rows;
+        if total <= kept {
+            return Ok(QueryOutput {
+                table,
+                warnings: Vec::new(),
+            });
+        }
+        let idx: Vec<u32> = (0..kept).filter_map(|i| u32::try_from(i).ok()).collect();
+        Ok(QueryOutput {
+            table: table.take(&idx),
+            warnings: vec![RunWarning::Truncated { kept, total }],
+        })
+    }
+
+    /// Error `E1108` when the result is too long and the overflow policy is
+    /// [`ResultOverflow::Error`].
+    fn check_result_rows(&self, table: &Table) -> Result<(), QueryError> {
+        let limit = self.limits.max_result_rows;
+        if self.limits.result_overflow == ResultOverflow::Error && table.num_rows() > limit {
+            return Err(QueryError::Eval(names::with_hint(
+                names::error(
+                    codes::RESULT_TOO_LARGE,
+                    format!(
+                        "the result has {} rows, more than the result-row limit of {limit}",
+                        table.num_rows()
+                    ),
+                    kqlite_parser::Span::default(),
+                ),
+                "narrow the query (`take`, `summarize`, `where`) or raise the limit",
+            )));
+        }
+        Ok(())
+    }
+
+    /// Binds and evaluates `query` under the limits, without the result-row
+    /// limit.
+    fn evaluate(&self, query: &str, opts: &RunOptions) -> Result<Table, QueryError> {
+        self.on_query_stack(|| self.evaluate_here(query, opts))
+            .unwrap_or_else(|| self.evaluate_here(query, opts))
+    }
+
+    /// Runs `f` on a thread with a stack deep enough for
+    /// [`Limits::max_depth`] levels of nesting (the caller's stack may be
+    /// small, e.g. a test thread's 2 MiB). `None` if the thread cannot
+    /// start; a panic in `f` is resumed on the caller.
+    fn on_query_stack<R: Send>(&self, f: impl FnOnce() -> R + Send) -> Option<R> {
+        let size = crate::eval::query_stack(self.limits.max_depth);
+        std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("kqlite-query".into())
+                .stack_size(size)
+                .spawn_scoped(scope, f)
+                .ok()?;
+            Some(
+                handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            )
+        })
+    }
+
+    fn evaluate_here(&self, query: &str, opts: &RunOptions) -> Result<Table, QueryError> {
+        let bound = self.bind_here(query, opts)?;
         let now = opts
             .now
             .or(self.now)
             .unwrap_or_else(|| time::from_chrono(chrono::Utc::now()));
         let plan = crate::bind::prune::prune_columns(&bound.plan, &self.catalog);
-        let mut exec = Executor::new(&self.catalog, EvalContext { now }, self.limits);
+        let mut exec = Executor::new(&self.catalog, EvalContext { now }, self.limits)
+            .with_threads(self.threads.clone())
+            .with_cancel(opts.cancel.clone());
         exec.run(&plan).map_err(eval_error)
     }
 
     /// Binds `query` without reading data: the plan, its schema and warnings.
     pub fn bind(&self, query: &str, opts: &RunOptions) -> Result<BoundQuery, QueryError> {
-        let script = kqlite_parser::parse(query)?;
-        let overrides = parse_overrides(&opts.lets)?;
+        self.on_query_stack(|| self.bind_here(query, opts))
+            .unwrap_or_else(|| self.bind_here(query, opts))
+    }
+
+    fn bind_here(&self, query: &str, opts: &RunOptions) -> Result<BoundQuery, QueryError> {
+        let script = self.parse(query)?;
+        let overrides = parse_overrides(&opts.lets, self.parse_options())?;
         let options = BindOptions {
             section: opts.section.as_deref(),
             overrides: &overrides,
@@ -126,18 +300,35 @@ impl Engine {
         })
     }
 
+    fn parse_options(&self) -> ParseOptions {
+        ParseOptions {
+            max_depth: self.limits.max_depth.min(crate::eval::MAX_SUPPORTED_DEPTH),
+        }
+    }
+
+    /// Parses `query` within [`Limits::max_depth`].
+    fn parse(&self, query: &str) -> Result<kqlite_parser::ast::Script, kqlite_parser::ParseError> {
+        kqlite_parser::parse_with(query, &self.parse_options())
+    }
+
     /// Every error and warning in `query`, without reading data.
     pub fn check(&self, query: &str) -> Vec<Diagnostic> {
-        match kqlite_parser::parse(query) {
+        let check = || match self.parse(query) {
             Ok(script) => bind::check(&script, &self.catalog),
             Err(e) => e.diagnostics().to_vec(),
-        }
+        };
+        self.on_query_stack(check).unwrap_or_else(check)
     }
 
     /// The catalog tables `query` reads, in its final statement and in every
     /// tabular `let` (so a caller can load or generate just those).
     pub fn tables_read(&self, query: &str) -> Result<Vec<String>, QueryError> {
-        let script = kqlite_parser::parse(query)?;
+        self.on_query_stack(|| self.tables_read_here(query))
+            .unwrap_or_else(|| self.tables_read_here(query))
+    }
+
+    fn tables_read_here(&self, query: &str) -> Result<Vec<String>, QueryError> {
+        let script = self.parse(query)?;
         let mut out = Vec::new();
         let mut sections: Vec<Option<String>> = vec![None];
         sections.extend(script.statements.iter().filter_map(|s| match &s.kind {
@@ -162,13 +353,89 @@ impl Engine {
         }
         Ok(out)
     }
+
+    /// The columns `query` reads from each table [`Engine::tables_read`]
+    /// returns (same table order, columns in schema order), over its final
+    /// statement and every tabular `let`.
+    ///
+    /// A column counts as read when, without it, some section no longer
+    /// binds or binds to a different result schema. That is a superset of
+    /// the columns evaluation touches, so a table cut down to these columns
+    /// gives every section the same result — e.g. for generating or loading
+    /// only what a detection needs.
+    pub fn columns_read(&self, query: &str) -> Result<Vec<(String, Vec<String>)>, QueryError> {
+        self.on_query_stack(|| self.columns_read_here(query))
+            .unwrap_or_else(|| self.columns_read_here(query))
+    }
+
+    fn columns_read_here(&self, query: &str) -> Result<Vec<(String, Vec<String>)>, QueryError> {
+        let tables = self.tables_read_here(query)?;
+        let script = self.parse(query)?;
+        let mut schemas: Vec<(String, bind::Schema)> = self
+            .catalog
+            .names()
+            .filter_map(|n| Some((n.to_string(), self.catalog.schema(n)?.to_vec())))
+            .collect();
+        let bind_all = |schemas: &[(String, bind::Schema)], section: Option<&str>| {
+            let mut catalog = Catalog::new();
+            for (name, schema) in schemas {
+                catalog.add_schema(name.clone(), schema.clone());
+            }
+            let options = BindOptions {
+                section,
+                overrides: &[],
+            };
+            bind::bind(&script, &catalog, &options)
+                .ok()
+                .map(|b| b.schema)
+        };
+        let mut sections: Vec<Option<String>> = vec![None];
+        sections.extend(script.statements.iter().filter_map(|s| match &s.kind {
+            StatementKind::Let(l) => Some(Some(l.name.name.clone())),
+            _ => None,
+        }));
+        // Scalar lets do not bind as sections; only tabular results count.
+        let baseline: Vec<(Option<String>, bind::Schema)> = sections
+            .into_iter()
+            .filter_map(|s| bind_all(&schemas, s.as_deref()).map(|schema| (s, schema)))
+            .collect();
+        let mut out = Vec::with_capacity(tables.len());
+        for table in tables {
+            let Some(t) = schemas.iter().position(|(n, _)| *n == table) else {
+                continue;
+            };
+            let full = schemas.get(t).map(|(_, s)| s.clone()).unwrap_or_default();
+            let mut read = Vec::new();
+            for (i, (column, _)) in full.iter().enumerate() {
+                let mut without = full.clone();
+                without.remove(i);
+                if let Some(slot) = schemas.get_mut(t) {
+                    slot.1 = without;
+                }
+                let needed = baseline
+                    .iter()
+                    .any(|(s, schema)| bind_all(&schemas, s.as_deref()).as_ref() != Some(schema));
+                if needed {
+                    read.push(column.clone());
+                }
+            }
+            if let Some(slot) = schemas.get_mut(t) {
+                slot.1 = full;
+            }
+            out.push((table, read));
+        }
+        Ok(out)
+    }
 }
 
 /// Parses each override's text as one KQL expression.
-fn parse_overrides(lets: &[(String, String)]) -> Result<Vec<(String, Expr)>, QueryError> {
+fn parse_overrides(
+    lets: &[(String, String)],
+    options: ParseOptions,
+) -> Result<Vec<(String, Expr)>, QueryError> {
     let mut out = Vec::with_capacity(lets.len());
     for (name, text) in lets {
-        let script = kqlite_parser::parse(text)?;
+        let script = kqlite_parser::parse_with(text, &options)?;
         match script.statements.as_slice() {
             [s] => match &s.kind {
                 StatementKind::Query(e) => out.push((name.clone(), e.clone())),
@@ -204,6 +471,69 @@ fn eval_error(e: EvalError) -> QueryError {
         EvalError::TooManyRows { span, .. } => {
             QueryError::Eval(names::error(codes::TOO_MANY_ROWS, message, span))
         }
+        EvalError::Cancelled => QueryError::Eval(names::error(
+            codes::CANCELLED,
+            message,
+            kqlite_parser::Span::default(),
+        )),
+        EvalError::TimedOut { .. } => QueryError::Eval(names::with_hint(
+            names::error(codes::TIMED_OUT, message, kqlite_parser::Span::default()),
+            "narrow the query or raise the time limit",
+        )),
+        EvalError::OutOfMemory { span, .. } => QueryError::Eval(names::with_hint(
+            names::error(codes::TOO_MUCH_MEMORY, message, span),
+            "narrow the query before this operator or raise the memory limit",
+        )),
         EvalError::Internal(m) => QueryError::Internal(m),
+    }
+}
+
+#[cfg(test)]
+mod columns_read_tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        let mut e = Engine::new();
+        e.add_schema(
+            "T",
+            vec![
+                ("a".into(), DataType::Long),
+                ("b".into(), DataType::String),
+                ("c".into(), DataType::Dynamic),
+            ],
+        );
+        e.add_schema("U", vec![("x".into(), DataType::Long)]);
+        e
+    }
+
+    #[test]
+    fn columns_read_lists_only_the_columns_a_projection_uses() {
+        let got = engine()
+            .columns_read("T | where a > 1 | project c.k")
+            .unwrap();
+        assert_eq!(got, vec![("T".to_string(), vec!["a".into(), "c".into()])]);
+    }
+
+    #[test]
+    fn columns_read_keeps_every_column_a_star_result_shows() {
+        let got = engine().columns_read("T | where a > 1").unwrap();
+        assert_eq!(
+            got,
+            vec![("T".to_string(), vec!["a".into(), "b".into(), "c".into()])]
+        );
+    }
+
+    #[test]
+    fn columns_read_covers_tabular_lets_that_the_final_statement_ignores() {
+        let got = engine()
+            .columns_read("let S = U | project x; let n = 3; T | project b")
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("T".to_string(), vec!["b".into()]),
+                ("U".to_string(), vec!["x".into()])
+            ]
+        );
     }
 }

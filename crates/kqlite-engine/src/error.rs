@@ -37,6 +37,13 @@ fn first_message(diags: &[Diagnostic]) -> String {
 }
 
 impl QueryError {
+    /// The code of the first diagnostic, e.g.
+    /// [`codes::TIMED_OUT`](crate::engine::codes::TIMED_OUT) for a query
+    /// stopped by its time limit (`None` for an internal error).
+    pub fn code(&self) -> Option<&'static str> {
+        self.diagnostics().first().map(|d| d.code)
+    }
+
     /// The diagnostics to show for this error (none for an internal error).
     pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {

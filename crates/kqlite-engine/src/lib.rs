@@ -24,5 +24,5 @@ pub use types::DataType;
 pub use value::{Dynamic, Value};
 
 pub use catalog::Catalog;
-pub use engine::{Engine, RunOptions};
+pub use engine::{Engine, QueryOutput, RunOptions, RunWarning};
 pub use error::QueryError;

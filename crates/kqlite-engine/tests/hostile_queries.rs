@@ -3,6 +3,7 @@
 //! `pipeline` fuzz target (fuzz/fuzz_targets/pipeline.rs) finds are added
 //! here once fixed.
 
+use kqlite_engine::engine::codes;
 use kqlite_engine::eval::Limits;
 use kqlite_engine::{Engine, QueryError, RunOptions};
 
@@ -20,7 +21,13 @@ const BASE: &str = r#"let Base = datatable(L: long, S: string, T: datetime, D: d
 /// error counts as a failure (it is a broken invariant).
 fn outcome(query: &str) -> Result<usize, String> {
     let mut engine = Engine::new();
-    engine.set_limits(Limits { max_rows: 100_000 });
+    // A hang shows up as a timeout error instead of a stuck test run.
+    engine.set_limits(Limits {
+        max_rows: 100_000,
+        max_memory: 256 << 20,
+        timeout: Some(std::time::Duration::from_secs(20)),
+        ..Limits::default()
+    });
     let opts = RunOptions {
         now: Some(NOW),
         ..RunOptions::default()
@@ -29,6 +36,9 @@ fn outcome(query: &str) -> Result<usize, String> {
     match engine.run_with(&text, &opts) {
         Ok(t) => Ok(t.num_rows()),
         Err(QueryError::Internal(m)) => panic!("internal error: {m}\n{text}"),
+        Err(e) if e.diagnostics().iter().any(|d| d.code == codes::TIMED_OUT) => {
+            panic!("hung: {e}\n{text}")
+        }
         Err(e) => Err(e.to_string()),
     }
 }
@@ -87,4 +97,28 @@ fn strings_and_dynamics_with_odd_shapes_do_not_panic() {
     ] {
         let _ = outcome(q);
     }
+}
+
+#[test]
+fn resource_hungry_queries_end_in_a_limit_error_quickly() {
+    let start = std::time::Instant::now();
+    for q in [
+        "range x from 1 to 10000000000 step 1 | count",
+        "range x from 1.0 to 1e300 step 1.0 | count",
+        "range t from datetime(0001-01-01) to datetime(9999-12-31) step 1tick | count",
+        "range x from 1 to 2000 step 1 | extend k = 1 | join kind=inner (range y from 1 to 2000 step 1 | extend k = 1) on k | count",
+        "Base | make-series c = count() on T from datetime(0001-01-01) to datetime(9999-12-31) step 1tick",
+        "range x from 1 to 50000 step 1 | extend d = range(1, 1000, 1) | mv-expand d | count",
+    ] {
+        let err = outcome(q).expect_err(q);
+        assert!(
+            err.contains("more than") || err.contains("limit"),
+            "{q}: {err}"
+        );
+    }
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        start.elapsed()
+    );
 }

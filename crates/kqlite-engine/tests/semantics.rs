@@ -1,6 +1,6 @@
 //! Operator-level semantics that must match Kusto (see DESIGN.md).
 
-use kqlite_engine::{Engine, Table, Value};
+use kqlite_engine::{DataType, Engine, Table, Value};
 
 fn run(q: &str) -> Table {
     Engine::new()
@@ -26,6 +26,13 @@ fn rows(t: &Table) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+fn error(q: &str) -> String {
+    match Engine::new().run(q) {
+        Ok(_) => panic!("query should fail: {q}"),
+        Err(e) => format!("{e:?}"),
+    }
 }
 
 fn sorted_rows(t: &Table) -> Vec<Vec<String>> {
@@ -575,4 +582,439 @@ mod operators_added {
         let r = rows("print a = 1, b = 'x' | extend p = tostring(pack_all()) | project p");
         assert_eq!(r, vec![vec![Value::String(r#"{"a":1,"b":"x"}"#.into())]]);
     }
+}
+
+// Calls and plugins whose result depends on constants, schemas or `set`
+// options.
+
+#[test]
+fn column_names_of_lists_a_tables_columns_in_order() {
+    let t = run("let T = datatable(Zed: string, Alpha: long) []; print c = column_names_of(T)");
+    assert_eq!(rows(&t), vec![vec![r#"["Zed","Alpha"]"#.to_string()]]);
+}
+
+#[test]
+fn bin_auto_bins_by_the_size_and_origin_set_for_the_query() {
+    let t = run(
+        "set query_bin_auto_size = 1h;\nset query_bin_auto_at = datetime(2020-01-01 00:30);\n\
+         range T from datetime(2020-01-01 00:30) to datetime(2020-01-01 02:00) step 30m\n\
+         | summarize count() by bin_auto(T)",
+    );
+    assert_eq!(t.column_names().collect::<Vec<_>>(), vec!["T", "count_"]);
+    assert_eq!(t.num_rows(), 2);
+}
+
+#[test]
+fn bin_auto_without_a_size_option_is_an_error() {
+    let e = error("range x from 1 to 3 step 1 | summarize count() by bin_auto(x)");
+    assert!(e.contains("query_bin_auto_size"), "{e}");
+}
+
+#[test]
+fn datetime_diff_in_weeks_is_typed_real() {
+    let t = run(
+        "print w = datetime_diff('week', datetime(2017-10-29), datetime(2017-09-30 23:59)), \
+         d = datetime_diff('day', datetime(2017-10-29), datetime(2017-09-30 23:59))",
+    );
+    let types: Vec<DataType> = t.schema().into_iter().map(|(_, ty)| ty).collect();
+    assert_eq!(types, vec![DataType::Real, DataType::Long]);
+    assert_eq!(rows(&t), vec![vec!["5".to_string(), "29".to_string()]]);
+}
+
+#[test]
+fn an_unnamed_dcount_hll_column_is_named_like_its_aggregate() {
+    let t = run("range x from 1 to 5 step 1 | summarize h = hll(x) | project dcount_hll(h)");
+    assert_eq!(t.column_names().collect::<Vec<_>>(), vec!["dcount_hll_h"]);
+    assert_eq!(sorted_rows(&t), vec![vec!["5".to_string()]]);
+}
+
+#[test]
+fn dynamic_calls_nested_in_a_dynamic_literal_keep_their_values() {
+    let t = run("print d = dynamic({'a': dynamic({'b': 1}), 'e': dynamic({})})");
+    assert_eq!(rows(&t), vec![vec![r#"{"a":{"b":1},"e":{}}"#.to_string()]]);
+}
+
+const VISITS: &str = r#"datatable(User: string, At: datetime) [
+    "a", datetime(2021-03-01), "b", datetime(2021-03-01), "a", datetime(2021-03-01),
+    "c", datetime(2021-03-02),
+    "a", datetime(2021-03-03), "c", datetime(2021-03-03),
+    "b", datetime(2021-03-05)
+]"#;
+
+#[test]
+fn sliding_window_counts_count_rows_and_users_of_the_lookback_ending_each_bin() {
+    let t = run(&format!(
+        "{VISITS} | evaluate sliding_window_counts(User, At, datetime(2021-03-01), \
+         datetime(2021-03-05), 2d, 1d)"
+    ));
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["At", "Count", "Dcount"]
+    );
+    let got: Vec<(String, String)> = sorted_rows(&t)
+        .into_iter()
+        .map(|r| (r[1].clone(), r[2].clone()))
+        .collect();
+    // Mar 1: 3 rows/2 users; Mar 2: +1 row; Mar 3: Mar 2-3; Mar 4: Mar 3-4;
+    // Mar 5: Mar 4-5.
+    let want = [("3", "2"), ("4", "3"), ("3", "2"), ("2", "2"), ("1", "1")];
+    assert_eq!(
+        got,
+        want.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn active_users_count_counts_users_seen_in_enough_periods_of_the_lookback() {
+    // "a" is seen on 3 days within 3 days on Mar 3 only.
+    let t = run(&format!(
+        "{VISITS} | evaluate active_users_count(User, At, datetime(2021-03-01), \
+         datetime(2021-03-05), 3d, 1d, 2, 7d)"
+    ));
+    assert_eq!(t.column_names().collect::<Vec<_>>(), vec!["At", "dcount"]);
+    // a (Mar 1 + Mar 3) and c (Mar 2 + Mar 3) are active in the week bin.
+    assert_eq!(
+        rows(&t),
+        vec![vec![
+            "2021-03-01T00:00:00.0000000Z".to_string(),
+            "2".to_string()
+        ]]
+    );
+}
+
+#[test]
+fn session_count_starts_a_session_after_a_gap_of_the_lookback() {
+    let t = run("datatable(Id: long, T: long) [1, 1, 1, 3, 1, 9, 2, 12]\n\
+         | evaluate session_count(Id, T, 0, 20, 10, 5)");
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["T", "count_sessions"]
+    );
+    // Id 1: sessions start at 1 and 9 (gap 6); id 2 at 12.
+    assert_eq!(
+        rows(&t),
+        vec![
+            vec!["0".to_string(), "2".to_string()],
+            vec!["10".to_string(), "1".to_string()]
+        ]
+    );
+}
+
+#[test]
+fn rolling_percentile_names_its_column_after_the_window_value_and_percentile() {
+    let t = run("range i from 1 to 6 step 1 | extend v = i * 10\n\
+         | evaluate rolling_percentile(v, 50, i, 2, 2)");
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["i", "rolling_2_percentile_v_50"]
+    );
+    // Bins 0 {10}, 2 {20,30} + {10}, 4 {40,50} + {20,30}, 6 {60} + {40,50}.
+    assert_eq!(
+        sorted_rows(&t),
+        vec![
+            vec!["0".to_string(), "10".to_string()],
+            vec!["2".to_string(), "20".to_string()],
+            vec!["4".to_string(), "30".to_string()],
+            vec!["6".to_string(), "50".to_string()]
+        ]
+    );
+}
+
+#[test]
+fn activity_metrics_compare_each_window_with_the_previous_one() {
+    let t = run(&format!(
+        "{VISITS} | evaluate activity_metrics(User, At, datetime(2021-03-01), \
+         datetime(2021-03-04), 2d)"
+    ));
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec![
+            "At",
+            "dcount_values",
+            "dcount_newvalues",
+            "retention_rate",
+            "churn_rate"
+        ]
+    );
+    // Window Mar 1-2: a, b, c. Window Mar 3-4: a, c (b churned).
+    let r = rows(&t);
+    assert_eq!(r[0][1..], ["3", "3", "1", "0"]);
+    assert_eq!(r[1][1..3], ["2", "0"]);
+    assert!(r[1][3].starts_with("0.666"), "{r:?}");
+}
+
+#[test]
+fn new_activity_metrics_follow_each_cohort_of_first_seen_users() {
+    let t = run(&format!(
+        "{VISITS} | evaluate new_activity_metrics(User, At, datetime(2021-03-01), \
+         datetime(2021-03-04), 2d)\n| project from_At, to_At, dcount_new_values, dcount_retained_values"
+    ));
+    let r = sorted_rows(&t);
+    assert_eq!(r.len(), 3);
+    // Cohort Mar 1 (a, b, c): 2 of them seen Mar 3-4. Cohort Mar 3 is empty.
+    assert_eq!(r[0][2..], ["3", "3"]);
+    assert_eq!(r[1][2..], ["3", "2"]);
+    assert_eq!(r[2][2..], ["0", "0"]);
+}
+
+#[test]
+fn activity_engagement_divides_inner_by_outer_distinct_counts() {
+    let t = run(&format!(
+        "{VISITS} | evaluate activity_engagement(User, At, datetime(2021-03-01), \
+         datetime(2021-03-03), 1d, 2d) | project At, activity_ratio"
+    ));
+    // Mar 1: 2/2; Mar 2: c / {a,b,c}; Mar 3: {a,c} / {a,c}.
+    let r = rows(&t);
+    assert_eq!(r[0][1], "1");
+    assert!(r[1][1].starts_with("0.333"), "{r:?}");
+    assert_eq!(r[2][1], "1");
+}
+
+#[test]
+fn ipv4_lookup_matches_the_most_specific_network() {
+    let t = run("let nets = datatable(net: string, label: string) \
+         ['10.0.0.0/8', 'wide', '10.1.0.0/16', 'narrow'];\n\
+         datatable(ip: string) ['10.1.2.3', '10.9.9.9', '192.168.0.1']\n\
+         | evaluate ipv4_lookup(nets, ip, net, return_unmatched = true)");
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["ip", "net", "label"]
+    );
+    assert_eq!(
+        sorted_rows(&t),
+        vec![
+            vec![
+                "10.1.2.3".to_string(),
+                "10.1.0.0/16".to_string(),
+                "narrow".to_string()
+            ],
+            vec![
+                "10.9.9.9".to_string(),
+                "10.0.0.0/8".to_string(),
+                "wide".to_string()
+            ],
+            vec!["192.168.0.1".to_string(), String::new(), String::new()],
+        ]
+    );
+}
+
+#[test]
+fn ipv6_lookup_puts_the_lookup_columns_first_and_drops_unmatched_rows() {
+    let t = run("let nets = datatable(net: string) ['2001:db8::/32'];\n\
+         datatable(ip: string) ['2001:db8::1', 'fe80::1']\n\
+         | evaluate ipv6_lookup(nets, ip, net)");
+    assert_eq!(t.column_names().collect::<Vec<_>>(), vec!["net", "ip"]);
+    assert_eq!(
+        rows(&t),
+        vec![vec!["2001:db8::/32".to_string(), "2001:db8::1".to_string()]]
+    );
+}
+
+#[test]
+fn schema_merge_flags_columns_whose_position_changed() {
+    let q = "let a = datatable(X: string, Z: long) [] | getschema;\n\
+             let b = datatable(X: string, Y: string, Z: long) [] | getschema;\n";
+    let kept = run(&format!("{q}union a, b | evaluate schema_merge()"));
+    let r = sorted_rows(&kept);
+    assert_eq!(r[0][..2], ["X", "0"]);
+    assert_eq!(r[1][..2], ["Y", "1"]);
+    assert_eq!(r[2][..2], ["Z", "-1"]);
+    let loose = run(&format!(
+        "{q}union a, b | evaluate schema_merge(PreserveOrder = false)"
+    ));
+    assert_eq!(sorted_rows(&loose)[2][..2], ["Z", "2"]);
+}
+
+#[test]
+fn lookup_plugins_reject_extra_keys_as_not_supported() {
+    let e = error(
+        "let nets = datatable(net: string, k: string) [];\n\
+         datatable(ip: string, k2: string) [] | evaluate ipv4_lookup(nets, ip, net, k2)",
+    );
+    assert!(e.contains("not supported"), "{e}");
+}
+
+#[test]
+fn geo_polygon_lookup_pairs_points_with_the_polygons_containing_them() {
+    let t = run("let zones = datatable(zone: string, shape: dynamic) [\n\
+         'square', dynamic({'type':'Polygon','coordinates':[[[0,0],[2,0],[2,2],[0,2],[0,0]]]})];\n\
+         datatable(name: string, lon: real, lat: real) ['in', 1.0, 1.0, 'out', 5.0, 5.0]\n\
+         | evaluate geo_polygon_lookup(zones, shape, lon, lat, return_unmatched = true)");
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["name", "lon", "lat", "zone"]
+    );
+    let r = sorted_rows(&t);
+    assert_eq!(r[0][0], "in");
+    assert_eq!(r[0][3], "square");
+    assert_eq!(r[1][0], "out");
+    assert_eq!(r[1][3], "");
+}
+
+#[test]
+fn geo_line_lookup_matches_lines_within_the_radius() {
+    let q = |radius: u32| {
+        format!(
+            "let roads = datatable(road: string, line: dynamic) [\n\
+             'r', dynamic({{'type':'LineString','coordinates':[[0,0],[0,1]]}})];\n\
+             datatable(name: string, lon: real, lat: real) ['p', 0.001, 0.5]\n\
+             | evaluate geo_line_lookup(roads, line, lon, lat, {radius}, return_lookup_key = true)"
+        )
+    };
+    // The point is about 111 m east of the line.
+    assert_eq!(run(&q(50)).num_rows(), 0);
+    let t = run(&q(200));
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["name", "lon", "lat", "road", "line"]
+    );
+    assert_eq!(t.num_rows(), 1);
+}
+
+#[test]
+fn geo_lookup_columns_named_like_source_columns_get_a_suffix() {
+    let t = run("let zones = datatable(lon: real, shape: dynamic) [\n\
+         7.0, dynamic({'type':'Polygon','coordinates':[[[0,0],[2,0],[2,2],[0,2],[0,0]]]})];\n\
+         datatable(lon: real, lat: real) [1.0, 1.0]\n\
+         | evaluate geo_polygon_lookup(zones, shape, lon, lat)");
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["lon", "lat", "lon1"]
+    );
+    assert_eq!(rows(&t)[0][2], "7");
+}
+
+const SALES: &str = r#"datatable(Region: string, City: string, Amount: long) [
+    "east", "a", 5, "east", "b", 1, "east", "c", 3,
+    "west", "d", 4, "west", "e", 2,
+    "north", "f", 1
+]"#;
+
+#[test]
+fn top_nested_keeps_the_best_values_of_each_level_under_each_parent() {
+    let t = run(&format!(
+        "{SALES} | top-nested 2 of Region by total = sum(Amount), \
+         top-nested 1 of City by best = max(Amount)"
+    ));
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["Region", "total", "City", "best"]
+    );
+    // east (9) and west (6) survive; their best city follows each.
+    assert_eq!(
+        rows(&t),
+        vec![vec!["east", "9", "a", "5"], vec!["west", "6", "d", "4"]]
+    );
+}
+
+#[test]
+fn top_nested_names_unnamed_aggregates_after_their_level_and_honours_asc() {
+    let t = run(&format!(
+        "{SALES} | top-nested 1 of Region by sum(Amount) asc"
+    ));
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["Region", "aggregated_Region"]
+    );
+    assert_eq!(rows(&t), vec![vec!["north", "1"]]);
+}
+
+#[test]
+fn top_nested_breaks_aggregate_ties_by_the_value_in_the_same_direction() {
+    let t = run("datatable(k: string) ['a', 'b'] | top-nested of k by n = count()");
+    assert_eq!(rows(&t), vec![vec!["b", "1"], vec!["a", "1"]]);
+}
+
+#[test]
+fn top_nested_with_others_is_not_supported() {
+    let e = error(&format!(
+        "{SALES} | top-nested 1 of Region with others = 'rest' by sum(Amount)"
+    ));
+    assert!(e.contains("not supported"), "{e}");
+}
+
+#[test]
+fn search_unions_the_views_in_scope_and_names_each_rows_table() {
+    let t = run("let A = view () { datatable(n: long) [1, 5] };\n\
+         let B = view () { datatable(n: long, s: string) [5, 'x'] };\n\
+         let C = datatable(n: long) [5];\n\
+         search n == 5");
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["$table", "n", "s"]
+    );
+    // `C` is a plain `let`, not a view: it is not searched.
+    assert_eq!(
+        sorted_rows(&t),
+        vec![vec!["A", "5", ""], vec!["B", "5", "x"]]
+    );
+}
+
+#[test]
+fn search_for_a_term_matches_any_column_as_text() {
+    let t = run(
+        "datatable(a: string, b: long) ['alpha beta', 1, 'gamma', 42]\n\
+         | search '42'",
+    );
+    assert_eq!(rows(&t), vec![vec!["gamma", "42"]]);
+    let t = run("datatable(a: string) ['Alpha'] | search kind=case_sensitive 'alpha'");
+    assert_eq!(t.num_rows(), 0);
+}
+
+#[test]
+fn search_with_a_wildcard_term_is_not_supported() {
+    let e = error("datatable(a: string) ['x'] | search 'x*'");
+    assert!(e.contains("not supported"), "{e}");
+}
+
+#[test]
+fn time_window_plugins_refuse_timelines_with_too_many_bins() {
+    let e = error(&format!(
+        "{VISITS} | evaluate sliding_window_counts(User, At, datetime(2000-01-01), \
+         datetime(2021-03-05), 1s, 1s)"
+    ));
+    assert!(e.contains("bins"), "{e}");
+}
+
+#[test]
+fn percentiles_gives_a_column_per_percentile_named_after_it() {
+    let t =
+        run("range x from 1 to 100 step 1 | summarize percentiles(x, 50, 99.5), percentile(x, 10)");
+    assert_eq!(
+        names(&t),
+        vec!["percentile_x_50", "percentile_x_99_5", "percentile_x_10"]
+    );
+    assert_eq!(rows(&t), vec![vec!["50", "100", "10"]]);
+    let t = run(
+        "range x from 1 to 100 step 1 | summarize (lo, hi) = percentiles(x, 5, 95) by odd = x % 2",
+    );
+    assert_eq!(names(&t), vec!["odd", "lo", "hi"]);
+}
+
+#[test]
+fn percentiles_with_the_wrong_number_of_names_is_an_error() {
+    let e = error("range x from 1 to 9 step 1 | summarize (a, b, c) = percentiles(x, 5, 95)");
+    assert!(e.contains("output names"), "{e}");
+}
+
+#[test]
+fn activity_counts_metrics_count_rows_users_new_users_and_users_so_far() {
+    let t = run(&format!(
+        "{VISITS} | evaluate activity_counts_metrics(User, At, datetime(2021-03-01), \
+         datetime(2021-03-04), 2d)"
+    ));
+    assert_eq!(
+        names(&t),
+        vec!["At", "count", "dcount", "new_dcount", "aggregated_dcount"]
+    );
+    // Mar 1-2: 4 rows of a, b, c. Mar 3-4: 2 rows of a, c (none new).
+    assert_eq!(
+        sorted_rows(&t)
+            .into_iter()
+            .map(|r| r[1..].to_vec())
+            .collect::<Vec<_>>(),
+        vec![vec!["4", "3", "3", "3"], vec!["2", "2", "0", "3"]]
+    );
 }

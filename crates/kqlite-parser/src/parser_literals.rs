@@ -482,6 +482,8 @@ impl<'a> Parser<'a> {
                             Some(Literal::Int(Some(v))) => Ok(DynamicLiteral::Long(v as i64)),
                             Some(Literal::Real(Some(v))) => Ok(DynamicLiteral::Real(v)),
                             Some(Literal::Bool(Some(v))) => Ok(DynamicLiteral::Bool(v)),
+                            // `dynamic({...})` nested inside a dynamic literal.
+                            Some(Literal::Dynamic(d)) => Ok(d),
                             Some(_) => Ok(DynamicLiteral::Null),
                             None => Err(err(
                                 codes::BAD_LITERAL,

@@ -351,6 +351,19 @@ fn dynamic_literals_nest_and_hold_typed_values() {
 }
 
 #[test]
+fn a_dynamic_call_nested_in_a_dynamic_literal_keeps_its_value() {
+    let l = literal("dynamic({'x': dynamic({'y': 1}), 'e': dynamic({})})");
+    let Literal::Dynamic(DynamicLiteral::Object(items)) = l else {
+        panic!()
+    };
+    assert_eq!(
+        items[0].1,
+        DynamicLiteral::Object(vec![("y".into(), DynamicLiteral::Long(1))])
+    );
+    assert_eq!(items[1].1, DynamicLiteral::Object(Vec::new()));
+}
+
+#[test]
 fn calls_take_star_and_named_arguments() {
     let OperatorKind::Summarize { aggregates, .. } = last_op("T | summarize count(), c = count(*)")
     else {

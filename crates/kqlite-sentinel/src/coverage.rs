@@ -107,6 +107,7 @@ pub fn coverage(dir: &Path) -> Result<Coverage, String> {
                 section: section.clone(),
                 lets: Vec::new(),
                 now: Some(opts.now),
+                ..RunOptions::default()
             };
             let result = engine
                 .run_with(&query, &run)

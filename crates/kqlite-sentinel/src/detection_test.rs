@@ -294,6 +294,7 @@ fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
         section: case.section.clone(),
         lets: case.lets.clone(),
         now: Some(case.now),
+        ..RunOptions::default()
     };
     let result = engine.run_with(&query, &opts).map_err(|e| {
         let mut msg = format!("query error: {e}");

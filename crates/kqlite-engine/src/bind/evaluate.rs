@@ -1,5 +1,9 @@
 //! Binding `evaluate` plugins.
 //!
+//! Plugins whose output columns follow from their arguments (the
+//! time-window analytics, `rolling_percentile`, the IP and geo lookups,
+//! `schema_merge`) are bound by [`super::plugins`] to [`Plan::Plugin`].
+//!
 //! Plugins whose output columns depend on the data (`bag_unpack`) are bound
 //! by evaluating their input while binding, which is only done when the
 //! input reads no catalog table (a `datatable`, `range`, `print` or a `let`
@@ -158,6 +162,9 @@ impl Binder<'_> {
         schema: Schema,
         span: Span,
     ) -> BResult<Bound> {
+        if let Some(bound) = self.bind_fixed_plugin(call, &input, &schema, span) {
+            return bound;
+        }
         match call.name.name.as_str() {
             "bag_unpack" => self.bind_bag_unpack(call, input, schema, span),
             other => Err(self.fail(names::error(

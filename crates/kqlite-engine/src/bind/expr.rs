@@ -194,8 +194,15 @@ impl Binder<'_> {
                 let x = self.bind_scalar(expr, row)?;
                 let lo = self.bind_scalar(low, row)?;
                 let hi = self.bind_scalar(high, row)?;
+                // `t between (start .. 1d)`: a timespan high bound is a width.
+                let width = x.ty == DataType::DateTime && hi.ty == DataType::TimeSpan;
                 for (bound, op) in [(&lo, BinaryOp::GtEq), (&hi, BinaryOp::LtEq)] {
-                    if let Err(err) = kernels::binary_type(op, x.ty, bound.ty) {
+                    let bound_ty = if width && op == BinaryOp::LtEq {
+                        DataType::DateTime
+                    } else {
+                        bound.ty
+                    };
+                    if let Err(err) = kernels::binary_type(op, x.ty, bound_ty) {
                         return Err(self.fail(names::error(
                             codes::TYPE_MISMATCH,
                             format!("`between` cannot compare {} with {}: {err}", x.ty, bound.ty),
@@ -596,7 +603,11 @@ impl Binder<'_> {
                     span,
                 )))
             }
-            _ => {}
+            _ => {
+                if let Some(bound) = self.bind_special_call(call, span, row) {
+                    return bound;
+                }
+            }
         }
         match self.lookup(name) {
             Some(Binding::Function(f)) => {

@@ -5,6 +5,7 @@
 //! Anything parsed but not executable is reported as "not supported", never
 //! approximated.
 
+mod calls;
 mod evaluate;
 mod expr;
 pub mod literal;
@@ -12,8 +13,10 @@ pub mod names;
 mod ops;
 mod pattern;
 pub mod plan;
+mod plugins;
 pub mod prune;
 mod scan;
+mod search;
 
 use std::sync::Arc;
 
@@ -138,6 +141,8 @@ pub(crate) struct Binder<'a> {
     pub(crate) as_names: Vec<(Arc<Plan>, String)>,
     /// `declare pattern` statements seen so far.
     pub(crate) patterns: Vec<Arc<ast::PatternDecl>>,
+    /// `set name = value;` options seen so far (names lowercased).
+    pub(crate) settings: Vec<(String, Option<Expr>)>,
 }
 
 impl<'a> Binder<'a> {
@@ -154,6 +159,7 @@ impl<'a> Binder<'a> {
             plan_depth: 0,
             as_names: Vec::new(),
             patterns: Vec::new(),
+            settings: Vec::new(),
         }
     }
 
@@ -188,7 +194,9 @@ impl<'a> Binder<'a> {
                         self.bind_parameter(p);
                     }
                 }
-                StatementKind::Set(_) => {}
+                StatementKind::Set(s) => self
+                    .settings
+                    .push((s.name.name.to_ascii_lowercase(), s.value.clone())),
                 StatementKind::DeclarePattern(p) => self.patterns.push(Arc::new(p.clone())),
             }
         }

@@ -120,6 +120,31 @@ pub fn derived_name(expr: &Expr) -> Option<String> {
     }
 }
 
+/// The text of a number literal argument, as it appears in a default
+/// aggregate name (`percentile(x, 95)` is `percentile_x_95`).
+pub fn number_text(expr: &Expr) -> Option<String> {
+    match &expr.kind {
+        ExprKind::Literal(Literal::Long(Some(v))) => Some(v.to_string()),
+        ExprKind::Literal(Literal::Int(Some(v))) => Some(v.to_string()),
+        ExprKind::Literal(Literal::Real(Some(v))) if v.is_finite() => Some(v.to_string()),
+        ExprKind::Paren(e) => number_text(e),
+        _ => None,
+    }
+}
+
+/// The name of an unnamed `project`/`extend` item: like [`derived_name`],
+/// and `dcount_hll(x)` is named `dcount_hll_x` as if it were an aggregate.
+pub fn projected_name(expr: &Expr) -> Option<String> {
+    if let ExprKind::Call(call) = &expr.kind {
+        if call.name.name == "dcount_hll" {
+            if let [arg] = call.args.as_slice() {
+                return derived_name(arg).map(|a| format!("dcount_hll_{a}"));
+            }
+        }
+    }
+    derived_name(expr)
+}
+
 /// The name of a `summarize ... by` key: like [`derived_name`], and
 /// `bin(X, size)` (also `bin_at`, `floor`) keeps `X`'s name.
 pub fn key_name(expr: &Expr) -> Option<String> {
@@ -155,6 +180,38 @@ mod tests {
         assert_eq!(did_you_mean("ResultTyp", cands), Some("ResultType"));
         assert_eq!(did_you_mean("IpAddress", cands), Some("IPAddress"));
         assert_eq!(did_you_mean("Completely", cands), None);
+    }
+
+    fn name(n: &str) -> Expr {
+        Expr {
+            kind: ExprKind::Name(kqlite_parser::ast::Ident {
+                name: n.into(),
+                span: Span::default(),
+            }),
+            span: Span::default(),
+        }
+    }
+
+    fn call(f: &str, args: Vec<Expr>) -> Expr {
+        Expr {
+            kind: ExprKind::Call(kqlite_parser::ast::Call {
+                name: kqlite_parser::ast::Ident {
+                    name: f.into(),
+                    span: Span::default(),
+                },
+                args,
+                named: Vec::new(),
+            }),
+            span: Span::default(),
+        }
+    }
+
+    #[test]
+    fn an_unnamed_dcount_hll_is_named_after_its_column() {
+        let e = call("dcount_hll", vec![name("merged")]);
+        assert_eq!(projected_name(&e).as_deref(), Some("dcount_hll_merged"));
+        assert_eq!(projected_name(&call("tostring", vec![name("x")])), None);
+        assert_eq!(projected_name(&name("x")).as_deref(), Some("x"));
     }
 
     #[test]

@@ -315,6 +315,11 @@ impl Binder<'_> {
             OperatorKind::Union { params, tables } => {
                 self.bind_union(params, None, tables, op.span)
             }
+            OperatorKind::Search {
+                params,
+                tables,
+                predicate,
+            } => self.bind_search(params, tables, predicate, None, op.span),
             other => {
                 Err(self
                     .not_supported(&format!("the `{}` operator", operator_name(other)), op.span))
@@ -382,7 +387,7 @@ impl Binder<'_> {
         }
     }
 
-    fn bind_union(
+    pub(crate) fn bind_union(
         &mut self,
         params: &[ast::OperatorParam],
         input: Option<Bound>,
@@ -893,6 +898,12 @@ impl Binder<'_> {
             OperatorKind::Evaluate { call, .. } => self.bind_evaluate(call, input, schema, span),
             OperatorKind::Sample(count) => self.bind_sample(count, input, schema),
             OperatorKind::Scan(scan) => self.bind_scan(scan, input, schema, span),
+            OperatorKind::TopNested(clauses) => self.bind_top_nested(clauses, input, schema, span),
+            OperatorKind::Search {
+                params,
+                tables,
+                predicate,
+            } => self.bind_search(params, tables, predicate, Some((input, schema)), span),
             other => {
                 Err(self.not_supported(&format!("the `{}` operator", operator_name(other)), span))
             }
@@ -969,7 +980,7 @@ impl Binder<'_> {
     fn output_name(&mut self, item: &NamedExpr, unnamed: &mut usize) -> BResult<String> {
         match item.names.as_slice() {
             [n] => Ok(n.name.clone()),
-            [] => Ok(names::derived_name(&item.expr).unwrap_or_else(|| {
+            [] => Ok(names::projected_name(&item.expr).unwrap_or_else(|| {
                 *unnamed += 1;
                 format!("Column{unnamed}")
             })),
@@ -1082,7 +1093,7 @@ impl Binder<'_> {
     /// `summarize`, including expressions around aggregates
     /// (`count() * 2`, `toupper(make_set(x))`): the aggregates are computed
     /// into hidden columns and the expressions projected over them.
-    fn bind_summarize(
+    pub(crate) fn bind_summarize(
         &mut self,
         input: Arc<Plan>,
         schema: &Schema,
@@ -1090,6 +1101,8 @@ impl Binder<'_> {
         by: &[NamedExpr],
         span: Span,
     ) -> BResult<Bound> {
+        let expanded = self.expand_percentiles(aggregates)?;
+        let aggregates = expanded.as_slice();
         if aggregates.iter().all(|a| self.is_aggregate_call(&a.expr)) {
             return self.bind_summarize_direct(input, schema, aggregates, by, span);
         }
@@ -1229,7 +1242,7 @@ impl Binder<'_> {
                     );
                 }
                 args.push(self.bind_scalar(a, Some(schema))?);
-                arg_names.push(names::derived_name(a));
+                arg_names.push(names::derived_name(a).or_else(|| names::number_text(a)));
             }
             let types: Vec<DataType> = args.iter().map(|a| a.ty).collect();
             if let Err(err) = func.return_type(&types) {

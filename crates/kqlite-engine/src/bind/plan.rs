@@ -233,7 +233,27 @@ impl BoundExpr {
                 to: *to,
             },
             BoundExprKind::ToScalar(p) => BoundExprKind::ToScalar(p.clone()),
-            BoundExprKind::RowNumber { .. } | BoundExprKind::Shift { .. } => return None,
+            BoundExprKind::RowNumber { start, restart } => BoundExprKind::RowNumber {
+                start: *start,
+                restart: match restart {
+                    Some(r) => Some(b(r)?),
+                    None => None,
+                },
+            },
+            BoundExprKind::Shift {
+                expr,
+                offset,
+                default,
+                forward,
+            } => BoundExprKind::Shift {
+                expr: b(expr)?,
+                offset: *offset,
+                default: match default {
+                    Some(d) => Some(b(d)?),
+                    None => None,
+                },
+                forward: *forward,
+            },
         };
         Some(BoundExpr {
             kind,
@@ -553,6 +573,157 @@ pub enum Plan {
         /// Declarations and steps.
         spec: Arc<ScanSpec>,
     },
+    /// An `evaluate` plugin whose output columns are known while binding.
+    Plugin {
+        /// Input, projected to the columns the plugin reads.
+        input: Arc<Plan>,
+        /// Other tabular arguments (lookup tables).
+        others: Vec<Arc<Plan>>,
+        /// The plugin and its constant arguments.
+        spec: Arc<PluginSpec>,
+    },
+}
+
+/// A bound `evaluate` plugin: what it computes and its output columns.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    /// The plugin and its constant arguments.
+    pub kind: PluginKind,
+    /// Output columns.
+    pub columns: Schema,
+    /// The `evaluate` operator, for errors.
+    pub span: Span,
+}
+
+/// The axis of a time-window plugin: its range and step, as integers
+/// (datetime and timespan ticks, or plain numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeline {
+    /// First bin.
+    pub start: i64,
+    /// Last instant analysed (inclusive).
+    pub end: i64,
+    /// Bin size.
+    pub step: i64,
+}
+
+/// The plugins bound to [`Plan::Plugin`]. Unless noted, the input columns
+/// are the id, the timeline value and then the dimension columns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginKind {
+    /// `sliding_window_counts`: per bin, the count and distinct count of
+    /// ids seen in the `lookback` ending with the bin.
+    SlidingWindowCounts {
+        /// Bins.
+        timeline: Timeline,
+        /// Window length.
+        lookback: i64,
+    },
+    /// `active_users_count`: per bin, the distinct ids seen in the bin at a
+    /// moment they had been seen in `active_periods` distinct periods of
+    /// the `lookback` before it.
+    ActiveUsersCount {
+        /// Bins.
+        timeline: Timeline,
+        /// Window in which activity is counted.
+        lookback: i64,
+        /// Period length.
+        period: i64,
+        /// Minimum distinct periods.
+        active_periods: i64,
+    },
+    /// `session_count`: per bin, the sessions starting in it; a session
+    /// continues while an id reappears within `lookback`.
+    SessionCount {
+        /// Bins.
+        timeline: Timeline,
+        /// Gap that ends a session.
+        lookback: i64,
+    },
+    /// `activity_engagement`: per bin, distinct ids in the inner window
+    /// over distinct ids in the outer window ending with it.
+    ActivityEngagement {
+        /// Bins (the inner window).
+        timeline: Timeline,
+        /// Outer window.
+        outer: i64,
+    },
+    /// `activity_metrics`: per window, distinct and new ids, and the share
+    /// of the previous window's ids kept (retention) or lost (churn).
+    ActivityMetrics {
+        /// Windows.
+        timeline: Timeline,
+    },
+    /// `activity_counts_metrics`: per window, the rows, distinct ids, ids
+    /// never seen in earlier windows, and distinct ids seen so far.
+    ActivityCountsMetrics {
+        /// Windows.
+        timeline: Timeline,
+    },
+    /// `new_activity_metrics`: per cohort of ids first seen in a window,
+    /// the share of it seen again in each later window. With a lookback
+    /// table (`others[0]`: id, timeline), ids seen there are never new.
+    NewActivityMetrics {
+        /// Windows.
+        timeline: Timeline,
+        /// Only this cohort's first window.
+        cohort: Option<i64>,
+    },
+    /// `rolling_percentile`: input columns are the value, the index and
+    /// the dimensions; per bin, the percentile of the values of the last
+    /// `bins` bins.
+    RollingPercentile {
+        /// Percentile (0..100).
+        percentile: f64,
+        /// Bin size.
+        step: i64,
+        /// Window length in bins.
+        bins: i64,
+    },
+    /// `ipv4_lookup` / `ipv6_lookup`: input columns are the source's
+    /// columns then the address key; `others[0]` is the lookup table with
+    /// its network key last.
+    IpLookup {
+        /// IPv6 addresses rather than IPv4.
+        v6: bool,
+        /// Number of source columns output.
+        source_width: usize,
+        /// Number of lookup columns output.
+        lookup_width: usize,
+        /// Keep source rows that match no network.
+        return_unmatched: bool,
+    },
+    /// `geo_polygon_lookup` / `geo_line_lookup`: input columns are the
+    /// source's columns then longitude and latitude; `others[0]` is the
+    /// lookup table's output columns then its shape key. Every matching
+    /// (source, lookup) pair is a row.
+    GeoLookup {
+        /// Lines matched within `radius` rather than polygons containing
+        /// the point.
+        lines: bool,
+        /// Distance in meters within which a shape matches.
+        radius: Option<f64>,
+        /// Number of source columns output.
+        source_width: usize,
+        /// Number of lookup columns output.
+        lookup_width: usize,
+        /// Keep source rows that match no shape.
+        return_unmatched: bool,
+    },
+    /// `top-nested`: the input is level 1's summary and `others` those of
+    /// the next levels; level `k`'s summary has the keys of levels `1..=k`
+    /// then level `k`'s aggregate. Each level keeps, per parent, its `count`
+    /// best values ordered by aggregate then key.
+    TopNested {
+        /// Per level: how many values to keep (all when `None`), and
+        /// whether the largest aggregates come first.
+        levels: Vec<(Option<usize>, bool)>,
+    },
+    /// `schema_merge`: the input is `getschema` output of several tables.
+    SchemaMerge {
+        /// Columns must appear in the same relative order in every schema.
+        preserve_order: bool,
+    },
 }
 
 /// A bound `scan`: its step expressions read a context row laid out as the
@@ -663,6 +834,10 @@ impl Plan {
             Plan::Parse { input, expr, .. } => {
                 push(input, out);
                 expr_tables(expr, out);
+            }
+            Plan::Plugin { input, others, .. } => {
+                push(input, out);
+                others.iter().for_each(|p| push(p, out));
             }
         }
     }

@@ -21,7 +21,7 @@ fn identity(plan: &Arc<Plan>, width: usize) -> Pruned {
 }
 
 /// Marks the input columns `e` reads.
-fn mark(e: &BoundExpr, needed: &mut [bool]) {
+pub(crate) fn mark(e: &BoundExpr, needed: &mut [bool]) {
     match &e.kind {
         BoundExprKind::Column(i) => {
             if let Some(n) = needed.get_mut(*i) {

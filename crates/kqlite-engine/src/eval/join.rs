@@ -42,8 +42,9 @@ pub(crate) fn join(
     left_keys: &[usize],
     right_keys: &[usize],
     output: &[JoinSide],
-    max_rows: usize,
+    guard: &super::limits::Guard,
 ) -> Result<Table, EvalError> {
+    let max_rows = guard.max_rows();
     let key_cols = |t: &Table, keys: &[usize]| -> Result<Vec<Arc<Column>>, EvalError> {
         keys.iter()
             .map(|k| {
@@ -98,6 +99,7 @@ pub(crate) fn join(
     let mut right_matched = vec![false; rcodes.len()];
     let mut left_seen = vec![false; ncodes];
     for (row, code) in lcodes.iter().enumerate() {
+        guard.tick(row)?;
         if lidx.len() > max_rows {
             return Err(EvalError::TooManyRows {
                 limit: max_rows,

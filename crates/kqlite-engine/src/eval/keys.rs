@@ -17,7 +17,7 @@ struct ColumnEncoder {
     ints: FxHashMap<i64, u32>,
     wide: FxHashMap<u128, u32>,
     decimals: FxHashMap<Decimal, u32>,
-    strings: FxHashMap<String, u32>,
+    strings: crate::column::StrMap<String, u32>,
     null: Option<u32>,
     next: u32,
 }

@@ -113,6 +113,10 @@ impl Executor<'_> {
         };
         let cells = groups.saturating_mul(bins);
         self.check_rows(cells, span)?;
+        // Every aggregate and the axis become one `dynamic` per cell.
+        let slots = cells.saturating_mul(s.aggregates.len().saturating_add(1));
+        self.guard
+            .check_bytes(slots.saturating_mul(std::mem::size_of::<Dynamic>()), span)?;
         let cell_ids: Vec<u32> = ids
             .iter()
             .zip(&bucket)
@@ -129,6 +133,7 @@ impl Executor<'_> {
             out.push((name.clone(), Arc::new(col.take(&first_rows))));
         }
         for (name, agg, default) in s.aggregates {
+            self.guard.check()?;
             let mut args = Vec::with_capacity(agg.args.len());
             for a in &agg.args {
                 args.push(self.eval(a, &kept_table)?);

@@ -8,9 +8,12 @@ mod concat;
 mod expr;
 mod join;
 mod keys;
+mod limits;
 mod make_series;
 mod mv_expand;
+mod parallel;
 mod parse;
+mod plugins;
 mod scan;
 mod sort;
 mod summarize;
@@ -24,27 +27,18 @@ use crate::bind::plan::{BoundExpr, Plan};
 use crate::catalog::Catalog;
 use crate::column::{Column, ColumnData};
 use crate::function::{EvalContext, FunctionError};
-use crate::kernels;
+
 use crate::table::Table;
 use crate::types::DataType;
 use crate::value::Value;
 
 pub use concat::concat_columns;
-
-/// Limits on what one query may produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Most rows any operator may produce.
-    pub max_rows: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            max_rows: 100_000_000,
-        }
-    }
-}
+pub use limits::{
+    estimated_bytes, CancelHandle, Limits, ResultOverflow, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MEMORY,
+    DEFAULT_MAX_RESULT_ROWS, MAX_SUPPORTED_DEPTH,
+};
+pub(crate) use limits::{query_stack, WORKER_STACK};
+pub use parallel::Threads;
 
 /// Why evaluation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -79,6 +73,25 @@ pub enum EvalError {
         /// The operator that hit it.
         span: Span,
     },
+    /// The query's [`CancelHandle`] was cancelled.
+    #[error("the query was cancelled")]
+    Cancelled,
+    /// The query ran longer than [`Limits::timeout`].
+    #[error("the query ran longer than its time limit of {limit:?}")]
+    TimedOut {
+        /// The limit.
+        limit: std::time::Duration,
+    },
+    /// An operator's output would exceed [`Limits::max_memory`].
+    #[error("an intermediate result needs about {estimate} bytes, more than the memory limit of {limit} bytes")]
+    OutOfMemory {
+        /// The estimated size.
+        estimate: usize,
+        /// The limit.
+        limit: usize,
+        /// The operator that hit it.
+        span: Span,
+    },
     /// A plan invariant did not hold (a bug).
     #[error("{0}")]
     Internal(String),
@@ -92,6 +105,10 @@ pub struct Executor<'a> {
     materialized: HashMap<usize, Arc<Table>>,
     /// The current `mv-apply` record expansions, innermost last.
     inputs: Vec<Table>,
+    /// Threads for chunked evaluation.
+    threads: Threads,
+    /// Deadline, cancellation and memory cap.
+    guard: limits::Guard,
 }
 
 /// Evaluates `plan` over `catalog` with `now()` fixed to `ctx.now`.
@@ -112,7 +129,29 @@ impl<'a> Executor<'a> {
             limits,
             materialized: HashMap::new(),
             inputs: Vec::new(),
+            threads: Threads::sequential(),
+            guard: limits::Guard::start(&limits),
         }
+    }
+
+    /// Lets `cancel` stop this executor's query.
+    pub fn with_cancel(mut self, cancel: Option<CancelHandle>) -> Executor<'a> {
+        self.guard = self.guard.with_cancel(cancel);
+        self
+    }
+
+    /// Lets large inputs be evaluated chunk by chunk on `threads`.
+    pub fn with_threads(mut self, threads: Threads) -> Executor<'a> {
+        self.threads = threads;
+        self
+    }
+
+    /// An executor for one chunk of rows on a worker thread: same clock
+    /// and limits, no parallelism of its own.
+    fn worker(&self) -> Executor<'a> {
+        let mut w = Executor::new(self.catalog, self.ctx, self.limits);
+        w.guard = self.guard.clone();
+        w
     }
 
     fn check_rows(&self, rows: usize, span: Span) -> Result<(), EvalError> {
@@ -127,13 +166,9 @@ impl<'a> Executor<'a> {
 
     /// Evaluates a plan to a table.
     pub fn run(&mut self, plan: &Plan) -> Result<Table, EvalError> {
-        match plan {
-            Plan::Scan { table } => match self.catalog.data(table) {
-                Some(t) => Ok(Table::clone(t)),
-                None => Err(EvalError::MissingData {
-                    table: table.clone(),
-                }),
-            },
+        self.guard.check()?;
+        let out = match plan {
+            Plan::Scan { table } => self.scan(table, None),
             Plan::Values(t) => Ok(Table::clone(t)),
             Plan::Print { columns } => {
                 let one = Table::empty(1);
@@ -150,40 +185,8 @@ impl<'a> Executor<'a> {
                 to,
                 step,
             } => self.range(name, from, to, step),
-            Plan::Filter { input, predicate } => {
-                let t = self.run(input)?;
-                let p = self.eval(predicate, &t)?;
-                let mask = kernels::filter_mask(&p, t.num_rows());
-                if mask.len() == t.num_rows() && mask.all() {
-                    return Ok(t);
-                }
-                let idx: Vec<u32> = mask.ones().map(|i| i as u32).collect();
-                Ok(t.take(&idx))
-            }
-            Plan::Project { input, columns } => {
-                let t = self.run(input)?;
-                let rows = t.num_rows();
-                let mut out = Vec::with_capacity(columns.len());
-                for (name, e) in columns {
-                    let v = self.eval(e, &t)?;
-                    out.push((name.clone(), v.into_column(rows)));
-                }
-                build_table(out, rows)
-            }
-            Plan::Extend { input, columns } => {
-                let mut t = self.run(input)?;
-                let rows = t.num_rows();
-                for (name, _, e) in columns {
-                    let col = self.eval(e, &t)?.into_column(rows);
-                    if t.num_columns() == 0 {
-                        // A table without columns only knows its row count.
-                        t = build_table(vec![(name.clone(), col)], rows)?;
-                    } else {
-                        t.set_column(name.clone(), col)
-                            .map_err(|e| EvalError::Internal(e.to_string()))?;
-                    }
-                }
-                Ok(t)
+            Plan::Filter { .. } | Plan::Project { .. } | Plan::Extend { .. } => {
+                self.streaming(plan)
             }
             Plan::Summarize {
                 input,
@@ -232,15 +235,7 @@ impl<'a> Executor<'a> {
             } => {
                 let l = self.run(left)?;
                 let r = self.run(right)?;
-                join::join(
-                    &l,
-                    &r,
-                    *kind,
-                    left_keys,
-                    right_keys,
-                    output,
-                    self.limits.max_rows,
-                )
+                join::join(&l, &r, *kind, left_keys, right_keys, output, &self.guard)
             }
             Plan::MvExpand {
                 input,
@@ -256,7 +251,7 @@ impl<'a> Executor<'a> {
                     *bag,
                     item_index.as_deref(),
                     *limit,
-                    self.limits.max_rows,
+                    &self.guard,
                 )
             }
             Plan::Parse {
@@ -314,6 +309,18 @@ impl<'a> Executor<'a> {
                 let t = self.run(input)?;
                 self.scan_steps(&t, spec)
             }
+            Plan::Plugin {
+                input,
+                others,
+                spec,
+            } => {
+                let t = self.run(input)?;
+                let others = others
+                    .iter()
+                    .map(|p| self.run(p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                plugins::run(spec, &t, &others)
+            }
             Plan::Materialize { id, input } => {
                 if let Some(t) = self.materialized.get(id) {
                     return Ok(Table::clone(t));
@@ -322,7 +329,54 @@ impl<'a> Executor<'a> {
                 self.materialized.insert(*id, t.clone());
                 Ok(Table::clone(&t))
             }
+        }?;
+        // Tables read from the catalog or reused are not new allocations.
+        if !matches!(
+            plan,
+            Plan::Scan { .. } | Plan::Values(_) | Plan::Input | Plan::Materialize { .. }
+        ) {
+            self.guard.check_table(&out, Span::default())?;
         }
+        Ok(out)
+    }
+
+    /// A catalog table's data laid out as its schema (or just the schema
+    /// columns at `only`): columns the data lacks, or holds with another
+    /// type, read as nulls.
+    pub(crate) fn scan(&self, table: &str, only: Option<&[usize]>) -> Result<Table, EvalError> {
+        let missing = || EvalError::MissingData {
+            table: table.to_string(),
+        };
+        let data = self.catalog.data(table).ok_or_else(missing)?;
+        let schema = self.catalog.schema(table).ok_or_else(missing)?;
+        let aligned = data.num_columns() == schema.len()
+            && data
+                .columns()
+                .zip(schema)
+                .all(|((n, c), (name, ty))| n == name && c.data_type() == *ty);
+        if aligned && only.is_none() {
+            return Ok(Table::clone(data));
+        }
+        let rows = data.num_rows();
+        let wanted: Vec<usize> = match only {
+            Some(idx) => idx.to_vec(),
+            None => (0..schema.len()).collect(),
+        };
+        let mut columns = Vec::with_capacity(wanted.len());
+        for i in wanted {
+            let (name, ty) = schema
+                .get(i)
+                .ok_or_else(|| internal("scan column out of range"))?;
+            let col = match data.column(name) {
+                Some(c) if c.data_type() == *ty => c.clone(),
+                _ => Arc::new(Column::nulls(*ty, rows)),
+            };
+            columns.push((name.clone(), col));
+        }
+        if columns.is_empty() {
+            return Ok(Table::empty(rows));
+        }
+        build_table(columns, rows)
     }
 
     fn count_value(&mut self, e: &BoundExpr) -> Result<usize, EvalError> {
@@ -379,8 +433,10 @@ impl<'a> Executor<'a> {
             if n < 0.0 || n.is_nan() {
                 return Ok(empty_range(name, DataType::Real));
             }
-            self.check_rows((n as usize).saturating_add(1), span)?;
-            ColumnData::Real((0..=n as usize).map(|i| a + st * i as f64).collect())
+            let count = (n as usize).saturating_add(1);
+            self.check_rows(count, span)?;
+            self.guard.check_bytes(count.saturating_mul(8), span)?;
+            ColumnData::Real(self.guard.fill(count, |i| a + st * i as f64)?)
         } else {
             let (Some(a), Some(b), Some(st)) = (as_i64(&f), as_i64(&t), as_i64(&s)) else {
                 return Ok(empty_range(name, from.ty));
@@ -398,7 +454,8 @@ impl<'a> Executor<'a> {
             }
             let count = usize::try_from(n + 1).unwrap_or(usize::MAX);
             self.check_rows(count, span)?;
-            let values: Vec<i64> = (0..count as i64).map(|i| a + st * i).collect();
+            self.guard.check_bytes(count.saturating_mul(8), span)?;
+            let values = self.guard.fill(count, |i| a + st * i as i64)?;
             match from.ty {
                 DataType::DateTime => ColumnData::DateTime(values),
                 DataType::TimeSpan => ColumnData::TimeSpan(values),
@@ -420,6 +477,7 @@ impl<'a> Executor<'a> {
         let mut parts: Vec<Table> = Vec::with_capacity(input.num_rows());
         let mut source_rows: Vec<u32> = Vec::new();
         for row in 0..input.num_rows() {
+            self.guard.check()?;
             self.inputs.push(input.take(&[row as u32]));
             let result = self.run(subquery);
             self.inputs.pop();

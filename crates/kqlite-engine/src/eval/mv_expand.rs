@@ -42,8 +42,9 @@ pub(crate) fn mv_expand(
     bag: BagExpansion,
     item_index: Option<&str>,
     limit: Option<usize>,
-    max_rows: usize,
+    guard: &super::limits::Guard,
 ) -> Result<Table, EvalError> {
+    let max_rows = guard.max_rows();
     let rows = input.num_rows();
     let mut cells: Vec<Vec<Vec<Dynamic>>> = Vec::with_capacity(columns.len());
     for (c, _) in columns {
@@ -60,6 +61,7 @@ pub(crate) fn mv_expand(
     let mut source_rows: Vec<u32> = Vec::new();
     let mut positions: Vec<usize> = Vec::new();
     for row in 0..rows {
+        guard.tick(row)?;
         let mut n = cells
             .iter()
             .map(|c| c.get(row).map_or(0, Vec::len))

@@ -120,6 +120,7 @@ impl Executor<'_> {
         let mut next_id = 0i64;
         let mut out = ScanOutput::default();
         for r in 0..input.num_rows() {
+            self.guard.tick(r)?;
             let row = input.row(r);
             for k in (0..n).rev() {
                 let output = spec.steps.get(k).is_some_and(|s| s.output);

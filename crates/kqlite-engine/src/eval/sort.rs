@@ -161,7 +161,9 @@ impl Executor<'_> {
         for k in keys {
             cols.push((self.eval(&k.expr, &input)?.into_column(rows), k));
         }
+        self.guard.check()?;
         let idx = sort_indices(&cols, rows, limit);
+        self.guard.check()?;
         Ok(input.take(&idx))
     }
 }

@@ -38,6 +38,7 @@ impl Executor<'_> {
             out.push((name.clone(), Arc::new(col.take(&first_rows))));
         }
         for item in items {
+            self.guard.check()?;
             match item {
                 SummarizeItem::Aggregate(name, agg) => {
                     let col = self.aggregate(input, agg, &ids, num_groups)?;

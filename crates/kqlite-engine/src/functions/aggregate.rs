@@ -353,10 +353,8 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, true))),
         },
         // `percentiles(x, p)` with one percentile is `percentile(x, p)`.
-        // Several percentiles produce several output columns
-        // (`percentile_x_p1`, `percentile_x_p2`, ...), which the binder would
-        // have to expand into one `percentile` call per `p`; until it does,
-        // only the single-percentile form is accepted here.
+        // With several, the binder splits the call into one aggregate per
+        // percentile (`percentile_x_p1`, `percentile_x_p2`, ...).
         Agg {
             name: "percentiles",
             signature: percentile_type,
@@ -1005,7 +1003,15 @@ impl GroupsAccumulator for ListAcc {
                 .get_mut(g as usize)
                 .filter(|l| l.len() < self.max)
             {
-                list.push(kernels::value_to_dynamic(&v.get(i)));
+                // `make_list` spreads array values into the list, as Kusto
+                // does (`make_list_with_nulls` keeps them whole).
+                match kernels::value_to_dynamic(&v.get(i)) {
+                    Dynamic::Array(items) if !self.keep_nulls => {
+                        let room = self.max.saturating_sub(list.len());
+                        list.extend(items.iter().take(room).cloned());
+                    }
+                    d => list.push(d),
+                }
             }
         }
         Ok(())
@@ -2404,6 +2410,20 @@ mod tests {
         assert_eq!(
             run("count_distinct", &[xs], &[], &[0, 0, 0]),
             [Value::Long(1)]
+        );
+    }
+
+    #[test]
+    fn make_list_spreads_array_values_into_the_list() {
+        let arr = |items: &[i64]| {
+            Value::Dynamic(Dynamic::Array(Arc::new(
+                items.iter().map(|i| Dynamic::Long(*i)).collect(),
+            )))
+        };
+        let values = col(&[arr(&[1]), arr(&[2, 3])], DataType::Dynamic);
+        assert_eq!(
+            run("make_list", &[values], &[], &[0, 0]),
+            [json(serde_json::json!([1, 2, 3]))]
         );
     }
 

@@ -115,6 +115,12 @@ fn parse_net(text: &str) -> Option<Net> {
     Some(Net { addr: value, bits })
 }
 
+/// Parses `address[/prefix]` into its 128-bit address and prefix length
+/// (an IPv4 address as its IPv4-mapped IPv6 form).
+pub(crate) fn parse_network(text: &str) -> Option<(u128, u32)> {
+    parse_net(text).map(|n| (n.addr, n.bits))
+}
+
 fn net_of(v: Option<&Value>) -> Option<Net> {
     match v? {
         Value::Null => None,

@@ -573,11 +573,28 @@ pub(crate) struct TableAcc {
     index: FxHashMap<String, usize>,
     cols: Vec<Acc>,
     rows: usize,
+    /// Rows to leave out of the result (lenient loads), ascending.
+    rejected: Vec<usize>,
     /// Interned property names of `dynamic` values.
     pub(crate) keys: KeyCache,
+    /// Types of schema columns not created yet (sparse loads create a
+    /// schema column only when the input has it).
+    pending: FxHashMap<String, DataType>,
 }
 
 impl TableAcc {
+    /// An accumulator that types the input's columns by `schema` but, unlike
+    /// [`TableAcc::new`], creates a schema column only when the input has it.
+    pub(crate) fn sparse(schema: Option<&[(String, DataType)]>) -> TableAcc {
+        let mut t = TableAcc::new(None);
+        t.pending = schema
+            .unwrap_or_default()
+            .iter()
+            .map(|(n, ty)| (n.clone(), *ty))
+            .collect();
+        t
+    }
+
     /// An accumulator with the schema's columns (typed) already present.
     pub(crate) fn new(schema: Option<&[(String, DataType)]>) -> TableAcc {
         let mut t = TableAcc {
@@ -585,7 +602,9 @@ impl TableAcc {
             index: FxHashMap::default(),
             cols: Vec::new(),
             rows: 0,
+            rejected: Vec::new(),
             keys: KeyCache::default(),
+            pending: FxHashMap::default(),
         };
         for (name, ty) in schema.unwrap_or_default() {
             t.column(name, Some(*ty));
@@ -599,6 +618,7 @@ impl TableAcc {
         if let Some(&i) = self.index.get(name) {
             return i;
         }
+        let ty = ty.or_else(|| self.pending.get(name).copied());
         let mut acc = match ty {
             Some(ty) => Acc::Typed(ty, ColumnBuilder::new(ty, self.rows.max(1024))),
             None => Acc::Infer(Infer::Nulls(0)),
@@ -664,8 +684,47 @@ impl TableAcc {
         self.rows += 1;
     }
 
-    /// The finished table.
-    pub(crate) fn finish(self) -> Result<Table, crate::table::TableError> {
+    /// Rows started so far.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Leaves the row that started as row `row` out of the result, ending
+    /// it first if it is still open (its cells so far stay in the builders
+    /// until [`TableAcc::finish`] drops them).
+    pub(crate) fn reject_row(&mut self, row: usize) {
+        if self.rows == row {
+            self.end_row();
+        }
+        if self.rejected.last() != Some(&row) {
+            self.rejected.push(row);
+        }
+    }
+
+    /// The finished table, without the rejected rows.
+    pub(crate) fn finish(mut self) -> Result<Table, crate::table::TableError> {
+        let rejected = std::mem::take(&mut self.rejected);
+        let rows = self.rows;
+        let table = self.finish_all()?;
+        if rejected.is_empty() {
+            return Ok(table);
+        }
+        let mut dropped = rejected.iter().peekable();
+        let kept: Vec<u32> = (0..rows)
+            .filter(|r| {
+                let drop = dropped.peek() == Some(&r);
+                if drop {
+                    dropped.next();
+                }
+                !drop
+            })
+            .filter_map(|r| u32::try_from(r).ok())
+            .collect();
+        Ok(table.take(&kept))
+    }
+
+    /// Every row as a table.
+    fn finish_all(self) -> Result<Table, crate::table::TableError> {
         if self.cols.is_empty() {
             return Ok(Table::empty(self.rows));
         }

@@ -6,7 +6,7 @@
 use std::io::BufRead;
 
 use super::accum::{Cell, CellError, TableAcc};
-use super::{read_line, LoadError};
+use super::{read_line, LoadError, Loaded};
 use crate::table::Table;
 use crate::types::DataType;
 
@@ -126,12 +126,15 @@ impl<R: BufRead> Records<R> {
     }
 }
 
-/// Loads CSV with a header row. Blank lines are skipped.
+/// Loads CSV with a header row. Blank lines are skipped. When `lenient`, a
+/// record that cannot be used is left out and reported instead of failing
+/// the load (a bad header still fails it).
 pub(crate) fn load_csv(
     reader: impl BufRead,
     schema: Option<&[(String, DataType)]>,
     path: &str,
-) -> Result<Table, LoadError> {
+    lenient: bool,
+) -> Result<Loaded, LoadError> {
     let mut records = Records {
         reader,
         text: String::with_capacity(4096),
@@ -142,7 +145,7 @@ pub(crate) fn load_csv(
     let mut text = String::new();
     let mut ends = Vec::new();
     let Some(header_line) = records.next(&mut text, &mut ends)? else {
-        return finish(acc, path);
+        return finish(acc, path).map(Loaded::strict);
     };
     let mut columns = Vec::with_capacity(ends.len());
     let mut start = 0;
@@ -159,46 +162,79 @@ pub(crate) fn load_csv(
         }
         columns.push(col);
     }
-    while let Some(line) = records.next(&mut text, &mut ends)? {
+    let mut rejected = Vec::new();
+    loop {
+        let line = match records.next(&mut text, &mut ends) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            // A record that cannot be read is skipped; the next one starts
+            // on the following line.
+            Err(e) if lenient && !matches!(e, LoadError::Io { .. }) => {
+                rejected.push(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if ends.len() == 1 && text.trim().is_empty() && columns.len() > 1 {
             continue;
         }
-        if ends.len() != columns.len() {
-            return Err(LoadError::FieldCount {
-                path: path.to_string(),
-                line,
-                expected: columns.len(),
-                found: ends.len(),
+        let row = acc.rows();
+        if let Err(e) = load_record(&mut acc, &text, &ends, &columns, path, line) {
+            if !lenient {
+                return Err(e);
+            }
+            acc.reject_row(row);
+            rejected.push(e);
+        }
+    }
+    let table = finish(acc, path)?;
+    Ok(Loaded { table, rejected })
+}
+
+/// Loads one record (fields `text` cut at `ends`) that starts on `line`.
+fn load_record(
+    acc: &mut TableAcc,
+    text: &str,
+    ends: &[usize],
+    columns: &[usize],
+    path: &str,
+    line: usize,
+) -> Result<(), LoadError> {
+    if ends.len() != columns.len() {
+        return Err(LoadError::FieldCount {
+            path: path.to_string(),
+            line,
+            expected: columns.len(),
+            found: ends.len(),
+        });
+    }
+    let mut start = 0;
+    for (&end, &col) in ends.iter().zip(columns) {
+        let field = text.get(start..end).unwrap_or_default();
+        start = end;
+        if let Err(e) = acc.push(col, &Cell::Text(field)) {
+            return Err(match e {
+                CellError::Mismatch {
+                    column,
+                    expected,
+                    found,
+                } => LoadError::Value {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    expected,
+                    found,
+                },
+                CellError::Duplicate(column) => LoadError::DuplicateColumn {
+                    path: path.to_string(),
+                    line,
+                    column,
+                },
             });
         }
-        let mut start = 0;
-        for (&end, &col) in ends.iter().zip(&columns) {
-            let field = text.get(start..end).unwrap_or_default();
-            start = end;
-            if let Err(e) = acc.push(col, &Cell::Text(field)) {
-                return Err(match e {
-                    CellError::Mismatch {
-                        column,
-                        expected,
-                        found,
-                    } => LoadError::Value {
-                        path: path.to_string(),
-                        line,
-                        column,
-                        expected,
-                        found,
-                    },
-                    CellError::Duplicate(column) => LoadError::DuplicateColumn {
-                        path: path.to_string(),
-                        line,
-                        column,
-                    },
-                });
-            }
-        }
-        acc.end_row();
     }
-    finish(acc, path)
+    acc.end_row();
+    Ok(())
 }
 
 fn finish(acc: TableAcc, path: &str) -> Result<Table, LoadError> {

@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::accum::{Cell, CellError, TableAcc};
-use super::{read_line, LoadError};
+use super::{read_line, LoadError, Loaded};
 use crate::table::Table;
 use crate::types::DataType;
 use crate::value::Dynamic;
@@ -356,65 +356,96 @@ fn describe_start(bytes: &[u8]) -> String {
     }
 }
 
-/// Loads JSON Lines: one object per line; blank lines are skipped.
+/// Loads JSON Lines: one object per line; blank lines are skipped. When
+/// `lenient`, a line that cannot be used is left out and reported instead of
+/// failing the load.
 pub(crate) fn load_jsonl(
     reader: impl BufRead,
     schema: Option<&[(String, DataType)]>,
     path: &str,
-) -> Result<Table, LoadError> {
-    load_jsonl_lines(reader, schema, path, 1)
+    lenient: bool,
+) -> Result<Loaded, LoadError> {
+    load_jsonl_lines(reader, schema, path, 1, lenient)
 }
 
 /// Loads JSON Lines whose first line is line `first_line` of the source.
 pub(crate) fn load_jsonl_lines(
-    mut reader: impl BufRead,
+    reader: impl BufRead,
     schema: Option<&[(String, DataType)]>,
     path: &str,
     first_line: usize,
-) -> Result<Table, LoadError> {
-    let mut acc = TableAcc::new(schema);
+    lenient: bool,
+) -> Result<Loaded, LoadError> {
+    load_jsonl_lines_into(TableAcc::new(schema), reader, path, first_line, lenient)
+}
+
+/// [`load_jsonl_lines`] into a given accumulator (e.g. a sparse one).
+pub(crate) fn load_jsonl_lines_into(
+    mut acc: TableAcc,
+    mut reader: impl BufRead,
+    path: &str,
+    first_line: usize,
+    lenient: bool,
+) -> Result<Loaded, LoadError> {
+    let mut rejected = Vec::new();
     let mut buf = Vec::with_capacity(4096);
     let mut line = first_line.saturating_sub(1);
     while read_line(&mut reader, &mut buf, path)? {
         line += 1;
-        let bytes = if line == 1 {
-            buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf)
-        } else {
-            &buf[..]
-        };
-        let Ok(text) = std::str::from_utf8(bytes) else {
-            return Err(LoadError::InvalidUtf8 {
-                path: path.to_string(),
-                line,
-            });
-        };
-        let trimmed = text.trim_start();
-        if trimmed.is_empty() {
-            continue;
-        }
-        if !trimmed.starts_with('{') {
-            return Err(LoadError::NotAnObject {
-                path: path.to_string(),
-                line,
-                found: describe_start(trimmed.as_bytes()),
-            });
-        }
-        let mut state = State {
-            acc: &mut acc,
-            error: None,
-        };
-        let mut de = serde_json::Deserializer::from_str(text);
-        let result = ObjectRowSeed { state: &mut state }
-            .deserialize(&mut de)
-            .and_then(|()| de.end());
-        if let Err(e) = result {
-            return Err(json_error(&e, state.error, path, line));
+        let row = acc.rows();
+        if let Err(e) = load_json_line(&mut acc, &buf, path, line) {
+            if !lenient {
+                return Err(e);
+            }
+            acc.reject_row(row);
+            rejected.push(e);
         }
     }
-    acc.finish().map_err(|source| LoadError::Table {
+    let table = acc.finish().map_err(|source| LoadError::Table {
         path: path.to_string(),
         source,
-    })
+    })?;
+    Ok(Loaded { table, rejected })
+}
+
+/// Loads line `line` (its bytes `buf`) of a JSON Lines source as one row.
+fn load_json_line(
+    acc: &mut TableAcc,
+    buf: &[u8],
+    path: &str,
+    line: usize,
+) -> Result<(), LoadError> {
+    let bytes = if line == 1 {
+        buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf)
+    } else {
+        buf
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(LoadError::InvalidUtf8 {
+            path: path.to_string(),
+            line,
+        });
+    };
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Ok(());
+    }
+    if !trimmed.starts_with('{') {
+        return Err(LoadError::NotAnObject {
+            path: path.to_string(),
+            line,
+            found: describe_start(trimmed.as_bytes()),
+        });
+    }
+    let mut state = State { acc, error: None };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = ObjectRowSeed { state: &mut state }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Err(e) = result {
+        return Err(json_error(&e, state.error, path, line));
+    }
+    Ok(())
 }
 
 /// Deserializes a JSON array of objects as rows.

@@ -16,6 +16,7 @@
 //! `[-][d.]hh:mm:ss[.fffffff]`.
 
 mod accum;
+mod blocks;
 mod csv;
 mod json;
 mod parallel;
@@ -160,9 +161,48 @@ pub enum LoadError {
     },
 }
 
-/// JSON Lines files up to this size are read into memory and loaded on all
-/// cores; larger ones stream through one core.
-const MAX_IN_MEMORY_BYTES: u64 = 2 << 30;
+/// How a load treats records it cannot use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Leave out (and report in [`Loaded::rejected`]) each JSON Lines line
+    /// or CSV record that cannot be used: invalid UTF-8, bad syntax, not an
+    /// object, a value of the wrong type, a repeated key, the wrong number of
+    /// fields. Without it (the default) the first such record fails the
+    /// load. Problems with a whole file (unreadable, unknown format, a CSV
+    /// header, the shape or syntax of a JSON array or Log Analytics
+    /// document, which cannot be resumed after an error) always fail it.
+    /// A rejected record's values may still have counted toward the column
+    /// types inferred for a file without a schema.
+    pub lenient: bool,
+    /// With a schema, create only the schema columns the input has (typed
+    /// by the schema) instead of adding the others as all-null columns.
+    /// Register the result with
+    /// [`Engine::add_table_with_schema`](crate::Engine::add_table_with_schema),
+    /// which reads the missing columns as nulls without storing them.
+    pub sparse: bool,
+    /// Threads parsing JSON Lines files (`0` = every core, up to 8).
+    pub threads: usize,
+}
+
+/// A loaded table and every record left out of it.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The rows that loaded, in file order.
+    pub table: Table,
+    /// Why each left-out record was unusable, in file order (each error
+    /// names the file and line). Always empty for a strict load.
+    pub rejected: Vec<LoadError>,
+}
+
+impl Loaded {
+    /// A table with nothing left out.
+    fn strict(table: Table) -> Loaded {
+        Loaded {
+            table,
+            rejected: Vec::new(),
+        }
+    }
+}
 
 /// Loads a table from a file, choosing the format from the extension:
 /// `.jsonl`/`.ndjson` are JSON Lines, `.csv` is CSV, and `.json` is sniffed
@@ -171,6 +211,28 @@ const MAX_IN_MEMORY_BYTES: u64 = 2 << 30;
 ///
 /// `schema` gives known column types; see [`load_reader`].
 pub fn load_file(path: &Path, schema: Option<&[(String, DataType)]>) -> Result<Table, LoadError> {
+    load_file_with(path, schema, &LoadOptions::default()).map(|l| l.table)
+}
+
+/// [`load_file`], optionally leaving out (and reporting) records it cannot
+/// use; see [`LoadOptions`].
+///
+/// ```
+/// use kqlite_engine::io::{load_file_with, LoadOptions};
+///
+/// let path = std::env::temp_dir().join("kqlite-doc-lenient.jsonl");
+/// std::fs::write(&path, "{\"a\":1}\n{\"a\":\n{\"a\":3}\n").unwrap();
+/// let loaded = load_file_with(&path, None, &LoadOptions { lenient: true, ..LoadOptions::default() }).unwrap();
+/// assert_eq!(loaded.table.num_rows(), 2);
+/// assert_eq!(loaded.rejected.len(), 1);
+/// assert!(loaded.rejected[0].to_string().contains("kqlite-doc-lenient.jsonl:2:"));
+/// ```
+pub fn load_file_with(
+    path: &Path,
+    schema: Option<&[(String, DataType)]>,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let lenient = options.lenient;
     let name = path.display().to_string();
     let ext = path
         .extension()
@@ -188,21 +250,47 @@ pub fn load_file(path: &Path, schema: Option<&[(String, DataType)]>) -> Result<T
         source,
     })?;
     let size = file.metadata().map_or(0, |m| m.len());
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let parallel =
-        threads > 1 && (parallel::MIN_PARALLEL_BYTES as u64..=MAX_IN_MEMORY_BYTES).contains(&size);
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8),
+        n => n,
+    };
+    // Small files parse in one block; large ones stream in parallel blocks.
+    let threads = if size < parallel::MIN_PARALLEL_BYTES as u64 {
+        1
+    } else {
+        threads
+    };
     match format {
-        Some(Format::JsonLines) if parallel => {
-            let bytes = read_all(file, &name)?;
-            parallel::load_jsonl(&bytes, schema, &name, threads)
+        Some(Format::JsonLines) => {
+            let opts = blocks::StreamOptions {
+                schema,
+                sparse: options.sparse,
+                lenient,
+                threads,
+            };
+            if let Some(loaded) = blocks::load_jsonl(file, &name, opts)? {
+                return Ok(loaded);
+            }
+            // Blocks inferred different types for a column: one pass.
+            let file = File::open(path).map_err(|source| LoadError::Io {
+                path: name.clone(),
+                source,
+            })?;
+            let acc = if options.sparse {
+                accum::TableAcc::sparse(schema)
+            } else {
+                accum::TableAcc::new(schema)
+            };
+            let reader = BufReader::with_capacity(1 << 20, file);
+            json::load_jsonl_lines_into(acc, reader, &name, 1, lenient)
         }
-        Some(f) => load_reader(file, f, schema, &name),
+        Some(f) => load_reader_with(file, f, schema, &name, options),
         None => {
             let bytes = read_all(file, &name)?;
             let format = sniff_json(&bytes);
-            load_bytes(&bytes, format, schema, &name)
+            load_bytes(&bytes, format, schema, &name, lenient)
         }
     }
 }
@@ -229,20 +317,35 @@ pub fn load_reader(
     schema: Option<&[(String, DataType)]>,
     source_name: &str,
 ) -> Result<Table, LoadError> {
+    load_reader_with(reader, format, schema, source_name, &LoadOptions::default()).map(|l| l.table)
+}
+
+/// [`load_reader`], optionally leaving out (and reporting) records it
+/// cannot use; see [`LoadOptions`].
+pub fn load_reader_with(
+    reader: impl Read,
+    format: Format,
+    schema: Option<&[(String, DataType)]>,
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let lenient = options.lenient;
     match format {
         Format::JsonLines => json::load_jsonl(
             BufReader::with_capacity(1 << 20, reader),
             schema,
             source_name,
+            lenient,
         ),
         Format::Csv => csv::load_csv(
             BufReader::with_capacity(1 << 20, reader),
             schema,
             source_name,
+            lenient,
         ),
         Format::JsonArray | Format::LogAnalytics => {
             let bytes = read_all(reader, source_name)?;
-            load_bytes(&bytes, format, schema, source_name)
+            load_bytes(&bytes, format, schema, source_name, lenient)
         }
     }
 }
@@ -252,18 +355,21 @@ fn load_bytes(
     format: Format,
     schema: Option<&[(String, DataType)]>,
     source_name: &str,
-) -> Result<Table, LoadError> {
+    lenient: bool,
+) -> Result<Loaded, LoadError> {
     match format {
         Format::JsonLines if bytes.len() >= parallel::MIN_PARALLEL_BYTES => {
             let threads = std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .min(8);
-            parallel::load_jsonl(bytes, schema, source_name, threads)
+            parallel::load_jsonl(bytes, schema, source_name, threads, lenient)
         }
-        Format::JsonLines => json::load_jsonl(bytes, schema, source_name),
-        Format::Csv => csv::load_csv(bytes, schema, source_name),
-        Format::JsonArray => json::load_array(bytes, schema, source_name),
-        Format::LogAnalytics => json::load_log_analytics(bytes, schema, source_name),
+        Format::JsonLines => json::load_jsonl(bytes, schema, source_name, lenient),
+        Format::Csv => csv::load_csv(bytes, schema, source_name, lenient),
+        Format::JsonArray => json::load_array(bytes, schema, source_name).map(Loaded::strict),
+        Format::LogAnalytics => {
+            json::load_log_analytics(bytes, schema, source_name).map(Loaded::strict)
+        }
     }
 }
 

@@ -7,13 +7,12 @@
 use std::sync::Arc;
 
 use crate::bitmap::Bitmap;
-use rustc_hash::FxHashMap;
 
 use crate::column::{encode_strings, Column, ColumnData, StringArray, StringColumn};
 use crate::table::Table;
 use crate::types::DataType;
 
-use super::{json, LoadError};
+use super::{json, LoadError, Loaded};
 
 /// Inputs smaller than this load on one thread.
 pub(crate) const MIN_PARALLEL_BYTES: usize = 32 << 20;
@@ -24,35 +23,40 @@ pub(crate) fn load_jsonl(
     schema: Option<&[(String, DataType)]>,
     path: &str,
     parts: usize,
-) -> Result<Table, LoadError> {
+    lenient: bool,
+) -> Result<Loaded, LoadError> {
     let chunks = split_lines(bytes, parts);
     if chunks.len() < 2 {
-        return json::load_jsonl(bytes, schema, path);
+        return json::load_jsonl(bytes, schema, path, lenient);
     }
-    let results: Vec<Result<Table, LoadError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Loaded, LoadError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .iter()
             .map(|&(chunk, first_line)| {
-                scope.spawn(move || json::load_jsonl_lines(chunk, schema, path, first_line))
+                scope
+                    .spawn(move || json::load_jsonl_lines(chunk, schema, path, first_line, lenient))
             })
             .collect();
         handles
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| json::load_jsonl(bytes, schema, path))
+                    .unwrap_or_else(|_| json::load_jsonl(bytes, schema, path, lenient))
             })
             .collect()
     });
     let mut tables = Vec::with_capacity(results.len());
+    let mut rejected = Vec::new();
     for r in results {
         // Parts are in input order, so the first error is the one a
-        // sequential load reports.
-        tables.push(r?);
+        // sequential load reports, and rejected rows stay in line order.
+        let part = r?;
+        tables.push(part.table);
+        rejected.extend(part.rejected);
     }
     match concat(&tables) {
-        Some(t) => Ok(t),
-        None => json::load_jsonl(bytes, schema, path),
+        Some(table) => Ok(Loaded { table, rejected }),
+        None => json::load_jsonl(bytes, schema, path, lenient),
     }
 }
 
@@ -204,7 +208,7 @@ fn concat_columns(parts: &[Arc<Column>]) -> Option<Column> {
 /// dictionaries and renumbering codes (no per-row hashing).
 fn merge_dictionaries(parts: &[Arc<Column>], total: usize) -> Option<StringColumn> {
     let mut dict = StringArray::default();
-    let mut index: FxHashMap<String, u32> = FxHashMap::default();
+    let mut index: crate::column::StrMap<String, u32> = Default::default();
     let mut codes = Vec::with_capacity(total);
     for c in parts {
         let ColumnData::String(StringColumn::Dict {
@@ -239,7 +243,7 @@ mod tests {
     use crate::io::write_jsonl;
 
     fn sequential(text: &str, schema: Option<&[(String, DataType)]>) -> Result<Table, LoadError> {
-        json::load_jsonl(text.as_bytes(), schema, "input")
+        json::load_jsonl(text.as_bytes(), schema, "input", false).map(|l| l.table)
     }
 
     fn parallel(
@@ -247,7 +251,7 @@ mod tests {
         schema: Option<&[(String, DataType)]>,
         parts: usize,
     ) -> Result<Table, LoadError> {
-        load_jsonl(text.as_bytes(), schema, "input", parts)
+        load_jsonl(text.as_bytes(), schema, "input", parts, false).map(|l| l.table)
     }
 
     fn jsonl(t: &Table) -> String {

@@ -672,7 +672,9 @@ fn throughput() {
     println!("jsonl with schema: {secs:.2}s = {:.0} MB/s", mb / secs);
     let start = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let par = super::parallel::load_jsonl(text.as_bytes(), Some(&s), "par", threads).unwrap();
+    let par = super::parallel::load_jsonl(text.as_bytes(), Some(&s), "par", threads, false)
+        .unwrap()
+        .table;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "jsonl with schema on {threads} threads: {secs:.2}s = {:.0} MB/s",
@@ -806,7 +808,9 @@ fn parallel_probe() {
         ("N", DataType::Long),
     ]);
     let start = std::time::Instant::now();
-    let t = super::parallel::load_jsonl(text.as_bytes(), Some(&s), "probe", parts).unwrap();
+    let t = super::parallel::load_jsonl(text.as_bytes(), Some(&s), "probe", parts, false)
+        .unwrap()
+        .table;
     println!("parts={parts}: {:.2}s", start.elapsed().as_secs_f64());
     assert_eq!(t.num_rows(), 1_000_000);
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
 use crate::bitmap::Bitmap;
 use crate::column::{Column, ColumnData, StringArray, StringColumn};
@@ -408,7 +407,7 @@ pub(crate) fn map_strings(
         // Map each distinct value once; entries that map to the same text
         // are merged so the dictionary stays distinct.
         let mut out = StringArray::with_capacity(dict.len(), dict.byte_len());
-        let mut index: FxHashMap<String, u32> = FxHashMap::default();
+        let mut index: crate::column::StrMap<String, u32> = Default::default();
         let mut remap: Vec<u32> = Vec::with_capacity(dict.len());
         let mut buf = String::new();
         for entry in dict.iter() {

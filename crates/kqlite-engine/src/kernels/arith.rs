@@ -67,6 +67,10 @@ pub(crate) fn arith(
     };
     let (n, scalar) = rows_for(&[l, r], rows);
     let bad = || FunctionError::Invalid(format!("operator {op:?} on {lt} and {rt}"));
+    // A typed null constant (`real(null) + 1`) makes every row null.
+    if is_null_constant(l) || is_null_constant(r) {
+        return Ok(all_null(out, n, scalar));
+    }
 
     // Numbers: convert both sides to the result type first.
     if (lt.is_numeric() || lt == Dynamic) && (rt.is_numeric() || rt == Dynamic) {
@@ -215,10 +219,33 @@ fn numeric(
     })
 }
 
+/// Whether `v` is a null constant such as `real(null)`.
+pub(crate) fn is_null_constant(v: &ColumnarValue) -> bool {
+    matches!(v, ColumnarValue::Scalar(x, _) if x.is_null())
+}
+
+/// `n` nulls of type `ty` (one scalar null when `scalar`).
+fn all_null(ty: DataType, n: usize, scalar: bool) -> ColumnarValue {
+    if scalar {
+        ColumnarValue::Scalar(crate::value::Value::Null, ty)
+    } else {
+        ColumnarValue::Column(std::sync::Arc::new(crate::column::Column::nulls(ty, n)))
+    }
+}
+
 /// Unary minus.
 pub(crate) fn negate(v: &ColumnarValue, rows: usize) -> Result<ColumnarValue, FunctionError> {
     let (n, scalar) = rows_for(&[v], rows);
     let t = v.data_type();
+    if is_null_constant(v) {
+        return match t {
+            DataType::Int | DataType::Long | DataType::TimeSpan | DataType::Decimal => {
+                Ok(all_null(t, n, scalar))
+            }
+            DataType::Real | DataType::Dynamic => Ok(all_null(DataType::Real, n, scalar)),
+            _ => Err(neg_err(t)),
+        };
+    }
     Ok(match t {
         DataType::Int => {
             let a = ints(v).ok_or_else(|| neg_err(t))?;
@@ -350,6 +377,54 @@ mod tests {
             eval(BinaryOp::Mul, h, Value::Real(0.5)),
             Value::TimeSpan(TICKS_PER_HOUR / 2)
         );
+    }
+
+    #[test]
+    fn typed_null_constants_of_every_numeric_type_give_null() {
+        for ty in [
+            DataType::Real,
+            DataType::Decimal,
+            DataType::Int,
+            DataType::Long,
+        ] {
+            let null = ColumnarValue::Scalar(Value::Null, ty);
+            for op in [
+                BinaryOp::Add,
+                BinaryOp::Sub,
+                BinaryOp::Mul,
+                BinaryOp::Div,
+                BinaryOp::Mod,
+            ] {
+                for (l, r) in [
+                    (null.clone(), lit(Value::Long(2))),
+                    (lit(Value::Real(1.5)), null.clone()),
+                ] {
+                    let got = arith(op, &l, &r, 1).unwrap();
+                    assert!(
+                        matches!(got, ColumnarValue::Scalar(Value::Null, _)),
+                        "{ty} {op:?}: {got:?}"
+                    );
+                }
+            }
+            let neg = negate(&null, 1).unwrap();
+            assert!(
+                matches!(neg, ColumnarValue::Scalar(Value::Null, _)),
+                "-{ty}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_null_constant_against_a_column_gives_a_null_column() {
+        let col = ColumnarValue::Column(std::sync::Arc::new(crate::column::Column::new(
+            ColumnData::Real(vec![1.0, 2.0]),
+        )));
+        let null = ColumnarValue::Scalar(Value::Null, DataType::Real);
+        let ColumnarValue::Column(c) = arith(BinaryOp::Add, &col, &null, 2).unwrap() else {
+            panic!("a column result");
+        };
+        assert_eq!(c.len(), 2);
+        assert!(c.is_null(0) && c.is_null(1));
     }
 
     #[test]

@@ -6,8 +6,13 @@ use std::cmp::Ordering;
 
 use kqlite_parser::ast::BinaryOp;
 
-use super::access::{self, dyns, guids, ints, reals_of, rows_for, string_predicate, strs, Strs};
+use std::sync::Arc;
+
+use super::access::{
+    self, dyns, guids, ints, reals_of, rows_for, string_predicate, strs, Ints, Strs,
+};
 use super::convert;
+use crate::column::{Column, ColumnData};
 use crate::function::{ColumnarValue, FunctionError};
 use crate::types::DataType;
 use crate::value::Dynamic;
@@ -155,8 +160,18 @@ pub(crate) fn compare(
     }
 
     if lt.is_numeric() && rt.is_numeric() {
+        // A typed null constant (`real(null) > 1`) follows the null rules
+        // in every row.
+        if super::arith::is_null_constant(l) || super::arith::is_null_constant(r) {
+            return Ok(access::bools(n, scalar, |i| {
+                with_null(op, access::is_null_at(l, i), access::is_null_at(r, i))
+            }));
+        }
         let integral = |t: T| matches!(t, T::Int | T::Long);
         if integral(lt) && integral(rt) {
+            if let Some(v) = longs_against_constant(op, l, r) {
+                return Ok(v);
+            }
             if let (Some(a), Some(b)) = (ints(l), ints(r)) {
                 return Ok(access::bools(n, scalar, |i| {
                     cmp_opt(op, a.get(i), b.get(i), |x, y| Some(x.cmp(y)))
@@ -177,6 +192,9 @@ pub(crate) fn compare(
         }
     }
     if lt == rt {
+        if let Some(v) = longs_against_constant(op, l, r) {
+            return Ok(v);
+        }
         if let (Some(a), Some(b)) = (ints(l), ints(r)) {
             return Ok(access::bools(n, scalar, |i| {
                 cmp_opt(op, a.get(i), b.get(i), |x, y| Some(x.cmp(y)))
@@ -189,6 +207,31 @@ pub(crate) fn compare(
         }
     }
     Err(mismatch(op, lt, rt))
+}
+
+/// The hot case of `where TimeGenerated > ago(1d)`: a 64-bit column
+/// without nulls against a non-null constant, as one tight loop.
+fn longs_against_constant(
+    op: BinaryOp,
+    l: &ColumnarValue,
+    r: &ColumnarValue,
+) -> Option<ColumnarValue> {
+    let (values, constant, flipped) = match (ints(l)?, ints(r)?) {
+        (Ints::I64(v, None), Ints::Scalar(Some(c))) => (v, c, false),
+        (Ints::Scalar(Some(c)), Ints::I64(v, None)) => (v, c, true),
+        _ => return None,
+    };
+    let out: Vec<bool> = if flipped {
+        values.iter().map(|x| decide(op, constant.cmp(x))).collect()
+    } else {
+        values
+            .iter()
+            .map(|x| decide(op, x.cmp(&constant)))
+            .collect()
+    };
+    Some(ColumnarValue::Column(Arc::new(Column::new(
+        ColumnData::Bool(out),
+    ))))
 }
 
 /// The type a dynamic operand is converted to when compared with `other`:
@@ -292,6 +335,31 @@ mod tests {
 
     fn s(x: &str) -> ColumnarValue {
         ColumnarValue::Scalar(Value::string(x), DataType::String)
+    }
+
+    #[test]
+    fn typed_null_real_and_decimal_constants_follow_the_null_rules() {
+        for ty in [DataType::Real, DataType::Decimal] {
+            let null = ColumnarValue::Scalar(Value::Null, ty);
+            let one = ColumnarValue::Scalar(Value::Real(1.0), DataType::Real);
+            let got = |op, l: &ColumnarValue, r: &ColumnarValue| compare(op, l, r, 1).unwrap();
+            let is = |v: ColumnarValue, want: Value| {
+                assert!(
+                    matches!(&v, ColumnarValue::Scalar(x, _) if *x == want),
+                    "{ty}: {v:?}"
+                );
+            };
+            is(got(BinaryOp::Eq, &null, &one), Value::Bool(false));
+            is(got(BinaryOp::NotEq, &one, &null), Value::Bool(true));
+            is(got(BinaryOp::Gt, &null, &one), Value::Null);
+            is(got(BinaryOp::Eq, &null, &null), Value::Null);
+            let col = longs(&[Some(1), None]);
+            let ColumnarValue::Column(c) = compare(BinaryOp::Eq, &col, &null, 2).unwrap() else {
+                panic!("a column");
+            };
+            assert_eq!(c.get(0), Value::Bool(false));
+            assert!(c.is_null(1));
+        }
     }
 
     fn null_long() -> ColumnarValue {

@@ -66,10 +66,9 @@ pub fn to_string(v: &ColumnarValue, rows: usize) -> ColumnarValue {
 /// value appears or the values are too distinct for a dictionary to pay off.
 fn dynamic_strings_encoded(d: &[Dynamic]) -> Option<ColumnarValue> {
     use crate::column::{Column, StringArray, StringColumn};
-    use rustc_hash::FxHashMap;
     let rows = d.len();
     let limit = if rows < 16 { 0 } else { rows / 4 };
-    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut index: crate::column::StrMap<&str, u32> = Default::default();
     let mut dict = StringArray::default();
     let mut codes = Vec::with_capacity(rows);
     for x in d {

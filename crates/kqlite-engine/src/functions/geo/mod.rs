@@ -7,12 +7,14 @@
 //! geohashes ([`geohash`]). Invalid coordinates, tokens or levels give null
 //! (or an empty string for string results), never an error.
 
+mod buffer;
 mod cover;
 mod edit;
 mod geohash;
 mod h3;
 mod s2;
 mod shapes;
+mod union;
 mod wkt;
 
 use std::sync::Arc;
@@ -34,6 +36,8 @@ pub(super) fn functions() -> Vec<Func> {
     all.extend(wkt::functions());
     all.extend(edit::functions());
     all.extend(cover::functions());
+    all.extend(buffer::functions());
+    all.extend(union::functions());
     all
 }
 

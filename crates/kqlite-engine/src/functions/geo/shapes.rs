@@ -219,9 +219,9 @@ pub(super) fn polygons(d: &Dynamic) -> Option<Vec<Vec<Vec<Pt>>>> {
 type Paths = Vec<Vec<Pt>>;
 
 /// A unit vector.
-type V3 = [f64; 3];
+pub(super) type V3 = [f64; 3];
 
-fn xyz(p: Pt) -> V3 {
+pub(super) fn xyz(p: Pt) -> V3 {
     let (phi, theta) = (p.1.to_radians(), p.0.to_radians());
     [phi.cos() * theta.cos(), phi.cos() * theta.sin(), phi.sin()]
 }
@@ -240,11 +240,11 @@ pub(super) fn round_trip(p: Pt) -> Pt {
     lon_lat(xyz(p))
 }
 
-fn dot(a: V3, b: V3) -> f64 {
+pub(super) fn dot(a: V3, b: V3) -> f64 {
     a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
 }
 
-fn cross(a: V3, b: V3) -> V3 {
+pub(super) fn cross(a: V3, b: V3) -> V3 {
     [
         a[1] * b[2] - a[2] * b[1],
         a[2] * b[0] - a[0] * b[2],
@@ -252,7 +252,7 @@ fn cross(a: V3, b: V3) -> V3 {
     ]
 }
 
-fn norm(a: V3) -> f64 {
+pub(super) fn norm(a: V3) -> f64 {
     dot(a, a).sqrt()
 }
 
@@ -800,7 +800,7 @@ fn polygon_centroid(
 
 /// Where geodesic segments `a`–`b` and `c`–`d` cross, if they do (`None`
 /// also for segments along the same great circle).
-fn segment_crossing(a: V3, b: V3, c: V3, d: V3) -> Option<V3> {
+pub(super) fn segment_crossing(a: V3, b: V3, c: V3, d: V3) -> Option<V3> {
     let (n1, n2) = (cross(a, b), cross(c, d));
     let x = cross(n1, n2);
     let nx = norm(x);

@@ -1,0 +1,186 @@
+//! The `search` operator: a filter over one table, or over the union of
+//! several (`$table` names each row's source).
+//!
+//! A bare string term matches rows where any column, as text, has the
+//! term; any other predicate is an ordinary `where` over the union's
+//! columns (columns a table lacks are null there).
+
+use std::sync::Arc;
+
+use kqlite_parser::ast::{self, BinaryOp, Expr, ExprKind, StrOp, StrOpKind};
+use kqlite_parser::Span;
+
+use super::names::{self, codes};
+use super::ops::param_text;
+use super::plan::{Plan, Schema};
+use super::{BResult, Binder, Binding};
+use crate::types::DataType;
+
+type Bound = (Arc<Plan>, Schema);
+
+/// The column naming each row's table in a multi-table `search`.
+const SOURCE_COLUMN: &str = "$table";
+
+impl Binder<'_> {
+    /// Binds `search` over `input` (piped), or over `tables` (a source:
+    /// every table and view in scope when `tables` is empty).
+    pub(crate) fn bind_search(
+        &mut self,
+        params: &[ast::OperatorParam],
+        tables: &[ast::Ident],
+        predicate: &Expr,
+        input: Option<Bound>,
+        span: Span,
+    ) -> BResult<Bound> {
+        let mut case_sensitive = false;
+        for p in params {
+            match (p.name.name.as_str(), param_text(&p.value).as_deref()) {
+                ("kind", Some("case_sensitive")) => case_sensitive = true,
+                ("kind", Some("case_insensitive")) => case_sensitive = false,
+                _ => {
+                    return Err(self.fail(names::error(
+                        codes::NOT_SUPPORTED,
+                        format!("not supported: `search` parameter `{}`", p.name.name),
+                        p.span,
+                    )))
+                }
+            }
+        }
+        let (plan, schema) = match input {
+            Some(b) => {
+                if let Some(t) = tables.first() {
+                    return Err(self.fail(names::error(
+                        codes::INVALID,
+                        "a piped `search` searches its input: drop `in (...)`",
+                        t.span,
+                    )));
+                }
+                b
+            }
+            None => self.search_union(tables, span)?,
+        };
+        let predicate = match &predicate.kind {
+            ExprKind::Literal(ast::Literal::String(term)) => {
+                if term.contains('*') {
+                    return Err(self.fail(names::error(
+                        codes::NOT_SUPPORTED,
+                        "not supported: wildcards in a `search` term",
+                        predicate.span,
+                    )));
+                }
+                term_predicate(&schema, term, case_sensitive, predicate.span)
+            }
+            _ => predicate.clone(),
+        };
+        let p = self.bind_scalar(&predicate, Some(&schema))?;
+        if !matches!(p.ty, DataType::Bool | DataType::Dynamic) {
+            return Err(self.fail(names::error(
+                codes::TYPE_MISMATCH,
+                format!(
+                    "`search` needs a bool predicate or a string term, got {}",
+                    p.ty
+                ),
+                predicate.span,
+            )));
+        }
+        Ok((
+            Arc::new(Plan::Filter {
+                input: plan,
+                predicate: p,
+            }),
+            schema,
+        ))
+    }
+
+    /// `union withsource=$table` of the searched tables.
+    fn search_union(&mut self, tables: &[ast::Ident], span: Span) -> BResult<Bound> {
+        let names: Vec<ast::Ident> = if tables.is_empty() {
+            let mut all: Vec<String> = self.catalog.names().map(str::to_string).collect();
+            for n in self.views() {
+                if !all.contains(&n) {
+                    all.push(n);
+                }
+            }
+            all.into_iter()
+                .map(|name| ast::Ident { name, span })
+                .collect()
+        } else {
+            tables.to_vec()
+        };
+        if names.is_empty() {
+            return Err(self.fail(names::error(
+                codes::UNKNOWN_TABLE,
+                "`search` found no tables to search",
+                span,
+            )));
+        }
+        let exprs: Vec<Expr> = names
+            .into_iter()
+            .map(|id| Expr {
+                span: id.span,
+                kind: ExprKind::Name(id),
+            })
+            .collect();
+        let source = ast::OperatorParam {
+            name: ast::Ident {
+                name: "withsource".into(),
+                span,
+            },
+            value: Expr {
+                kind: ExprKind::Name(ast::Ident {
+                    name: SOURCE_COLUMN.into(),
+                    span,
+                }),
+                span,
+            },
+            span,
+        };
+        self.bind_union(&[source], None, &exprs, span)
+    }
+
+    /// The views in scope: functions callable without arguments.
+    fn views(&self) -> Vec<String> {
+        self.tabular_lets_matching("*")
+            .into_iter()
+            .filter(|n| matches!(self.peek(n), Some(Binding::Function(_))))
+            .collect()
+    }
+}
+
+/// `tostring(c1) has term or tostring(c2) has term ...` over every column
+/// but `$table` (false when there is none).
+fn term_predicate(schema: &Schema, term: &str, case_sensitive: bool, span: Span) -> Expr {
+    let expr = |kind: ExprKind| Expr { kind, span };
+    let ident = |name: &str| ast::Ident {
+        name: name.to_string(),
+        span,
+    };
+    let has = BinaryOp::Str(StrOp {
+        kind: StrOpKind::Has,
+        negated: false,
+        case_sensitive,
+    });
+    schema
+        .iter()
+        .filter(|(n, _)| n != SOURCE_COLUMN)
+        .map(|(n, _)| {
+            let text = expr(ExprKind::Call(ast::Call {
+                name: ident("tostring"),
+                args: vec![expr(ExprKind::Name(ident(n)))],
+                named: Vec::new(),
+            }));
+            expr(ExprKind::Binary {
+                op: has,
+                left: Box::new(text),
+                right: Box::new(expr(ExprKind::Literal(ast::Literal::String(term.into())))),
+            })
+        })
+        .reduce(|a, b| {
+            expr(ExprKind::Binary {
+                op: BinaryOp::Or,
+                left: Box::new(a),
+                right: Box::new(b),
+            })
+        })
+        .unwrap_or_else(|| expr(ExprKind::Literal(ast::Literal::Bool(Some(false)))))
+}

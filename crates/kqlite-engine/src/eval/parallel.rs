@@ -1,0 +1,664 @@
+//! Parallelism across row chunks, and late materialization for `where`.
+//!
+//! Row-local expressions (no `row_number()`, `prev()`, `toscalar()` or
+//! `row_*` window functions) are evaluated on chunks of rows at once, one
+//! chunk per task of a rayon pool: each chunk copies only the columns the
+//! expression reads. A chain of `where` operators keeps a selection vector
+//! and gathers every column once, after the last predicate, in parallel
+//! across columns.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::{build_table, concat_columns, EvalError, Executor};
+use crate::bind::plan::{BoundExpr, BoundExprKind, ListItems, Plan};
+use crate::bind::prune::mark;
+use crate::column::{Column, ColumnData};
+use crate::function::ColumnarValue;
+use crate::kernels;
+use crate::table::Table;
+use crate::types::DataType;
+use crate::value::Dynamic;
+
+/// Largest chunk a task evaluates (rows).
+const MAX_CHUNK_ROWS: usize = 1 << 16;
+/// Smallest chunk worth a task (rows).
+const MIN_CHUNK_ROWS: usize = 1 << 13;
+/// Inputs with fewer rows run on the calling thread.
+const MIN_PARALLEL_ROWS: usize = 2 * MIN_CHUNK_ROWS;
+
+/// The threads a query may use: the global rayon pool (all cores), a
+/// dedicated pool of a fixed size, or only the calling thread.
+#[derive(Debug, Clone)]
+pub struct Threads {
+    pool: Option<Arc<rayon::ThreadPool>>,
+    /// 0 = the global pool.
+    count: usize,
+}
+
+impl Default for Threads {
+    fn default() -> Threads {
+        Threads::all()
+    }
+}
+
+impl Threads {
+    /// Every core (a shared pool whose threads have stacks deep enough for
+    /// the deepest expressions; rayon's global pool if it cannot start).
+    pub fn all() -> Threads {
+        static SHARED: std::sync::OnceLock<Option<Arc<rayon::ThreadPool>>> =
+            std::sync::OnceLock::new();
+        let pool = SHARED.get_or_init(|| {
+            rayon::ThreadPoolBuilder::new()
+                .thread_name(|i| format!("kqlite-{i}"))
+                .stack_size(super::WORKER_STACK)
+                .build()
+                .ok()
+                .map(Arc::new)
+        });
+        Threads {
+            pool: pool.clone(),
+            count: 0,
+        }
+    }
+
+    /// Only the calling thread.
+    pub fn sequential() -> Threads {
+        Threads {
+            pool: None,
+            count: 1,
+        }
+    }
+
+    /// `n` threads (`0` = every core). Falls back to every core if the
+    /// operating system refuses to start a dedicated pool.
+    pub fn fixed(n: usize) -> Threads {
+        match n {
+            0 => Threads::all(),
+            1 => Threads::sequential(),
+            n => match rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .stack_size(super::WORKER_STACK)
+                .build()
+            {
+                Ok(pool) => Threads {
+                    pool: Some(Arc::new(pool)),
+                    count: n,
+                },
+                Err(_) => Threads::all(),
+            },
+        }
+    }
+
+    /// How many threads work on a query.
+    pub fn count(&self) -> usize {
+        match self.count {
+            0 => self
+                .pool
+                .as_ref()
+                .map_or_else(rayon::current_num_threads, |p| p.current_num_threads()),
+            n => n,
+        }
+    }
+
+    /// Runs `f` inside this pool (so its parallel iterators use it).
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+}
+
+/// Whether `e` gives each row a value that depends on that row alone, so
+/// it can be evaluated chunk by chunk.
+pub(crate) fn row_local(e: &BoundExpr) -> bool {
+    match &e.kind {
+        BoundExprKind::Literal(_) | BoundExprKind::Column(_) => true,
+        BoundExprKind::ToScalar(_)
+        | BoundExprKind::RowNumber { .. }
+        | BoundExprKind::Shift { .. } => false,
+        BoundExprKind::Binary { left, right, .. } => row_local(left) && row_local(right),
+        BoundExprKind::Unary { operand, .. } => row_local(operand),
+        BoundExprKind::List { expr, items, .. } => {
+            matches!(items, ListItems::Values(_)) && row_local(expr)
+        }
+        BoundExprKind::Between {
+            expr, low, high, ..
+        } => row_local(expr) && row_local(low) && row_local(high),
+        BoundExprKind::Member { target, .. } => row_local(target),
+        BoundExprKind::Index { target, index } => row_local(target) && row_local(index),
+        BoundExprKind::Call { func, args } => {
+            !func.name().starts_with("row_") && args.iter().all(row_local)
+        }
+        BoundExprKind::Cast { expr, .. } => row_local(expr),
+    }
+}
+
+/// Whether `e` calls a function whose value differs between calls with
+/// the same arguments (`rand()`, `new_guid()`).
+fn volatile(e: &BoundExpr) -> bool {
+    match &e.kind {
+        BoundExprKind::Literal(_) | BoundExprKind::Column(_) | BoundExprKind::ToScalar(_) => false,
+        BoundExprKind::RowNumber { restart, .. } => restart.as_deref().is_some_and(volatile),
+        BoundExprKind::Shift { expr, default, .. } => {
+            volatile(expr) || default.as_deref().is_some_and(volatile)
+        }
+        BoundExprKind::Binary { left, right, .. } => volatile(left) || volatile(right),
+        BoundExprKind::Unary { operand, .. } => volatile(operand),
+        BoundExprKind::List { expr, .. } => volatile(expr),
+        BoundExprKind::Between {
+            expr, low, high, ..
+        } => volatile(expr) || volatile(low) || volatile(high),
+        BoundExprKind::Member { target, .. } => volatile(target),
+        BoundExprKind::Index { target, index } => volatile(target) || volatile(index),
+        BoundExprKind::Call { func, args } => {
+            matches!(func.name(), "rand" | "new_guid") || args.iter().any(volatile)
+        }
+        BoundExprKind::Cast { expr, .. } => volatile(expr),
+    }
+}
+
+/// `e` rewritten to read a table of only the columns it uses, and those
+/// columns' positions in the original input.
+fn narrow(e: &BoundExpr, width: usize) -> Option<(BoundExpr, Vec<usize>)> {
+    let mut needed = vec![false; width];
+    mark(e, &mut needed);
+    let mut map = vec![None; width];
+    let mut used = Vec::new();
+    for (i, keep) in needed.iter().enumerate() {
+        if *keep {
+            map[i] = Some(used.len());
+            used.push(i);
+        }
+    }
+    let expr = e.remap_columns(&|i| map.get(i).copied().flatten())?;
+    Some((expr, used))
+}
+
+/// Row ranges `(start, len)` covering `rows`, sized so every thread gets
+/// several chunks.
+fn chunks(rows: usize, threads: usize) -> Vec<(usize, usize)> {
+    let size = (rows / (threads.max(1) * 4)).clamp(MIN_CHUNK_ROWS, MAX_CHUNK_ROWS);
+    (0..rows)
+        .step_by(size)
+        .map(|start| (start, size.min(rows - start)))
+        .collect()
+}
+
+/// The columns `used` of `input`, rows `start..start + len`.
+fn slice_columns(
+    input: &Table,
+    used: &[usize],
+    start: usize,
+    len: usize,
+) -> Result<Table, EvalError> {
+    let mut columns = Vec::with_capacity(used.len());
+    for &i in used {
+        let (name, c) = input
+            .column_at(i)
+            .ok_or_else(|| EvalError::Internal(format!("column #{i} is out of range")))?;
+        columns.push((name.to_string(), Arc::new(c.slice(start, len))));
+    }
+    build_table(columns, len)
+}
+
+impl<'a> Executor<'a> {
+    /// Whether an input of `rows` rows is worth splitting across threads.
+    fn parallel_for(&self, rows: usize) -> bool {
+        rows >= MIN_PARALLEL_ROWS && self.threads.count() > 1
+    }
+
+    /// Evaluates `e` over `input`, chunk by chunk on the pool when the
+    /// input is large and `e` is row-local; same result as [`Executor::eval`].
+    pub(crate) fn eval_par(
+        &mut self,
+        e: &BoundExpr,
+        input: &Table,
+    ) -> Result<ColumnarValue, EvalError> {
+        let rows = input.num_rows();
+        let trivial = matches!(e.kind, BoundExprKind::Column(_) | BoundExprKind::Literal(_));
+        if trivial || !row_local(e) || rows < MIN_CHUNK_ROWS {
+            return self.eval(e, input);
+        }
+        let Some((expr, used)) = narrow(e, input.num_columns()) else {
+            return self.eval(e, input);
+        };
+        if let Some(v) = self.eval_per_distinct(&expr, input, &used)? {
+            return Ok(v);
+        }
+        // Dynamic values are shared between rows: cloning them from several
+        // threads would contend on their reference counts.
+        let reads_dynamic = used.iter().any(|&i| {
+            input
+                .column_at(i)
+                .is_some_and(|(_, c)| c.data_type() == DataType::Dynamic)
+        });
+        if used.is_empty() || reads_dynamic || !self.parallel_for(rows) {
+            return self.eval(e, input);
+        }
+        let ranges = chunks(rows, self.threads.count());
+        let this = &*self;
+        let parts: Result<Vec<Arc<Column>>, EvalError> = self.threads.install(|| {
+            ranges
+                .par_iter()
+                .map(|&(start, len)| {
+                    this.guard.check()?;
+                    let t = slice_columns(input, &used, start, len)?;
+                    Ok(this.worker().eval(&expr, &t)?.into_column(len))
+                })
+                .collect()
+        });
+        let parts = parts?;
+        let ty = parts.first().map_or(e.ty, |c| c.data_type());
+        if parts.iter().any(|c| c.data_type() != ty) {
+            // Chunks disagree on the result type: take the one-pass path.
+            return self.eval(e, input);
+        }
+        Ok(ColumnarValue::Column(Arc::new(concat_columns(&parts, ty))))
+    }
+
+    /// Evaluates a row-local `expr` that reads one `dynamic` column once per
+    /// distinct value of it (values shared between rows, as loaders and the
+    /// generator share repeated bags, count once) and spreads the results
+    /// to the rows. `None` when the column is not that repetitive.
+    fn eval_per_distinct(
+        &mut self,
+        expr: &BoundExpr,
+        input: &Table,
+        used: &[usize],
+    ) -> Result<Option<ColumnarValue>, EvalError> {
+        let [only] = used else {
+            return Ok(None);
+        };
+        if volatile(expr) {
+            return Ok(None);
+        }
+        let Some((name, col)) = input.column_at(*only) else {
+            return Ok(None);
+        };
+        let ColumnData::Dynamic(values) = &col.data else {
+            return Ok(None);
+        };
+        let rows = values.len();
+        if rows < 1024 {
+            return Ok(None);
+        }
+        let Some((codes, distinct)) = distinct_dynamics(values, rows / 8) else {
+            return Ok(None);
+        };
+        let n = distinct.len();
+        let table = build_table(
+            vec![(
+                name.to_string(),
+                Arc::new(Column::new(ColumnData::Dynamic(distinct))),
+            )],
+            n,
+        )?;
+        let per_value = self.eval(expr, &table)?.into_column(n);
+        Ok(Some(ColumnarValue::Column(Arc::new(
+            per_value.take(&codes),
+        ))))
+    }
+
+    /// The rows of `input` where `predicate` is true, ascending.
+    fn select(&mut self, predicate: &BoundExpr, input: &Table) -> Result<Vec<u32>, EvalError> {
+        let rows = input.num_rows();
+        let narrowed = if self.parallel_for(rows) && row_local(predicate) {
+            narrow(predicate, input.num_columns()).filter(|(_, used)| !used.is_empty())
+        } else {
+            None
+        };
+        let Some((expr, used)) = narrowed else {
+            let p = match narrow(predicate, input.num_columns()) {
+                Some((expr, used)) if row_local(predicate) => {
+                    match self.eval_per_distinct(&expr, input, &used)? {
+                        Some(p) => p,
+                        None => self.eval(predicate, input)?,
+                    }
+                }
+                _ => self.eval(predicate, input)?,
+            };
+            let mask = kernels::filter_mask(&p, rows);
+            return Ok(mask.ones().map(|i| i as u32).collect());
+        };
+        let ranges = chunks(rows, self.threads.count());
+        let this = &*self;
+        let parts: Result<Vec<Vec<u32>>, EvalError> = self.threads.install(|| {
+            ranges
+                .par_iter()
+                .map(|&(start, len)| {
+                    this.guard.check()?;
+                    let t = slice_columns(input, &used, start, len)?;
+                    let p = this.worker().eval(&expr, &t)?;
+                    let mask = kernels::filter_mask(&p, len);
+                    Ok(mask.ones().map(|i| (start + i) as u32).collect())
+                })
+                .collect()
+        });
+        Ok(parts?.concat())
+    }
+
+    /// A run of `where`, `extend` and `project` operators over one input,
+    /// evaluated with late materialization: `where` only narrows a
+    /// selection of the input's rows, expressions gather just the columns
+    /// they read at the selected rows, and the remaining input columns are
+    /// gathered once, for the rows that survive every predicate.
+    pub(crate) fn streaming(&mut self, plan: &Plan) -> Result<Table, EvalError> {
+        let mut ops = Vec::new();
+        let mut bottom = plan;
+        while let Plan::Filter { input, .. }
+        | Plan::Extend { input, .. }
+        | Plan::Project { input, .. } = bottom
+        {
+            ops.push(bottom);
+            bottom = input;
+        }
+        // The projection that pruning puts right after a scan reads just
+        // those columns of the stored table.
+        let input = match (bottom, ops.last()) {
+            (Plan::Scan { table }, Some(Plan::Project { columns, .. })) => {
+                let picked: Option<Vec<usize>> = columns
+                    .iter()
+                    .map(|(_, e)| match e.kind {
+                        BoundExprKind::Column(i) => Some(i),
+                        _ => None,
+                    })
+                    .collect();
+                match picked {
+                    Some(idx) => {
+                        ops.pop();
+                        let t = self.scan(table, Some(&idx))?;
+                        rename(t, columns.iter().map(|(n, _)| n.clone()))?
+                    }
+                    None => self.run(bottom)?,
+                }
+            }
+            _ => self.run(bottom)?,
+        };
+        let mut lazy = Lazy::new(&input);
+        for op in ops.into_iter().rev() {
+            match op {
+                Plan::Filter { predicate, .. } => {
+                    let (expr, t) = lazy.narrow(predicate)?;
+                    let keep = self.select(&expr, &t)?;
+                    lazy.keep(self, &keep)?;
+                }
+                Plan::Extend { columns, .. } => {
+                    for (name, _, e) in columns {
+                        let col = lazy.eval(self, e)?;
+                        lazy.set(name, col);
+                    }
+                }
+                Plan::Project { columns, .. } => {
+                    let mut slots = Vec::with_capacity(columns.len());
+                    for (name, e) in columns {
+                        let slot = match &e.kind {
+                            BoundExprKind::Column(i) => {
+                                lazy.slots.get(*i).map(|(_, s)| s.clone()).ok_or_else(|| {
+                                    EvalError::Internal(format!("column #{i} is out of range"))
+                                })?
+                            }
+                            _ => Slot::Dense(lazy.eval(self, e)?),
+                        };
+                        slots.push((name.clone(), slot));
+                    }
+                    lazy.slots = slots;
+                }
+                _ => return Err(EvalError::Internal("not a streaming operator".into())),
+            }
+        }
+        lazy.finish(self)
+    }
+
+    /// Each column gathered at `rows`, in parallel across columns when
+    /// the gather is large.
+    fn gather_par(
+        &self,
+        columns: impl Iterator<Item = Arc<Column>>,
+        rows: &[u32],
+    ) -> Vec<Arc<Column>> {
+        let columns: Vec<Arc<Column>> = columns.collect();
+        if !self.parallel_for(rows.len()) || columns.len() < 2 {
+            return columns.iter().map(|c| Arc::new(c.take(rows))).collect();
+        }
+        self.threads
+            .install(|| columns.par_iter().map(|c| Arc::new(c.take(rows))).collect())
+    }
+}
+
+/// Identity of a `dynamic` value for [`distinct_dynamics`]: shared
+/// allocations by address, scalars by value.
+#[derive(PartialEq, Eq, Hash)]
+enum DynamicKey {
+    Null,
+    Scalar(u8, u128),
+    Shared(u8, usize),
+}
+
+fn dynamic_key(d: &Dynamic) -> DynamicKey {
+    match d {
+        Dynamic::Null => DynamicKey::Null,
+        Dynamic::Bool(b) => DynamicKey::Scalar(1, u128::from(*b)),
+        Dynamic::Long(x) => DynamicKey::Scalar(2, *x as u64 as u128),
+        Dynamic::Real(x) => DynamicKey::Scalar(3, u128::from(x.to_bits())),
+        Dynamic::DateTime(x) => DynamicKey::Scalar(4, *x as u64 as u128),
+        Dynamic::TimeSpan(x) => DynamicKey::Scalar(5, *x as u64 as u128),
+        Dynamic::Guid(x) => DynamicKey::Scalar(6, *x),
+        Dynamic::String(s) => DynamicKey::Shared(7, Arc::as_ptr(s) as *const u8 as usize),
+        Dynamic::Array(a) => DynamicKey::Shared(8, Arc::as_ptr(a) as usize),
+        Dynamic::Bag(b) => DynamicKey::Shared(9, Arc::as_ptr(b) as usize),
+    }
+}
+
+/// Each row's position among the distinct values of `values` (by shared
+/// allocation or scalar value), and those values; `None` once there are
+/// more than `limit` of them.
+fn distinct_dynamics(values: &[Dynamic], limit: usize) -> Option<(Vec<u32>, Vec<Dynamic>)> {
+    let mut index: rustc_hash::FxHashMap<DynamicKey, u32> = Default::default();
+    let mut distinct = Vec::new();
+    let mut codes = Vec::with_capacity(values.len());
+    for v in values {
+        let next = distinct.len() as u32;
+        let code = *index.entry(dynamic_key(v)).or_insert(next);
+        if code == next {
+            if distinct.len() >= limit {
+                return None;
+            }
+            distinct.push(v.clone());
+        }
+        codes.push(code);
+    }
+    Some((codes, distinct))
+}
+
+/// A column of a [`Lazy`] table.
+#[derive(Clone)]
+enum Slot {
+    /// A column of the input, not yet gathered at the selection.
+    Base(Arc<Column>),
+    /// A column with one value per selected row.
+    Dense(Arc<Column>),
+}
+
+/// A table during a streaming run: the input's columns plus computed ones,
+/// and the selected input rows (`None` = all).
+struct Lazy {
+    slots: Vec<(String, Slot)>,
+    selection: Option<Vec<u32>>,
+    rows: usize,
+}
+
+impl Lazy {
+    fn new(input: &Table) -> Lazy {
+        Lazy {
+            slots: input
+                .columns()
+                .map(|(n, c)| (n.to_string(), Slot::Base(c.clone())))
+                .collect(),
+            selection: None,
+            rows: input.num_rows(),
+        }
+    }
+
+    /// Column `i` at the selected rows (gathered once, then kept).
+    fn column(&mut self, i: usize) -> Result<Arc<Column>, EvalError> {
+        let (_, slot) = self
+            .slots
+            .get_mut(i)
+            .ok_or_else(|| EvalError::Internal(format!("column #{i} is out of range")))?;
+        let col = match (&*slot, &self.selection) {
+            (Slot::Dense(c), _) | (Slot::Base(c), None) => return Ok(c.clone()),
+            (Slot::Base(c), Some(rows)) => Arc::new(c.take(rows)),
+        };
+        *slot = Slot::Dense(col.clone());
+        Ok(col)
+    }
+
+    /// `e` rewritten over a table of just the columns it reads.
+    fn narrow(&mut self, e: &BoundExpr) -> Result<(BoundExpr, Table), EvalError> {
+        let (expr, used) = narrow(e, self.slots.len())
+            .ok_or_else(|| EvalError::Internal("expression column out of range".into()))?;
+        let mut columns = Vec::with_capacity(used.len());
+        for i in used {
+            let col = self.column(i)?;
+            let name = self
+                .slots
+                .get(i)
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default();
+            columns.push((name, col));
+        }
+        let table = if columns.is_empty() {
+            Table::empty(self.rows)
+        } else {
+            build_table(columns, self.rows)?
+        };
+        Ok((expr, table))
+    }
+
+    /// `e` evaluated at the selected rows.
+    fn eval(&mut self, exec: &mut Executor<'_>, e: &BoundExpr) -> Result<Arc<Column>, EvalError> {
+        if let BoundExprKind::Column(i) = e.kind {
+            return self.column(i);
+        }
+        let (expr, table) = self.narrow(e)?;
+        Ok(exec.eval_par(&expr, &table)?.into_column(self.rows))
+    }
+
+    /// Replaces the column named `name`, or appends it.
+    fn set(&mut self, name: &str, col: Arc<Column>) {
+        match self.slots.iter_mut().find(|(n, _)| n == name) {
+            Some((_, slot)) => *slot = Slot::Dense(col),
+            None => self.slots.push((name.to_string(), Slot::Dense(col))),
+        }
+    }
+
+    /// Keeps the current rows at `keep` (ascending positions).
+    fn keep(&mut self, exec: &Executor<'_>, keep: &[u32]) -> Result<(), EvalError> {
+        if keep.len() == self.rows {
+            return Ok(());
+        }
+        self.selection = Some(match &self.selection {
+            None => keep.to_vec(),
+            Some(rows) => keep
+                .iter()
+                .filter_map(|&k| rows.get(k as usize).copied())
+                .collect(),
+        });
+        let dense: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| matches!(self.slots.get(i), Some((_, Slot::Dense(_)))))
+            .collect();
+        let gathered = exec.gather_par(
+            dense.iter().filter_map(|&i| match self.slots.get(i) {
+                Some((_, Slot::Dense(c))) => Some(c.clone()),
+                _ => None,
+            }),
+            keep,
+        );
+        for (i, col) in dense.into_iter().zip(gathered) {
+            if let Some((_, slot)) = self.slots.get_mut(i) {
+                *slot = Slot::Dense(col);
+            }
+        }
+        self.rows = keep.len();
+        Ok(())
+    }
+
+    /// The table: every input column still pending gathered now.
+    fn finish(self, exec: &Executor<'_>) -> Result<Table, EvalError> {
+        let Some(rows) = &self.selection else {
+            let columns = self
+                .slots
+                .into_iter()
+                .map(|(n, Slot::Base(c) | Slot::Dense(c))| (n, c))
+                .collect();
+            return build_or_empty(columns, self.rows);
+        };
+        let pending: Vec<Arc<Column>> = self
+            .slots
+            .iter()
+            .filter_map(|(_, s)| match s {
+                Slot::Base(c) => Some(c.clone()),
+                Slot::Dense(_) => None,
+            })
+            .collect();
+        let mut gathered = exec.gather_par(pending.into_iter(), rows).into_iter();
+        let mut columns = Vec::with_capacity(self.slots.len());
+        for (name, slot) in self.slots {
+            let col = match slot {
+                Slot::Dense(c) => c,
+                Slot::Base(_) => gathered
+                    .next()
+                    .ok_or_else(|| EvalError::Internal("gathered column missing".into()))?,
+            };
+            columns.push((name, col));
+        }
+        build_or_empty(columns, self.rows)
+    }
+}
+
+/// `t` with its columns renamed, in order.
+fn rename(t: Table, names: impl Iterator<Item = String>) -> Result<Table, EvalError> {
+    let rows = t.num_rows();
+    let columns: Vec<(String, Arc<Column>)> =
+        names.zip(t.columns().map(|(_, c)| c.clone())).collect();
+    build_or_empty(columns, rows)
+}
+
+fn build_or_empty(columns: Vec<(String, Arc<Column>)>, rows: usize) -> Result<Table, EvalError> {
+    if columns.is_empty() {
+        Ok(Table::empty(rows))
+    } else {
+        build_table(columns, rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_every_row_once_in_order() {
+        for rows in [0, 1, 8191, 8192, 100_000, 1_000_003] {
+            for threads in [1, 2, 8] {
+                let c = chunks(rows, threads);
+                let mut next = 0;
+                for (start, len) in &c {
+                    assert_eq!(*start, next);
+                    assert!(*len > 0 && *len <= MAX_CHUNK_ROWS);
+                    next += len;
+                }
+                assert_eq!(next, rows);
+            }
+        }
+    }
+
+    #[test]
+    fn a_fixed_pool_reports_its_size() {
+        assert_eq!(Threads::fixed(1).count(), 1);
+        assert_eq!(Threads::fixed(3).count(), 3);
+        assert!(Threads::all().count() >= 1);
+    }
+}

@@ -1,0 +1,249 @@
+//! Streaming, parallel JSON Lines loading for files of any size.
+//!
+//! The input is read in blocks cut at line breaks; each wave of blocks
+//! (one per thread) is parsed in parallel into table parts, and the parts
+//! are joined column by column at the end, each part's column dropped as
+//! soon as it is copied. Memory peaks near the loaded table plus a wave of
+//! blocks, never near the size of the file.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use super::accum::TableAcc;
+use super::{json, LoadError, Loaded};
+use crate::column::Column;
+use crate::eval::concat_columns;
+use crate::table::Table;
+use crate::types::DataType;
+
+/// Bytes per block (a block grows past this only to hold one long line).
+const BLOCK_BYTES: usize = 16 << 20;
+
+/// How a streaming load types and shapes its columns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamOptions<'s> {
+    /// Column types (and, unless `sparse`, columns added as null).
+    pub schema: Option<&'s [(String, DataType)]>,
+    /// Create a schema column only when the input has it.
+    pub sparse: bool,
+    /// Leave out unusable lines instead of failing.
+    pub lenient: bool,
+    /// Blocks parsed at once.
+    pub threads: usize,
+}
+
+/// Loads JSON Lines from `reader`. `Ok(None)` when the parts infer
+/// different types for a column (only possible without a schema entry for
+/// it): the caller then loads the input again in one pass.
+pub(crate) fn load_jsonl(
+    mut reader: impl Read,
+    path: &str,
+    opts: StreamOptions<'_>,
+) -> Result<Option<Loaded>, LoadError> {
+    let threads = opts.threads.max(1);
+    let io_error = |source| LoadError::Io {
+        path: path.to_string(),
+        source,
+    };
+    let mut parts: Vec<Table> = Vec::new();
+    let mut rejected = Vec::new();
+    let mut carry: Vec<u8> = Vec::new();
+    let mut next_line = 1usize;
+    let mut eof = false;
+    while !eof {
+        let mut wave: Vec<(Vec<u8>, usize)> = Vec::with_capacity(threads);
+        while wave.len() < threads && !eof {
+            let mut block = std::mem::take(&mut carry);
+            let want = BLOCK_BYTES.saturating_sub(block.len()).max(BLOCK_BYTES / 4);
+            block.reserve(want);
+            let got = (&mut reader)
+                .take(want as u64)
+                .read_to_end(&mut block)
+                .map_err(io_error)?;
+            if got < want {
+                eof = true;
+            } else {
+                match block.iter().rposition(|&b| b == b'\n') {
+                    Some(k) => carry = block.split_off(k + 1),
+                    None => {
+                        // One line longer than a block: keep reading it.
+                        carry = block;
+                        continue;
+                    }
+                }
+            }
+            if block.is_empty() {
+                continue;
+            }
+            let first = next_line;
+            next_line += block.iter().filter(|&&b| b == b'\n').count();
+            wave.push((block, first));
+        }
+        let results: Vec<Result<Loaded, LoadError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = wave
+                .iter()
+                .map(|(block, first)| scope.spawn(move || parse_block(block, path, *first, opts)))
+                .collect();
+            handles
+                .into_iter()
+                .zip(&wave)
+                .map(|(h, (block, first))| {
+                    h.join()
+                        .unwrap_or_else(|_| parse_block(block, path, *first, opts))
+                })
+                .collect()
+        });
+        for r in results {
+            // Blocks are in input order: the first error is the one a
+            // one-pass load reports, and rejected lines stay in order.
+            let part = r?;
+            parts.push(part.table);
+            rejected.extend(part.rejected);
+        }
+    }
+    if parts.is_empty() {
+        return parse_block(&[], path, 1, opts).map(Some);
+    }
+    Ok(join_parts(parts).map(|table| Loaded { table, rejected }))
+}
+
+fn parse_block(
+    block: &[u8],
+    path: &str,
+    first_line: usize,
+    opts: StreamOptions<'_>,
+) -> Result<Loaded, LoadError> {
+    let acc = if opts.sparse {
+        TableAcc::sparse(opts.schema)
+    } else {
+        TableAcc::new(opts.schema)
+    };
+    json::load_jsonl_lines_into(acc, block, path, first_line, opts.lenient)
+}
+
+/// Joins table parts row-wise, uniting their columns in first-seen order
+/// (a part without a column contributes nulls). Each part's column is
+/// released once copied. `None` when a column's type differs between parts.
+pub(crate) fn join_parts(mut parts: Vec<Table>) -> Option<Table> {
+    let mut names: Vec<(String, DataType)> = Vec::new();
+    for t in &parts {
+        for (name, col) in t.columns() {
+            match names.iter().find(|(n, _)| n == name) {
+                Some((_, ty)) if *ty != col.data_type() => return None,
+                Some(_) => {}
+                None => names.push((name.to_string(), col.data_type())),
+            }
+        }
+    }
+    let sizes: Vec<usize> = parts.iter().map(Table::num_rows).collect();
+    let rows = sizes.iter().sum();
+    if names.is_empty() {
+        return Some(Table::empty(rows));
+    }
+    let mut columns = Vec::with_capacity(names.len());
+    for (name, ty) in names {
+        let pieces: Vec<Arc<Column>> = parts
+            .iter_mut()
+            .zip(&sizes)
+            .map(|(t, &n)| {
+                t.remove_column(&name)
+                    .unwrap_or_else(|| Arc::new(Column::nulls(ty, n)))
+            })
+            .collect();
+        let joined = match pieces.as_slice() {
+            [only] => only.clone(),
+            _ => Arc::new(concat_columns(&pieces, ty)),
+        };
+        columns.push((name, joined));
+    }
+    Table::try_new(columns).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    fn opts(schema: Option<&[(String, DataType)]>, sparse: bool) -> StreamOptions<'_> {
+        StreamOptions {
+            schema,
+            sparse,
+            lenient: false,
+            threads: 3,
+        }
+    }
+
+    fn lines(n: usize) -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "{{\"id\":{i},\"user\":\"u{}\",\"bag\":{{\"k\":{i}}}}}\n",
+                    i % 7
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_streamed_load_equals_the_one_pass_load() {
+        let text = lines(2000);
+        let streamed = load_jsonl(text.as_bytes(), "t.jsonl", opts(None, false))
+            .expect("loads")
+            .expect("types agree");
+        let one = json::load_jsonl(text.as_bytes(), None, "t.jsonl", false).expect("loads");
+        assert_eq!(streamed.table.schema(), one.table.schema());
+        let a: Vec<Vec<Value>> = streamed.table.rows().collect();
+        let b: Vec<Vec<Value>> = one.table.rows().collect();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_sparse_load_keeps_only_the_schema_columns_the_input_has() {
+        let schema = vec![
+            ("missing".to_string(), DataType::String),
+            ("id".to_string(), DataType::Real),
+        ];
+        let t = load_jsonl(lines(10).as_bytes(), "t.jsonl", opts(Some(&schema), true))
+            .expect("loads")
+            .expect("types agree")
+            .table;
+        assert_eq!(
+            t.schema(),
+            vec![
+                ("id".to_string(), DataType::Real),
+                ("user".to_string(), DataType::String),
+                ("bag".to_string(), DataType::Dynamic),
+            ]
+        );
+        let full = load_jsonl(lines(10).as_bytes(), "t.jsonl", opts(Some(&schema), false))
+            .expect("loads")
+            .expect("types agree")
+            .table;
+        assert_eq!(full.column_names().next(), Some("missing"));
+    }
+
+    #[test]
+    fn parts_without_a_column_contribute_nulls() {
+        let a = json::load_jsonl(&b"{\"x\":1}\n"[..], None, "a", false).expect("loads");
+        let b = json::load_jsonl(&b"{\"y\":\"s\"}\n"[..], None, "b", false).expect("loads");
+        let t = join_parts(vec![a.table, b.table]).expect("joins");
+        assert_eq!(t.num_rows(), 2);
+        assert_eq!(t.row(0), vec![Value::Long(1), Value::string("")]);
+        assert_eq!(t.row(1), vec![Value::Null, Value::string("s")]);
+    }
+
+    #[test]
+    fn parts_that_disagree_on_a_type_are_refused() {
+        let a = json::load_jsonl(&b"{\"x\":1}\n"[..], None, "a", false).expect("loads");
+        let b = json::load_jsonl(&b"{\"x\":\"s\"}\n"[..], None, "b", false).expect("loads");
+        assert!(join_parts(vec![a.table, b.table]).is_none());
+    }
+
+    #[test]
+    fn errors_name_their_line_across_blocks() {
+        let mut text = lines(5);
+        text.push_str("{\"id\": oops}\n");
+        let err = load_jsonl(text.as_bytes(), "t.jsonl", opts(None, false)).expect_err("fails");
+        assert!(err.to_string().contains("t.jsonl:6"), "{err}");
+    }
+}
