@@ -572,6 +572,8 @@ def meta(args) -> dict:
         "kqlite": kq,
         "versions": versions,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+        # A busy machine makes the timings noisy: record how busy it was.
+        "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()],
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 

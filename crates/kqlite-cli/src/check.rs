@@ -22,7 +22,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
-    /// Deepest nesting of brackets and operators in the query text.
+    /// Deepest nesting of brackets and operators in the query text (at
+    /// most 4096).
     #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
 }

@@ -94,11 +94,13 @@ pub struct LimitArgs {
     /// rows and warn on stderr, or fail.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = Overflow::Truncate)]
     result_overflow: Overflow,
-    /// Largest estimated size of one operator's output, e.g. `4GiB`,
+    /// Largest estimated size of the new data one operator produces
+    /// (columns shared with loaded tables do not count), e.g. `4GiB`,
     /// `512MB`, or bytes.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8GiB")]
     max_memory: usize,
-    /// Deepest nesting of brackets and operators in the query text.
+    /// Deepest nesting of brackets and operators in the query text (at
+    /// most 4096).
     #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
 }

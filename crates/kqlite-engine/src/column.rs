@@ -449,6 +449,9 @@ pub struct ColumnBuilder {
 struct DynamicInterner {
     /// Structural hash → position in `values`.
     index: rustc_hash::FxHashMap<u64, u32>,
+    /// Allocations already in `values` (a loader hands the same bag over
+    /// again for repeated JSON text).
+    known: rustc_hash::FxHashSet<usize>,
     values: Vec<Dynamic>,
     seen: usize,
     off: bool,
@@ -460,6 +463,15 @@ impl DynamicInterner {
             return d.clone();
         }
         self.seen += 1;
+        let address = match d {
+            Dynamic::Bag(b) => Arc::as_ptr(b) as usize,
+            Dynamic::Array(a) => Arc::as_ptr(a) as usize,
+            Dynamic::String(s) => Arc::as_ptr(s) as *const u8 as usize,
+            _ => 0,
+        };
+        if self.known.contains(&address) {
+            return d.clone();
+        }
         let mut h = foldhash::fast::FixedState::default().build_hasher();
         hash_dynamic(d, &mut h);
         let h = std::hash::Hasher::finish(&h);
@@ -473,10 +485,12 @@ impl DynamicInterner {
             // Mostly distinct: sharing does not pay.
             self.off = true;
             self.index = Default::default();
+            self.known = Default::default();
             self.values = Vec::new();
             return d.clone();
         }
         self.index.insert(h, self.values.len() as u32);
+        self.known.insert(address);
         self.values.push(d.clone());
         d.clone()
     }

@@ -313,3 +313,66 @@ fn a_large_lenient_json_lines_file_loads_in_parallel_with_the_same_rejections() 
     assert_eq!(rejected_lines(&loaded, "big-lenient.jsonl"), bad);
     assert_eq!(loaded.table.num_rows() + bad.len(), line);
 }
+
+mod lenient_properties {
+    use super::*;
+    use kqlite_engine::io::{load_reader_with, Format};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Every non-blank JSON Lines line becomes a row or a rejection.
+        #[test]
+        fn lenient_json_lines_account_for_every_line(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    Just("{\"a\":1}".to_string()),
+                    Just("{\"a\":\"x\",\"b\":[1,2]}".to_string()),
+                    Just("{\"a\":".to_string()),
+                    Just("[1]".to_string()),
+                    Just("{\"a\":1,\"a\":2}".to_string()),
+                    Just("{\"a\":1e400}".to_string()),
+                    "[{}\\[\\]\":,a0-9 ]{0,12}",
+                ],
+                0..30,
+            ),
+            typed in any::<bool>(),
+        ) {
+            let text = lines.join("\n");
+            let schema = [("a".to_string(), DataType::Long)];
+            let loaded = load_reader_with(
+                text.as_bytes(),
+                Format::JsonLines,
+                typed.then_some(&schema[..]),
+                "prop.jsonl",
+                &LoadOptions { lenient: true, ..LoadOptions::default() },
+            )
+            .expect("line problems never fail a lenient load");
+            let used = lines.iter().filter(|l| !l.trim().is_empty()).count();
+            prop_assert_eq!(loaded.table.num_rows() + loaded.rejected.len(), used);
+            for (name, col) in loaded.table.columns() {
+                prop_assert_eq!(col.len(), loaded.table.num_rows(), "column {}", name);
+            }
+        }
+
+        /// Every CSV record becomes a row or a rejection.
+        #[test]
+        fn lenient_csv_accounts_for_every_record(
+            records in proptest::collection::vec("[a-c0-9,]{0,8}", 0..30),
+        ) {
+            let text = format!("a,b\n{}\n", records.join("\n"));
+            let loaded = load_reader_with(
+                text.as_bytes(),
+                Format::Csv,
+                Some(&[("a".to_string(), DataType::Long)]),
+                "prop.csv",
+                &LoadOptions { lenient: true, ..LoadOptions::default() },
+            )
+            .expect("record problems never fail a lenient load");
+            // A record with a single empty field is a blank line, skipped.
+            let used = records.iter().filter(|r| !r.trim().is_empty()).count();
+            prop_assert_eq!(loaded.table.num_rows() + loaded.rejected.len(), used);
+        }
+    }
+}

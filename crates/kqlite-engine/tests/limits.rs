@@ -287,3 +287,28 @@ fn queries_nested_to_the_supported_depth_run_even_from_a_small_stack() {
     );
     assert_eq!(results.4, 0);
 }
+
+#[test]
+fn columns_shared_with_catalog_tables_do_not_count_toward_the_memory_limit() {
+    let mut e = engine(Limits {
+        max_memory: 4 << 20,
+        ..Limits::default()
+    });
+    let big = engine(Limits::unlimited())
+        .run("range x from 1 to 1000000 step 1")
+        .unwrap();
+    e.add_table("T", big);
+    // 8 MB of `x`, but it is the catalog's column: nothing new is held.
+    let err = e
+        .run("T | project x | extend z = x + 1 | summarize max(z)")
+        .unwrap_err();
+    assert_eq!(
+        code(&err),
+        codes::TOO_MUCH_MEMORY,
+        "`z` is 8 MB of new data"
+    );
+    let t = e.run("T | project x | summarize max(x), count()").unwrap();
+    assert_eq!(t.row(0)[1], kqlite_engine::Value::Long(1_000_000));
+    let err = e.run("T | extend y = x * 2 | count").unwrap_err();
+    assert_eq!(code(&err), codes::TOO_MUCH_MEMORY, "{err}");
+}

@@ -89,8 +89,9 @@ pub struct Limits {
     pub max_result_rows: usize,
     /// Truncate (with a warning) or fail when the result is too long.
     pub result_overflow: ResultOverflow,
-    /// Most bytes one operator's output table may take, as estimated from
-    /// its columns (error `E1107` beyond it).
+    /// Most bytes of new data one operator's output may hold, as estimated
+    /// from its columns (error `E1107` beyond it). Columns it shares with a
+    /// catalog table or another live result are not counted again.
     pub max_memory: usize,
     /// Deepest nesting of brackets, pipes and operators in query text
     /// (parse error `E0012` beyond it); at most [`MAX_SUPPORTED_DEPTH`].
@@ -250,12 +251,12 @@ impl Guard {
         Ok(())
     }
 
-    /// Fails when `table`'s estimated size exceeds the memory cap.
+    /// Fails when the columns only `table` holds exceed the memory cap.
     pub(crate) fn check_table(&self, table: &Table, span: Span) -> Result<(), EvalError> {
         if self.max_memory == usize::MAX {
             return Ok(());
         }
-        self.check_bytes(estimated_bytes(table), span)
+        self.check_bytes(owned_bytes(table), span)
     }
 }
 
@@ -266,34 +267,49 @@ fn far_future() -> Instant {
 
 /// The bytes `table`'s columns take, counting a column shared by several
 /// tables once per use. Exact for fixed-size types and strings; `dynamic`
-/// columns are estimated from a sample of their cells (see
-/// [`dynamic_bytes`]), so the cost is constant per column.
+/// columns are estimated from a sample of their cells (a slot per cell plus
+/// the nested values of a few cells, scaled up), so the cost is constant
+/// per column.
 pub fn estimated_bytes(table: &Table) -> usize {
     table
         .columns()
-        .map(|(_, c)| {
-            let validity = c.validity.as_ref().map_or(0, |_| c.len().div_ceil(8));
-            let data = match &c.data {
-                ColumnData::Bool(v) => v.len(),
-                ColumnData::Int(v) => v.len().saturating_mul(4),
-                ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v) => {
-                    v.len().saturating_mul(8)
-                }
-                ColumnData::Real(v) => v.len().saturating_mul(8),
-                ColumnData::Decimal(v) => v.len().saturating_mul(16),
-                ColumnData::Guid(v) => v.len().saturating_mul(16),
-                ColumnData::String(StringColumn::Plain(a)) => {
-                    a.byte_len().saturating_add(a.len().saturating_mul(8))
-                }
-                ColumnData::String(StringColumn::Dict { codes, dict }) => codes
-                    .len()
-                    .saturating_mul(4)
-                    .saturating_add(dict.byte_len()),
-                ColumnData::Dynamic(v) => dynamic_bytes(v),
-            };
-            data.saturating_add(validity)
-        })
+        .map(|(_, c)| column_bytes(c))
         .fold(0usize, usize::saturating_add)
+}
+
+/// The bytes of the columns only `table` holds: columns shared with a
+/// catalog table, a cached `materialize` or another live result are
+/// already paid for.
+fn owned_bytes(table: &Table) -> usize {
+    table
+        .columns()
+        .filter(|(_, c)| Arc::strong_count(c) == 1)
+        .map(|(_, c)| column_bytes(c))
+        .fold(0usize, usize::saturating_add)
+}
+
+/// [`estimated_bytes`] of one column.
+fn column_bytes(c: &crate::column::Column) -> usize {
+    let validity = c.validity.as_ref().map_or(0, |_| c.len().div_ceil(8));
+    let data = match &c.data {
+        ColumnData::Bool(v) => v.len(),
+        ColumnData::Int(v) => v.len().saturating_mul(4),
+        ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v) => {
+            v.len().saturating_mul(8)
+        }
+        ColumnData::Real(v) => v.len().saturating_mul(8),
+        ColumnData::Decimal(v) => v.len().saturating_mul(16),
+        ColumnData::Guid(v) => v.len().saturating_mul(16),
+        ColumnData::String(StringColumn::Plain(a)) => {
+            a.byte_len().saturating_add(a.len().saturating_mul(8))
+        }
+        ColumnData::String(StringColumn::Dict { codes, dict }) => codes
+            .len()
+            .saturating_mul(4)
+            .saturating_add(dict.byte_len()),
+        ColumnData::Dynamic(v) => dynamic_bytes(v),
+    };
+    data.saturating_add(validity)
 }
 
 /// Cells of a `dynamic` column measured for an estimate.

@@ -1,6 +1,7 @@
 //! Column accumulation shared by the loaders: typed builders for known
 //! columns, type inference for the others.
 
+use std::hash::BuildHasher;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -580,7 +581,13 @@ pub(crate) struct TableAcc {
     /// Types of schema columns not created yet (sparse loads create a
     /// schema column only when the input has it).
     pending: FxHashMap<String, DataType>,
+    /// Parsed `dynamic` objects and arrays by column and JSON text, so a
+    /// repeated value parses once and every row shares its allocation.
+    shared: FxHashMap<(usize, u64), (Box<str>, Dynamic)>,
 }
+
+/// Distinct JSON texts [`TableAcc`] keeps parsed per load.
+const MAX_SHARED_DYNAMICS: usize = 4096;
 
 impl TableAcc {
     /// An accumulator that types the input's columns by `schema` but, unlike
@@ -605,6 +612,7 @@ impl TableAcc {
             rejected: Vec::new(),
             keys: KeyCache::default(),
             pending: FxHashMap::default(),
+            shared: FxHashMap::default(),
         };
         for (name, ty) in schema.unwrap_or_default() {
             t.column(name, Some(*ty));
@@ -631,6 +639,30 @@ impl TableAcc {
         self.names.push(name.to_string());
         self.index.insert(name.to_string(), i);
         i
+    }
+
+    /// Whether column `col` is typed `dynamic`.
+    pub(crate) fn is_dynamic(&self, col: usize) -> bool {
+        matches!(self.cols.get(col), Some(Acc::Typed(DataType::Dynamic, _)))
+    }
+
+    /// The value parsed earlier from the same JSON `text` in column `col`.
+    pub(crate) fn shared_dynamic(&self, col: usize, text: &str) -> Option<Dynamic> {
+        let key = (col, foldhash::fast::FixedState::default().hash_one(text));
+        match self.shared.get(&key) {
+            Some((seen, d)) if seen.as_ref() == text => Some(d.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers `d` as the value of JSON `text` in column `col`.
+    pub(crate) fn share_dynamic(&mut self, col: usize, text: &str, d: &Dynamic) {
+        if self.shared.len() < MAX_SHARED_DYNAMICS {
+            let key = (col, foldhash::fast::FixedState::default().hash_one(text));
+            self.shared
+                .entry(key)
+                .or_insert_with(|| (text.into(), d.clone()));
+        }
     }
 
     /// The index of column `name`, guessing it is column `guess` (keys

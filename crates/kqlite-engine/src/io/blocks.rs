@@ -63,7 +63,7 @@ pub(crate) fn load_jsonl(
             if got < want {
                 eof = true;
             } else {
-                match block.iter().rposition(|&b| b == b'\n') {
+                match memchr::memrchr(b'\n', &block) {
                     Some(k) => carry = block.split_off(k + 1),
                     None => {
                         // One line longer than a block: keep reading it.
@@ -76,7 +76,7 @@ pub(crate) fn load_jsonl(
                 continue;
             }
             let first = next_line;
-            next_line += block.iter().filter(|&&b| b == b'\n').count();
+            next_line += memchr::memchr_iter(b'\n', &block).count();
             wave.push((block, first));
         }
         let results: Vec<Result<Loaded, LoadError>> = std::thread::scope(|scope| {
@@ -162,7 +162,7 @@ pub(crate) fn join_parts(mut parts: Vec<Table>) -> Option<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::Value;
+    use crate::value::{Dynamic, Value};
 
     fn opts(schema: Option<&[(String, DataType)]>, sparse: bool) -> StreamOptions<'_> {
         StreamOptions {
@@ -220,6 +220,35 @@ mod tests {
             .expect("types agree")
             .table;
         assert_eq!(full.column_names().next(), Some("missing"));
+    }
+
+    #[test]
+    fn repeated_dynamic_text_parses_once_and_rows_share_the_value() {
+        let schema = vec![("bag".to_string(), DataType::Dynamic)];
+        let text = "{\"bag\":{\"city\":\"Oslo\",\"n\":[1,2]}}\n\
+                    {\"bag\":  {\"city\":\"Lima\"}}\n\
+                    {\"bag\":{\"city\":\"Oslo\",\"n\":[1,2]}}\n\
+                    {\"bag\":\"{\\\"city\\\":\\\"Oslo\\\"}\"}\n\
+                    {\"bag\":7}\n";
+        let t = load_jsonl(text.as_bytes(), "t.jsonl", opts(Some(&schema), true))
+            .expect("loads")
+            .expect("types agree")
+            .table;
+        let c = t.column("bag").expect("bag");
+        let crate::column::ColumnData::Dynamic(v) = &c.data else {
+            panic!("dynamic column");
+        };
+        let (Dynamic::Bag(a), Dynamic::Bag(b)) = (&v[0], &v[2]) else {
+            panic!("bags");
+        };
+        assert!(Arc::ptr_eq(a, b), "equal JSON text shares one value");
+        assert_eq!(v[1].get("city"), &Dynamic::String("Lima".into()));
+        assert_eq!(
+            v[3].get("city"),
+            &Dynamic::String("Oslo".into()),
+            "JSON text in a string is parsed"
+        );
+        assert_eq!(v[4], Dynamic::Long(7));
     }
 
     #[test]

@@ -192,7 +192,27 @@ impl<'de> DeserializeSeed<'de> for CellSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+        if !self.state.acc.is_dynamic(self.col) {
+            return d.deserialize_any(self);
+        }
+        // A `dynamic` cell is read as its JSON text first, so a value seen
+        // before (a `LocationDetails` bag repeats across millions of rows)
+        // is neither parsed nor allocated again.
+        let raw = <&'de serde_json::value::RawValue as serde::Deserialize<'de>>::deserialize(d)?;
+        let text = raw.get();
+        if !text.starts_with(['{', '[']) {
+            let mut de = serde_json::Deserializer::from_str(text);
+            return de::Deserializer::deserialize_any(&mut de, self).map_err(de::Error::custom);
+        }
+        if let Some(shared) = self.state.acc.shared_dynamic(self.col, text) {
+            return self.state.push(self.col, &Cell::Nested(shared));
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = DynamicSeed(&mut self.state.acc.keys)
+            .deserialize(&mut de)
+            .map_err(de::Error::custom)?;
+        self.state.acc.share_dynamic(self.col, text, &parsed);
+        self.state.push(self.col, &Cell::Nested(parsed))
     }
 }
 
