@@ -122,3 +122,25 @@ fn expressions_over_a_repetitive_dynamic_column_match_row_by_row_evaluation() {
     assert_eq!(rows(&fast), rows(&slow));
     assert!(fast.num_rows() >= 2);
 }
+
+#[test]
+fn take_from_a_table_copies_only_the_rows_it_returns() {
+    let e = engine(2);
+    let t = e.run("T | take 3").expect("runs");
+    assert_eq!(t.num_rows(), 3);
+    assert_eq!(t.num_columns(), 7);
+    let first = e.run("T | where i < 3").expect("runs");
+    assert_eq!(rows(&t), rows(&first));
+    assert_eq!(e.run("T | take 0").expect("runs").num_rows(), 0);
+    assert_eq!(
+        rows(&e.run("T | where i > 5 | count").expect("runs")),
+        vec!["[Long(199994)]".to_string()]
+    );
+}
+
+#[test]
+fn projecting_one_table_column_twice_keeps_both() {
+    let e = engine(2);
+    let t = e.run("T | project i, j = i | take 2").expect("runs");
+    assert_eq!(rows(&t), vec!["[Long(0), Long(0)]", "[Long(1), Long(1)]"]);
+}

@@ -78,6 +78,7 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
             width(input, catalog)
         }
         Plan::Project { columns, .. } => Some(columns.len()),
+        Plan::Count { .. } => Some(1),
         Plan::Extend { input, columns } => {
             let base = width(input, catalog)?;
             let last = columns
@@ -121,6 +122,14 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
                     columns,
                 }),
                 map,
+            })
+        }
+        Plan::Count { input } => {
+            // `count` reads no column of its input.
+            let inner = prune(input, &vec![false; width(input, catalog)?], catalog)?;
+            Some(Pruned {
+                plan: Arc::new(Plan::Count { input: inner.plan }),
+                map: vec![Some(0)],
             })
         }
         Plan::Filter { input, predicate } => {
@@ -359,6 +368,15 @@ mod tests {
         );
         let p = prune_columns(&plan("T | summarize count() by c"), &catalog());
         assert_eq!(scan_projection(&p), Some(vec!["c".to_string()]));
+    }
+
+    #[test]
+    fn count_reads_only_the_columns_its_filters_use() {
+        let p = prune_columns(&plan("T | where a > 1 | count"), &catalog());
+        let Plan::Count { input } = p.as_ref() else {
+            panic!("count at the root");
+        };
+        assert_eq!(scan_projection(input), Some(vec!["a".to_string()]));
     }
 
     #[test]

@@ -208,6 +208,10 @@ impl<'a> Executor<'a> {
                     let t = self.run(input)?;
                     return self.sort(t, keys, Some(n));
                 }
+                if let Plan::Scan { table } = input.as_ref() {
+                    // `T | take n` copies n rows, not the whole table.
+                    return self.scan_head(table, n);
+                }
                 let t = self.run(input)?;
                 if n >= t.num_rows() {
                     return Ok(t);
@@ -372,6 +376,28 @@ impl<'a> Executor<'a> {
                 _ => Arc::new(Column::nulls(*ty, rows)),
             };
             columns.push((name.clone(), col));
+        }
+        if columns.is_empty() {
+            return Ok(Table::empty(rows));
+        }
+        build_table(columns, rows)
+    }
+
+    /// The first `n` rows of a catalog table, laid out as its schema.
+    fn scan_head(&self, table: &str, n: usize) -> Result<Table, EvalError> {
+        let missing = || EvalError::MissingData {
+            table: table.to_string(),
+        };
+        let data = self.catalog.data(table).ok_or_else(missing)?;
+        let schema = self.catalog.schema(table).ok_or_else(missing)?;
+        let rows = n.min(data.num_rows());
+        let mut columns = Vec::with_capacity(schema.len());
+        for (name, ty) in schema {
+            let col = match data.column(name) {
+                Some(c) if c.data_type() == *ty => c.slice(0, rows),
+                _ => Column::nulls(*ty, rows),
+            };
+            columns.push((name.clone(), Arc::new(col)));
         }
         if columns.is_empty() {
             return Ok(Table::empty(rows));

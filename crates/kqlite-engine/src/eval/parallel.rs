@@ -366,7 +366,11 @@ impl<'a> Executor<'a> {
                         _ => None,
                     })
                     .collect();
-                match picked {
+                let distinct = picked.as_ref().is_some_and(|idx| {
+                    let mut seen = std::collections::HashSet::new();
+                    idx.iter().all(|i| seen.insert(*i))
+                });
+                match picked.filter(|_| distinct) {
                     Some(idx) => {
                         ops.pop();
                         let t = self.scan(table, Some(&idx))?;
