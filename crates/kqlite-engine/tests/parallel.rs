@@ -112,15 +112,16 @@ fn expressions_over_a_repetitive_dynamic_column_match_row_by_row_evaluation() {
     e.add_table("T", table);
     let q = "T | extend c = tostring(bag.country), n = toint(bag.n) % 3, k = bag has \"KP\" \
              | where c == \"KP\" or n == 1 | summarize count() by c, n, k | order by c asc, n asc";
-    let fast = e.run(q).expect("runs");
-    // Through `rand() >= 0` the same work cannot be shared per value.
-    let slow_q = q.replace(
-        "tostring(bag.country)",
-        "tostring(iff(rand() >= 0, bag, bag).country)",
-    );
-    let slow = e.run(&slow_q).expect("runs");
-    assert_eq!(rows(&fast), rows(&slow));
-    assert!(fast.num_rows() >= 2);
+    let filtered = "T | where toint(bag.n) > 2 | where tostring(bag.country) == \"KP\" \
+                    | extend c = tostring(bag.country), m = toint(bag.n) | summarize count() by c, m";
+    for q in [q, filtered] {
+        let fast = e.run(q).expect("runs");
+        // Through `rand() >= 0` the same work cannot be shared per value.
+        let slow_q = q.replace("bag.", "iff(rand() >= 0, bag, bag).");
+        let slow = e.run(&slow_q).expect("runs");
+        assert_eq!(rows(&fast), rows(&slow), "{q}");
+        assert!(fast.num_rows() >= 1, "{q}");
+    }
 }
 
 #[test]
@@ -143,4 +144,42 @@ fn projecting_one_table_column_twice_keeps_both() {
     let e = engine(2);
     let t = e.run("T | project i, j = i | take 2").expect("runs");
     assert_eq!(rows(&t), vec!["[Long(0), Long(0)]", "[Long(1), Long(1)]"]);
+}
+
+#[test]
+fn comparing_a_column_with_a_constant_matches_the_general_path() {
+    // `t + 0s` / `i + 0` defeat the in-place scan, so both sides of each
+    // pair take different paths to the same rows.
+    let pairs = [
+        (
+            "T | where t > ago(6h) | count",
+            "T | where t + 0s > ago(6h) | count",
+        ),
+        (
+            "T | where ago(6h) < t | count",
+            "T | where ago(6h) < t + 0s | count",
+        ),
+        (
+            "T | where i == 777 | project i",
+            "T | where i + 0 == 777 | project i",
+        ),
+        ("T | where i != 5 | count", "T | where i + 0 != 5 | count"),
+        (
+            "T | where 1000 >= i | count",
+            "T | where 1000 >= i + 0 | count",
+        ),
+        (
+            "T | where i <= 10 | where t >= datetime(2026-01-14T23:59:55Z) | count",
+            "T | where i + 0 <= 10 | where t + 0s >= datetime(2026-01-14T23:59:55Z) | count",
+        ),
+        ("T | where ok == 1 | count", "T | where ok + 0 == 1 | count"),
+    ];
+    for threads in [1, 4] {
+        let e = engine(threads);
+        for (fast, general) in pairs {
+            let a = e.run(fast).expect("runs");
+            let b = e.run(general).expect("runs");
+            assert_eq!(rows(&a), rows(&b), "{fast} on {threads} threads");
+        }
+    }
 }

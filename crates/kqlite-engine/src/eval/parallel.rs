@@ -19,7 +19,7 @@ use crate::function::ColumnarValue;
 use crate::kernels;
 use crate::table::Table;
 use crate::types::DataType;
-use crate::value::Dynamic;
+use crate::value::{Dynamic, Value};
 
 /// Largest chunk a task evaluates (rows).
 const MAX_CHUNK_ROWS: usize = 1 << 16;
@@ -103,7 +103,7 @@ impl Threads {
     }
 
     /// Runs `f` inside this pool (so its parallel iterators use it).
-    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+    pub(super) fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         match &self.pool {
             Some(pool) => pool.install(f),
             None => f(),
@@ -206,7 +206,7 @@ fn slice_columns(
 
 impl<'a> Executor<'a> {
     /// Whether an input of `rows` rows is worth splitting across threads.
-    fn parallel_for(&self, rows: usize) -> bool {
+    pub(super) fn parallel_for(&self, rows: usize) -> bool {
         rows >= MIN_PARALLEL_ROWS && self.threads.count() > 1
     }
 
@@ -285,25 +285,18 @@ impl<'a> Executor<'a> {
         if rows < 1024 {
             return Ok(None);
         }
-        let Some((codes, distinct)) = distinct_dynamics(values, rows / 8) else {
+        let Some(distinct) = distinct_dynamics(values, None, rows / 8) else {
             return Ok(None);
         };
-        let n = distinct.len();
-        let table = build_table(
-            vec![(
-                name.to_string(),
-                Arc::new(Column::new(ColumnData::Dynamic(distinct))),
-            )],
-            n,
-        )?;
-        let per_value = self.eval(expr, &table)?.into_column(n);
-        Ok(Some(ColumnarValue::Column(Arc::new(
-            per_value.take(&codes),
-        ))))
+        let col = self.eval_on_distinct(expr, name, &distinct)?;
+        Ok(Some(ColumnarValue::Column(col)))
     }
 
     /// The rows of `input` where `predicate` is true, ascending.
     fn select(&mut self, predicate: &BoundExpr, input: &Table) -> Result<Vec<u32>, EvalError> {
+        if let Some(rows) = self.select_by_constant(predicate, input)? {
+            return Ok(rows);
+        }
         let rows = input.num_rows();
         let narrowed = if self.parallel_for(rows) && row_local(predicate) {
             narrow(predicate, input.num_columns()).filter(|(_, used)| !used.is_empty())
@@ -338,6 +331,99 @@ impl<'a> Executor<'a> {
                 .collect()
         });
         Ok(parts?.concat())
+    }
+
+    /// `where t > ago(1d)` and the like: a 64-bit column without nulls
+    /// (long, datetime, timespan) compared with a constant of its type is
+    /// scanned in place, chunk by chunk, straight into row numbers.
+    fn select_by_constant(
+        &mut self,
+        predicate: &BoundExpr,
+        input: &Table,
+    ) -> Result<Option<Vec<u32>>, EvalError> {
+        use kqlite_parser::ast::BinaryOp as Op;
+        let BoundExprKind::Binary { op, left, right } = &predicate.kind else {
+            return Ok(None);
+        };
+        if !matches!(
+            op,
+            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
+        ) || left.ty != right.ty
+            || !matches!(
+                left.ty,
+                DataType::Long | DataType::DateTime | DataType::TimeSpan
+            )
+        {
+            return Ok(None);
+        }
+        let constant = |e: &BoundExpr| {
+            row_local(e)
+                && !volatile(e)
+                && narrow(e, input.num_columns()).is_some_and(|(_, used)| used.is_empty())
+        };
+        let (column, other, flipped) = match (&left.kind, &right.kind) {
+            (BoundExprKind::Column(i), _) if constant(right) => (*i, right, false),
+            (_, BoundExprKind::Column(i)) if constant(left) => (*i, left, true),
+            _ => return Ok(None),
+        };
+        let Some((_, col)) = input.column_at(column) else {
+            return Ok(None);
+        };
+        let values = match (&col.data, &col.validity) {
+            (ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v), None) => v,
+            _ => return Ok(None),
+        };
+        let c = match self.eval(other, &Table::empty(1))? {
+            ColumnarValue::Scalar(Value::Long(c) | Value::DateTime(c) | Value::TimeSpan(c), _) => c,
+            _ => return Ok(None),
+        };
+        // `c op x` is `x op' c` with the comparison mirrored.
+        let op = match (op, flipped) {
+            (Op::Lt, true) => Op::Gt,
+            (Op::LtEq, true) => Op::GtEq,
+            (Op::Gt, true) => Op::Lt,
+            (Op::GtEq, true) => Op::LtEq,
+            (op, _) => *op,
+        };
+        let keep = move |x: i64| match op {
+            Op::Eq => x == c,
+            Op::NotEq => x != c,
+            Op::Lt => x < c,
+            Op::LtEq => x <= c,
+            Op::Gt => x > c,
+            _ => x >= c,
+        };
+        let scan = |start: usize, part: &[i64]| -> Vec<u32> {
+            // Branch-free: write every row number, advance past the kept.
+            let mut out = vec![0u32; part.len()];
+            let mut n = 0;
+            for (j, &x) in part.iter().enumerate() {
+                if let Some(slot) = out.get_mut(n) {
+                    *slot = (start + j) as u32;
+                }
+                n += usize::from(keep(x));
+            }
+            out.truncate(n);
+            out
+        };
+        if !self.parallel_for(values.len()) {
+            return Ok(Some(scan(0, values)));
+        }
+        let ranges = chunks(values.len(), self.threads.count());
+        let this = &*self;
+        let parts: Result<Vec<Vec<u32>>, EvalError> = self.threads.install(|| {
+            ranges
+                .par_iter()
+                .map(|&(start, len)| {
+                    this.guard.check()?;
+                    Ok(scan(
+                        start,
+                        values.get(start..start + len).unwrap_or_default(),
+                    ))
+                })
+                .collect()
+        });
+        Ok(Some(parts?.concat()))
     }
 
     /// A run of `where`, `extend` and `project` operators over one input,
@@ -385,8 +471,17 @@ impl<'a> Executor<'a> {
         for op in ops.into_iter().rev() {
             match op {
                 Plan::Filter { predicate, .. } => {
-                    let (expr, t) = lazy.narrow(predicate)?;
-                    let keep = self.select(&expr, &t)?;
+                    let keep = match lazy.eval_distinct(self, predicate)? {
+                        Some(mask) => {
+                            let p = ColumnarValue::Column(mask);
+                            let mask = kernels::filter_mask(&p, lazy.rows);
+                            mask.ones().map(|i| i as u32).collect()
+                        }
+                        None => {
+                            let (expr, t) = lazy.narrow(predicate)?;
+                            self.select(&expr, &t)?
+                        }
+                    };
                     lazy.keep(self, &keep)?;
                 }
                 Plan::Extend { columns, .. } => {
@@ -459,22 +554,78 @@ fn dynamic_key(d: &Dynamic) -> DynamicKey {
 /// Each row's position among the distinct values of `values` (by shared
 /// allocation or scalar value), and those values; `None` once there are
 /// more than `limit` of them.
-fn distinct_dynamics(values: &[Dynamic], limit: usize) -> Option<(Vec<u32>, Vec<Dynamic>)> {
-    let mut index: rustc_hash::FxHashMap<DynamicKey, u32> = Default::default();
+fn distinct_dynamics(
+    values: &[Dynamic],
+    selection: Option<&[u32]>,
+    limit: usize,
+) -> Option<DistinctValues> {
+    let rows = selection.map_or(values.len(), <[u32]>::len);
+    // Shared allocations are told apart by address (the common case, one
+    // cheap integer hash), scalars by value.
+    let mut by_address: rustc_hash::FxHashMap<usize, u32> = Default::default();
+    let mut by_value: rustc_hash::FxHashMap<DynamicKey, u32> = Default::default();
     let mut distinct = Vec::new();
-    let mut codes = Vec::with_capacity(values.len());
-    for v in values {
+    let mut codes = Vec::with_capacity(rows);
+    let mut visit = |v: &Dynamic| -> bool {
         let next = distinct.len() as u32;
-        let code = *index.entry(dynamic_key(v)).or_insert(next);
+        let code = match dynamic_key(v) {
+            DynamicKey::Shared(_, address) => *by_address.entry(address).or_insert(next),
+            key => *by_value.entry(key).or_insert(next),
+        };
         if code == next {
             if distinct.len() >= limit {
-                return None;
+                return false;
             }
             distinct.push(v.clone());
         }
         codes.push(code);
+        true
+    };
+    match selection {
+        None => {
+            for v in values {
+                if !visit(v) {
+                    return None;
+                }
+            }
+        }
+        Some(rows) => {
+            for &r in rows {
+                if !visit(values.get(r as usize).unwrap_or(&Dynamic::Null)) {
+                    return None;
+                }
+            }
+        }
     }
-    Some((codes, distinct))
+    Some(DistinctValues { codes, distinct })
+}
+
+/// A `dynamic` column as row codes into its distinct values.
+struct DistinctValues {
+    codes: Vec<u32>,
+    distinct: Vec<Dynamic>,
+}
+
+impl Executor<'_> {
+    /// Evaluates `expr` (reading only column 0, named `name`) once per
+    /// distinct value and spreads the results to the rows.
+    fn eval_on_distinct(
+        &mut self,
+        expr: &BoundExpr,
+        name: &str,
+        values: &DistinctValues,
+    ) -> Result<Arc<Column>, EvalError> {
+        let n = values.distinct.len();
+        let table = build_table(
+            vec![(
+                name.to_string(),
+                Arc::new(Column::new(ColumnData::Dynamic(values.distinct.clone()))),
+            )],
+            n,
+        )?;
+        let per_value = self.eval(expr, &table)?.into_column(n);
+        Ok(Arc::new(per_value.take(&values.codes)))
+    }
 }
 
 /// A column of a [`Lazy`] table.
@@ -492,6 +643,9 @@ struct Lazy {
     slots: Vec<(String, Slot)>,
     selection: Option<Vec<u32>>,
     rows: usize,
+    /// Distinct values of a `dynamic` column at the current selection,
+    /// kept while several expressions read the same column.
+    distinct: Option<(usize, Arc<DistinctValues>)>,
 }
 
 impl Lazy {
@@ -503,7 +657,50 @@ impl Lazy {
                 .collect(),
             selection: None,
             rows: input.num_rows(),
+            distinct: None,
         }
+    }
+
+    /// `e` evaluated once per distinct value when it is row-local, reads
+    /// just one `dynamic` column, and that column repeats its values: the
+    /// column is read through the selection without being gathered.
+    fn eval_distinct(
+        &mut self,
+        exec: &mut Executor<'_>,
+        e: &BoundExpr,
+    ) -> Result<Option<Arc<Column>>, EvalError> {
+        if self.rows < 1024 || !row_local(e) || volatile(e) {
+            return Ok(None);
+        }
+        let Some((expr, used)) = narrow(e, self.slots.len()) else {
+            return Ok(None);
+        };
+        let [i] = used.as_slice() else {
+            return Ok(None);
+        };
+        let Some((name, slot)) = self.slots.get(*i) else {
+            return Ok(None);
+        };
+        let values = match self.distinct.as_ref() {
+            Some((cached, values)) if cached == i => values.clone(),
+            _ => {
+                let (col, selection) = match slot {
+                    Slot::Base(c) => (c, self.selection.as_deref()),
+                    Slot::Dense(c) => (c, None),
+                };
+                let ColumnData::Dynamic(v) = &col.data else {
+                    return Ok(None);
+                };
+                let Some(found) = distinct_dynamics(v, selection, self.rows / 8) else {
+                    return Ok(None);
+                };
+                let found = Arc::new(found);
+                self.distinct = Some((*i, found.clone()));
+                found
+            }
+        };
+        let name = name.clone();
+        Ok(Some(exec.eval_on_distinct(&expr, &name, &values)?))
     }
 
     /// Column `i` at the selected rows (gathered once, then kept).
@@ -547,12 +744,20 @@ impl Lazy {
         if let BoundExprKind::Column(i) = e.kind {
             return self.column(i);
         }
+        if let Some(col) = self.eval_distinct(exec, e)? {
+            return Ok(col);
+        }
         let (expr, table) = self.narrow(e)?;
         Ok(exec.eval_par(&expr, &table)?.into_column(self.rows))
     }
 
     /// Replaces the column named `name`, or appends it.
     fn set(&mut self, name: &str, col: Arc<Column>) {
+        if let Some((i, _)) = &self.distinct {
+            if self.slots.get(*i).is_some_and(|(n, _)| n == name) {
+                self.distinct = None;
+            }
+        }
         match self.slots.iter_mut().find(|(n, _)| n == name) {
             Some((_, slot)) => *slot = Slot::Dense(col),
             None => self.slots.push((name.to_string(), Slot::Dense(col))),
@@ -564,6 +769,7 @@ impl Lazy {
         if keep.len() == self.rows {
             return Ok(());
         }
+        self.distinct = None;
         self.selection = Some(match &self.selection {
             None => keep.to_vec(),
             Some(rows) => keep

@@ -9,6 +9,7 @@ use super::sort::compare_values;
 use super::{build_table, EvalError, Executor};
 use crate::bind::plan::{Aggregate, BoundExpr, SummarizeItem};
 use crate::column::Column;
+use crate::function::ColumnarValue;
 use crate::table::Table;
 
 impl Executor<'_> {
@@ -37,11 +38,41 @@ impl Executor<'_> {
         for ((name, _), col) in keys.iter().zip(&key_cols) {
             out.push((name.clone(), Arc::new(col.take(&first_rows))));
         }
+        // Aggregates are independent: with several threads, each runs on
+        // its own (their arguments are evaluated first, on this one).
+        let mut aggregated: Vec<Option<Column>> = Vec::new();
+        let parallel = self.parallel_for(rows)
+            && items
+                .iter()
+                .filter(|i| matches!(i, SummarizeItem::Aggregate(..)))
+                .count()
+                > 1;
+        if parallel {
+            let mut prepared = Vec::new();
+            for item in items {
+                if let SummarizeItem::Aggregate(_, agg) = item {
+                    prepared.push((agg, self.aggregate_args(input, agg)?));
+                }
+            }
+            let ids = &ids;
+            let columns: Result<Vec<Column>, EvalError> = self.threads.install(|| {
+                use rayon::prelude::*;
+                prepared
+                    .par_iter()
+                    .map(|(agg, args)| accumulate(agg, args, ids, num_groups))
+                    .collect()
+            });
+            aggregated = columns?.into_iter().map(Some).collect();
+        }
+        let mut next_aggregate = aggregated.iter_mut();
         for item in items {
             self.guard.check()?;
             match item {
                 SummarizeItem::Aggregate(name, agg) => {
-                    let col = self.aggregate(input, agg, &ids, num_groups)?;
+                    let col = match next_aggregate.next().and_then(Option::take) {
+                        Some(col) => col,
+                        None => self.aggregate(input, agg, &ids, num_groups)?,
+                    };
                     out.push((name.clone(), Arc::new(col)));
                 }
                 SummarizeItem::Pick { max, key, columns } => {
@@ -65,19 +96,38 @@ impl Executor<'_> {
         ids: &[u32],
         num_groups: usize,
     ) -> Result<Column, EvalError> {
+        let args = self.aggregate_args(input, agg)?;
+        accumulate(agg, &args, ids, num_groups)
+    }
+
+    fn aggregate_args(
+        &mut self,
+        input: &Table,
+        agg: &Aggregate,
+    ) -> Result<Vec<ColumnarValue>, EvalError> {
         let mut args = Vec::with_capacity(agg.args.len());
         for a in &agg.args {
             args.push(self.eval(a, input)?);
         }
-        let types: Vec<_> = agg.args.iter().map(|a| a.ty).collect();
-        let span = agg.args.first().map(|a| a.span).unwrap_or_default();
-        let wrap = |source| EvalError::Function { span, source };
-        let mut acc = agg.func.accumulator(&types, &agg.constants).map_err(wrap)?;
-        if !ids.is_empty() {
-            acc.update(&args, ids, num_groups).map_err(wrap)?;
-        }
-        acc.finish(num_groups).map_err(wrap)
+        Ok(args)
     }
+}
+
+/// Runs one aggregate over rows grouped by `ids`.
+fn accumulate(
+    agg: &Aggregate,
+    args: &[ColumnarValue],
+    ids: &[u32],
+    num_groups: usize,
+) -> Result<Column, EvalError> {
+    let types: Vec<_> = agg.args.iter().map(|a| a.ty).collect();
+    let span = agg.args.first().map(|a| a.span).unwrap_or_default();
+    let wrap = |source| EvalError::Function { span, source };
+    let mut acc = agg.func.accumulator(&types, &agg.constants).map_err(wrap)?;
+    if !ids.is_empty() {
+        acc.update(args, ids, num_groups).map_err(wrap)?;
+    }
+    acc.finish(num_groups).map_err(wrap)
 }
 
 /// For each group, the row whose `key` is largest (`max`) or smallest; the

@@ -675,7 +675,7 @@ fn real_key(r: f64) -> Key {
 /// Maps values to dense ids, remembering each distinct value once.
 #[derive(Default)]
 struct Interner {
-    strings: FxHashMap<Box<str>, u32>,
+    strings: crate::column::StrMap<Box<str>, u32>,
     others: FxHashMap<Key, u32>,
     values: Vec<Dynamic>,
 }
