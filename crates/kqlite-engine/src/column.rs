@@ -522,9 +522,13 @@ fn hash_dynamic(d: &Dynamic, h: &mut impl std::hash::Hasher) {
     }
 }
 
-/// Distinct values a string builder dictionary-encodes before checking
-/// whether the values repeat at all.
+/// Distinct values a dynamic interner keeps before checking whether the
+/// values repeat at all.
 const DICT_PROBATION: usize = 1 << 16;
+
+/// Distinct values a string builder encodes before it may decide that the
+/// values are mostly distinct.
+const DICT_GIVE_UP: usize = 1 << 13;
 
 /// Builds a string column, dictionary-encoding on the fly while values
 /// repeat (so a load never holds every row's text at once), and switching
@@ -565,7 +569,11 @@ impl StringsBuilder {
                 }
                 // Two texts with one 64-bit hash: stop encoding.
                 Some(_) => self.switch_to_plain(),
-                None if d.values.len() >= DICT_PROBATION && d.values.len() * 2 > d.codes.len() => {
+                // Three new values in four rows after thousands of them
+                // (an id, a timestamp): the dictionary will not pay off.
+                None if d.values.len() >= DICT_GIVE_UP
+                    && d.values.len() * 4 > d.codes.len() * 3 =>
+                {
                     self.switch_to_plain()
                 }
                 None => {
@@ -814,7 +822,7 @@ mod tests {
 
     #[test]
     fn a_string_builder_stores_mostly_distinct_values_plainly() {
-        for n in [100, DICT_PROBATION * 3] {
+        for n in [100, DICT_GIVE_UP * 3] {
             let values: Vec<String> = (0..n).map(|i| format!("id-{i}")).collect();
             let c = built(&values);
             assert!(

@@ -118,7 +118,7 @@ fn parse_block(
     } else {
         TableAcc::new(opts.schema)
     };
-    json::load_jsonl_lines_into(acc, block, path, first_line, opts.lenient)
+    json::load_jsonl_slice_into(acc, block, path, first_line, opts.lenient)
 }
 
 /// Joins table parts row-wise, uniting their columns in first-seen order

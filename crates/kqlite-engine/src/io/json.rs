@@ -412,15 +412,54 @@ pub(crate) fn load_jsonl_lines_into(
     let mut line = first_line.saturating_sub(1);
     while read_line(&mut reader, &mut buf, path)? {
         line += 1;
-        let row = acc.rows();
-        if let Err(e) = load_json_line(&mut acc, &buf, path, line) {
-            if !lenient {
-                return Err(e);
-            }
-            acc.reject_row(row);
-            rejected.push(e);
-        }
+        take_line(&mut acc, &mut rejected, &buf, path, line, lenient)?;
     }
+    finish_lines(acc, rejected, path)
+}
+
+/// [`load_jsonl_lines_into`] over JSON Lines already in memory: each line
+/// is parsed where it lies, without being copied.
+pub(crate) fn load_jsonl_slice_into(
+    mut acc: TableAcc,
+    bytes: &[u8],
+    path: &str,
+    first_line: usize,
+    lenient: bool,
+) -> Result<Loaded, LoadError> {
+    let mut rejected = Vec::new();
+    let mut line = first_line.saturating_sub(1);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |k| k + 1);
+        let (text, tail) = rest.split_at(end);
+        rest = tail;
+        line += 1;
+        take_line(&mut acc, &mut rejected, text, path, line, lenient)?;
+    }
+    finish_lines(acc, rejected, path)
+}
+
+/// Loads one line as a row; a lenient load sets an unusable line aside.
+fn take_line(
+    acc: &mut TableAcc,
+    rejected: &mut Vec<LoadError>,
+    text: &[u8],
+    path: &str,
+    line: usize,
+    lenient: bool,
+) -> Result<(), LoadError> {
+    let row = acc.rows();
+    if let Err(e) = load_json_line(acc, text, path, line) {
+        if !lenient {
+            return Err(e);
+        }
+        acc.reject_row(row);
+        rejected.push(e);
+    }
+    Ok(())
+}
+
+fn finish_lines(acc: TableAcc, rejected: Vec<LoadError>, path: &str) -> Result<Loaded, LoadError> {
     let table = acc.finish().map_err(|source| LoadError::Table {
         path: path.to_string(),
         source,
