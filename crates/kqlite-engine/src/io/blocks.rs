@@ -17,7 +17,7 @@ use crate::table::Table;
 use crate::types::DataType;
 
 /// Bytes per block (a block grows past this only to hold one long line).
-const BLOCK_BYTES: usize = 16 << 20;
+pub(crate) const BLOCK_BYTES: usize = 16 << 20;
 
 /// How a streaming load types and shapes its columns.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +30,8 @@ pub(crate) struct StreamOptions<'s> {
     pub lenient: bool,
     /// Blocks parsed at once.
     pub threads: usize,
+    /// Bytes per block ([`BLOCK_BYTES`] outside tests).
+    pub block_bytes: usize,
 }
 
 /// Loads JSON Lines from `reader`. `Ok(None)` when the parts infer
@@ -54,7 +56,8 @@ pub(crate) fn load_jsonl(
         let mut wave: Vec<(Vec<u8>, usize)> = Vec::with_capacity(threads);
         while wave.len() < threads && !eof {
             let mut block = std::mem::take(&mut carry);
-            let want = BLOCK_BYTES.saturating_sub(block.len()).max(BLOCK_BYTES / 4);
+            let size = opts.block_bytes.max(1);
+            let want = size.saturating_sub(block.len()).max(size.div_ceil(4));
             block.reserve(want);
             let got = (&mut reader)
                 .take(want as u64)
@@ -163,6 +166,7 @@ pub(crate) fn join_parts(mut parts: Vec<Table>) -> Option<Table> {
 mod tests {
     use super::*;
     use crate::value::{Dynamic, Value};
+    use proptest::strategy::Strategy;
 
     fn opts(schema: Option<&[(String, DataType)]>, sparse: bool) -> StreamOptions<'_> {
         StreamOptions {
@@ -170,6 +174,7 @@ mod tests {
             sparse,
             lenient: false,
             threads: 3,
+            block_bytes: 64,
         }
     }
 
@@ -230,10 +235,17 @@ mod tests {
                     {\"bag\":{\"city\":\"Oslo\",\"n\":[1,2]}}\n\
                     {\"bag\":\"{\\\"city\\\":\\\"Oslo\\\"}\"}\n\
                     {\"bag\":7}\n";
-        let t = load_jsonl(text.as_bytes(), "t.jsonl", opts(Some(&schema), true))
-            .expect("loads")
-            .expect("types agree")
-            .table;
+        let t = load_jsonl(
+            text.as_bytes(),
+            "t.jsonl",
+            StreamOptions {
+                block_bytes: BLOCK_BYTES,
+                ..opts(Some(&schema), true)
+            },
+        )
+        .expect("loads")
+        .expect("types agree")
+        .table;
         let c = t.column("bag").expect("bag");
         let crate::column::ColumnData::Dynamic(v) = &c.data else {
             panic!("dynamic column");
@@ -249,6 +261,56 @@ mod tests {
             "JSON text in a string is parsed"
         );
         assert_eq!(v[4], Dynamic::Long(7));
+    }
+
+    use proptest::{prop_assert, prop_assert_eq};
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Cut anywhere, in blocks of any size, with good and bad lines and
+        /// lines longer than a block: the streamed load returns exactly the
+        /// rows (or the first error, with its line) of the one-pass load.
+        #[test]
+        fn streaming_in_small_blocks_equals_the_one_pass_load(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    (0i64..50, "[a-z ]{0,40}").prop_map(|(n, s)| format!("{{\"n\":{n},\"s\":\"{s}\"}}")),
+                    (0i64..5).prop_map(|n| format!("{{\"d\":{{\"k\":{n}}},\"n\":{n}}}")),
+                    proptest::strategy::Just(String::new()),
+                    proptest::strategy::Just("{\"n\": oops}".to_string()),
+                    proptest::strategy::Just("{\"n\":\"text\"}".to_string()),
+                ],
+                0..40,
+            ),
+            block in 1usize..200,
+            lenient in proptest::bool::ANY,
+        ) {
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            let schema = vec![("n".to_string(), DataType::Long)];
+            let one = json::load_jsonl(text.as_bytes(), Some(&schema), "t", lenient);
+            let streamed = load_jsonl(
+                text.as_bytes(),
+                "t",
+                StreamOptions { block_bytes: block, lenient, ..opts(Some(&schema), false) },
+            );
+            match (one, streamed) {
+                (Ok(a), Ok(Some(b))) => {
+                    prop_assert_eq!(a.table.num_rows(), b.table.num_rows());
+                    let ra: Vec<Vec<Value>> = a.table.rows().collect();
+                    let rb: Vec<Vec<Value>> = b.table.rows().collect();
+                    prop_assert_eq!(ra, rb);
+                    let ea: Vec<String> = a.rejected.iter().map(ToString::to_string).collect();
+                    let eb: Vec<String> = b.rejected.iter().map(ToString::to_string).collect();
+                    prop_assert_eq!(ea, eb);
+                }
+                // Blocks that inferred different types are loaded again in
+                // one pass by the caller.
+                (Ok(_), Ok(None)) => {}
+                (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => prop_assert!(false, "one pass {:?} vs streamed {:?}", a.map(|l| l.table.num_rows()), b.map(|l| l.map(|l| l.table.num_rows()))),
+            }
+        }
     }
 
     #[test]

@@ -269,6 +269,7 @@ pub fn load_file_with(
                 sparse: options.sparse,
                 lenient,
                 threads,
+                block_bytes: blocks::BLOCK_BYTES,
             };
             if let Some(loaded) = blocks::load_jsonl(file, &name, opts)? {
                 return Ok(loaded);
