@@ -1,6 +1,6 @@
 //! Chunked parallel evaluation returns exactly what one thread returns.
 //!
-//! The inputs are large enough (200k rows) that filters, extends and
+//! The inputs are large enough (300k rows) that filters, extends and
 //! projections are split into row chunks on a multi-threaded pool.
 
 use kqlite_engine::{Engine, Table};
@@ -10,7 +10,7 @@ fn engine(threads: usize) -> Engine {
     e.set_threads(1);
     let data = e
         .run(
-            r#"range i from 0 to 199999 step 1
+            r#"range i from 0 to 299999 step 1
             | extend user = strcat("user", tostring(i % 997)),
                      ip = strcat("10.0.", tostring(i % 251), ".", tostring(i % 13)),
                      agent = iff(i % 5 == 0, "Outlook Anywhere client", strcat("browser/", tostring(i))),
@@ -91,7 +91,7 @@ fn a_table_holding_some_schema_columns_reads_the_rest_as_nulls() {
 
 #[test]
 fn expressions_over_a_repetitive_dynamic_column_match_row_by_row_evaluation() {
-    // 200k rows share 7 distinct bags: expressions reading only `bag` are
+    // 300k rows share 7 distinct bags: expressions reading only `bag` are
     // evaluated once per distinct bag; the answers must not change.
     use kqlite_engine::{Column, ColumnData, Dynamic};
     use std::sync::Arc;
@@ -102,7 +102,7 @@ fn expressions_over_a_repetitive_dynamic_column_match_row_by_row_evaluation() {
             Dynamic::from_json(&json)
         })
         .collect();
-    let column: Vec<Dynamic> = (0..200_000).map(|i| bags[(i * 31) % 7].clone()).collect();
+    let column: Vec<Dynamic> = (0..300_000).map(|i| bags[(i * 31) % 7].clone()).collect();
     let table = Table::try_new(vec![(
         "bag".to_string(),
         Arc::new(Column::new(ColumnData::Dynamic(column))),
@@ -135,7 +135,7 @@ fn take_from_a_table_copies_only_the_rows_it_returns() {
     assert_eq!(e.run("T | take 0").expect("runs").num_rows(), 0);
     assert_eq!(
         rows(&e.run("T | where i > 5 | count").expect("runs")),
-        vec!["[Long(199994)]".to_string()]
+        vec!["[Long(299994)]".to_string()]
     );
 }
 

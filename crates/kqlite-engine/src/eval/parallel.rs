@@ -26,7 +26,7 @@ const MAX_CHUNK_ROWS: usize = 1 << 16;
 /// Smallest chunk worth a task (rows).
 const MIN_CHUNK_ROWS: usize = 1 << 13;
 /// Inputs with fewer rows run on the calling thread.
-const MIN_PARALLEL_ROWS: usize = 2 * MIN_CHUNK_ROWS;
+const MIN_PARALLEL_ROWS: usize = 1 << 18;
 
 /// The threads a query may use: the global rayon pool (all cores), a
 /// dedicated pool of a fixed size, or only the calling thread.
@@ -160,6 +160,44 @@ fn volatile(e: &BoundExpr) -> bool {
     }
 }
 
+/// Whether evaluating `e` costs enough per row to repay copying its
+/// columns into chunks and the results back: it reads plain (mostly
+/// distinct) strings, or calls a function on columns that are not
+/// dictionary-encoded. Kernels over dictionary strings already work once
+/// per distinct value, and plain arithmetic is memory-bound.
+fn worth_splitting(e: &BoundExpr, input: &Table, used: &[usize]) -> bool {
+    let mut plain = false;
+    let mut dictionary = false;
+    for &i in used {
+        match input.column_at(i).map(|(_, c)| &c.data) {
+            Some(ColumnData::String(crate::column::StringColumn::Plain(_))) => plain = true,
+            Some(ColumnData::String(crate::column::StringColumn::Dict { .. })) => dictionary = true,
+            _ => {}
+        }
+    }
+    plain || (!dictionary && calls_function(e))
+}
+
+/// Whether `e` calls a scalar function anywhere.
+fn calls_function(e: &BoundExpr) -> bool {
+    match &e.kind {
+        BoundExprKind::Call { .. } => true,
+        BoundExprKind::Literal(_)
+        | BoundExprKind::Column(_)
+        | BoundExprKind::ToScalar(_)
+        | BoundExprKind::RowNumber { .. }
+        | BoundExprKind::Shift { .. } => false,
+        BoundExprKind::Binary { left, right, .. } => calls_function(left) || calls_function(right),
+        BoundExprKind::Unary { operand, .. } => calls_function(operand),
+        BoundExprKind::List { expr, .. } | BoundExprKind::Cast { expr, .. } => calls_function(expr),
+        BoundExprKind::Between {
+            expr, low, high, ..
+        } => calls_function(expr) || calls_function(low) || calls_function(high),
+        BoundExprKind::Member { target, .. } => calls_function(target),
+        BoundExprKind::Index { target, index } => calls_function(target) || calls_function(index),
+    }
+}
+
 /// `e` rewritten to read a table of only the columns it uses, and those
 /// columns' positions in the original input.
 fn narrow(e: &BoundExpr, width: usize) -> Option<(BoundExpr, Vec<usize>)> {
@@ -235,7 +273,11 @@ impl<'a> Executor<'a> {
                 .column_at(i)
                 .is_some_and(|(_, c)| c.data_type() == DataType::Dynamic)
         });
-        if used.is_empty() || reads_dynamic || !self.parallel_for(rows) {
+        if used.is_empty()
+            || reads_dynamic
+            || !self.parallel_for(rows)
+            || !worth_splitting(e, input, &used)
+        {
             return self.eval(e, input);
         }
         let ranges = chunks(rows, self.threads.count());
