@@ -538,17 +538,24 @@ fn parse_time_text(text: &str) -> Option<i64> {
 
 /// `[d.]hh:mm[:ss[.fffffff]]`.
 fn clock_ticks(text: &str) -> Option<i64> {
+    // Each component is plain digits (no sign), and the sum is checked.
+    fn number(s: &str) -> Option<i64> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    }
     let (days, clock) = match text.split_once('.') {
-        Some((d, rest)) if !d.contains(':') => (d.parse::<i64>().ok()?, rest),
+        Some((d, rest)) if !d.contains(':') => (number(d)?, rest),
         _ => (0, text),
     };
     let mut parts = clock.split(':');
-    let h: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
+    let h = number(parts.next()?)?;
+    let m = number(parts.next()?)?;
     let (s, frac) = match parts.next() {
         Some(sec) => match sec.split_once('.') {
-            Some((s, f)) => (s.parse::<i64>().ok()?, f),
-            None => (sec.parse::<i64>().ok()?, ""),
+            Some((s, f)) => (number(s)?, f),
+            None => (number(sec)?, ""),
         },
         None => (0, ""),
     };
@@ -560,9 +567,11 @@ fn clock_ticks(text: &str) -> Option<i64> {
     } else {
         format!("{frac:0<7}").parse().ok()?
     };
-    let secs = days
-        .checked_mul(86_400)?
-        .checked_add(h * 3600 + m * 60 + s)?;
+    let clock_secs = h
+        .checked_mul(3600)?
+        .checked_add(m.checked_mul(60)?)?
+        .checked_add(s)?;
+    let secs = days.checked_mul(86_400)?.checked_add(clock_secs)?;
     secs.checked_mul(10_000_000)?.checked_add(frac_ticks)
 }
 

@@ -117,3 +117,13 @@ fn a_signed_word_as_an_operator_parameter_stays_a_word() {
     let deep = format!("T | join kind={}inner U on x", "-".repeat(100_000));
     assert!(parse(&deep).is_err());
 }
+
+#[test]
+fn a_clock_timespan_with_huge_or_signed_parts_is_an_error_not_an_overflow() {
+    // Found by the `parse` target: the minutes overflowed when scaled.
+    survives(" time(00:+33333333333333330000)");
+    assert!(kqlite_parser::parse("print time(00:+33333333333333330000)").is_err());
+    assert!(kqlite_parser::parse("print time(00:999999999999999999)").is_err());
+    assert!(kqlite_parser::parse("print time(1:-5)").is_err());
+    assert!(kqlite_parser::parse("print time(1.02:03:04.5), t = time(-00:30)").is_ok());
+}
