@@ -433,14 +433,30 @@ impl Display for Call {
         } else {
             write!(f, "{}(", self.name)?;
         }
-        write_exprs(f, &self.args, PIPE)?;
+        // Named arguments usually follow the positional ones, but after a
+        // pipe argument they would read as part of its last operator
+        // (`f(T | summarize c, n = 1)`), so then they go first, as the
+        // parser accepts them anywhere.
+        let named_first = self
+            .args
+            .iter()
+            .any(|a| matches!(a.kind, ExprKind::Pipe { .. }));
+        if !named_first {
+            write_exprs(f, &self.args, PIPE)?;
+        }
         for (i, (n, v)) in self.named.iter().enumerate() {
-            if i > 0 || !self.args.is_empty() {
+            if i > 0 || (!named_first && !self.args.is_empty()) {
                 f.write_str(", ")?;
             }
             named_arg_name(f, n)?;
             f.write_str(" = ")?;
             expr_at(f, v, OR)?;
+        }
+        if named_first {
+            if !self.named.is_empty() {
+                f.write_str(", ")?;
+            }
+            write_exprs(f, &self.args, PIPE)?;
         }
         f.write_str(")")
     }

@@ -127,3 +127,11 @@ fn a_clock_timespan_with_huge_or_signed_parts_is_an_error_not_an_overflow() {
     assert!(kqlite_parser::parse("print time(1:-5)").is_err());
     assert!(kqlite_parser::parse("print time(1.02:03:04.5), t = time(-00:30)").is_ok());
 }
+
+#[test]
+fn a_pipe_argument_before_named_ones_keeps_them_out_of_its_operator() {
+    // Found by the `parse` target: printed as `f(y | summarize m(), t = 1)`
+    // the named argument became a second aggregate.
+    survives("prf(tetiter = dmediff('ter', 1), y | summarize m(3-0007))");
+    survives("f(n = 1, T | where x > 1 | summarize count())");
+}
