@@ -434,13 +434,14 @@ impl Display for Call {
             write!(f, "{}(", self.name)?;
         }
         // Named arguments usually follow the positional ones, but after a
-        // pipe argument they would read as part of its last operator
-        // (`f(T | summarize c, n = 1)`), so then they go first, as the
-        // parser accepts them anywhere.
+        // pipe or source-operator argument they would read as part of its
+        // last operator (`f(T | summarize c, n = 1)`, `f(print a = 1,
+        // n = 1)`), so then they go first, as the parser accepts them
+        // anywhere.
         let named_first = self
             .args
             .iter()
-            .any(|a| matches!(a.kind, ExprKind::Pipe { .. }));
+            .any(|a| matches!(a.kind, ExprKind::Pipe { .. } | ExprKind::Source(_)));
         if !named_first {
             write_exprs(f, &self.args, PIPE)?;
         }

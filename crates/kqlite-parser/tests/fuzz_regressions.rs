@@ -134,4 +134,5 @@ fn a_pipe_argument_before_named_ones_keeps_them_out_of_its_operator() {
     // the named argument became a second aggregate.
     survives("prf(tetiter = dmediff('ter', 1), y | summarize m(3-0007))");
     survives("f(n = 1, T | where x > 1 | summarize count())");
+    survives("let O = ext(format=\"csv\", print ignoreFirstRecord=False); O");
 }
