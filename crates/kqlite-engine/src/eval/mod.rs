@@ -168,7 +168,7 @@ impl<'a> Executor<'a> {
     pub fn run(&mut self, plan: &Plan) -> Result<Table, EvalError> {
         self.guard.check()?;
         let out = match plan {
-            Plan::Scan { table } => self.scan(table, None),
+            Plan::Scan { table } => self.scan(table, None, None),
             Plan::Values(t) => Ok(Table::clone(t)),
             Plan::Print { columns } => {
                 let one = Table::empty(1);
@@ -210,7 +210,7 @@ impl<'a> Executor<'a> {
                 }
                 if let Plan::Scan { table } = input.as_ref() {
                     // `T | take n` copies n rows, not the whole table.
-                    return self.scan_head(table, n);
+                    return self.scan(table, None, Some(n));
                 }
                 let t = self.run(input)?;
                 if n >= t.num_rows() {
@@ -345,9 +345,14 @@ impl<'a> Executor<'a> {
     }
 
     /// A catalog table's data laid out as its schema (or just the schema
-    /// columns at `only`): columns the data lacks, or holds with another
-    /// type, read as nulls.
-    pub(crate) fn scan(&self, table: &str, only: Option<&[usize]>) -> Result<Table, EvalError> {
+    /// columns at `only`, or just its first `head` rows): columns the data
+    /// lacks, or holds with another type, read as nulls.
+    pub(crate) fn scan(
+        &self,
+        table: &str,
+        only: Option<&[usize]>,
+        head: Option<usize>,
+    ) -> Result<Table, EvalError> {
         let missing = || EvalError::MissingData {
             table: table.to_string(),
         };
@@ -358,10 +363,11 @@ impl<'a> Executor<'a> {
                 .columns()
                 .zip(schema)
                 .all(|((n, c), (name, ty))| n == name && c.data_type() == *ty);
-        if aligned && only.is_none() {
+        let total = data.num_rows();
+        let rows = head.map_or(total, |n| n.min(total));
+        if aligned && only.is_none() && rows == total {
             return Ok(Table::clone(data));
         }
-        let rows = data.num_rows();
         let wanted: Vec<usize> = match only {
             Some(idx) => idx.to_vec(),
             None => (0..schema.len()).collect(),
@@ -372,32 +378,11 @@ impl<'a> Executor<'a> {
                 .get(i)
                 .ok_or_else(|| internal("scan column out of range"))?;
             let col = match data.column(name) {
-                Some(c) if c.data_type() == *ty => c.clone(),
+                Some(c) if c.data_type() == *ty && rows == total => c.clone(),
+                Some(c) if c.data_type() == *ty => Arc::new(c.slice(0, rows)),
                 _ => Arc::new(Column::nulls(*ty, rows)),
             };
             columns.push((name.clone(), col));
-        }
-        if columns.is_empty() {
-            return Ok(Table::empty(rows));
-        }
-        build_table(columns, rows)
-    }
-
-    /// The first `n` rows of a catalog table, laid out as its schema.
-    fn scan_head(&self, table: &str, n: usize) -> Result<Table, EvalError> {
-        let missing = || EvalError::MissingData {
-            table: table.to_string(),
-        };
-        let data = self.catalog.data(table).ok_or_else(missing)?;
-        let schema = self.catalog.schema(table).ok_or_else(missing)?;
-        let rows = n.min(data.num_rows());
-        let mut columns = Vec::with_capacity(schema.len());
-        for (name, ty) in schema {
-            let col = match data.column(name) {
-                Some(c) if c.data_type() == *ty => c.slice(0, rows),
-                _ => Column::nulls(*ty, rows),
-            };
-            columns.push((name.clone(), Arc::new(col)));
         }
         if columns.is_empty() {
             return Ok(Table::empty(rows));

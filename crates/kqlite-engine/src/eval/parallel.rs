@@ -111,53 +111,51 @@ impl Threads {
     }
 }
 
+/// Whether `f` holds for `e` or any expression inside it (subplans of
+/// `toscalar()` and `in (T)` are not entered).
+fn any_node(e: &BoundExpr, f: &impl Fn(&BoundExpr) -> bool) -> bool {
+    if f(e) {
+        return true;
+    }
+    let any = |x: &BoundExpr| any_node(x, f);
+    match &e.kind {
+        BoundExprKind::Literal(_) | BoundExprKind::Column(_) | BoundExprKind::ToScalar(_) => false,
+        BoundExprKind::RowNumber { restart, .. } => restart.as_deref().is_some_and(any),
+        BoundExprKind::Shift { expr, default, .. } => {
+            any(expr) || default.as_deref().is_some_and(any)
+        }
+        BoundExprKind::Binary { left, right, .. } => any(left) || any(right),
+        BoundExprKind::Unary { operand, .. } => any(operand),
+        BoundExprKind::List { expr, .. } | BoundExprKind::Cast { expr, .. } => any(expr),
+        BoundExprKind::Between {
+            expr, low, high, ..
+        } => any(expr) || any(low) || any(high),
+        BoundExprKind::Member { target, .. } => any(target),
+        BoundExprKind::Index { target, index } => any(target) || any(index),
+        BoundExprKind::Call { args, .. } => args.iter().any(any),
+    }
+}
+
 /// Whether `e` gives each row a value that depends on that row alone, so
 /// it can be evaluated chunk by chunk.
 pub(crate) fn row_local(e: &BoundExpr) -> bool {
-    match &e.kind {
-        BoundExprKind::Literal(_) | BoundExprKind::Column(_) => true,
+    !any_node(e, &|x| match &x.kind {
         BoundExprKind::ToScalar(_)
         | BoundExprKind::RowNumber { .. }
-        | BoundExprKind::Shift { .. } => false,
-        BoundExprKind::Binary { left, right, .. } => row_local(left) && row_local(right),
-        BoundExprKind::Unary { operand, .. } => row_local(operand),
-        BoundExprKind::List { expr, items, .. } => {
-            matches!(items, ListItems::Values(_)) && row_local(expr)
-        }
-        BoundExprKind::Between {
-            expr, low, high, ..
-        } => row_local(expr) && row_local(low) && row_local(high),
-        BoundExprKind::Member { target, .. } => row_local(target),
-        BoundExprKind::Index { target, index } => row_local(target) && row_local(index),
-        BoundExprKind::Call { func, args } => {
-            !func.name().starts_with("row_") && args.iter().all(row_local)
-        }
-        BoundExprKind::Cast { expr, .. } => row_local(expr),
-    }
+        | BoundExprKind::Shift { .. } => true,
+        BoundExprKind::List { items, .. } => !matches!(items, ListItems::Values(_)),
+        BoundExprKind::Call { func, .. } => func.name().starts_with("row_"),
+        _ => false,
+    })
 }
 
 /// Whether `e` calls a function whose value differs between calls with
 /// the same arguments (`rand()`, `new_guid()`).
 fn volatile(e: &BoundExpr) -> bool {
-    match &e.kind {
-        BoundExprKind::Literal(_) | BoundExprKind::Column(_) | BoundExprKind::ToScalar(_) => false,
-        BoundExprKind::RowNumber { restart, .. } => restart.as_deref().is_some_and(volatile),
-        BoundExprKind::Shift { expr, default, .. } => {
-            volatile(expr) || default.as_deref().is_some_and(volatile)
-        }
-        BoundExprKind::Binary { left, right, .. } => volatile(left) || volatile(right),
-        BoundExprKind::Unary { operand, .. } => volatile(operand),
-        BoundExprKind::List { expr, .. } => volatile(expr),
-        BoundExprKind::Between {
-            expr, low, high, ..
-        } => volatile(expr) || volatile(low) || volatile(high),
-        BoundExprKind::Member { target, .. } => volatile(target),
-        BoundExprKind::Index { target, index } => volatile(target) || volatile(index),
-        BoundExprKind::Call { func, args } => {
-            matches!(func.name(), "rand" | "new_guid") || args.iter().any(volatile)
-        }
-        BoundExprKind::Cast { expr, .. } => volatile(expr),
-    }
+    any_node(
+        e,
+        &|x| matches!(&x.kind, BoundExprKind::Call { func, .. } if matches!(func.name(), "rand" | "new_guid")),
+    )
 }
 
 /// Whether evaluating `e` costs enough per row to repay copying its
@@ -175,27 +173,7 @@ fn worth_splitting(e: &BoundExpr, input: &Table, used: &[usize]) -> bool {
             _ => {}
         }
     }
-    plain || (!dictionary && calls_function(e))
-}
-
-/// Whether `e` calls a scalar function anywhere.
-fn calls_function(e: &BoundExpr) -> bool {
-    match &e.kind {
-        BoundExprKind::Call { .. } => true,
-        BoundExprKind::Literal(_)
-        | BoundExprKind::Column(_)
-        | BoundExprKind::ToScalar(_)
-        | BoundExprKind::RowNumber { .. }
-        | BoundExprKind::Shift { .. } => false,
-        BoundExprKind::Binary { left, right, .. } => calls_function(left) || calls_function(right),
-        BoundExprKind::Unary { operand, .. } => calls_function(operand),
-        BoundExprKind::List { expr, .. } | BoundExprKind::Cast { expr, .. } => calls_function(expr),
-        BoundExprKind::Between {
-            expr, low, high, ..
-        } => calls_function(expr) || calls_function(low) || calls_function(high),
-        BoundExprKind::Member { target, .. } => calls_function(target),
-        BoundExprKind::Index { target, index } => calls_function(target) || calls_function(index),
-    }
+    plain || (!dictionary && any_node(e, &|x| matches!(x.kind, BoundExprKind::Call { .. })))
 }
 
 /// `e` rewritten to read a table of only the columns it uses, and those
@@ -501,7 +479,7 @@ impl<'a> Executor<'a> {
                 match picked.filter(|_| distinct) {
                     Some(idx) => {
                         ops.pop();
-                        let t = self.scan(table, Some(&idx))?;
+                        let t = self.scan(table, Some(&idx), None)?;
                         rename(t, columns.iter().map(|(n, _)| n.clone()))?
                     }
                     None => self.run(bottom)?,
