@@ -167,8 +167,10 @@ fn a_runaway_query_stops_at_the_timeout() {
     let q = write(
         &dir,
         "q.kql",
-        "let L = range i from 1 to 1000000 step 1 | extend k = 1;\n\
-         L | join kind=inner (L | project-rename j = i) on k | count",
+        "let L = range i from 1 to 3000 step 1 | extend k = i % 3;\n\
+         let S = range m from 1 to 30 step 1 | extend k = m % 3;\n\
+         L | join kind=inner (L | project-rename j = i) on k\n\
+         | join kind=inner S on k | count",
     );
     let start = std::time::Instant::now();
     let o = kqlite(&["run", &q, "--timeout", "300ms"]);

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
+use crate::column::Column;
 use crate::table::Table;
 use crate::types::DataType;
+use crate::zones::{table_zones, TableZones, ZoneMap};
 
 /// One catalog table: its schema and, when loaded, its data.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +19,8 @@ pub struct CatalogTable {
     pub schema: Vec<(String, DataType)>,
     /// The rows, if the caller supplied them.
     pub data: Option<Arc<Table>>,
+    /// Zone maps of the data's 64-bit columns.
+    zones: TableZones,
 }
 
 /// Named tables with their schemas and optional data.
@@ -34,21 +38,21 @@ impl Catalog {
     /// Declares a table by schema only (no rows yet). Replaces any table of
     /// the same name.
     pub fn add_schema(&mut self, name: impl Into<String>, schema: Vec<(String, DataType)>) {
-        self.tables
-            .insert(name.into(), CatalogTable { schema, data: None });
+        self.tables.insert(
+            name.into(),
+            CatalogTable {
+                schema,
+                data: None,
+                zones: Vec::new(),
+            },
+        );
     }
 
     /// Adds a table with its data; the schema is taken from the data.
     /// Replaces any table of the same name.
     pub fn add_table(&mut self, name: impl Into<String>, table: Table) {
         let schema = table.schema();
-        self.tables.insert(
-            name.into(),
-            CatalogTable {
-                schema,
-                data: Some(Arc::new(table)),
-            },
-        );
+        self.add_table_with_schema(name, table, schema);
     }
 
     /// Adds (or replaces) a table whose data may hold only some of the
@@ -61,13 +65,25 @@ impl Catalog {
         table: Table,
         schema: Vec<(String, DataType)>,
     ) {
+        let zones = table_zones(table.columns().map(|(_, c)| c));
         self.tables.insert(
             name.into(),
             CatalogTable {
                 schema,
                 data: Some(Arc::new(table)),
+                zones,
             },
         );
+    }
+
+    /// The zone map of a stored column, found by identity (`col` must be
+    /// the very column the catalog holds, not a copy).
+    pub(crate) fn zones_of(&self, col: &Arc<Column>) -> Option<&ZoneMap> {
+        self.tables
+            .values()
+            .flat_map(|t| &t.zones)
+            .find(|(c, _)| Arc::ptr_eq(c, col))
+            .map(|(_, z)| z.as_ref())
     }
 
     /// The table named `name` (names are case-sensitive, as in Kusto).

@@ -17,6 +17,7 @@ pub mod table;
 pub mod time;
 pub mod types;
 pub mod value;
+mod zones;
 
 pub use column::{Column, ColumnData};
 pub use table::Table;

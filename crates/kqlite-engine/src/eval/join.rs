@@ -98,8 +98,14 @@ pub(crate) fn join(
     let mut ridx: Vec<Option<u32>> = Vec::new();
     let mut right_matched = vec![false; rcodes.len()];
     let mut left_seen = vec![false; ncodes];
+    // The deadline is checked every 4,096 left rows and whenever 64K
+    // output rows have been added since (one left row may match millions).
+    let mut checked_at = 0usize;
     for (row, code) in lcodes.iter().enumerate() {
-        guard.tick(row)?;
+        if row % 4096 == 0 || lidx.len() - checked_at >= 1 << 16 {
+            guard.check()?;
+            checked_at = lidx.len();
+        }
         if lidx.len() > max_rows {
             return Err(EvalError::TooManyRows {
                 limit: max_rows,

@@ -77,7 +77,17 @@ impl ColumnEncoder {
             }
             ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v) => {
                 if col.validity.is_none() {
-                    out.extend(v.iter().map(|x| self.int(*x)));
+                    // Runs of one value (binned timestamps of time-ordered
+                    // rows) reuse the last code instead of probing.
+                    let mut last: Option<(i64, u32)> = None;
+                    out.extend(v.iter().map(|&x| match last {
+                        Some((value, code)) if value == x => code,
+                        _ => {
+                            let code = self.int(x);
+                            last = Some((x, code));
+                            code
+                        }
+                    }));
                 } else {
                     for (i, x) in v.iter().enumerate() {
                         out.push(if valid(i) {
@@ -215,24 +225,85 @@ pub(crate) struct Grouping {
 }
 
 /// Groups the rows of `cols` by equal key tuples.
+///
+/// Each column is coded on its own; when the product of the columns'
+/// distinct counts fits in 64 bits, a row's codes combine into one number
+/// (mixed radix) and a single map assigns groups, else columns are
+/// combined pairwise.
 pub(crate) fn group(cols: &[&Column], rows: usize) -> Grouping {
-    let codes = KeyEncoder::default().encode(cols, rows);
-    let max = codes.iter().copied().max().map_or(0, |m| m as usize + 1);
-    let mut remap = vec![u32::MAX; max];
+    let mut encoders: Vec<ColumnEncoder> = Vec::with_capacity(cols.len());
+    let mut codes: Vec<Vec<u32>> = Vec::with_capacity(cols.len());
+    for col in cols {
+        let mut enc = ColumnEncoder::default();
+        codes.push(enc.encode(col));
+        encoders.push(enc);
+    }
+    let radix: Option<Vec<u64>> = encoders.iter().map(|e| u64::from(e.next.max(1))).try_fold(
+        Vec::new(),
+        |mut acc: Vec<u64>, n| {
+            let total = acc.last().copied().unwrap_or(1).checked_mul(n)?;
+            acc.push(total);
+            Some(acc)
+        },
+    );
     let mut first_rows = Vec::new();
-    let ids = codes
-        .iter()
-        .enumerate()
-        .map(|(row, c)| {
-            let slot = &mut remap[*c as usize];
-            if *slot == u32::MAX {
-                *slot = first_rows.len() as u32;
-                first_rows.push(row as u32);
+    let mut ids = Vec::with_capacity(rows);
+    match (radix, codes.as_slice()) {
+        (_, []) => ids.resize(rows, 0),
+        (Some(sizes), _) if sizes.last().copied().unwrap_or(0) <= DIRECT_GROUPS => {
+            // Few possible keys: a direct table instead of a hash map.
+            let mut slot = vec![u32::MAX; sizes.last().copied().unwrap_or(0) as usize];
+            for row in 0..rows {
+                let key = combined(&codes, &encoders, row) as usize;
+                if let Some(s) = slot.get_mut(key) {
+                    if *s == u32::MAX {
+                        *s = first_rows.len() as u32;
+                        first_rows.push(row as u32);
+                    }
+                    ids.push(*s);
+                }
             }
-            *slot
-        })
-        .collect();
+        }
+        (Some(_), _) => {
+            let mut map: FxHashMap<u64, u32> = FxHashMap::default();
+            for row in 0..rows {
+                let key = combined(&codes, &encoders, row);
+                let next = first_rows.len() as u32;
+                let id = *map.entry(key).or_insert(next);
+                if id == next {
+                    first_rows.push(row as u32);
+                }
+                ids.push(id);
+            }
+        }
+        (None, _) => {
+            let codes = KeyEncoder::default().encode(cols, rows);
+            let max = codes.iter().copied().max().map_or(0, |m| m as usize + 1);
+            let mut remap = vec![u32::MAX; max];
+            for (row, c) in codes.iter().enumerate() {
+                if let Some(s) = remap.get_mut(*c as usize) {
+                    if *s == u32::MAX {
+                        *s = first_rows.len() as u32;
+                        first_rows.push(row as u32);
+                    }
+                    ids.push(*s);
+                }
+            }
+        }
+    }
     Grouping { ids, first_rows }
+}
+
+/// Key spaces up to this size are grouped through a direct table.
+const DIRECT_GROUPS: u64 = 1 << 16;
+
+/// Row `row`'s column codes as one mixed-radix number.
+#[inline]
+fn combined(codes: &[Vec<u32>], encoders: &[ColumnEncoder], row: usize) -> u64 {
+    codes.iter().zip(encoders).fold(0u64, |acc, (c, e)| {
+        acc.wrapping_mul(u64::from(e.next.max(1)))
+            .wrapping_add(u64::from(c.get(row).copied().unwrap_or(0)))
+    })
 }
 
 #[cfg(test)]
@@ -252,5 +323,27 @@ mod tests {
         let g = group(&[&a, &b], 5);
         assert_eq!(g.ids, vec![0, 1, 2, 3, 0]);
         assert_eq!(g.first_rows, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn wide_key_spaces_group_like_narrow_ones() {
+        // 3 columns of 5,000 distinct values: 1.25e11 possible keys, past
+        // the direct table; 7 columns overflow 64 bits and go pairwise.
+        let rows = 20_000;
+        let a = Column::new(ColumnData::Long((0..rows).map(|i| i % 5000).collect()));
+        let b = Column::new(ColumnData::Long(
+            (0..rows).map(|i| (i * 7) % 5000).collect(),
+        ));
+        let c = Column::new(ColumnData::Long(
+            (0..rows).map(|i| (i * 13) % 5000).collect(),
+        ));
+        let g = group(&[&a, &b, &c], rows as usize);
+        assert_eq!(g.first_rows.len(), 5000);
+        assert_eq!(g.ids[5000], 0);
+        assert_eq!(g.ids[4999], 4999);
+        let wide = Column::new(ColumnData::Long((0..rows).map(|i| (i % 3) << 40).collect()));
+        let g = group(&[&a, &b, &c, &wide, &a, &b, &c], rows as usize);
+        assert_eq!(g.first_rows.len(), 15000);
+        assert_eq!(g.ids[15000], 0);
     }
 }

@@ -193,6 +193,9 @@ impl<'a> Executor<'a> {
                 keys,
                 aggregates,
             } => {
+                if let Some(t) = self.summarize_streaming(input, keys, aggregates)? {
+                    return Ok(t);
+                }
                 let t = self.run(input)?;
                 self.summarize(&t, keys, aggregates)
             }

@@ -20,6 +20,8 @@ use crate::kernels;
 use crate::table::Table;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
+use crate::zones::{Verdict, ZoneMap, ZONE_ROWS};
+use kqlite_parser::ast::BinaryOp;
 
 /// Largest chunk a task evaluates (rows).
 const MAX_CHUNK_ROWS: usize = 1 << 16;
@@ -151,7 +153,7 @@ pub(crate) fn row_local(e: &BoundExpr) -> bool {
 
 /// Whether `e` calls a function whose value differs between calls with
 /// the same arguments (`rand()`, `new_guid()`).
-fn volatile(e: &BoundExpr) -> bool {
+pub(super) fn volatile(e: &BoundExpr) -> bool {
     any_node(
         e,
         &|x| matches!(&x.kind, BoundExprKind::Call { func, .. } if matches!(func.name(), "rand" | "new_guid")),
@@ -353,15 +355,15 @@ impl<'a> Executor<'a> {
         Ok(parts?.concat())
     }
 
-    /// `where t > ago(1d)` and the like: a 64-bit column without nulls
-    /// (long, datetime, timespan) compared with a constant of its type is
-    /// scanned in place, chunk by chunk, straight into row numbers.
-    fn select_by_constant(
+    /// `column op constant` (either side) with a 64-bit column (long,
+    /// datetime, timespan): the column's index, the comparison with the
+    /// column on the left, and the constant.
+    fn constant_comparison(
         &mut self,
         predicate: &BoundExpr,
-        input: &Table,
-    ) -> Result<Option<Vec<u32>>, EvalError> {
-        use kqlite_parser::ast::BinaryOp as Op;
+        width: usize,
+    ) -> Result<Option<(usize, BinaryOp, i64)>, EvalError> {
+        use BinaryOp as Op;
         let BoundExprKind::Binary { op, left, right } = &predicate.kind else {
             return Ok(None);
         };
@@ -379,18 +381,11 @@ impl<'a> Executor<'a> {
         let constant = |e: &BoundExpr| {
             row_local(e)
                 && !volatile(e)
-                && narrow(e, input.num_columns()).is_some_and(|(_, used)| used.is_empty())
+                && narrow(e, width).is_some_and(|(_, used)| used.is_empty())
         };
         let (column, other, flipped) = match (&left.kind, &right.kind) {
             (BoundExprKind::Column(i), _) if constant(right) => (*i, right, false),
             (_, BoundExprKind::Column(i)) if constant(left) => (*i, left, true),
-            _ => return Ok(None),
-        };
-        let Some((_, col)) = input.column_at(column) else {
-            return Ok(None);
-        };
-        let values = match (&col.data, &col.validity) {
-            (ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v), None) => v,
             _ => return Ok(None),
         };
         let c = match self.eval(other, &Table::empty(1))? {
@@ -405,29 +400,30 @@ impl<'a> Executor<'a> {
             (Op::GtEq, true) => Op::LtEq,
             (op, _) => *op,
         };
-        let keep = move |x: i64| match op {
-            Op::Eq => x == c,
-            Op::NotEq => x != c,
-            Op::Lt => x < c,
-            Op::LtEq => x <= c,
-            Op::Gt => x > c,
-            _ => x >= c,
+        Ok(Some((column, op, c)))
+    }
+
+    /// `where t > ago(1d)` and the like: a 64-bit column without nulls
+    /// compared with a constant is scanned in place (zone maps skip or
+    /// take whole blocks), chunk by chunk, straight into row numbers.
+    fn select_by_constant(
+        &mut self,
+        predicate: &BoundExpr,
+        input: &Table,
+    ) -> Result<Option<Vec<u32>>, EvalError> {
+        let Some((column, op, c)) = self.constant_comparison(predicate, input.num_columns())?
+        else {
+            return Ok(None);
         };
-        let scan = |start: usize, part: &[i64]| -> Vec<u32> {
-            // Branch-free: write every row number, advance past the kept.
-            let mut out = vec![0u32; part.len()];
-            let mut n = 0;
-            for (j, &x) in part.iter().enumerate() {
-                if let Some(slot) = out.get_mut(n) {
-                    *slot = (start + j) as u32;
-                }
-                n += usize::from(keep(x));
-            }
-            out.truncate(n);
-            out
+        let Some((_, col)) = input.column_at(column) else {
+            return Ok(None);
         };
+        let Some(values) = plain_i64(col) else {
+            return Ok(None);
+        };
+        let zones = self.catalog.zones_of(col);
         if !self.parallel_for(values.len()) {
-            return Ok(Some(scan(0, values)));
+            return Ok(Some(compare_scan(values, zones, 0, values.len(), op, c)));
         }
         let ranges = chunks(values.len(), self.threads.count());
         let this = &*self;
@@ -436,10 +432,7 @@ impl<'a> Executor<'a> {
                 .par_iter()
                 .map(|&(start, len)| {
                     this.guard.check()?;
-                    Ok(scan(
-                        start,
-                        values.get(start..start + len).unwrap_or_default(),
-                    ))
+                    Ok(compare_scan(values, zones, start, len, op, c))
                 })
                 .collect()
         });
@@ -452,6 +445,25 @@ impl<'a> Executor<'a> {
     /// they read at the selected rows, and the remaining input columns are
     /// gathered once, for the rows that survive every predicate.
     pub(crate) fn streaming(&mut self, plan: &Plan) -> Result<Table, EvalError> {
+        let (ops, input) = self.streaming_input(plan)?;
+        self.stream_over(&ops, &input)
+    }
+
+    /// Runs the streaming operators `ops` over `input`, chunk by chunk
+    /// when that pays.
+    pub(super) fn stream_over(&mut self, ops: &[&Plan], input: &Table) -> Result<Table, EvalError> {
+        if let Some(t) = self.streaming_chunks(ops, input)? {
+            return Ok(t);
+        }
+        self.stream_run(ops, Lazy::new(input))
+    }
+
+    /// The operators of the streaming run `plan` ends with, in the order
+    /// they apply, and the table they apply to.
+    pub(super) fn streaming_input<'p>(
+        &mut self,
+        plan: &'p Plan,
+    ) -> Result<(Vec<&'p Plan>, Table), EvalError> {
         let mut ops = Vec::new();
         let mut bottom = plan;
         while let Plan::Filter { input, .. }
@@ -487,20 +499,91 @@ impl<'a> Executor<'a> {
             }
             _ => self.run(bottom)?,
         };
-        let mut lazy = Lazy::new(&input);
-        for op in ops.into_iter().rev() {
+        ops.reverse();
+        Ok((ops, input))
+    }
+
+    /// Whether the run `ops` over `input` is worth splitting into chunks
+    /// and may be: a large input, a filter to drop rows early, and only
+    /// row-local expressions.
+    pub(super) fn chunkable(&self, ops: &[&Plan], input: &Table) -> bool {
+        input.num_rows() >= MIN_PARALLEL_ROWS
+            && ops.iter().any(|op| matches!(op, Plan::Filter { .. }))
+            && self.inputs.is_empty()
+            && ops.iter().all(|op| splittable(op))
+    }
+
+    /// Input row ranges of the chunks of a chunked run.
+    fn chunk_ranges(rows: usize) -> Vec<(usize, usize)> {
+        (0..rows)
+            .step_by(MAX_CHUNK_ROWS)
+            .map(|start| (start, MAX_CHUNK_ROWS.min(rows - start)))
+            .collect()
+    }
+
+    /// Runs `f` on a worker for each chunk of `ops` over `input` (on the
+    /// pool when there are several threads); results in chunk order.
+    pub(super) fn for_each_chunk<R: Send>(
+        &self,
+        ops: &[&Plan],
+        input: &Table,
+        f: impl Fn(&mut Executor<'_>, Table) -> Result<R, EvalError> + Sync,
+    ) -> Result<Vec<R>, EvalError> {
+        let ranges = Self::chunk_ranges(input.num_rows());
+        let run = |&(start, len): &(usize, usize)| -> Result<R, EvalError> {
+            self.guard.check()?;
+            let mut lazy = Lazy::new(input);
+            lazy.selection = Some((start as u32..(start + len) as u32).collect());
+            lazy.rows = len;
+            let mut worker = self.worker();
+            let t = worker.stream_run(ops, lazy)?;
+            f(&mut worker, t)
+        };
+        if self.threads.count() > 1 {
+            self.threads
+                .install(|| ranges.par_iter().map(run).collect::<Result<_, _>>())
+        } else {
+            ranges.iter().map(run).collect()
+        }
+    }
+
+    /// A streaming run split into chunks of input rows, each run from its
+    /// first operator to its last as one task (one chunk's intermediate
+    /// columns stay in cache, and threads share the whole run rather than
+    /// single operators). Only for runs that filter and whose expressions
+    /// are row-local; `None` when the run does not qualify.
+    fn streaming_chunks(
+        &mut self,
+        ops: &[&Plan],
+        input: &Table,
+    ) -> Result<Option<Table>, EvalError> {
+        if !self.chunkable(ops, input) {
+            return Ok(None);
+        }
+        let parts = self.for_each_chunk(ops, input, |_, t| Ok(t))?;
+        // `None` when chunks disagree on a column type: the caller then
+        // runs the whole input in one piece.
+        concat_tables(&parts)
+    }
+
+    /// Runs `ops` (in order) over `lazy`.
+    fn stream_run(&mut self, ops: &[&Plan], mut lazy: Lazy) -> Result<Table, EvalError> {
+        for op in ops {
             match op {
                 Plan::Filter { predicate, .. } => {
-                    let keep = match lazy.eval_distinct(self, predicate)? {
-                        Some(mask) => {
-                            let p = ColumnarValue::Column(mask);
-                            let mask = kernels::filter_mask(&p, lazy.rows);
-                            mask.ones().map(|i| i as u32).collect()
-                        }
-                        None => {
-                            let (expr, t) = lazy.narrow(predicate)?;
-                            self.select(&expr, &t)?
-                        }
+                    let keep = match lazy.select_in_place(self, predicate)? {
+                        Some(kept) => kept,
+                        None => match lazy.eval_distinct(self, predicate)? {
+                            Some(mask) => {
+                                let p = ColumnarValue::Column(mask);
+                                let mask = kernels::filter_mask(&p, lazy.rows);
+                                mask.ones().map(|i| i as u32).collect()
+                            }
+                            None => {
+                                let (expr, t) = lazy.narrow(predicate)?;
+                                self.select(&expr, &t)?
+                            }
+                        },
                     };
                     lazy.keep(self, &keep)?;
                 }
@@ -545,6 +628,61 @@ impl<'a> Executor<'a> {
         self.threads
             .install(|| columns.par_iter().map(|c| Arc::new(c.take(rows))).collect())
     }
+}
+
+/// The values of a 64-bit integer-like column without nulls.
+fn plain_i64(col: &Column) -> Option<&[i64]> {
+    match (&col.data, &col.validity) {
+        (ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v), None) => Some(v),
+        _ => None,
+    }
+}
+
+/// The rows in `start..start + len` where `values[row] op c`, zone by
+/// zone: a zone the zone map settles is skipped or taken whole; the rest
+/// is scanned branch-free (every row number is written, the cursor
+/// advances past the kept ones).
+fn compare_scan(
+    values: &[i64],
+    zones: Option<&ZoneMap>,
+    start: usize,
+    len: usize,
+    op: BinaryOp,
+    c: i64,
+) -> Vec<u32> {
+    use BinaryOp as Op;
+    let keep = move |x: i64| match op {
+        Op::Eq => x == c,
+        Op::NotEq => x != c,
+        Op::Lt => x < c,
+        Op::LtEq => x <= c,
+        Op::Gt => x > c,
+        _ => x >= c,
+    };
+    let mut out: Vec<u32> = Vec::new();
+    let mut buf = vec![0u32; ZONE_ROWS];
+    let end = start.saturating_add(len).min(values.len());
+    let mut at = start;
+    while at < end {
+        let zone = at / ZONE_ROWS;
+        let stop = ((zone + 1) * ZONE_ROWS).min(end);
+        match zones.map_or(Verdict::Some, |z| z.verdict(zone, op, c)) {
+            Verdict::None => {}
+            Verdict::All => out.extend(at as u32..stop as u32),
+            Verdict::Some => {
+                let mut n = 0;
+                for (j, &x) in values.get(at..stop).unwrap_or_default().iter().enumerate() {
+                    if let Some(slot) = buf.get_mut(n) {
+                        *slot = (at + j) as u32;
+                    }
+                    n += usize::from(keep(x));
+                }
+                out.extend_from_slice(buf.get(..n).unwrap_or_default());
+            }
+        }
+        at = stop;
+    }
+    out
 }
 
 /// Identity of a `dynamic` value for [`distinct_dynamics`]: shared
@@ -723,6 +861,40 @@ impl Lazy {
         Ok(Some(exec.eval_on_distinct(&expr, &name, &values)?))
     }
 
+    /// The positions kept by `column op constant` on a 64-bit input column
+    /// when the selection is one contiguous run of input rows: the stored
+    /// column is scanned in place over that run, with its zone map.
+    fn select_in_place(
+        &mut self,
+        exec: &mut Executor<'_>,
+        predicate: &BoundExpr,
+    ) -> Result<Option<Vec<u32>>, EvalError> {
+        let Some(rows) = self.selection.as_deref() else {
+            return Ok(None);
+        };
+        let (Some(&first), Some(&last)) = (rows.first(), rows.last()) else {
+            return Ok(None);
+        };
+        if (last - first) as usize + 1 != rows.len() {
+            return Ok(None);
+        }
+        let Some((i, op, c)) = exec.constant_comparison(predicate, self.slots.len())? else {
+            return Ok(None);
+        };
+        let Some((_, Slot::Base(col))) = self.slots.get(i) else {
+            return Ok(None);
+        };
+        let Some(values) = plain_i64(col) else {
+            return Ok(None);
+        };
+        let zones = exec.catalog.zones_of(col);
+        let mut kept = compare_scan(values, zones, first as usize, rows.len(), op, c);
+        for k in &mut kept {
+            *k -= first;
+        }
+        Ok(Some(kept))
+    }
+
     /// Column `i` at the selected rows (gathered once, then kept).
     fn column(&mut self, i: usize) -> Result<Arc<Column>, EvalError> {
         let (_, slot) = self
@@ -847,6 +1019,43 @@ impl Lazy {
         }
         build_or_empty(columns, self.rows)
     }
+}
+
+/// Whether `op` can run on chunks of rows independently: a `where`,
+/// `extend` or `project` of row-local, repeatable expressions.
+fn splittable(op: &Plan) -> bool {
+    let ok = |e: &BoundExpr| row_local(e) && !volatile(e);
+    match op {
+        Plan::Filter { predicate, .. } => ok(predicate),
+        Plan::Extend { columns, .. } => columns.iter().all(|(_, _, e)| ok(e)),
+        Plan::Project { columns, .. } => columns.iter().all(|(_, e)| ok(e)),
+        _ => false,
+    }
+}
+
+/// The rows of `parts` (same columns) one after another; `None` when
+/// the parts disagree on a column's type.
+pub(super) fn concat_tables(parts: &[Table]) -> Result<Option<Table>, EvalError> {
+    let nonempty: Vec<&Table> = parts.iter().filter(|t| t.num_rows() > 0).collect();
+    let first = match nonempty.as_slice() {
+        [] => return Ok(parts.first().cloned()),
+        [only] => return Ok(Some(Table::clone(only))),
+        [first, ..] => first,
+    };
+    let rows = nonempty.iter().map(|t| t.num_rows()).sum();
+    let mut columns = Vec::with_capacity(first.num_columns());
+    for (j, (name, col)) in first.columns().enumerate() {
+        let ty = col.data_type();
+        let mut pieces = Vec::with_capacity(nonempty.len());
+        for t in &nonempty {
+            match t.column_at(j) {
+                Some((_, c)) if c.data_type() == ty => pieces.push(c.clone()),
+                _ => return Ok(None),
+            }
+        }
+        columns.push((name.to_string(), Arc::new(concat_columns(&pieces, ty))));
+    }
+    build_or_empty(columns, rows).map(Some)
 }
 
 /// `t` with its columns renamed, in order.

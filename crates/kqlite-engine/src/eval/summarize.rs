@@ -3,13 +3,16 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use super::join::take_optional;
-use super::keys::group;
+use super::keys::{group, KeyEncoder};
+use super::parallel::{concat_tables, row_local, volatile};
 use super::sort::compare_values;
 use super::{build_table, EvalError, Executor};
-use crate::bind::plan::{Aggregate, BoundExpr, SummarizeItem};
+use crate::bind::plan::{Aggregate, BoundExpr, Plan, SummarizeItem};
 use crate::column::Column;
-use crate::function::ColumnarValue;
+use crate::function::{ColumnarValue, GroupsAccumulator};
 use crate::table::Table;
 
 impl Executor<'_> {
@@ -111,6 +114,198 @@ impl Executor<'_> {
         }
         Ok(args)
     }
+}
+
+/// Aggregates whose partial results merge into exactly the result of one
+/// pass over all rows (in chunk order), whatever the chunk boundaries.
+const MERGE_EXACT: &[&str] = &[
+    "count",
+    "countif",
+    "dcount",
+    "dcountif",
+    "make_set",
+    "make_set_if",
+    "min",
+    "max",
+];
+
+/// One chunk's groups: each group's key values and aggregate states.
+struct Partial {
+    keys: Vec<Arc<Column>>,
+    states: Vec<Box<dyn GroupsAccumulator>>,
+    groups: usize,
+}
+
+impl Executor<'_> {
+    /// `summarize ... by ...` over a streaming run: each chunk of input
+    /// rows is filtered, extended and aggregated on its own (in parallel
+    /// when there are threads), then the chunks' groups are merged. `None`
+    /// when the input is not a streaming run or an aggregate cannot merge
+    /// exactly; the caller then runs it whole.
+    pub(super) fn summarize_streaming(
+        &mut self,
+        input: &Plan,
+        keys: &[(String, BoundExpr)],
+        items: &[SummarizeItem],
+    ) -> Result<Option<Table>, EvalError> {
+        let streaming = matches!(
+            input,
+            Plan::Filter { .. } | Plan::Extend { .. } | Plan::Project { .. }
+        );
+        let splittable = |e: &BoundExpr| row_local(e) && !volatile(e);
+        let mut aggregates = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                SummarizeItem::Aggregate(name, agg)
+                    if MERGE_EXACT.contains(&agg.func.name())
+                        && agg.args.iter().all(splittable) =>
+                {
+                    aggregates.push((name, agg));
+                }
+                _ => return Ok(None),
+            }
+        }
+        if !streaming || keys.is_empty() || !keys.iter().all(|(_, e)| splittable(e)) {
+            return Ok(None);
+        }
+        let (ops, table) = self.streaming_input(input)?;
+        if !self.chunkable(&ops, &table) {
+            let t = self.stream_over(&ops, &table)?;
+            return self.summarize(&t, keys, items).map(Some);
+        }
+        let aggs: Vec<&Aggregate> = aggregates.iter().map(|(_, a)| *a).collect();
+        let chunks = self.for_each_chunk(&ops, &table, |w, t| {
+            if t.num_rows() == 0 {
+                return Ok(Err(t));
+            }
+            w.partial_aggregate(&t, keys, &aggs).map(Ok)
+        })?;
+        let mut partials = Vec::with_capacity(chunks.len());
+        let mut empty = None;
+        for c in chunks {
+            match c {
+                Ok(p) => partials.push(p),
+                Err(t) => {
+                    empty.get_or_insert(t);
+                }
+            }
+        }
+        if partials.is_empty() {
+            let t = empty.unwrap_or_else(|| Table::empty(0));
+            return self.summarize(&t, keys, items).map(Some);
+        }
+        merge_partials(partials, keys, &aggregates)
+    }
+
+    /// Groups `input` by `keys` and folds each aggregate into its state.
+    fn partial_aggregate(
+        &mut self,
+        input: &Table,
+        keys: &[(String, BoundExpr)],
+        aggs: &[&Aggregate],
+    ) -> Result<Partial, EvalError> {
+        let rows = input.num_rows();
+        let mut key_cols: Vec<Arc<Column>> = Vec::with_capacity(keys.len());
+        for (_, e) in keys {
+            key_cols.push(self.eval(e, input)?.into_column(rows));
+        }
+        let refs: Vec<&Column> = key_cols.iter().map(Arc::as_ref).collect();
+        let g = group(&refs, rows);
+        let groups = g.first_rows.len();
+        let mut states = Vec::with_capacity(aggs.len());
+        for agg in aggs {
+            let args = self.aggregate_args(input, agg)?;
+            let mut state = new_state(agg)?;
+            state
+                .update(&args, &g.ids, groups)
+                .map_err(|source| function_error(agg, source))?;
+            states.push(state);
+        }
+        Ok(Partial {
+            keys: key_cols
+                .iter()
+                .map(|c| Arc::new(c.take(&g.first_rows)))
+                .collect(),
+            states,
+            groups,
+        })
+    }
+}
+
+/// The groups of `partials` (in chunk order) merged into one table: keys
+/// equal across chunks become one group, first-seen order kept. `None`
+/// when the chunks disagree on a key column's type.
+fn merge_partials(
+    partials: Vec<Partial>,
+    keys: &[(String, BoundExpr)],
+    aggregates: &[(&String, &Aggregate)],
+) -> Result<Option<Table>, EvalError> {
+    let mut encoder = KeyEncoder::default();
+    let mut global: FxHashMap<u32, u32> = FxHashMap::default();
+    // Each merged group's row in the concatenated per-chunk key tables.
+    let mut owners: Vec<u32> = Vec::new();
+    let mut states: Vec<Box<dyn GroupsAccumulator>> = Vec::with_capacity(aggregates.len());
+    for (_, agg) in aggregates {
+        states.push(new_state(agg)?);
+    }
+    let mut key_tables = Vec::with_capacity(partials.len());
+    let mut offset = 0u32;
+    for part in partials {
+        let refs: Vec<&Column> = part.keys.iter().map(Arc::as_ref).collect();
+        let codes = encoder.encode(&refs, part.groups);
+        let group_map: Vec<u32> = codes
+            .iter()
+            .enumerate()
+            .map(|(row, c)| {
+                let next = owners.len() as u32;
+                let id = *global.entry(*c).or_insert(next);
+                if id == next {
+                    owners.push(offset + row as u32);
+                }
+                id
+            })
+            .collect();
+        for ((_, agg), (state, other)) in aggregates.iter().zip(states.iter_mut().zip(part.states))
+        {
+            state
+                .merge(other, &group_map, owners.len())
+                .map_err(|source| function_error(agg, source))?;
+        }
+        offset += part.groups as u32;
+        let columns = keys
+            .iter()
+            .zip(part.keys)
+            .map(|((name, _), c)| (name.clone(), c));
+        key_tables.push(build_table(columns.collect(), part.groups)?);
+    }
+    let Some(all_keys) = concat_tables(&key_tables)? else {
+        return Ok(None);
+    };
+    let groups = owners.len();
+    let mut out: Vec<(String, Arc<Column>)> = all_keys
+        .columns()
+        .map(|(n, c)| (n.to_string(), Arc::new(c.take(&owners))))
+        .collect();
+    for ((name, agg), state) in aggregates.iter().zip(states) {
+        let col = state
+            .finish(groups)
+            .map_err(|source| function_error(agg, source))?;
+        out.push(((*name).clone(), Arc::new(col)));
+    }
+    build_table(out, groups).map(Some)
+}
+
+/// A fresh state for `agg`.
+fn new_state(agg: &Aggregate) -> Result<Box<dyn GroupsAccumulator>, EvalError> {
+    let types: Vec<_> = agg.args.iter().map(|a| a.ty).collect();
+    agg.func
+        .accumulator(&types, &agg.constants)
+        .map_err(|source| function_error(agg, source))
+}
+
+fn function_error(agg: &Aggregate, source: crate::function::FunctionError) -> EvalError {
+    let span = agg.args.first().map(|a| a.span).unwrap_or_default();
+    EvalError::Function { span, source }
 }
 
 /// Runs one aggregate over rows grouped by `ids`.

@@ -844,14 +844,17 @@ enum Distinct {
 }
 
 /// `dcount` (exact) and `make_set`: distinct values per group, first-seen
-/// order, at most `max` per group for sets.
+/// order, at most `max` per group for sets. State is flat: one set of
+/// (group, value) pairs, a count per group, and the pairs in the order they
+/// were first seen (no allocation per group).
 struct DistinctAcc {
     predicate: bool,
     kind: Distinct,
     max: usize,
     interner: Interner,
     seen: FxHashSet<u64>,
-    members: Vec<Vec<u32>>,
+    counts: Vec<u32>,
+    order: Vec<(u32, u32)>,
 }
 
 impl DistinctAcc {
@@ -862,19 +865,22 @@ impl DistinctAcc {
             max,
             interner: Interner::default(),
             seen: FxHashSet::default(),
-            members: Vec::new(),
+            counts: Vec::new(),
+            order: Vec::new(),
         }
     }
 
-    fn add(seen: &mut FxHashSet<u64>, members: &mut [Vec<u32>], max: usize, g: usize, id: u32) {
-        let Some(list) = members.get_mut(g) else {
+    #[inline]
+    fn add(&mut self, g: usize, id: u32) {
+        let Some(n) = self.counts.get_mut(g) else {
             return;
         };
-        if list.len() >= max {
+        if *n as usize >= self.max {
             return;
         }
-        if seen.insert(((g as u64) << 32) | id as u64) {
-            list.push(id);
+        if self.seen.insert(((g as u64) << 32) | id as u64) {
+            *n += 1;
+            self.order.push((g as u32, id));
         }
     }
 }
@@ -886,17 +892,18 @@ impl GroupsAccumulator for DistinctAcc {
         group_ids: &[u32],
         num_groups: usize,
     ) -> Result<(), FunctionError> {
-        grow(&mut self.members, num_groups, Vec::new());
+        grow(&mut self.counts, num_groups, 0);
         let rows = group_ids.len();
         let mask = predicate_mask(args, self.predicate, rows);
         let v = first_arg(args)?;
         let flatten = self.kind == Distinct::Set;
-        let (seen, members, max) = (&mut self.seen, &mut self.members, self.max);
-        self.interner.for_each(v, rows, &mask, flatten, |i, id| {
+        let mut interner = std::mem::take(&mut self.interner);
+        interner.for_each(v, rows, &mask, flatten, |i, id| {
             if let Some(&g) = group_ids.get(i) {
-                DistinctAcc::add(seen, members, max, g as usize, id);
+                self.add(g as usize, id);
             }
         });
+        self.interner = interner;
         Ok(())
     }
 
@@ -907,40 +914,59 @@ impl GroupsAccumulator for DistinctAcc {
         num_groups: usize,
     ) -> Result<(), FunctionError> {
         let other = downcast::<DistinctAcc>(other)?;
-        grow(&mut self.members, num_groups, Vec::new());
+        grow(&mut self.counts, num_groups, 0);
         let remap: Vec<Option<u32>> = other
             .interner
             .values
             .iter()
             .map(|d| self.interner.dyn_id(d))
             .collect();
-        for (g, list) in other.members.iter().enumerate() {
-            let Some(t) = target(group_map, g) else {
+        for &(g, id) in &other.order {
+            let Some(t) = target(group_map, g as usize) else {
                 continue;
             };
-            for id in list {
-                if let Some(Some(new)) = remap.get(*id as usize) {
-                    DistinctAcc::add(&mut self.seen, &mut self.members, self.max, t, *new);
-                }
+            if let Some(Some(new)) = remap.get(id as usize) {
+                self.add(t, *new);
             }
         }
         Ok(())
     }
 
     fn finish(mut self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
-        self.members.resize(num_groups, Vec::new());
+        self.counts.resize(num_groups, 0);
         Ok(Column::new(match self.kind {
             Distinct::Count => {
-                ColumnData::Long(self.members.iter().map(|m| m.len() as i64).collect())
+                ColumnData::Long(self.counts.iter().map(|&n| i64::from(n)).collect())
             }
             Distinct::Set => {
+                // Bucket the pairs by group, keeping first-seen order.
+                let mut start: Vec<usize> = Vec::with_capacity(num_groups + 1);
+                let mut total = 0usize;
+                for &n in &self.counts {
+                    start.push(total);
+                    total += n as usize;
+                }
+                let mut ids = vec![0u32; total];
+                for &(g, id) in &self.order {
+                    if let Some(at) = start.get_mut(g as usize) {
+                        if let Some(slot) = ids.get_mut(*at) {
+                            *slot = id;
+                        }
+                        *at += 1;
+                    }
+                }
                 let values = &self.interner.values;
+                let mut from = 0usize;
                 ColumnData::Dynamic(
-                    self.members
+                    self.counts
                         .iter()
-                        .map(|m| {
+                        .map(|&n| {
+                            let to = from + n as usize;
+                            let members = ids.get(from..to).unwrap_or_default();
+                            from = to;
                             Dynamic::Array(Arc::new(
-                                m.iter()
+                                members
+                                    .iter()
                                     .filter_map(|&id| values.get(id as usize).cloned())
                                     .collect(),
                             ))

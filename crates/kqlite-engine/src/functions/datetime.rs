@@ -313,6 +313,9 @@ fn bin(
             } else {
                 0
             };
+            if let Some(col) = bin_column_fast(&x, &size, out, origin) {
+                return Ok(col);
+            }
             let f = |i: usize| {
                 let (v, s) = (v.get(i)?, s.get(i)?);
                 if s <= 0 {
@@ -339,6 +342,44 @@ fn bin(
             }))
         }
     }
+}
+
+/// `bin` of a column without nulls by a positive constant size, in one
+/// tight loop; `None` for any other shape (the general path handles it).
+fn bin_column_fast(
+    x: &ColumnarValue,
+    size: &ColumnarValue,
+    out: DataType,
+    origin: i64,
+) -> Option<ColumnarValue> {
+    use crate::column::{Column, ColumnData};
+    let ColumnarValue::Column(col) = x else {
+        return None;
+    };
+    let s = match size {
+        ColumnarValue::Scalar(Value::Long(s) | Value::TimeSpan(s), _) if *s > 0 => *s,
+        ColumnarValue::Scalar(Value::Int(s), _) if *s > 0 => i64::from(*s),
+        _ => return None,
+    };
+    let values = match (&col.data, &col.validity) {
+        (ColumnData::Long(v) | ColumnData::DateTime(v) | ColumnData::TimeSpan(v), None) => v,
+        _ => return None,
+    };
+    // An overflow anywhere hands the column to the general path, which
+    // makes that row null.
+    let mut binned = Vec::with_capacity(values.len());
+    for &v in values {
+        let rel = v.checked_sub(origin)?;
+        binned.push(rel.checked_sub(rel.rem_euclid(s))?.checked_add(origin)?);
+    }
+    let data = match out {
+        DataType::Long => ColumnData::Long(binned),
+        DataType::TimeSpan => ColumnData::TimeSpan(binned),
+        _ => ColumnData::DateTime(binned),
+    };
+    Some(ColumnarValue::Column(std::sync::Arc::new(Column::new(
+        data,
+    ))))
 }
 
 /// `bin_at(value, size, fixed_point)`: like `bin`, but bins are aligned so

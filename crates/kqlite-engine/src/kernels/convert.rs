@@ -41,6 +41,10 @@ pub fn convert(v: &ColumnarValue, to: DataType, rows: usize) -> ColumnarValue {
 /// `True`/`False`, dynamic strings unquoted, other dynamic values as JSON,
 /// nulls as `""`. Dictionary-encoded inputs stay cheap.
 pub fn to_string(v: &ColumnarValue, rows: usize) -> ColumnarValue {
+    if v.data_type() == DataType::String {
+        // Already text: share it rather than copy every row.
+        return v.clone();
+    }
     let (n, scalar) = rows_for(&[v], rows);
     if let Some(s) = strs(v) {
         return access::map_strings(s, n, scalar, |x, out| out.push_str(x));
