@@ -530,6 +530,11 @@ const DICT_PROBATION: usize = 1 << 16;
 /// values are mostly distinct.
 const DICT_GIVE_UP: usize = 1 << 13;
 
+/// Distinct values after which a builder whose values so far are nearly
+/// all distinct (ids, user names over a large tenant) stops encoding: the
+/// dictionary would cost a hash probe per row and save nothing.
+const DICT_EARLY_GIVE_UP: usize = 1 << 10;
+
 /// Builds a string column, dictionary-encoding on the fly while values
 /// repeat (so a load never holds every row's text at once), and switching
 /// to plain storage once they clearly do not.
@@ -545,6 +550,8 @@ struct DictState {
     values: StringArray,
     /// 64-bit hash of each distinct value → its code.
     index: rustc_hash::FxHashMap<u64, u32>,
+    /// The code of the last value pushed: a repeat of it skips the hash.
+    last: Option<u32>,
 }
 
 impl StringsBuilder {
@@ -561,18 +568,27 @@ impl StringsBuilder {
     #[inline]
     fn push(&mut self, s: &str) {
         if let Some(d) = &mut self.dict {
+            if let Some(c) = d.last {
+                if d.values.get(c as usize) == s {
+                    d.codes.push(c);
+                    return;
+                }
+            }
             let h = foldhash::fast::FixedState::default().hash_one(s);
             match d.index.get(&h) {
                 Some(&c) if d.values.get(c as usize) == s => {
                     d.codes.push(c);
+                    d.last = Some(c);
                     return;
                 }
                 // Two texts with one 64-bit hash: stop encoding.
                 Some(_) => self.switch_to_plain(),
                 // Three new values in four rows after thousands of them
                 // (an id, a timestamp): the dictionary will not pay off.
-                None if d.values.len() >= DICT_GIVE_UP
-                    && d.values.len() * 4 > d.codes.len() * 3 =>
+                None if (d.values.len() >= DICT_GIVE_UP
+                    && d.values.len() * 4 > d.codes.len() * 3)
+                    || (d.values.len() >= DICT_EARLY_GIVE_UP
+                        && d.values.len() * 20 > d.codes.len() * 19) =>
                 {
                     self.switch_to_plain()
                 }
@@ -581,6 +597,7 @@ impl StringsBuilder {
                     d.values.push(s);
                     d.index.insert(h, c);
                     d.codes.push(c);
+                    d.last = Some(c);
                     return;
                 }
             }
@@ -821,8 +838,31 @@ mod tests {
     }
 
     #[test]
+    fn a_mid_cardinality_column_in_random_order_stays_encoded() {
+        // 2,000 distinct values drawn at random: repeats start early enough
+        // that the early give-up does not fire.
+        let mut x: u64 = 1;
+        let values: Vec<String> = (0..20_000)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                format!("user-{}", (x >> 33) % 2000)
+            })
+            .collect();
+        let c = built(&values);
+        assert!(matches!(
+            &c.data,
+            ColumnData::String(StringColumn::Dict { .. })
+        ));
+        assert!((0..20_000)
+            .step_by(101)
+            .all(|i| c.get(i) == Value::string(values[i].as_str())));
+    }
+
+    #[test]
     fn a_string_builder_stores_mostly_distinct_values_plainly() {
-        for n in [100, DICT_GIVE_UP * 3] {
+        for n in [100, DICT_EARLY_GIVE_UP + 10, DICT_GIVE_UP * 3] {
             let values: Vec<String> = (0..n).map(|i| format!("id-{i}")).collect();
             let c = built(&values);
             assert!(

@@ -665,6 +665,16 @@ impl TableAcc {
         }
     }
 
+    /// The index of an existing column `name` (tried at `guess` first),
+    /// without adding one.
+    #[inline]
+    pub(crate) fn find_column(&self, name: &str, guess: usize) -> Option<usize> {
+        if self.names.get(guess).is_some_and(|n| n == name) {
+            return Some(guess);
+        }
+        self.index.get(name).copied()
+    }
+
     /// The index of column `name`, guessing it is column `guess` (keys
     /// usually come in the same order on every line).
     #[inline]

@@ -1,10 +1,10 @@
 //! Streaming, parallel JSON Lines loading for files of any size.
 //!
-//! The input is read in blocks cut at line breaks; each wave of blocks
-//! (one per thread) is parsed in parallel into table parts, and the parts
-//! are joined column by column at the end, each part's column dropped as
-//! soon as it is copied. Memory peaks near the loaded table plus a wave of
-//! blocks, never near the size of the file.
+//! The input is read in blocks cut at line breaks; while one thread reads,
+//! the others parse blocks into table parts, and the parts are joined
+//! column by column at the end, each part's column dropped as soon as it
+//! is copied. Memory peaks near the loaded table plus a few blocks in
+//! flight, never near the size of the file.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -38,90 +38,181 @@ pub(crate) struct StreamOptions<'s> {
 /// different types for a column (only possible without a schema entry for
 /// it): the caller then loads the input again in one pass.
 pub(crate) fn load_jsonl(
-    mut reader: impl Read,
+    reader: impl Read,
     path: &str,
     opts: StreamOptions<'_>,
 ) -> Result<Option<Loaded>, LoadError> {
-    let threads = opts.threads.max(1);
     let io_error = |source| LoadError::Io {
         path: path.to_string(),
         source,
     };
-    let mut parts: Vec<Table> = Vec::new();
+    let mut results: Vec<Parsed> = Vec::new();
+    let threads = opts.threads.max(1);
+    if threads == 1 {
+        // One buffer serves every block: no fresh pages to fault in.
+        let spare = std::cell::RefCell::new(Vec::new());
+        read_blocks(
+            reader,
+            opts.block_bytes,
+            || spare.take(),
+            |block| {
+                let r = parse_block(&block, path, opts);
+                let go_on = r.is_ok();
+                results.push(r);
+                spare.replace(block);
+                go_on
+            },
+        )
+        .map_err(io_error)?;
+    } else {
+        results = pipeline(reader, path, opts, threads).map_err(io_error)?;
+    }
+    let mut parts: Vec<Table> = Vec::with_capacity(results.len());
     let mut rejected = Vec::new();
-    let mut carry: Vec<u8> = Vec::new();
-    let mut next_line = 1usize;
-    let mut eof = false;
-    while !eof {
-        let mut wave: Vec<(Vec<u8>, usize)> = Vec::with_capacity(threads);
-        while wave.len() < threads && !eof {
-            let mut block = std::mem::take(&mut carry);
-            let size = opts.block_bytes.max(1);
-            let want = size.saturating_sub(block.len()).max(size.div_ceil(4));
-            block.reserve(want);
-            let got = (&mut reader)
-                .take(want as u64)
-                .read_to_end(&mut block)
-                .map_err(io_error)?;
-            if got < want {
-                eof = true;
-            } else {
-                match memchr::memrchr(b'\n', &block) {
-                    Some(k) => carry = block.split_off(k + 1),
-                    None => {
-                        // One line longer than a block: keep reading it.
-                        carry = block;
-                        continue;
-                    }
-                }
-            }
-            if block.is_empty() {
-                continue;
-            }
-            let first = next_line;
-            next_line += memchr::memchr_iter(b'\n', &block).count();
-            wave.push((block, first));
-        }
-        let results: Vec<Result<Loaded, LoadError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = wave
-                .iter()
-                .map(|(block, first)| scope.spawn(move || parse_block(block, path, *first, opts)))
-                .collect();
-            handles
-                .into_iter()
-                .zip(&wave)
-                .map(|(h, (block, first))| {
-                    h.join()
-                        .unwrap_or_else(|_| parse_block(block, path, *first, opts))
-                })
-                .collect()
-        });
-        for r in results {
-            // Blocks are in input order: the first error is the one a
-            // one-pass load reports, and rejected lines stay in order.
-            let part = r?;
-            parts.push(part.table);
-            rejected.extend(part.rejected);
-        }
+    // Each block numbered its lines from 1; the lines of the blocks
+    // before it come first.
+    let mut before = 0;
+    for r in results {
+        // Blocks are in input order: the first error is the one a
+        // one-pass load reports, and rejected lines stay in order.
+        let (part, lines) = r.map_err(|mut e| {
+            e.shift_line(before);
+            e
+        })?;
+        rejected.extend(part.rejected.into_iter().map(|mut e| {
+            e.shift_line(before);
+            e
+        }));
+        parts.push(part.table);
+        before += lines;
     }
     if parts.is_empty() {
-        return parse_block(&[], path, 1, opts).map(Some);
+        return parse_block(&[], path, opts).map(|(loaded, _)| Some(loaded));
     }
     Ok(join_parts(parts).map(|table| Loaded { table, rejected }))
 }
 
-fn parse_block(
-    block: &[u8],
+/// Reads `reader` in blocks of about `size` bytes cut after a line break,
+/// calling `emit(block)` for each until it returns `false` or the input
+/// ends. Blocks are read into buffers from `spare` (used ones handed back
+/// keep their memory).
+fn read_blocks(
+    mut reader: impl Read,
+    size: usize,
+    mut spare: impl FnMut() -> Vec<u8>,
+    mut emit: impl FnMut(Vec<u8>) -> bool,
+) -> std::io::Result<()> {
+    let size = size.max(1);
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut block = spare();
+        block.clear();
+        block.extend_from_slice(&carry);
+        carry.clear();
+        let want = size.saturating_sub(block.len()).max(size.div_ceil(4));
+        block.reserve(want);
+        let got = (&mut reader).take(want as u64).read_to_end(&mut block)?;
+        let eof = got < want;
+        if !eof {
+            match memchr::memrchr(b'\n', &block) {
+                Some(k) => {
+                    carry.extend_from_slice(block.get(k + 1..).unwrap_or_default());
+                    block.truncate(k + 1);
+                }
+                None => {
+                    // One line longer than a block: keep reading it.
+                    carry = block;
+                    continue;
+                }
+            }
+        }
+        if !block.is_empty() && !emit(block) {
+            return Ok(());
+        }
+        if eof {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads blocks on this thread while `threads` workers parse them, so
+/// reading overlaps parsing; the parsed blocks in input order. Reading
+/// stops at the first block that fails.
+fn pipeline(
+    reader: impl Read,
     path: &str,
-    first_line: usize,
     opts: StreamOptions<'_>,
-) -> Result<Loaded, LoadError> {
+    threads: usize,
+) -> std::io::Result<Vec<Parsed>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Mutex};
+    let (block_tx, block_rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(threads);
+    let block_rx = Mutex::new(block_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Parsed)>();
+    let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
+    let failed = AtomicBool::new(false);
+    let read = std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (done_tx, spare_tx) = (done_tx.clone(), spare_tx.clone());
+            let (block_rx, failed) = (&block_rx, &failed);
+            scope.spawn(move || loop {
+                let next = match block_rx.lock() {
+                    Ok(rx) => rx.recv().ok(),
+                    Err(_) => None,
+                };
+                let Some((i, block)) = next else {
+                    break;
+                };
+                let parse = std::panic::AssertUnwindSafe(|| parse_block(&block, path, opts));
+                let r = std::panic::catch_unwind(parse).unwrap_or_else(|_| {
+                    Err(LoadError::Syntax {
+                        path: path.to_string(),
+                        line: 1,
+                        column: 0,
+                        message: "internal error while parsing this block".into(),
+                    })
+                });
+                if r.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                let _ = spare_tx.send(block);
+                if done_tx.send((i, r)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut index = 0;
+        let read = read_blocks(
+            reader,
+            opts.block_bytes,
+            || spare_rx.try_recv().unwrap_or_default(),
+            |block| {
+                let sent = block_tx.send((index, block)).is_ok();
+                index += 1;
+                sent && !failed.load(Ordering::Relaxed)
+            },
+        );
+        drop(block_tx);
+        read
+    });
+    read?;
+    let mut done: Vec<(usize, Parsed)> = done_rx.into_iter().collect();
+    done.sort_by_key(|(i, _)| *i);
+    Ok(done.into_iter().map(|(_, r)| r).collect())
+}
+
+/// A parsed block and its number of lines, or its first error.
+type Parsed = Result<(Loaded, usize), LoadError>;
+
+/// Parses one block, numbering its lines from 1.
+fn parse_block(block: &[u8], path: &str, opts: StreamOptions<'_>) -> Parsed {
     let acc = if opts.sparse {
         TableAcc::sparse(opts.schema)
     } else {
         TableAcc::new(opts.schema)
     };
-    json::load_jsonl_slice_into(acc, block, path, first_line, opts.lenient)
+    json::load_jsonl_slice_into(acc, block, path, 1, opts.lenient)
 }
 
 /// Joins table parts row-wise, uniting their columns in first-seen order
@@ -269,7 +360,8 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
         /// Cut anywhere, in blocks of any size, with good and bad lines and
-        /// lines longer than a block: the streamed load returns exactly the
+        /// lines longer than a block, read and parsed on one thread or
+        /// pipelined over several: the streamed load returns exactly the
         /// rows (or the first error, with its line) of the one-pass load.
         #[test]
         fn streaming_in_small_blocks_equals_the_one_pass_load(
@@ -285,6 +377,7 @@ mod tests {
             ),
             block in 1usize..200,
             lenient in proptest::bool::ANY,
+            threads in 1usize..4,
         ) {
             let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
             let schema = vec![("n".to_string(), DataType::Long)];
@@ -292,7 +385,7 @@ mod tests {
             let streamed = load_jsonl(
                 text.as_bytes(),
                 "t",
-                StreamOptions { block_bytes: block, lenient, ..opts(Some(&schema), false) },
+                StreamOptions { block_bytes: block, lenient, threads, ..opts(Some(&schema), false) },
             );
             match (one, streamed) {
                 (Ok(a), Ok(Some(b))) => {

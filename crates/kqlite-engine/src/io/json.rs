@@ -334,26 +334,33 @@ fn json_error(
     path: &str,
     line: usize,
 ) -> LoadError {
-    let path = path.to_string();
     match cell {
-        Some(CellError::Mismatch {
-            column,
-            expected,
-            found,
-        }) => LoadError::Value {
-            path,
-            line,
-            column,
-            expected,
-            found,
-        },
-        Some(CellError::Duplicate(column)) => LoadError::DuplicateColumn { path, line, column },
+        Some(cell) => cell_error(cell, path, line),
         None => LoadError::Syntax {
-            path,
+            path: path.to_string(),
             line,
             column: e.column(),
             message: strip_position(&e.to_string()),
         },
+    }
+}
+
+/// The load error of a value that does not fit its column.
+fn cell_error(cell: CellError, path: &str, line: usize) -> LoadError {
+    let path = path.to_string();
+    match cell {
+        CellError::Mismatch {
+            column,
+            expected,
+            found,
+        } => LoadError::Value {
+            path,
+            line,
+            column,
+            expected,
+            found,
+        },
+        CellError::Duplicate(column) => LoadError::DuplicateColumn { path, line, column },
     }
 }
 
@@ -418,14 +425,15 @@ pub(crate) fn load_jsonl_lines_into(
 }
 
 /// [`load_jsonl_lines_into`] over JSON Lines already in memory: each line
-/// is parsed where it lies, without being copied.
+/// is parsed where it lies, without being copied. Also gives the number of
+/// lines read.
 pub(crate) fn load_jsonl_slice_into(
     mut acc: TableAcc,
     bytes: &[u8],
     path: &str,
     first_line: usize,
     lenient: bool,
-) -> Result<Loaded, LoadError> {
+) -> Result<(Loaded, usize), LoadError> {
     let mut rejected = Vec::new();
     let mut line = first_line.saturating_sub(1);
     let mut rest = bytes;
@@ -436,7 +444,8 @@ pub(crate) fn load_jsonl_slice_into(
         line += 1;
         take_line(&mut acc, &mut rejected, text, path, line, lenient)?;
     }
-    finish_lines(acc, rejected, path)
+    let lines = line + 1 - first_line.max(1);
+    finish_lines(acc, rejected, path).map(|loaded| (loaded, lines))
 }
 
 /// Loads one line as a row; a lenient load sets an unusable line aside.
@@ -495,6 +504,11 @@ fn load_json_line(
             line,
             found: describe_start(trimmed.as_bytes()),
         });
+    }
+    if super::flat::enabled() {
+        if let Some(pairs) = super::flat::scan(text, acc) {
+            return super::flat::push(acc, pairs).map_err(|e| cell_error(e, path, line));
+        }
     }
     let mut state = State { acc, error: None };
     let mut de = serde_json::Deserializer::from_str(text);

@@ -18,6 +18,7 @@
 mod accum;
 mod blocks;
 mod csv;
+mod flat;
 mod json;
 mod parallel;
 mod write;
@@ -192,6 +193,22 @@ pub struct Loaded {
     /// Why each left-out record was unusable, in file order (each error
     /// names the file and line). Always empty for a strict load.
     pub rejected: Vec<LoadError>,
+}
+
+impl LoadError {
+    /// Moves the error's line number `by` lines down (for a part of a file
+    /// parsed as if it started at line 1).
+    pub(crate) fn shift_line(&mut self, by: usize) {
+        match self {
+            LoadError::InvalidUtf8 { line, .. }
+            | LoadError::Syntax { line, .. }
+            | LoadError::NotAnObject { line, .. }
+            | LoadError::Value { line, .. }
+            | LoadError::FieldCount { line, .. }
+            | LoadError::DuplicateColumn { line, .. } => *line += by,
+            _ => {}
+        }
+    }
 }
 
 impl Loaded {
