@@ -231,30 +231,36 @@ pub(crate) struct Grouping {
 /// (mixed radix) and a single map assigns groups, else columns are
 /// combined pairwise.
 pub(crate) fn group(cols: &[&Column], rows: usize) -> Grouping {
-    let mut encoders: Vec<ColumnEncoder> = Vec::with_capacity(cols.len());
-    let mut codes: Vec<Vec<u32>> = Vec::with_capacity(cols.len());
+    // Each column's codes and distinct count; a column whose code follows
+    // from an earlier kept column's (an id next to its name) adds nothing
+    // to the key and is left out of it.
+    let mut parts: Vec<(Vec<u32>, u32)> = Vec::with_capacity(cols.len());
     for col in cols {
         let mut enc = ColumnEncoder::default();
-        codes.push(enc.encode(col));
-        encoders.push(enc);
+        let codes = enc.encode(col);
+        let cardinality = enc.next.max(1);
+        if !parts.iter().any(|(a, n)| determines(a, *n, &codes)) {
+            parts.push((codes, cardinality));
+        }
     }
-    let radix: Option<Vec<u64>> = encoders.iter().map(|e| u64::from(e.next.max(1))).try_fold(
-        Vec::new(),
-        |mut acc: Vec<u64>, n| {
-            let total = acc.last().copied().unwrap_or(1).checked_mul(n)?;
-            acc.push(total);
-            Some(acc)
-        },
-    );
+    let radix: Option<Vec<u64>> =
+        parts
+            .iter()
+            .map(|(_, n)| u64::from(*n))
+            .try_fold(Vec::new(), |mut acc: Vec<u64>, n| {
+                let total = acc.last().copied().unwrap_or(1).checked_mul(n)?;
+                acc.push(total);
+                Some(acc)
+            });
     let mut first_rows = Vec::new();
     let mut ids = Vec::with_capacity(rows);
-    match (radix, codes.as_slice()) {
+    match (radix, parts.as_slice()) {
         (_, []) => ids.resize(rows, 0),
         (Some(sizes), _) if sizes.last().copied().unwrap_or(0) <= DIRECT_GROUPS => {
             // Few possible keys: a direct table instead of a hash map.
             let mut slot = vec![u32::MAX; sizes.last().copied().unwrap_or(0) as usize];
             for row in 0..rows {
-                let key = combined(&codes, &encoders, row) as usize;
+                let key = combined(&parts, row) as usize;
                 if let Some(s) = slot.get_mut(key) {
                     if *s == u32::MAX {
                         *s = first_rows.len() as u32;
@@ -267,7 +273,7 @@ pub(crate) fn group(cols: &[&Column], rows: usize) -> Grouping {
         (Some(_), _) => {
             let mut map: FxHashMap<u64, u32> = FxHashMap::default();
             for row in 0..rows {
-                let key = combined(&codes, &encoders, row);
+                let key = combined(&parts, row);
                 let next = first_rows.len() as u32;
                 let id = *map.entry(key).or_insert(next);
                 if id == next {
@@ -299,11 +305,27 @@ const DIRECT_GROUPS: u64 = 1 << 16;
 
 /// Row `row`'s column codes as one mixed-radix number.
 #[inline]
-fn combined(codes: &[Vec<u32>], encoders: &[ColumnEncoder], row: usize) -> u64 {
-    codes.iter().zip(encoders).fold(0u64, |acc, (c, e)| {
-        acc.wrapping_mul(u64::from(e.next.max(1)))
+fn combined(parts: &[(Vec<u32>, u32)], row: usize) -> u64 {
+    parts.iter().fold(0u64, |acc, (c, n)| {
+        acc.wrapping_mul(u64::from(*n))
             .wrapping_add(u64::from(c.get(row).copied().unwrap_or(0)))
     })
+}
+
+/// Whether codes `b` are a function of codes `a` (`a` has `n` distinct
+/// codes): equal `a` codes always come with equal `b` codes.
+fn determines(a: &[u32], n: u32, b: &[u32]) -> bool {
+    let mut seen = vec![u32::MAX; n as usize];
+    a.iter()
+        .zip(b)
+        .all(|(&x, &y)| match seen.get_mut(x as usize) {
+            Some(s) if *s == u32::MAX => {
+                *s = y;
+                true
+            }
+            Some(s) => *s == y,
+            None => false,
+        })
 }
 
 #[cfg(test)]
@@ -323,6 +345,21 @@ mod tests {
         let g = group(&[&a, &b], 5);
         assert_eq!(g.ids, vec![0, 1, 2, 3, 0]);
         assert_eq!(g.first_rows, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_key_column_that_follows_from_another_changes_no_group() {
+        // `b` is a function of `a`; `c` is not (it splits a's groups).
+        let a = Column::new(ColumnData::Long(vec![1, 2, 1, 3, 2, 1]));
+        let b = Column::new(ColumnData::Long(vec![10, 20, 10, 10, 20, 10]));
+        let c = Column::new(ColumnData::Long(vec![0, 0, 1, 0, 0, 0]));
+        let g = group(&[&a, &b], 6);
+        assert_eq!(g.ids, vec![0, 1, 0, 2, 1, 0]);
+        let g = group(&[&a, &b, &c], 6);
+        assert_eq!(g.ids, vec![0, 1, 2, 3, 1, 0]);
+        assert_eq!(g.first_rows, vec![0, 1, 2, 3]);
+        let g = group(&[&b, &a], 6);
+        assert_eq!(g.ids, vec![0, 1, 0, 2, 1, 0]);
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! Parallelism across row chunks, and late materialization for `where`.
 //!
-//! Row-local expressions (no `row_number()`, `prev()`, `toscalar()` or
-//! `row_*` window functions) are evaluated on chunks of rows at once, one
-//! chunk per task of a rayon pool: each chunk copies only the columns the
-//! expression reads. A chain of `where` operators keeps a selection vector
-//! and gathers every column once, after the last predicate, in parallel
-//! across columns.
+//! A run of `where`/`extend`/`project` keeps a selection vector and gathers
+//! each column once, for the rows that survive. Over a large input with a
+//! filter and only row-local expressions (no `row_number()`, `prev()`,
+//! `toscalar()` or `row_*` window functions), the run goes chunk by chunk:
+//! each 64K-row chunk passes through every operator as one task of a rayon
+//! pool, and the chunks are concatenated in order (`summarize` over such a
+//! run aggregates each chunk and merges the groups instead). Otherwise an
+//! expensive row-local expression alone is split into chunks. A comparison
+//! of a stored 64-bit column with a constant reads the column in place,
+//! with its zone map.
 
 use std::sync::Arc;
 

@@ -852,9 +852,63 @@ struct DistinctAcc {
     kind: Distinct,
     max: usize,
     interner: Interner,
-    seen: FxHashSet<u64>,
+    seen: Seen,
     counts: Vec<u32>,
     order: Vec<(u32, u32)>,
+}
+
+/// The (group, value id) pairs a [`DistinctAcc`] has seen.
+enum Seen {
+    /// Bit `group * width + id`: for a dictionary column whose ids and
+    /// groups fit a small table (no hashing per row).
+    Bits {
+        width: usize,
+        groups: usize,
+        bits: Vec<u64>,
+    },
+    /// Any values.
+    Hash(FxHashSet<u64>),
+}
+
+/// The most bits a [`Seen::Bits`] table may hold (1 MiB).
+const SEEN_BITS: usize = 1 << 23;
+
+impl Seen {
+    /// Records the pair; whether it is new. Leaves the table for a hash
+    /// set (rebuilt from `order`, every pair so far) when the pair does not
+    /// fit it.
+    #[inline]
+    fn insert(&mut self, g: usize, id: u32, order: &[(u32, u32)]) -> bool {
+        if let Seen::Bits {
+            width,
+            groups,
+            bits,
+        } = self
+        {
+            if (id as usize) < *width && g < *groups {
+                let k = g * *width + id as usize;
+                let mask = 1u64 << (k % 64);
+                return match bits.get_mut(k / 64) {
+                    Some(word) => {
+                        let fresh = *word & mask == 0;
+                        *word |= mask;
+                        fresh
+                    }
+                    None => false,
+                };
+            }
+            *self = Seen::Hash(
+                order
+                    .iter()
+                    .map(|&(g, id)| (u64::from(g) << 32) | u64::from(id))
+                    .collect(),
+            );
+        }
+        match self {
+            Seen::Hash(set) => set.insert(((g as u64) << 32) | id as u64),
+            Seen::Bits { .. } => false,
+        }
+    }
 }
 
 impl DistinctAcc {
@@ -864,7 +918,7 @@ impl DistinctAcc {
             kind,
             max,
             interner: Interner::default(),
-            seen: FxHashSet::default(),
+            seen: Seen::Hash(FxHashSet::default()),
             counts: Vec::new(),
             order: Vec::new(),
         }
@@ -878,7 +932,7 @@ impl DistinctAcc {
         if *n as usize >= self.max {
             return;
         }
-        if self.seen.insert(((g as u64) << 32) | id as u64) {
+        if self.seen.insert(g, id, &self.order) {
             *n += 1;
             self.order.push((g as u32, id));
         }
@@ -897,6 +951,19 @@ impl GroupsAccumulator for DistinctAcc {
         let mask = predicate_mask(args, self.predicate, rows);
         let v = first_arg(args)?;
         let flatten = self.kind == Distinct::Set;
+        if let (true, ColumnarValue::Column(col)) = (self.order.is_empty(), v) {
+            if let ColumnData::String(StringColumn::Dict { dict, .. }) = &col.data {
+                // Ids of this column's values stay below this width.
+                let width = self.interner.values.len() + dict.len();
+                if num_groups.saturating_mul(width) <= SEEN_BITS {
+                    self.seen = Seen::Bits {
+                        width,
+                        groups: num_groups,
+                        bits: vec![0; (num_groups * width).div_ceil(64)],
+                    };
+                }
+            }
+        }
         let mut interner = std::mem::take(&mut self.interner);
         interner.for_each(v, rows, &mask, flatten, |i, id| {
             if let Some(&g) = group_ids.get(i) {
@@ -2357,6 +2424,31 @@ mod tests {
             run("countif", &[p], &[], &[0, 0, 1]),
             [Value::Long(1), Value::Long(1)]
         );
+    }
+
+    #[test]
+    fn distinct_sets_stay_exact_when_a_second_batch_outgrows_the_bit_table() {
+        // The first batch (a dictionary column, 2 groups) gets a bit table;
+        // the second brings new values and groups, so the pairs move to a
+        // hash set, and nothing seen before is counted twice.
+        let f = Registry::builtin().aggregate("make_set").unwrap();
+        let mut acc = f.accumulator(&[DataType::String], &[]).unwrap();
+        let first = strings(&["a", "b", "a", "c"]);
+        acc.update(&[first], &[0, 0, 1, 1], 2).unwrap();
+        let second = strings(&["a", "d", "c", "e", "f"]);
+        acc.update(&[second], &[0, 0, 1, 2, 2], 3).unwrap();
+        let out = acc.finish(3).unwrap();
+        assert_eq!(out.get(0), json(serde_json::json!(["a", "b", "d"])));
+        assert_eq!(out.get(1), json(serde_json::json!(["a", "c"])));
+        assert_eq!(out.get(2), json(serde_json::json!(["e", "f"])));
+        let f = Registry::builtin().aggregate("dcount").unwrap();
+        let mut acc = f.accumulator(&[DataType::String], &[]).unwrap();
+        acc.update(&[strings(&["x", "y", "x"])], &[0, 0, 0], 1)
+            .unwrap();
+        acc.update(&[strings(&["y", "z", "x"])], &[0, 1, 1], 2)
+            .unwrap();
+        let out = acc.finish(2).unwrap();
+        assert_eq!((out.get(0), out.get(1)), (Value::Long(2), Value::Long(2)));
     }
 
     #[test]
