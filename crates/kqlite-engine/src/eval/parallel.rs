@@ -544,8 +544,12 @@ impl<'a> Executor<'a> {
             f(&mut worker, t)
         };
         if self.threads.count() > 1 {
-            self.threads
-                .install(|| ranges.par_iter().map(run).collect::<Result<_, _>>())
+            // Every chunk's outcome, so the error reported is the first in
+            // row order, as on one thread.
+            let all: Vec<Result<R, EvalError>> = self
+                .threads
+                .install(|| ranges.par_iter().map(run).collect());
+            all.into_iter().collect()
         } else {
             ranges.iter().map(run).collect()
         }

@@ -267,6 +267,7 @@ mod tests {
             text.as_bytes(),
             "t",
             1,
+            true,
             lenient,
         );
         DISABLED.with(|d| d.set(false));

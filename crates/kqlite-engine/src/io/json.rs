@@ -419,24 +419,36 @@ pub(crate) fn load_jsonl_lines_into(
     let mut line = first_line.saturating_sub(1);
     while read_line(&mut reader, &mut buf, path)? {
         line += 1;
-        take_line(&mut acc, &mut rejected, &buf, path, line, lenient)?;
+        let text = if line == 1 { without_bom(&buf) } else { &buf };
+        take_line(&mut acc, &mut rejected, text, path, line, lenient)?;
     }
     finish_lines(acc, rejected, path)
 }
 
+/// `bytes` without a leading UTF-8 byte-order mark.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 /// [`load_jsonl_lines_into`] over JSON Lines already in memory: each line
 /// is parsed where it lies, without being copied. Also gives the number of
-/// lines read.
+/// lines read. A byte-order mark is dropped only when `bytes` starts the
+/// file.
 pub(crate) fn load_jsonl_slice_into(
     mut acc: TableAcc,
     bytes: &[u8],
     path: &str,
     first_line: usize,
+    starts_file: bool,
     lenient: bool,
 ) -> Result<(Loaded, usize), LoadError> {
     let mut rejected = Vec::new();
     let mut line = first_line.saturating_sub(1);
-    let mut rest = bytes;
+    let mut rest = if starts_file {
+        without_bom(bytes)
+    } else {
+        bytes
+    };
     while !rest.is_empty() {
         let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |k| k + 1);
         let (text, tail) = rest.split_at(end);
@@ -483,12 +495,7 @@ fn load_json_line(
     path: &str,
     line: usize,
 ) -> Result<(), LoadError> {
-    let bytes = if line == 1 {
-        buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf)
-    } else {
-        buf
-    };
-    let Ok(text) = std::str::from_utf8(bytes) else {
+    let Ok(text) = std::str::from_utf8(buf) else {
         return Err(LoadError::InvalidUtf8 {
             path: path.to_string(),
             line,
