@@ -19,6 +19,9 @@ use crate::types::DataType;
 /// Bytes per block (a block grows past this only to hold one long line).
 pub(crate) const BLOCK_BYTES: usize = 16 << 20;
 
+/// Inputs smaller than this parse on one thread.
+pub(crate) const MIN_PARALLEL_BYTES: usize = 32 << 20;
+
 /// How a streaming load types and shapes its columns.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct StreamOptions<'s> {

@@ -20,7 +20,6 @@ mod blocks;
 mod csv;
 mod flat;
 mod json;
-mod parallel;
 mod write;
 
 use std::fs::File;
@@ -274,7 +273,7 @@ pub fn load_file_with(
         n => n,
     };
     // Small files parse in one block; large ones stream in parallel blocks.
-    let threads = if size < parallel::MIN_PARALLEL_BYTES as u64 {
+    let threads = if size < blocks::MIN_PARALLEL_BYTES as u64 {
         1
     } else {
         threads
@@ -376,11 +375,21 @@ fn load_bytes(
     lenient: bool,
 ) -> Result<Loaded, LoadError> {
     match format {
-        Format::JsonLines if bytes.len() >= parallel::MIN_PARALLEL_BYTES => {
-            let threads = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(8);
-            parallel::load_jsonl(bytes, schema, source_name, threads, lenient)
+        Format::JsonLines if bytes.len() >= blocks::MIN_PARALLEL_BYTES => {
+            let opts = blocks::StreamOptions {
+                schema,
+                sparse: false,
+                lenient,
+                threads: std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(8),
+                block_bytes: blocks::BLOCK_BYTES,
+            };
+            match blocks::load_jsonl(bytes, source_name, opts)? {
+                Some(loaded) => Ok(loaded),
+                // Blocks inferred different types for a column: one pass.
+                None => json::load_jsonl(bytes, schema, source_name, lenient),
+            }
         }
         Format::JsonLines => json::load_jsonl(bytes, schema, source_name, lenient),
         Format::Csv => csv::load_csv(bytes, schema, source_name, lenient),

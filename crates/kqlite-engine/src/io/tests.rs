@@ -20,6 +20,21 @@ fn schema(cols: &[(&str, DataType)]) -> Vec<(String, DataType)> {
     cols.iter().map(|(n, t)| (n.to_string(), *t)).collect()
 }
 
+/// `text` loaded as JSON Lines in blocks parsed on `threads` threads.
+fn parallel_load(text: &str, schema: &[(String, DataType)], threads: usize) -> Table {
+    let opts = super::blocks::StreamOptions {
+        schema: Some(schema),
+        sparse: false,
+        lenient: false,
+        threads,
+        block_bytes: super::blocks::BLOCK_BYTES,
+    };
+    super::blocks::load_jsonl(text.as_bytes(), "par", opts)
+        .expect("loads")
+        .expect("types agree")
+        .table
+}
+
 fn jsonl(t: &Table) -> String {
     let mut out = Vec::new();
     write_jsonl(t, &mut out).unwrap();
@@ -672,9 +687,7 @@ fn throughput() {
     println!("jsonl with schema: {secs:.2}s = {:.0} MB/s", mb / secs);
     let start = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let par = super::parallel::load_jsonl(text.as_bytes(), Some(&s), "par", threads, false)
-        .unwrap()
-        .table;
+    let par = parallel_load(&text, &s, threads);
     let secs = start.elapsed().as_secs_f64();
     println!(
         "jsonl with schema on {threads} threads: {secs:.2}s = {:.0} MB/s",
@@ -808,9 +821,7 @@ fn parallel_probe() {
         ("N", DataType::Long),
     ]);
     let start = std::time::Instant::now();
-    let t = super::parallel::load_jsonl(text.as_bytes(), Some(&s), "probe", parts, false)
-        .unwrap()
-        .table;
+    let t = parallel_load(&text, &s, parts);
     println!("parts={parts}: {:.2}s", start.elapsed().as_secs_f64());
     assert_eq!(t.num_rows(), 1_000_000);
 }
