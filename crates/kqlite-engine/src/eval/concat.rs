@@ -1,9 +1,11 @@
-//! Concatenating columns (for `union`).
+//! Concatenating columns (for `union`) and tables (loaded blocks, chunks
+//! of a streaming run).
 
 use std::sync::Arc;
 
 use crate::bitmap::Bitmap;
 use crate::column::{encode_strings, Column, ColumnBuilder, ColumnData, StringArray, StringColumn};
+use crate::table::Table;
 use crate::types::DataType;
 use crate::value::Value;
 
@@ -134,6 +136,44 @@ fn concat_dictionary_codes(pieces: &[Arc<Column>]) -> Option<Column> {
         codes,
         dict: Arc::new(merged),
     })))
+}
+
+/// Table parts one after another, their columns united in first-seen order
+/// (a part without a column contributes nulls). Each part's column is
+/// released once copied. `None` when a column's type differs between parts.
+pub(crate) fn concat_tables(mut parts: Vec<Table>) -> Option<Table> {
+    let mut names: Vec<(String, DataType)> = Vec::new();
+    for t in &parts {
+        for (name, col) in t.columns() {
+            match names.iter().find(|(n, _)| n == name) {
+                Some((_, ty)) if *ty != col.data_type() => return None,
+                Some(_) => {}
+                None => names.push((name.to_string(), col.data_type())),
+            }
+        }
+    }
+    let sizes: Vec<usize> = parts.iter().map(Table::num_rows).collect();
+    let rows = sizes.iter().sum();
+    if names.is_empty() {
+        return Some(Table::empty(rows));
+    }
+    let mut columns = Vec::with_capacity(names.len());
+    for (name, ty) in names {
+        let pieces: Vec<Arc<Column>> = parts
+            .iter_mut()
+            .zip(&sizes)
+            .map(|(t, &n)| {
+                t.remove_column(&name)
+                    .unwrap_or_else(|| Arc::new(Column::nulls(ty, n)))
+            })
+            .collect();
+        let joined = match pieces.as_slice() {
+            [only] => only.clone(),
+            _ => Arc::new(concat_columns(&pieces, ty)),
+        };
+        columns.push((name, joined));
+    }
+    Table::try_new(columns).ok()
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ use crate::types::DataType;
 use crate::value::Value;
 
 pub use concat::concat_columns;
+pub(crate) use concat::concat_tables;
 pub use limits::{
     estimated_bytes, CancelHandle, Limits, ResultOverflow, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MEMORY,
     DEFAULT_MAX_RESULT_ROWS, MAX_SUPPORTED_DEPTH,

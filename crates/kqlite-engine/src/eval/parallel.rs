@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{build_table, concat_columns, EvalError, Executor};
+use super::{build_table, concat_columns, concat_tables, EvalError, Executor};
 use crate::bind::plan::{BoundExpr, BoundExprKind, ListItems, Plan};
 use crate::bind::prune::mark;
 use crate::column::{Column, ColumnData};
@@ -264,19 +264,11 @@ impl<'a> Executor<'a> {
         {
             return self.eval(e, input);
         }
-        let ranges = chunks(rows, self.threads.count());
         let this = &*self;
-        let parts: Result<Vec<Arc<Column>>, EvalError> = self.threads.install(|| {
-            ranges
-                .par_iter()
-                .map(|&(start, len)| {
-                    this.guard.check()?;
-                    let t = slice_columns(input, &used, start, len)?;
-                    Ok(this.worker().eval(&expr, &t)?.into_column(len))
-                })
-                .collect()
-        });
-        let parts = parts?;
+        let parts = this.par_chunks(rows, |start, len| {
+            let t = slice_columns(input, &used, start, len)?;
+            Ok(this.worker().eval(&expr, &t)?.into_column(len))
+        })?;
         let ty = parts.first().map_or(e.ty, |c| c.data_type());
         if parts.iter().any(|c| c.data_type() != ty) {
             // Chunks disagree on the result type: take the one-pass path.
@@ -342,21 +334,17 @@ impl<'a> Executor<'a> {
             let mask = kernels::filter_mask(&p, rows);
             return Ok(mask.ones().map(|i| i as u32).collect());
         };
-        let ranges = chunks(rows, self.threads.count());
         let this = &*self;
-        let parts: Result<Vec<Vec<u32>>, EvalError> = self.threads.install(|| {
-            ranges
-                .par_iter()
-                .map(|&(start, len)| {
-                    this.guard.check()?;
-                    let t = slice_columns(input, &used, start, len)?;
-                    let p = this.worker().eval(&expr, &t)?;
-                    let mask = kernels::filter_mask(&p, len);
-                    Ok(mask.ones().map(|i| (start + i) as u32).collect())
-                })
-                .collect()
-        });
-        Ok(parts?.concat())
+        let parts = this.par_chunks(rows, |start, len| {
+            let t = slice_columns(input, &used, start, len)?;
+            let p = this.worker().eval(&expr, &t)?;
+            let mask = kernels::filter_mask(&p, len);
+            Ok(mask
+                .ones()
+                .map(|i| (start + i) as u32)
+                .collect::<Vec<u32>>())
+        })?;
+        Ok(parts.concat())
     }
 
     /// `column op constant` (either side) with a 64-bit column (long,
@@ -429,18 +417,29 @@ impl<'a> Executor<'a> {
         if !self.parallel_for(values.len()) {
             return Ok(Some(compare_scan(values, zones, 0, values.len(), op, c)));
         }
-        let ranges = chunks(values.len(), self.threads.count());
-        let this = &*self;
-        let parts: Result<Vec<Vec<u32>>, EvalError> = self.threads.install(|| {
+        let parts = self.par_chunks(values.len(), |start, len| {
+            Ok(compare_scan(values, zones, start, len, op, c))
+        })?;
+        Ok(Some(parts.concat()))
+    }
+
+    /// `f(start, len)` for each row chunk of `rows` rows on the pool, the
+    /// deadline checked before each; the results in chunk order.
+    fn par_chunks<R: Send>(
+        &self,
+        rows: usize,
+        f: impl Fn(usize, usize) -> Result<R, EvalError> + Sync,
+    ) -> Result<Vec<R>, EvalError> {
+        let ranges = chunks(rows, self.threads.count());
+        self.threads.install(|| {
             ranges
                 .par_iter()
                 .map(|&(start, len)| {
-                    this.guard.check()?;
-                    Ok(compare_scan(values, zones, start, len, op, c))
+                    self.guard.check()?;
+                    f(start, len)
                 })
                 .collect()
-        });
-        Ok(Some(parts?.concat()))
+        })
     }
 
     /// A run of `where`, `extend` and `project` operators over one input,
@@ -571,7 +570,7 @@ impl<'a> Executor<'a> {
         let parts = self.for_each_chunk(ops, input, |_, t| Ok(t))?;
         // `None` when chunks disagree on a column type: the caller then
         // runs the whole input in one piece.
-        concat_tables(&parts)
+        Ok(concat_nonempty(parts))
     }
 
     /// Runs `ops` (in order) over `lazy`.
@@ -1041,29 +1040,16 @@ fn splittable(op: &Plan) -> bool {
     }
 }
 
-/// The rows of `parts` (same columns) one after another; `None` when
-/// the parts disagree on a column's type.
-pub(super) fn concat_tables(parts: &[Table]) -> Result<Option<Table>, EvalError> {
-    let nonempty: Vec<&Table> = parts.iter().filter(|t| t.num_rows() > 0).collect();
-    let first = match nonempty.as_slice() {
-        [] => return Ok(parts.first().cloned()),
-        [only] => return Ok(Some(Table::clone(only))),
-        [first, ..] => first,
-    };
-    let rows = nonempty.iter().map(|t| t.num_rows()).sum();
-    let mut columns = Vec::with_capacity(first.num_columns());
-    for (j, (name, col)) in first.columns().enumerate() {
-        let ty = col.data_type();
-        let mut pieces = Vec::with_capacity(nonempty.len());
-        for t in &nonempty {
-            match t.column_at(j) {
-                Some((_, c)) if c.data_type() == ty => pieces.push(c.clone()),
-                _ => return Ok(None),
-            }
-        }
-        columns.push((name.to_string(), Arc::new(concat_columns(&pieces, ty))));
+/// The rows of `parts` (same columns) one after another, leaving out the
+/// empty ones (the first part when all are); `None` when the parts
+/// disagree on a column's type.
+fn concat_nonempty(parts: Vec<Table>) -> Option<Table> {
+    let first = parts.first().cloned();
+    let nonempty: Vec<Table> = parts.into_iter().filter(|t| t.num_rows() > 0).collect();
+    if nonempty.is_empty() {
+        return first;
     }
-    build_or_empty(columns, rows).map(Some)
+    concat_tables(nonempty)
 }
 
 /// `t` with its columns renamed, in order.

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::concat_tables;
 use super::join::take_optional;
 use super::keys::{group, KeyEncoder};
-use super::parallel::{concat_tables, row_local, volatile};
+use super::parallel::{row_local, volatile};
 use super::sort::compare_values;
 use super::{build_table, EvalError, Executor};
 use crate::bind::plan::{Aggregate, BoundExpr, Plan, SummarizeItem};
@@ -278,7 +279,7 @@ fn merge_partials(
             .map(|((name, _), c)| (name.clone(), c));
         key_tables.push(build_table(columns.collect(), part.groups)?);
     }
-    let Some(all_keys) = concat_tables(&key_tables)? else {
+    let Some(all_keys) = concat_tables(key_tables) else {
         return Ok(None);
     };
     let groups = owners.len();

@@ -7,12 +7,10 @@
 //! flight, never near the size of the file.
 
 use std::io::Read;
-use std::sync::Arc;
 
 use super::accum::TableAcc;
 use super::{json, LoadError, Loaded};
-use crate::column::Column;
-use crate::eval::concat_columns;
+use crate::eval::concat_tables;
 use crate::table::Table;
 use crate::types::DataType;
 
@@ -92,7 +90,7 @@ pub(crate) fn load_jsonl(
     if parts.is_empty() {
         return parse_block(&[], true, path, opts).map(|(loaded, _)| Some(loaded));
     }
-    Ok(join_parts(parts).map(|table| Loaded { table, rejected }))
+    Ok(concat_tables(parts).map(|table| Loaded { table, rejected }))
 }
 
 /// Reads `reader` in blocks of about `size` bytes cut after a line break,
@@ -227,46 +225,10 @@ fn parse_block(block: &[u8], first: bool, path: &str, opts: StreamOptions<'_>) -
     json::load_jsonl_slice_into(acc, block, path, 1, first, opts.lenient)
 }
 
-/// Joins table parts row-wise, uniting their columns in first-seen order
-/// (a part without a column contributes nulls). Each part's column is
-/// released once copied. `None` when a column's type differs between parts.
-pub(crate) fn join_parts(mut parts: Vec<Table>) -> Option<Table> {
-    let mut names: Vec<(String, DataType)> = Vec::new();
-    for t in &parts {
-        for (name, col) in t.columns() {
-            match names.iter().find(|(n, _)| n == name) {
-                Some((_, ty)) if *ty != col.data_type() => return None,
-                Some(_) => {}
-                None => names.push((name.to_string(), col.data_type())),
-            }
-        }
-    }
-    let sizes: Vec<usize> = parts.iter().map(Table::num_rows).collect();
-    let rows = sizes.iter().sum();
-    if names.is_empty() {
-        return Some(Table::empty(rows));
-    }
-    let mut columns = Vec::with_capacity(names.len());
-    for (name, ty) in names {
-        let pieces: Vec<Arc<Column>> = parts
-            .iter_mut()
-            .zip(&sizes)
-            .map(|(t, &n)| {
-                t.remove_column(&name)
-                    .unwrap_or_else(|| Arc::new(Column::nulls(ty, n)))
-            })
-            .collect();
-        let joined = match pieces.as_slice() {
-            [only] => only.clone(),
-            _ => Arc::new(concat_columns(&pieces, ty)),
-        };
-        columns.push((name, joined));
-    }
-    Table::try_new(columns).ok()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::value::{Dynamic, Value};
     use proptest::strategy::Strategy;
@@ -424,7 +386,7 @@ mod tests {
     fn parts_without_a_column_contribute_nulls() {
         let a = json::load_jsonl(&b"{\"x\":1}\n"[..], None, "a", false).expect("loads");
         let b = json::load_jsonl(&b"{\"y\":\"s\"}\n"[..], None, "b", false).expect("loads");
-        let t = join_parts(vec![a.table, b.table]).expect("joins");
+        let t = concat_tables(vec![a.table, b.table]).expect("joins");
         assert_eq!(t.num_rows(), 2);
         assert_eq!(t.row(0), vec![Value::Long(1), Value::string("")]);
         assert_eq!(t.row(1), vec![Value::Null, Value::string("s")]);
@@ -434,7 +396,7 @@ mod tests {
     fn parts_that_disagree_on_a_type_are_refused() {
         let a = json::load_jsonl(&b"{\"x\":1}\n"[..], None, "a", false).expect("loads");
         let b = json::load_jsonl(&b"{\"x\":\"s\"}\n"[..], None, "b", false).expect("loads");
-        assert!(join_parts(vec![a.table, b.table]).is_none());
+        assert!(concat_tables(vec![a.table, b.table]).is_none());
     }
 
     #[test]

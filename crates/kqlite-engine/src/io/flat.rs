@@ -161,12 +161,9 @@ fn value<'a>(text: &'a str, i: usize, col: usize, acc: &TableAcc) -> Option<(Val
         b't' => literal(b, i, b"true", Value::Bool(true)),
         b'f' => literal(b, i, b"false", Value::Bool(false)),
         b'n' => literal(b, i, b"null", Value::Null),
-        b'{' | b'[' => {
+        b'{' | b'[' if acc.is_dynamic(col) => {
             let end = nested_end(b, i)?;
             let raw = text.get(i..end)?;
-            if !acc.is_dynamic(col) {
-                return None;
-            }
             acc.shared_dynamic(col, raw)
                 .map(|d| (Value::Shared(d), end))
         }
