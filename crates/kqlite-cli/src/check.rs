@@ -26,6 +26,27 @@ pub struct CheckArgs {
     /// most 4096).
     #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
+    /// Whose tables and column types to check against.
+    #[arg(long, value_enum, default_value_t = EnvironmentArg::Sentinel)]
+    environment: EnvironmentArg,
+}
+
+/// The `--environment` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvironmentArg {
+    /// Microsoft Sentinel: every table, Sentinel's column types.
+    Sentinel,
+    /// Defender XDR advanced hunting: the Defender tables and types.
+    Defender,
+}
+
+impl From<EnvironmentArg> for kqlite_sentinel::catalog::Environment {
+    fn from(e: EnvironmentArg) -> Self {
+        match e {
+            EnvironmentArg::Sentinel => kqlite_sentinel::catalog::Environment::Sentinel,
+            EnvironmentArg::Defender => kqlite_sentinel::catalog::Environment::Defender,
+        }
+    }
 }
 
 /// Diagnostic output formats.
@@ -56,9 +77,7 @@ pub fn check(args: CheckArgs) -> Outcome {
     let parse_options = kqlite_parser::ParseOptions {
         max_depth: args.max_depth.min(kqlite_engine::eval::MAX_SUPPORTED_DEPTH),
     };
-    for (name, schema) in kqlite_sentinel::schema::schemas() {
-        engine.add_schema(name, schema);
-    }
+    kqlite_sentinel::catalog::install(&mut engine, args.environment.into());
     let mut checked = Vec::new();
     let mut unreadable = false;
     for file in &args.files {

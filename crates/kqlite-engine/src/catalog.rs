@@ -23,10 +23,73 @@ pub struct CatalogTable {
     zones: TableZones,
 }
 
-/// Named tables with their schemas and optional data.
-#[derive(Debug, Clone, Default, PartialEq)]
+impl CatalogTable {
+    /// A table known by its schema only, with no rows.
+    pub fn schema_only(schema: Vec<(String, DataType)>) -> CatalogTable {
+        CatalogTable {
+            schema,
+            data: None,
+            zones: Vec::new(),
+        }
+    }
+}
+
+/// One parameter of a [`TabularFunction`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionParam {
+    /// The parameter's name, for named arguments (`f(starttime = ago(1d))`).
+    pub name: String,
+    /// Its type.
+    pub ty: DataType,
+    /// Whether a call must give it.
+    pub required: bool,
+}
+
+/// A workspace function known by its signature: what it takes and the
+/// columns it returns (e.g. Sentinel's `_GetWatchlist(name)` or an ASIM
+/// parser such as `_Im_Dns(starttime, endtime, ...)`), so queries calling
+/// it can be checked without its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TabularFunction {
+    /// Parameters in declaration order.
+    pub params: Vec<FunctionParam>,
+    /// The result's columns.
+    pub schema: Vec<(String, DataType)>,
+}
+
+/// A read-only source of table schemas and function signatures that a
+/// [`Catalog`] consults for names it does not hold itself — e.g. a built-in
+/// catalog of thousands of tables that resolves each name only when a query
+/// uses it.
+pub trait SchemaProvider: std::fmt::Debug + Send + Sync {
+    /// The table called `name` (case-sensitive), schema only.
+    fn table(&self, name: &str) -> Option<&CatalogTable>;
+    /// The tabular function called `name` (case-sensitive).
+    fn function(&self, name: &str) -> Option<&TabularFunction>;
+    /// Every table and function name, for suggestions and wildcards.
+    fn names(&self) -> Vec<&str>;
+}
+
+/// Named tables with their schemas and optional data, then the tables and
+/// functions of any [`SchemaProvider`]s, consulted in the order added.
+#[derive(Debug, Clone, Default)]
 pub struct Catalog {
     tables: IndexMap<String, CatalogTable>,
+    functions: IndexMap<String, TabularFunction>,
+    providers: Vec<Arc<dyn SchemaProvider>>,
+}
+
+impl PartialEq for Catalog {
+    fn eq(&self, other: &Catalog) -> bool {
+        self.tables == other.tables
+            && self.functions == other.functions
+            && self.providers.len() == other.providers.len()
+            && self
+                .providers
+                .iter()
+                .zip(&other.providers)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+    }
 }
 
 impl Catalog {
@@ -86,14 +149,36 @@ impl Catalog {
             .map(|(_, z)| z.as_ref())
     }
 
-    /// The table named `name` (names are case-sensitive, as in Kusto).
+    /// Adds a source of schemas consulted, after the tables added directly,
+    /// for names the catalog does not hold.
+    pub fn add_provider(&mut self, provider: Arc<dyn SchemaProvider>) {
+        self.providers.push(provider);
+    }
+
+    /// Declares a tabular function by its signature (replacing any function
+    /// of the same name), so queries that call it bind.
+    pub fn add_function(&mut self, name: impl Into<String>, function: TabularFunction) {
+        self.functions.insert(name.into(), function);
+    }
+
+    /// The table named `name` (names are case-sensitive, as in Kusto): one
+    /// added directly, else the first provider's.
     pub fn get(&self, name: &str) -> Option<&CatalogTable> {
-        self.tables.get(name)
+        self.tables
+            .get(name)
+            .or_else(|| self.providers.iter().find_map(|p| p.table(name)))
+    }
+
+    /// The tabular function named `name`, if no table has that name.
+    pub fn function(&self, name: &str) -> Option<&TabularFunction> {
+        self.functions
+            .get(name)
+            .or_else(|| self.providers.iter().find_map(|p| p.function(name)))
     }
 
     /// The schema of table `name`.
     pub fn schema(&self, name: &str) -> Option<&[(String, DataType)]> {
-        self.tables.get(name).map(|t| t.schema.as_slice())
+        self.get(name).map(|t| t.schema.as_slice())
     }
 
     /// The data of table `name`, if loaded.
@@ -101,17 +186,35 @@ impl Catalog {
         self.tables.get(name).and_then(|t| t.data.as_ref())
     }
 
-    /// Table names in insertion order.
+    /// Names of the tables added directly, in insertion order (not the
+    /// providers').
     pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
         self.tables.keys().map(String::as_str)
     }
 
-    /// Number of tables.
+    /// Every table and function name: those added directly, then each
+    /// provider's, without repeats (for suggestions and wildcards).
+    pub fn known_names(&self) -> Vec<&str> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut out = Vec::new();
+        let direct = self.tables.keys().chain(self.functions.keys());
+        for name in direct
+            .map(String::as_str)
+            .chain(self.providers.iter().flat_map(|p| p.names()))
+        {
+            if seen.insert(name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    /// Number of tables added directly.
     pub fn len(&self) -> usize {
         self.tables.len()
     }
 
-    /// Whether the catalog has no tables.
+    /// Whether no table was added directly.
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
     }

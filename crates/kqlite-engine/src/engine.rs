@@ -371,13 +371,12 @@ impl Engine {
     fn columns_read_here(&self, query: &str) -> Result<Vec<(String, Vec<String>)>, QueryError> {
         let tables = self.tables_read_here(query)?;
         let script = self.parse(query)?;
-        let mut schemas: Vec<(String, bind::Schema)> = self
-            .catalog
-            .names()
-            .filter_map(|n| Some((n.to_string(), self.catalog.schema(n)?.to_vec())))
+        let mut schemas: Vec<(String, bind::Schema)> = tables
+            .iter()
+            .filter_map(|n| Some((n.clone(), self.catalog.schema(n)?.to_vec())))
             .collect();
         let bind_all = |schemas: &[(String, bind::Schema)], section: Option<&str>| {
-            let mut catalog = Catalog::new();
+            let mut catalog = self.catalog.clone();
             for (name, schema) in schemas {
                 catalog.add_schema(name.clone(), schema.clone());
             }

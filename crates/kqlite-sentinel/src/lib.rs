@@ -19,6 +19,7 @@
 //! ```
 
 mod background;
+pub mod catalog;
 mod columns;
 mod events;
 mod generator;

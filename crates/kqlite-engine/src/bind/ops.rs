@@ -197,7 +197,21 @@ impl Binder<'_> {
                 schema.to_vec(),
             ));
         }
-        let mut cands: Vec<String> = self.catalog.names().map(str::to_string).collect();
+        if let Some(f) = self.catalog.function(&id.name) {
+            let call = ast::Call {
+                name: id.clone(),
+                args: Vec::new(),
+                named: Vec::new(),
+            };
+            let f = f.clone();
+            return self.bind_catalog_function(&f, &call, id.span);
+        }
+        let mut cands: Vec<String> = self
+            .catalog
+            .known_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         cands.extend(self.let_names());
         let d = names::error(
             codes::UNKNOWN_TABLE,
@@ -252,9 +266,96 @@ impl Binder<'_> {
                     }
                 }
                 Some(Binding::Failed) => Err(Reported),
+                None => match self.catalog.function(name) {
+                    Some(f) => {
+                        let f = f.clone();
+                        self.bind_catalog_function(&f, call, span)
+                    }
+                    None => Err(self.not_supported(&format!("`{name}(...)` as a table"), span)),
+                },
                 _ => Err(self.not_supported(&format!("`{name}(...)` as a table"), span)),
             },
         }
+    }
+
+    /// A call to a workspace function the catalog knows by signature: its
+    /// arguments are checked against the parameters (positional first, then
+    /// by name) and the result has the declared columns. Its rows are the
+    /// catalog's data for the function's name, if any was given.
+    fn bind_catalog_function(
+        &mut self,
+        f: &crate::catalog::TabularFunction,
+        call: &ast::Call,
+        span: Span,
+    ) -> BResult<Bound> {
+        let name = &call.name.name;
+        let mut given = vec![false; f.params.len()];
+        let mut failed = false;
+        if call.args.len() > f.params.len() {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                format!(
+                    "`{name}` takes at most {} argument(s), got {}",
+                    f.params.len(),
+                    call.args.len()
+                ),
+                span,
+            )));
+        }
+        for (i, arg) in call.args.iter().enumerate() {
+            if let Some(g) = given.get_mut(i) {
+                *g = true;
+            }
+            failed |= self.bind_scalar(arg, None).is_err();
+        }
+        for (param, arg) in &call.named {
+            match f
+                .params
+                .iter()
+                .position(|p| p.name.eq_ignore_ascii_case(&param.name))
+            {
+                Some(i) => {
+                    if let Some(g) = given.get_mut(i) {
+                        *g = true;
+                    }
+                    failed |= self.bind_scalar(arg, None).is_err();
+                }
+                None => {
+                    let d = names::error(
+                        codes::INVALID,
+                        format!("`{name}` has no parameter `{}`", param.name),
+                        param.span,
+                    );
+                    let d =
+                        names::suggest(d, &param.name, f.params.iter().map(|p| p.name.as_str()));
+                    self.fail(d);
+                    failed = true;
+                }
+            }
+        }
+        let missing: Vec<&str> = f
+            .params
+            .iter()
+            .zip(&given)
+            .filter(|(p, g)| p.required && !**g)
+            .map(|(p, _)| p.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                format!("`{name}` needs the argument(s) {}", missing.join(", ")),
+                span,
+            )));
+        }
+        if failed {
+            return Err(Reported);
+        }
+        Ok((
+            Arc::new(Plan::Scan {
+                table: name.clone(),
+            }),
+            f.schema.clone(),
+        ))
     }
 
     fn bind_source(&mut self, op: &Operator) -> BResult<Bound> {
@@ -422,8 +523,9 @@ impl Binder<'_> {
                 ExprKind::Name(id) if id.name.contains('*') => {
                     let mut matched: Vec<String> = self
                         .catalog
-                        .names()
-                        .filter(|n| wildcard_match(&id.name, n))
+                        .known_names()
+                        .into_iter()
+                        .filter(|n| wildcard_match(&id.name, n) && self.catalog.get(n).is_some())
                         .map(str::to_string)
                         .collect();
                     for n in self.tabular_lets_matching(&id.name) {
@@ -441,8 +543,9 @@ impl Binder<'_> {
                 }
                 ExprKind::Name(id) => {
                     // `isfuzzy=true` skips tables that do not exist.
-                    let known =
-                        self.catalog.get(&id.name).is_some() || self.let_names().contains(&id.name);
+                    let known = self.catalog.get(&id.name).is_some()
+                        || self.catalog.function(&id.name).is_some()
+                        || self.let_names().contains(&id.name);
                     if fuzzy && !known {
                         continue;
                     }

@@ -95,7 +95,18 @@ impl Binder<'_> {
     /// `union withsource=$table` of the searched tables.
     fn search_union(&mut self, tables: &[ast::Ident], span: Span) -> BResult<Bound> {
         let names: Vec<ast::Ident> = if tables.is_empty() {
+            // The tables given to the engine; with none, every table the
+            // catalog knows (as when checking a query).
             let mut all: Vec<String> = self.catalog.names().map(str::to_string).collect();
+            if all.is_empty() {
+                all = self
+                    .catalog
+                    .known_names()
+                    .into_iter()
+                    .filter(|n| self.catalog.get(n).is_some())
+                    .map(str::to_string)
+                    .collect();
+            }
             for n in self.views() {
                 if !all.contains(&n) {
                     all.push(n);
