@@ -64,6 +64,17 @@ impl Binder<'_> {
     /// Binds a scalar expression; `row` is the schema of the rows it is
     /// evaluated over (`None` where no columns are in scope).
     pub(crate) fn bind_scalar(&mut self, e: &Expr, row: Option<&Schema>) -> BResult<BoundExpr> {
+        let before = self.error_counts();
+        let bound = self.bind_scalar_inner(e, row);
+        match bound {
+            // Every error inside followed from a name that failed to
+            // resolve: stand in for the whole expression and go on.
+            Err(Reported) if self.only_followed_since(before) => Ok(self.stand_in(e.span)),
+            other => other,
+        }
+    }
+
+    fn bind_scalar_inner(&mut self, e: &Expr, row: Option<&Schema>) -> BResult<BoundExpr> {
         let span = e.span;
         match &e.kind {
             ExprKind::Literal(lit) => match literal::literal_value(lit) {
@@ -280,7 +291,7 @@ impl Binder<'_> {
                     id.span,
                 );
                 let d = names::suggest(d, &id.name, cands.iter().map(String::as_str));
-                Err(self.fail(d))
+                Ok(self.unresolved(d))
             }
         }
     }

@@ -143,6 +143,18 @@ pub(crate) struct Binder<'a> {
     pub(crate) patterns: Vec<Arc<ast::PatternDecl>>,
     /// `set name = value;` options seen so far (names lowercased).
     pub(crate) settings: Vec<(String, Option<Expr>)>,
+    /// Errors found so far, including those not reported because an
+    /// earlier error explains them.
+    errors: usize,
+    /// Of those, the ones not reported.
+    followed: usize,
+    /// Spans of names that failed to resolve: an error whose span covers
+    /// one of them follows from it and is not reported again.
+    error_spans: Vec<Span>,
+    /// Set once an operator of the current statement failed: binding goes
+    /// on with its input's columns, and names it might have defined are
+    /// accepted without a report.
+    recovering: bool,
 }
 
 impl<'a> Binder<'a> {
@@ -160,13 +172,84 @@ impl<'a> Binder<'a> {
             as_names: Vec::new(),
             patterns: Vec::new(),
             settings: Vec::new(),
+            errors: 0,
+            followed: 0,
+            error_spans: Vec::new(),
+            recovering: false,
         }
     }
 
-    /// Reports an error and returns the marker.
+    /// Reports an error and returns the marker. An error that follows from
+    /// an earlier one (its span covers a name that failed to resolve) is
+    /// counted but not reported again.
     pub(crate) fn fail(&mut self, d: Diagnostic) -> Reported {
-        self.diags.push(d);
+        self.errors += 1;
+        let follows = self
+            .error_spans
+            .iter()
+            .any(|e| d.span.start <= e.start && e.end <= d.span.end);
+        if follows {
+            self.followed += 1;
+        } else {
+            self.diags.push(d);
+        }
         Reported
+    }
+
+    /// Reports an unknown name, unless an operator of this statement has
+    /// failed already (that operator may have defined it).
+    pub(crate) fn fail_unless_recovering(&mut self, d: Diagnostic) -> Reported {
+        if self.recovering {
+            self.errors += 1;
+            self.followed += 1;
+            Reported
+        } else {
+            self.fail(d)
+        }
+    }
+
+    /// Errors found and errors not reported, so far.
+    pub(crate) fn error_counts(&self) -> (usize, usize) {
+        (self.errors, self.followed)
+    }
+
+    /// Whether every error since `before` (from [`Binder::error_counts`])
+    /// followed from an earlier one, and there was at least one.
+    pub(crate) fn only_followed_since(&self, before: (usize, usize)) -> bool {
+        let new = self.errors - before.0;
+        new > 0 && new == self.followed - before.1
+    }
+
+    /// A null `dynamic` value standing in for an expression that cannot
+    /// bind because of an earlier error; errors covering it are not
+    /// reported.
+    pub(crate) fn stand_in(&mut self, span: Span) -> BoundExpr {
+        self.error_spans.push(span);
+        BoundExpr {
+            kind: BoundExprKind::Literal(crate::value::Value::Null),
+            ty: crate::types::DataType::Dynamic,
+            span,
+        }
+    }
+
+    /// Reports a name that failed to resolve and stands in for it with a
+    /// null `dynamic` value, so binding goes on and later errors are found
+    /// too (the query as a whole still fails). While recovering from a
+    /// failed operator, the name is accepted silently: that operator may
+    /// have defined it.
+    pub(crate) fn unresolved(&mut self, d: Diagnostic) -> BoundExpr {
+        let span = d.span;
+        self.fail_unless_recovering(d);
+        self.stand_in(span)
+    }
+
+    /// Goes on binding after an operator failed (see [`Binder::unresolved`]).
+    pub(crate) fn start_recovering(&mut self) {
+        self.recovering = true;
+        // The failure may have been silent (a `let` that failed earlier):
+        // count it, so what is bound from here on is not trusted.
+        self.errors += 1;
+        self.followed += 1;
     }
 
     pub(crate) fn warn(&mut self, d: Diagnostic) {
@@ -180,6 +263,7 @@ impl<'a> Binder<'a> {
     ) -> Option<(Arc<Plan>, Schema)> {
         let mut result = None;
         for stmt in &script.statements {
+            self.recovering = false;
             match &stmt.kind {
                 StatementKind::Let(l) => self.bind_let(l, true),
                 StatementKind::Query(e) => {
@@ -247,10 +331,13 @@ impl<'a> Binder<'a> {
                 self.diags.push(d);
             }
         }
+        // After an error, a `let` may look unused only because the part of
+        // the query that uses it did not bind.
+        let any_error = self.errors > 0;
         let unused: Vec<Diagnostic> = self
             .lets
             .iter()
-            .filter(|l| l.top_level && !l.used)
+            .filter(|l| l.top_level && !l.used && !any_error)
             .map(|l| {
                 names::with_hint(
                     names::warning(
@@ -294,7 +381,10 @@ impl<'a> Binder<'a> {
     }
 
     fn bind_let_value(&mut self, e: &Expr) -> Binding {
-        if self.is_tabular(e) {
+        // A value bound only by recovering from an error is not trusted:
+        // its uses are then not checked against it.
+        let errors = self.errors;
+        let binding = if self.is_tabular(e) {
             match self.bind_tabular(e) {
                 Ok((p, s)) => Binding::Tabular(p, s),
                 Err(Reported) => Binding::Failed,
@@ -304,6 +394,11 @@ impl<'a> Binder<'a> {
                 Ok(b) => Binding::Scalar(b),
                 Err(Reported) => Binding::Failed,
             }
+        };
+        if self.errors > errors {
+            Binding::Failed
+        } else {
+            binding
         }
     }
 

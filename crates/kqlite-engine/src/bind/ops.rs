@@ -142,10 +142,29 @@ impl Binder<'_> {
     fn bind_tabular_inner(&mut self, e: &Expr) -> BResult<Bound> {
         match &e.kind {
             ExprKind::Paren(inner) => self.bind_tabular(inner),
-            ExprKind::Name(id) => self.bind_table_name(id),
+            ExprKind::Name(id) => match self.bind_table_name(id) {
+                // An unknown table (or a `let` that failed): check the rest
+                // of the query with no columns known.
+                Err(Reported) => {
+                    self.start_recovering();
+                    Ok((
+                        Arc::new(Plan::Values(Arc::new(Table::empty(0)))),
+                        Vec::new(),
+                    ))
+                }
+                ok => ok,
+            },
             ExprKind::Pipe { input, op } => {
                 let (plan, schema) = self.bind_tabular(input)?;
-                self.bind_operator(op, plan, schema)
+                match self.bind_operator(op, Arc::clone(&plan), schema.clone()) {
+                    // Go on with the operator's input, so the operators
+                    // after it are checked too.
+                    Err(Reported) => {
+                        self.start_recovering();
+                        Ok((plan, schema))
+                    }
+                    ok => ok,
+                }
             }
             ExprKind::Source(op) => self.bind_source(op),
             _ if self.is_pattern_ref(e) => self.bind_pattern_ref(e),
@@ -1020,7 +1039,7 @@ impl Binder<'_> {
             span,
         );
         let d = names::suggest(d, name, schema.iter().map(|(n, _)| n.as_str()));
-        self.fail(d)
+        self.fail_unless_recovering(d)
     }
 
     /// `f(x)` or `(a, b) = f(x)` for a function whose result spans several

@@ -209,3 +209,61 @@ fn a_builtin_called_with_the_wrong_number_of_arguments_is_an_arity_error() {
     assert_eq!(d[0].code, codes::ARITY, "{d:?}");
     assert_eq!(d[0].span, kqlite_parser::Span::new(24, 56));
 }
+
+#[test]
+fn four_column_typos_give_four_errors() {
+    let q = "SigninLogs\n| where ResultTyp == \"0\"\n| extend Upn = tolower(UserPrincipalNam)\n\
+             | where TimeGenerate > ago(1d)\n| summarize n = count() by Upn\n| project Upn, n, Cuont";
+    let d = diags(q);
+    let unknown: Vec<&str> = d
+        .iter()
+        .filter(|d| d.code == codes::UNKNOWN_COLUMN)
+        .filter_map(|d| q.get(d.span.start as usize..d.span.end as usize))
+        .collect();
+    assert_eq!(
+        unknown,
+        vec!["ResultTyp", "UserPrincipalNam", "TimeGenerate", "Cuont"]
+    );
+    assert_eq!(d.len(), 4, "{d:?}");
+}
+
+#[test]
+fn an_error_that_follows_from_an_unknown_column_is_not_reported_again() {
+    // `ResultTyp + 1 > "x"` would also be a type error; only the name is.
+    let d = diags("SigninLogs | where strlen(ResultTyp) + 1 > 2 and Cont > 1");
+    let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec![codes::UNKNOWN_COLUMN, codes::UNKNOWN_COLUMN]);
+}
+
+#[test]
+fn lets_used_after_an_unknown_table_are_not_reported_unused() {
+    let d = diags("let threshold = 5;\nSignInLogs | where Count > threshold");
+    assert_eq!(codes_of_diags(&d), vec![codes::UNKNOWN_TABLE], "{d:?}");
+}
+
+#[test]
+fn after_an_unknown_table_the_rest_of_the_query_is_still_checked() {
+    let d = diags("SignInLogs | where Anything > 1 | extend x = no_such_function(1)");
+    assert_eq!(
+        codes_of_diags(&d),
+        vec![codes::UNKNOWN_TABLE, codes::UNKNOWN_FUNCTION],
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_failed_operator_does_not_hide_errors_in_later_statements() {
+    let d = diags(
+        "let a = SigninLogs | where Cuont > 1;\nlet b = SigninLogs | where ResultTyp == \"0\";\n\
+         union a, b",
+    );
+    assert_eq!(
+        codes_of_diags(&d),
+        vec![codes::UNKNOWN_COLUMN, codes::UNKNOWN_COLUMN],
+        "{d:?}"
+    );
+}
+
+fn codes_of_diags(d: &[Diagnostic]) -> Vec<&'static str> {
+    d.iter().map(|d| d.code).collect()
+}
