@@ -315,10 +315,15 @@ fn check_required(rule: &Rule, out: &mut Vec<Diagnostic>) {
         } else {
             "a rule"
         };
+        // Point at `kind: Scheduled`, which is what makes the field required.
+        let span = match (&rule.kind, name) {
+            (Some(k), n) if n != "query" => k.span(),
+            _ => rule.span,
+        };
         out.push(Diagnostic::error(
             codes::MISSING_FIELD,
             format!("{kind} needs `{name}`"),
-            rule.span,
+            span,
         ));
     }
 }
