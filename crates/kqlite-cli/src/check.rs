@@ -108,7 +108,10 @@ pub fn check(args: CheckArgs) -> Outcome {
             }
         };
         match input.rule_format() {
-            Some(format) => check_rule_file(&engine, name, source, format, args.syntax_only),
+            Some(format) => {
+                let syntax_only = args.syntax_only.then_some(&parse_options);
+                check_rule_file(&engine, name, source, format, syntax_only)
+            }
             None => {
                 let diagnostics = if args.syntax_only {
                     match kqlite_parser::parse_with(&source, &parse_options) {
@@ -247,7 +250,7 @@ fn check_rule_file(
     name: String,
     source: String,
     format: RuleFormat,
-    syntax_only: bool,
+    syntax_only: Option<&kqlite_parser::ParseOptions>,
 ) -> Checked {
     let (diagnostics, rules, skipped) = match read_rules(&source, format) {
         Err(d) => (vec![d], 1, false),
@@ -255,9 +258,9 @@ fn check_rule_file(
         Ok(rules) => {
             let mut diagnostics = Vec::new();
             for rule in &rules {
-                if syntax_only {
+                if let Some(options) = syntax_only {
                     if let Some(q) = &rule.query {
-                        if let Err(e) = kqlite_parser::parse(&q.value) {
+                        if let Err(e) = kqlite_parser::parse_with(&q.value, options) {
                             diagnostics.extend(e.diagnostics().iter().map(|d| {
                                 let mut d = d.clone();
                                 d.span = q.map.span(d.span);
