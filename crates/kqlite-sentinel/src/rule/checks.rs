@@ -697,7 +697,7 @@ fn ago_calls(query: &str) -> Vec<AgoCall> {
                     i += 1;
                 }
                 let before = start.checked_sub(1).and_then(|p| b.get(p)).copied();
-                if &b[start..i] != b"ago" || before == Some(b'.') {
+                if b.get(start..i) != Some(&b"ago"[..]) || before == Some(b'.') {
                     continue;
                 }
                 let mut j = i;
