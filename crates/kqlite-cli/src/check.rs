@@ -1,11 +1,16 @@
-//! `kqlite check`: diagnostics for query files, as text, JSON or SARIF.
+//! `kqlite check`: diagnostics for query files, Sentinel rule files and
+//! folders of them, as text, JSON or SARIF.
 
+use std::collections::HashSet;
 use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use kqlite_engine::Engine;
 use kqlite_parser::diagnostic::{Diagnostic, Severity};
 use kqlite_parser::span::LineIndex;
+use kqlite_sentinel::rule::{check_rule, read_rules, RuleFormat};
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::{render, Outcome};
@@ -13,8 +18,9 @@ use crate::{render, Outcome};
 /// Arguments of `kqlite check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Query files to check (`-` reads standard input).
-    #[arg(required = true)]
+    /// Query files, Sentinel rule files (`.yaml`, `.yml`, ARM `.json`) and
+    /// folders to check recursively (`-` reads a query from standard input).
+    #[arg(required = true, value_name = "PATH")]
     files: Vec<String>,
     /// Only check syntax: no table, column or type checks.
     #[arg(long)]
@@ -60,61 +66,103 @@ enum CheckFormat {
     Sarif,
 }
 
+/// Extensions of query files.
+const QUERY_EXTENSIONS: [&str; 3] = ["kql", "csl", "kusto"];
+/// Extensions of rule files.
+const RULE_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
 /// One file's text and its diagnostics.
 struct Checked {
     name: String,
     source: String,
     diagnostics: Vec<Diagnostic>,
+    /// Rules the file held (0 for a query file).
+    rules: usize,
+    /// A rule file that holds no rule.
+    skipped: bool,
+    /// The file could not be read.
+    unreadable: bool,
 }
 
-/// Runs `kqlite check`.
-pub fn check(args: CheckArgs) -> Outcome {
+/// The engine every file is checked against. Its catalog is the one place
+/// that decides which tables and columns exist.
+fn checking_engine(args: &CheckArgs) -> Engine {
     let mut engine = Engine::new();
     engine.set_limits(kqlite_engine::eval::Limits {
         max_depth: args.max_depth,
         ..kqlite_engine::eval::Limits::default()
     });
+    kqlite_sentinel::catalog::install(&mut engine, args.environment.into());
+    engine
+}
+
+/// Runs `kqlite check`.
+pub fn check(args: CheckArgs) -> Outcome {
+    let engine = checking_engine(&args);
     let parse_options = kqlite_parser::ParseOptions {
         max_depth: args.max_depth.min(kqlite_engine::eval::MAX_SUPPORTED_DEPTH),
     };
-    kqlite_sentinel::catalog::install(&mut engine, args.environment.into());
-    let mut checked = Vec::new();
+    let mut inputs = Vec::new();
     let mut unreadable = false;
-    for file in &args.files {
-        let source = if file == "-" {
-            let mut s = String::new();
-            io::stdin().read_to_string(&mut s).map(|_| s)
-        } else {
-            std::fs::read_to_string(file)
-        };
-        let source = match source {
+    for path in &args.files {
+        if let Err(e) = collect(path, &mut inputs) {
+            errln!("error: cannot read `{path}`: {e}");
+            unreadable = true;
+        }
+    }
+    let check_one = |input: &Input| -> Checked {
+        let name = input.name();
+        let source = match input.read() {
             Ok(s) => s,
             Err(e) => {
-                errln!("error: cannot read `{file}`: {e}");
-                unreadable = true;
-                continue;
+                errln!("error: cannot read `{name}`: {e}");
+                return Checked {
+                    name,
+                    source: String::new(),
+                    diagnostics: Vec::new(),
+                    rules: 0,
+                    skipped: false,
+                    unreadable: true,
+                };
             }
         };
-        let diagnostics = if args.syntax_only {
-            match kqlite_parser::parse_with(&source, &parse_options) {
-                Ok(_) => Vec::new(),
-                Err(e) => e.diagnostics().to_vec(),
+        match input.rule_format() {
+            Some(format) => {
+                let syntax_only = args.syntax_only.then_some(&parse_options);
+                check_rule_file(&engine, name, source, format, syntax_only)
             }
-        } else {
-            engine.check(&source)
-        };
-        let name = if file == "-" { "<stdin>" } else { file };
-        checked.push(Checked {
-            name: name.to_string(),
-            source,
-            diagnostics,
-        });
-    }
+            None => {
+                let diagnostics = if args.syntax_only {
+                    match kqlite_parser::parse_with(&source, &parse_options) {
+                        Ok(_) => Vec::new(),
+                        Err(e) => e.diagnostics().to_vec(),
+                    }
+                } else {
+                    engine.check(&source)
+                };
+                Checked {
+                    name,
+                    source,
+                    diagnostics,
+                    rules: 0,
+                    skipped: false,
+                    unreadable: false,
+                }
+            }
+        }
+    };
+    // Files are independent: check them in parallel; `collect` keeps the
+    // sorted input order, so output never depends on scheduling.
+    let checked: Vec<Checked> = inputs.par_iter().map(check_one).collect();
+    unreadable |= checked.iter().any(|c| c.unreadable);
 
     match args.format {
         CheckFormat::Text => print_text(&checked),
         CheckFormat::Json => outln!("{}", to_json(&checked)),
         CheckFormat::Sarif => outln!("{}", to_sarif(&checked)),
+    }
+    if args.format != CheckFormat::Text {
+        errln!("{}", summary(&checked));
     }
     let errors = checked
         .iter()
@@ -127,25 +175,168 @@ pub fn check(args: CheckArgs) -> Outcome {
     }
 }
 
+/// A file to check.
+enum Input {
+    /// Standard input (a query).
+    Stdin,
+    /// A file named on the command line or found in a folder.
+    File(PathBuf),
+}
+
+impl Input {
+    fn name(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".to_string(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+
+    fn read(&self) -> io::Result<String> {
+        match self {
+            Input::Stdin => {
+                let mut s = String::new();
+                io::stdin().read_to_string(&mut s).map(|_| s)
+            }
+            Input::File(p) => std::fs::read_to_string(p),
+        }
+    }
+
+    fn rule_format(&self) -> Option<RuleFormat> {
+        let Input::File(p) = self else { return None };
+        match extension(p).as_deref() {
+            Some("yaml" | "yml") => Some(RuleFormat::Yaml),
+            Some("json") => Some(RuleFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+fn extension(p: &Path) -> Option<String> {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
+/// Adds `path` to `inputs`: a file as it is, a folder as every query and
+/// rule file under it, in sorted order.
+fn collect(path: &str, inputs: &mut Vec<Input>) -> io::Result<()> {
+    if path == "-" {
+        inputs.push(Input::Stdin);
+        return Ok(());
+    }
+    let p = PathBuf::from(path);
+    if std::fs::metadata(&p)?.is_dir() {
+        let mut visited = HashSet::new();
+        walk(&p, &mut visited, inputs)
+    } else {
+        inputs.push(Input::File(p));
+        Ok(())
+    }
+}
+
+/// Walks a folder depth-first in name order. Each real folder is entered
+/// once (by its canonical path), so symbolic-link loops end.
+fn walk(dir: &Path, visited: &mut HashSet<PathBuf>, inputs: &mut Vec<Input>) -> io::Result<()> {
+    if !visited.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        // Follows links; a broken link is skipped.
+        let Ok(meta) = std::fs::metadata(&entry) else {
+            continue;
+        };
+        if meta.is_dir() {
+            // A folder that cannot be read is reported and skipped.
+            if let Err(e) = walk(&entry, visited, inputs) {
+                errln!("warning: cannot read `{}`: {e}", entry.display());
+            }
+        } else if extension(&entry).is_some_and(|e| {
+            QUERY_EXTENSIONS.contains(&e.as_str()) || RULE_EXTENSIONS.contains(&e.as_str())
+        }) {
+            inputs.push(Input::File(entry));
+        }
+    }
+    Ok(())
+}
+
+/// Checks every rule in a rule file; diagnostics are spanned in the file.
+fn check_rule_file(
+    engine: &Engine,
+    name: String,
+    source: String,
+    format: RuleFormat,
+    syntax_only: Option<&kqlite_parser::ParseOptions>,
+) -> Checked {
+    let (diagnostics, rules, skipped) = match read_rules(&source, format) {
+        Err(d) => (vec![d], 1, false),
+        Ok(rules) if rules.is_empty() => (Vec::new(), 0, true),
+        Ok(rules) => {
+            let mut diagnostics = Vec::new();
+            for rule in &rules {
+                if let Some(options) = syntax_only {
+                    if let Some(q) = &rule.query {
+                        if let Err(e) = kqlite_parser::parse_with(&q.value, options) {
+                            diagnostics.extend(e.diagnostics().iter().map(|d| {
+                                let mut d = d.clone();
+                                d.span = q.map.span(d.span);
+                                d
+                            }));
+                        }
+                    }
+                } else {
+                    diagnostics.extend(check_rule(engine, rule));
+                }
+            }
+            (diagnostics, rules.len(), false)
+        }
+    };
+    Checked {
+        name,
+        source,
+        diagnostics,
+        rules,
+        skipped,
+        unreadable: false,
+    }
+}
+
+/// `checked 12 files (10 rules, 1 skipped): 2 errors, 1 warning`.
+fn summary(checked: &[Checked]) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let count = |severity| {
+        checked
+            .iter()
+            .flat_map(|c| &c.diagnostics)
+            .filter(|d| d.severity == severity)
+            .count()
+    };
+    let rules: usize = checked.iter().map(|c| c.rules).sum();
+    let skipped = checked.iter().filter(|c| c.skipped).count();
+    let files = checked.iter().filter(|c| !c.unreadable).count();
+    let rule_part = if rules > 0 || skipped > 0 {
+        format!(" ({}, {skipped} skipped)", plural(rules, "rule"))
+    } else {
+        String::new()
+    };
+    format!(
+        "checked {}{rule_part}: {}, {}",
+        plural(files, "file"),
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning")
+    )
+}
+
 fn print_text(checked: &[Checked]) {
-    let (mut errors, mut warnings) = (0, 0);
     for c in checked {
         for d in &c.diagnostics {
-            match d.severity {
-                Severity::Error => errors += 1,
-                Severity::Warning => warnings += 1,
-            }
             err!("{}", render::render_for_stderr(&c.name, &c.source, d));
         }
     }
-    let files = checked.len();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    errln!(
-        "checked {}: {}, {}",
-        plural(files, "file"),
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    );
+    errln!("{}", summary(checked));
 }
 
 /// A span's 1-based start and end (line, column) with columns in UTF-16

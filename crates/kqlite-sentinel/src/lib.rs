@@ -38,4 +38,5 @@ pub use scenarios::{ScenarioId, ScenarioKind, ScenarioSelection, UnknownScenario
 pub use schema::{schema, schemas, table_names};
 pub mod coverage;
 pub mod detection_test;
+pub mod rule;
 pub mod score;
