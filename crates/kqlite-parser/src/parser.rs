@@ -95,6 +95,7 @@ fn run(
         stack_budget,
         stack_exhausted: false,
         source_ok: false,
+        in_search: false,
     };
     let base = 0u8;
     p.stack_base = std::ptr::addr_of!(base) as usize;
@@ -215,6 +216,9 @@ struct Parser<'a> {
     /// `range`, ...): only at the start of a full expression, since a source
     /// runs on to the end of the text and so cannot be an operand.
     source_ok: bool,
+    /// Inside a `search` predicate, where `Column:term` restricts a term to
+    /// one column.
+    in_search: bool,
 }
 
 /// Stack the parser may use on the caller's thread: half of the 2 MiB a
@@ -950,6 +954,23 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `a: long, b: string,)` after `(`: like [`Self::column_decls`], but a
+    /// comma before the `)` is accepted (the `externaldata` schema allows it).
+    pub(crate) fn column_decls_trailing(&mut self, open: Span) -> PResult<Vec<ColumnDecl>> {
+        let mut columns = Vec::new();
+        loop {
+            if self.eat(")").is_some() {
+                return Ok(columns);
+            }
+            columns.push(self.column_decl()?);
+            if self.eat(",").is_some() {
+                continue;
+            }
+            self.close(")", "(", open)?;
+            return Ok(columns);
+        }
+    }
+
     fn type_name(&mut self) -> PResult<TypeName> {
         let Some(word) = self.peek_word() else {
             return Err(self.expected("a type name"));
@@ -1467,12 +1488,67 @@ impl<'a> Parser<'a> {
                         span: self.span_from(start),
                     };
                 }
+                Some(b':')
+                    if self.in_search
+                        && self.at(1) != Some(b':')
+                        && matches!(e.kind, ExprKind::Name(_)) =>
+                {
+                    self.depth = depth;
+                    return self.search_column_term(e, start);
+                }
                 _ => {
                     self.depth = depth;
                     return Ok(e);
                 }
             }
         }
+    }
+
+    /// `Column:"term"` / `Column:term` in a `search` predicate (after the
+    /// column): `Column has "term"`, or `hasprefix`/`hassuffix`/`contains`
+    /// for a term ending, starting or both with `*`.
+    fn search_column_term(&mut self, column: Expr, start: usize) -> PResult<Expr> {
+        self.pos += 1;
+        self.skip_ws();
+        let term_start = self.pos;
+        let term = match self.peek() {
+            Some(b'"' | b'\'' | b'@') => self.string_literal()?,
+            _ => {
+                let rest = self.rest();
+                let n = rest
+                    .find(|c: char| c.is_whitespace() || matches!(c, ')' | '(' | '|' | ';' | ','))
+                    .unwrap_or(rest.len());
+                if n == 0 {
+                    return Err(self.expected("a search term after `:`"));
+                }
+                self.pos += n;
+                rest.get(..n).unwrap_or_default().to_string()
+            }
+        };
+        let (kind, term) = match (term.strip_prefix('*'), term.strip_suffix('*')) {
+            (Some(t), Some(_)) if term.len() >= 2 => (
+                StrOpKind::Contains,
+                t.strip_suffix('*').unwrap_or(t).to_string(),
+            ),
+            (Some(t), _) => (StrOpKind::HasSuffix, t.to_string()),
+            (_, Some(t)) => (StrOpKind::HasPrefix, t.to_string()),
+            _ => (StrOpKind::Has, term),
+        };
+        Ok(Expr {
+            kind: ExprKind::Binary {
+                op: BinaryOp::Str(StrOp {
+                    kind,
+                    negated: false,
+                    case_sensitive: false,
+                }),
+                left: Box::new(column),
+                right: Box::new(Expr {
+                    kind: ExprKind::Literal(Literal::String(term)),
+                    span: self.span_from(term_start),
+                }),
+            },
+            span: self.span_from(start),
+        })
     }
 
     fn primary(&mut self) -> PResult<Expr> {
