@@ -1956,20 +1956,6 @@ fn dotnet_type(t: DataType) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wildcards_match_prefixes_suffixes_and_infixes() {
-        assert!(wildcard_match("Is*", "IsLegacyAuth"));
-        assert!(wildcard_match("*Auth", "IsLegacyAuth"));
-        assert!(wildcard_match("Is*Auth", "IsLegacyAuth"));
-        assert!(!wildcard_match("Is*", "City"));
-        assert!(wildcard_match("City", "City"));
-    }
-}
-
 /// A name expression.
 fn name_expr(name: &str, span: Span) -> Expr {
     Expr {
@@ -2003,11 +1989,7 @@ fn pipe(input: Expr, kind: OperatorKind, span: Span) -> Expr {
 /// The names `e` reads as columns.
 fn names_in(e: &Expr, out: &mut Vec<String>) {
     match &e.kind {
-        ExprKind::Name(id) => {
-            if !out.contains(&id.name) {
-                out.push(id.name.clone());
-            }
-        }
+        ExprKind::Name(id) if !out.contains(&id.name) => out.push(id.name.clone()),
         ExprKind::Member { target, .. } => names_in(target, out),
         ExprKind::Index { target, index } => {
             names_in(target, out);
@@ -2552,5 +2534,19 @@ fn literal_zero(span: Span) -> Expr {
     Expr {
         kind: ExprKind::Literal(ast::Literal::Long(Some(0))),
         span,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_prefixes_suffixes_and_infixes() {
+        assert!(wildcard_match("Is*", "IsLegacyAuth"));
+        assert!(wildcard_match("*Auth", "IsLegacyAuth"));
+        assert!(wildcard_match("Is*Auth", "IsLegacyAuth"));
+        assert!(!wildcard_match("Is*", "City"));
+        assert!(wildcard_match("City", "City"));
     }
 }

@@ -202,11 +202,10 @@ fn push_csv_record<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>, 
         out.push('"');
         n += 1;
     }
-    for _ in n..width {
-        if n > 0 {
+    for i in n..width {
+        if i > 0 {
             out.push(',');
         }
-        n += 1;
     }
     out.push('\n');
 }
