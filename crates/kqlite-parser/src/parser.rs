@@ -764,11 +764,16 @@ impl<'a> Parser<'a> {
     }
 
     fn let_statement(&mut self) -> PResult<LetStatement> {
-        if self.peek_word().is_none() && self.peek() != Some(b'[') {
+        let digit_name = self.digit_name_assign();
+        if digit_name.is_none() && self.peek_word().is_none() && self.peek() != Some(b'[') {
             return Err(self.expected("a name after `let`"));
         }
-        let name = self.ident()?;
-        if self.eat_assign().is_none() {
+        let assigned = digit_name.is_some();
+        let name = match digit_name {
+            Some(n) => n,
+            None => self.ident()?,
+        };
+        if !assigned && self.eat_assign().is_none() {
             let found = self.found();
             let span = self.next_span();
             return Err(Box::new(
@@ -1616,8 +1621,21 @@ impl<'a> Parser<'a> {
                 return Ok(lit(self, Literal::String(s)));
             }
             b'0'..=b'9' => {
-                let l = self.number_literal()?;
-                return Ok(lit(self, l));
+                match self.number_literal() {
+                    Ok(l) => return Ok(lit(self, l)),
+                    // A word starting with digits that is no literal
+                    // (`5Minutebin`, `1d_window`) is a name, as Kusto's
+                    // grammar reads it.
+                    Err(e) => match self.digit_name(start) {
+                        Some(id) => {
+                            return Ok(Expr {
+                                span: id.span,
+                                kind: ExprKind::Name(id),
+                            })
+                        }
+                        None => return Err(e),
+                    },
+                }
             }
             b'[' => {
                 let name = self.ident()?;
@@ -1780,6 +1798,38 @@ impl<'a> Parser<'a> {
         Some(Ident {
             name: token.to_string(),
             span,
+        })
+    }
+
+    /// A word from `start` that begins with digits and holds a letter or
+    /// `_` but is no number or timespan literal: a name. Sets the position
+    /// after it.
+    fn digit_name(&mut self, start: usize) -> Option<Ident> {
+        let len = self
+            .src
+            .get(start..)?
+            .bytes()
+            .take_while(|b| lex::is_ident_char(*b))
+            .count();
+        let token = self.src.get(start..start + len)?;
+        // Names, not mistyped timespans: a `_` in the word, or a unit
+        // followed by more letters (`5Minutebin`); `5x` and `5mins` stay
+        // literal errors.
+        let suffix = token.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+        let lower = suffix.to_ascii_lowercase();
+        let longest_unit = (1..=lower.len()).rev().find(|n| {
+            lower
+                .get(..*n)
+                .is_some_and(|u| lex::timespan_unit(u).is_some())
+        });
+        let unit_then_word = longest_unit.is_some_and(|n| lower.len() - n >= 2);
+        if !(token.contains('_') || unit_then_word) {
+            return None;
+        }
+        self.pos = start + len;
+        Some(Ident {
+            name: token.to_string(),
+            span: Span::new(start, start + len),
         })
     }
 

@@ -756,3 +756,15 @@ fn search_column_terms_become_term_operators_on_that_column() {
     // Outside `search`, `:` after a name is still an error.
     assert!(parse("T | where Col:'x'").is_err());
 }
+
+#[test]
+fn words_starting_with_digits_are_names_unless_they_look_like_timespans() {
+    let s = parse("let 1d_window = 1d; T | summarize c = count() by bin(5Minutebin = t, 5m) | project 5Minutebin, 1d_window")
+        .expect("parses");
+    let StatementKind::Let(l) = &s.statements[0].kind else {
+        panic!("not a let")
+    };
+    assert_eq!(l.name.name, "1d_window");
+    assert_eq!(error("print 5x").code, codes::BAD_TIMESPAN);
+    assert_eq!(error("print 5mins").code, codes::BAD_TIMESPAN);
+}
