@@ -91,6 +91,8 @@ fn generate() -> String {
     );
     let mut engine = Engine::new();
     engine.set_now(0);
+    // The `externaldata` probe's URI, as an embedder would supply it.
+    engine.add_external_data("https://example.invalid/x.csv", b"a\n".to_vec());
     for (name, probe) in OPERATOR_PROBES {
         let query = format!("{PREAMBLE}{probe}");
         let verdict = match engine.run_with(&query, &RunOptions::default()) {

@@ -7,7 +7,10 @@ use kqlite_parser::ParseOptions;
 use crate::bind::{self, names, BindOptions, BoundQuery};
 use crate::catalog::Catalog;
 use crate::error::QueryError;
-use crate::eval::{CancelHandle, EvalError, Executor, Limits, ResultOverflow, Threads};
+use crate::eval::{
+    CancelHandle, EvalError, Executor, ExternalSource, ExternalSources, Limits, ResultOverflow,
+    Threads,
+};
 use crate::function::EvalContext;
 use crate::table::Table;
 use crate::time;
@@ -33,6 +36,8 @@ pub mod codes {
     pub const TOO_MUCH_MEMORY: &str = "E1107";
     /// The result has more rows than the result-row limit allows.
     pub const RESULT_TOO_LARGE: &str = "E1108";
+    /// An `externaldata` URI has no data supplied for it.
+    pub const MISSING_EXTERNAL_DATA: &str = "E1109";
 }
 
 /// Per-run choices.
@@ -100,6 +105,7 @@ pub struct Engine {
     now: Option<i64>,
     limits: Limits,
     threads: Threads,
+    external: std::sync::Arc<ExternalSources>,
 }
 
 impl Engine {
@@ -128,6 +134,34 @@ impl Engine {
     /// Declares a table by schema only, so queries over it can be checked.
     pub fn add_schema(&mut self, name: impl Into<String>, schema: Vec<(String, DataType)>) {
         self.catalog.add_schema(name, schema);
+    }
+
+    /// Supplies the contents of an `externaldata` URI (as written in the
+    /// query, e.g. `https://host/list.csv`): queries parse `bytes` in the
+    /// operator's `format=` (else the URI's extension, else CSV), honouring
+    /// `ignoreFirstRecord`. Replaces earlier data for the URI.
+    ///
+    /// ```
+    /// use kqlite_engine::{Engine, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.add_external_data("https://example.invalid/ips.csv", b"ip,score\n10.0.0.1,7\n".to_vec());
+    /// let t = engine
+    ///     .run(r#"externaldata(ip: string, score: long) ["https://example.invalid/ips.csv"] with (ignoreFirstRecord=true)"#)
+    ///     .unwrap();
+    /// assert_eq!(t.row(0), vec![Value::string("10.0.0.1"), Value::Long(7)]);
+    /// ```
+    pub fn add_external_data(&mut self, uri: impl Into<String>, bytes: Vec<u8>) {
+        std::sync::Arc::make_mut(&mut self.external)
+            .insert(uri, ExternalSource::Bytes(std::sync::Arc::new(bytes)));
+    }
+
+    /// Supplies the rows of an `externaldata` URI as a table: its columns
+    /// are matched to the declared schema by name (converted to the declared
+    /// types; absent ones are null), whatever the query's `format=`.
+    pub fn add_external_table(&mut self, uri: impl Into<String>, table: Table) {
+        std::sync::Arc::make_mut(&mut self.external)
+            .insert(uri, ExternalSource::Table(std::sync::Arc::new(table)));
     }
 
     /// Fixes `now()` (datetime ticks) for every later query.
@@ -278,7 +312,8 @@ impl Engine {
         let plan = crate::bind::prune::prune_columns(&bound.plan, &self.catalog);
         let mut exec = Executor::new(&self.catalog, EvalContext { now }, self.limits)
             .with_threads(self.threads.clone())
-            .with_cancel(opts.cancel.clone());
+            .with_cancel(opts.cancel.clone())
+            .with_external(self.external.clone());
         exec.run(&plan).map_err(eval_error)
     }
 
@@ -463,6 +498,12 @@ fn eval_error(e: EvalError) -> QueryError {
         EvalError::MissingData { table } => QueryError::Eval(names::with_hint(
             names::error(codes::MISSING_DATA, message, kqlite_parser::Span::default()),
             format!("add rows for `{table}` with `Engine::add_table`"),
+        )),
+        EvalError::MissingExternalData { uri, span } => QueryError::Eval(names::with_hint(
+            names::error(codes::MISSING_EXTERNAL_DATA, message, span),
+            format!(
+                "supply the file with `kqlite run --externaldata {uri}=PATH`, or with `Engine::add_external_data` when embedding"
+            ),
         )),
         EvalError::Invalid { span, .. } => {
             QueryError::Eval(names::error(codes::INVALID_INPUT, message, span))

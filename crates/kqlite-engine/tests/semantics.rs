@@ -964,9 +964,9 @@ fn search_for_a_term_matches_any_column_as_text() {
 }
 
 #[test]
-fn search_with_a_wildcard_term_is_not_supported() {
-    let e = error("datatable(a: string) ['x'] | search 'x*'");
-    assert!(e.contains("not supported"), "{e}");
+fn search_with_a_trailing_wildcard_term_matches_term_prefixes() {
+    let t = run("datatable(a: string) ['xy z', 'zx'] | search 'x*'");
+    assert_eq!(rows(&t), vec![vec!["xy z".to_string()]]);
 }
 
 #[test]

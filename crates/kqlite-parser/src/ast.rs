@@ -715,12 +715,14 @@ pub enum OperatorKind {
     },
     /// `make-series Agg default=0 on TimeGenerated from a to b step 1h by k`.
     MakeSeries(Box<MakeSeries>),
-    /// `evaluate bag_unpack(x)`.
+    /// `evaluate bag_unpack(x)`, `evaluate pivot(k) : (a: string, b: long)`.
     Evaluate {
         /// Hints.
         params: Vec<OperatorParam>,
         /// The plugin call.
         call: Call,
+        /// The declared output schema after `:`, if any.
+        schema: Option<Vec<ColumnDecl>>,
     },
     /// `render timechart with (title="x")`.
     Render {

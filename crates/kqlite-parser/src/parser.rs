@@ -95,6 +95,7 @@ fn run(
         stack_budget,
         stack_exhausted: false,
         source_ok: false,
+        in_search: false,
     };
     let base = 0u8;
     p.stack_base = std::ptr::addr_of!(base) as usize;
@@ -215,6 +216,9 @@ struct Parser<'a> {
     /// `range`, ...): only at the start of a full expression, since a source
     /// runs on to the end of the text and so cannot be an operand.
     source_ok: bool,
+    /// Inside a `search` predicate, where `Column:term` restricts a term to
+    /// one column.
+    in_search: bool,
 }
 
 /// Stack the parser may use on the caller's thread: half of the 2 MiB a
@@ -760,11 +764,16 @@ impl<'a> Parser<'a> {
     }
 
     fn let_statement(&mut self) -> PResult<LetStatement> {
-        if self.peek_word().is_none() && self.peek() != Some(b'[') {
+        let digit_name = self.digit_name_assign();
+        if digit_name.is_none() && self.peek_word().is_none() && self.peek() != Some(b'[') {
             return Err(self.expected("a name after `let`"));
         }
-        let name = self.ident()?;
-        if self.eat_assign().is_none() {
+        let assigned = digit_name.is_some();
+        let name = match digit_name {
+            Some(n) => n,
+            None => self.ident()?,
+        };
+        if !assigned && self.eat_assign().is_none() {
             let found = self.found();
             let span = self.next_span();
             return Err(Box::new(
@@ -943,6 +952,23 @@ impl<'a> Parser<'a> {
         loop {
             columns.push(self.column_decl()?);
             if self.comma(&[")"])? {
+                continue;
+            }
+            self.close(")", "(", open)?;
+            return Ok(columns);
+        }
+    }
+
+    /// `a: long, b: string,)` after `(`: like [`Self::column_decls`], but a
+    /// comma before the `)` is accepted (the `externaldata` schema allows it).
+    pub(crate) fn column_decls_trailing(&mut self, open: Span) -> PResult<Vec<ColumnDecl>> {
+        let mut columns = Vec::new();
+        loop {
+            if self.eat(")").is_some() {
+                return Ok(columns);
+            }
+            columns.push(self.column_decl()?);
+            if self.eat(",").is_some() {
                 continue;
             }
             self.close(")", "(", open)?;
@@ -1467,12 +1493,67 @@ impl<'a> Parser<'a> {
                         span: self.span_from(start),
                     };
                 }
+                Some(b':')
+                    if self.in_search
+                        && self.at(1) != Some(b':')
+                        && matches!(e.kind, ExprKind::Name(_)) =>
+                {
+                    self.depth = depth;
+                    return self.search_column_term(e, start);
+                }
                 _ => {
                     self.depth = depth;
                     return Ok(e);
                 }
             }
         }
+    }
+
+    /// `Column:"term"` / `Column:term` in a `search` predicate (after the
+    /// column): `Column has "term"`, or `hasprefix`/`hassuffix`/`contains`
+    /// for a term ending, starting or both with `*`.
+    fn search_column_term(&mut self, column: Expr, start: usize) -> PResult<Expr> {
+        self.pos += 1;
+        self.skip_ws();
+        let term_start = self.pos;
+        let term = match self.peek() {
+            Some(b'"' | b'\'' | b'@') => self.string_literal()?,
+            _ => {
+                let rest = self.rest();
+                let n = rest
+                    .find(|c: char| c.is_whitespace() || matches!(c, ')' | '(' | '|' | ';' | ','))
+                    .unwrap_or(rest.len());
+                if n == 0 {
+                    return Err(self.expected("a search term after `:`"));
+                }
+                self.pos += n;
+                rest.get(..n).unwrap_or_default().to_string()
+            }
+        };
+        let (kind, term) = match (term.strip_prefix('*'), term.strip_suffix('*')) {
+            (Some(t), Some(_)) if term.len() >= 2 => (
+                StrOpKind::Contains,
+                t.strip_suffix('*').unwrap_or(t).to_string(),
+            ),
+            (Some(t), _) => (StrOpKind::HasSuffix, t.to_string()),
+            (_, Some(t)) => (StrOpKind::HasPrefix, t.to_string()),
+            _ => (StrOpKind::Has, term),
+        };
+        Ok(Expr {
+            kind: ExprKind::Binary {
+                op: BinaryOp::Str(StrOp {
+                    kind,
+                    negated: false,
+                    case_sensitive: false,
+                }),
+                left: Box::new(column),
+                right: Box::new(Expr {
+                    kind: ExprKind::Literal(Literal::String(term)),
+                    span: self.span_from(term_start),
+                }),
+            },
+            span: self.span_from(start),
+        })
     }
 
     fn primary(&mut self) -> PResult<Expr> {
@@ -1540,8 +1621,21 @@ impl<'a> Parser<'a> {
                 return Ok(lit(self, Literal::String(s)));
             }
             b'0'..=b'9' => {
-                let l = self.number_literal()?;
-                return Ok(lit(self, l));
+                match self.number_literal() {
+                    Ok(l) => return Ok(lit(self, l)),
+                    // A word starting with digits that is no literal
+                    // (`5Minutebin`, `1d_window`) is a name, as Kusto's
+                    // grammar reads it.
+                    Err(e) => match self.digit_name(start) {
+                        Some(id) => {
+                            return Ok(Expr {
+                                span: id.span,
+                                kind: ExprKind::Name(id),
+                            })
+                        }
+                        None => return Err(e),
+                    },
+                }
             }
             b'[' => {
                 let name = self.ident()?;
@@ -1704,6 +1798,38 @@ impl<'a> Parser<'a> {
         Some(Ident {
             name: token.to_string(),
             span,
+        })
+    }
+
+    /// A word from `start` that begins with digits and holds a letter or
+    /// `_` but is no number or timespan literal: a name. Sets the position
+    /// after it.
+    fn digit_name(&mut self, start: usize) -> Option<Ident> {
+        let len = self
+            .src
+            .get(start..)?
+            .bytes()
+            .take_while(|b| lex::is_ident_char(*b))
+            .count();
+        let token = self.src.get(start..start + len)?;
+        // Names, not mistyped timespans: a `_` in the word, or a unit
+        // followed by more letters (`5Minutebin`); `5x` and `5mins` stay
+        // literal errors.
+        let suffix = token.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.');
+        let lower = suffix.to_ascii_lowercase();
+        let longest_unit = (1..=lower.len()).rev().find(|n| {
+            lower
+                .get(..*n)
+                .is_some_and(|u| lex::timespan_unit(u).is_some())
+        });
+        let unit_then_word = longest_unit.is_some_and(|n| lower.len() - n >= 2);
+        if !(token.contains('_') || unit_then_word) {
+            return None;
+        }
+        self.pos = start + len;
+        Some(Ident {
+            name: token.to_string(),
+            span: Span::new(start, start + len),
         })
     }
 

@@ -368,9 +368,18 @@ impl<'a> Parser<'a> {
                 if self.peek_word().is_none() {
                     return Err(self.expected("a plugin call after `evaluate`"));
                 }
+                let call = self.call()?;
+                // `: (name: type, ...)` declares the plugin's output schema.
+                let schema = if self.eat(":").is_some() {
+                    let open = self.expect("(", "`(` and the output schema after `:`")?;
+                    Some(self.column_decls(open)?)
+                } else {
+                    None
+                };
                 OperatorKind::Evaluate {
                     params,
-                    call: self.call()?,
+                    call,
+                    schema,
                 }
             }
             "render" => {
@@ -485,10 +494,13 @@ impl<'a> Parser<'a> {
                 } else {
                     Vec::new()
                 };
+                let was = std::mem::replace(&mut self.in_search, true);
+                let predicate = self.expr_np(kw);
+                self.in_search = was;
                 OperatorKind::Search {
                     params,
                     tables,
-                    predicate: self.expr_np(kw)?,
+                    predicate: predicate?,
                 }
             }
             "find" => {
@@ -569,7 +581,7 @@ impl<'a> Parser<'a> {
             }
             "externaldata" => {
                 let open = self.expect("(", "`(` and a schema after `externaldata`")?;
-                let columns = self.column_decls(open)?;
+                let columns = self.column_decls_trailing(open)?;
                 let uris = self.bracket_values("externaldata")?;
                 let with = self.with_params()?;
                 OperatorKind::Externaldata {

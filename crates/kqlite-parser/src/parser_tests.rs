@@ -687,3 +687,84 @@ fn search_star_and_dollar_table_parse() {
     let e = predicate("$table == 'x'");
     assert!(matches!(&binary(&e).1.kind, ExprKind::Name(n) if n.name == "$table"));
 }
+
+#[test]
+fn externaldata_accepts_a_trailing_comma_in_its_schema() {
+    let s = parse("externaldata(a: string, b: int,) ['https://x/y.csv']").expect("parses");
+    let StatementKind::Query(q) = &s.statements[0].kind else {
+        panic!("not a query")
+    };
+    let ExprKind::Source(op) = &q.kind else {
+        panic!("not a source")
+    };
+    assert!(matches!(&op.kind, OperatorKind::Externaldata { columns, .. } if columns.len() == 2));
+    assert!(parse("datatable(a: string,) ['x']").is_err());
+}
+
+#[test]
+fn evaluate_accepts_an_output_schema_after_a_colon() {
+    let s = parse("T | evaluate pivot(k, count()) : (a: string, b: long)").expect("parses");
+    let StatementKind::Query(q) = &s.statements[0].kind else {
+        panic!("not a query")
+    };
+    let ExprKind::Pipe { op, .. } = &q.kind else {
+        panic!("not a pipe")
+    };
+    assert!(matches!(
+        &op.kind,
+        OperatorKind::Evaluate { schema: Some(cols), .. } if cols.len() == 2
+    ));
+}
+
+#[test]
+fn search_column_terms_become_term_operators_on_that_column() {
+    let cases = [
+        ("search Col:\"x y\"", StrOpKind::Has, "x y"),
+        ("search Col:abc*", StrOpKind::HasPrefix, "abc"),
+        ("search Col:'*abc'", StrOpKind::HasSuffix, "abc"),
+        ("search Col:*abc*", StrOpKind::Contains, "abc"),
+    ];
+    for (text, kind, needle) in cases {
+        let s = parse(text).expect("parses");
+        let StatementKind::Query(q) = &s.statements[0].kind else {
+            panic!("not a query")
+        };
+        let ExprKind::Source(op) = &q.kind else {
+            panic!("not a source")
+        };
+        let OperatorKind::Search { predicate, .. } = &op.kind else {
+            panic!("not search")
+        };
+        let ExprKind::Binary { op, left, right } = &predicate.kind else {
+            panic!("not a binary: {text}")
+        };
+        assert_eq!(
+            *op,
+            BinaryOp::Str(StrOp {
+                kind,
+                negated: false,
+                case_sensitive: false
+            }),
+            "{text}"
+        );
+        assert!(matches!(&left.kind, ExprKind::Name(id) if id.name == "Col"));
+        assert!(
+            matches!(&right.kind, ExprKind::Literal(Literal::String(s)) if s == needle),
+            "{text}"
+        );
+    }
+    // Outside `search`, `:` after a name is still an error.
+    assert!(parse("T | where Col:'x'").is_err());
+}
+
+#[test]
+fn words_starting_with_digits_are_names_unless_they_look_like_timespans() {
+    let s = parse("let 1d_window = 1d; T | summarize c = count() by bin(5Minutebin = t, 5m) | project 5Minutebin, 1d_window")
+        .expect("parses");
+    let StatementKind::Let(l) = &s.statements[0].kind else {
+        panic!("not a let")
+    };
+    assert_eq!(l.name.name, "1d_window");
+    assert_eq!(error("print 5x").code, codes::BAD_TIMESPAN);
+    assert_eq!(error("print 5mins").code, codes::BAD_TIMESPAN);
+}

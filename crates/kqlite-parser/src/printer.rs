@@ -1039,10 +1039,20 @@ impl Display for OperatorKind {
                 write_with(f, with)
             }
             OperatorKind::MakeSeries(m) => write!(f, "{m}"),
-            OperatorKind::Evaluate { params, call } => {
+            OperatorKind::Evaluate {
+                params,
+                call,
+                schema,
+            } => {
                 f.write_str("evaluate")?;
                 write_params(f, params)?;
-                write!(f, " {call}")
+                write!(f, " {call}")?;
+                if let Some(columns) = schema {
+                    f.write_str(" : (")?;
+                    write_list(f, columns, ", ")?;
+                    f.write_str(")")?;
+                }
+                Ok(())
             }
             OperatorKind::Render { chart, with } => {
                 write!(f, "render {chart}")?;

@@ -265,9 +265,14 @@ fn operator(op: &mut Operator) {
             expr(&mut m.step);
             m.by.iter_mut().for_each(named);
         }
-        OperatorKind::Evaluate { params, call: c } => {
+        OperatorKind::Evaluate {
+            params,
+            call: c,
+            schema,
+        } => {
             params.iter_mut().for_each(param);
             call(c);
+            schema.iter_mut().flatten().for_each(column);
         }
         OperatorKind::Render { chart, with } => {
             ident(chart);

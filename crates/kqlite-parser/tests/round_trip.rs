@@ -45,6 +45,11 @@ fn handwritten_queries_round_trip() {
         "union withsource=Src isfuzzy=true A, ['B*'], (C | take 1) | render timechart with (title='t')",
         "T | extend ['my col'] = x.['a b'][0], ['and'] = 1 | project-rename n = ['my col']",
         "set truncationmaxrecords = 100;\ndeclare query_parameters(n: long = 5);\nT | take n",
+        "externaldata(a: string, b: int,) [h@'https://x/y.csv'] with (format='csv', ignoreFirstRecord=true)",
+        "T | evaluate pivot(k, sum(v), a) : (a: string, x: long) | where x > 1",
+        "T | parse-kv s as (k: string, v: long) with (pair_delimiter=' ', kv_delimiter='=', quote='\"', greedy=true)",
+        "search in (A, B) Col:'x' and Other:abc* and 'y'",
+        "find withsource=S in (A, B) where x == 1 project a, b",
     ] {
         assert_round_trips(text);
     }

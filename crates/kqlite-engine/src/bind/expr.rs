@@ -279,6 +279,13 @@ impl Binder<'_> {
                 format!("`{}` is a table, used where a scalar is expected", id.name),
                 id.span,
             ))),
+            None if row.is_some_and(|s| self.open_schemas.iter().any(|o| o == s)) => {
+                Ok(BoundExpr {
+                    kind: BoundExprKind::ColumnByName(id.name.clone()),
+                    ty: DataType::Dynamic,
+                    span: id.span,
+                })
+            }
             None => {
                 let mut cands: Vec<String> = row
                     .map(|s| s.iter().map(|(n, _)| n.clone()).collect())

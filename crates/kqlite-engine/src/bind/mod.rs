@@ -137,6 +137,10 @@ pub(crate) struct Binder<'a> {
     plan_depth: usize,
     /// Which overrides matched a `let`.
     overrides_used: Vec<bool>,
+    /// Schemas with columns known only at run time (`evaluate pivot`
+    /// without an output schema): a column they lack binds by name, as
+    /// `dynamic`.
+    pub(crate) open_schemas: Vec<Schema>,
     /// Plans named by `as`, for `union withsource=`.
     pub(crate) as_names: Vec<(Arc<Plan>, String)>,
     /// `declare pattern` statements seen so far.
@@ -170,6 +174,7 @@ impl<'a> Binder<'a> {
             depth: 0,
             plan_depth: 0,
             as_names: Vec::new(),
+            open_schemas: Vec::new(),
             patterns: Vec::new(),
             settings: Vec::new(),
             errors: 0,

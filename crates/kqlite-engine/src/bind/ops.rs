@@ -156,15 +156,33 @@ impl Binder<'_> {
             },
             ExprKind::Pipe { input, op } => {
                 let (plan, schema) = self.bind_tabular(input)?;
-                match self.bind_operator(op, Arc::clone(&plan), schema.clone()) {
-                    // Go on with the operator's input, so the operators
-                    // after it are checked too.
-                    Err(Reported) => {
-                        self.start_recovering();
-                        Ok((plan, schema))
-                    }
-                    ok => ok,
+                let open = self.open_schemas.contains(&schema);
+                let (plan, schema) =
+                    match self.bind_operator(op, Arc::clone(&plan), schema.clone()) {
+                        // Go on with the operator's input, so the operators
+                        // after it are checked too.
+                        Err(Reported) => {
+                            self.start_recovering();
+                            return Ok((plan, schema));
+                        }
+                        Ok(bound) => bound,
+                    };
+                // Operators that keep every input column keep the schema open.
+                let keeps_columns = matches!(
+                    op.kind,
+                    OperatorKind::Where(_)
+                        | OperatorKind::Extend(_)
+                        | OperatorKind::Sort { .. }
+                        | OperatorKind::Take(_)
+                        | OperatorKind::Top { .. }
+                        | OperatorKind::Serialize(_)
+                        | OperatorKind::As { .. }
+                        | OperatorKind::Render { .. }
+                );
+                if open && keeps_columns && !self.open_schemas.contains(&schema) {
+                    self.open_schemas.push(schema.clone());
                 }
+                Ok((plan, schema))
             }
             ExprKind::Source(op) => self.bind_source(op),
             _ if self.is_pattern_ref(e) => self.bind_pattern_ref(e),
@@ -440,6 +458,17 @@ impl Binder<'_> {
                 tables,
                 predicate,
             } => self.bind_search(params, tables, predicate, None, op.span),
+            OperatorKind::Externaldata {
+                columns,
+                uris,
+                with,
+            } => self.bind_externaldata(columns, uris, with, op.span),
+            OperatorKind::Find {
+                params,
+                tables,
+                predicate,
+                project,
+            } => self.bind_find(params, tables, predicate, project, op.span),
             other => {
                 Err(self
                     .not_supported(&format!("the `{}` operator", operator_name(other)), op.span))
@@ -572,7 +601,17 @@ impl Binder<'_> {
                     inputs.push((id.name.clone(), b));
                 }
                 _ => {
-                    let b = self.bind_tabular(t)?;
+                    // `isfuzzy=true` also skips a leg that reads a table
+                    // that does not exist.
+                    let mark = self.diags.len();
+                    let b = match self.bind_tabular(t) {
+                        Ok(b) => b,
+                        Err(_) if fuzzy && self.only_unknown_tables_since(mark) => {
+                            self.diags.truncate(mark);
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     let name = self
                         .plan_name(&b.0)
                         .unwrap_or_else(|| format!("union_arg{}", inputs.len()));
@@ -587,6 +626,24 @@ impl Binder<'_> {
                 span,
             )));
         }
+        self.union_of(inputs, inner, source_col)
+    }
+
+    /// The union of bound inputs, named for a `withsource=` column.
+    fn union_bound(
+        &mut self,
+        inputs: Vec<(String, Bound)>,
+        source: Option<String>,
+    ) -> BResult<Bound> {
+        self.union_of(inputs, false, source)
+    }
+
+    fn union_of(
+        &mut self,
+        inputs: Vec<(String, Bound)>,
+        inner: bool,
+        source_col: Option<String>,
+    ) -> BResult<Bound> {
         // Output columns: the union of the inputs' columns by name, in
         // first-seen order (only the common ones for kind=inner). A name
         // seen with several types becomes one column per type, `name_type`.
@@ -1017,7 +1074,27 @@ impl Binder<'_> {
                     call.name.span,
                 ))),
             },
+            OperatorKind::Evaluate {
+                call,
+                schema: declared,
+                ..
+            } if call.name.name == "pivot" => {
+                self.bind_pivot(call, declared.as_deref(), input, schema, span)
+            }
+            OperatorKind::Evaluate {
+                schema: Some(_),
+                call,
+                ..
+            } => Err(self.not_supported(
+                &format!("an output schema for the `{}` plugin", call.name.name),
+                span,
+            )),
             OperatorKind::Evaluate { call, .. } => self.bind_evaluate(call, input, schema, span),
+            OperatorKind::ParseKv {
+                expr,
+                columns,
+                with,
+            } => self.bind_parse_kv(expr, columns, with, input, schema, span),
             OperatorKind::Sample(count) => self.bind_sample(count, input, schema),
             OperatorKind::Scan(scan) => self.bind_scan(scan, input, schema, span),
             OperatorKind::TopNested(clauses) => self.bind_top_nested(clauses, input, schema, span),
@@ -1999,6 +2076,587 @@ fn dotnet_type(t: DataType) -> &'static str {
         DataType::TimeSpan => "System.TimeSpan",
         DataType::Guid => "System.Guid",
         DataType::Dynamic => "System.Object",
+    }
+}
+
+/// A name expression.
+fn name_expr(name: &str, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Name(ast::Ident {
+            name: name.to_string(),
+            span,
+        }),
+        span,
+    }
+}
+
+/// A string literal expression.
+fn string_expr(s: &str, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Literal(ast::Literal::String(s.to_string())),
+        span,
+    }
+}
+
+/// `input | op`.
+fn pipe(input: Expr, kind: OperatorKind, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Pipe {
+            input: Box::new(input),
+            op: Box::new(Operator { kind, span }),
+        },
+        span,
+    }
+}
+
+/// The names `e` reads as columns.
+fn names_in(e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Name(id) if !out.contains(&id.name) => out.push(id.name.clone()),
+        ExprKind::Member { target, .. } => names_in(target, out),
+        ExprKind::Index { target, index } => {
+            names_in(target, out);
+            names_in(index, out);
+        }
+        ExprKind::Call(c) => {
+            c.args.iter().for_each(|a| names_in(a, out));
+            c.named.iter().for_each(|(_, a)| names_in(a, out));
+        }
+        ExprKind::Unary { operand, .. } => names_in(operand, out),
+        ExprKind::Binary { left, right, .. } => {
+            names_in(left, out);
+            names_in(right, out);
+        }
+        ExprKind::List { expr, list, .. } => {
+            names_in(expr, out);
+            list.iter().for_each(|a| names_in(a, out));
+        }
+        ExprKind::Between {
+            expr, low, high, ..
+        } => {
+            names_in(expr, out);
+            names_in(low, out);
+            names_in(high, out);
+        }
+        ExprKind::Paren(inner) => names_in(inner, out),
+        _ => {}
+    }
+}
+
+/// A string option of `with (...)` / a plugin: its constant text.
+fn option_text(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Literal(ast::Literal::String(s)) => Some(s.clone()),
+        ExprKind::Literal(ast::Literal::Bool(Some(b))) => Some(b.to_string()),
+        ExprKind::Name(id) => Some(id.name.clone()),
+        ExprKind::Paren(inner) => option_text(inner),
+        _ => None,
+    }
+}
+
+impl Binder<'_> {
+    /// Whether every error reported since diagnostic `mark` is an unknown
+    /// table (and there is at least one).
+    fn only_unknown_tables_since(&self, mark: usize) -> bool {
+        let new: Vec<_> = self
+            .diags
+            .iter()
+            .skip(mark)
+            .filter(|d| d.is_error())
+            .collect();
+        !new.is_empty() && new.iter().all(|d| d.code == codes::UNKNOWN_TABLE)
+    }
+
+    /// `externaldata (schema) [uris] with (format=..., ignoreFirstRecord=...)`:
+    /// the declared schema; rows come from data supplied per URI at run time.
+    fn bind_externaldata(
+        &mut self,
+        columns: &[ast::ColumnDecl],
+        uris: &[Expr],
+        with: &[ast::OperatorParam],
+        span: Span,
+    ) -> BResult<Bound> {
+        let mut schema: Schema = Vec::with_capacity(columns.len());
+        for c in columns {
+            if schema.iter().any(|(n, _)| *n == c.name.name) {
+                return Err(self.fail(names::error(
+                    codes::INVALID,
+                    format!("`externaldata` declares column `{}` twice", c.name.name),
+                    c.span,
+                )));
+            }
+            schema.push((c.name.name.clone(), DataType::from(c.ty)));
+        }
+        if schema.is_empty() {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                "`externaldata` needs at least one column",
+                span,
+            )));
+        }
+        let mut texts = Vec::with_capacity(uris.len());
+        for u in uris {
+            let b = self.bind_scalar(u, None)?;
+            match b.as_literal() {
+                Some(Value::String(s)) => texts.push(s.to_string()),
+                _ => {
+                    return Err(self.fail(names::error(
+                        codes::INVALID,
+                        "an `externaldata` URI must be a constant string",
+                        u.span,
+                    )))
+                }
+            }
+        }
+        let mut format = None;
+        let mut ignore_first_record = false;
+        for p in with {
+            let value = option_text(&p.value);
+            match (p.name.name.to_ascii_lowercase().as_str(), value) {
+                ("format", Some(f)) => format = Some(f.to_ascii_lowercase()),
+                ("ignorefirstrecord", Some(v)) => ignore_first_record = v == "true",
+                // Mappings and compression hints do not change how the
+                // declared columns bind.
+                ("ingestionmapping" | "ingestionmappingreference" | "zipPattern", Some(_)) => {}
+                _ => {
+                    return Err(self.fail(names::error(
+                        codes::NOT_SUPPORTED,
+                        format!("not supported: `externaldata` property `{}`", p.name.name),
+                        p.span,
+                    )))
+                }
+            }
+        }
+        let spec = super::plan::ExternalSpec {
+            uris: texts,
+            columns: schema.clone(),
+            format,
+            ignore_first_record,
+            span,
+        };
+        Ok((Arc::new(Plan::ExternalData(Arc::new(spec))), schema))
+    }
+
+    /// `parse-kv expr as (k: type, ...) with (...)`.
+    fn bind_parse_kv(
+        &mut self,
+        expr: &Expr,
+        columns: &[ast::ColumnDecl],
+        with: &[ast::OperatorParam],
+        input: Arc<Plan>,
+        schema: Schema,
+        span: Span,
+    ) -> BResult<Bound> {
+        let text = self.bind_scalar(expr, Some(&schema))?;
+        let mut pair_delimiter = String::new();
+        let mut kv_delimiter = String::new();
+        let mut quotes = Vec::new();
+        let mut escapes = Vec::new();
+        let mut greedy = false;
+        let mut regex = None;
+        for p in with {
+            let Some(v) = option_text(&p.value) else {
+                return Err(self.fail(names::error(
+                    codes::INVALID,
+                    format!("`parse-kv` option `{}` needs a constant", p.name.name),
+                    p.value.span,
+                )));
+            };
+            match p.name.name.as_str() {
+                "pair_delimiter" => pair_delimiter = v,
+                "kv_delimiter" => kv_delimiter = v,
+                "quote" => match v.chars().count() {
+                    1 | 2 => {
+                        let mut cs: Vec<char> = v.chars().collect();
+                        if cs.len() == 1 {
+                            cs.extend(cs.clone());
+                        }
+                        quotes.extend(cs);
+                    }
+                    _ => {
+                        return Err(self.fail(names::error(
+                            codes::INVALID,
+                            "`quote` is one character, or an opening and a closing one",
+                            p.value.span,
+                        )))
+                    }
+                },
+                "escape" => match v.chars().next() {
+                    Some(c) if v.chars().count() == 1 => escapes.push(c),
+                    _ => {
+                        return Err(self.fail(names::error(
+                            codes::INVALID,
+                            "`escape` is one character",
+                            p.value.span,
+                        )))
+                    }
+                },
+                "greedy" => greedy = v == "true",
+                "regex" => {
+                    match regex::Regex::new(&v) {
+                        Ok(r) if r.captures_len() == 3 => regex = Some(Arc::new(r)),
+                        Ok(_) => return Err(self.fail(names::error(
+                            codes::INVALID,
+                            "the `parse-kv` regex needs exactly two groups: the key and the value",
+                            p.value.span,
+                        ))),
+                        Err(e) => {
+                            return Err(self.fail(names::error(
+                                codes::INVALID,
+                                format!("invalid regex: {e}"),
+                                p.value.span,
+                            )))
+                        }
+                    }
+                }
+                other => {
+                    return Err(self.fail(names::error(
+                        codes::NOT_SUPPORTED,
+                        format!("not supported: `parse-kv` option `{other}`"),
+                        p.span,
+                    )))
+                }
+            }
+        }
+        if pair_delimiter.is_empty() != kv_delimiter.is_empty() {
+            return Err(self.fail(names::with_hint(
+                names::error(
+                    codes::INVALID,
+                    "`parse-kv` needs both `pair_delimiter` and `kv_delimiter`, or neither",
+                    span,
+                ),
+                "give both, or leave both out to split at any character that is not a letter or digit",
+            )));
+        }
+        let mode = match regex {
+            Some(r) => super::plan::ParseKvMode::Regex(r),
+            None => super::plan::ParseKvMode::Delimited {
+                pair_delimiter,
+                kv_delimiter,
+                quotes,
+                escapes,
+                greedy,
+            },
+        };
+        let cols: Schema = columns
+            .iter()
+            .map(|c| (c.name.name.clone(), DataType::from(c.ty)))
+            .collect();
+        let mut out = schema;
+        for (name, ty) in &cols {
+            match out.iter_mut().find(|(n, _)| n == name) {
+                Some(slot) => slot.1 = *ty,
+                None => out.push((name.clone(), *ty)),
+            }
+        }
+        let spec = super::plan::ParseKvSpec {
+            columns: cols,
+            mode,
+        };
+        Ok((
+            Arc::new(Plan::ParseKv {
+                input,
+                expr: text,
+                spec: Arc::new(spec),
+            }),
+            out,
+        ))
+    }
+
+    /// `evaluate pivot(column [, agg [, key, ...]]) [: (schema)]`: a
+    /// `summarize agg by keys, column` reshaped so each value of `column`
+    /// is a column.
+    fn bind_pivot(
+        &mut self,
+        call: &ast::Call,
+        declared: Option<&[ast::ColumnDecl]>,
+        input: Arc<Plan>,
+        schema: Schema,
+        span: Span,
+    ) -> BResult<Bound> {
+        let Some(pivot) = call.args.first() else {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                "`pivot` needs the column to pivot",
+                call.name.span,
+            )));
+        };
+        let ExprKind::Name(pivot_id) = &pivot.kind else {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                "`pivot` pivots a column: pass its name",
+                pivot.span,
+            )));
+        };
+        if !schema.iter().any(|(n, _)| *n == pivot_id.name) {
+            return Err(self.unknown_column(&pivot_id.name, pivot_id.span, &schema));
+        }
+        let count = Expr {
+            kind: ExprKind::Call(ast::Call {
+                name: ast::Ident {
+                    name: "count".into(),
+                    span,
+                },
+                args: Vec::new(),
+                named: Vec::new(),
+            }),
+            span,
+        };
+        let agg = call.args.get(1).cloned().unwrap_or(count);
+        let mut keys: Vec<Expr> = call.args.iter().skip(2).cloned().collect();
+        if keys.is_empty() {
+            // Every column but the pivoted one and those the aggregate reads.
+            let mut read = Vec::new();
+            names_in(&agg, &mut read);
+            keys = schema
+                .iter()
+                .filter(|(n, _)| *n != pivot_id.name && !read.contains(n))
+                .map(|(n, _)| name_expr(n, span))
+                .collect();
+        }
+        const VALUE: &str = "__pivot_value";
+        const AGG: &str = "__pivot_agg";
+        let mut by: Vec<NamedExpr> = keys
+            .into_iter()
+            .map(|k| NamedExpr {
+                names: Vec::new(),
+                span: k.span,
+                expr: k,
+            })
+            .collect();
+        let key_count = by.len();
+        by.push(NamedExpr {
+            names: vec![ast::Ident {
+                name: VALUE.into(),
+                span,
+            }],
+            expr: Expr {
+                kind: ExprKind::Call(ast::Call {
+                    name: ast::Ident {
+                        name: "tostring".into(),
+                        span,
+                    },
+                    args: vec![pivot.clone()],
+                    named: Vec::new(),
+                }),
+                span: pivot.span,
+            },
+            span: pivot.span,
+        });
+        let summarize = Operator {
+            kind: OperatorKind::Summarize {
+                params: Vec::new(),
+                aggregates: vec![NamedExpr {
+                    names: vec![ast::Ident {
+                        name: AGG.into(),
+                        span,
+                    }],
+                    span: agg.span,
+                    expr: agg.clone(),
+                }],
+                by,
+            },
+            span,
+        };
+        let (summary, summary_schema) = self.bind_operator(&summarize, input, schema)?;
+        let agg_name = match &agg.kind {
+            ExprKind::Call(c) => c.name.name.as_str(),
+            _ => "",
+        };
+        let fill = match agg_name {
+            "count" | "countif" | "dcount" | "sum" | "sumif" => Value::Long(0),
+            _ => Value::Null,
+        };
+        let keys_schema: Schema = summary_schema.iter().take(key_count).cloned().collect();
+        let declared: Option<Schema> = declared.map(|cols| {
+            cols.iter()
+                .map(|c| (c.name.name.clone(), DataType::from(c.ty)))
+                .collect()
+        });
+        let out = match &declared {
+            Some(d) => d.clone(),
+            None => {
+                self.open_schemas.push(keys_schema.clone());
+                keys_schema
+            }
+        };
+        Ok((
+            Arc::new(Plan::Pivot {
+                input: summary,
+                keys: key_count,
+                fill,
+                declared,
+                span,
+            }),
+            out,
+        ))
+    }
+
+    /// `find [withsource=C] [in (T, ...)] where pred [project c, ... |
+    /// project-smart]`: the rows of each table where `pred` holds, tables
+    /// lacking a column the predicate reads left out; the source table's
+    /// name in `C` (default `source_`), then the projected columns, or the
+    /// columns every table shares and the rest packed into `pack_`.
+    fn bind_find(
+        &mut self,
+        params: &[ast::OperatorParam],
+        tables: &[Expr],
+        predicate: &Expr,
+        project: &[ast::Ident],
+        span: Span,
+    ) -> BResult<Bound> {
+        let mut source = "source_".to_string();
+        for p in params {
+            match (p.name.name.as_str(), param_text(&p.value)) {
+                ("withsource", Some(n)) => source = n,
+                ("kind", _) => {}
+                _ => {
+                    return Err(
+                        self.not_supported(&format!("`find` parameter `{}`", p.name.name), p.span)
+                    )
+                }
+            }
+        }
+        let mut legs: Vec<(String, Expr)> = Vec::new();
+        if tables.is_empty() {
+            for n in self.catalog.names() {
+                legs.push((n.to_string(), name_expr(n, span)));
+            }
+        } else {
+            for t in tables {
+                match &t.kind {
+                    ExprKind::Name(id) if id.name.contains('*') => {
+                        for n in self.catalog.names() {
+                            if wildcard_match(&id.name, n) {
+                                legs.push((n.to_string(), name_expr(n, id.span)));
+                            }
+                        }
+                        for n in self.tabular_lets_matching(&id.name) {
+                            legs.push((n.clone(), name_expr(&n, id.span)));
+                        }
+                    }
+                    ExprKind::Name(id) => legs.push((id.name.clone(), t.clone())),
+                    _ => legs.push((format!("union_arg{}", legs.len()), t.clone())),
+                }
+            }
+        }
+        let mut bound: Vec<(String, Schema, Expr)> = Vec::new();
+        let mut first_error = None;
+        for (name, leg) in legs {
+            let filtered = pipe(leg, OperatorKind::Where(predicate.clone()), predicate.span);
+            let mark = self.diags.len();
+            match self.bind_tabular(&filtered) {
+                Ok((_, schema)) => bound.push((name, schema, filtered)),
+                Err(_) => {
+                    // A table without a column the predicate reads is not
+                    // searched; other errors are the query's.
+                    let unknown_column = self
+                        .diags
+                        .iter()
+                        .skip(mark)
+                        .filter(|d| d.is_error())
+                        .all(|d| d.code == codes::UNKNOWN_COLUMN);
+                    if !unknown_column {
+                        return Err(Reported);
+                    }
+                    let errors = self.diags.split_off(mark);
+                    if first_error.is_none() {
+                        first_error = Some(errors);
+                    }
+                }
+            }
+        }
+        if bound.is_empty() {
+            if let Some(errors) = first_error {
+                self.diags.extend(errors);
+                return Err(Reported);
+            }
+            return Err(self.fail(names::error(
+                codes::UNKNOWN_TABLE,
+                "`find` found no table with the columns its predicate reads",
+                span,
+            )));
+        }
+        let mut shaped = Vec::with_capacity(bound.len());
+        if !project.is_empty() {
+            for (name, schema, leg) in bound {
+                let keep: Vec<NamedExpr> = project
+                    .iter()
+                    .filter(|id| schema.iter().any(|(n, _)| *n == id.name))
+                    .map(|id| NamedExpr {
+                        names: Vec::new(),
+                        expr: name_expr(&id.name, id.span),
+                        span: id.span,
+                    })
+                    .collect();
+                let leg = if keep.is_empty() {
+                    pipe(leg, OperatorKind::Take(literal_zero(span)), span)
+                } else {
+                    pipe(leg, OperatorKind::Project(keep), span)
+                };
+                shaped.push((name, leg));
+            }
+        } else {
+            let mut read = Vec::new();
+            names_in(predicate, &mut read);
+            let common: Vec<(String, DataType)> = bound
+                .first()
+                .map(|(_, s, _)| s.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|col| {
+                    bound.iter().all(|(_, s, _)| s.contains(col)) || read.contains(&col.0)
+                })
+                .collect();
+            for (name, schema, leg) in bound {
+                let mut items: Vec<NamedExpr> = common
+                    .iter()
+                    .filter(|(n, _)| schema.iter().any(|(m, _)| m == n))
+                    .map(|(n, _)| NamedExpr {
+                        names: Vec::new(),
+                        expr: name_expr(n, span),
+                        span,
+                    })
+                    .collect();
+                let mut args = Vec::new();
+                for (n, _) in schema.iter().filter(|c| !common.contains(c)) {
+                    args.push(string_expr(n, span));
+                    args.push(name_expr(n, span));
+                }
+                items.push(NamedExpr {
+                    names: vec![ast::Ident {
+                        name: "pack_".into(),
+                        span,
+                    }],
+                    expr: Expr {
+                        kind: ExprKind::Call(ast::Call {
+                            name: ast::Ident {
+                                name: "bag_pack".into(),
+                                span,
+                            },
+                            args,
+                            named: Vec::new(),
+                        }),
+                        span,
+                    },
+                    span,
+                });
+                shaped.push((name, pipe(leg, OperatorKind::Project(items), span)));
+            }
+        }
+        let mut inputs = Vec::with_capacity(shaped.len());
+        for (name, leg) in shaped {
+            let b = self.bind_tabular(&leg)?;
+            inputs.push((name, b));
+        }
+        self.union_bound(inputs, Some(source))
+    }
+}
+
+fn literal_zero(span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Literal(ast::Literal::Long(Some(0))),
+        span,
     }
 }
 

@@ -50,6 +50,10 @@ pub enum BoundExprKind {
     Literal(Value),
     /// Input column `i`.
     Column(usize),
+    /// The input column of this name, as `dynamic`, found when the query
+    /// runs: a column of a schema known only then (`evaluate pivot`
+    /// without an output schema).
+    ColumnByName(String),
     /// A binary operator.
     Binary {
         /// Operator.
@@ -141,6 +145,7 @@ impl std::fmt::Debug for BoundExprKind {
         match self {
             BoundExprKind::Literal(v) => write!(f, "{v:?}"),
             BoundExprKind::Column(i) => write!(f, "#{i}"),
+            BoundExprKind::ColumnByName(n) => write!(f, "#{n:?}"),
             BoundExprKind::Binary { op, left, right } => write!(f, "({left:?} {op:?} {right:?})"),
             BoundExprKind::Unary { op, operand } => write!(f, "{op:?}({operand:?})"),
             BoundExprKind::List { op, expr, items } => write!(f, "{op:?}({expr:?}, {items:?})"),
@@ -188,6 +193,7 @@ impl BoundExpr {
         let kind = match &self.kind {
             BoundExprKind::Literal(v) => BoundExprKind::Literal(v.clone()),
             BoundExprKind::Column(i) => BoundExprKind::Column(map(*i)?),
+            BoundExprKind::ColumnByName(n) => BoundExprKind::ColumnByName(n.clone()),
             BoundExprKind::Binary { op, left, right } => BoundExprKind::Binary {
                 op: *op,
                 left: b(left)?,
@@ -573,6 +579,33 @@ pub enum Plan {
         /// Declarations and steps.
         spec: Arc<ScanSpec>,
     },
+    /// `externaldata`: rows read from data the embedder supplied for each
+    /// URI, laid out as the declared schema.
+    ExternalData(Arc<ExternalSpec>),
+    /// `parse-kv`: extracts the declared keys' values from a text column.
+    ParseKv {
+        /// Input.
+        input: Arc<Plan>,
+        /// The parsed text (converted to string if needed).
+        expr: BoundExpr,
+        /// How the text is split and which keys are extracted.
+        spec: Arc<ParseKvSpec>,
+    },
+    /// `evaluate pivot(...)`: the input is the summary (group keys, the
+    /// pivot column as a string, the aggregate); each distinct pivot value
+    /// becomes a column.
+    Pivot {
+        /// The summary.
+        input: Arc<Plan>,
+        /// Number of leading group-key columns in the input.
+        keys: usize,
+        /// The aggregate's value for a missing (key, pivot value) pair.
+        fill: Value,
+        /// `: (a:string, ...)` output schema, when declared.
+        declared: Option<Schema>,
+        /// The `evaluate` operator, for errors.
+        span: Span,
+    },
     /// An `evaluate` plugin whose output columns are known while binding.
     Plugin {
         /// Input, projected to the columns the plugin reads.
@@ -582,6 +615,54 @@ pub enum Plan {
         /// The plugin and its constant arguments.
         spec: Arc<PluginSpec>,
     },
+}
+
+/// A bound `externaldata` source.
+#[derive(Debug, Clone)]
+pub struct ExternalSpec {
+    /// Storage URIs, read in order and concatenated.
+    pub uris: Vec<String>,
+    /// The declared columns.
+    pub columns: Schema,
+    /// `format=`, lower-cased; `None` guesses it from each URI's extension.
+    pub format: Option<String>,
+    /// `ignoreFirstRecord=true`: skip each file's first record.
+    pub ignore_first_record: bool,
+    /// The operator, for errors.
+    pub span: Span,
+}
+
+/// A bound `parse-kv`.
+#[derive(Debug, Clone)]
+pub struct ParseKvSpec {
+    /// Output columns: key name and type, in declared order.
+    pub columns: Schema,
+    /// How pairs are found.
+    pub mode: ParseKvMode,
+}
+
+/// How `parse-kv` finds key/value pairs.
+#[derive(Debug, Clone)]
+pub enum ParseKvMode {
+    /// `with (pair_delimiter=..., kv_delimiter=..., quote=..., escape=...,
+    /// greedy=...)`.
+    Delimited {
+        /// Separates pairs.
+        pair_delimiter: String,
+        /// Separates a key from its value.
+        kv_delimiter: String,
+        /// Characters that quote keys and values.
+        quotes: Vec<char>,
+        /// Characters that escape the next character inside quotes.
+        escapes: Vec<char>,
+        /// An unquoted value runs to the next `pair_delimiter` that is
+        /// followed by a key and `kv_delimiter` (or the end), rather than to
+        /// the first `pair_delimiter`.
+        greedy: bool,
+    },
+    /// `with (regex=...)`: each match's first group is a key, its second
+    /// the value.
+    Regex(Arc<regex::Regex>),
 }
 
 /// A bound `evaluate` plugin: what it computes and its output columns.
@@ -835,6 +916,12 @@ impl Plan {
                 push(input, out);
                 expr_tables(expr, out);
             }
+            Plan::ExternalData(_) => {}
+            Plan::ParseKv { input, expr, .. } => {
+                push(input, out);
+                expr_tables(expr, out);
+            }
+            Plan::Pivot { input, .. } => push(input, out),
             Plan::Plugin { input, others, .. } => {
                 push(input, out);
                 others.iter().for_each(|p| push(p, out));
@@ -845,7 +932,7 @@ impl Plan {
 
 fn expr_tables(e: &BoundExpr, out: &mut Vec<String>) {
     match &e.kind {
-        BoundExprKind::Literal(_) | BoundExprKind::Column(_) => {}
+        BoundExprKind::Literal(_) | BoundExprKind::Column(_) | BoundExprKind::ColumnByName(_) => {}
         BoundExprKind::RowNumber { restart, .. } => {
             if let Some(r) = restart {
                 expr_tables(r, out);

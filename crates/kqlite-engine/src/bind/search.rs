@@ -59,19 +59,7 @@ impl Binder<'_> {
             }
             None => self.search_union(tables, span)?,
         };
-        let predicate = match &predicate.kind {
-            ExprKind::Literal(ast::Literal::String(term)) => {
-                if term.contains('*') {
-                    return Err(self.fail(names::error(
-                        codes::NOT_SUPPORTED,
-                        "not supported: wildcards in a `search` term",
-                        predicate.span,
-                    )));
-                }
-                term_predicate(&schema, term, case_sensitive, predicate.span)
-            }
-            _ => predicate.clone(),
-        };
+        let predicate = rewrite_terms(predicate, &schema, case_sensitive);
         let p = self.bind_scalar(&predicate, Some(&schema))?;
         if !matches!(p.ty, DataType::Bool | DataType::Dynamic) {
             return Err(self.fail(names::error(
@@ -158,6 +146,71 @@ impl Binder<'_> {
     }
 }
 
+/// Replaces each bare string term in boolean position (the whole
+/// predicate, or an operand of `and`, `or`, `not(...)` and parentheses) with
+/// its any-column match.
+fn rewrite_terms(e: &Expr, schema: &Schema, case_sensitive: bool) -> Expr {
+    let again = |x: &Expr| Box::new(rewrite_terms(x, schema, case_sensitive));
+    let kind = match &e.kind {
+        ExprKind::Literal(ast::Literal::String(term)) => {
+            return term_predicate(schema, term, case_sensitive, e.span)
+        }
+        ExprKind::Binary {
+            op: op @ (BinaryOp::And | BinaryOp::Or),
+            left,
+            right,
+        } => ExprKind::Binary {
+            op: *op,
+            left: again(left),
+            right: again(right),
+        },
+        ExprKind::Paren(inner) => ExprKind::Paren(again(inner)),
+        ExprKind::Call(c) if c.name.name == "not" && c.args.len() == 1 => {
+            ExprKind::Call(ast::Call {
+                name: c.name.clone(),
+                args: c
+                    .args
+                    .iter()
+                    .map(|a| rewrite_terms(a, schema, case_sensitive))
+                    .collect(),
+                named: c.named.clone(),
+            })
+        }
+        other => other.clone(),
+    };
+    Expr { kind, span: e.span }
+}
+
+/// The operator and needle of a search term: `has`, or by the placement
+/// of `*` wildcards `hasprefix` (`abc*`), `hassuffix` (`*abc`), `contains`
+/// (`*abc*`), or a regex match of whole terms (`a*c`).
+fn term_operator(term: &str, case_sensitive: bool) -> (BinaryOp, String) {
+    let op = |kind| {
+        BinaryOp::Str(StrOp {
+            kind,
+            negated: false,
+            case_sensitive,
+        })
+    };
+    let lead = term.starts_with('*');
+    let trail = term.len() > 1 && term.ends_with('*');
+    let core = term.trim_start_matches('*').trim_end_matches('*');
+    if core.contains('*') {
+        let parts: Vec<String> = core.split('*').map(regex::escape).collect();
+        let flags = if case_sensitive { "" } else { "(?i)" };
+        return (
+            op(StrOpKind::MatchesRegex),
+            format!("{flags}\\b{}\\b", parts.join(".*")),
+        );
+    }
+    match (lead, trail) {
+        (true, true) => (op(StrOpKind::Contains), core.to_string()),
+        (true, false) => (op(StrOpKind::HasSuffix), core.to_string()),
+        (false, true) => (op(StrOpKind::HasPrefix), core.to_string()),
+        (false, false) => (op(StrOpKind::Has), term.to_string()),
+    }
+}
+
 /// `tostring(c1) has term or tostring(c2) has term ...` over every column
 /// but `$table` (false when there is none).
 fn term_predicate(schema: &Schema, term: &str, case_sensitive: bool, span: Span) -> Expr {
@@ -166,11 +219,11 @@ fn term_predicate(schema: &Schema, term: &str, case_sensitive: bool, span: Span)
         name: name.to_string(),
         span,
     };
-    let has = BinaryOp::Str(StrOp {
-        kind: StrOpKind::Has,
-        negated: false,
-        case_sensitive,
-    });
+    if term == "*" {
+        return expr(ExprKind::Literal(ast::Literal::Bool(Some(true))));
+    }
+    let (has, term) = term_operator(term, case_sensitive);
+    let term = term.as_str();
     schema
         .iter()
         .filter(|(n, _)| n != SOURCE_COLUMN)

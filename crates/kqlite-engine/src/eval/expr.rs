@@ -29,6 +29,21 @@ impl Executor<'_> {
                 Some((_, c)) => ColumnarValue::Column(c.clone()),
                 None => return Err(EvalError::Internal(format!("column #{i} is out of range"))),
             },
+            BoundExprKind::ColumnByName(name) => match input.column(name) {
+                Some(c) => kernels::cast(
+                    &ColumnarValue::Column(c.clone()),
+                    crate::types::DataType::Dynamic,
+                    rows,
+                ),
+                None => {
+                    return Err(EvalError::Invalid {
+                        span: e.span,
+                        message: format!(
+                            "column `{name}` does not exist in this run's `pivot` output"
+                        ),
+                    })
+                }
+            },
             BoundExprKind::Binary { op, left, right } => {
                 let l = self.eval(left, input)?;
                 let r = self.eval(right, input)?;

@@ -6,6 +6,7 @@
 
 mod concat;
 mod expr;
+mod external;
 mod join;
 mod keys;
 mod limits;
@@ -13,6 +14,8 @@ mod make_series;
 mod mv_expand;
 mod parallel;
 mod parse;
+mod parse_kv;
+mod pivot;
 mod plugins;
 mod scan;
 mod sort;
@@ -34,6 +37,7 @@ use crate::value::Value;
 
 pub use concat::concat_columns;
 pub(crate) use concat::concat_tables;
+pub use external::{ExternalSource, ExternalSources};
 pub use limits::{
     estimated_bytes, CancelHandle, Limits, ResultOverflow, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MEMORY,
     DEFAULT_MAX_RESULT_ROWS, MAX_SUPPORTED_DEPTH,
@@ -57,6 +61,14 @@ pub enum EvalError {
     MissingData {
         /// The table.
         table: String,
+    },
+    /// An `externaldata` URI has no data supplied for it.
+    #[error("no data was supplied for the `externaldata` URI `{uri}`")]
+    MissingExternalData {
+        /// The URI as written in the query.
+        uri: String,
+        /// The `externaldata` operator.
+        span: Span,
     },
     /// An operator's input is out of range (e.g. a `range` with step 0).
     #[error("{message}")]
@@ -110,6 +122,8 @@ pub struct Executor<'a> {
     threads: Threads,
     /// Deadline, cancellation and memory cap.
     guard: limits::Guard,
+    /// Data for `externaldata` URIs.
+    external: Arc<ExternalSources>,
 }
 
 /// Evaluates `plan` over `catalog` with `now()` fixed to `ctx.now`.
@@ -132,7 +146,14 @@ impl<'a> Executor<'a> {
             inputs: Vec::new(),
             threads: Threads::sequential(),
             guard: limits::Guard::start(&limits),
+            external: Arc::default(),
         }
+    }
+
+    /// Lets `externaldata` read the URIs `sources` holds data for.
+    pub fn with_external(mut self, sources: Arc<ExternalSources>) -> Executor<'a> {
+        self.external = sources;
+        self
     }
 
     /// Lets `cancel` stop this executor's query.
@@ -152,6 +173,7 @@ impl<'a> Executor<'a> {
     fn worker(&self) -> Executor<'a> {
         let mut w = Executor::new(self.catalog, self.ctx, self.limits);
         w.guard = self.guard.clone();
+        w.external = self.external.clone();
         w
     }
 
@@ -316,6 +338,22 @@ impl<'a> Executor<'a> {
             Plan::ScanSteps { input, spec } => {
                 let t = self.run(input)?;
                 self.scan_steps(&t, spec)
+            }
+            Plan::ExternalData(spec) => external::read(spec, &self.external),
+            Plan::ParseKv { input, expr, spec } => {
+                let t = self.run(input)?;
+                let text = self.eval(expr, &t)?;
+                parse_kv::parse_kv(t, text, spec)
+            }
+            Plan::Pivot {
+                input,
+                keys,
+                fill,
+                declared,
+                span,
+            } => {
+                let t = self.run(input)?;
+                pivot::pivot(&t, *keys, fill, declared.as_ref(), *span)
             }
             Plan::Plugin {
                 input,

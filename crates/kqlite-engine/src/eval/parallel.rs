@@ -125,7 +125,10 @@ fn any_node(e: &BoundExpr, f: &impl Fn(&BoundExpr) -> bool) -> bool {
     }
     let any = |x: &BoundExpr| any_node(x, f);
     match &e.kind {
-        BoundExprKind::Literal(_) | BoundExprKind::Column(_) | BoundExprKind::ToScalar(_) => false,
+        BoundExprKind::Literal(_)
+        | BoundExprKind::Column(_)
+        | BoundExprKind::ColumnByName(_)
+        | BoundExprKind::ToScalar(_) => false,
         BoundExprKind::RowNumber { restart, .. } => restart.as_deref().is_some_and(any),
         BoundExprKind::Shift { expr, default, .. } => {
             any(expr) || default.as_deref().is_some_and(any)
