@@ -213,6 +213,42 @@ impl<'a> Binder<'a> {
         }
     }
 
+    /// Binds `e` on trial: its binding when it met no error; otherwise the
+    /// diagnostics it produced, taken back out of the report with the
+    /// binder's error state as before, for the caller to drop (a fuzzy
+    /// union leg over a missing table) or keep with [`Binder::keep`].
+    pub(crate) fn bind_tabular_trial(&mut self, e: &Expr) -> Result<ops::Bound, Vec<Diagnostic>> {
+        let diags = self.diags.len();
+        let (errors, followed) = (self.errors, self.followed);
+        let (spans, recovering) = (self.error_spans.len(), self.recovering);
+        let bound = self.bind_tabular(e);
+        match bound {
+            Ok(b) if self.errors == errors => Ok(b),
+            _ => {
+                let found = self.diags.split_off(diags);
+                self.errors = errors;
+                self.followed = followed;
+                self.error_spans.truncate(spans);
+                self.recovering = recovering;
+                Err(found)
+            }
+        }
+    }
+
+    /// Reports diagnostics a trial binding produced after all.
+    pub(crate) fn keep(&mut self, found: Vec<Diagnostic>) -> Reported {
+        for d in found {
+            if d.is_error() {
+                self.errors += 1;
+            }
+            self.diags.push(d);
+        }
+        // The trial failed, even if its errors followed from earlier ones.
+        self.errors += 1;
+        self.followed += 1;
+        Reported
+    }
+
     /// Errors found and errors not reported, so far.
     pub(crate) fn error_counts(&self) -> (usize, usize) {
         (self.errors, self.followed)

@@ -20,7 +20,7 @@ use crate::table::Table;
 use crate::types::DataType;
 use crate::value::Value;
 
-type Bound = (Arc<Plan>, Schema);
+pub(crate) type Bound = (Arc<Plan>, Schema);
 
 /// Whether `name` matches a project-away style pattern with `*` wildcards.
 pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
@@ -157,16 +157,16 @@ impl Binder<'_> {
             ExprKind::Pipe { input, op } => {
                 let (plan, schema) = self.bind_tabular(input)?;
                 let open = self.open_schemas.contains(&schema);
-                let (plan, schema) =
-                    match self.bind_operator(op, Arc::clone(&plan), schema.clone()) {
-                        // Go on with the operator's input, so the operators
-                        // after it are checked too.
-                        Err(Reported) => {
-                            self.start_recovering();
-                            return Ok((plan, schema));
-                        }
-                        Ok(bound) => bound,
-                    };
+                let (plan, schema) = match self.bind_operator(op, Arc::clone(&plan), schema.clone())
+                {
+                    // Go on with the operator's input, so the operators
+                    // after it are checked too.
+                    Err(Reported) => {
+                        self.start_recovering();
+                        return Ok((plan, schema));
+                    }
+                    Ok(bound) => bound,
+                };
                 // Operators that keep every input column keep the schema open.
                 let keeps_columns = matches!(
                     op.kind,
@@ -603,14 +603,10 @@ impl Binder<'_> {
                 _ => {
                     // `isfuzzy=true` also skips a leg that reads a table
                     // that does not exist.
-                    let mark = self.diags.len();
-                    let b = match self.bind_tabular(t) {
+                    let b = match self.bind_tabular_trial(t) {
                         Ok(b) => b,
-                        Err(_) if fuzzy && self.only_unknown_tables_since(mark) => {
-                            self.diags.truncate(mark);
-                            continue;
-                        }
-                        Err(e) => return Err(e),
+                        Err(found) if fuzzy && only_unknown_tables(&found) => continue,
+                        Err(found) => return Err(self.keep(found)),
                     };
                     let name = self
                         .plan_name(&b.0)
@@ -2157,15 +2153,6 @@ fn option_text(e: &Expr) -> Option<String> {
 impl Binder<'_> {
     /// Whether every error reported since diagnostic `mark` is an unknown
     /// table (and there is at least one).
-    fn only_unknown_tables_since(&self, mark: usize) -> bool {
-        let new: Vec<_> = self
-            .diags
-            .iter()
-            .skip(mark)
-            .filter(|d| d.is_error())
-            .collect();
-        !new.is_empty() && new.iter().all(|d| d.code == codes::UNKNOWN_TABLE)
-    }
 
     /// `externaldata (schema) [uris] with (format=..., ignoreFirstRecord=...)`:
     /// the declared schema; rows come from data supplied per URI at run time.
@@ -2544,32 +2531,27 @@ impl Binder<'_> {
         let mut first_error = None;
         for (name, leg) in legs {
             let filtered = pipe(leg, OperatorKind::Where(predicate.clone()), predicate.span);
-            let mark = self.diags.len();
-            match self.bind_tabular(&filtered) {
+            match self.bind_tabular_trial(&filtered) {
                 Ok((_, schema)) => bound.push((name, schema, filtered)),
-                Err(_) => {
+                Err(found) => {
                     // A table without a column the predicate reads is not
                     // searched; other errors are the query's.
-                    let unknown_column = self
-                        .diags
+                    let unknown_column = found
                         .iter()
-                        .skip(mark)
                         .filter(|d| d.is_error())
                         .all(|d| d.code == codes::UNKNOWN_COLUMN);
                     if !unknown_column {
-                        return Err(Reported);
+                        return Err(self.keep(found));
                     }
-                    let errors = self.diags.split_off(mark);
                     if first_error.is_none() {
-                        first_error = Some(errors);
+                        first_error = Some(found);
                     }
                 }
             }
         }
         if bound.is_empty() {
             if let Some(errors) = first_error {
-                self.diags.extend(errors);
-                return Err(Reported);
+                return Err(self.keep(errors));
             }
             return Err(self.fail(names::error(
                 codes::UNKNOWN_TABLE,
@@ -2672,4 +2654,10 @@ mod tests {
         assert!(!wildcard_match("Is*", "City"));
         assert!(wildcard_match("City", "City"));
     }
+}
+
+/// Whether a trial binding failed only because tables do not exist.
+fn only_unknown_tables(found: &[kqlite_parser::diagnostic::Diagnostic]) -> bool {
+    let mut errors = found.iter().filter(|d| d.is_error()).peekable();
+    errors.peek().is_some() && errors.all(|d| d.code == codes::UNKNOWN_TABLE)
 }
