@@ -9,6 +9,7 @@ use crate::catalog::Catalog;
 use crate::error::QueryError;
 use crate::eval::{CancelHandle, EvalError, Executor, Limits, ResultOverflow, Threads};
 use crate::function::EvalContext;
+use crate::functions::geoip::GeoIpTable;
 use crate::table::Table;
 use crate::time;
 use crate::types::DataType;
@@ -128,6 +129,29 @@ impl Engine {
     /// Declares a table by schema only, so queries over it can be checked.
     pub fn add_schema(&mut self, name: impl Into<String>, schema: Vec<(String, DataType)>) {
         self.catalog.add_schema(name, schema);
+    }
+
+    /// Gives the geo-IP table `geo_info_from_ip_address(ip)` reads (Kusto
+    /// bundles one; kqlite ships none). Without a table the function still
+    /// binds, so `check` passes, but evaluating it fails with a diagnostic
+    /// at the call. Build the table row by row with
+    /// [`GeoIpTable::insert`](crate::functions::geoip::GeoIpTable::insert)
+    /// or from a CSV with the header `cidr,country,state,city,latitude,longitude`
+    /// with [`GeoIpTable::from_csv`](crate::functions::geoip::GeoIpTable::from_csv).
+    ///
+    /// ```
+    /// use kqlite_engine::functions::geoip::GeoIpTable;
+    /// let csv = "cidr,country,state,city,latitude,longitude\n\
+    ///            20.53.0.0/16,Australia,New South Wales,Sydney,-33.8715,151.2006\n";
+    /// let mut engine = kqlite_engine::Engine::new();
+    /// engine.set_geoip(GeoIpTable::from_csv(csv.as_bytes(), "geo.csv").unwrap());
+    /// let t = engine
+    ///     .run("print c = tostring(geo_info_from_ip_address('20.53.203.50').city)")
+    ///     .unwrap();
+    /// assert_eq!(t.row(0), vec![kqlite_engine::Value::string("Sydney")]);
+    /// ```
+    pub fn set_geoip(&mut self, table: GeoIpTable) {
+        self.catalog.set_geoip(table);
     }
 
     /// Fixes `now()` (datetime ticks) for every later query.

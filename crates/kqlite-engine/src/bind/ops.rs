@@ -234,6 +234,7 @@ impl Binder<'_> {
                     name: s.clone(),
                     span: *s_span,
                 }),
+                [arg] => self.bind_table_by_name(arg, span),
                 _ => Err(self.fail(names::error(
                     codes::INVALID,
                     "`table` expects one constant string argument",
@@ -254,6 +255,23 @@ impl Binder<'_> {
                 Some(Binding::Failed) => Err(Reported),
                 _ => Err(self.not_supported(&format!("`{name}(...)` as a table"), span)),
             },
+        }
+    }
+
+    /// `table(name)` where `name` is a function parameter or `let` bound to
+    /// a constant string.
+    fn bind_table_by_name(&mut self, arg: &Expr, span: Span) -> BResult<Bound> {
+        let name = self.bind_scalar(arg, None)?;
+        match name.as_literal() {
+            Some(crate::value::Value::String(s)) => self.bind_table_name(&ast::Ident {
+                name: s.to_string(),
+                span: arg.span,
+            }),
+            _ => Err(self.fail(names::error(
+                codes::INVALID,
+                "`table` expects one constant string argument",
+                span,
+            ))),
         }
     }
 
