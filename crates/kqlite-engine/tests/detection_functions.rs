@@ -23,7 +23,13 @@ fn texts(t: &Table) -> Vec<Vec<String>> {
     t.rows()
         .map(|r| {
             r.iter()
-                .map(|v| if v.is_null() { "null".into() } else { v.to_string() })
+                .map(|v| {
+                    if v.is_null() {
+                        "null".into()
+                    } else {
+                        v.to_string()
+                    }
+                })
                 .collect()
         })
         .collect()
@@ -66,13 +72,15 @@ fn hash_sha1_and_hash_md5_give_the_documented_digests() {
 
 #[test]
 fn ingestion_time_reads_the_ingestion_time_column_when_there_is_one() {
-    let t = run(r#"datatable(TimeGenerated: datetime, _IngestionTime: datetime, n: long) [
+    let t = run(
+        r#"datatable(TimeGenerated: datetime, _IngestionTime: datetime, n: long) [
             datetime(2024-01-01T10:00:00Z), datetime(2024-01-01T10:05:00Z), 1,
             datetime(2024-01-01T11:00:00Z), datetime(2024-01-01T11:20:00Z), 2
         ]
         | where ingestion_time() - TimeGenerated > 10m
         | extend it = ingestion_time()
-        | project n, it"#);
+        | project n, it"#,
+    );
     assert_eq!(texts(&t), [["2", "2024-01-01T11:20:00.0000000Z"]]);
     assert_eq!(column_types(&t), [DataType::Long, DataType::DateTime]);
 }
@@ -119,7 +127,12 @@ fn column_ifexists_gives_the_column_when_it_exists_and_else_the_default() {
     ));
     assert_eq!(
         texts(&t),
-        [["Azure Portal", "Azure Portal", "0", "2024-01-01T10:00:00.0000000Z"]]
+        [[
+            "Azure Portal",
+            "Azure Portal",
+            "0",
+            "2024-01-01T10:00:00.0000000Z"
+        ]]
     );
     assert_eq!(
         column_types(&t),
@@ -166,11 +179,7 @@ fn parse_command_line_splits_like_windows() {
 fn parse_user_agent_binds_as_dynamic_and_fails_clearly_when_run() {
     let q = "print x = parse_user_agent('Mozilla/5.0 (Windows NT 10.0)', 'browser') | extend f = tostring(x.Browser.Family)";
     let e = engine();
-    assert!(
-        e.check(q).iter().all(|d| !d.is_error()),
-        "{:?}",
-        e.check(q)
-    );
+    assert!(e.check(q).iter().all(|d| !d.is_error()), "{:?}", e.check(q));
     let err = failure(&e, q);
     let d = &err.diagnostics()[0];
     assert!(
@@ -228,8 +237,14 @@ fn geo_info_from_ip_address_without_a_table_binds_but_fails_naming_the_fix() {
     assert!(e.check(&q).iter().all(|d| !d.is_error()));
     let err = failure(&e, &q);
     let d = &err.diagnostics()[0];
-    assert!(d.message.contains("give a geo-IP table: `--geoip PATH`"), "{d:?}");
-    assert_eq!(&q[d.span.start as usize..d.span.end as usize], "geo_info_from_ip_address(IPAddress)");
+    assert!(
+        d.message.contains("give a geo-IP table: `--geoip PATH`"),
+        "{d:?}"
+    );
+    assert_eq!(
+        &q[d.span.start as usize..d.span.end as usize],
+        "geo_info_from_ip_address(IPAddress)"
+    );
 }
 
 #[test]
@@ -314,18 +329,27 @@ fn user_functions_take_named_arguments_in_any_order() {
 
 #[test]
 fn named_arguments_can_skip_parameters_with_defaults() {
-    let t = run("let f = (x: long, step: long = 10, scale: long = 2) { (x + step) * scale };
-        print a = f(1), b = f(1, scale = 3), c = f(scale = 1, x = 5)");
+    let t = run(
+        "let f = (x: long, step: long = 10, scale: long = 2) { (x + step) * scale };
+        print a = f(1), b = f(1, scale = 3), c = f(scale = 1, x = 5)",
+    );
     assert_eq!(texts(&t), [["22", "33", "15"]]);
 }
 
 #[test]
 fn named_arguments_naming_no_parameter_or_missing_a_required_one_fail() {
     let e = engine();
-    let err = failure(&e, "let f = (a: long, b: long) { a + b }; print f(a = 1, c = 2)");
-    assert!(err.diagnostics()[0].message.contains("no parameter named `c`"));
+    let err = failure(
+        &e,
+        "let f = (a: long, b: long) { a + b }; print f(a = 1, c = 2)",
+    );
+    assert!(err.diagnostics()[0]
+        .message
+        .contains("no parameter named `c`"));
     let err = failure(&e, "let f = (a: long, b: long) { a + b }; print f(b = 2)");
-    assert!(err.diagnostics()[0].message.contains("no value for parameter `a`"));
+    assert!(err.diagnostics()[0]
+        .message
+        .contains("no value for parameter `a`"));
     let err = failure(&e, "let f = (a: long) { a }; print f(1, a = 2)");
     assert!(err.diagnostics()[0].message.contains("given twice"));
 }
@@ -343,4 +367,27 @@ fn tabular_functions_take_named_arguments_and_table_of_a_parameter() {
         "{SIGNINS}let name = 'SigninLogs'; table(name) | count"
     ));
     assert_eq!(texts(&t), [["3"]]);
+}
+
+// --- deprecated aliases ------------------------------------------------------
+
+#[test]
+fn deprecated_aggregate_names_run_with_kusto_default_column_names() {
+    let t = run(
+        r#"datatable(u: string, app: string) ["a", "x", "a", "y", "a", "x"]
+        | summarize makeset(app), makelist(app) by u"#,
+    );
+    let names: Vec<String> = t.column_names().map(str::to_string).collect();
+    assert_eq!(names, ["u", "set_app", "list_app"]);
+    assert_eq!(texts(&t), [["a", r#"["x","y"]"#, r#"["x","y","x"]"#]]);
+    let t = run(r#"datatable(p: dynamic) [dynamic({"k": 1})] | summarize b = make_dictionary(p)"#);
+    assert_eq!(texts(&t), [[r#"{"k":1}"#]]);
+}
+
+#[test]
+fn deprecated_scalar_names_call_their_current_functions() {
+    let t = run(r#"print a = datepart("Year", datetime(2024-03-01)),
+        b = notnull(1), c = notempty(""), d = tostring(parsejson('{"k": 2}').k),
+        e = base64_decodestring(base64_encodestring("hi")), f = weekofyear(datetime(2024-01-01))"#);
+    assert_eq!(texts(&t), [["2024", "True", "False", "2", "hi", "1"]]);
 }

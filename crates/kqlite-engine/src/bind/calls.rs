@@ -340,7 +340,8 @@ impl Binder<'_> {
                     format!("`{fname}` has no parameter named `{}`", name.name),
                     name.span,
                 );
-                let d = names::suggest(d, &name.name, f.params.iter().map(|p| p.name.name.as_str()));
+                let d =
+                    names::suggest(d, &name.name, f.params.iter().map(|p| p.name.name.as_str()));
                 return Err(self.fail(d));
             };
             match slots.get_mut(i) {

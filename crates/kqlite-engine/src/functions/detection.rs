@@ -90,8 +90,11 @@ fn parse_command_line(
         }
     }
     let (text, parser) = (arg(args, 0), arg(args, 1));
-    Ok(rowwise(&[text, parser], rows, DataType::Dynamic, |v| {
-        match v {
+    Ok(rowwise(
+        &[text, parser],
+        rows,
+        DataType::Dynamic,
+        |v| match v {
             [text, parser] if is_windows(parser) => {
                 let items = split_windows_command_line(&text.to_string())
                     .into_iter()
@@ -100,8 +103,8 @@ fn parse_command_line(
                 Value::Dynamic(Dynamic::Array(Arc::new(items)))
             }
             _ => Value::Null,
-        }
-    }))
+        },
+    ))
 }
 
 fn is_windows(v: &Value) -> bool {

@@ -52,9 +52,18 @@ impl GeoLocation {
     fn to_bag(&self) -> Dynamic {
         let real = |x: Option<f64>| x.map_or(Dynamic::Null, Dynamic::Real);
         let mut bag: IndexMap<Arc<str>, Dynamic> = IndexMap::with_capacity(5);
-        bag.insert(Arc::from("country"), Dynamic::String(Arc::from(self.country.as_str())));
-        bag.insert(Arc::from("state"), Dynamic::String(Arc::from(self.state.as_str())));
-        bag.insert(Arc::from("city"), Dynamic::String(Arc::from(self.city.as_str())));
+        bag.insert(
+            Arc::from("country"),
+            Dynamic::String(Arc::from(self.country.as_str())),
+        );
+        bag.insert(
+            Arc::from("state"),
+            Dynamic::String(Arc::from(self.state.as_str())),
+        );
+        bag.insert(
+            Arc::from("city"),
+            Dynamic::String(Arc::from(self.city.as_str())),
+        );
         bag.insert(Arc::from("latitude"), real(self.latitude));
         bag.insert(Arc::from("longitude"), real(self.longitude));
         Dynamic::Bag(Arc::new(bag))
@@ -165,7 +174,10 @@ impl GeoIpTable {
             columns.push(c.clone());
         }
         let text = |c: usize, row: usize| -> String {
-            columns.get(c).map_or(Value::Null, |col| col.get(row)).to_string()
+            columns
+                .get(c)
+                .map_or(Value::Null, |col| col.get(row))
+                .to_string()
         };
         let real = |c: usize, row: usize| -> Option<f64> {
             super::as_real(&columns.get(c).map_or(Value::Null, |col| col.get(row)))
@@ -273,10 +285,14 @@ mod tests {
         assert!(t.insert("20.53.0.0/16", place("A", "narrow")));
         assert!(t.insert("2a03:2880::/32", place("B", "v6")));
         assert!(!t.insert("not a network", place("C", "x")));
-        assert_eq!(t.lookup("20.53.203.50").map(|l| l.city.as_str()), Some("narrow"));
+        assert_eq!(
+            t.lookup("20.53.203.50").map(|l| l.city.as_str()),
+            Some("narrow")
+        );
         assert_eq!(t.lookup("20.1.2.3").map(|l| l.city.as_str()), Some("wide"));
         assert_eq!(
-            t.lookup("2a03:2880:f12c:83:face:b00c::25de").map(|l| l.city.as_str()),
+            t.lookup("2a03:2880:f12c:83:face:b00c::25de")
+                .map(|l| l.city.as_str()),
             Some("v6")
         );
         assert!(t.lookup("21.0.0.1").is_none());
@@ -286,8 +302,8 @@ mod tests {
 
     #[test]
     fn a_csv_without_the_cidr_column_is_rejected() {
-        let err = GeoIpTable::from_csv("net,country\n1.2.3.0/24,X\n".as_bytes(), "geo.csv")
-            .unwrap_err();
+        let err =
+            GeoIpTable::from_csv("net,country\n1.2.3.0/24,X\n".as_bytes(), "geo.csv").unwrap_err();
         assert!(err.to_string().contains("`cidr`"), "{err}");
         let err = GeoIpTable::from_csv(
             "cidr,country,state,city,latitude,longitude\nnope,X,,,,\n".as_bytes(),

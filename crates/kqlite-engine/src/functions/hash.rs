@@ -190,11 +190,7 @@ fn md5(data: &[u8]) -> Vec<u8> {
 
 /// Hashes the `tostring` text of each value with `digest` into lowercase
 /// hex; a null value gives the empty string (a string has no null).
-fn text_digest(
-    args: &[ColumnarValue],
-    rows: usize,
-    digest: fn(&[u8]) -> Vec<u8>,
-) -> ColumnarValue {
+fn text_digest(args: &[ColumnarValue], rows: usize, digest: fn(&[u8]) -> Vec<u8>) -> ColumnarValue {
     let x = args
         .first()
         .cloned()
