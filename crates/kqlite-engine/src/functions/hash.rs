@@ -274,7 +274,7 @@ mod tests {
         );
         let dt = Value::DateTime(crate::time::parse_datetime("2020-01-01").unwrap());
         assert_eq!(
-            call("hash_sha1", &[dt.clone()]),
+            call("hash_sha1", std::slice::from_ref(&dt)),
             s("e903e533f4d636b4fc0dcf3cf81e7b7f330de776")
         );
         assert_eq!(

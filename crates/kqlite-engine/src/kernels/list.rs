@@ -308,7 +308,7 @@ mod tests {
     fn a_list_call_matches_each_row_against_its_own_items() {
         let col = dict(&["a", "b", "c"]);
         let per_row = ColumnarValue::Column(Arc::new(Column::new(ColumnData::String(
-            StringColumn::dictionary(["x", "b", "C"].into_iter()),
+            StringColumn::dictionary(["x", "b", "C"]),
         ))));
         let ctx = EvalContext { now: 0 };
         let f = ListCall::new(ListOp::In);
