@@ -77,6 +77,7 @@ impl Registry {
 /// each stands for (from the "Deprecated aliases" notes of Microsoft's KQL
 /// reference).
 pub const DEPRECATED_SCALAR_ALIASES: &[(&str, &str)] = &[
+    ("arraylength", "array_length"),
     ("base64_decodestring", "base64_decode_tostring"),
     ("base64_encodestring", "base64_encode_tostring"),
     ("datepart", "datetime_part"),

@@ -391,3 +391,31 @@ fn deprecated_scalar_names_call_their_current_functions() {
         e = base64_decodestring(base64_encodestring("hi")), f = weekofyear(datetime(2024-01-01))"#);
     assert_eq!(texts(&t), [["2024", "True", "False", "2", "hi", "1"]]);
 }
+
+// --- extract_json / translate -------------------------------------------------
+
+#[test]
+fn extract_json_converts_to_the_requested_type() {
+    let t = run(
+        r#"let json = '{"name": "John", "age": 30, "city": "New York"}';
+        print a = extract_json("$.name", json, typeof(string)), b = extractjson("$.age", json, typeof(long)) + 1,
+              c = extract_json("$.city", json), d = extractjson("$.nope", json, typeof(long))"#,
+    );
+    assert_eq!(texts(&t), [["John", "31", "New York", "null"]]);
+    assert_eq!(
+        column_types(&t),
+        [
+            DataType::String,
+            DataType::Long,
+            DataType::String,
+            DataType::Long
+        ]
+    );
+}
+
+#[test]
+fn translate_removes_or_maps_characters() {
+    let t =
+        run(r#"print a = translate("krasp", "otsku", "spark"), b = translate("-", "", "a-b-c")"#);
+    assert_eq!(texts(&t), [["kusto", "abc"]]);
+}

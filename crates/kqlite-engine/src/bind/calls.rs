@@ -32,6 +32,9 @@ impl Binder<'_> {
                 Some(self.bind_column_ifexists(call, span, row))
             }
             "ingestion_time" => Some(self.bind_ingestion_time(call, span, row)),
+            "extract_json" | "extractjson" if call.args.len() == 3 => {
+                Some(self.bind_extract_json_as(call, span, row))
+            }
             crate::functions::geoip::NAME => Some(self.bind_geo_info(call, span, row)),
             _ => None,
         }
@@ -261,6 +264,52 @@ impl Binder<'_> {
                 to: DataType::DateTime,
             },
             ty: DataType::DateTime,
+            span,
+        })
+    }
+
+    /// `extract_json(path, json, typeof(T))`: the extracted text converted
+    /// to `T`.
+    fn bind_extract_json_as(
+        &mut self,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<BoundExpr> {
+        let Some(Expr {
+            kind: ExprKind::Literal(ast::Literal::TypeOf(t)),
+            ..
+        }) = call.args.get(2)
+        else {
+            let at = call.args.get(2).map_or(span, |a| a.span);
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                format!(
+                    "`{}`: the third argument must be a type such as `typeof(long)`",
+                    call.name.name
+                ),
+                at,
+            )));
+        };
+        let to = DataType::from(*t);
+        let inner = Expr {
+            kind: ExprKind::Call(ast::Call {
+                name: call.name.clone(),
+                args: call.args.iter().take(2).cloned().collect(),
+                named: Vec::new(),
+            }),
+            span,
+        };
+        let text = self.bind_scalar(&inner, row)?;
+        if to == DataType::String {
+            return Ok(text);
+        }
+        Ok(BoundExpr {
+            kind: BoundExprKind::Cast {
+                expr: Box::new(text),
+                to,
+            },
+            ty: to,
             span,
         })
     }

@@ -6,6 +6,11 @@
 //! - `parse_user_agent(user_agent, look_for)`: binds (its result is a
 //!   dynamic bag), but evaluating it fails: Kusto matches against the large
 //!   ua-parser regex database, which kqlite does not ship.
+//! - `extract_json`/`extractjson(path, json[, typeof(T)])`: one element of
+//!   a JSON text picked by a JSONPath, as a string (the binder converts it
+//!   when a type is given).
+//! - `translate(search, replacement, text)`: character-for-character
+//!   replacement.
 //! - `column_ifexists`/`columnifexists` and `ingestion_time`: bound from the
 //!   input schema by the binder; the entries here give their types and
 //!   stand in where no row is in scope.
@@ -28,7 +33,44 @@ pub(super) fn functions() -> Vec<Func> {
         // Reached only when no input column matched: the default.
         evaluate: |a, _, _| Ok(arg(a, 1)),
     };
+    let extract_json = Func {
+        name: "extract_json",
+        signature: |a| {
+            arity(a, 2, 2)?;
+            expect(a, 0, "a string", |t| t == DataType::String)?;
+            expect(a, 1, "a string", |t| {
+                matches!(t, DataType::String | DataType::Dynamic)
+            })?;
+            Ok(DataType::String)
+        },
+        evaluate: extract_json,
+    };
     vec![
+        extract_json,
+        Func {
+            name: "extractjson",
+            ..extract_json
+        },
+        Func {
+            name: "translate",
+            signature: |a| {
+                arity(a, 3, 3)?;
+                for i in 0..3 {
+                    expect(a, i, "a string", |t| t == DataType::String)?;
+                }
+                Ok(DataType::String)
+            },
+            evaluate: |a, rows, _| {
+                Ok(rowwise(a, rows, DataType::String, |v| match v {
+                    [search, replacement, text] => Value::string(translate(
+                        &search.to_string(),
+                        &replacement.to_string(),
+                        &text.to_string(),
+                    )),
+                    _ => Value::string(""),
+                }))
+            },
+        },
         column_ifexists,
         Func {
             name: "columnifexists",
@@ -105,6 +147,85 @@ fn parse_command_line(
             _ => Value::Null,
         },
     ))
+}
+
+/// `extract_json(path, json)`: the element of `json` at the JSONPath
+/// `path` as text (a string element unquoted, others as JSON); `""` when the
+/// text is not JSON or nothing is at the path.
+fn extract_json(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let (path, json) = (arg(args, 0), arg(args, 1));
+    Ok(rowwise(&[path, json], rows, DataType::String, |v| {
+        let [path, json] = v else {
+            return Value::string("");
+        };
+        let doc = match json {
+            Value::Dynamic(d) => d.clone(),
+            Value::String(s) => match serde_json::from_str::<serde_json::Value>(s) {
+                Ok(j) => Dynamic::from_json(&j),
+                Err(_) => return Value::string(""),
+            },
+            _ => return Value::string(""),
+        };
+        match json_path(&doc, &path.to_string()) {
+            Some(Dynamic::Null) | None => Value::string(""),
+            Some(Dynamic::String(s)) => Value::String(s.clone()),
+            Some(other) => Value::string(other.to_json().to_string()),
+        }
+    }))
+}
+
+/// The node at a JSONPath: `$`, then `.key`, `['key']` or `[index]` steps
+/// (a negative index counts from the end).
+pub(crate) fn json_path<'a>(doc: &'a Dynamic, path: &str) -> Option<&'a Dynamic> {
+    let mut rest = path.trim().strip_prefix('$')?;
+    let mut node = doc;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let (key, next) = r.split_at(end);
+            node = match node {
+                Dynamic::Bag(b) => b.get(key)?,
+                _ => return None,
+            };
+            rest = next;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let (inner, next) = r.split_at(end);
+            let inner = inner.trim();
+            let unquoted = inner.trim_matches(|c| c == '\'' || c == '"');
+            node = match node {
+                Dynamic::Bag(b) if unquoted.len() != inner.len() => b.get(unquoted)?,
+                Dynamic::Array(a) => {
+                    let i: i64 = inner.parse().ok()?;
+                    let len = i64::try_from(a.len()).ok()?;
+                    let j = if i < 0 { len.checked_add(i)? } else { i };
+                    a.get(usize::try_from(j).ok()?)?
+                }
+                _ => return None,
+            };
+            rest = next.get(1..).unwrap_or("");
+        } else {
+            return None;
+        }
+    }
+    Some(node)
+}
+
+/// Replaces each character of `text` found in `search` by the character at
+/// the same position in `replacement` (its last character when it is
+/// shorter); with an empty `replacement` those characters are removed.
+fn translate(search: &str, replacement: &str, text: &str) -> String {
+    let replacement: Vec<char> = replacement.chars().collect();
+    text.chars()
+        .filter_map(|c| match search.chars().position(|s| s == c) {
+            None => Some(c),
+            Some(i) => replacement.get(i).or(replacement.last()).copied(),
+        })
+        .collect()
 }
 
 fn is_windows(v: &Value) -> bool {
@@ -260,6 +381,35 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out.get(0), empty);
+    }
+
+    #[test]
+    fn translate_matches_the_documented_examples() {
+        assert_eq!(call("translate", &[s("abc"), s("x"), s("abc")]), s("xxx"));
+        assert_eq!(call("translate", &[s("abc"), s(""), s("ab")]), s(""));
+        assert_eq!(
+            call("translate", &[s("krasp"), s("otsku"), s("spark")]),
+            s("kusto")
+        );
+        assert_eq!(call("translate", &[s("\0"), s(""), s("a\0b")]), s("ab"));
+    }
+
+    #[test]
+    fn extract_json_picks_an_element_by_json_path() {
+        let doc = r#"{"name": "John", "age": 30, "tags": [{"Value": "a"}, {"Value": "b"}]}"#;
+        assert_eq!(call("extract_json", &[s("$.name"), s(doc)]), s("John"));
+        assert_eq!(call("extractjson", &[s("$.age"), s(doc)]), s("30"));
+        assert_eq!(
+            call("extract_json", &[s("$.tags[1].Value"), s(doc)]),
+            s("b")
+        );
+        assert_eq!(
+            call("extract_json", &[s("$['tags'][-1]"), s(doc)]),
+            s(r#"{"Value":"b"}"#)
+        );
+        assert_eq!(call("extract_json", &[s("$.missing"), s(doc)]), s(""));
+        assert_eq!(call("extract_json", &[s("$.name"), s("not json")]), s(""));
+        assert_eq!(call("extract_json", &[s("$.name"), s("")]), s(""));
     }
 
     #[test]
