@@ -419,3 +419,24 @@ fn translate_removes_or_maps_characters() {
         run(r#"print a = translate("krasp", "otsku", "spark"), b = translate("-", "", "a-b-c")"#);
     assert_eq!(texts(&t), [["kusto", "abc"]]);
 }
+
+// --- parse_xml -----------------------------------------------------------------
+
+#[test]
+fn parse_xml_event_data_navigates_like_sentinel_rules_expect() {
+    let t = run(r##"datatable(EventData: string) [
+            '<DataItem><EventData><Data Name="TargetUserName">ana</Data><Data Name="Status">0xC000006D</Data></EventData></DataItem>',
+            'not xml'
+        ]
+        | extend d = parse_xml(EventData).DataItem.EventData.Data
+        | mv-expand d
+        | project name = tostring(d["@Name"]), value = tostring(d["#text"])"##);
+    assert_eq!(
+        texts(&t),
+        [
+            ["TargetUserName", "ana"],
+            ["Status", "0xC000006D"],
+            ["", ""]
+        ]
+    );
+}

@@ -29,6 +29,7 @@ mod sketch;
 mod special;
 mod string;
 mod timezone;
+mod xml;
 
 use std::sync::Arc;
 
@@ -95,6 +96,7 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
     all.extend(sketch::functions());
     all.extend(geo::functions());
     all.extend(detection::functions());
+    all.extend(xml::functions());
     let mut out: Vec<Arc<dyn ScalarFunction>> = all
         .into_iter()
         .map(|f| Arc::new(f) as Arc<dyn ScalarFunction>)
