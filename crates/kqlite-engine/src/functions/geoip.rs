@@ -161,26 +161,62 @@ impl GeoIpTable {
     /// Reads a table from CSV whose header names the columns `cidr`,
     /// `country`, `state`, `city`, `latitude` and `longitude` (any order;
     /// other columns are ignored). Empty coordinates read as null.
-    pub fn from_csv(reader: impl Read, source_name: &str) -> Result<GeoIpTable, GeoIpError> {
-        let table = io::load_reader(reader, Format::Csv, None, source_name)?;
-        let mut columns = Vec::with_capacity(CSV_COLUMNS.len());
+    pub fn from_csv(mut reader: impl Read, source_name: &str) -> Result<GeoIpTable, GeoIpError> {
+        let mut text = String::new();
+        reader
+            .read_to_string(&mut text)
+            .map_err(|source| LoadError::Io {
+                path: source_name.to_string(),
+                source,
+            })?;
+        let header: Vec<String> = text
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .map(|h| h.trim().trim_matches('"').to_string())
+            .collect();
         for column in CSV_COLUMNS {
-            let Some(c) = table.column(column) else {
+            if !header.iter().any(|h| h == column) {
                 return Err(GeoIpError::MissingColumn {
                     source_name: source_name.to_string(),
                     column,
                 });
-            };
-            columns.push(c.clone());
+            }
         }
+        // Declared types, so a city called `True` or a numeric state code
+        // stays text.
+        let schema: Vec<(String, DataType)> = CSV_COLUMNS
+            .iter()
+            .map(|c| {
+                let ty = if matches!(*c, "latitude" | "longitude") {
+                    DataType::Real
+                } else {
+                    DataType::String
+                };
+                (c.to_string(), ty)
+            })
+            .collect();
+        let table = io::load_reader(text.as_bytes(), Format::Csv, Some(&schema), source_name)?;
+        let columns: Vec<_> = CSV_COLUMNS
+            .iter()
+            .map(|c| table.column(c).cloned())
+            .collect();
         let text = |c: usize, row: usize| -> String {
             columns
                 .get(c)
+                .and_then(Option::as_ref)
                 .map_or(Value::Null, |col| col.get(row))
                 .to_string()
         };
         let real = |c: usize, row: usize| -> Option<f64> {
-            super::as_real(&columns.get(c).map_or(Value::Null, |col| col.get(row)))
+            super::as_real(
+                &columns
+                    .get(c)
+                    .and_then(Option::as_ref)
+                    .map_or(Value::Null, |col| col.get(row)),
+            )
         };
         let mut out = GeoIpTable::new();
         for row in 0..table.num_rows() {
