@@ -440,3 +440,12 @@ fn parse_xml_event_data_navigates_like_sentinel_rules_expect() {
         ]
     );
 }
+
+#[test]
+fn invoke_passes_named_arguments_to_the_function() {
+    let t = run(
+        "let top_n = (T: (x: long), n: long = 1, skip: long = 0) { T | where x > skip | take n };
+        datatable(x: long) [1, 2, 3] | invoke top_n(skip = 1, n = 5) | count",
+    );
+    assert_eq!(texts(&t), [["2"]]);
+}

@@ -893,7 +893,7 @@ impl Binder<'_> {
                     let full = ast::Call {
                         name: call.name.clone(),
                         args,
-                        named: Vec::new(),
+                        named: call.named.clone(),
                     };
                     let _ = first;
                     let r = self.call_user_function(&f, &full, span, None);
