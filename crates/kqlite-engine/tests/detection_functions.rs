@@ -449,3 +449,25 @@ fn invoke_passes_named_arguments_to_the_function() {
     );
     assert_eq!(texts(&t), [["2"]]);
 }
+
+// --- iff / case with a dynamic branch -------------------------------------------
+
+#[test]
+fn iff_and_case_with_a_dynamic_branch_and_a_string_branch_are_dynamic() {
+    let t = run(
+        r#"datatable(p: dynamic) [dynamic({"Type": "process", "CommandLine": "cmd /c"}), dynamic({"Type": "file"})]
+        | extend CmdLine = iff(p['Type'] == "process", p['CommandLine'], '')
+        | extend Host = case(p['Type'] == "file", p['Type'], "none")
+        | project CmdLine, Host, t = gettype(CmdLine)"#,
+    );
+    assert_eq!(
+        texts(&t),
+        [["cmd /c", "none", "string"], ["", "file", "string"]]
+    );
+    assert_eq!(
+        column_types(&t),
+        [DataType::Dynamic, DataType::Dynamic, DataType::String]
+    );
+    let err = failure(&engine(), "print iff(true, 1, 'a')");
+    assert!(err.diagnostics()[0].message.contains("same type"));
+}

@@ -213,12 +213,23 @@ fn common_type(types: &[DataType]) -> Option<DataType> {
     })
 }
 
+/// The type of `iff`/`case` branches: their [`common_type`], or dynamic
+/// when a dynamic branch meets scalar ones (Kusto accepts
+/// `iff(c, bag['k'], '')`; the scalar branches become dynamic values).
+fn branch_type(types: &[DataType]) -> Option<DataType> {
+    common_type(types).or_else(|| {
+        types
+            .contains(&DataType::Dynamic)
+            .then_some(DataType::Dynamic)
+    })
+}
+
 fn iff_type(args: &[DataType]) -> Result<DataType, FunctionError> {
     arity(args, 3, 3)?;
     expect(args, 0, "a bool", |t| {
         matches!(t, DataType::Bool | DataType::Dynamic)
     })?;
-    common_type(&args[1..]).ok_or(FunctionError::ArgType {
+    branch_type(&args[1..]).ok_or(FunctionError::ArgType {
         index: 2,
         expected: format!("the same type as argument 1 ({})", args[1]),
         got: args[2],
@@ -248,7 +259,7 @@ fn case_type(args: &[DataType]) -> Result<DataType, FunctionError> {
     if let Some(last) = args.last() {
         results.push(*last);
     }
-    common_type(&results).ok_or(FunctionError::Invalid(
+    branch_type(&results).ok_or(FunctionError::Invalid(
         "case() branches must have the same type".to_string(),
     ))
 }
