@@ -453,7 +453,7 @@ fn invoke_passes_named_arguments_to_the_function() {
 // --- iff / case with a dynamic branch -------------------------------------------
 
 #[test]
-fn iff_and_case_with_a_dynamic_branch_and_a_string_branch_are_dynamic() {
+fn iff_and_case_with_a_dynamic_branch_and_a_string_branch_are_strings() {
     let t = run(
         r#"datatable(p: dynamic) [dynamic({"Type": "process", "CommandLine": "cmd /c"}), dynamic({"Type": "file"})]
         | extend CmdLine = iff(p['Type'] == "process", p['CommandLine'], '')
@@ -466,8 +466,16 @@ fn iff_and_case_with_a_dynamic_branch_and_a_string_branch_are_dynamic() {
     );
     assert_eq!(
         column_types(&t),
-        [DataType::Dynamic, DataType::Dynamic, DataType::String]
+        [DataType::String, DataType::String, DataType::String]
     );
+    // ... so the result joins with a string column.
+    let t = run(
+        r#"datatable(p: dynamic) [dynamic({"Type": "ip", "Address": "10.0.0.1"})]
+        | extend IpAddress = iff(p["Type"] == "ip", p['Address'], '')
+        | join kind=inner (datatable(CallerIpAddress: string) ["10.0.0.1"]) on $left.IpAddress == $right.CallerIpAddress
+        | project IpAddress"#,
+    );
+    assert_eq!(texts(&t), [["10.0.0.1"]]);
     let err = failure(&engine(), "print iff(true, 1, 'a')");
     assert!(err.diagnostics()[0].message.contains("same type"));
 }

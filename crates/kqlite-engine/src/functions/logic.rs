@@ -213,14 +213,22 @@ fn common_type(types: &[DataType]) -> Option<DataType> {
     })
 }
 
-/// The type of `iff`/`case` branches: their [`common_type`], or dynamic
-/// when a dynamic branch meets scalar ones (Kusto accepts
-/// `iff(c, bag['k'], '')`; the scalar branches become dynamic values).
+/// The type of `iff`/`case` branches: their [`common_type`], or, when
+/// dynamic branches meet branches of one scalar type, that type (the
+/// dynamic values are converted to it). CI-validated Sentinel rules write
+/// `iff(c, bag['k'], '')` and then join the result with a string column,
+/// which Kusto allows only if the result is a string.
 fn branch_type(types: &[DataType]) -> Option<DataType> {
     common_type(types).or_else(|| {
-        types
-            .contains(&DataType::Dynamic)
-            .then_some(DataType::Dynamic)
+        let scalar: Vec<DataType> = types
+            .iter()
+            .copied()
+            .filter(|t| *t != DataType::Dynamic)
+            .collect();
+        if scalar.len() == types.len() {
+            return None;
+        }
+        common_type(&scalar)
     })
 }
 
