@@ -8,6 +8,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::column::Column;
+use crate::functions::geoip::GeoIpTable;
 use crate::table::Table;
 use crate::types::DataType;
 use crate::zones::{table_zones, TableZones, ZoneMap};
@@ -77,12 +78,15 @@ pub struct Catalog {
     tables: IndexMap<String, CatalogTable>,
     functions: IndexMap<String, TabularFunction>,
     providers: Vec<Arc<dyn SchemaProvider>>,
+    /// The table `geo_info_from_ip_address` reads, when one was given.
+    geoip: Option<Arc<GeoIpTable>>,
 }
 
 impl PartialEq for Catalog {
     fn eq(&self, other: &Catalog) -> bool {
         self.tables == other.tables
             && self.functions == other.functions
+            && self.geoip == other.geoip
             && self.providers.len() == other.providers.len()
             && self
                 .providers
@@ -96,6 +100,16 @@ impl Catalog {
     /// An empty catalog.
     pub fn new() -> Catalog {
         Catalog::default()
+    }
+
+    /// Sets the geo-IP table `geo_info_from_ip_address` reads.
+    pub fn set_geoip(&mut self, table: GeoIpTable) {
+        self.geoip = Some(Arc::new(table));
+    }
+
+    /// The geo-IP table, if one was given.
+    pub fn geoip(&self) -> Option<&Arc<GeoIpTable>> {
+        self.geoip.as_ref()
     }
 
     /// Declares a table by schema only (no rows yet). Replaces any table of

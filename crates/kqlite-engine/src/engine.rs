@@ -12,6 +12,7 @@ use crate::eval::{
     Threads,
 };
 use crate::function::EvalContext;
+use crate::functions::geoip::GeoIpTable;
 use crate::table::Table;
 use crate::time;
 use crate::types::DataType;
@@ -162,6 +163,29 @@ impl Engine {
     pub fn add_external_table(&mut self, uri: impl Into<String>, table: Table) {
         std::sync::Arc::make_mut(&mut self.external)
             .insert(uri, ExternalSource::Table(std::sync::Arc::new(table)));
+    }
+
+    /// Gives the geo-IP table `geo_info_from_ip_address(ip)` reads (Kusto
+    /// bundles one; kqlite ships none). Without a table the function still
+    /// binds, so `check` passes, but evaluating it fails with a diagnostic
+    /// at the call. Build the table row by row with
+    /// [`GeoIpTable::insert`](crate::functions::geoip::GeoIpTable::insert)
+    /// or from a CSV with the header `cidr,country,state,city,latitude,longitude`
+    /// with [`GeoIpTable::from_csv`](crate::functions::geoip::GeoIpTable::from_csv).
+    ///
+    /// ```
+    /// use kqlite_engine::functions::geoip::GeoIpTable;
+    /// let csv = "cidr,country,state,city,latitude,longitude\n\
+    ///            20.53.0.0/16,Australia,New South Wales,Sydney,-33.8715,151.2006\n";
+    /// let mut engine = kqlite_engine::Engine::new();
+    /// engine.set_geoip(GeoIpTable::from_csv(csv.as_bytes(), "geo.csv").unwrap());
+    /// let t = engine
+    ///     .run("print c = tostring(geo_info_from_ip_address('20.53.203.50').city)")
+    ///     .unwrap();
+    /// assert_eq!(t.row(0), vec![kqlite_engine::Value::string("Sydney")]);
+    /// ```
+    pub fn set_geoip(&mut self, table: GeoIpTable) {
+        self.catalog.set_geoip(table);
     }
 
     /// Fixes `now()` (datetime ticks) for every later query.

@@ -36,6 +36,7 @@ impl Registry {
             for a in functions::aggregate::builtin_aggregates() {
                 r.add_aggregate(a);
             }
+            r.add_deprecated_aliases();
             r
         })
     }
@@ -69,6 +70,105 @@ impl Registry {
     /// All aggregate names, sorted.
     pub fn aggregate_names(&self) -> impl Iterator<Item = &str> {
         self.aggregates.keys().copied()
+    }
+}
+
+/// Deprecated scalar function names Kusto still accepts, with the function
+/// each stands for (from the "Deprecated aliases" notes of Microsoft's KQL
+/// reference).
+pub const DEPRECATED_SCALAR_ALIASES: &[(&str, &str)] = &[
+    ("arraylength", "array_length"),
+    ("base64_decodestring", "base64_decode_tostring"),
+    ("base64_encodestring", "base64_encode_tostring"),
+    ("datepart", "datetime_part"),
+    ("make_string", "unicode_codepoints_to_string"),
+    ("notempty", "isnotempty"),
+    ("notnull", "isnotnull"),
+    ("parsejson", "parse_json"),
+    ("toobject", "parse_json"),
+    ("weekofyear", "week_of_year"),
+];
+
+/// Deprecated aggregate names Kusto still accepts, with the aggregate each
+/// stands for. Default output names are the current function's
+/// (`makeset(x)` → `set_x`).
+pub const DEPRECATED_AGGREGATE_ALIASES: &[(&str, &str)] = &[
+    ("makelist", "make_list"),
+    ("makeset", "make_set"),
+    ("make_dictionary", "make_bag"),
+];
+
+/// A scalar function answering to another name.
+struct ScalarAlias {
+    name: &'static str,
+    target: Arc<dyn ScalarFunction>,
+}
+
+impl ScalarFunction for ScalarAlias {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType, crate::function::FunctionError> {
+        self.target.return_type(args)
+    }
+
+    fn invoke(
+        &self,
+        args: &[crate::function::ColumnarValue],
+        rows: usize,
+        ctx: &crate::function::EvalContext,
+    ) -> Result<crate::function::ColumnarValue, crate::function::FunctionError> {
+        self.target.invoke(args, rows, ctx)
+    }
+}
+
+/// An aggregate answering to another name.
+struct AggregateAlias {
+    name: &'static str,
+    target: Arc<dyn AggregateFunction>,
+}
+
+impl AggregateFunction for AggregateAlias {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType, crate::function::FunctionError> {
+        self.target.return_type(args)
+    }
+
+    fn default_name(&self, arg_names: &[Option<&str>]) -> String {
+        self.target.default_name(arg_names)
+    }
+
+    fn accumulator(
+        &self,
+        args: &[DataType],
+        constants: &[Option<crate::value::Value>],
+    ) -> Result<Box<dyn crate::function::GroupsAccumulator>, crate::function::FunctionError> {
+        self.target.accumulator(args, constants)
+    }
+}
+
+impl Registry {
+    /// Registers [`DEPRECATED_SCALAR_ALIASES`] and
+    /// [`DEPRECATED_AGGREGATE_ALIASES`] for the functions present.
+    fn add_deprecated_aliases(&mut self) {
+        for (name, target) in DEPRECATED_SCALAR_ALIASES {
+            if let Some(target) = self.scalar(target).cloned() {
+                if self.scalar(name).is_none() {
+                    self.add_scalar(Arc::new(ScalarAlias { name, target }));
+                }
+            }
+        }
+        for (name, target) in DEPRECATED_AGGREGATE_ALIASES {
+            if let Some(target) = self.aggregate(target).cloned() {
+                if self.aggregate(name).is_none() {
+                    self.add_aggregate(Arc::new(AggregateAlias { name, target }));
+                }
+            }
+        }
     }
 }
 
@@ -371,6 +471,19 @@ mod tests {
             }
         }
         assert_eq!(r.output_columns("series_sum"), None);
+    }
+
+    #[test]
+    fn every_deprecated_alias_names_a_registered_function() {
+        let r = Registry::builtin();
+        for (alias, _) in DEPRECATED_SCALAR_ALIASES {
+            assert!(r.scalar(alias).is_some(), "{alias}");
+        }
+        for (alias, _) in DEPRECATED_AGGREGATE_ALIASES {
+            assert!(r.aggregate(alias).is_some(), "{alias}");
+        }
+        let makeset = r.aggregate("makeset").unwrap();
+        assert_eq!(makeset.default_name(&[Some("x")]), "set_x");
     }
 
     #[test]

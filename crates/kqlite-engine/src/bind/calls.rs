@@ -28,6 +28,14 @@ impl Binder<'_> {
             "datetime_diff" if is_week(call.args.first()) => {
                 Some(self.bind_week_diff(call, span, row))
             }
+            "column_ifexists" | "columnifexists" => {
+                Some(self.bind_column_ifexists(call, span, row))
+            }
+            "ingestion_time" => Some(self.bind_ingestion_time(call, span, row)),
+            "extract_json" | "extractjson" if call.args.len() == 3 => {
+                Some(self.bind_extract_json_as(call, span, row))
+            }
+            crate::functions::geoip::NAME => Some(self.bind_geo_info(call, span, row)),
             _ => None,
         }
     }
@@ -161,6 +169,262 @@ impl Binder<'_> {
             },
             ty: DataType::Real,
             span,
+        })
+    }
+}
+
+impl Binder<'_> {
+    /// `column_ifexists(name, default)`: the input column `name` (with its
+    /// own type) when the row has it, else `default`. Decided while binding,
+    /// so `name` must be a constant string.
+    fn bind_column_ifexists(
+        &mut self,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<BoundExpr> {
+        let fname = call.name.name.as_str();
+        let [name, default] = call.args.as_slice() else {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                format!(
+                    "`{fname}` expects 2 arguments (a column name and a default), got {}",
+                    call.args.len()
+                ),
+                span,
+            )));
+        };
+        let bound_name = self.bind_scalar(name, row)?;
+        let Some(Value::String(column)) = bound_name.as_literal() else {
+            return Err(self.fail(names::with_hint(
+                names::error(
+                    codes::INVALID,
+                    format!("`{fname}`: the column name must be a constant string"),
+                    name.span,
+                ),
+                "write the name as a literal, e.g. `column_ifexists(\"Account\", \"\")`",
+            )));
+        };
+        if let Some((i, (_, ty))) = row
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .find(|(_, (n, _))| n.as_str() == &**column)
+        {
+            return Ok(BoundExpr {
+                kind: BoundExprKind::Column(i),
+                ty: *ty,
+                span,
+            });
+        }
+        self.bind_scalar(default, row)
+    }
+
+    /// `ingestion_time()`: Kusto's hidden per-row ingestion time. Offline
+    /// data has none, so it reads the input's `_IngestionTime` column when
+    /// there is one, else `TimeGenerated` (offline rows are taken as
+    /// ingested when they were generated), else a null datetime.
+    fn bind_ingestion_time(
+        &mut self,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<BoundExpr> {
+        if !call.args.is_empty() {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                format!(
+                    "`ingestion_time` expects 0 arguments, got {}",
+                    call.args.len()
+                ),
+                span,
+            )));
+        }
+        let schema = row.map(Vec::as_slice).unwrap_or_default();
+        let found = ["_IngestionTime", "TimeGenerated"].iter().find_map(|want| {
+            schema
+                .iter()
+                .position(|(n, _)| n == want)
+                .and_then(|i| schema.get(i).map(|(_, t)| (i, *t)))
+        });
+        let Some((i, ty)) = found else {
+            return Ok(BoundExpr::literal(Value::Null, DataType::DateTime, span));
+        };
+        let column = BoundExpr {
+            kind: BoundExprKind::Column(i),
+            ty,
+            span,
+        };
+        if ty == DataType::DateTime {
+            return Ok(column);
+        }
+        Ok(BoundExpr {
+            kind: BoundExprKind::Cast {
+                expr: Box::new(column),
+                to: DataType::DateTime,
+            },
+            ty: DataType::DateTime,
+            span,
+        })
+    }
+
+    /// `extract_json(path, json, typeof(T))`: the extracted text converted
+    /// to `T`.
+    fn bind_extract_json_as(
+        &mut self,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<BoundExpr> {
+        let Some(Expr {
+            kind: ExprKind::Literal(ast::Literal::TypeOf(t)),
+            ..
+        }) = call.args.get(2)
+        else {
+            let at = call.args.get(2).map_or(span, |a| a.span);
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                format!(
+                    "`{}`: the third argument must be a type such as `typeof(long)`",
+                    call.name.name
+                ),
+                at,
+            )));
+        };
+        let to = DataType::from(*t);
+        let inner = Expr {
+            kind: ExprKind::Call(ast::Call {
+                name: call.name.clone(),
+                args: call.args.iter().take(2).cloned().collect(),
+                named: Vec::new(),
+            }),
+            span,
+        };
+        let text = self.bind_scalar(&inner, row)?;
+        if to == DataType::String {
+            return Ok(text);
+        }
+        Ok(BoundExpr {
+            kind: BoundExprKind::Cast {
+                expr: Box::new(text),
+                to,
+            },
+            ty: to,
+            span,
+        })
+    }
+
+    /// `geo_info_from_ip_address(ip)`: bound to the catalog's geo-IP table
+    /// (or to none, which fails only when evaluated).
+    fn bind_geo_info(
+        &mut self,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<BoundExpr> {
+        use crate::function::ScalarFunction;
+        let func = crate::functions::geoip::GeoInfoFromIp {
+            table: self.catalog.geoip().cloned(),
+        };
+        let mut args = Vec::with_capacity(call.args.len());
+        for a in &call.args {
+            args.push(self.bind_scalar(a, row)?);
+        }
+        let types: Vec<DataType> = args.iter().map(|a| a.ty).collect();
+        let ty = match func.return_type(&types) {
+            Ok(t) => t,
+            Err(err) => {
+                return Err(self.fail(super::expr::function_diag(
+                    crate::functions::geoip::NAME,
+                    &err,
+                    span,
+                )))
+            }
+        };
+        Ok(BoundExpr {
+            kind: BoundExprKind::Call {
+                func: Arc::new(func),
+                args,
+            },
+            ty,
+            span,
+        })
+    }
+
+    /// Rewrites a call of user function `f` with named arguments
+    /// (`f(b = now(), a = ago(1d))`, or positional ones first and named
+    /// ones after) into a positional call, filling skipped parameters with
+    /// their defaults. A call without named arguments is returned as is.
+    pub(crate) fn positional_call(
+        &mut self,
+        f: &ast::FunctionDef,
+        call: &ast::Call,
+        span: Span,
+    ) -> BResult<ast::Call> {
+        if call.named.is_empty() {
+            return Ok(call.clone());
+        }
+        let fname = call.name.name.as_str();
+        if call.args.len() > f.params.len() {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                format!(
+                    "`{fname}` expects at most {} argument(s), got {}",
+                    f.params.len(),
+                    call.args.len() + call.named.len()
+                ),
+                span,
+            )));
+        }
+        let mut slots: Vec<Option<Expr>> = f
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, _)| call.args.get(i).cloned())
+            .collect();
+        for (name, value) in &call.named {
+            let Some(i) = f.params.iter().position(|p| p.name.name == name.name) else {
+                let d = names::error(
+                    codes::INVALID,
+                    format!("`{fname}` has no parameter named `{}`", name.name),
+                    name.span,
+                );
+                let d =
+                    names::suggest(d, &name.name, f.params.iter().map(|p| p.name.name.as_str()));
+                return Err(self.fail(d));
+            };
+            match slots.get_mut(i) {
+                Some(slot @ None) => *slot = Some(value.clone()),
+                _ => {
+                    return Err(self.fail(names::error(
+                        codes::INVALID,
+                        format!("`{fname}`: parameter `{}` is given twice", name.name),
+                        name.span,
+                    )))
+                }
+            }
+        }
+        let last = slots.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        let mut args = Vec::with_capacity(last);
+        for (slot, p) in slots.into_iter().zip(&f.params).take(last) {
+            match slot.or_else(|| p.default.clone()) {
+                Some(e) => args.push(e),
+                None => {
+                    return Err(self.fail(names::with_hint(
+                        names::error(
+                            codes::ARITY,
+                            format!("`{fname}`: no value for parameter `{}`", p.name.name),
+                            span,
+                        ),
+                        format!("pass it by position or as `{} = ...`", p.name.name),
+                    )))
+                }
+            }
+        }
+        Ok(ast::Call {
+            name: call.name.clone(),
+            args,
+            named: Vec::new(),
         })
     }
 }

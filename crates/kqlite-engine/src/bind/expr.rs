@@ -413,18 +413,29 @@ impl Binder<'_> {
                 (ListItems::Table(plan), vec![*ty])
             }
             _ => {
-                let mut values = Vec::new();
+                let mut bound = Vec::with_capacity(list.len());
                 for item in list {
-                    let b = self.bind_scalar(item, row)?;
-                    match b.kind {
-                        BoundExprKind::Literal(v) => flatten_into(v, &mut values),
-                        _ => {
-                            return Err(self.fail(names::error(
-                                codes::NOT_SUPPORTED,
-                                "not supported: a non-constant item in a list operator",
-                                item.span,
-                            )))
-                        }
+                    bound.push(self.bind_scalar(item, row)?);
+                }
+                if bound.iter().any(|b| b.as_literal().is_none()) {
+                    // Items known only per row (or per query): evaluated
+                    // with the rows, dynamic arrays flattened.
+                    let mut args = Vec::with_capacity(bound.len() + 1);
+                    args.push(x);
+                    args.extend(bound);
+                    return Ok(BoundExpr {
+                        kind: BoundExprKind::Call {
+                            func: std::sync::Arc::new(kernels::list::ListCall::new(op)),
+                            args,
+                        },
+                        ty: DataType::Bool,
+                        span,
+                    });
+                }
+                let mut values = Vec::new();
+                for b in bound {
+                    if let BoundExprKind::Literal(v) = b.kind {
+                        flatten_into(v, &mut values);
                     }
                 }
                 let types: Vec<DataType> = values.iter().filter_map(Value::data_type).collect();

@@ -536,6 +536,7 @@ impl<'a> Binder<'a> {
                 span,
             )));
         }
+        let call = &self.positional_call(f, call, span)?;
         let required = f.params.iter().filter(|p| p.default.is_none()).count();
         if call.args.len() < required || call.args.len() > f.params.len() {
             let expected = if required == f.params.len() {

@@ -285,6 +285,7 @@ impl Binder<'_> {
                     name: s.clone(),
                     span: *s_span,
                 }),
+                [arg] => self.bind_table_by_name(arg, span),
                 _ => Err(self.fail(names::error(
                     codes::INVALID,
                     "`table` expects one constant string argument",
@@ -393,6 +394,23 @@ impl Binder<'_> {
             }),
             f.schema.clone(),
         ))
+    }
+
+    /// `table(name)` where `name` is a function parameter or `let` bound to
+    /// a constant string.
+    fn bind_table_by_name(&mut self, arg: &Expr, span: Span) -> BResult<Bound> {
+        let name = self.bind_scalar(arg, None)?;
+        match name.as_literal() {
+            Some(crate::value::Value::String(s)) => self.bind_table_name(&ast::Ident {
+                name: s.to_string(),
+                span: arg.span,
+            }),
+            _ => Err(self.fail(names::error(
+                codes::INVALID,
+                "`table` expects one constant string argument",
+                span,
+            ))),
+        }
     }
 
     fn bind_source(&mut self, op: &Operator) -> BResult<Bound> {
@@ -1050,7 +1068,7 @@ impl Binder<'_> {
                     let full = ast::Call {
                         name: call.name.clone(),
                         args,
-                        named: Vec::new(),
+                        named: call.named.clone(),
                     };
                     let _ = first;
                     let r = self.call_user_function(&f, &full, span, None);

@@ -1,7 +1,8 @@
 //! `hash`/`hash_xxhash64`: XXH64 (seed 0) of the value's bytes, as Kusto
 //! computes it: strings hash their UTF-8 bytes, numbers, datetimes and
-//! timespans their little-endian binary form. `hash_sha256`: SHA-256 of the
-//! value's text, in lowercase hex.
+//! timespans their little-endian binary form. `hash_sha256`, `hash_sha1` and
+//! `hash_md5`: the digest of the value's `tostring` text, in lowercase hex
+//! (the empty string for null).
 
 use super::{arity, as_long, rowwise, scalar_arg, Func};
 use crate::function::{ColumnarValue, EvalContext, FunctionError};
@@ -24,6 +25,16 @@ pub(super) fn functions() -> Vec<Func> {
             name: "hash_sha256",
             signature: |a| arity(a, 1, 1).map(|_| DataType::String),
             evaluate: hash_sha256,
+        },
+        Func {
+            name: "hash_sha1",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            evaluate: hash_sha1,
+        },
+        Func {
+            name: "hash_md5",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            evaluate: hash_md5,
         },
     ]
 }
@@ -149,97 +160,72 @@ fn hash(
     }))
 }
 
-const K: [u32; 64] = [
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-];
-
-/// SHA-256 of `data`.
-pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut h: [u32; 8] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-        0x5be0cd19,
-    ];
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_be_bytes());
-    for block in msg.chunks_exact(64) {
-        let mut w = [0u32; 64];
-        for (i, word) in block.chunks_exact(4).enumerate().take(16) {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16]
-                .wrapping_add(s0)
-                .wrapping_add(w[i - 7])
-                .wrapping_add(s1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
-        for i in 0..64 {
-            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-            let ch = (e & f) ^ (!e & g);
-            let t1 = hh
-                .wrapping_add(s1)
-                .wrapping_add(ch)
-                .wrapping_add(K[i])
-                .wrapping_add(w[i]);
-            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-            let maj = (a & b) ^ (a & c) ^ (b & c);
-            let t2 = s0.wrapping_add(maj);
-            hh = g;
-            g = f;
-            f = e;
-            e = d.wrapping_add(t1);
-            d = c;
-            c = b;
-            b = a;
-            a = t1.wrapping_add(t2);
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-    let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+/// Lowercase hex of a digest.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
     }
     out
 }
 
-/// `hash_sha256(x)`: lowercase hex SHA-256 of `tostring(x)`; null for null.
+/// SHA-256 of `data`.
+pub(crate) fn sha256(data: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).to_vec()
+}
+
+/// SHA-1 of `data`.
+fn sha1(data: &[u8]) -> Vec<u8> {
+    use sha1::Digest;
+    sha1::Sha1::digest(data).to_vec()
+}
+
+/// MD5 of `data`.
+fn md5(data: &[u8]) -> Vec<u8> {
+    use md5::Digest;
+    md5::Md5::digest(data).to_vec()
+}
+
+/// Hashes the `tostring` text of each value with `digest` into lowercase
+/// hex; a null value gives the empty string (a string has no null).
+fn text_digest(args: &[ColumnarValue], rows: usize, digest: fn(&[u8]) -> Vec<u8>) -> ColumnarValue {
+    let x = args
+        .first()
+        .cloned()
+        .unwrap_or(ColumnarValue::Scalar(Value::Null, DataType::String));
+    rowwise(&[x], rows, DataType::String, |v| match v.first() {
+        Some(x) if !x.is_null() => Value::string(hex(&digest(x.to_string().as_bytes()))),
+        _ => Value::string(""),
+    })
+}
+
+/// `hash_sha256(x)`: lowercase hex SHA-256 of `tostring(x)`; `""` for null.
 fn hash_sha256(
     args: &[ColumnarValue],
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    let x = args
-        .first()
-        .cloned()
-        .unwrap_or(ColumnarValue::Scalar(Value::Null, DataType::String));
-    Ok(rowwise(&[x], rows, DataType::String, |v| match v.first() {
-        Some(x) if !x.is_null() => {
-            let digest = sha256(x.to_string().as_bytes());
-            Value::string(
-                digest
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>(),
-            )
-        }
-        _ => Value::string(""),
-    }))
+    Ok(text_digest(args, rows, sha256))
+}
+
+/// `hash_sha1(x)`: lowercase hex SHA-1 of `tostring(x)`; `""` for null.
+fn hash_sha1(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(text_digest(args, rows, sha1))
+}
+
+/// `hash_md5(x)`: lowercase hex MD5 of `tostring(x)`; `""` for null.
+fn hash_md5(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(text_digest(args, rows, md5))
 }
 
 #[cfg(test)]
@@ -278,6 +264,38 @@ mod tests {
             [0xaa, 0x20, 0xc2, 0x3e][..],
             "multi-block input"
         );
+    }
+
+    #[test]
+    fn sha1_and_md5_match_the_documented_examples() {
+        assert_eq!(
+            call("hash_sha1", &[s("World")]),
+            s("70c07ec18ef89c5309bbb0937f3a6342411e1fdd")
+        );
+        let dt = Value::DateTime(crate::time::parse_datetime("2020-01-01").unwrap());
+        assert_eq!(
+            call("hash_sha1", std::slice::from_ref(&dt)),
+            s("e903e533f4d636b4fc0dcf3cf81e7b7f330de776")
+        );
+        assert_eq!(
+            call("hash_md5", &[s("World")]),
+            s("f5a7924e621e84c9280a9a27e1bcb7f6")
+        );
+        assert_eq!(
+            call("hash_md5", &[dt]),
+            s("786c530672d1f8db31fee25ea8a9390b")
+        );
+        assert_eq!(
+            call("hash_md5", &[s("TEXAS")]),
+            s("3b00dbe6e07e7485a1c12d36c8e9910a")
+        );
+    }
+
+    #[test]
+    fn digests_of_null_are_empty_strings() {
+        for name in ["hash_sha1", "hash_md5", "hash_sha256"] {
+            assert_eq!(call(name, &[Value::Null]), s(""), "{name}");
+        }
     }
 
     #[test]

@@ -213,12 +213,31 @@ fn common_type(types: &[DataType]) -> Option<DataType> {
     })
 }
 
+/// The type of `iff`/`case` branches: their [`common_type`], or, when
+/// dynamic branches meet branches of one scalar type, that type (the
+/// dynamic values are converted to it). CI-validated Sentinel rules write
+/// `iff(c, bag['k'], '')` and then join the result with a string column,
+/// which Kusto allows only if the result is a string.
+fn branch_type(types: &[DataType]) -> Option<DataType> {
+    common_type(types).or_else(|| {
+        let scalar: Vec<DataType> = types
+            .iter()
+            .copied()
+            .filter(|t| *t != DataType::Dynamic)
+            .collect();
+        if scalar.len() == types.len() {
+            return None;
+        }
+        common_type(&scalar)
+    })
+}
+
 fn iff_type(args: &[DataType]) -> Result<DataType, FunctionError> {
     arity(args, 3, 3)?;
     expect(args, 0, "a bool", |t| {
         matches!(t, DataType::Bool | DataType::Dynamic)
     })?;
-    common_type(&args[1..]).ok_or(FunctionError::ArgType {
+    branch_type(&args[1..]).ok_or(FunctionError::ArgType {
         index: 2,
         expected: format!("the same type as argument 1 ({})", args[1]),
         got: args[2],
@@ -248,7 +267,7 @@ fn case_type(args: &[DataType]) -> Result<DataType, FunctionError> {
     if let Some(last) = args.last() {
         results.push(*last);
     }
-    common_type(&results).ok_or(FunctionError::Invalid(
+    branch_type(&results).ok_or(FunctionError::Invalid(
         "case() branches must have the same type".to_string(),
     ))
 }

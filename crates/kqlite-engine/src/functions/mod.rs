@@ -10,9 +10,11 @@
 
 pub mod aggregate;
 mod datetime;
+mod detection;
 mod dynamic;
 mod encoding;
 mod geo;
+pub mod geoip;
 mod hash;
 pub(crate) mod ip;
 pub(crate) mod ipv6;
@@ -27,6 +29,7 @@ mod sketch;
 mod special;
 mod string;
 mod timezone;
+mod xml;
 
 use std::sync::Arc;
 
@@ -92,9 +95,14 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
     all.extend(timezone::functions());
     all.extend(sketch::functions());
     all.extend(geo::functions());
-    all.into_iter()
+    all.extend(detection::functions());
+    all.extend(xml::functions());
+    let mut out: Vec<Arc<dyn ScalarFunction>> = all
+        .into_iter()
         .map(|f| Arc::new(f) as Arc<dyn ScalarFunction>)
-        .collect()
+        .collect();
+    out.push(Arc::new(geoip::GeoInfoFromIp::default()));
+    out
 }
 
 /// Checks that `args.len()` is within `min..=max`.

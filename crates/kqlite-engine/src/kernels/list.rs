@@ -7,7 +7,10 @@ use super::access::{self, ints, reals_of, rows_for, string_predicate, strs};
 use super::compare::cmp_str;
 use super::convert;
 use super::strings::{as_string, Needle};
-use crate::function::{ColumnarValue, FunctionError};
+use std::sync::Arc;
+
+use crate::column::ColumnBuilder;
+use crate::function::{ColumnarValue, EvalContext, FunctionError, ScalarFunction};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
@@ -64,6 +67,72 @@ pub(crate) fn list(
             let ci = matches!(op, ListOp::InCi | ListOp::NotInCi);
             in_list(v, &items, negated, ci, n, scalar, rows)
         }
+    }
+}
+
+/// A list operator whose items are not all constants (a column, a `let`
+/// bound to `pack_array(...)`, `split(...)`, ...), bound as a call
+/// `op(value, item1, item2, ...)`. Items that are the same for every row
+/// are evaluated once and matched like a constant list; otherwise each row
+/// is matched against its own items, dynamic arrays flattened.
+pub(crate) struct ListCall {
+    op: ListOp,
+}
+
+impl ListCall {
+    /// The call for `op`.
+    pub(crate) fn new(op: ListOp) -> ListCall {
+        ListCall { op }
+    }
+}
+
+impl ScalarFunction for ListCall {
+    fn name(&self) -> &'static str {
+        match self.op {
+            ListOp::In => "in",
+            ListOp::NotIn => "!in",
+            ListOp::InCi => "in~",
+            ListOp::NotInCi => "!in~",
+            ListOp::HasAny => "has_any",
+            ListOp::HasAll => "has_all",
+        }
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType, FunctionError> {
+        if args.is_empty() {
+            return Err(FunctionError::Arity {
+                expected: "at least 1".into(),
+                got: 0,
+            });
+        }
+        Ok(DataType::Bool)
+    }
+
+    fn invoke(
+        &self,
+        args: &[ColumnarValue],
+        rows: usize,
+        _: &EvalContext,
+    ) -> Result<ColumnarValue, FunctionError> {
+        let Some((v, items)) = args.split_first() else {
+            return Ok(ColumnarValue::Scalar(Value::Null, DataType::Bool));
+        };
+        if items.iter().all(|a| matches!(a, ColumnarValue::Scalar(..))) {
+            let values: Vec<Value> = items.iter().map(|a| a.get(0)).collect();
+            return list(self.op, v, &values, rows);
+        }
+        let t = v.data_type();
+        let mut out = ColumnBuilder::new(DataType::Bool, rows);
+        let mut values = Vec::with_capacity(items.len());
+        for i in 0..rows {
+            values.clear();
+            values.extend(items.iter().map(|a| a.get(i)));
+            let r = list(self.op, &ColumnarValue::Scalar(v.get(i), t), &values, 1)?;
+            if out.push(&r.get(0)).is_err() {
+                out.push_null();
+            }
+        }
+        Ok(ColumnarValue::Column(Arc::new(out.finish())))
     }
 }
 
@@ -158,8 +227,6 @@ fn in_list(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::column::{Column, ColumnData, StringColumn};
 
@@ -234,6 +301,27 @@ mod tests {
             3,
         )
         .unwrap();
+        assert_eq!(bools(&r, 3), [false, true, false].map(Value::Bool));
+    }
+
+    #[test]
+    fn a_list_call_matches_each_row_against_its_own_items() {
+        let col = dict(&["a", "b", "c"]);
+        let per_row = ColumnarValue::Column(Arc::new(Column::new(ColumnData::String(
+            StringColumn::dictionary(["x", "b", "C"]),
+        ))));
+        let ctx = EvalContext { now: 0 };
+        let f = ListCall::new(ListOp::In);
+        let r = f.invoke(&[col.clone(), per_row.clone()], 3, &ctx).unwrap();
+        assert_eq!(bools(&r, 3), [false, true, false].map(Value::Bool));
+        let r = ListCall::new(ListOp::InCi)
+            .invoke(&[col.clone(), per_row], 3, &ctx)
+            .unwrap();
+        assert_eq!(bools(&r, 3), [false, true, true].map(Value::Bool));
+        let constant = ColumnarValue::Scalar(arr(&["a", "c"]), DataType::Dynamic);
+        let r = ListCall::new(ListOp::NotIn)
+            .invoke(&[col, constant], 3, &ctx)
+            .unwrap();
         assert_eq!(bools(&r, 3), [false, true, false].map(Value::Bool));
     }
 

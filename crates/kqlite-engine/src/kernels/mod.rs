@@ -13,7 +13,7 @@ pub(crate) mod access;
 mod arith;
 mod compare;
 pub mod convert;
-mod list;
+pub(crate) mod list;
 pub(crate) mod strings;
 
 use std::sync::Arc;
