@@ -158,18 +158,26 @@ impl BuiltinCatalog {
     }
 
     /// The columns of `name` as this environment sees them. The six
-    /// Entra ID tables the generator produces keep their curated schemas,
-    /// so generated data and checked queries agree.
+    /// Entra ID tables the generator produces keep their curated schemas
+    /// (in their order and types, so generated data and checked queries
+    /// agree), followed by any further columns the catalog lists
+    /// (`TenantId`, which their reference pages leave out).
     fn columns(&self, entry: &Entry, name: &str) -> Vec<(String, DataType)> {
-        if self.environment == Environment::Sentinel {
-            if let Some(curated) = crate::schema::schema(name) {
-                return curated;
+        let listed = entry
+            .line
+            .split('\t')
+            .skip(4)
+            .filter_map(|cell| column(cell, self.environment));
+        match crate::schema::schema(name) {
+            Some(mut curated) if self.environment == Environment::Sentinel => {
+                let extra: Vec<_> = listed
+                    .filter(|(n, _)| !curated.iter().any(|(c, _)| c == n))
+                    .collect();
+                curated.extend(extra);
+                curated
             }
+            _ => listed.collect(),
         }
-        let cells = entry.line.split('\t').skip(4);
-        cells
-            .filter_map(|cell| column(cell, self.environment))
-            .collect()
     }
 }
 
@@ -364,10 +372,12 @@ mod tests {
     }
 
     #[test]
-    fn the_curated_entra_tables_keep_the_generators_schema() {
+    fn the_curated_entra_tables_keep_the_generators_schema_first() {
         let c = BuiltinCatalog::new(Environment::Sentinel);
-        let t = c.table("SigninLogs").expect("SigninLogs");
-        assert_eq!(Some(t.schema.clone()), crate::schema::schema("SigninLogs"));
+        let t = c.table("AuditLogs").expect("AuditLogs");
+        let curated = crate::schema::schema("AuditLogs").expect("curated");
+        assert_eq!(t.schema.get(..curated.len()), Some(curated.as_slice()));
+        assert!(t.schema.iter().any(|(n, _)| n == "TenantId"));
     }
 
     #[test]

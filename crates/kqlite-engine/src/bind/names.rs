@@ -145,9 +145,54 @@ pub fn projected_name(expr: &Expr) -> Option<String> {
     derived_name(expr)
 }
 
+/// Whether `name` is a conversion function whose unnamed result, inside
+/// `summarize`, keeps the name of its one argument (`by tostring(Tld)` is
+/// `Tld`; `make_list(tostring(country))` is `list_country`).
+fn keeps_argument_name(name: &str) -> bool {
+    matches!(
+        name,
+        "tostring"
+            | "toint"
+            | "tolong"
+            | "todouble"
+            | "toreal"
+            | "tobool"
+            | "toboolean"
+            | "todatetime"
+            | "totimespan"
+            | "toguid"
+            | "todecimal"
+            | "todynamic"
+            | "toobject"
+    )
+}
+
+/// `expr` without the conversion calls around it that keep their
+/// argument's name (see [`keeps_argument_name`]).
+pub fn without_conversions(expr: &Expr) -> &Expr {
+    match &expr.kind {
+        ExprKind::Call(call) if keeps_argument_name(&call.name.name) => {
+            match call.args.as_slice() {
+                [arg] if call.named.is_empty() => without_conversions(arg),
+                _ => expr,
+            }
+        }
+        ExprKind::Paren(e) => without_conversions(e),
+        _ => expr,
+    }
+}
+
+/// The name an aggregate's argument lends to its default column name
+/// (`dcount(tostring(X))` is `dcount_X`).
+pub fn aggregate_arg_name(expr: &Expr) -> Option<String> {
+    derived_name(without_conversions(expr))
+}
+
 /// The name of a `summarize ... by` key: like [`derived_name`], and
-/// `bin(X, size)` (also `bin_at`, `floor`) keeps `X`'s name.
+/// `bin(X, size)` (also `bin_at`, `floor`) keeps `X`'s name, as does a
+/// conversion such as `tostring(X)`.
 pub fn key_name(expr: &Expr) -> Option<String> {
+    let expr = without_conversions(expr);
     if let ExprKind::Call(call) = &expr.kind {
         if matches!(
             call.name.name.as_str(),

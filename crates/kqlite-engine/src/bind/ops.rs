@@ -1371,10 +1371,16 @@ impl Binder<'_> {
                     let b = self.bind_scalar(e, Some(&inner_schema))?;
                     let name = match item.names.as_slice() {
                         [n] => n.name.clone(),
-                        _ => {
-                            unnamed += 1;
-                            format!("Column{unnamed}")
-                        }
+                        // `tostring(make_set(X))` keeps the aggregate's name.
+                        _ => match self
+                            .aggregate_default_name(names::without_conversions(&item.expr))
+                        {
+                            Some(n) => n,
+                            None => {
+                                unnamed += 1;
+                                format!("Column{unnamed}")
+                            }
+                        },
                     };
                     columns.push((name, b));
                 }
@@ -1389,6 +1395,23 @@ impl Binder<'_> {
             }),
             out,
         ))
+    }
+
+    /// The default column name of an aggregate call (`make_set(X)` is
+    /// `set_X`), if `e` is one.
+    fn aggregate_default_name(&self, e: &Expr) -> Option<String> {
+        let ExprKind::Call(call) = &e.kind else {
+            return None;
+        };
+        let func = self.registry.aggregate(&call.name.name)?;
+        let arg_names: Vec<Option<String>> = call
+            .args
+            .iter()
+            .filter(|a| !matches!(a.kind, ExprKind::Star))
+            .map(|a| names::aggregate_arg_name(a).or_else(|| names::number_text(a)))
+            .collect();
+        let refs: Vec<Option<&str>> = arg_names.iter().map(Option::as_deref).collect();
+        Some(func.default_name(&refs))
     }
 
     fn bind_summarize_direct(
@@ -1455,7 +1478,7 @@ impl Binder<'_> {
                     );
                 }
                 args.push(self.bind_scalar(a, Some(schema))?);
-                arg_names.push(names::derived_name(a).or_else(|| names::number_text(a)));
+                arg_names.push(names::aggregate_arg_name(a).or_else(|| names::number_text(a)));
             }
             let types: Vec<DataType> = args.iter().map(|a| a.ty).collect();
             if let Err(err) = func.return_type(&types) {

@@ -506,9 +506,11 @@ fn check_entities(rule: &Rule, out: &mut Vec<Diagnostic>) {
 }
 
 /// Every place the rule names an output column must name a real one.
+/// Sentinel matches these names without regard to case (rules it deploys
+/// map `IPCustomEntity` to a column `IpCustomEntity`), so this does too.
 fn check_output_columns(rule: &Rule, columns: &[&str], out: &mut Vec<Diagnostic>) {
     let mut check = |what: &str, name: &str, span: Span| {
-        if name.is_empty() || columns.contains(&name) {
+        if name.is_empty() || columns.iter().any(|c| c.eq_ignore_ascii_case(name)) {
             return;
         }
         let d = Diagnostic::error(
@@ -847,6 +849,18 @@ alertDetailsOverride:\n  alertDisplayNameFormat: Risky sign-in by {{UserPrincipa
         let d = the(&text, "E1001", "TimeGenerate");
         assert_eq!(d.hint.as_deref(), Some("did you mean `TimeGenerated`?"));
         // No follow-on errors about mapped columns while the query is broken.
+        assert!(!codes_of(&text).contains(&codes::UNKNOWN_OUTPUT_COLUMN));
+    }
+
+    #[test]
+    fn output_columns_match_without_regard_to_case_as_in_sentinel() {
+        let text = GOOD.replace("columnName: IPAddress", "columnName: ipaddress");
+        assert!(!codes_of(&text).contains(&codes::UNKNOWN_OUTPUT_COLUMN));
+    }
+
+    #[test]
+    fn a_null_alert_detail_column_is_absent() {
+        let text = format!("{GOOD}alertDetailsOverride:\n  alertTacticsColumnName: null\n");
         assert!(!codes_of(&text).contains(&codes::UNKNOWN_OUTPUT_COLUMN));
     }
 

@@ -58,6 +58,15 @@ pub struct Scalar {
     pub start: usize,
 }
 
+impl Scalar {
+    /// Whether this is YAML's null: `null`, `Null`, `NULL`, `~` or an empty
+    /// value, written without quotes.
+    pub fn is_null(&self) -> bool {
+        self.style == ScalarStyle::Plain
+            && matches!(self.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+    }
+}
+
 /// A node of a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
@@ -227,9 +236,13 @@ impl<'a> Document<'a> {
         self.text
     }
 
-    /// The scalar value of `key` in the mapping `node`, with its source map.
+    /// The scalar value of `key` in the mapping `node`, with its source map;
+    /// `None` when the key is absent or its value is YAML's null (`null`,
+    /// `~` or nothing, unquoted).
     pub fn text_field(&self, node: &Node, key: &str) -> Option<Field> {
-        node.get(key).and_then(|n| self.field(n))
+        node.get(key)
+            .filter(|n| !n.as_scalar().is_some_and(Scalar::is_null))
+            .and_then(|n| self.field(n))
     }
 
     /// A scalar node as a [`Field`] (`None` for mappings and sequences).
