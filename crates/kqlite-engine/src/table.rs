@@ -71,6 +71,36 @@ impl Table {
         })
     }
 
+    /// The table laid out as `schema`: its columns by name, in the schema's
+    /// order, converted to the schema's types (a value that does not convert
+    /// is null); a column it lacks is all null. Columns not in the schema are
+    /// left out (as for a declared plugin output schema).
+    pub fn conform_to(&self, schema: &[(String, DataType)]) -> Table {
+        let n = self.num_rows;
+        let mut columns: IndexMap<String, Arc<Column>> = IndexMap::new();
+        for (name, ty) in schema {
+            let col = match self.columns.get(name) {
+                Some(c) if c.data_type() == *ty => Arc::clone(c),
+                Some(c) => {
+                    let mut b = crate::column::ColumnBuilder::new(*ty, n);
+                    for i in 0..n {
+                        let v = crate::kernels::convert_value(&c.get(i), *ty);
+                        if b.push(&v).is_err() {
+                            b.push_null();
+                        }
+                    }
+                    Arc::new(b.finish())
+                }
+                None => Arc::new(Column::nulls(*ty, n)),
+            };
+            columns.insert(name.clone(), col);
+        }
+        Table {
+            columns,
+            num_rows: n,
+        }
+    }
+
     /// Number of rows.
     pub fn num_rows(&self) -> usize {
         self.num_rows

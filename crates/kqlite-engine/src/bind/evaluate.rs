@@ -5,11 +5,13 @@
 //! `schema_merge`) are bound by [`super::plugins`] to [`Plan::Plugin`].
 //!
 //! Plugins whose output columns depend on the data (`bag_unpack`) are bound
-//! by evaluating their input while binding, which is only done when the
-//! input reads no catalog table (a `datatable`, `range`, `print` or a `let`
-//! of one): the plan then holds the result as constant rows and later
-//! operators bind against its real schema. Over catalog tables such plugins
-//! are reported as not supported, so binding never reads table data.
+//! by evaluating their input while binding when the input reads no catalog
+//! table (a `datatable`, `range`, `print` or a `let` of one): the plan then
+//! holds the result as constant rows and later operators bind against its
+//! real schema. Over catalog tables the plugin runs with the query, and
+//! binding sees its declared output schema, or else an open one (the input
+//! columns, with any other name accepted as a `dynamic` column found when
+//! the query runs), so binding never reads table data.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,7 +34,7 @@ type Bound = (Arc<Plan>, Schema);
 
 /// How `bag_unpack` resolves a property named like an existing column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Conflict {
+pub enum Conflict {
     /// Fail the query.
     Error,
     /// The property's column replaces the existing one.
@@ -42,7 +44,8 @@ enum Conflict {
 }
 
 /// The options of one `bag_unpack` call.
-struct BagUnpack {
+#[derive(Debug)]
+pub struct BagUnpack {
     column: usize,
     prefix: String,
     conflict: Conflict,
@@ -75,7 +78,7 @@ fn property_type(values: &[&Dynamic]) -> DataType {
 }
 
 /// Unpacks the bags of column `opts.column` of `input` into columns.
-fn unpack_table(input: &Table, opts: &BagUnpack) -> Result<Table, String> {
+pub(crate) fn unpack_table(input: &Table, opts: &BagUnpack) -> Result<Table, String> {
     let rows = input.num_rows();
     let source = input
         .column_at(opts.column)
@@ -158,15 +161,22 @@ impl Binder<'_> {
     pub(crate) fn bind_evaluate(
         &mut self,
         call: &ast::Call,
+        declared: Option<&[ast::ColumnDecl]>,
         input: Arc<Plan>,
         schema: Schema,
         span: Span,
     ) -> BResult<Bound> {
+        if declared.is_some() && call.name.name != "bag_unpack" {
+            return Err(self.not_supported(
+                &format!("an output schema for the `{}` plugin", call.name.name),
+                span,
+            ));
+        }
         if let Some(bound) = self.bind_fixed_plugin(call, &input, &schema, span) {
             return bound;
         }
         match call.name.name.as_str() {
-            "bag_unpack" => self.bind_bag_unpack(call, input, schema, span),
+            "bag_unpack" => self.bind_bag_unpack(call, declared, input, schema, span),
             other => Err(self.fail(names::error(
                 codes::NOT_SUPPORTED,
                 format!("not supported: the `{other}` plugin of `evaluate`"),
@@ -182,6 +192,7 @@ impl Binder<'_> {
     fn bind_bag_unpack(
         &mut self,
         call: &ast::Call,
+        declared: Option<&[ast::ColumnDecl]>,
         input: Arc<Plan>,
         schema: Schema,
         span: Span,
@@ -271,6 +282,30 @@ impl Binder<'_> {
         }
         for (name, e) in &call.named {
             set(self, &name.name.to_ascii_lowercase(), e)?;
+        }
+        let mut tables = Vec::new();
+        input.tables(&mut tables);
+        if !tables.is_empty() || declared.is_some() {
+            let out = match declared {
+                Some(cols) => cols
+                    .iter()
+                    .map(|c| (c.name.name.clone(), DataType::from(c.ty)))
+                    .collect(),
+                None => {
+                    self.open_schemas.push(schema.clone());
+                    schema
+                }
+            };
+            let declared = declared.map(|_| out.clone());
+            return Ok((
+                Arc::new(Plan::BagUnpack {
+                    input,
+                    spec: Arc::new(opts),
+                    declared,
+                    span,
+                }),
+                out,
+            ));
         }
         let table = self.evaluate_constant(&input, "bag_unpack", span)?;
         match unpack_table(&table, &opts) {

@@ -6,7 +6,7 @@
 //! approximated.
 
 mod calls;
-mod evaluate;
+pub(crate) mod evaluate;
 mod expr;
 pub mod literal;
 pub mod names;

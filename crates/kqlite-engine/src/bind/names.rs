@@ -164,6 +164,8 @@ fn keeps_argument_name(name: &str) -> bool {
             | "todecimal"
             | "todynamic"
             | "toobject"
+            | "parse_json"
+            | "parsejson"
     )
 }
 

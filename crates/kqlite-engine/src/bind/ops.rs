@@ -114,7 +114,7 @@ pub(crate) fn param_text(e: &Expr) -> Option<String> {
 }
 
 impl Binder<'_> {
-    fn not_supported(&mut self, what: &str, span: Span) -> Reported {
+    pub(crate) fn not_supported(&mut self, what: &str, span: Span) -> Reported {
         self.fail(names::error(
             codes::NOT_SUPPORTED,
             format!("not supported: {what}"),
@@ -1096,14 +1096,10 @@ impl Binder<'_> {
                 self.bind_pivot(call, declared.as_deref(), input, schema, span)
             }
             OperatorKind::Evaluate {
-                schema: Some(_),
                 call,
+                schema: declared,
                 ..
-            } => Err(self.not_supported(
-                &format!("an output schema for the `{}` plugin", call.name.name),
-                span,
-            )),
-            OperatorKind::Evaluate { call, .. } => self.bind_evaluate(call, input, schema, span),
+            } => self.bind_evaluate(call, declared.as_deref(), input, schema, span),
             OperatorKind::ParseKv {
                 expr,
                 columns,
@@ -1983,16 +1979,27 @@ impl Binder<'_> {
                     None => return Err(self.unknown_column(&id.name, id.span, &schema)),
                 },
                 _ => {
+                    // `mv-expand todynamic(X)` (or `parse_json(X)`, a
+                    // conversion of a column) expands into `X` itself.
+                    let mut named = item.expr.clone();
+                    if named.names.is_empty() {
+                        let inner = names::without_conversions(&named.expr);
+                        if !std::ptr::eq(inner, &named.expr) {
+                            if let ExprKind::Name(id) = &inner.kind {
+                                named.names = vec![id.clone()];
+                            }
+                        }
+                    }
                     let extend = Operator {
-                        kind: OperatorKind::Extend(vec![item.expr.clone()]),
+                        kind: OperatorKind::Extend(vec![named.clone()]),
                         span: item.expr.span,
                     };
                     let (p, s) = self.bind_operator(&extend, plan, schema)?;
                     plan = p;
                     schema = s;
-                    let name = match item.expr.names.as_slice() {
+                    let name = match named.names.as_slice() {
                         [n] => n.name.clone(),
-                        _ => names::derived_name(&item.expr.expr)
+                        _ => names::derived_name(&named.expr)
                             .unwrap_or_else(|| "Column1".to_string()),
                     };
                     schema
@@ -2192,9 +2199,6 @@ fn option_text(e: &Expr) -> Option<String> {
 }
 
 impl Binder<'_> {
-    /// Whether every error reported since diagnostic `mark` is an unknown
-    /// table (and there is at least one).
-
     /// `externaldata (schema) [uris] with (format=..., ignoreFirstRecord=...)`:
     /// the declared schema; rows come from data supplied per URI at run time.
     fn bind_externaldata(
@@ -2683,6 +2687,12 @@ fn literal_zero(span: Span) -> Expr {
     }
 }
 
+/// Whether a trial binding failed only because tables do not exist.
+fn only_unknown_tables(found: &[kqlite_parser::diagnostic::Diagnostic]) -> bool {
+    let mut errors = found.iter().filter(|d| d.is_error()).peekable();
+    errors.peek().is_some() && errors.all(|d| d.code == codes::UNKNOWN_TABLE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2695,10 +2705,4 @@ mod tests {
         assert!(!wildcard_match("Is*", "City"));
         assert!(wildcard_match("City", "City"));
     }
-}
-
-/// Whether a trial binding failed only because tables do not exist.
-fn only_unknown_tables(found: &[kqlite_parser::diagnostic::Diagnostic]) -> bool {
-    let mut errors = found.iter().filter(|d| d.is_error()).peekable();
-    errors.peek().is_some() && errors.all(|d| d.code == codes::UNKNOWN_TABLE)
 }

@@ -606,6 +606,19 @@ pub enum Plan {
         /// The `evaluate` operator, for errors.
         span: Span,
     },
+    /// `evaluate bag_unpack(...)` over rows known only when the query runs:
+    /// each property of the bags becomes a column. Binding sees an open
+    /// schema (or the declared one).
+    BagUnpack {
+        /// The rows holding the bags.
+        input: Arc<Plan>,
+        /// The column, prefix and conflict rule.
+        spec: Arc<crate::bind::evaluate::BagUnpack>,
+        /// `: (a:string, ...)` output schema, when declared.
+        declared: Option<Schema>,
+        /// The `evaluate` operator, for errors.
+        span: Span,
+    },
     /// An `evaluate` plugin whose output columns are known while binding.
     Plugin {
         /// Input, projected to the columns the plugin reads.
@@ -921,7 +934,7 @@ impl Plan {
                 push(input, out);
                 expr_tables(expr, out);
             }
-            Plan::Pivot { input, .. } => push(input, out),
+            Plan::Pivot { input, .. } | Plan::BagUnpack { input, .. } => push(input, out),
             Plan::Plugin { input, others, .. } => {
                 push(input, out);
                 others.iter().for_each(|p| push(p, out));

@@ -355,6 +355,25 @@ impl<'a> Executor<'a> {
                 let t = self.run(input)?;
                 pivot::pivot(&t, *keys, fill, declared.as_ref(), *span)
             }
+            Plan::BagUnpack {
+                input,
+                spec,
+                declared,
+                span,
+            } => {
+                let t = self.run(input)?;
+                let unpacked =
+                    crate::bind::evaluate::unpack_table(&t, spec).map_err(|message| {
+                        EvalError::Invalid {
+                            span: *span,
+                            message,
+                        }
+                    })?;
+                match declared {
+                    Some(schema) => Ok(unpacked.conform_to(schema)),
+                    None => Ok(unpacked),
+                }
+            }
             Plan::Plugin {
                 input,
                 others,

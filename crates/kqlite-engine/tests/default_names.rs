@@ -1,0 +1,80 @@
+//! Default column names that real detections depend on: a conversion of a
+//! column keeps the column's name inside `summarize` and `mv-expand`, so
+//! later operators can name it.
+
+use kqlite_engine::{Engine, Table};
+
+fn run(q: &str) -> Table {
+    Engine::new()
+        .run(q)
+        .unwrap_or_else(|err| panic!("query failed: {err:?}\n{q}"))
+}
+
+fn names(t: &Table) -> Vec<String> {
+    t.schema().into_iter().map(|(n, _)| n).collect()
+}
+
+const ROWS: &str = r#"datatable(Tld: dynamic, Country: string, Props: string)
+    [dynamic("com"), "NL", '[{"Name":"UserAgent","Value":"curl"}]',
+     dynamic("org"), "DE", '[{"Name":"RequestType","Value":"Login"}]']"#;
+
+#[test]
+fn a_summarize_key_converted_with_tostring_keeps_the_columns_name() {
+    let t = run(&format!("{ROWS} | summarize count() by tostring(Tld)"));
+    assert_eq!(names(&t), ["Tld", "count_"]);
+}
+
+#[test]
+fn an_aggregate_of_a_converted_column_is_named_after_the_column() {
+    let t = run(&format!(
+        "{ROWS} | summarize make_list(tostring(Country)), dcount(tostring(Tld))"
+    ));
+    assert_eq!(names(&t), ["list_Country", "dcount_Tld"]);
+}
+
+#[test]
+fn a_converted_aggregate_keeps_the_aggregates_name() {
+    let t = run(&format!("{ROWS} | summarize tostring(make_set(Country))"));
+    assert_eq!(names(&t), ["set_Country"]);
+}
+
+#[test]
+fn mv_expand_of_a_parsed_string_column_replaces_the_column() {
+    let t = run(&format!(
+        "{ROWS} | mv-expand parse_json(Props) | where Props.Name == 'RequestType' | project v = tostring(Props.Value)"
+    ));
+    assert_eq!(t.num_rows(), 1);
+    assert_eq!(t.row(0), vec![kqlite_engine::Value::string("Login")]);
+}
+
+#[test]
+fn bag_unpack_over_a_table_known_only_when_the_query_runs_binds_an_open_schema() {
+    let mut e = Engine::new();
+    let rows = e
+        .run(r#"datatable(Id: long, Bag: dynamic) [1, dynamic({"a": "x", "b": 2}), 2, dynamic({"a": "y"})]"#)
+        .expect("datatable");
+    e.add_table("Events", rows);
+    // `a` and `b` are not in the table's schema: they bind as columns found
+    // when the query runs.
+    let t = e
+        .run("Events | evaluate bag_unpack(Bag) | where a == 'x' | project Id, a, b")
+        .expect("runs");
+    assert_eq!(t.num_rows(), 1);
+    // Columns found only when the query runs are typed `dynamic`.
+    let texts: Vec<String> = t.row(0).iter().map(ToString::to_string).collect();
+    assert_eq!(texts, ["1", "x", "2"]);
+}
+
+#[test]
+fn bag_unpack_with_a_declared_schema_has_exactly_those_columns() {
+    let mut e = Engine::new();
+    let rows = e
+        .run(r#"datatable(Id: long, Bag: dynamic) [1, dynamic({"a": "x", "b": 2})]"#)
+        .expect("datatable");
+    e.add_table("Events", rows);
+    let t = e
+        .run("Events | evaluate bag_unpack(Bag) : (Id: long, a: string, c: string)")
+        .expect("runs");
+    assert_eq!(names(&t), ["Id", "a", "c"]);
+    assert!(t.row(0)[2].is_null() || t.row(0)[2] == kqlite_engine::Value::string(""));
+}
