@@ -78,3 +78,14 @@ fn bag_unpack_with_a_declared_schema_has_exactly_those_columns() {
     assert_eq!(names(&t), ["Id", "a", "c"]);
     assert!(t.row(0)[2].is_null() || t.row(0)[2] == kqlite_engine::Value::string(""));
 }
+
+#[test]
+fn arg_max_outputs_can_be_named_in_order() {
+    let t = run(
+        "datatable(Dev: string, T: long, Ip: string, Port: long) ['a', 1, 'x', 80, 'a', 2, 'y', 443] \
+         | summarize (Last, LastIp) = arg_max(T, Ip, Port) by Dev",
+    );
+    assert_eq!(names(&t), ["Dev", "Last", "LastIp", "Port"]);
+    let texts: Vec<String> = t.row(0).iter().map(ToString::to_string).collect();
+    assert_eq!(texts, ["a", "2", "y", "443"]);
+}

@@ -74,6 +74,20 @@ pub enum EntryKind {
     Function,
 }
 
+/// The columns Azure Monitor Logs gives every table of a workspace (its
+/// "standard columns"), some of which table references leave out.
+pub const STANDARD_COLUMNS: [(&str, DataType); 9] = [
+    ("TenantId", DataType::String),
+    ("TimeGenerated", DataType::DateTime),
+    ("_TimeReceived", DataType::DateTime),
+    ("Type", DataType::String),
+    ("_ItemId", DataType::String),
+    ("_ResourceId", DataType::String),
+    ("_SubscriptionId", DataType::String),
+    ("_IsBillable", DataType::String),
+    ("_BilledSize", DataType::Real),
+];
+
 /// One name's line in the data file, parsed on first use.
 #[derive(Debug)]
 struct Entry {
@@ -162,13 +176,17 @@ impl BuiltinCatalog {
     /// (in their order and types, so generated data and checked queries
     /// agree), followed by any further columns the catalog lists
     /// (`TenantId`, which their reference pages leave out).
+    ///
+    /// In Sentinel, every table also has Log Analytics' standard columns
+    /// ([`STANDARD_COLUMNS`]) where its list leaves them out, and a custom
+    /// log table (`_CL`) has `SourceSystem`.
     fn columns(&self, entry: &Entry, name: &str) -> Vec<(String, DataType)> {
         let listed = entry
             .line
             .split('\t')
             .skip(4)
             .filter_map(|cell| column(cell, self.environment));
-        match crate::schema::schema(name) {
+        let mut columns: Vec<(String, DataType)> = match crate::schema::schema(name) {
             Some(mut curated) if self.environment == Environment::Sentinel => {
                 let extra: Vec<_> = listed
                     .filter(|(n, _)| !curated.iter().any(|(c, _)| c == n))
@@ -177,7 +195,18 @@ impl BuiltinCatalog {
                 curated
             }
             _ => listed.collect(),
+        };
+        if self.environment == Environment::Sentinel && entry.kind != EntryKind::Function {
+            let custom_log = name
+                .ends_with("_CL")
+                .then_some(("SourceSystem", DataType::String));
+            for (column, ty) in STANDARD_COLUMNS.iter().copied().chain(custom_log) {
+                if !columns.iter().any(|(c, _)| c == column) {
+                    columns.push((column.to_string(), ty));
+                }
+            }
         }
+        columns
     }
 }
 
@@ -340,6 +369,22 @@ mod tests {
         assert_eq!(
             column_type(Environment::Defender, "DeviceProcessEvents", "Timestamp"),
             Some(DataType::DateTime)
+        );
+    }
+
+    #[test]
+    fn every_sentinel_table_has_the_standard_columns() {
+        assert_eq!(
+            column_type(Environment::Sentinel, "Syslog", "_ItemId"),
+            Some(DataType::String)
+        );
+        assert_eq!(
+            column_type(Environment::Sentinel, "SigninLogs", "_TimeReceived"),
+            Some(DataType::DateTime)
+        );
+        assert_eq!(
+            column_type(Environment::Defender, "DeviceEvents", "_ItemId"),
+            None
         );
     }
 

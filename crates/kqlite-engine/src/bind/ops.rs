@@ -1567,14 +1567,11 @@ impl Binder<'_> {
         };
         let key = self.bind_scalar(first, Some(schema))?;
         let prefix = if max { "max_" } else { "min_" };
-        let key_name = match item.names.as_slice() {
-            [n] => n.name.clone(),
-            [] => names::derived_name(first).unwrap_or_else(|| prefix.to_string()),
-            _ => {
-                return Err(
-                    self.not_supported(&format!("several output names for `{fname}`"), item.span)
-                )
-            }
+        // `(a, b, c) = arg_max(x, y, z)` names the outputs in order; outputs
+        // past the names keep their default names.
+        let key_name = match item.names.first() {
+            Some(n) => n.name.clone(),
+            None => names::derived_name(first).unwrap_or_else(|| prefix.to_string()),
         };
         let key_column = match key.kind {
             BoundExprKind::Column(i) => Some(i),
@@ -1595,9 +1592,23 @@ impl Binder<'_> {
                 continue;
             }
             let b = self.bind_scalar(a, Some(schema))?;
-            let name =
-                names::derived_name(a).unwrap_or_else(|| format!("{prefix}{}", columns.len() + 1));
+            let name = match item.names.get(columns.len() + 1) {
+                Some(n) => n.name.clone(),
+                None => names::derived_name(a)
+                    .unwrap_or_else(|| format!("{prefix}{}", columns.len() + 1)),
+            };
             columns.push((name, b));
+        }
+        if item.names.len() > columns.len() + 1 {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                format!(
+                    "{} names given for the {} outputs of `{fname}`",
+                    item.names.len(),
+                    columns.len() + 1
+                ),
+                item.span,
+            )));
         }
         Ok(SummarizeItem::Pick {
             max,
