@@ -142,39 +142,55 @@ impl SchemaSet {
             engine.add_schema(name.clone(), columns.clone());
         }
         let mut notes = Vec::new();
+        // Bodies may call functions declared later in the file: bind in
+        // rounds until a round declares nothing new.
+        let mut pending: Vec<(&String, &FunctionSpec)> = Vec::new();
         for (name, f) in &self.functions {
             if f.tabular_param {
                 notes.push(format!(
                     "function `{name}` takes a table parameter, which kqlite cannot declare; left out"
                 ));
-                continue;
-            }
-            let schema = if !f.output.is_empty() {
-                f.output.clone()
+            } else if !f.output.is_empty() {
+                engine.catalog_mut().add_function(
+                    name.clone(),
+                    TabularFunction {
+                        params: f.params.clone(),
+                        schema: f.output.clone(),
+                    },
+                );
+            } else if f.body.is_none() {
+                notes.push(format!(
+                    "function `{name}` lists neither its result columns nor a body; left out"
+                ));
             } else {
-                match f.body.as_deref().map(|b| body_schema(engine, &f.params, b)) {
-                    Some(Ok(schema)) => schema,
-                    Some(Err(reason)) => {
-                        notes.push(format!(
-                            "function `{name}`: its result columns are not listed and its body does not bind ({reason}); left out"
-                        ));
-                        continue;
-                    }
-                    None => {
-                        notes.push(format!(
-                            "function `{name}` lists neither its result columns nor a body; left out"
-                        ));
-                        continue;
-                    }
+                pending.push((name, f));
+            }
+        }
+        loop {
+            let before = pending.len();
+            let mut failed = Vec::new();
+            for (name, f) in std::mem::take(&mut pending) {
+                let body = f.body.as_deref().unwrap_or_default();
+                match body_schema(engine, &f.params, body) {
+                    Ok(schema) => engine.catalog_mut().add_function(
+                        name.clone(),
+                        TabularFunction {
+                            params: f.params.clone(),
+                            schema,
+                        },
+                    ),
+                    Err(reason) => failed.push((name, f, reason)),
                 }
-            };
-            engine.catalog_mut().add_function(
-                name.clone(),
-                TabularFunction {
-                    params: f.params.clone(),
-                    schema,
-                },
-            );
+            }
+            if failed.is_empty() || failed.len() == before {
+                for (name, _, reason) in failed {
+                    notes.push(format!(
+                        "function `{name}`: its result columns are not listed and its body does not bind ({reason}); left out"
+                    ));
+                }
+                break;
+            }
+            pending = failed.into_iter().map(|(n, f, _)| (n, f)).collect();
         }
         notes
     }
@@ -940,6 +956,21 @@ mod tests {
             .check("MyAppFailures() | project TimeGenerated")
             .is_empty());
         assert!(!engine.check("MyAppFailures() | project Count_d").is_empty());
+    }
+
+    #[test]
+    fn a_function_body_may_call_a_function_declared_after_it() {
+        let text = r#"{"Databases": {"Ws": {"Tables": {"T": {"OrderedColumns": [{"Name": "a", "CslType": "long"}]}},
+            "Functions": {
+                "Outer": {"Name": "Outer", "InputParameters": [], "Body": "{ Inner() | extend b = a * 2 }"},
+                "Inner": {"Name": "Inner", "InputParameters": [], "Body": "{ T | where a > 0 }"},
+                "Broken": {"Name": "Broken", "InputParameters": [], "Body": "{ Nowhere }"}}}}}"#;
+        let set = parsed(text, "schema.json");
+        let mut engine = Engine::new();
+        let notes = set.install(&mut engine);
+        assert!(engine.check("Outer() | project a, b").is_empty());
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes.iter().all(|n| n.contains("`Broken`")), "{notes:?}");
     }
 
     #[test]
