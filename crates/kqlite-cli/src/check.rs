@@ -35,6 +35,12 @@ pub struct CheckArgs {
     /// Whose tables and column types to check against.
     #[arg(long, value_enum, default_value_t = EnvironmentArg::Sentinel)]
     environment: EnvironmentArg,
+    /// Adds or replaces tables (custom `_CL` tables) from a schema file:
+    /// `.show database schema as json` output, `getschema` output (CSV or
+    /// JSON; the table is named after the file, or give `NAME=FILE`), or
+    /// `{"Table": {"Column": "type"}}`. Repeatable.
+    #[arg(long = "schema", value_name = "[NAME=]FILE")]
+    schemas: Vec<String>,
 }
 
 /// The `--environment` choices.
@@ -85,20 +91,31 @@ struct Checked {
 }
 
 /// The engine every file is checked against. Its catalog is the one place
-/// that decides which tables and columns exist.
-fn checking_engine(args: &CheckArgs) -> Engine {
+/// that decides which tables and columns exist: the built-in catalog, then
+/// the `--schema` files, whose tables take precedence over built-in ones.
+fn checking_engine(args: &CheckArgs) -> Result<Engine, String> {
     let mut engine = Engine::new();
     engine.set_limits(kqlite_engine::eval::Limits {
         max_depth: args.max_depth,
         ..kqlite_engine::eval::Limits::default()
     });
     kqlite_sentinel::catalog::install(&mut engine, args.environment.into());
-    engine
+    let schemas = crate::run::load_schemas(&args.schemas)?;
+    for note in schemas.install(&mut engine) {
+        errln!("note: {note}");
+    }
+    Ok(engine)
 }
 
 /// Runs `kqlite check`.
 pub fn check(args: CheckArgs) -> Outcome {
-    let engine = checking_engine(&args);
+    let engine = match checking_engine(&args) {
+        Ok(engine) => engine,
+        Err(e) => {
+            errln!("error: {e}");
+            return Outcome::Failure;
+        }
+    };
     let parse_options = kqlite_parser::ParseOptions {
         max_depth: args.max_depth.min(kqlite_engine::eval::MAX_SUPPORTED_DEPTH),
     };

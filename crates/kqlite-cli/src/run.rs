@@ -20,6 +20,11 @@ pub struct RunArgs {
     /// export or CSV). Tables not given are generated (see --seed, --rows).
     #[arg(long = "table", value_name = "NAME=PATH")]
     tables: Vec<String>,
+    /// Declares tables from a schema file (see `kqlite check --schema`):
+    /// they type the --table files of that name, and a table declared but
+    /// not given reads as empty. Repeatable.
+    #[arg(long = "schema", value_name = "[NAME=]FILE")]
+    schemas: Vec<String>,
     /// The query's `now()` (RFC 3339). Defaults to the built-in data's
     /// `now` when it is used, else the current time.
     #[arg(long, value_name = "RFC3339")]
@@ -239,6 +244,16 @@ pub fn run(args: RunArgs) -> Outcome {
     for (name, schema) in kqlite_sentinel::schema::schemas() {
         engine.add_schema(name, schema);
     }
+    let custom = match load_schemas(&args.schemas) {
+        Ok(set) => set,
+        Err(e) => {
+            errln!("error: {e}");
+            return Outcome::Failure;
+        }
+    };
+    for note in custom.install(&mut engine) {
+        errln!("note: {note}");
+    }
     let mut given = Vec::new();
     for item in &args.tables {
         let (name, path) = match item.split_once('=') {
@@ -247,7 +262,10 @@ pub fn run(args: RunArgs) -> Outcome {
             }
             _ => return usage_error(format!("--table expects NAME=PATH, got `{item}`")),
         };
-        let schema = kqlite_sentinel::schema::schema(name);
+        let schema = custom
+            .table(name)
+            .map(<[_]>::to_vec)
+            .or_else(|| kqlite_sentinel::schema::schema(name));
         let load = kqlite_engine::io::LoadOptions {
             lenient: args.lenient,
             sparse: schema.is_some(),
@@ -274,11 +292,28 @@ pub fn run(args: RunArgs) -> Outcome {
         Ok(tables) => tables,
         Err(e) => return report_query_error(&query_name, &query, &e),
     };
-    let missing: Vec<&str> = needed
+    let mut missing: Vec<&str> = needed
         .iter()
         .map(String::as_str)
         .filter(|t| !given.iter().any(|g| g == t))
         .collect();
+    // Tables a schema file declares have no generator: they read as empty.
+    let declared: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|t| custom.table(t).is_some())
+        .collect();
+    if !declared.is_empty() {
+        errln!(
+            "note: no rows for {} (declared by --schema; give rows with --table NAME=PATH)",
+            declared.join(", ")
+        );
+        for name in &declared {
+            let schema = custom.table(name).map(<[_]>::to_vec).unwrap_or_default();
+            engine.add_table_with_schema(*name, Table::empty(0), schema);
+        }
+        missing.retain(|t| !declared.contains(t));
+    }
     let mut labels = None;
     let mut now = explicit_now;
     if !missing.is_empty() {
@@ -357,6 +392,17 @@ pub fn run(args: RunArgs) -> Outcome {
         err!("{}", kqlite_sentinel::score::summary(&labels, &result));
     }
     Outcome::Success
+}
+
+/// Reads every `--schema` argument (`FILE` or `NAME=FILE`) into one set;
+/// a later file's table replaces an earlier one of the same name. The error
+/// names the file and line, with the hint when there is one.
+pub fn load_schemas(args: &[String]) -> Result<kqlite_sentinel::schema_file::SchemaSet, String> {
+    let mut set = kqlite_sentinel::schema_file::SchemaSet::new();
+    for arg in args {
+        set.merge(kqlite_sentinel::schema_file::load(arg).map_err(|e| e.with_hint())?);
+    }
+    Ok(set)
 }
 
 fn round3(x: f64) -> f64 {

@@ -25,6 +25,10 @@ pub struct TestArgs {
     /// detections under the first path instead of running tests.
     #[arg(long)]
     coverage: bool,
+    /// Declares tables for every case from a schema file (see `kqlite
+    /// check --schema`); a test file's own `schema` key wins. Repeatable.
+    #[arg(long = "schema", value_name = "[NAME=]FILE")]
+    schemas: Vec<String>,
 }
 
 /// The results of one test file.
@@ -53,6 +57,13 @@ pub fn test(args: TestArgs) -> Outcome {
             }
         };
     }
+    let schemas = match crate::run::load_schemas(&args.schemas) {
+        Ok(set) => set,
+        Err(e) => {
+            errln!("error: {e}");
+            return Outcome::Failure;
+        }
+    };
     let start = Instant::now();
     let files = detection_test::discover(&paths);
     if files.is_empty() {
@@ -70,7 +81,7 @@ pub fn test(args: TestArgs) -> Outcome {
     let (mut passed, mut failed, mut errors) = (0usize, 0usize, 0usize);
     for path in files {
         let file = match TestFile::load(&path) {
-            Ok(f) => f,
+            Ok(f) => f.with_schemas(&schemas),
             Err(e) => {
                 outln!("ERROR {}", path.display());
                 outln!("      {e}");

@@ -4,6 +4,7 @@
 //! ```toml
 //! query = "t1078_004_cloud_accounts.kql"   # relative to this file
 //! now = "2026-01-15T12:00:00Z"
+//! schema = "schemas/custom.json"   # optional, a file or a list of them
 //!
 //! [[case]]
 //! name = "legacy SMTP sign-in is flagged"
@@ -21,7 +22,9 @@
 //! inline (`rows = [...]`), or from the generator (`generate = { rows = 2000,
 //! seed = 7, scenarios = ["legacy-smtp-basic-auth"] }`). Column types come
 //! from the Sentinel schemas; columns a row leaves out are null (empty for
-//! strings). Expectations: `empty`, `rows` (exact count), `contains` (rows that
+//! strings); a `schema` file (any format [`crate::schema_file`] reads)
+//! declares further tables, or replaces built-in ones, and types their rows
+//! the same way. Expectations: `empty`, `rows` (exact count), `contains` (rows that
 //! must appear, matching on the columns given), `excludes` (rows that must
 //! not), `table` (the exact result; order-aware only when the query's result
 //! ends in `sort`, `order` or `top`). Datetimes compare as instants, numbers
@@ -30,6 +33,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use kqlite_engine::value::{format_guid, Dynamic};
@@ -39,6 +43,7 @@ use serde::Deserialize;
 
 use crate::generator::{default_dataset_options, generate_tables};
 use crate::scenarios::{ScenarioId, ScenarioSelection};
+use crate::schema_file::SchemaSet;
 
 /// Why a test file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -75,8 +80,18 @@ pub struct TestFile {
 struct FileSpec {
     query: Option<String>,
     now: Option<toml::Value>,
+    #[serde(default)]
+    schema: Option<SchemaFiles>,
     #[serde(default, rename = "case")]
     cases: Vec<CaseSpec>,
+}
+
+/// The `schema` key: one file or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SchemaFiles {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +170,8 @@ pub struct TestCase {
     pub lets: Vec<(String, String)>,
     spec: CaseSpec,
     dir: PathBuf,
+    /// Tables declared by schema files.
+    schema: Arc<SchemaSet>,
 }
 
 impl TestCase {
@@ -227,6 +244,18 @@ impl TestFile {
     pub fn parse(path: &Path, text: &str) -> Result<TestFile, TestFileError> {
         let spec: FileSpec = toml::from_str(text).map_err(|e| format_error(path, e))?;
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let files = match spec.schema {
+            None => Vec::new(),
+            Some(SchemaFiles::One(f)) => vec![f],
+            Some(SchemaFiles::Many(fs)) => fs,
+        };
+        let mut schema = SchemaSet::new();
+        for file in files {
+            let set = crate::schema_file::load_file(&dir.join(&file), None)
+                .map_err(|e| format_error(path, format!("schema: {}", e.with_hint())))?;
+            schema.merge(set);
+        }
+        let schema = Arc::new(schema);
         let mut cases = Vec::new();
         for case in spec.cases {
             let query = case
@@ -259,12 +288,29 @@ impl TestFile {
                     .collect(),
                 spec: case,
                 dir: dir.clone(),
+                schema: schema.clone(),
             });
         }
         Ok(TestFile {
             path: path.to_path_buf(),
             cases,
         })
+    }
+}
+
+impl TestFile {
+    /// Adds the tables of `extra` (e.g. `kqlite test --schema`) to every
+    /// case; the file's own `schema` tables win over them.
+    pub fn with_schemas(mut self, extra: &SchemaSet) -> TestFile {
+        if extra.is_empty() {
+            return self;
+        }
+        for case in &mut self.cases {
+            let mut set = extra.clone();
+            set.merge((*case.schema).clone());
+            case.schema = Arc::new(set);
+        }
+        self
     }
 }
 
@@ -289,6 +335,9 @@ fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
     for (name, schema) in crate::schema::schemas() {
         engine.add_schema(name, schema);
     }
+    // Notes about left-out functions do not fail a case: a query calling
+    // one fails with its own error.
+    let _ = case.schema.install(&mut engine);
     load_tables(case, &mut engine)?;
     let opts = RunOptions {
         section: case.section.clone(),
@@ -324,7 +373,11 @@ fn load_tables(case: &TestCase, engine: &mut Engine) -> Result<(), String> {
     // a scenario spanning several tables stays consistent.
     let mut generated: Vec<(GenerateSpec, Vec<String>)> = Vec::new();
     for (name, spec) in &case.spec.tables {
-        let schema = crate::schema::schema(name);
+        let schema = case
+            .schema
+            .table(name)
+            .map(<[_]>::to_vec)
+            .or_else(|| crate::schema::schema(name));
         let sources = [
             spec.file.is_some(),
             spec.rows.is_some(),

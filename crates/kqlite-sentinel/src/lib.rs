@@ -29,6 +29,7 @@ mod rng;
 mod scenarios;
 pub mod schema;
 pub mod schema_data;
+pub mod schema_file;
 mod tenant;
 
 pub use generator::{
