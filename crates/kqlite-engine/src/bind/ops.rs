@@ -2206,9 +2206,6 @@ fn option_text(e: &Expr) -> Option<String> {
 }
 
 impl Binder<'_> {
-    /// Whether every error reported since diagnostic `mark` is an unknown
-    /// table (and there is at least one).
-
     /// `externaldata (schema) [uris] with (format=..., ignoreFirstRecord=...)`:
     /// the declared schema; rows come from data supplied per URI at run time.
     fn bind_externaldata(
@@ -2697,6 +2694,12 @@ fn literal_zero(span: Span) -> Expr {
     }
 }
 
+/// Whether a trial binding failed only because tables do not exist.
+fn only_unknown_tables(found: &[kqlite_parser::diagnostic::Diagnostic]) -> bool {
+    let mut errors = found.iter().filter(|d| d.is_error()).peekable();
+    errors.peek().is_some() && errors.all(|d| d.code == codes::UNKNOWN_TABLE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2709,10 +2712,4 @@ mod tests {
         assert!(!wildcard_match("Is*", "City"));
         assert!(wildcard_match("City", "City"));
     }
-}
-
-/// Whether a trial binding failed only because tables do not exist.
-fn only_unknown_tables(found: &[kqlite_parser::diagnostic::Diagnostic]) -> bool {
-    let mut errors = found.iter().filter(|d| d.is_error()).peekable();
-    errors.peek().is_some() && errors.all(|d| d.code == codes::UNKNOWN_TABLE)
 }
