@@ -35,6 +35,11 @@ pub struct CheckArgs {
     /// Whose tables and column types to check against.
     #[arg(long, value_enum, default_value_t = EnvironmentArg::Sentinel)]
     environment: EnvironmentArg,
+    /// Reads workspace functions and Sentinel parsers (`.kql` files, parser
+    /// `.yaml`) from a folder, so queries calling them are checked against
+    /// their real code (repeatable).
+    #[arg(long = "functions", value_name = "DIR")]
+    functions: Vec<PathBuf>,
 }
 
 /// The `--environment` choices.
@@ -93,6 +98,7 @@ fn checking_engine(args: &CheckArgs) -> Engine {
         ..kqlite_engine::eval::Limits::default()
     });
     kqlite_sentinel::catalog::install(&mut engine, args.environment.into());
+    crate::run::install_functions(&mut engine, &args.functions);
     engine
 }
 

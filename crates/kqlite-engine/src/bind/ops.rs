@@ -323,6 +323,11 @@ impl Binder<'_> {
                         let f = f.clone();
                         self.bind_catalog_function(&f, call, span)
                     }
+                    None if self.registry.scalar(name).is_none()
+                        && self.registry.aggregate(name).is_none() =>
+                    {
+                        Err(self.unknown_tabular_function(call))
+                    }
                     None => Err(self.not_supported(&format!("`{name}(...)` as a table"), span)),
                 },
                 _ => Err(self.not_supported(&format!("`{name}(...)` as a table"), span)),

@@ -170,4 +170,33 @@ impl<'a> Binder<'a> {
             },
         }
     }
+
+    /// Reports a call, where a table is expected, of a name that is no
+    /// function at all: most often a workspace function or parser whose
+    /// code was not given.
+    pub(crate) fn unknown_tabular_function(&mut self, call: &ast::Call) -> Reported {
+        let name = call.name.name.as_str();
+        let d = names::error(
+            codes::UNKNOWN_FUNCTION,
+            format!("unknown function `{name}`"),
+            call.name.span,
+        );
+        let mut cands: Vec<String> = self
+            .catalog
+            .known_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        cands.extend(self.let_names());
+        let d = names::suggest(d, name, cands.iter().map(String::as_str));
+        let d = if d.hint.is_none() {
+            names::with_hint(
+                d,
+                "a workspace function or parser binds once its code is loaded (`--functions DIR`)",
+            )
+        } else {
+            d
+        };
+        self.fail(d)
+    }
 }
