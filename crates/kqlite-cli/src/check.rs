@@ -41,6 +41,11 @@ pub struct CheckArgs {
     /// `{"Table": {"Column": "type"}}`. Repeatable.
     #[arg(long = "schema", value_name = "[NAME=]FILE")]
     schemas: Vec<String>,
+    /// Reads workspace functions and Sentinel parsers (`.kql` files, parser
+    /// `.yaml`) from a folder, so queries calling them are checked against
+    /// their real code (repeatable).
+    #[arg(long = "functions", value_name = "DIR")]
+    functions: Vec<PathBuf>,
 }
 
 /// The `--environment` choices.
@@ -104,6 +109,7 @@ fn checking_engine(args: &CheckArgs) -> Result<Engine, String> {
     for note in schemas.install(&mut engine) {
         errln!("note: {note}");
     }
+    crate::run::install_functions(&mut engine, &args.functions);
     Ok(engine)
 }
 

@@ -56,9 +56,26 @@ pub struct RunArgs {
     /// instead of failing on the first one.
     #[arg(long)]
     lenient: bool,
+    /// Reads workspace functions and Sentinel parsers (`.kql` files, parser
+    /// `.yaml`) from a folder, so the query runs their real code (repeatable).
+    #[arg(long = "functions", value_name = "DIR")]
+    functions: Vec<PathBuf>,
     /// Limits on the query.
     #[command(flatten)]
     limits: LimitArgs,
+}
+
+/// Adds the workspace functions found under each of `dirs` to `engine`.
+/// A file that cannot be used is listed on stderr and the others are read
+/// on; a query calling one of its functions then fails on the unknown name.
+pub(crate) fn install_functions(engine: &mut Engine, dirs: &[PathBuf]) {
+    for dir in dirs {
+        let loaded = kqlite_sentinel::workspace_functions::load(dir);
+        for e in &loaded.errors {
+            errln!("warning: {e} (function file skipped)");
+        }
+        loaded.install(engine);
+    }
 }
 
 /// Rejected records listed one per line before the rest are only counted.
@@ -254,6 +271,7 @@ pub fn run(args: RunArgs) -> Outcome {
     for note in custom.install(&mut engine) {
         errln!("note: {note}");
     }
+    install_functions(&mut engine, &args.functions);
     let mut given = Vec::new();
     for item in &args.tables {
         let (name, path) = match item.split_once('=') {

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
+use kqlite_parser::ast;
+use kqlite_parser::{Diagnostic, Span};
 
 use crate::column::Column;
 use crate::functions::geoip::GeoIpTable;
@@ -78,6 +80,8 @@ pub struct Catalog {
     tables: IndexMap<String, CatalogTable>,
     functions: IndexMap<String, TabularFunction>,
     providers: Vec<Arc<dyn SchemaProvider>>,
+    /// Workspace functions given by their code, by name.
+    stored: IndexMap<String, Arc<StoredFunction>>,
     /// The table `geo_info_from_ip_address` reads, when one was given.
     geoip: Option<Arc<GeoIpTable>>,
 }
@@ -87,6 +91,7 @@ impl PartialEq for Catalog {
         self.tables == other.tables
             && self.functions == other.functions
             && self.geoip == other.geoip
+            && self.stored == other.stored
             && self.providers.len() == other.providers.len()
             && self
                 .providers
@@ -175,6 +180,24 @@ impl Catalog {
         self.functions.insert(name.into(), function);
     }
 
+    /// Adds a workspace function given by its code (replacing any stored
+    /// function of the same name). Queries that name or call it bind its
+    /// body in place, before any table or function signature of that name:
+    /// as in Sentinel, a workspace function hides a table of the same name.
+    pub fn add_stored_function(&mut self, name: impl Into<String>, function: StoredFunction) {
+        self.stored.insert(name.into(), Arc::new(function));
+    }
+
+    /// The stored workspace function named `name` (case-sensitive).
+    pub fn stored_function(&self, name: &str) -> Option<&Arc<StoredFunction>> {
+        self.stored.get(name)
+    }
+
+    /// Names of the stored workspace functions, in the order added.
+    pub fn stored_function_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.stored.keys().map(String::as_str)
+    }
+
     /// The table named `name` (names are case-sensitive, as in Kusto): one
     /// added directly, else the first provider's.
     pub fn get(&self, name: &str) -> Option<&CatalogTable> {
@@ -211,7 +234,11 @@ impl Catalog {
     pub fn known_names(&self) -> Vec<&str> {
         let mut seen = rustc_hash::FxHashSet::default();
         let mut out = Vec::new();
-        let direct = self.tables.keys().chain(self.functions.keys());
+        let direct = self
+            .tables
+            .keys()
+            .chain(self.functions.keys())
+            .chain(self.stored.keys());
         for name in direct
             .map(String::as_str)
             .chain(self.providers.iter().flat_map(|p| p.names()))
@@ -231,6 +258,182 @@ impl Catalog {
     /// Whether no table was added directly.
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty()
+    }
+}
+
+/// Maps a byte offset in a stored function's body to a 1-based line and
+/// column of the file it came from.
+pub type Locator = Arc<dyn Fn(usize) -> (usize, usize) + Send + Sync>;
+
+/// A workspace function given by its code: parameters and body, parsed
+/// once, with a label of where the code came from (a file path) so that an
+/// error inside the body can name the file, line and column.
+#[derive(Clone)]
+pub struct StoredFunction {
+    def: Arc<ast::FunctionDef>,
+    /// What the spans of `def` point into.
+    text: Arc<str>,
+    /// Offset in `text` where the body starts: a span's offset minus this
+    /// is an offset in the body.
+    base: usize,
+    origin: String,
+    locate: Option<Locator>,
+}
+
+impl std::fmt::Debug for StoredFunction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredFunction")
+            .field("origin", &self.origin)
+            .field("params", &self.def.params.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for StoredFunction {
+    fn eq(&self, other: &StoredFunction) -> bool {
+        self.origin == other.origin && self.text == other.text && self.def == other.def
+    }
+}
+
+/// Which part of a stored function's code a parse error is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredPart {
+    /// The parameter list.
+    Params,
+    /// The body.
+    Body,
+}
+
+/// A stored function's code that does not parse: the parser's diagnostics,
+/// with spans into the part of the code they are about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredParseError {
+    /// The part the first diagnostic is about.
+    pub part: StoredPart,
+    /// The diagnostics (spans relative to the start of `part`'s text).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl StoredFunction {
+    /// Parses a function from its parameter list (the text between the
+    /// parentheses of `let f = (...) { ... }`, e.g. `a: string, b: int = 3`;
+    /// empty for none) and its body (the text between the braces: `let`
+    /// statements, then one expression). `origin` labels where it came from.
+    pub fn parse(
+        params: &str,
+        body: &str,
+        origin: impl Into<String>,
+    ) -> Result<StoredFunction, StoredParseError> {
+        const NAME: &str = "__stored_function";
+        let head = format!("let {NAME} = (");
+        let params_start = head.len();
+        let text = format!("{head}{params}) {{\n{body}\n}};");
+        let base = params_start + params.len() + 4;
+        let part_of = |d: &Diagnostic| {
+            if (d.span.start as usize) < base {
+                StoredPart::Params
+            } else {
+                StoredPart::Body
+            }
+        };
+        let relative = |mut d: Diagnostic| {
+            let (from, end) = match part_of(&d) {
+                StoredPart::Params => (params_start, params_start + params.len()),
+                StoredPart::Body => (base, base + body.len()),
+            };
+            let shift = |o: usize| o.clamp(from, end) - from;
+            d.span = Span::new(shift(d.span.start as usize), shift(d.span.end as usize));
+            d.labels.clear();
+            d
+        };
+        let script = match kqlite_parser::parse(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                let diags = e.into_diagnostics();
+                let part = diags.first().map_or(StoredPart::Body, part_of);
+                return Err(StoredParseError {
+                    part,
+                    diagnostics: diags.into_iter().map(relative).collect(),
+                });
+            }
+        };
+        let def = match script.statements.as_slice() {
+            [ast::Statement {
+                kind: ast::StatementKind::Let(l),
+                ..
+            }] => match &l.value {
+                ast::LetValue::Function(f) => Some(f.clone()),
+                ast::LetValue::Expr(_) => None,
+            },
+            _ => None,
+        };
+        let Some(def) = def else {
+            // The parameter list or the body closed the braces early.
+            let d = Diagnostic::error(
+                "E1007",
+                "the function's code is not one parameter list and one body",
+                Span::new(0, 0),
+            );
+            return Err(StoredParseError {
+                part: StoredPart::Body,
+                diagnostics: vec![d],
+            });
+        };
+        Ok(StoredFunction {
+            def: Arc::new(def),
+            text: Arc::from(text),
+            base,
+            origin: origin.into(),
+            locate: None,
+        })
+    }
+
+    /// A function already parsed, e.g. a `let f = (...) { ... };` of a
+    /// script: the spans of `def` point into `text`, which came from
+    /// `origin`.
+    pub fn from_def(
+        def: ast::FunctionDef,
+        text: impl Into<Arc<str>>,
+        origin: impl Into<String>,
+    ) -> StoredFunction {
+        StoredFunction {
+            def: Arc::new(def),
+            text: text.into(),
+            base: 0,
+            origin: origin.into(),
+            locate: None,
+        }
+    }
+
+    /// Sets how a byte offset in the body maps to a line and column of the
+    /// origin file (by default, lines and columns of the body text itself,
+    /// or of the script text for [`StoredFunction::from_def`]).
+    pub fn with_locator(mut self, locate: Locator) -> StoredFunction {
+        self.locate = Some(locate);
+        self
+    }
+
+    /// The parsed parameters and body.
+    pub fn def(&self) -> &Arc<ast::FunctionDef> {
+        &self.def
+    }
+
+    /// Where the code came from.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// `origin:line:col` of a span of the function's code.
+    pub fn location(&self, span: Span) -> String {
+        let offset = (span.start as usize).saturating_sub(self.base);
+        let (line, col) = match &self.locate {
+            Some(locate) => locate(offset),
+            None => {
+                let body = self.text.get(self.base..).unwrap_or("");
+                kqlite_parser::span::LineIndex::new(body).line_col(offset)
+            }
+        };
+        format!("{}:{line}:{col}", self.origin)
     }
 }
 

@@ -137,6 +137,28 @@ impl Engine {
         self.catalog.add_schema(name, schema);
     }
 
+    /// Adds a workspace function given by its code (a Sentinel parser, a
+    /// saved function): queries that name or call it bind its body in
+    /// place, and it hides a table or function signature of the same name.
+    ///
+    /// ```
+    /// use kqlite_engine::catalog::StoredFunction;
+    /// use kqlite_engine::Engine;
+    ///
+    /// let mut engine = Engine::new();
+    /// let f = StoredFunction::parse("n: long = 2", "range x from 1 to n step 1", "f.kql").unwrap();
+    /// engine.add_stored_function("Numbers", f);
+    /// assert_eq!(engine.run("Numbers(n = 5)").unwrap().num_rows(), 5);
+    /// assert_eq!(engine.run("Numbers | count").unwrap().num_rows(), 1);
+    /// ```
+    pub fn add_stored_function(
+        &mut self,
+        name: impl Into<String>,
+        function: crate::catalog::StoredFunction,
+    ) {
+        self.catalog.add_stored_function(name, function);
+    }
+
     /// Supplies the contents of an `externaldata` URI (as written in the
     /// query, e.g. `https://host/list.csv`): queries parse `bytes` in the
     /// operator's `format=` (else the URI's extension, else CSV), honouring

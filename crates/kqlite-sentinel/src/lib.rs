@@ -41,3 +41,4 @@ pub mod coverage;
 pub mod detection_test;
 pub mod rule;
 pub mod score;
+pub mod workspace_functions;

@@ -671,6 +671,19 @@ impl Binder<'_> {
                 span,
             });
         }
+        if let Some(f) = self.catalog.stored_function(name).cloned() {
+            return match self.call_stored_function(&f, call, span, row)? {
+                Binding::Scalar(b) => Ok(BoundExpr { span, ..b }),
+                _ => Err(self.fail(names::with_hint(
+                    names::error(
+                        codes::WRONG_KIND,
+                        format!("`{name}` returns a table, used where a scalar is expected"),
+                        span,
+                    ),
+                    "wrap the call in `toscalar(...)`",
+                ))),
+            };
+        }
         if self.registry.aggregate(name).is_some() {
             return Err(self.fail(names::error(
                 codes::WRONG_KIND,

@@ -17,6 +17,7 @@ mod plugins;
 pub mod prune;
 mod scan;
 mod search;
+mod stored;
 
 use std::sync::Arc;
 
@@ -159,6 +160,13 @@ pub(crate) struct Binder<'a> {
     /// on with its input's columns, and names it might have defined are
     /// accepted without a report.
     recovering: bool,
+    /// `let`s below this index are out of scope: a stored workspace
+    /// function's body sees only its parameters and its own `let`s.
+    scope_floor: usize,
+    /// Stored workspace functions being inlined, innermost last.
+    stored_stack: Vec<String>,
+    /// Nesting of [`Binder::stored_is_tabular`] calls.
+    shape_depth: std::cell::Cell<usize>,
 }
 
 impl<'a> Binder<'a> {
@@ -181,6 +189,9 @@ impl<'a> Binder<'a> {
             followed: 0,
             error_spans: Vec::new(),
             recovering: false,
+            scope_floor: 0,
+            stored_stack: Vec::new(),
+            shape_depth: std::cell::Cell::new(0),
         }
     }
 
@@ -471,13 +482,20 @@ impl<'a> Binder<'a> {
 
     /// Looks up a `let` name (innermost first) and marks it used.
     pub(crate) fn lookup(&mut self, name: &str) -> Option<Binding> {
-        let entry = self.lets.iter_mut().rev().find(|l| l.name == name)?;
+        let floor = self.scope_floor;
+        let entry = self
+            .lets
+            .get_mut(floor..)?
+            .iter_mut()
+            .rev()
+            .find(|l| l.name == name)?;
         entry.used = true;
         Some(entry.binding.clone())
     }
 
     fn peek(&self, name: &str) -> Option<&Binding> {
         self.lets
+            .get(self.scope_floor..)?
             .iter()
             .rev()
             .find(|l| l.name == name)
@@ -486,7 +504,8 @@ impl<'a> Binder<'a> {
 
     /// `let` names visible now, for suggestions.
     pub(crate) fn let_names(&self) -> Vec<String> {
-        self.lets.iter().map(|l| l.name.clone()).collect()
+        let visible = self.lets.get(self.scope_floor..).unwrap_or(&[]);
+        visible.iter().map(|l| l.name.clone()).collect()
     }
 
     /// Whether an expression denotes a table (decided from its shape and the
@@ -502,7 +521,10 @@ impl<'a> Binder<'a> {
                 Some(Binding::Tabular(..)) => true,
                 Some(Binding::Failed) => false,
                 Some(_) => false,
-                None => self.catalog.get(&id.name).is_some(),
+                None => match self.catalog.stored_function(&id.name) {
+                    Some(f) => self.stored_is_tabular(f),
+                    None => self.catalog.get(&id.name).is_some(),
+                },
             },
             ExprKind::Call(c) => match c.name.name.as_str() {
                 "materialize" | "table" | "view" => true,
@@ -510,6 +532,10 @@ impl<'a> Binder<'a> {
                     Some(Binding::Function(f)) => f.body.last().is_some_and(
                         |s| matches!(&s.kind, StatementKind::Query(q) if self.is_tabular(q)),
                     ),
+                    None => self
+                        .catalog
+                        .stored_function(name)
+                        .is_some_and(|f| self.stored_is_tabular(f)),
                     _ => false,
                 },
             },
@@ -525,6 +551,20 @@ impl<'a> Binder<'a> {
         call: &ast::Call,
         span: Span,
         row: Option<&Schema>,
+    ) -> BResult<Binding> {
+        self.inline_function(f, call, span, row, None)
+    }
+
+    /// [`Binder::call_user_function`], for a `let` function or (with
+    /// `stored`) a stored workspace function, whose defaults and body are
+    /// bound in their own scope with their errors reported at the call.
+    fn inline_function(
+        &mut self,
+        f: &ast::FunctionDef,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+        stored: Option<&stored::StoredCall<'_>>,
     ) -> BResult<Binding> {
         if self.depth >= MAX_CALL_DEPTH {
             return Err(self.fail(names::error(
@@ -556,16 +596,26 @@ impl<'a> Binder<'a> {
         }
         let mut bound = Vec::with_capacity(f.params.len());
         for (i, p) in f.params.iter().enumerate() {
-            let arg = call.args.get(i).or(p.default.as_ref());
-            let Some(arg) = arg else {
+            let given = call.args.get(i);
+            let Some(arg) = given.or(p.default.as_ref()) else {
                 return Err(Reported);
             };
-            let b = match &p.ty {
-                ast::ParamType::Tabular { .. } => {
-                    let (plan, schema) = self.bind_tabular(arg)?;
-                    Binding::Tabular(plan, schema)
+            let bind_arg = |b: &mut Binder<'a>| -> BResult<Binding> {
+                Ok(match &p.ty {
+                    ast::ParamType::Tabular { .. } => {
+                        let (plan, schema) = b.bind_tabular(arg)?;
+                        Binding::Tabular(plan, schema)
+                    }
+                    ast::ParamType::Scalar(_) => Binding::Scalar(b.bind_scalar(arg, row)?),
+                })
+            };
+            let b = match stored {
+                // A default is code of the stored function.
+                Some(sc) if given.is_none() => {
+                    let floor = self.lets.len();
+                    self.isolated(sc, span, floor, bind_arg)?
                 }
-                ast::ParamType::Scalar(_) => Binding::Scalar(self.bind_scalar(arg, row)?),
+                _ => bind_arg(self)?,
             };
             bound.push((p.name.clone(), b));
         }
@@ -580,7 +630,10 @@ impl<'a> Binder<'a> {
             });
         }
         self.depth += 1;
-        let result = self.bind_body(&f.body, span, row);
+        let result = match stored {
+            Some(sc) => self.isolated(sc, span, mark, |b| b.bind_body(&f.body, span, row)),
+            None => self.bind_body(&f.body, span, row),
+        };
         self.depth -= 1;
         self.lets.truncate(mark);
         result

@@ -226,6 +226,14 @@ impl Binder<'_> {
             }
             _ => {}
         }
+        if let Some(f) = self.catalog.stored_function(&id.name).cloned() {
+            let call = ast::Call {
+                name: id.clone(),
+                args: Vec::new(),
+                named: Vec::new(),
+            };
+            return self.bind_stored_table(&f, &call, id.span);
+        }
         if let Some(schema) = self.catalog.schema(&id.name) {
             return Ok((
                 Arc::new(Plan::Scan {
@@ -304,10 +312,21 @@ impl Binder<'_> {
                     }
                 }
                 Some(Binding::Failed) => Err(Reported),
+                None if self.catalog.stored_function(name).is_some() => {
+                    match self.catalog.stored_function(name).cloned() {
+                        Some(f) => self.bind_stored_table(&f, call, span),
+                        None => Err(Reported),
+                    }
+                }
                 None => match self.catalog.function(name) {
                     Some(f) => {
                         let f = f.clone();
                         self.bind_catalog_function(&f, call, span)
+                    }
+                    None if self.registry.scalar(name).is_none()
+                        && self.registry.aggregate(name).is_none() =>
+                    {
+                        Err(self.unknown_tabular_function(call))
                     }
                     None => Err(self.not_supported(&format!("`{name}(...)` as a table"), span)),
                 },
