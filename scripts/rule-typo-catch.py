@@ -6,9 +6,9 @@ Usage: scripts/rule-typo-catch.py KQLITE_BINARY RULES_FOLDER [SEED]
 Over the YAML rules in RULES_FOLDER that `kqlite check` passes with no
 error, plants two kinds of typo, one rule copy each:
 
-  (a) query column: one column of a table the rule reads (as
-      `kqlite gen --columns-of` reports it) loses a letter, renamed the same
-      way everywhere in the query text;
+  (a) query column: one column of a table the rule names (its columns as
+      the built-in catalog lists them) loses a letter, renamed the same way
+      everywhere in the query text;
   (b) entity mapping: one `entityMappings` `columnName` loses a letter.
 
 Then checks all the copies in one `kqlite check --format json` run and
@@ -71,26 +71,30 @@ def query_lines(lines):
     return range(start, end)
 
 
-def columns_read(binary, query_text, workdir):
-    """Columns of the tables the query reads, per `kqlite gen --columns-of`."""
-    qfile = os.path.join(workdir, "query.kql")
-    out = os.path.join(workdir, "gen")
-    shutil.rmtree(out, ignore_errors=True)
-    with open(qfile, "w", encoding="utf-8") as f:
-        f.write(query_text)
-    run = subprocess.run(
-        [binary, "gen", "--columns-of", qfile, "--rows", "1", "--scenarios", "none",
-         "--format", "csv", "--out", out],
-        capture_output=True, text=True,
-    )
-    if run.returncode != 0:
-        return []
-    columns = []
-    for name in sorted(os.listdir(out)):
-        if name.endswith(".csv") and name != "labels.csv":
-            with open(os.path.join(out, name), encoding="utf-8") as f:
-                columns.extend(c.strip() for c in f.readline().split(","))
-    return [c for c in columns if c]
+CATALOG = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "crates", "kqlite-sentinel", "data", "catalog.tsv"
+)
+
+
+def load_catalog():
+    """Table and parser-output name -> column names, from the built-in catalog."""
+    tables = {}
+    with open(CATALOG, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            cells = line.rstrip("\n").split("\t")
+            if len(cells) >= 4 and cells[0] in ("t", "p"):
+                tables[cells[1]] = [c.rpartition(":")[0] for c in cells[4:]]
+    return tables
+
+
+def columns_read(catalog, words):
+    """Columns of the catalog tables the query names (as whole words)."""
+    columns = set()
+    for word in words:
+        columns.update(catalog.get(word, ()))
+    return columns
 
 
 def drop_a_letter(name, rng, taken):
@@ -110,6 +114,7 @@ def main():
     binary, folder = os.path.abspath(sys.argv[1]), sys.argv[2]
     seed = int(sys.argv[3]) if len(sys.argv) == 4 else 1
     rules = yaml_rules(folder)
+    catalog = load_catalog()
     errors = check(binary, [p for p, _ in rules])
     clean = [(p, t) for p, t in rules if errors[p] == 0]
 
@@ -121,14 +126,10 @@ def main():
             lines = text.splitlines(keepends=True)
             qrange = query_lines(lines)
             query = "".join(lines[i] for i in qrange)
-            first = lines[qrange.start].partition(":")[2] if qrange else ""
-            if first.strip()[:1] in ("|", ">"):
-                first = ""
-            query_text = first + "".join(lines[i] for i in qrange[1:])
             words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query))
 
             # (a) a column of a table the rule reads, renamed in the query.
-            candidates = sorted(c for c in columns_read(binary, query_text, work) if c in words)
+            candidates = sorted(c for c in columns_read(catalog, words) if c in words)
             if candidates:
                 column = rng.choice(candidates)
                 typo = drop_a_letter(column, rng, words)
