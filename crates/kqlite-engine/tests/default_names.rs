@@ -89,3 +89,43 @@ fn arg_max_outputs_can_be_named_in_order() {
     let texts: Vec<String> = t.row(0).iter().map(ToString::to_string).collect();
     assert_eq!(texts, ["a", "2", "y", "443"]);
 }
+
+#[test]
+fn a_period_start_key_keeps_the_columns_name() {
+    let t = run(
+        "datatable(TimeGenerated: datetime) [datetime(2024-01-02 10:00), datetime(2024-01-02 11:00)] \
+         | summarize n = count() by startofday(TimeGenerated) | sort by TimeGenerated desc",
+    );
+    assert_eq!(names(&t), ["TimeGenerated", "n"]);
+}
+
+#[test]
+fn a_bool_compares_with_a_number_as_one_or_zero() {
+    let t = run(
+        "datatable(IsLocalAdmin: bool, n: long) [true, 1, false, 2, bool(null), 3] \
+         | where IsLocalAdmin == 1 or IsLocalAdmin != 1 and n == 2 | project n",
+    );
+    let texts: Vec<String> = t.rows().map(|r| r[0].to_string()).collect();
+    assert_eq!(texts, ["1", "2"]);
+}
+
+#[test]
+fn a_wildcard_union_over_tables_known_only_by_schema_has_open_columns() {
+    let mut e = Engine::new();
+    e.add_schema(
+        "AppEvents_CL",
+        vec![("TimeGenerated".into(), kqlite_engine::DataType::DateTime)],
+    );
+    e.add_schema(
+        "AppTraces_CL",
+        vec![("TimeGenerated".into(), kqlite_engine::DataType::String)],
+    );
+    // The types clash, so the union's columns are `TimeGenerated_datetime`
+    // and `TimeGenerated_string`; which tables a workspace has is not known,
+    // so other names are accepted when checking.
+    let d =
+        e.check("union App* | where TimeGenerated > ago(1d) | summarize sum(_BilledSize) by Type");
+    assert!(d.iter().all(|d| !d.is_error()), "{d:?}");
+    let d = e.check("union AppEvents_CL | where TimeGenerate > ago(1d)");
+    assert!(d.iter().any(|d| d.is_error()), "a plain union stays closed");
+}

@@ -191,14 +191,26 @@ pub fn aggregate_arg_name(expr: &Expr) -> Option<String> {
 }
 
 /// The name of a `summarize ... by` key: like [`derived_name`], and
-/// `bin(X, size)` (also `bin_at`, `floor`) keeps `X`'s name, as does a
-/// conversion such as `tostring(X)`.
+/// `bin(X, size)` (also `bin_at`, `floor`, `startofday(X)` and the other
+/// period starts and ends) keeps `X`'s name, as does a conversion such as
+/// `tostring(X)`.
 pub fn key_name(expr: &Expr) -> Option<String> {
     let expr = without_conversions(expr);
     if let ExprKind::Call(call) = &expr.kind {
         if matches!(
             call.name.name.as_str(),
-            "bin" | "bin_at" | "bin_auto" | "floor"
+            "bin"
+                | "bin_at"
+                | "bin_auto"
+                | "floor"
+                | "startofday"
+                | "startofweek"
+                | "startofmonth"
+                | "startofyear"
+                | "endofday"
+                | "endofweek"
+                | "endofmonth"
+                | "endofyear"
         ) {
             return call.args.first().and_then(derived_name);
         }

@@ -597,6 +597,7 @@ impl Binder<'_> {
             }
         }
         let mut inputs: Vec<(String, Bound)> = Vec::new();
+        let mut open = false;
         if let Some(b) = input {
             let name = self
                 .plan_name(&b.0)
@@ -613,6 +614,10 @@ impl Binder<'_> {
                         .filter(|n| wildcard_match(&id.name, n) && self.catalog.get(n).is_some())
                         .map(str::to_string)
                         .collect();
+                    // Matching tables known only by schema stand for a
+                    // workspace whose tables are not known: its union's
+                    // columns are open.
+                    open |= matched.iter().any(|n| self.catalog.data(n).is_none());
                     for n in self.tabular_lets_matching(&id.name) {
                         if !matched.contains(&n) {
                             matched.push(n);
@@ -659,7 +664,11 @@ impl Binder<'_> {
                 span,
             )));
         }
-        self.union_of(inputs, inner, source_col)
+        let bound = self.union_of(inputs, inner, source_col)?;
+        if open {
+            self.open_schemas.push(bound.1.clone());
+        }
+        Ok(bound)
     }
 
     /// The union of bound inputs, named for a `withsource=` column.

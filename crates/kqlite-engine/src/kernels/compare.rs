@@ -28,6 +28,9 @@ pub(crate) fn comparable(op: BinaryOp, l: DataType, r: DataType) -> bool {
         || l == Dynamic
         || r == Dynamic
         || (l.is_numeric() && r.is_numeric())
+        // `IsLocalAdmin == 1`: a bool compares as 1 or 0.
+        || (l == Bool && r.is_numeric())
+        || (l.is_numeric() && r == Bool)
         || (equality && (l == String || r == String))
         || (l == Guid && r == String)
         || (l == String && r == Guid)
@@ -104,6 +107,13 @@ pub(crate) fn compare(
 ) -> Result<ColumnarValue, FunctionError> {
     use DataType as T;
     let (lt, rt) = (l.data_type(), r.data_type());
+    if (lt == T::Bool && rt.is_numeric()) || (lt.is_numeric() && rt == T::Bool) {
+        let as_long = |v: &ColumnarValue, t: T| match t {
+            T::Bool => convert::convert(v, T::Long, rows),
+            _ => v.clone(),
+        };
+        return compare(op, &as_long(l, lt), &as_long(r, rt), rows);
+    }
     let (n, scalar) = rows_for(&[l, r], rows);
     let ci = matches!(op, BinaryOp::EqTilde | BinaryOp::NotEqTilde);
 
