@@ -129,3 +129,23 @@ fn a_wildcard_union_over_tables_known_only_by_schema_has_open_columns() {
     let d = e.check("union AppEvents_CL | where TimeGenerate > ago(1d)");
     assert!(d.iter().any(|d| d.is_error()), "a plain union stays closed");
 }
+
+#[test]
+fn a_distinct_conversion_keeps_the_columns_name() {
+    let t = run(&format!("{ROWS} | distinct Country, tostring(Tld)"));
+    assert_eq!(names(&t), ["Country", "Tld"]);
+}
+
+#[test]
+fn later_items_of_an_extend_over_an_open_schema_see_open_columns() {
+    let mut e = Engine::new();
+    let rows = e
+        .run(r##"datatable(Bag: dynamic) [dynamic({"@Name": "User", "#text": "ana"})]"##)
+        .expect("datatable");
+    e.add_table("Events", rows);
+    let t = e
+        .run("Events | evaluate bag_unpack(Bag) | extend Key = tostring(['@Name']), Value = ['#text'] | project Key, Value")
+        .expect("runs");
+    let texts: Vec<String> = t.row(0).iter().map(ToString::to_string).collect();
+    assert_eq!(texts, ["User", "ana"]);
+}

@@ -248,6 +248,15 @@ impl Binder<'_> {
         if let Some(schema) = row {
             if let Some(i) = schema.iter().position(|(n, _)| *n == id.name) {
                 let ty = schema.get(i).map_or(DataType::Dynamic, |(_, t)| *t);
+                // In an open schema the column's place is known only when
+                // the query runs: find it by name.
+                if self.is_open(schema) {
+                    return Ok(BoundExpr {
+                        kind: BoundExprKind::ColumnByName(id.name.clone()),
+                        ty,
+                        span: id.span,
+                    });
+                }
                 return Ok(BoundExpr {
                     kind: BoundExprKind::Column(i),
                     ty,
@@ -279,13 +288,11 @@ impl Binder<'_> {
                 format!("`{}` is a table, used where a scalar is expected", id.name),
                 id.span,
             ))),
-            None if row.is_some_and(|s| self.open_schemas.iter().any(|o| o == s)) => {
-                Ok(BoundExpr {
-                    kind: BoundExprKind::ColumnByName(id.name.clone()),
-                    ty: DataType::Dynamic,
-                    span: id.span,
-                })
-            }
+            None if row.is_some_and(|s| self.is_open(s)) => Ok(BoundExpr {
+                kind: BoundExprKind::ColumnByName(id.name.clone()),
+                ty: DataType::Dynamic,
+                span: id.span,
+            }),
             None => {
                 let mut cands: Vec<String> = row
                     .map(|s| s.iter().map(|(n, _)| n.clone()).collect())

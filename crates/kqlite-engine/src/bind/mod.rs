@@ -212,6 +212,15 @@ impl<'a> Binder<'a> {
         Reported
     }
 
+    /// Whether `schema` is open (its columns are known only when the query
+    /// runs): an open schema, or one that extends an open schema with
+    /// further columns (the items of an `extend` see the ones before them).
+    pub(crate) fn is_open(&self, schema: &Schema) -> bool {
+        self.open_schemas
+            .iter()
+            .any(|o| schema.get(..o.len()) == Some(o.as_slice()))
+    }
+
     /// Reports an unknown name, unless an operator of this statement has
     /// failed already (that operator may have defined it).
     pub(crate) fn fail_unless_recovering(&mut self, d: Diagnostic) -> Reported {

@@ -156,7 +156,7 @@ impl Binder<'_> {
             },
             ExprKind::Pipe { input, op } => {
                 let (plan, schema) = self.bind_tabular(input)?;
-                let open = self.open_schemas.contains(&schema);
+                let open = self.is_open(&schema);
                 let (plan, schema) = match self.bind_operator(op, Arc::clone(&plan), schema.clone())
                 {
                     // Go on with the operator's input, so the operators
@@ -910,8 +910,9 @@ impl Binder<'_> {
                         continue;
                     }
                     let b = self.bind_scalar(e, Some(&schema))?;
-                    let name = names::derived_name(e)
-                        .unwrap_or_else(|| format!("Column{}", keys.len() + 1));
+                    // Named as a `summarize ... by` key would be.
+                    let name =
+                        names::key_name(e).unwrap_or_else(|| format!("Column{}", keys.len() + 1));
                     keys.push((name, b));
                 }
                 let out = keys.iter().map(|(n, b)| (n.clone(), b.ty)).collect();

@@ -30,17 +30,11 @@ impl Executor<'_> {
                 None => return Err(EvalError::Internal(format!("column #{i} is out of range"))),
             },
             BoundExprKind::ColumnByName(name) => match input.column(name) {
-                Some(c) => kernels::cast(
-                    &ColumnarValue::Column(c.clone()),
-                    crate::types::DataType::Dynamic,
-                    rows,
-                ),
+                Some(c) => kernels::cast(&ColumnarValue::Column(c.clone()), e.ty, rows),
                 None => {
                     return Err(EvalError::Invalid {
                         span: e.span,
-                        message: format!(
-                            "column `{name}` does not exist in this run's `pivot` output"
-                        ),
+                        message: format!("column `{name}` is not in this run's `evaluate` output"),
                     })
                 }
             },
