@@ -857,41 +857,17 @@ fn rename_single(
     Ok(set)
 }
 
-/// Splits one CSV record (RFC 4180 quoting, no line breaks inside fields).
+/// Splits one CSV record (RFC 4180 quoting) with the engine's CSV rules.
 fn split_csv(line: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.trim_end_matches('\r').chars().peekable();
-    let mut quoted = false;
-    let mut at_start = true;
-    while let Some(c) = chars.next() {
-        if quoted {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    field.push('"');
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field.push(c);
-            }
-        } else if c == '"' && at_start {
-            quoted = true;
-            at_start = false;
-        } else if c == ',' {
-            out.push(std::mem::take(&mut field));
-            at_start = true;
-        } else {
-            field.push(c);
-            at_start = false;
-        }
+    match kqlite_engine::io::csv::split_records(line, ',', "") {
+        Ok(records) => Ok(records
+            .into_iter()
+            .next()
+            .map(|(_, r)| r)
+            .unwrap_or_default()),
+        Err(kqlite_engine::io::LoadError::Syntax { message, .. }) => Err(message),
+        Err(e) => Err(e.to_string()),
     }
-    if quoted {
-        return Err("a quoted field is not closed".to_string());
-    }
-    out.push(field);
-    Ok(out)
 }
 
 #[cfg(test)]

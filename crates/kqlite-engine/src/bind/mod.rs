@@ -511,6 +511,19 @@ impl<'a> Binder<'a> {
             .map(|l| &l.binding)
     }
 
+    /// Every table and function the catalog knows and every `let` name
+    /// visible now, for suggestions.
+    pub(crate) fn table_names_in_scope(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .catalog
+            .known_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        names.extend(self.let_names());
+        names
+    }
+
     /// `let` names visible now, for suggestions.
     pub(crate) fn let_names(&self) -> Vec<String> {
         let visible = self.lets.get(self.scope_floor..).unwrap_or(&[]);

@@ -251,13 +251,7 @@ impl Binder<'_> {
             let f = f.clone();
             return self.bind_catalog_function(&f, &call, id.span);
         }
-        let mut cands: Vec<String> = self
-            .catalog
-            .known_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        cands.extend(self.let_names());
+        let cands = self.table_names_in_scope();
         let d = names::error(
             codes::UNKNOWN_TABLE,
             format!("unknown table `{}`", id.name),

@@ -181,13 +181,7 @@ impl<'a> Binder<'a> {
             format!("unknown function `{name}`"),
             call.name.span,
         );
-        let mut cands: Vec<String> = self
-            .catalog
-            .known_names()
-            .into_iter()
-            .map(str::to_string)
-            .collect();
-        cands.extend(self.let_names());
+        let cands = self.table_names_in_scope();
         let d = names::suggest(d, name, cands.iter().map(String::as_str));
         let d = if d.hint.is_none() {
             names::with_hint(

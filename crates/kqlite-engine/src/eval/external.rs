@@ -165,7 +165,11 @@ fn parse_bytes(
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = String::from_utf8_lossy(bytes);
     let mut records: Vec<Vec<String>> = match format {
-        DataFormat::Delimited(d) => split_delimited(&text, d as char),
+        DataFormat::Delimited(d) => io::csv::split_records(&text, d as char, uri)
+            .map_err(|e| load_error(spec, e))?
+            .into_iter()
+            .map(|(_, record)| record)
+            .collect(),
         DataFormat::Text => text
             .lines()
             .filter(|l| !l.is_empty())
@@ -210,60 +214,6 @@ fn push_csv_record<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>, 
     out.push('\n');
 }
 
-/// Splits delimited text into records of fields: `"` quotes a field (`""`
-/// is a quote inside it, and a quoted field may span lines); blank lines
-/// are skipped.
-fn split_delimited(text: &str, delim: char) -> Vec<Vec<String>> {
-    let mut records = Vec::new();
-    let mut record: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    let mut started = false;
-    while let Some(c) = chars.next() {
-        if quoted {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    field.push('"');
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field.push(c);
-            }
-            continue;
-        }
-        match c {
-            '"' if field.is_empty() => {
-                quoted = true;
-                started = true;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                if started || !field.is_empty() || !record.is_empty() {
-                    record.push(std::mem::take(&mut field));
-                    records.push(std::mem::take(&mut record));
-                }
-                started = false;
-            }
-            c if c == delim => {
-                record.push(std::mem::take(&mut field));
-                started = true;
-            }
-            c => {
-                field.push(c);
-                started = true;
-            }
-        }
-    }
-    if started || !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    records
-}
-
 /// JSON: an array of objects, or objects one after another (one per line,
 /// or spread over lines as `multijson` allows).
 fn parse_json(text: &str, spec: &ExternalSpec, uri: &str) -> Result<Table, EvalError> {
@@ -305,14 +255,17 @@ mod tests {
 
     #[test]
     fn delimited_text_splits_quoted_fields_and_skips_blank_lines() {
-        let got = split_delimited("a,\"b,\"\"c\"\"\"\n\n1,\"x\ny\"\r\n", ',');
+        let got = io::csv::split_records("a,\"b,\"\"c\"\"\"\n\n1,\"x\ny\"\r\n", ',', "t.csv")
+            .expect("splits");
         assert_eq!(
             got,
             vec![
-                vec!["a".to_string(), "b,\"c\"".to_string()],
-                vec!["1".to_string(), "x\ny".to_string()]
+                (1, vec!["a".to_string(), "b,\"c\"".to_string()]),
+                (3, vec!["1".to_string(), "x\ny".to_string()])
             ]
         );
+        let tabs = io::csv::split_records("a\tb\n", '\t', "t.tsv").expect("splits");
+        assert_eq!(tabs, vec![(1, vec!["a".to_string(), "b".to_string()])]);
     }
 
     #[test]

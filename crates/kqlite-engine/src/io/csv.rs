@@ -13,6 +13,8 @@ use crate::types::DataType;
 /// Reads records one at a time into a reusable buffer.
 struct Records<R> {
     reader: R,
+    /// The field separator (`,` for CSV).
+    delimiter: char,
     /// The current line, validated once as UTF-8.
     text: String,
     line: usize,
@@ -99,8 +101,8 @@ impl<R: BufRead> Records<R> {
                 ends.push(text.len());
                 let line = self.text.as_str();
                 let after = line.get(pos..).unwrap_or_default();
-                if after.starts_with(',') {
-                    pos += 1;
+                if after.starts_with(self.delimiter) {
+                    pos += self.delimiter.len_utf8();
                     continue;
                 }
                 if matches!(after, "" | "\n" | "\r\n" | "\r") {
@@ -108,11 +110,11 @@ impl<R: BufRead> Records<R> {
                 }
                 return Err(self.syntax(self.line, "unexpected text after a closing quote"));
             }
-            match rest.find(',') {
+            match rest.find(self.delimiter) {
                 Some(k) => {
                     text.push_str(rest.get(..k).unwrap_or_default());
                     ends.push(text.len());
-                    pos += k + 1;
+                    pos += k + self.delimiter.len_utf8();
                 }
                 None => {
                     let field = rest.strip_suffix('\n').unwrap_or(rest);
@@ -137,6 +139,7 @@ pub(crate) fn load_csv(
 ) -> Result<Loaded, LoadError> {
     let mut records = Records {
         reader,
+        delimiter: ',',
         text: String::with_capacity(4096),
         line: 0,
         path: path.to_string(),
@@ -189,6 +192,42 @@ pub(crate) fn load_csv(
     }
     let table = finish(acc, path)?;
     Ok(Loaded { table, rejected })
+}
+
+/// Splits delimited text into records of fields, each with the line it
+/// starts on: the CSV rules above with `delimiter` between fields (`,`, tab,
+/// `|`, `;`); blank lines are skipped. For small files read whole, such as
+/// schema exports and `externaldata` contents.
+pub fn split_records(
+    text: &str,
+    delimiter: char,
+    path: &str,
+) -> Result<Vec<(usize, Vec<String>)>, LoadError> {
+    let mut records = Records {
+        reader: text.as_bytes(),
+        delimiter,
+        text: String::new(),
+        line: 0,
+        path: path.to_string(),
+    };
+    let (mut fields, mut ends) = (String::new(), Vec::new());
+    let mut out = Vec::new();
+    while let Some(line) = records.next(&mut fields, &mut ends)? {
+        if ends.len() == 1 && fields.trim().is_empty() {
+            continue;
+        }
+        let mut start = 0;
+        let record = ends
+            .iter()
+            .map(|&end| {
+                let f = fields.get(start..end).unwrap_or_default().to_string();
+                start = end;
+                f
+            })
+            .collect();
+        out.push((line, record));
+    }
+    Ok(out)
 }
 
 /// Loads one record (fields `text` cut at `ends`) that starts on `line`.

@@ -17,7 +17,7 @@
 
 mod accum;
 mod blocks;
-mod csv;
+pub mod csv;
 mod flat;
 mod json;
 mod write;
