@@ -170,7 +170,7 @@ fn keeps_argument_name(name: &str) -> bool {
 }
 
 /// `expr` without the conversion calls around it that keep their
-/// argument's name (see [`keeps_argument_name`]).
+/// argument's name (`tostring`, `toint`, `todynamic`, `parse_json`, ...).
 pub fn without_conversions(expr: &Expr) -> &Expr {
     match &expr.kind {
         ExprKind::Call(call) if keeps_argument_name(&call.name.name) => {
