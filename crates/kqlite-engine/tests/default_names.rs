@@ -149,3 +149,37 @@ fn later_items_of_an_extend_over_an_open_schema_see_open_columns() {
     let texts: Vec<String> = t.row(0).iter().map(ToString::to_string).collect();
     assert_eq!(texts, ["User", "ana"]);
 }
+
+#[test]
+fn a_union_with_an_open_leg_reads_that_leg_by_name_and_keeps_the_typed_columns() {
+    let mut e = Engine::new();
+    let events = e
+        .run(r#"datatable(Host: string, Bag: dynamic) ["web1", dynamic({"Hash": "abc", "User": "ana"})]"#)
+        .expect("datatable");
+    e.add_table("Events", events);
+    let procs = e
+        .run(r#"datatable(Host: string, Hash: string) ["web2", "def"]"#)
+        .expect("datatable");
+    e.add_table("Procs", procs);
+    let q = "union (Events | evaluate bag_unpack(Bag) | extend HashEntity = Hash), \
+             (Procs | extend HashEntity = Hash) \
+             | project Host, HashEntity | sort by Host asc";
+    let t = e.run(q).unwrap_or_else(|err| panic!("{err:?}"));
+    // `HashEntity` stays one string column, not `HashEntity_string` and
+    // `HashEntity_dynamic`.
+    assert_eq!(
+        t.schema()
+            .into_iter()
+            .map(|(n, ty)| (n, ty.to_string()))
+            .collect::<Vec<_>>(),
+        [
+            ("Host".to_string(), "string".to_string()),
+            ("HashEntity".to_string(), "string".to_string())
+        ]
+    );
+    let rows: Vec<Vec<String>> = t
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert_eq!(rows, [["web1", "abc"], ["web2", "def"]]);
+}

@@ -680,6 +680,80 @@ impl Binder<'_> {
         inner: bool,
         source_col: Option<String>,
     ) -> BResult<Bound> {
+        let (inputs, open) = self.lay_out_open_legs(inputs);
+        let bound = self.union_of_laid_out(inputs, inner, source_col)?;
+        if open {
+            // Columns only the run knows may come from an open leg.
+            self.open_schemas.push(bound.1.clone());
+        }
+        Ok(bound)
+    }
+
+    /// Union legs whose columns are known only when the query runs (open
+    /// schemas) are laid out by name, so the union reads them by name: a
+    /// column the run lacks reads as nulls, and one the leg knows only as
+    /// `dynamic` takes the type a closed leg gives the same name. Also
+    /// says whether any leg was open.
+    fn lay_out_open_legs(&self, inputs: Vec<(String, Bound)>) -> (Vec<(String, Bound)>, bool) {
+        let open: Vec<bool> = inputs.iter().map(|(_, (_, s))| self.is_open(s)).collect();
+        if !open.contains(&true) {
+            return (inputs, false);
+        }
+        let mut typed: Vec<(String, DataType)> = Vec::new();
+        for ((_, (_, schema)), _) in inputs.iter().zip(&open).filter(|(_, o)| !**o) {
+            for (n, t) in schema {
+                if *t != DataType::Dynamic && !typed.iter().any(|(m, _)| m == n) {
+                    typed.push((n.clone(), *t));
+                }
+            }
+        }
+        let laid = inputs
+            .into_iter()
+            .zip(&open)
+            .map(|((name, (plan, schema)), open)| {
+                if !*open {
+                    return (name, (plan, schema));
+                }
+                let columns: Vec<(String, BoundExpr)> = schema
+                    .iter()
+                    .map(|(n, t)| {
+                        let ty = match t {
+                            DataType::Dynamic => typed
+                                .iter()
+                                .find(|(m, _)| m == n)
+                                .map_or(DataType::Dynamic, |(_, t)| *t),
+                            t => *t,
+                        };
+                        let e = BoundExpr {
+                            kind: BoundExprKind::OptionalColumn(n.clone()),
+                            ty,
+                            span: Span::default(),
+                        };
+                        (n.clone(), e)
+                    })
+                    .collect();
+                let out = columns.iter().map(|(n, e)| (n.clone(), e.ty)).collect();
+                (
+                    name,
+                    (
+                        Arc::new(Plan::Project {
+                            input: plan,
+                            columns,
+                        }),
+                        out,
+                    ),
+                )
+            })
+            .collect();
+        (laid, true)
+    }
+
+    fn union_of_laid_out(
+        &mut self,
+        inputs: Vec<(String, Bound)>,
+        inner: bool,
+        source_col: Option<String>,
+    ) -> BResult<Bound> {
         // Output columns: the union of the inputs' columns by name, in
         // first-seen order (only the common ones for kind=inner). A name
         // seen with several types becomes one column per type, `name_type`.

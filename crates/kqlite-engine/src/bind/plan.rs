@@ -54,6 +54,9 @@ pub enum BoundExprKind {
     /// runs: a column of a schema known only then (`evaluate pivot`
     /// without an output schema).
     ColumnByName(String),
+    /// Like [`BoundExprKind::ColumnByName`], but a column the run does not
+    /// have reads as nulls (an open union leg laid out by name).
+    OptionalColumn(String),
     /// A binary operator.
     Binary {
         /// Operator.
@@ -146,6 +149,7 @@ impl std::fmt::Debug for BoundExprKind {
             BoundExprKind::Literal(v) => write!(f, "{v:?}"),
             BoundExprKind::Column(i) => write!(f, "#{i}"),
             BoundExprKind::ColumnByName(n) => write!(f, "#{n:?}"),
+            BoundExprKind::OptionalColumn(n) => write!(f, "#{n:?}?"),
             BoundExprKind::Binary { op, left, right } => write!(f, "({left:?} {op:?} {right:?})"),
             BoundExprKind::Unary { op, operand } => write!(f, "{op:?}({operand:?})"),
             BoundExprKind::List { op, expr, items } => write!(f, "{op:?}({expr:?}, {items:?})"),
@@ -194,6 +198,7 @@ impl BoundExpr {
             BoundExprKind::Literal(v) => BoundExprKind::Literal(v.clone()),
             BoundExprKind::Column(i) => BoundExprKind::Column(map(*i)?),
             BoundExprKind::ColumnByName(n) => BoundExprKind::ColumnByName(n.clone()),
+            BoundExprKind::OptionalColumn(n) => BoundExprKind::OptionalColumn(n.clone()),
             BoundExprKind::Binary { op, left, right } => BoundExprKind::Binary {
                 op: *op,
                 left: b(left)?,
@@ -945,7 +950,10 @@ impl Plan {
 
 fn expr_tables(e: &BoundExpr, out: &mut Vec<String>) {
     match &e.kind {
-        BoundExprKind::Literal(_) | BoundExprKind::Column(_) | BoundExprKind::ColumnByName(_) => {}
+        BoundExprKind::Literal(_)
+        | BoundExprKind::Column(_)
+        | BoundExprKind::ColumnByName(_)
+        | BoundExprKind::OptionalColumn(_) => {}
         BoundExprKind::RowNumber { restart, .. } => {
             if let Some(r) = restart {
                 expr_tables(r, out);

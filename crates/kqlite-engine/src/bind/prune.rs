@@ -30,7 +30,9 @@ pub(crate) fn mark(e: &BoundExpr, needed: &mut [bool]) {
         }
         BoundExprKind::Literal(_) | BoundExprKind::ToScalar(_) => {}
         // Read by name: any input column may be the one.
-        BoundExprKind::ColumnByName(_) => needed.iter_mut().for_each(|n| *n = true),
+        BoundExprKind::ColumnByName(_) | BoundExprKind::OptionalColumn(_) => {
+            needed.iter_mut().for_each(|n| *n = true)
+        }
         BoundExprKind::Binary { left, right, .. } => {
             mark(left, needed);
             mark(right, needed);

@@ -29,6 +29,10 @@ impl Executor<'_> {
                 Some((_, c)) => ColumnarValue::Column(c.clone()),
                 None => return Err(EvalError::Internal(format!("column #{i} is out of range"))),
             },
+            BoundExprKind::OptionalColumn(name) => match input.column(name) {
+                Some(c) => kernels::cast(&ColumnarValue::Column(c.clone()), e.ty, rows),
+                None => ColumnarValue::Scalar(crate::value::Value::Null, e.ty),
+            },
             BoundExprKind::ColumnByName(name) => match input.column(name) {
                 Some(c) => kernels::cast(&ColumnarValue::Column(c.clone()), e.ty, rows),
                 None => {

@@ -128,6 +128,7 @@ fn any_node(e: &BoundExpr, f: &impl Fn(&BoundExpr) -> bool) -> bool {
         BoundExprKind::Literal(_)
         | BoundExprKind::Column(_)
         | BoundExprKind::ColumnByName(_)
+        | BoundExprKind::OptionalColumn(_)
         | BoundExprKind::ToScalar(_) => false,
         BoundExprKind::RowNumber { restart, .. } => restart.as_deref().is_some_and(any),
         BoundExprKind::Shift { expr, default, .. } => {
