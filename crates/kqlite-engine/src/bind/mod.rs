@@ -66,17 +66,26 @@ pub fn bind(
 ) -> Result<BoundQuery, Vec<Diagnostic>> {
     let mut binder = Binder::new(catalog, options.overrides);
     let result = binder.bind_script(script, options.section);
+    // Errors counted but explained by others still fail the query: a plan
+    // holding stand-ins must never run.
+    let counted = binder.errors > 0;
     let (errors, warnings): (Vec<_>, Vec<_>) =
         binder.diags.into_iter().partition(Diagnostic::is_error);
     match result {
-        Some((plan, schema)) if errors.is_empty() => Ok(BoundQuery {
+        Some((plan, schema)) if errors.is_empty() && !counted => Ok(BoundQuery {
             plan,
             schema,
             warnings,
         }),
         _ => {
             let mut all = errors;
-            if all.is_empty() {
+            if all.is_empty() && counted {
+                all.push(names::error(
+                    codes::INVALID,
+                    "the query did not bind, and no error explains why (a bug in kqlite)",
+                    script.span,
+                ));
+            } else if all.is_empty() {
                 all.push(names::error(
                     codes::WRONG_KIND,
                     "the query has no tabular expression to evaluate",
@@ -94,6 +103,13 @@ pub fn bind(
 pub fn check(script: &Script, catalog: &Catalog) -> Vec<Diagnostic> {
     let mut binder = Binder::new(catalog, &[]);
     let _ = binder.bind_script(script, None);
+    if binder.errors > 0 && !binder.diags.iter().any(Diagnostic::is_error) {
+        binder.diags.push(names::error(
+            codes::INVALID,
+            "the query did not bind, and no error explains why (a bug in kqlite)",
+            script.span,
+        ));
+    }
     let mut diags = binder.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags
