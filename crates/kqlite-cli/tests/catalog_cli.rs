@@ -101,3 +101,14 @@ fn every_typo_in_a_query_is_reported_at_once() {
         .unwrap_or_default();
     assert_eq!(codes, ["E1001", "E1001", "E1001"], "{diags}");
 }
+
+#[test]
+fn searching_every_table_of_an_unknown_workspace_is_quick_and_open() {
+    for query in [
+        "search \"evil.exe\" | summarize count() by $table",
+        "union withsource=T * | where TimeGenerated > ago(1d) | summarize count() by Type",
+    ] {
+        let o = check(&[], query);
+        assert!(o.status.success(), "{query}\n{}", stderr(&o));
+    }
+}

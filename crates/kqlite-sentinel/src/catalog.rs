@@ -196,7 +196,7 @@ impl BuiltinCatalog {
             }
             _ => listed.collect(),
         };
-        if self.environment == Environment::Sentinel && entry.kind != EntryKind::Function {
+        if self.environment == Environment::Sentinel && entry.kind == EntryKind::Table {
             let custom_log = name
                 .ends_with("_CL")
                 .then_some(("SourceSystem", DataType::String));

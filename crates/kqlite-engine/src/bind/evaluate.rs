@@ -292,8 +292,14 @@ impl Binder<'_> {
                     .map(|c| (c.name.name.clone(), DataType::from(c.ty)))
                     .collect(),
                 None => {
-                    self.open_schemas.push(schema.clone());
-                    schema
+                    // The run keeps the other columns in order and adds the
+                    // properties after them.
+                    let mut kept = schema;
+                    if opts.column < kept.len() {
+                        kept.remove(opts.column);
+                    }
+                    self.open_schemas.push(kept.clone());
+                    kept
                 }
             };
             let declared = declared.map(|_| out.clone());

@@ -229,12 +229,12 @@ impl<'a> Binder<'a> {
     }
 
     /// Whether `schema` is open (its columns are known only when the query
-    /// runs): an open schema, or one that extends an open schema with
-    /// further columns (the items of an `extend` see the ones before them).
+    /// runs).
     pub(crate) fn is_open(&self, schema: &Schema) -> bool {
-        self.open_schemas
-            .iter()
-            .any(|o| schema.get(..o.len()) == Some(o.as_slice()))
+        // Exact matches only: a closed schema may well start with an open
+        // one's columns. The items of an `extend` over open columns register
+        // each schema they grow.
+        self.open_schemas.iter().any(|o| o == schema)
     }
 
     /// Reports an unknown name, unless an operator of this statement has
@@ -318,6 +318,26 @@ impl<'a> Binder<'a> {
         let span = d.span;
         self.fail_unless_recovering(d);
         self.stand_in(span)
+    }
+
+    /// No rows, with `schema` marked open: rows from tables a workspace may
+    /// or may not have, when the catalog knows thousands (`search` with no
+    /// tables, `union *`) and binding them all would only slow checking.
+    pub(crate) fn open_rows(&mut self, schema: Schema) -> (Arc<Plan>, Schema) {
+        let columns = schema
+            .iter()
+            .map(|(n, t)| (n.clone(), Arc::new(crate::column::Column::nulls(*t, 0))));
+        let table =
+            crate::table::Table::try_new(columns).unwrap_or_else(|_| crate::table::Table::empty(0));
+        self.open_schemas.push(schema.clone());
+        (Arc::new(Plan::Values(Arc::new(table))), schema)
+    }
+
+    /// Counts a failure that may have been silent (a `let` that failed
+    /// earlier), so what is bound from here on is not trusted.
+    pub(crate) fn count_failure(&mut self) {
+        self.errors += 1;
+        self.followed += 1;
     }
 
     /// Goes on binding after an operator failed (see [`Binder::unresolved`]).
@@ -636,7 +656,14 @@ impl<'a> Binder<'a> {
         for (i, p) in f.params.iter().enumerate() {
             let given = call.args.get(i);
             let Some(arg) = given.or(p.default.as_ref()) else {
-                return Err(Reported);
+                return Err(self.fail(names::error(
+                    codes::ARITY,
+                    format!(
+                        "`{}` needs a value for its parameter `{}`",
+                        call.name.name, p.name.name
+                    ),
+                    span,
+                )));
             };
             let bind_arg = |b: &mut Binder<'a>| -> BResult<Binding> {
                 Ok(match &p.ty {

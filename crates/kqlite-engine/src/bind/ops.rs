@@ -134,7 +134,12 @@ impl Binder<'_> {
             )));
         }
         self.plan_depth += 1;
+        // A subquery (a join's right side, a union leg, a function body)
+        // starts checking afresh; a failure inside it still makes what
+        // follows it lenient.
+        let outer = std::mem::replace(&mut self.recovering, false);
         let result = self.bind_tabular_inner(e);
+        self.recovering |= outer;
         self.plan_depth -= 1;
         result
     }
@@ -160,9 +165,14 @@ impl Binder<'_> {
                 let (plan, schema) = match self.bind_operator(op, Arc::clone(&plan), schema.clone())
                 {
                     // Go on with the operator's input, so the operators
-                    // after it are checked too.
+                    // after it are checked too; after one that may define
+                    // names, accept unknown ones.
                     Err(Reported) => {
-                        self.start_recovering();
+                        if defines_columns(&op.kind) {
+                            self.start_recovering();
+                        } else {
+                            self.count_failure();
+                        }
                         return Ok((plan, schema));
                     }
                     Ok(bound) => bound,
@@ -610,8 +620,18 @@ impl Binder<'_> {
                         .collect();
                     // Matching tables known only by schema stand for a
                     // workspace whose tables are not known: its union's
-                    // columns are open.
-                    open |= matched.iter().any(|n| self.catalog.data(n).is_none());
+                    // columns are open. Past a few dozen, the rows stand
+                    // for any table (every table has `Type`).
+                    let schema_only = matched
+                        .iter()
+                        .filter(|n| self.catalog.data(n).is_none())
+                        .count();
+                    open |= schema_only > 0;
+                    if schema_only > MAX_TABLES_BOUND_BY_WILDCARD {
+                        let rows = self.open_rows(vec![("Type".to_string(), DataType::String)]);
+                        inputs.push((id.name.clone(), rows));
+                        continue;
+                    }
                     for n in self.tabular_lets_matching(&id.name) {
                         if !matched.contains(&n) {
                             matched.push(n);
@@ -822,6 +842,9 @@ impl Binder<'_> {
                 Ok((push_filter_into_join(input, p), schema))
             }
             OperatorKind::Extend(items) | OperatorKind::Serialize(items) => {
+                // Later items see earlier ones; over open columns, so do
+                // their schemas.
+                let open = self.is_open(&schema);
                 let mut schema = schema;
                 let mut unnamed = 0;
                 let mut columns = Vec::with_capacity(items.len());
@@ -843,6 +866,9 @@ impl Binder<'_> {
                             }
                             None => {
                                 schema.push((name.clone(), b.ty));
+                                if open {
+                                    self.open_schemas.push(schema.clone());
+                                }
                                 schema.len() - 1
                             }
                         };
@@ -2793,6 +2819,27 @@ fn literal_zero(span: Span) -> Expr {
         kind: ExprKind::Literal(ast::Literal::Long(Some(0))),
         span,
     }
+}
+
+/// How many tables known only by schema a wildcard (`union *`) binds one
+/// by one before it stands for any table instead.
+const MAX_TABLES_BOUND_BY_WILDCARD: usize = 64;
+
+/// Whether an operator can add or rename columns, so that after it fails
+/// a later unknown name may be one it would have defined. Filters, sorts
+/// and operators that only drop columns cannot.
+fn defines_columns(kind: &OperatorKind) -> bool {
+    !matches!(
+        kind,
+        OperatorKind::Where(_)
+            | OperatorKind::Sort { .. }
+            | OperatorKind::Take(_)
+            | OperatorKind::Top { .. }
+            | OperatorKind::Serialize(_)
+            | OperatorKind::As { .. }
+            | OperatorKind::Render { .. }
+            | OperatorKind::ProjectAway(_)
+    )
 }
 
 /// Whether a trial binding failed only because tables do not exist.

@@ -83,17 +83,14 @@ impl Binder<'_> {
     /// `union withsource=$table` of the searched tables.
     fn search_union(&mut self, tables: &[ast::Ident], span: Span) -> BResult<Bound> {
         let names: Vec<ast::Ident> = if tables.is_empty() {
-            // The tables given to the engine; with none, every table the
-            // catalog knows (as when checking a query).
+            // The tables given to the engine. With none (checking against
+            // a catalog of thousands), which tables a workspace has is not
+            // known: the searched rows have open columns.
             let mut all: Vec<String> = self.catalog.names().map(str::to_string).collect();
-            if all.is_empty() {
-                all = self
-                    .catalog
-                    .known_names()
-                    .into_iter()
-                    .filter(|n| self.catalog.get(n).is_some())
-                    .map(str::to_string)
-                    .collect();
+            if all.is_empty() && self.views().is_empty() {
+                let schema: Schema = vec![("$table".to_string(), DataType::String)];
+                self.open_schemas.push(schema.clone());
+                return Ok(self.open_rows(schema));
             }
             for n in self.views() {
                 if !all.contains(&n) {

@@ -267,3 +267,38 @@ fn a_failed_operator_does_not_hide_errors_in_later_statements() {
 fn codes_of_diags(d: &[Diagnostic]) -> Vec<&'static str> {
     d.iter().map(|d| d.code).collect()
 }
+
+#[test]
+fn a_failed_filter_does_not_hide_later_typos() {
+    let d = diags("SigninLogs | where 1 + \"a\" | where Cuont > 1");
+    assert_eq!(
+        codes_of_diags(&d),
+        vec![codes::TYPE_MISMATCH, codes::UNKNOWN_COLUMN],
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_subquery_is_checked_afresh_after_an_unknown_table() {
+    let d = diags("SignInLog | join (SigninLogs | where Cuont > 1) on UserPrincipalName");
+    assert_eq!(
+        codes_of_diags(&d),
+        vec![codes::UNKNOWN_TABLE, codes::UNKNOWN_COLUMN],
+        "{d:?}"
+    );
+}
+
+#[test]
+fn an_empty_open_schema_does_not_open_every_later_schema() {
+    let d = diags(
+        "let x = SigninLogs | project ResultType | evaluate pivot(ResultType);\n\
+         SigninLogs | where Cuont > 1",
+    );
+    assert!(codes_of_diags(&d).contains(&codes::UNKNOWN_COLUMN), "{d:?}");
+}
+
+#[test]
+fn a_missing_function_argument_is_an_error_not_a_silent_failure() {
+    let d = diags("let f = (a: long = 1, b: long) { a + b };\nprint f(1)");
+    assert_eq!(codes_of_diags(&d), vec![codes::ARITY], "{d:?}");
+}
