@@ -178,17 +178,11 @@ impl Binder<'_> {
                     Ok(bound) => bound,
                 };
                 // Operators that keep every input column keep the schema open.
-                let keeps_columns = matches!(
-                    op.kind,
-                    OperatorKind::Where(_)
-                        | OperatorKind::Extend(_)
-                        | OperatorKind::Sort { .. }
-                        | OperatorKind::Take(_)
-                        | OperatorKind::Top { .. }
-                        | OperatorKind::Serialize(_)
-                        | OperatorKind::As { .. }
-                        | OperatorKind::Render { .. }
-                );
+                let keeps_columns = passes_columns_through(&op.kind)
+                    || matches!(
+                        op.kind,
+                        OperatorKind::Extend(_) | OperatorKind::Serialize(_)
+                    );
                 if open && keeps_columns && !self.open_schemas.contains(&schema) {
                     self.open_schemas.push(schema.clone());
                 }
@@ -2825,21 +2819,25 @@ fn literal_zero(span: Span) -> Expr {
 /// by one before it stands for any table instead.
 const MAX_TABLES_BOUND_BY_WILDCARD: usize = 64;
 
-/// Whether an operator can add or rename columns, so that after it fails
-/// a later unknown name may be one it would have defined. Filters, sorts
-/// and operators that only drop columns cannot.
-fn defines_columns(kind: &OperatorKind) -> bool {
-    !matches!(
+/// Whether an operator's output has exactly its input's columns (filters,
+/// sorts, `take`, `as`, `render`).
+fn passes_columns_through(kind: &OperatorKind) -> bool {
+    matches!(
         kind,
         OperatorKind::Where(_)
             | OperatorKind::Sort { .. }
             | OperatorKind::Take(_)
             | OperatorKind::Top { .. }
-            | OperatorKind::Serialize(_)
             | OperatorKind::As { .. }
             | OperatorKind::Render { .. }
-            | OperatorKind::ProjectAway(_)
     )
+}
+
+/// Whether an operator can add or rename columns, so that after it fails
+/// a later unknown name may be one it would have defined: not one that
+/// passes its columns through or only drops some.
+fn defines_columns(kind: &OperatorKind) -> bool {
+    !passes_columns_through(kind) && !matches!(kind, OperatorKind::ProjectAway(_))
 }
 
 /// Whether a trial binding failed only because tables do not exist.
