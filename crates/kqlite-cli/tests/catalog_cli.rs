@@ -107,6 +107,8 @@ fn searching_every_table_of_an_unknown_workspace_is_quick_and_open() {
     for query in [
         "search \"evil.exe\" | summarize count() by $table",
         "union withsource=T * | where TimeGenerated > ago(1d) | summarize count() by Type",
+        "find where Account == 'x'",
+        "find in (Security*) where Account == 'x' | project Account",
     ] {
         let o = check(&[], query);
         assert!(o.status.success(), "{query}\n{}", stderr(&o));

@@ -2679,6 +2679,11 @@ impl Binder<'_> {
         }
         let mut legs: Vec<(String, Expr)> = Vec::new();
         if tables.is_empty() {
+            // With no tables given to the engine, which tables a workspace
+            // has is not known (as for `search`).
+            if self.catalog.is_empty() {
+                return Ok(self.open_rows(vec![("source_".to_string(), DataType::String)]));
+            }
             for n in self.catalog.names() {
                 legs.push((n.to_string(), name_expr(n, span)));
             }
@@ -2686,10 +2691,26 @@ impl Binder<'_> {
             for t in tables {
                 match &t.kind {
                     ExprKind::Name(id) if id.name.contains('*') => {
-                        for n in self.catalog.names() {
-                            if wildcard_match(&id.name, n) {
-                                legs.push((n.to_string(), name_expr(n, id.span)));
-                            }
+                        let matched: Vec<String> = self
+                            .catalog
+                            .known_names()
+                            .into_iter()
+                            .filter(|n| {
+                                wildcard_match(&id.name, n) && self.catalog.get(n).is_some()
+                            })
+                            .map(str::to_string)
+                            .collect();
+                        let schema_only = matched
+                            .iter()
+                            .filter(|n| self.catalog.data(n).is_none())
+                            .count();
+                        if schema_only > MAX_TABLES_BOUND_BY_WILDCARD {
+                            return Ok(
+                                self.open_rows(vec![("source_".to_string(), DataType::String)])
+                            );
+                        }
+                        for n in matched {
+                            legs.push((n.clone(), name_expr(&n, id.span)));
                         }
                         for n in self.tabular_lets_matching(&id.name) {
                             legs.push((n.clone(), name_expr(&n, id.span)));
