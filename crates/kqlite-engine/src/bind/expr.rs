@@ -647,17 +647,8 @@ impl Binder<'_> {
         }
         match self.lookup(name) {
             Some(Binding::Function(f)) => {
-                return match self.call_user_function(&f, call, span, row)? {
-                    Binding::Scalar(b) => Ok(BoundExpr { span, ..b }),
-                    _ => Err(self.fail(names::with_hint(
-                        names::error(
-                            codes::WRONG_KIND,
-                            format!("`{name}` returns a table, used where a scalar is expected"),
-                            span,
-                        ),
-                        "wrap the call in `toscalar(...)`",
-                    ))),
-                };
+                let result = self.call_user_function(&f, call, span, row)?;
+                return self.scalar_result(result, name, span);
             }
             Some(Binding::Failed) => return Err(Reported),
             _ => {}
@@ -679,17 +670,8 @@ impl Binder<'_> {
             });
         }
         if let Some(f) = self.catalog.stored_function(name).cloned() {
-            return match self.call_stored_function(&f, call, span, row)? {
-                Binding::Scalar(b) => Ok(BoundExpr { span, ..b }),
-                _ => Err(self.fail(names::with_hint(
-                    names::error(
-                        codes::WRONG_KIND,
-                        format!("`{name}` returns a table, used where a scalar is expected"),
-                        span,
-                    ),
-                    "wrap the call in `toscalar(...)`",
-                ))),
-            };
+            let result = self.call_stored_function(&f, call, span, row)?;
+            return self.scalar_result(result, name, span);
         }
         if self.registry.aggregate(name).is_some() {
             return Err(self.fail(names::error(

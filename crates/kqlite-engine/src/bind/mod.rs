@@ -241,8 +241,8 @@ impl<'a> Binder<'a> {
     /// failed already (that operator may have defined it).
     pub(crate) fn fail_unless_recovering(&mut self, d: Diagnostic) -> Reported {
         if self.recovering {
-            self.errors += 1;
-            self.followed += 1;
+            // Explained by the operator that failed.
+            self.count_failure();
             Reported
         } else {
             self.fail(d)
@@ -343,10 +343,7 @@ impl<'a> Binder<'a> {
     /// Goes on binding after an operator failed (see [`Binder::unresolved`]).
     pub(crate) fn start_recovering(&mut self) {
         self.recovering = true;
-        // The failure may have been silent (a `let` that failed earlier):
-        // count it, so what is bound from here on is not trusted.
-        self.errors += 1;
-        self.followed += 1;
+        self.count_failure();
     }
 
     pub(crate) fn warn(&mut self, d: Diagnostic) {
@@ -558,6 +555,44 @@ impl<'a> Binder<'a> {
             .collect();
         names.extend(self.let_names());
         names
+    }
+
+    /// A function call's result where a table is expected; `what` names
+    /// the function as the message should (`` `f` ``).
+    pub(crate) fn tabular_result(
+        &mut self,
+        result: Binding,
+        what: &str,
+        span: Span,
+    ) -> BResult<ops::Bound> {
+        match result {
+            Binding::Tabular(p, s) => Ok((p, s)),
+            _ => Err(self.fail(names::error(
+                codes::WRONG_KIND,
+                format!("{what} returns a scalar, used where a table is expected"),
+                span,
+            ))),
+        }
+    }
+
+    /// A function call's result where a scalar is expected.
+    pub(crate) fn scalar_result(
+        &mut self,
+        result: Binding,
+        name: &str,
+        span: Span,
+    ) -> BResult<BoundExpr> {
+        match result {
+            Binding::Scalar(b) => Ok(BoundExpr { span, ..b }),
+            _ => Err(self.fail(names::with_hint(
+                names::error(
+                    codes::WRONG_KIND,
+                    format!("`{name}` returns a table, used where a scalar is expected"),
+                    span,
+                ),
+                "wrap the call in `toscalar(...)`",
+            ))),
+        }
     }
 
     /// `let` names visible now, for suggestions.

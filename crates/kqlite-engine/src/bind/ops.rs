@@ -216,17 +216,8 @@ impl Binder<'_> {
                     args: Vec::new(),
                     named: Vec::new(),
                 };
-                return match self.call_user_function(&f, &call, id.span, None)? {
-                    Binding::Tabular(p, s) => Ok((p, s)),
-                    _ => Err(self.fail(names::error(
-                        codes::WRONG_KIND,
-                        format!(
-                            "`{}` returns a scalar, used where a table is expected",
-                            id.name
-                        ),
-                        id.span,
-                    ))),
-                };
+                let result = self.call_user_function(&f, &call, id.span, None)?;
+                return self.tabular_result(result, &format!("`{}`", id.name), id.span);
             }
             _ => {}
         }
@@ -300,14 +291,8 @@ impl Binder<'_> {
             },
             _ => match self.lookup(name) {
                 Some(Binding::Function(f)) => {
-                    match self.call_user_function(&f, call, span, None)? {
-                        Binding::Tabular(p, s) => Ok((p, s)),
-                        _ => Err(self.fail(names::error(
-                            codes::WRONG_KIND,
-                            format!("`{name}` returns a scalar, used where a table is expected"),
-                            span,
-                        ))),
-                    }
+                    let result = self.call_user_function(&f, call, span, None)?;
+                    self.tabular_result(result, &format!("`{name}`"), span)
                 }
                 Some(Binding::Failed) => Err(Reported),
                 None if self.catalog.stored_function(name).is_some() => {
@@ -605,21 +590,11 @@ impl Binder<'_> {
         for t in tables {
             match &t.kind {
                 ExprKind::Name(id) if id.name.contains('*') => {
-                    let mut matched: Vec<String> = self
-                        .catalog
-                        .known_names()
-                        .into_iter()
-                        .filter(|n| wildcard_match(&id.name, n) && self.catalog.get(n).is_some())
-                        .map(str::to_string)
-                        .collect();
                     // Matching tables known only by schema stand for a
                     // workspace whose tables are not known: its union's
                     // columns are open. Past a few dozen, the rows stand
                     // for any table (every table has `Type`).
-                    let schema_only = matched
-                        .iter()
-                        .filter(|n| self.catalog.data(n).is_none())
-                        .count();
+                    let (mut matched, schema_only) = self.tables_matching(&id.name);
                     open |= schema_only > 0;
                     if schema_only > MAX_TABLES_BOUND_BY_WILDCARD {
                         let rows = self.open_rows(vec![("Type".to_string(), DataType::String)]);
@@ -2691,19 +2666,7 @@ impl Binder<'_> {
             for t in tables {
                 match &t.kind {
                     ExprKind::Name(id) if id.name.contains('*') => {
-                        let matched: Vec<String> = self
-                            .catalog
-                            .known_names()
-                            .into_iter()
-                            .filter(|n| {
-                                wildcard_match(&id.name, n) && self.catalog.get(n).is_some()
-                            })
-                            .map(str::to_string)
-                            .collect();
-                        let schema_only = matched
-                            .iter()
-                            .filter(|n| self.catalog.data(n).is_none())
-                            .count();
+                        let (matched, schema_only) = self.tables_matching(&id.name);
                         if schema_only > MAX_TABLES_BOUND_BY_WILDCARD {
                             return Ok(
                                 self.open_rows(vec![("source_".to_string(), DataType::String)])
@@ -2833,6 +2796,25 @@ fn literal_zero(span: Span) -> Expr {
     Expr {
         kind: ExprKind::Literal(ast::Literal::Long(Some(0))),
         span,
+    }
+}
+
+impl Binder<'_> {
+    /// The catalog's tables whose names match the wildcard `pattern`, and
+    /// how many of them are known only by schema (have no data).
+    fn tables_matching(&self, pattern: &str) -> (Vec<String>, usize) {
+        let matched: Vec<String> = self
+            .catalog
+            .known_names()
+            .into_iter()
+            .filter(|n| wildcard_match(pattern, n) && self.catalog.get(n).is_some())
+            .map(str::to_string)
+            .collect();
+        let schema_only = matched
+            .iter()
+            .filter(|n| self.catalog.data(n).is_none())
+            .count();
+        (matched, schema_only)
     }
 }
 

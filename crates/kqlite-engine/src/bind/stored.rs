@@ -66,17 +66,9 @@ impl<'a> Binder<'a> {
         call: &ast::Call,
         span: Span,
     ) -> BResult<(Arc<super::Plan>, Schema)> {
-        match self.call_stored_function(function, call, span, None)? {
-            Binding::Tabular(p, s) => Ok((p, s)),
-            _ => Err(self.fail(names::error(
-                codes::WRONG_KIND,
-                format!(
-                    "workspace function `{}` returns a scalar, used where a table is expected",
-                    call.name.name
-                ),
-                span,
-            ))),
-        }
+        let result = self.call_stored_function(function, call, span, None)?;
+        let what = format!("workspace function `{}`", call.name.name);
+        self.tabular_result(result, &what, span)
     }
 
     /// Runs `bind` on code of the stored function `sc`: only `let`s from
