@@ -408,6 +408,29 @@ impl Engine {
             .unwrap_or_else(|| self.tables_read_here(query))
     }
 
+    /// The catalog tables that evaluating `section` (a tabular `let`), or
+    /// the final statement when `None`, reads: what a run needs data for.
+    pub fn tables_read_by(
+        &self,
+        query: &str,
+        section: Option<&str>,
+    ) -> Result<Vec<String>, QueryError> {
+        let read = || -> Result<Vec<String>, QueryError> {
+            let script = self.parse(query)?;
+            let options = BindOptions {
+                section,
+                overrides: &[],
+            };
+            let bound = bind::bind(&script, &self.catalog, &options).map_err(|diags| {
+                QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
+            })?;
+            let mut out = Vec::new();
+            bound.plan.tables(&mut out);
+            Ok(out)
+        };
+        self.on_query_stack(read).unwrap_or_else(read)
+    }
+
     fn tables_read_here(&self, query: &str) -> Result<Vec<String>, QueryError> {
         let script = self.parse(query)?;
         let mut out = Vec::new();

@@ -20,11 +20,20 @@
 //! A case's tables come from a fixture file (`file = "fixtures/x.jsonl"`:
 //! JSON Lines, JSON array, Log Analytics export or CSV), from rows written
 //! inline (`rows = [...]`), or from the generator (`generate = { rows = 2000,
-//! seed = 7, scenarios = ["legacy-smtp-basic-auth"] }`). Column types come
-//! from the Sentinel schemas; columns a row leaves out are null (empty for
-//! strings); a `schema` file (any format [`crate::schema_file`] reads)
-//! declares further tables, or replaces built-in ones, and types their rows
-//! the same way. Expectations: `empty`, `rows` (exact count), `contains` (rows that
+//! seed = 7, scenarios = ["legacy-smtp-basic-auth"] }`).
+//!
+//! Fixtures cannot pass by accident. Column types come from the built-in
+//! catalog of every Sentinel and Defender table ([`crate::tables`]); a
+//! `schema` file (any format [`crate::schema_file`] reads) declares custom
+//! tables, or replaces built-in ones, and types their rows the same way.
+//! Columns a row leaves out are null (empty for strings), so partial rows
+//! and `rows = []` just work; a column the table does not have, a value of
+//! the wrong type, or a table that is neither in the catalog nor declared
+//! is an error at the fixture's file and line, with the closest real name.
+//! A case gives exactly the tables its query reads: one it leaves out is an
+//! error (write `rows = []` for an empty table), and so is one the query
+//! never reads, unless marked `unread = true` (to show that evidence in
+//! another table is missed). Expectations: `empty`, `rows` (exact count), `contains` (rows that
 //! must appear, matching on the columns given), `excludes` (rows that must
 //! not), `table` (the exact result; order-aware only when the query's result
 //! ends in `sort`, `order` or `top`). Datetimes compare as instants, numbers
@@ -37,13 +46,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use kqlite_engine::value::{format_guid, Dynamic};
-use kqlite_engine::{time, DataType, Engine, RunOptions, Table, Value};
+use kqlite_engine::{time, Engine, RunOptions, Table, Value};
 use kqlite_parser::ast::{ExprKind, LetValue, OperatorKind, StatementKind};
+use kqlite_parser::span::LineIndex;
 use serde::Deserialize;
 
+use crate::catalog::Environment;
 use crate::generator::{default_dataset_options, generate_tables};
 use crate::scenarios::{ScenarioId, ScenarioSelection};
 use crate::schema_file::SchemaSet;
+use crate::tables::{SchemaSource, TableSchema, TableSchemas, UnknownColumn};
+use kqlite_engine::bind::names::did_you_mean;
 
 /// Why a test file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +96,7 @@ struct FileSpec {
     #[serde(default)]
     schema: Option<SchemaFiles>,
     #[serde(default, rename = "case")]
-    cases: Vec<CaseSpec>,
+    cases: Vec<toml::Spanned<CaseSpec>>,
 }
 
 /// The `schema` key: one file or a list of them.
@@ -109,7 +122,7 @@ struct CaseSpec {
     #[serde(default)]
     lets: BTreeMap<String, toml::Value>,
     #[serde(default)]
-    tables: BTreeMap<String, TableSpec>,
+    tables: BTreeMap<String, toml::Spanned<TableSpec>>,
     #[serde(default)]
     expect: ExpectSpec,
 }
@@ -118,7 +131,11 @@ struct CaseSpec {
 #[serde(deny_unknown_fields)]
 struct TableSpec {
     file: Option<String>,
-    rows: Option<Vec<toml::Table>>,
+    rows: Option<Vec<toml::Spanned<toml::Table>>>,
+    /// Given on purpose although the query never reads it (to show that
+    /// evidence in another table is missed).
+    #[serde(default)]
+    unread: bool,
     generate: Option<GenerateSpec>,
 }
 
@@ -172,6 +189,10 @@ pub struct TestCase {
     dir: PathBuf,
     /// Tables declared by schema files.
     schema: Arc<SchemaSet>,
+    /// Where the case is written: the test file, its line index and the
+    /// case's line.
+    at: Arc<(PathBuf, LineIndex)>,
+    line: usize,
 }
 
 impl TestCase {
@@ -180,7 +201,7 @@ impl TestCase {
         self.spec
             .tables
             .values()
-            .filter_map(|t| t.generate.as_ref())
+            .filter_map(|t| t.get_ref().generate.as_ref())
             .flat_map(|g| g.scenarios.clone().unwrap_or_default())
             .collect()
     }
@@ -256,8 +277,11 @@ impl TestFile {
             schema.merge(set);
         }
         let schema = Arc::new(schema);
+        let at = Arc::new((path.to_path_buf(), LineIndex::new(text)));
         let mut cases = Vec::new();
-        for case in spec.cases {
+        for spanned in spec.cases {
+            let line = at.1.line_col(spanned.span().start).0;
+            let case = spanned.into_inner();
             let query = case
                 .query
                 .clone()
@@ -289,6 +313,8 @@ impl TestFile {
                 spec: case,
                 dir: dir.clone(),
                 schema: schema.clone(),
+                at: at.clone(),
+                line,
             });
         }
         Ok(TestFile {
@@ -331,30 +357,23 @@ pub fn run_case(case: &TestCase) -> CaseResult {
 fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
     let query = std::fs::read_to_string(&case.query)
         .map_err(|e| format!("cannot read query {}: {e}", case.query.display()))?;
+    let query_name = case.query.display().to_string();
     let mut engine = Engine::new();
-    for (name, schema) in crate::schema::schemas() {
-        engine.add_schema(name, schema);
-    }
+    let schemas = TableSchemas::new(case.schema.clone(), Environment::Sentinel);
     // Notes about left-out functions do not fail a case: a query calling
     // one fails with its own error.
-    let _ = case.schema.install(&mut engine);
-    load_tables(case, &mut engine)?;
+    let _ = schemas.install(&mut engine);
+    load_tables(case, &schemas, &mut engine)?;
+    check_tables_against_query(case, &engine, &query, &query_name)?;
     let opts = RunOptions {
         section: case.section.clone(),
         lets: case.lets.clone(),
         now: Some(case.now),
         ..RunOptions::default()
     };
-    let result = engine.run_with(&query, &opts).map_err(|e| {
-        let mut msg = format!("query error: {e}");
-        for d in e.diagnostics() {
-            let _ = write!(msg, "\n  {}", d.message);
-            if let Some(h) = &d.hint {
-                let _ = write!(msg, " (help: {h})");
-            }
-        }
-        msg
-    })?;
+    let result = engine
+        .run_with(&query, &opts)
+        .map_err(|e| query_error_text(&query_name, &query, &e))?;
     let ordered = result_is_sorted(&query, case.section.as_deref());
     let failures = check_expectations(&case.spec.expect, &result, ordered);
     if failures.is_empty() {
@@ -368,59 +387,261 @@ fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
     }
 }
 
-fn load_tables(case: &TestCase, engine: &mut Engine) -> Result<(), String> {
+/// A query error as `file:line:col: error[CODE]: message`, one line per
+/// diagnostic (with its hint), each printed once.
+pub fn query_error_text(name: &str, query: &str, err: &kqlite_engine::QueryError) -> String {
+    let diagnostics = err.diagnostics();
+    if diagnostics.is_empty() {
+        return format!("{name}: query error: {err}");
+    }
+    let lines = LineIndex::new(query);
+    let mut text = String::new();
+    for d in diagnostics {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        if d.span.is_empty() && d.span.start == 0 {
+            let _ = write!(text, "{name}: error[{}]: {}", d.code, d.message);
+        } else {
+            let (line, col) = lines.line_col(d.span.start as usize);
+            let _ = write!(
+                text,
+                "{name}:{line}:{col}: error[{}]: {}",
+                d.code, d.message
+            );
+        }
+        if let Some(h) = &d.hint {
+            let _ = write!(text, "\n  help: {h}");
+        }
+    }
+    text
+}
+
+impl TestCase {
+    /// `file:line` of a byte offset in the test file.
+    fn location(&self, offset: usize) -> String {
+        let (line, _) = self.at.1.line_col(offset);
+        format!("{}:{line}", self.at.0.display())
+    }
+
+    /// `file:line` of the case itself.
+    fn case_location(&self) -> String {
+        format!("{}:{}", self.at.0.display(), self.line)
+    }
+}
+
+/// Fails unless the case gives exactly the tables the query needs: every
+/// table the run reads (an empty one is `rows = []`), and none that the
+/// query never reads (a misnamed table would otherwise be ignored).
+fn check_tables_against_query(
+    case: &TestCase,
+    engine: &Engine,
+    query: &str,
+    query_name: &str,
+) -> Result<(), String> {
+    let anywhere = engine
+        .tables_read(query)
+        .map_err(|e| query_error_text(query_name, query, &e))?;
+    let needed = engine
+        .tables_read_by(query, case.section.as_deref())
+        .map_err(|e| query_error_text(query_name, query, &e))?;
+    let mut problems = Vec::new();
+    let missing: Vec<&String> = needed
+        .iter()
+        .filter(|t| !case.spec.tables.contains_key(*t))
+        .collect();
+    for (name, spec) in &case.spec.tables {
+        if anywhere.contains(name) || spec.get_ref().unread {
+            continue;
+        }
+        let mut text = format!(
+            "{}: table `{name}` is given but the query never reads it",
+            case.location(spec.span().start)
+        );
+        let hint =
+            format!("; if that is the point of the case, mark it `tables.{name}.unread = true`");
+        if let Some(m) = did_you_mean(name, missing.iter().map(|s| s.as_str())) {
+            let _ = write!(text, " (did you mean `{m}`?)");
+        } else {
+            text.push_str(&hint);
+        }
+        problems.push(text);
+    }
+    for name in missing {
+        problems.push(format!(
+            "{}: the query reads table `{name}`, which the case does not give \
+             (for an empty table: `tables.{name}.rows = []`)",
+            case.case_location()
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// The schema of a table the case gives, or an error naming the table and
+/// the closest known one.
+fn table_schema(
+    case: &TestCase,
+    schemas: &TableSchemas,
+    name: &str,
+    at: usize,
+) -> Result<TableSchema, String> {
+    schemas.get(name).ok_or_else(|| {
+        let mut text = format!(
+            "{}: `{name}` is not a Sentinel or Defender table",
+            case.location(at)
+        );
+        if let Some(s) = schemas.suggest_table(name) {
+            let _ = write!(text, " (did you mean `{s}`?)");
+        }
+        text.push_str("; a custom table needs its columns declared: `schema = \"FILE\"`");
+        text
+    })
+}
+
+/// The error for columns a fixture has and its table's schema lacks.
+fn unknown_columns_error(
+    location: &str,
+    table: &str,
+    schema: &TableSchema,
+    unknown: &[UnknownColumn],
+) -> String {
+    let list: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+    let mut text = format!(
+        "{location}: table `{table}` has no column{} {}",
+        if unknown.len() == 1 { "" } else { "s" },
+        list.join(", ")
+    );
+    if schema.source == SchemaSource::Catalog {
+        text.push_str(
+            "; if your workspace's table has it, declare the table with `schema = \"FILE\"`",
+        );
+    }
+    text
+}
+
+/// The 1-based line of `path` where `column` first appears as a JSON key
+/// or CSV header cell (1 when it cannot be found).
+fn line_of_column(path: &Path, column: &str) -> usize {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 1;
+    };
+    let quoted = format!("\"{column}\"");
+    text.lines()
+        .position(|l| l.contains(&quoted))
+        .map_or(1, |i| i + 1)
+}
+
+fn load_tables(case: &TestCase, schemas: &TableSchemas, engine: &mut Engine) -> Result<(), String> {
     // Tables generated with the same options are generated together so that
     // a scenario spanning several tables stays consistent.
     let mut generated: Vec<(GenerateSpec, Vec<String>)> = Vec::new();
-    for (name, spec) in &case.spec.tables {
-        let schema = case
-            .schema
-            .table(name)
-            .map(<[_]>::to_vec)
-            .or_else(|| crate::schema::schema(name));
+    let mut problems = Vec::new();
+    for (name, spanned) in &case.spec.tables {
+        let spec = spanned.get_ref();
         let sources = [
             spec.file.is_some(),
             spec.rows.is_some(),
             spec.generate.is_some(),
         ];
         if sources.iter().filter(|&&s| s).count() != 1 {
-            return Err(format!(
-                "table `{name}`: give exactly one of `file`, `rows` or `generate`"
+            problems.push(format!(
+                "{}: table `{name}`: give exactly one of `file`, `rows` or `generate`",
+                case.location(spanned.span().start)
             ));
+            continue;
         }
+        let schema = match table_schema(case, schemas, name, spanned.span().start) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        let load = kqlite_engine::io::LoadOptions {
+            sparse: true,
+            ..Default::default()
+        };
         if let Some(file) = &spec.file {
             let path = case.dir.join(file);
-            let table = kqlite_engine::io::load_file(&path, schema.as_deref())
+            let loaded = kqlite_engine::io::load_file_with(&path, Some(&schema.columns), &load)
                 .map_err(|e| e.to_string())?;
-            engine.add_table(name.clone(), table);
+            let names: Vec<String> = loaded.table.column_names().map(str::to_string).collect();
+            let unknown = schemas.unknown_columns(&schema, names.iter().map(String::as_str));
+            if let Some(first) = unknown.first() {
+                let location = format!("{}:{}", path.display(), line_of_column(&path, &first.name));
+                problems.push(unknown_columns_error(&location, name, &schema, &unknown));
+                continue;
+            }
+            engine.add_table_with_schema(name.clone(), loaded.table, schema.columns);
         } else if let Some(rows) = &spec.rows {
+            let mut bad = false;
+            for row in rows {
+                let unknown =
+                    schemas.unknown_columns(&schema, row.get_ref().keys().map(String::as_str));
+                if !unknown.is_empty() {
+                    let location = case.location(row.span().start);
+                    problems.push(unknown_columns_error(&location, name, &schema, &unknown));
+                    bad = true;
+                }
+            }
+            if bad {
+                continue;
+            }
             let mut jsonl = String::new();
             for row in rows {
                 let obj: serde_json::Map<String, serde_json::Value> = row
+                    .get_ref()
                     .iter()
                     .map(|(k, v)| (k.clone(), toml_to_json(v)))
                     .collect();
                 jsonl.push_str(&serde_json::Value::Object(obj).to_string());
                 jsonl.push('\n');
             }
-            let table = if rows.is_empty() {
-                empty_table(schema.as_deref().unwrap_or(&[]))
-            } else {
-                kqlite_engine::io::load_reader(
-                    jsonl.as_bytes(),
-                    kqlite_engine::io::Format::JsonLines,
-                    schema.as_deref(),
-                    &format!("{} (case `{}`, table {name})", case.name, name),
-                )
-                .map_err(|e| e.to_string())?
-            };
-            engine.add_table(name.clone(), table);
+            let loaded = kqlite_engine::io::load_reader_with(
+                jsonl.as_bytes(),
+                kqlite_engine::io::Format::JsonLines,
+                Some(&schema.columns),
+                &format!(
+                    "{} (case `{}`, table {name})",
+                    case.location(spanned.span().start),
+                    case.name
+                ),
+                &load,
+            )
+            .map_err(|e| match e {
+                // Point at the row in the test file, not at a line of the
+                // JSON the rows were turned into.
+                kqlite_engine::io::LoadError::Value {
+                    line,
+                    column,
+                    expected,
+                    found,
+                    ..
+                } => {
+                    let at = rows
+                        .get(line.saturating_sub(1))
+                        .map_or(spanned.span().start, |r| r.span().start);
+                    format!(
+                        "{}: table `{name}`, column `{column}`: expected {expected}, found {found}",
+                        case.location(at)
+                    )
+                }
+                other => other.to_string(),
+            })?;
+            engine.add_table_with_schema(name.clone(), loaded.table, schema.columns);
         } else if let Some(g) = &spec.generate {
             match generated.iter_mut().find(|(s, _)| s == g) {
                 Some((_, names)) => names.push(name.clone()),
                 None => generated.push((g.clone(), vec![name.clone()])),
             }
         }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
     }
     for (g, names) in generated {
         let mut opts = default_dataset_options();
@@ -443,16 +664,6 @@ fn load_tables(case: &TestCase, engine: &mut Engine) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn empty_table(schema: &[(String, DataType)]) -> Table {
-    Table::try_new(schema.iter().map(|(n, t)| {
-        (
-            n.clone(),
-            std::sync::Arc::new(kqlite_engine::Column::nulls(*t, 0)),
-        )
-    }))
-    .unwrap_or_default()
 }
 
 /// Whether the result of the query (or of `section`) ends in `sort`,

@@ -1,0 +1,166 @@
+//! `kqlite test` fixtures that cannot pass by accident: rows are typed by
+//! the built-in catalog, a column or table the catalog does not know is an
+//! error pointing at the fixture, and a case gives exactly the tables the
+//! query reads.
+
+mod support;
+
+use support::{kqlite, printed, scratch};
+
+const RISKY: &str =
+    "SigninLogs\n| where RiskLevelDuringSignIn == 'high'\n| project UserPrincipalName\n";
+
+fn test_file(case_body: &str) -> String {
+    format!(
+        "query = \"q.kql\"\nnow = \"2026-01-15T12:00:00Z\"\n\n[[case]]\nname = \"the case\"\n{case_body}"
+    )
+}
+
+#[test]
+fn a_misspelt_column_in_an_inline_row_fails_the_case_instead_of_passing_vacuously() {
+    let toml = test_file(
+        "tables.SigninLogs.rows = [\n  { UserPrincipalName = \"a@contoso.com\", RiskLevelDuringSignin = \"high\" },\n]\nexpect.empty = true\n",
+    );
+    let dir = scratch(
+        "fixture_misspelt_column",
+        &[("q.kql", RISKY), ("t.test.toml", &toml)],
+    );
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    let text = printed(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("ERROR"), "{text}");
+    assert!(
+        text.contains("t.test.toml:7: table `SigninLogs` has no column `RiskLevelDuringSignin` (did you mean `RiskLevelDuringSignIn`?)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_misspelt_column_in_a_fixture_file_names_the_file_and_line() {
+    let toml = test_file("tables.SigninLogs.file = \"rows.jsonl\"\nexpect.empty = true\n");
+    let rows = "{\"UserPrincipalName\":\"a@contoso.com\",\"RiskLevelDuringSignIn\":\"none\"}\n{\"UserPrincipalName\":\"b@contoso.com\",\"RiskLevelDuringSigin\":\"high\"}\n";
+    let dir = scratch(
+        "fixture_file_misspelt_column",
+        &[
+            ("q.kql", RISKY),
+            ("t.test.toml", &toml),
+            ("rows.jsonl", rows),
+        ],
+    );
+    let text = printed(&kqlite(&dir, &["test", "t.test.toml"]));
+    assert!(
+        text.contains("rows.jsonl:2: table `SigninLogs` has no column `RiskLevelDuringSigin`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_misspelt_table_name_is_an_error_with_the_catalog_table_suggested() {
+    let toml = test_file(
+        "tables.SignInLogs.rows = []\ntables.SigninLogs.rows = []\nexpect.empty = true\n",
+    );
+    let dir = scratch(
+        "fixture_misspelt_table",
+        &[("q.kql", RISKY), ("t.test.toml", &toml)],
+    );
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    let text = printed(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "`SignInLogs` is not a Sentinel or Defender table (did you mean `SigninLogs`?)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("add_table"), "{text}");
+}
+
+#[test]
+fn a_table_the_query_never_reads_is_an_error_unless_marked_unread() {
+    let toml =
+        test_file("tables.SigninLogs.rows = []\ntables.AuditLogs.rows = []\nexpect.empty = true\n");
+    let dir = scratch(
+        "fixture_unread_table",
+        &[("q.kql", RISKY), ("t.test.toml", &toml)],
+    );
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    let text = printed(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("table `AuditLogs` is given but the query never reads it"),
+        "{text}"
+    );
+
+    let toml = test_file("tables.SigninLogs.rows = []\ntables.AuditLogs.rows = []\ntables.AuditLogs.unread = true\nexpect.empty = true\n");
+    let dir = scratch(
+        "fixture_unread_table_marked",
+        &[("q.kql", RISKY), ("t.test.toml", &toml)],
+    );
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    assert!(out.status.success(), "{}", printed(&out));
+}
+
+#[test]
+fn a_table_the_query_reads_but_the_case_leaves_out_is_an_error() {
+    let toml = test_file("expect.empty = true\n");
+    let dir = scratch(
+        "fixture_missing_table",
+        &[("q.kql", RISKY), ("t.test.toml", &toml)],
+    );
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    let text = printed(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "t.test.toml:4: the query reads table `SigninLogs`, which the case does not give"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("tables.SigninLogs.rows = []"), "{text}");
+}
+
+#[test]
+fn any_catalog_table_takes_partial_rows_typed_by_the_catalog() {
+    let query = "DeviceNetworkEvents\n| where RemotePort == 4444\n| project-reorder InitiatingProcessFileName\n| project DeviceName, RemotePort, RemoteIP\n";
+    let toml = test_file(
+        "tables.DeviceNetworkEvents.rows = [\n  { DeviceName = \"ws-01\", RemotePort = 4444, RemoteIP = \"198.51.100.7\" },\n  { DeviceName = \"ws-02\", RemotePort = 443 },\n]\nexpect.table = [{ DeviceName = \"ws-01\", RemotePort = 4444, RemoteIP = \"198.51.100.7\" }]\n\n[[case]]\nname = \"an empty table\"\ntables.DeviceNetworkEvents.rows = []\nexpect.empty = true\n",
+    );
+    let dir = scratch(
+        "fixture_catalog_table",
+        &[("q.kql", query), ("t.test.toml", &toml)],
+    );
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    assert!(out.status.success(), "{}", printed(&out));
+}
+
+#[test]
+fn a_value_of_the_wrong_type_for_a_catalog_column_is_an_error_not_a_retyped_column() {
+    let query = "DeviceNetworkEvents\n| where RemotePort == 4444\n";
+    let toml = test_file(
+        "tables.DeviceNetworkEvents.rows = [\n  { DeviceName = \"ws-01\", RemotePort = 4444 },\n  { DeviceName = \"ws-02\", RemotePort = \"http\" },\n]\nexpect.rows = 1\n",
+    );
+    let dir = scratch(
+        "fixture_wrong_type",
+        &[("q.kql", query), ("t.test.toml", &toml)],
+    );
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    let text = printed(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("t.test.toml:8: table `DeviceNetworkEvents`, column `RemotePort`: expected int, found string \"http\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_query_error_in_a_test_has_its_line_and_column_and_is_printed_once() {
+    let query = "SigninLogs\n| where UserPrincipalNam == 'x'\n";
+    let toml = test_file("tables.SigninLogs.rows = []\nexpect.empty = true\n");
+    let dir = scratch(
+        "fixture_query_error",
+        &[("q.kql", query), ("t.test.toml", &toml)],
+    );
+    let text = printed(&kqlite(&dir, &["test", "t.test.toml"]));
+    assert!(text.contains("q.kql:2:9: error[E1001]"), "{text}");
+    assert_eq!(text.matches("UserPrincipalNam`").count(), 1, "{text}");
+}
