@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use kqlite_engine::eval::{Limits, ResultOverflow};
 use kqlite_engine::{Engine, QueryError, RunOptions, Table};
+use kqlite_sentinel::catalog::Environment;
+use kqlite_sentinel::tables::TableSchemas;
 
 use crate::{render, usage_error, Outcome};
 
@@ -17,7 +19,10 @@ pub struct RunArgs {
     /// The query file (`-` reads the query from standard input).
     query: String,
     /// Loads a table from a file (JSON Lines, JSON array, Log Analytics
-    /// export or CSV). Tables not given are generated (see --seed, --rows).
+    /// export or CSV), typed by its catalog or --schema columns. With no
+    /// --table, every table comes from built-in synthetic data (see --seed,
+    /// --rows); with some, the query must not read others (see
+    /// --synthetic-rest).
     #[arg(long = "table", value_name = "NAME=PATH")]
     tables: Vec<String>,
     /// Declares tables from a schema file (see `kqlite check --schema`):
@@ -48,6 +53,11 @@ pub struct RunArgs {
     /// SigninLogs rows of the built-in synthetic data (other tables scale).
     #[arg(long, value_name = "N")]
     rows: Option<usize>,
+    /// When some tables come from --table, fills the other tables the
+    /// query reads with built-in synthetic rows (by default that is an
+    /// error listing them, so real and synthetic rows never mix unasked).
+    #[arg(long)]
+    synthetic_rest: bool,
     /// Threads for loading and evaluation (0 = every core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
@@ -258,9 +268,6 @@ pub fn run(args: RunArgs) -> Outcome {
     let mut engine = Engine::new();
     engine.set_threads(args.threads);
     engine.set_limits(args.limits.limits());
-    for (name, schema) in kqlite_sentinel::schema::schemas() {
-        engine.add_schema(name, schema);
-    }
     let custom = match load_schemas(&args.schemas) {
         Ok(set) => set,
         Err(e) => {
@@ -268,7 +275,8 @@ pub fn run(args: RunArgs) -> Outcome {
             return Outcome::Failure;
         }
     };
-    for note in custom.install(&mut engine) {
+    let schemas = TableSchemas::new(std::sync::Arc::new(custom), Environment::Sentinel);
+    for note in schemas.install(&mut engine) {
         errln!("note: {note}");
     }
     install_functions(&mut engine, &args.functions);
@@ -280,46 +288,41 @@ pub fn run(args: RunArgs) -> Outcome {
             }
             _ => return usage_error(format!("--table expects NAME=PATH, got `{item}`")),
         };
-        let schema = custom
-            .table(name)
-            .map(<[_]>::to_vec)
-            .or_else(|| kqlite_sentinel::schema::schema(name));
-        let load = kqlite_engine::io::LoadOptions {
-            lenient: args.lenient,
-            sparse: schema.is_some(),
-            threads: args.threads,
-        };
-        match kqlite_engine::io::load_file_with(Path::new(path), schema.as_deref(), &load) {
-            Ok(loaded) => {
-                report_rejected(path, &loaded.rejected);
-                match schema {
-                    Some(schema) => engine.add_table_with_schema(name, loaded.table, schema),
-                    None => engine.add_table(name, loaded.table),
-                }
-            }
-            Err(e) => {
-                errln!("error: {e}");
-                return Outcome::Failure;
-            }
+        if let Err(e) = load_table(&mut engine, &schemas, name, path, &args) {
+            errln!("error: {e}");
+            return Outcome::Failure;
         }
         given.push(name.to_string());
     }
 
-    // Generate built-in data for the tables the query reads and was not given.
-    let needed = match engine.tables_read(&query) {
+    // The tables the query reads and was not given: all of them come from
+    // the built-in synthetic data, or, when some tables were given, only
+    // with --synthetic-rest (mixing real and synthetic rows is a choice).
+    let needed = match engine.tables_read_by(&query, args.section.as_deref()) {
         Ok(tables) => tables,
         Err(e) => return report_query_error(&query_name, &query, &e),
     };
-    let mut missing: Vec<&str> = needed
+    let missing: Vec<&str> = needed
         .iter()
         .map(String::as_str)
         .filter(|t| !given.iter().any(|g| g == t))
         .collect();
+    if !given.is_empty() && !missing.is_empty() && !args.synthetic_rest {
+        errln!(
+            "error: the query reads {} but no --table gives {}",
+            list_names(&missing),
+            if missing.len() == 1 { "it" } else { "them" }
+        );
+        errln!(
+            "  = help: give each with --table NAME=PATH, or fill the rest with built-in synthetic rows: --synthetic-rest"
+        );
+        return Outcome::Failure;
+    }
     // Tables a schema file declares have no generator: they read as empty.
     let declared: Vec<&str> = missing
         .iter()
         .copied()
-        .filter(|t| custom.table(t).is_some())
+        .filter(|t| schemas.declared().table(t).is_some())
         .collect();
     if !declared.is_empty() {
         errln!(
@@ -327,11 +330,14 @@ pub fn run(args: RunArgs) -> Outcome {
             declared.join(", ")
         );
         for name in &declared {
-            let schema = custom.table(name).map(<[_]>::to_vec).unwrap_or_default();
-            engine.add_table_with_schema(*name, Table::empty(0), schema);
+            let columns = schemas.get(name).map(|s| s.columns).unwrap_or_default();
+            engine.add_table_with_schema(*name, Table::empty(0), columns);
         }
-        missing.retain(|t| !declared.contains(t));
     }
+    let missing: Vec<&str> = missing
+        .into_iter()
+        .filter(|t| !declared.contains(t))
+        .collect();
     let mut labels = None;
     let mut now = explicit_now;
     if !missing.is_empty() {
@@ -366,12 +372,22 @@ pub fn run(args: RunArgs) -> Outcome {
             }
         }
     }
+    let now = now.unwrap_or_else(|| {
+        let t = current_ticks();
+        if query_reads_clock(&query) {
+            errln!(
+                "note: now() is the current time, {} (pass --now for a repeatable run)",
+                kqlite_engine::time::format_datetime(t)
+            );
+        }
+        t
+    });
     let load_ms = load_start.elapsed().as_secs_f64() * 1e3;
 
     let options = RunOptions {
         section: args.section.clone(),
         lets,
-        now: Some(now.unwrap_or_else(current_ticks)),
+        now: Some(now),
         ..RunOptions::default()
     };
     let mut query_ms = Vec::with_capacity(args.repeat);
@@ -410,6 +426,77 @@ pub fn run(args: RunArgs) -> Outcome {
         err!("{}", kqlite_sentinel::score::summary(&labels, &result));
     }
     Outcome::Success
+}
+
+/// Loads `--table NAME=PATH`, typed by the table's declared or catalog
+/// schema. A column a catalog table does not have is kept (typed from the
+/// data) with a warning naming the closest real column; a table kqlite
+/// does not know takes its types from the data, with a note.
+fn load_table(
+    engine: &mut Engine,
+    schemas: &TableSchemas,
+    name: &str,
+    path: &str,
+    args: &RunArgs,
+) -> Result<(), String> {
+    let schema = schemas.get(name);
+    let load = kqlite_engine::io::LoadOptions {
+        lenient: args.lenient,
+        sparse: schema.is_some(),
+        threads: args.threads,
+    };
+    let columns = schema.as_ref().map(|s| s.columns.as_slice());
+    let loaded = kqlite_engine::io::load_file_with(Path::new(path), columns, &load)
+        .map_err(|e| e.to_string())?;
+    report_rejected(path, &loaded.rejected);
+    match schema {
+        Some(schema) => {
+            let names: Vec<&str> = loaded.table.column_names().collect();
+            let unknown = schemas.unknown_columns(&schema, names);
+            if !unknown.is_empty() {
+                let list: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+                errln!(
+                    "warning: {path}: table `{name}` has no column{} {}; kept with types from the data (declare them with --schema)",
+                    if unknown.len() == 1 { "" } else { "s" },
+                    list.join(", ")
+                );
+            }
+            engine.add_table_with_schema(name, loaded.table, schema.columns);
+        }
+        None => {
+            let mut note = format!("note: `{name}` is not a Sentinel or Defender table");
+            if let Some(s) = schemas.suggest_table(name) {
+                note.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+            errln!("{note}; its column types come from {path} (declare them with --schema)");
+            engine.add_table(name, loaded.table);
+        }
+    }
+    Ok(())
+}
+
+/// `A`, `A and B`, `A, B and C`, with backquotes.
+fn list_names(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Whether the query's text calls `now()` or `ago(...)`, the functions
+/// whose result depends on the clock.
+fn query_reads_clock(query: &str) -> bool {
+    let lower = query.to_ascii_lowercase();
+    ["now(", "ago("].iter().any(|f| {
+        lower.match_indices(f).any(|(i, _)| {
+            i == 0
+                || !lower.as_bytes()[..i]
+                    .last()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        })
+    })
 }
 
 /// Reads every `--schema` argument (`FILE` or `NAME=FILE`) into one set;
