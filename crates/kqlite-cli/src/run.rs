@@ -461,7 +461,8 @@ fn load_table(
                     list.join(", ")
                 );
             }
-            engine.add_table_with_schema(name, loaded.table, schema.columns);
+            let columns = schemas.columns_for_data(&schema, loaded.table.column_names());
+            engine.add_table_with_schema(name, loaded.table, columns);
         }
         None => {
             let mut note = format!("note: `{name}` is not a Sentinel or Defender table");

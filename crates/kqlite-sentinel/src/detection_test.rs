@@ -576,7 +576,8 @@ fn load_tables(case: &TestCase, schemas: &TableSchemas, engine: &mut Engine) -> 
                 problems.push(unknown_columns_error(&location, name, &schema, &unknown));
                 continue;
             }
-            engine.add_table_with_schema(name.clone(), loaded.table, schema.columns);
+            let columns = schemas.columns_for_data(&schema, loaded.table.column_names());
+            engine.add_table_with_schema(name.clone(), loaded.table, columns);
         } else if let Some(rows) = &spec.rows {
             let mut bad = false;
             for row in rows {
@@ -632,7 +633,8 @@ fn load_tables(case: &TestCase, schemas: &TableSchemas, engine: &mut Engine) -> 
                 }
                 other => other.to_string(),
             })?;
-            engine.add_table_with_schema(name.clone(), loaded.table, schema.columns);
+            let columns = schemas.columns_for_data(&schema, loaded.table.column_names());
+            engine.add_table_with_schema(name.clone(), loaded.table, columns);
         } else if let Some(g) = &spec.generate {
             match generated.iter_mut().find(|(s, _)| s == g) {
                 Some((_, names)) => names.push(name.clone()),

@@ -34,6 +34,11 @@ use kqlite_engine::{DataType, Engine};
 use crate::catalog::{builtin, BuiltinCatalog, EntryKind, Environment};
 use crate::schema_file::SchemaSet;
 
+/// Columns Kusto keeps out of every table's schema but fixtures may set:
+/// `_IngestionTime`, what `ingestion_time()` returns (when a row has none,
+/// it falls back to `TimeGenerated`).
+pub const HIDDEN_COLUMNS: [(&str, DataType); 1] = [("_IngestionTime", DataType::DateTime)];
+
 /// Where a table's schema comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaSource {
@@ -133,12 +138,31 @@ impl TableSchemas {
         names
             .into_iter()
             .filter(|n| !schema.columns.iter().any(|(c, _)| c == n))
+            .filter(|n| !HIDDEN_COLUMNS.iter().any(|(h, _)| h == n))
             .map(|n| UnknownColumn {
                 name: n.to_string(),
                 suggestion: did_you_mean(n, schema.columns.iter().map(|(c, _)| c.as_str()))
                     .map(str::to_string),
             })
             .collect()
+    }
+
+    /// The columns to register data under: `schema`'s, then any of
+    /// [`HIDDEN_COLUMNS`] the data has (`data_columns`).
+    pub fn columns_for_data<'a>(
+        &self,
+        schema: &TableSchema,
+        data_columns: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<(String, DataType)> {
+        let mut columns = schema.columns.clone();
+        for name in data_columns {
+            if let Some((h, ty)) = HIDDEN_COLUMNS.iter().find(|(h, _)| *h == name) {
+                if !columns.iter().any(|(c, _)| c == h) {
+                    columns.push((h.to_string(), *ty));
+                }
+            }
+        }
+        columns
     }
 
     /// Makes every catalog table and function and every declared table
