@@ -5,25 +5,29 @@ mod support;
 
 use support::{kqlite, printed, scratch, stderr, stdout};
 
+/// Runs `kqlite run q.kql ARGS...` in a fresh scratch directory holding
+/// `query` and `files`.
+fn run(name: &str, query: &str, files: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut all = vec![("q.kql", query)];
+    all.extend_from_slice(files);
+    let dir = scratch(name, &all);
+    let mut argv = vec!["run", "q.kql"];
+    argv.extend_from_slice(args);
+    kqlite(&dir, &argv)
+}
+
 const TWO_TABLES: &str = "SigninLogs\n| where ResultType == '0'\n| project UserPrincipalName\n| union (AADNonInteractiveUserSignInLogs | project UserPrincipalName)\n";
 const SIGNIN: &str = "{\"TimeGenerated\":\"2026-01-15T10:00:00Z\",\"ResultType\":\"0\",\"UserPrincipalName\":\"a@contoso.com\"}\n";
+const NOW: &str = "2026-01-15T12:00:00Z";
 
 #[test]
 fn a_table_the_query_reads_and_no_flag_gives_is_an_error_listing_it() {
-    let dir = scratch(
+    let args = ["--table", "SigninLogs=s.jsonl", "--now", NOW];
+    let out = run(
         "run_missing_table",
-        &[("q.kql", TWO_TABLES), ("s.jsonl", SIGNIN)],
-    );
-    let out = kqlite(
-        &dir,
-        &[
-            "run",
-            "q.kql",
-            "--table",
-            "SigninLogs=s.jsonl",
-            "--now",
-            "2026-01-15T12:00:00Z",
-        ],
+        TWO_TABLES,
+        &[("s.jsonl", SIGNIN)],
+        &args,
     );
     let err = stderr(&out);
     assert!(!out.status.success(), "{err}");
@@ -37,23 +41,20 @@ fn a_table_the_query_reads_and_no_flag_gives_is_an_error_listing_it() {
 
 #[test]
 fn synthetic_rest_fills_the_other_tables_and_says_so() {
-    let dir = scratch(
+    let args = [
+        "--table",
+        "SigninLogs=s.jsonl",
+        "--synthetic-rest",
+        "--rows",
+        "500",
+        "--format",
+        "jsonl",
+    ];
+    let out = run(
         "run_synthetic_rest",
-        &[("q.kql", TWO_TABLES), ("s.jsonl", SIGNIN)],
-    );
-    let out = kqlite(
-        &dir,
-        &[
-            "run",
-            "q.kql",
-            "--table",
-            "SigninLogs=s.jsonl",
-            "--synthetic-rest",
-            "--rows",
-            "500",
-            "--format",
-            "jsonl",
-        ],
+        TWO_TABLES,
+        &[("s.jsonl", SIGNIN)],
+        &args,
     );
     assert!(out.status.success(), "{}", printed(&out));
     assert!(
@@ -68,18 +69,8 @@ fn synthetic_rest_fills_the_other_tables_and_says_so() {
 fn a_catalog_table_file_is_typed_by_the_catalog_so_missing_columns_read_as_null() {
     let query = "DeviceNetworkEvents\n| where RemotePort == 4444\n| project DeviceName, RemotePort, InitiatingProcessFileName\n";
     let rows = "DeviceName,RemotePort\nws-01,4444\nws-02,0443\n";
-    let dir = scratch("run_catalog_typed", &[("q.kql", query), ("n.csv", rows)]);
-    let out = kqlite(
-        &dir,
-        &[
-            "run",
-            "q.kql",
-            "--table",
-            "DeviceNetworkEvents=n.csv",
-            "--format",
-            "jsonl",
-        ],
-    );
+    let args = ["--table", "DeviceNetworkEvents=n.csv", "--format", "jsonl"];
+    let out = run("run_catalog_typed", query, &[("n.csv", rows)], &args);
     assert!(out.status.success(), "{}", printed(&out));
     let text = stdout(&out);
     assert_eq!(text.lines().count(), 1, "{text}");
@@ -90,11 +81,12 @@ fn a_catalog_table_file_is_typed_by_the_catalog_so_missing_columns_read_as_null(
 fn a_misspelt_column_in_a_table_file_is_reported_with_the_real_name() {
     let rows = "{\"UserPrincipalName\":\"a@contoso.com\",\"ResultTyp\":\"0\"}\n";
     let query = "SigninLogs | project UserPrincipalName\n";
-    let dir = scratch(
+    let out = run(
         "run_misspelt_column",
-        &[("q.kql", query), ("s.jsonl", rows)],
+        query,
+        &[("s.jsonl", rows)],
+        &["--table", "SigninLogs=s.jsonl"],
     );
-    let out = kqlite(&dir, &["run", "q.kql", "--table", "SigninLogs=s.jsonl"]);
     let err = stderr(&out);
     assert!(
         err.contains("table `SigninLogs` has no column `ResultTyp` (did you mean `ResultType`?)"),
@@ -105,23 +97,19 @@ fn a_misspelt_column_in_a_table_file_is_reported_with_the_real_name() {
 #[test]
 fn the_wall_clock_is_announced_once_when_the_query_reads_it() {
     let query = "SigninLogs | where TimeGenerated > ago(1d) | count\n";
-    let dir = scratch("run_wall_clock", &[("q.kql", query), ("s.jsonl", SIGNIN)]);
-    let out = kqlite(&dir, &["run", "q.kql", "--table", "SigninLogs=s.jsonl"]);
+    let files = [("s.jsonl", SIGNIN)];
+    let out = run(
+        "run_wall_clock",
+        query,
+        &files,
+        &["--table", "SigninLogs=s.jsonl"],
+    );
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert_eq!(err.matches("now() is the current time").count(), 1, "{err}");
     assert!(err.contains("--now"), "{err}");
 
-    let out = kqlite(
-        &dir,
-        &[
-            "run",
-            "q.kql",
-            "--table",
-            "SigninLogs=s.jsonl",
-            "--now",
-            "2026-01-15T12:00:00Z",
-        ],
-    );
+    let args = ["--table", "SigninLogs=s.jsonl", "--now", NOW];
+    let out = run("run_wall_clock_given", query, &files, &args);
     assert!(!stderr(&out).contains("current time"), "{}", stderr(&out));
 }

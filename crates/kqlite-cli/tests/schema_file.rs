@@ -1,45 +1,9 @@
 //! `--schema FILE` through the built `kqlite` binary: custom tables for
 //! `check`, `run` and `test`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn kqlite(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the kqlite binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Everything printed: `check` writes text diagnostics to standard error.
-fn printed(o: &Output) -> String {
-    format!("{}{}", stdout(o), stderr(o))
-}
-
-/// A scratch directory under the target dir, fresh for each test, holding
-/// `files` (name, text).
-fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    for (file, text) in files {
-        let path = dir.join(file);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("scratch subdir");
-        }
-        std::fs::write(path, text).expect("scratch file");
-    }
-    dir
-}
+use support::{kqlite, printed, scratch, stderr, stdout};
 
 const CUSTOM: &str = r#"{
   "MyApp_CL": {

@@ -10,6 +10,18 @@ use support::{kqlite, printed, scratch};
 const RISKY: &str =
     "SigninLogs\n| where RiskLevelDuringSignIn == 'high'\n| project UserPrincipalName\n";
 
+/// Runs `kqlite test` on a test file holding `case_body` next to `query`,
+/// in a fresh scratch directory with `extra` files; returns whether it
+/// passed and everything it printed.
+fn run_test(name: &str, query: &str, case_body: &str, extra: &[(&str, &str)]) -> (bool, String) {
+    let toml = test_file(case_body);
+    let mut files = vec![("q.kql", query), ("t.test.toml", toml.as_str())];
+    files.extend_from_slice(extra);
+    let dir = scratch(name, &files);
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    (out.status.success(), printed(&out))
+}
+
 fn test_file(case_body: &str) -> String {
     format!(
         "query = \"q.kql\"\nnow = \"2026-01-15T12:00:00Z\"\n\n[[case]]\nname = \"the case\"\n{case_body}"
@@ -18,17 +30,13 @@ fn test_file(case_body: &str) -> String {
 
 #[test]
 fn a_misspelt_column_in_an_inline_row_fails_the_case_instead_of_passing_vacuously() {
-    let toml = test_file(
-        "tables.SigninLogs.rows = [\n  { UserPrincipalName = \"a@contoso.com\", RiskLevelDuringSignin = \"high\" },\n]\nexpect.empty = true\n",
-    );
-    let dir = scratch(
+    let (passed, text) = run_test(
         "fixture_misspelt_column",
-        &[("q.kql", RISKY), ("t.test.toml", &toml)],
+        RISKY,
+        "tables.SigninLogs.rows = [\n  { UserPrincipalName = \"a@contoso.com\", RiskLevelDuringSignin = \"high\" },\n]\nexpect.empty = true\n",
+        &[],
     );
-    let out = kqlite(&dir, &["test", "t.test.toml"]);
-    let text = printed(&out);
-    assert!(!out.status.success(), "{text}");
-    assert!(text.contains("ERROR"), "{text}");
+    assert!(!passed && text.contains("ERROR"), "{text}");
     assert!(
         text.contains("t.test.toml:7: table `SigninLogs` has no column `RiskLevelDuringSignin` (did you mean `RiskLevelDuringSignIn`?)"),
         "{text}"
@@ -37,17 +45,14 @@ fn a_misspelt_column_in_an_inline_row_fails_the_case_instead_of_passing_vacuousl
 
 #[test]
 fn a_misspelt_column_in_a_fixture_file_names_the_file_and_line() {
-    let toml = test_file("tables.SigninLogs.file = \"rows.jsonl\"\nexpect.empty = true\n");
     let rows = "{\"UserPrincipalName\":\"a@contoso.com\",\"RiskLevelDuringSignIn\":\"none\"}\n{\"UserPrincipalName\":\"b@contoso.com\",\"RiskLevelDuringSigin\":\"high\"}\n";
-    let dir = scratch(
+    let (passed, text) = run_test(
         "fixture_file_misspelt_column",
-        &[
-            ("q.kql", RISKY),
-            ("t.test.toml", &toml),
-            ("rows.jsonl", rows),
-        ],
+        RISKY,
+        "tables.SigninLogs.file = \"rows.jsonl\"\nexpect.empty = true\n",
+        &[("rows.jsonl", rows)],
     );
-    let text = printed(&kqlite(&dir, &["test", "t.test.toml"]));
+    assert!(!passed, "{text}");
     assert!(
         text.contains("rows.jsonl:2: table `SigninLogs` has no column `RiskLevelDuringSigin`"),
         "{text}"
@@ -56,16 +61,13 @@ fn a_misspelt_column_in_a_fixture_file_names_the_file_and_line() {
 
 #[test]
 fn a_misspelt_table_name_is_an_error_with_the_catalog_table_suggested() {
-    let toml = test_file(
-        "tables.SignInLogs.rows = []\ntables.SigninLogs.rows = []\nexpect.empty = true\n",
-    );
-    let dir = scratch(
+    let (passed, text) = run_test(
         "fixture_misspelt_table",
-        &[("q.kql", RISKY), ("t.test.toml", &toml)],
+        RISKY,
+        "tables.SignInLogs.rows = []\ntables.SigninLogs.rows = []\nexpect.empty = true\n",
+        &[],
     );
-    let out = kqlite(&dir, &["test", "t.test.toml"]);
-    let text = printed(&out);
-    assert!(!out.status.success(), "{text}");
+    assert!(!passed, "{text}");
     assert!(
         text.contains(
             "`SignInLogs` is not a Sentinel or Defender table (did you mean `SigninLogs`?)"
@@ -77,39 +79,28 @@ fn a_misspelt_table_name_is_an_error_with_the_catalog_table_suggested() {
 
 #[test]
 fn a_table_the_query_never_reads_is_an_error_unless_marked_unread() {
-    let toml =
-        test_file("tables.SigninLogs.rows = []\ntables.AuditLogs.rows = []\nexpect.empty = true\n");
-    let dir = scratch(
+    let tables = "tables.SigninLogs.rows = []\ntables.AuditLogs.rows = []\n";
+    let (passed, text) = run_test(
         "fixture_unread_table",
-        &[("q.kql", RISKY), ("t.test.toml", &toml)],
+        RISKY,
+        &format!("{tables}expect.empty = true\n"),
+        &[],
     );
-    let out = kqlite(&dir, &["test", "t.test.toml"]);
-    let text = printed(&out);
-    assert!(!out.status.success(), "{text}");
+    assert!(!passed, "{text}");
     assert!(
         text.contains("table `AuditLogs` is given but the query never reads it"),
         "{text}"
     );
 
-    let toml = test_file("tables.SigninLogs.rows = []\ntables.AuditLogs.rows = []\ntables.AuditLogs.unread = true\nexpect.empty = true\n");
-    let dir = scratch(
-        "fixture_unread_table_marked",
-        &[("q.kql", RISKY), ("t.test.toml", &toml)],
-    );
-    let out = kqlite(&dir, &["test", "t.test.toml"]);
-    assert!(out.status.success(), "{}", printed(&out));
+    let marked = format!("{tables}tables.AuditLogs.unread = true\nexpect.empty = true\n");
+    let (passed, text) = run_test("fixture_unread_table_marked", RISKY, &marked, &[]);
+    assert!(passed, "{text}");
 }
 
 #[test]
 fn a_table_the_query_reads_but_the_case_leaves_out_is_an_error() {
-    let toml = test_file("expect.empty = true\n");
-    let dir = scratch(
-        "fixture_missing_table",
-        &[("q.kql", RISKY), ("t.test.toml", &toml)],
-    );
-    let out = kqlite(&dir, &["test", "t.test.toml"]);
-    let text = printed(&out);
-    assert!(!out.status.success(), "{text}");
+    let (passed, text) = run_test("fixture_missing_table", RISKY, "expect.empty = true\n", &[]);
+    assert!(!passed, "{text}");
     assert!(
         text.contains(
             "t.test.toml:4: the query reads table `SigninLogs`, which the case does not give"
@@ -122,30 +113,24 @@ fn a_table_the_query_reads_but_the_case_leaves_out_is_an_error() {
 #[test]
 fn any_catalog_table_takes_partial_rows_typed_by_the_catalog() {
     let query = "DeviceNetworkEvents\n| where RemotePort == 4444\n| project-reorder InitiatingProcessFileName\n| project DeviceName, RemotePort, RemoteIP\n";
-    let toml = test_file(
-        "tables.DeviceNetworkEvents.rows = [\n  { DeviceName = \"ws-01\", RemotePort = 4444, RemoteIP = \"198.51.100.7\" },\n  { DeviceName = \"ws-02\", RemotePort = 443 },\n]\nexpect.table = [{ DeviceName = \"ws-01\", RemotePort = 4444, RemoteIP = \"198.51.100.7\" }]\n\n[[case]]\nname = \"an empty table\"\ntables.DeviceNetworkEvents.rows = []\nexpect.empty = true\n",
-    );
-    let dir = scratch(
+    let (passed, text) = run_test(
         "fixture_catalog_table",
-        &[("q.kql", query), ("t.test.toml", &toml)],
+        query,
+        "tables.DeviceNetworkEvents.rows = [\n  { DeviceName = \"ws-01\", RemotePort = 4444, RemoteIP = \"198.51.100.7\" },\n  { DeviceName = \"ws-02\", RemotePort = 443 },\n]\nexpect.table = [{ DeviceName = \"ws-01\", RemotePort = 4444, RemoteIP = \"198.51.100.7\" }]\n\n[[case]]\nname = \"an empty table\"\ntables.DeviceNetworkEvents.rows = []\nexpect.empty = true\n",
+        &[],
     );
-    let out = kqlite(&dir, &["test", "t.test.toml"]);
-    assert!(out.status.success(), "{}", printed(&out));
+    assert!(passed, "{text}");
 }
 
 #[test]
 fn a_value_of_the_wrong_type_for_a_catalog_column_is_an_error_not_a_retyped_column() {
-    let query = "DeviceNetworkEvents\n| where RemotePort == 4444\n";
-    let toml = test_file(
-        "tables.DeviceNetworkEvents.rows = [\n  { DeviceName = \"ws-01\", RemotePort = 4444 },\n  { DeviceName = \"ws-02\", RemotePort = \"http\" },\n]\nexpect.rows = 1\n",
-    );
-    let dir = scratch(
+    let (passed, text) = run_test(
         "fixture_wrong_type",
-        &[("q.kql", query), ("t.test.toml", &toml)],
+        "DeviceNetworkEvents\n| where RemotePort == 4444\n",
+        "tables.DeviceNetworkEvents.rows = [\n  { DeviceName = \"ws-01\", RemotePort = 4444 },\n  { DeviceName = \"ws-02\", RemotePort = \"http\" },\n]\nexpect.rows = 1\n",
+        &[],
     );
-    let out = kqlite(&dir, &["test", "t.test.toml"]);
-    let text = printed(&out);
-    assert!(!out.status.success(), "{text}");
+    assert!(!passed, "{text}");
     assert!(
         text.contains("t.test.toml:8: table `DeviceNetworkEvents`, column `RemotePort`: expected int, found string \"http\""),
         "{text}"
@@ -154,13 +139,13 @@ fn a_value_of_the_wrong_type_for_a_catalog_column_is_an_error_not_a_retyped_colu
 
 #[test]
 fn a_query_error_in_a_test_has_its_line_and_column_and_is_printed_once() {
-    let query = "SigninLogs\n| where UserPrincipalNam == 'x'\n";
-    let toml = test_file("tables.SigninLogs.rows = []\nexpect.empty = true\n");
-    let dir = scratch(
+    let (passed, text) = run_test(
         "fixture_query_error",
-        &[("q.kql", query), ("t.test.toml", &toml)],
+        "SigninLogs\n| where UserPrincipalNam == 'x'\n",
+        "tables.SigninLogs.rows = []\nexpect.empty = true\n",
+        &[],
     );
-    let text = printed(&kqlite(&dir, &["test", "t.test.toml"]));
+    assert!(!passed, "{text}");
     assert!(text.contains("q.kql:2:9: error[E1001]"), "{text}");
     assert_eq!(text.matches("UserPrincipalNam`").count(), 1, "{text}");
 }
