@@ -120,15 +120,21 @@ struct TopKeys {
     results: bool,
 }
 
-/// Tells the shape of a JSON document that starts with an object from the
-/// keys of that first object: a Log Analytics response (`tables`) or an
-/// advanced hunting response (`Schema` and `Results`, either case) loads
-/// with the Log Analytics loader. `None` when the first object is neither
-/// (or is not well-formed JSON).
+/// Tells the shape of a JSON document that is one object from its
+/// top-level keys: a Log Analytics response (`tables`) or an advanced
+/// hunting response (`Schema` and `Results`, either case) loads with the
+/// Log Analytics loader; an object that is neither, or is followed by more
+/// values, starts JSON Lines. `None` when the first object is not
+/// well-formed JSON.
 pub(crate) fn sniff_response(bytes: &[u8]) -> Option<Format> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let keys = TopKeysSeed.deserialize(&mut de).ok()?;
-    (keys.tables || (keys.schema && keys.results)).then_some(Format::LogAnalytics)
+    let response = keys.tables || (keys.schema && keys.results);
+    Some(if response && de.end().is_ok() {
+        Format::LogAnalytics
+    } else {
+        Format::JsonLines
+    })
 }
 
 struct TopKeysSeed;
@@ -286,8 +292,13 @@ mod tests {
         for doc in [&la[..], &ah[..], &graph[..]] {
             assert_eq!(sniff_response(doc), Some(Format::LogAnalytics));
         }
-        assert_eq!(sniff_response(br#"{"Schema":"x","Results":[]}"#), None);
-        assert_eq!(sniff_response(b"{\"a\":1}\n{\"tables\":[]}\n"), None);
+        let lines = Some(Format::JsonLines);
+        assert_eq!(sniff_response(br#"{"Schema":"x","Results":[]}"#), lines);
+        assert_eq!(sniff_response(b"{\"a\":1}\n{\"tables\":[]}\n"), lines);
+        assert_eq!(
+            sniff_response(b"{\"tables\":[1]}\n{\"tables\":[2]}\n"),
+            lines
+        );
         assert_eq!(sniff_response(b"{\"a\":"), None);
     }
 }

@@ -483,7 +483,8 @@ fn read_all(mut reader: impl Read, source_name: &str) -> Result<Vec<u8>, LoadErr
 
 /// Tells a JSON array, a query-API response (Log Analytics or advanced
 /// hunting) and JSON Lines apart by the first character and, for an object,
-/// its top-level keys (or, when it is not well-formed, its first key).
+/// its top-level keys (or, when it is not well-formed JSON, its first key,
+/// so that a broken response reports what is wrong with it).
 fn sniff_json(bytes: &[u8]) -> Format {
     let mut rest = trim_start(strip_bom(bytes));
     match rest.first() {
