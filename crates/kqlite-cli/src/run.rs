@@ -105,18 +105,41 @@ fn report_rejected(path: &str, rejected: &[kqlite_engine::io::LoadError]) {
             rejected.len() - MAX_REJECTED_SHOWN
         );
     }
+    // A quoted field that is never closed swallows every line after it:
+    // say how many lines were left out, not just one record.
+    let lines: usize = rejected.iter().map(|e| e.lines_spanned()).sum();
+    let spanning = if lines > rejected.len() {
+        format!(" spanning {lines} lines")
+    } else {
+        String::new()
+    };
     errln!(
-        "warning: {path}: left out {} unusable record{} (--lenient)",
+        "warning: {path}: left out {} unusable record{}{spanning} (--lenient)",
         rejected.len(),
         if rejected.len() == 1 { "" } else { "s" }
     );
+}
+
+/// Reports a `--table` file that failed to load; when the error is about
+/// one JSON Lines line or CSV record, points at `--lenient`.
+fn report_load_error(path: &Path, e: &kqlite_engine::io::LoadError, lenient: bool) {
+    use kqlite_engine::io::{detect_format, Format};
+    errln!("error: {e}");
+    let unit = match detect_format(path) {
+        Ok(Format::JsonLines) => "line",
+        Ok(Format::Csv) => "record",
+        _ => return,
+    };
+    if !lenient && e.is_record_error() {
+        errln!("hint: --lenient leaves out each unusable {unit} (listing it on stderr) and loads the rest");
+    }
 }
 
 /// Limits on one query, shared by the commands that run queries.
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
     /// Cancels the query after this long, e.g. `30s`, `500ms`, `2m`, `1h`
-    /// (a bare number is seconds). No limit by default.
+    /// (a bare number is seconds; `0` = no limit). No limit by default.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
     /// Most rows printed; what happens beyond is --result-overflow.
@@ -148,7 +171,7 @@ impl LimitArgs {
             },
             max_memory: self.max_memory,
             max_depth: self.max_depth,
-            timeout: self.timeout,
+            timeout: self.timeout.filter(|t| !t.is_zero()),
             ..Limits::default()
         }
     }
@@ -289,7 +312,7 @@ pub fn run(args: RunArgs) -> Outcome {
             _ => return usage_error(format!("--table expects NAME=PATH, got `{item}`")),
         };
         if let Err(e) = load_table(&mut engine, &schemas, name, path, &args) {
-            errln!("error: {e}");
+            report_load_error(Path::new(path), &e, args.lenient);
             return Outcome::Failure;
         }
         given.push(name.to_string());
@@ -438,7 +461,7 @@ fn load_table(
     name: &str,
     path: &str,
     args: &RunArgs,
-) -> Result<(), String> {
+) -> Result<(), kqlite_engine::io::LoadError> {
     let schema = schemas.get(name);
     let load = kqlite_engine::io::LoadOptions {
         lenient: args.lenient,
@@ -446,8 +469,7 @@ fn load_table(
         threads: args.threads,
     };
     let columns = schema.as_ref().map(|s| s.columns.as_slice());
-    let loaded = kqlite_engine::io::load_file_with(Path::new(path), columns, &load)
-        .map_err(|e| e.to_string())?;
+    let loaded = kqlite_engine::io::load_file_with(Path::new(path), columns, &load)?;
     report_rejected(path, &loaded.rejected);
     match schema {
         Some(schema) => {

@@ -866,6 +866,9 @@ fn split_csv(line: &str) -> Result<Vec<String>, String> {
             .map(|(_, r)| r)
             .unwrap_or_default()),
         Err(kqlite_engine::io::LoadError::Syntax { message, .. }) => Err(message),
+        Err(kqlite_engine::io::LoadError::UnclosedQuote { .. }) => {
+            Err("a quoted field is not closed".to_string())
+        }
         Err(e) => Err(e.to_string()),
     }
 }

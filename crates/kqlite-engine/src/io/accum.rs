@@ -16,6 +16,7 @@ use crate::time::parse_timespan;
 use crate::types::DataType;
 use crate::value::{format_real, parse_guid, Dynamic, Value};
 
+use super::exports::parse_portal_datetime;
 use super::json::{parse_dynamic, KeyCache};
 
 /// One input value, borrowed from the parser's buffer where possible.
@@ -140,10 +141,12 @@ fn push_typed(b: &mut ColumnBuilder, ty: DataType, cell: &Cell<'_>, keys: &mut K
                 None => return false,
             },
         },
-        DataType::DateTime => match text.and_then(parse_datetime) {
-            Some(t) => Value::DateTime(t),
-            None => return false,
-        },
+        DataType::DateTime => {
+            match text.and_then(|t| parse_datetime(t).or_else(|| parse_portal_datetime(t))) {
+                Some(t) => Value::DateTime(t),
+                None => return false,
+            }
+        }
         DataType::TimeSpan => match text.and_then(parse_timespan) {
             Some(t) => Value::TimeSpan(t),
             None => return false,
@@ -384,7 +387,7 @@ impl Infer {
                     }
                 }
                 if iso && any {
-                    if let Some(c) = to_datetimes(&values) {
+                    if let Some(c) = to_datetimes(&values, parse_datetime) {
                         return c;
                     }
                 }
@@ -443,7 +446,9 @@ pub(crate) fn looks_like_iso_timestamp(s: &str) -> bool {
     }
 }
 
-fn to_datetimes(values: &StringArray) -> Option<Column> {
+/// The values as a `datetime` column (empty strings are nulls), or `None`
+/// when `parse` refuses one of them.
+fn to_datetimes(values: &StringArray, parse: fn(&str) -> Option<i64>) -> Option<Column> {
     let mut v = Vec::with_capacity(values.len());
     let mut valid = Bitmap::default();
     for s in values.iter() {
@@ -451,7 +456,7 @@ fn to_datetimes(values: &StringArray) -> Option<Column> {
             v.push(0);
             valid.push(false);
         } else {
-            v.push(parse_datetime(s)?);
+            v.push(parse(s)?);
             valid.push(true);
         }
     }
@@ -487,8 +492,9 @@ fn is_plain_number(s: &str) -> bool {
     int_ok && frac_ok && exp_ok
 }
 
-/// Infers `long`, `real`, `bool` or `datetime` from CSV text; `None` means
-/// the column stays `string`. Empty fields are nulls.
+/// Infers `long`, `real`, `bool` or `datetime` (ISO 8601, or the Azure
+/// portal's `1/15/2026, 11:00:00.000 AM`) from CSV text; `None` means the
+/// column stays `string`. Empty fields are nulls.
 fn infer_from_text(values: &StringArray) -> Option<Column> {
     let non_empty = || values.iter().filter(|s| !s.is_empty());
     let nulls = || Bitmap::from_bools(values.iter().map(|s| !s.is_empty()));
@@ -522,7 +528,10 @@ fn infer_from_text(values: &StringArray) -> Option<Column> {
         return Some(Column::with_validity(ColumnData::Bool(v), Some(nulls())));
     }
     if non_empty().all(looks_like_iso_timestamp) {
-        return to_datetimes(values);
+        return to_datetimes(values, parse_datetime);
+    }
+    if non_empty().all(|s| s.contains('/') && parse_portal_datetime(s).is_some()) {
+        return to_datetimes(values, parse_portal_datetime);
     }
     None
 }
@@ -639,6 +648,22 @@ impl TableAcc {
         self.names.push(name.to_string());
         self.index.insert(name.to_string(), i);
         i
+    }
+
+    /// Whether the accumulator has, or will create typed by the schema,
+    /// column `name`.
+    pub(crate) fn knows(&self, name: &str) -> bool {
+        self.index.contains_key(name) || self.pending.contains_key(name)
+    }
+
+    /// The index of column `name` as [`TableAcc::column`] gives it, typed
+    /// `hint` only when neither the columns so far nor the schema type it.
+    pub(crate) fn column_hinted(&mut self, name: &str, hint: Option<DataType>) -> usize {
+        if self.knows(name) {
+            self.column(name, None)
+        } else {
+            self.column(name, hint)
+        }
     }
 
     /// Whether column `col` is typed `dynamic`.

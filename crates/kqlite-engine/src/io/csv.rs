@@ -44,11 +44,12 @@ impl<R: BufRead> Records<R> {
         }
     }
 
-    fn syntax(&self, line: usize, message: &str) -> LoadError {
+    /// A syntax error at 1-based byte `column` of `line`.
+    fn syntax(&self, line: usize, column: usize, message: &str) -> LoadError {
         LoadError::Syntax {
             path: self.path.clone(),
             line,
-            column: 0,
+            column,
             message: message.to_string(),
         }
     }
@@ -71,6 +72,7 @@ impl<R: BufRead> Records<R> {
             let line = self.text.as_str();
             let rest = line.get(pos..).unwrap_or_default();
             if let Some(quoted) = rest.strip_prefix('"') {
+                let (open_line, open_column) = (self.line, pos + 1);
                 pos += 1;
                 let mut chunk = quoted;
                 // Copy the quoted field, reading more lines as needed.
@@ -91,7 +93,12 @@ impl<R: BufRead> Records<R> {
                         None => {
                             text.push_str(chunk);
                             if !self.next_line()? {
-                                return Err(self.syntax(start, "a quoted field is not closed"));
+                                return Err(LoadError::UnclosedQuote {
+                                    path: self.path.clone(),
+                                    line: open_line,
+                                    column: open_column,
+                                    lines: self.line + 1 - open_line,
+                                });
                             }
                             pos = 0;
                             chunk = self.text.as_str();
@@ -108,7 +115,11 @@ impl<R: BufRead> Records<R> {
                 if matches!(after, "" | "\n" | "\r\n" | "\r") {
                     return Ok(Some(start));
                 }
-                return Err(self.syntax(self.line, "unexpected text after a closing quote"));
+                return Err(self.syntax(
+                    self.line,
+                    pos + 1,
+                    "unexpected text after a closing quote",
+                ));
             }
             match rest.find(self.delimiter) {
                 Some(k) => {
@@ -151,16 +162,14 @@ pub(crate) fn load_csv(
         return finish(acc, path).map(Loaded::strict);
     };
     let mut columns = Vec::with_capacity(ends.len());
-    let mut start = 0;
-    for &end in &ends {
-        let name = text.get(start..end).unwrap_or_default().trim();
-        start = end;
-        let col = acc.column(name, None);
+    let headers = header_names(&text, &ends, &acc);
+    for (name, hint) in &headers {
+        let col = acc.column_hinted(name, *hint);
         if columns.contains(&col) {
             return Err(LoadError::DuplicateColumn {
                 path: path.to_string(),
                 line: header_line,
-                column: name.to_string(),
+                column: name.clone(),
             });
         }
         columns.push(col);
@@ -192,6 +201,28 @@ pub(crate) fn load_csv(
     }
     let table = finish(acc, path)?;
     Ok(Loaded { table, rejected })
+}
+
+/// The column names of a header record (fields `text` cut at `ends`), each
+/// with a type for a column the schema does not type. An Azure portal unit
+/// suffix (`TimeGenerated [UTC]`) is cut, and the column typed `datetime`,
+/// unless the schema has the name as written or the cut name is another
+/// header's.
+fn header_names(text: &str, ends: &[usize], acc: &TableAcc) -> Vec<(String, Option<DataType>)> {
+    let mut raw = Vec::with_capacity(ends.len());
+    let mut start = 0;
+    for &end in ends {
+        raw.push(text.get(start..end).unwrap_or_default().trim());
+        start = end;
+    }
+    raw.iter()
+        .map(|&name| match super::exports::strip_unit_suffix(name) {
+            Some(base) if !acc.knows(name) && !raw.contains(&base) => {
+                (base.to_string(), Some(DataType::DateTime))
+            }
+            _ => (name.to_string(), None),
+        })
+        .collect()
 }
 
 /// Splits delimited text into records of fields, each with the line it

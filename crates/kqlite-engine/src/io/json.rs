@@ -509,6 +509,7 @@ fn load_json_line(
         return Err(LoadError::NotAnObject {
             path: path.to_string(),
             line,
+            column: text.len() - trimmed.len() + 1,
             found: describe_start(trimmed.as_bytes()),
         });
     }
@@ -599,19 +600,22 @@ pub(crate) fn load_array(
     })
 }
 
-/// Maps a Log Analytics / Kusto column type (KQL or .NET name) to a type.
+/// Maps a Log Analytics / Kusto column type (KQL or .NET name, as the query
+/// APIs and advanced hunting write them) to a type. Names are matched
+/// without regard to case (`DateTime`, `Int64`, `Object`, `Dynamic`).
 fn la_type(name: &str) -> Option<DataType> {
-    DataType::from_name(name).or(match name {
-        "Boolean" | "SByte" | "System.Boolean" | "System.SByte" => Some(DataType::Bool),
-        "Int32" | "System.Int32" => Some(DataType::Int),
-        "Int64" | "System.Int64" => Some(DataType::Long),
-        "Double" | "System.Double" | "Single" => Some(DataType::Real),
-        "Decimal" | "SqlDecimal" | "System.Data.SqlTypes.SqlDecimal" => Some(DataType::Decimal),
-        "String" | "System.String" => Some(DataType::String),
-        "DateTime" | "System.DateTime" => Some(DataType::DateTime),
-        "TimeSpan" | "System.TimeSpan" => Some(DataType::TimeSpan),
-        "Guid" | "System.Guid" => Some(DataType::Guid),
-        "Object" | "System.Object" => Some(DataType::Dynamic),
+    if let Some(t) = DataType::from_name(name) {
+        return Some(t);
+    }
+    let lower = name.trim().to_ascii_lowercase();
+    let short = lower.strip_prefix("system.").unwrap_or(&lower);
+    DataType::from_name(short).or(match short {
+        "sbyte" => Some(DataType::Bool),
+        "byte" | "int16" | "uint16" | "int32" => Some(DataType::Int),
+        "uint32" | "int64" => Some(DataType::Long),
+        "single" | "uint64" => Some(DataType::Real),
+        "sqldecimal" | "data.sqltypes.sqldecimal" => Some(DataType::Decimal),
+        "object" => Some(DataType::Dynamic),
         _ => None,
     })
 }
@@ -645,8 +649,8 @@ impl<'de> Visitor<'de> for LaColumnSeed {
         let mut c = LaColumn::default();
         while let Some(key) = map.next_key_seed(KeyText)? {
             match &*key {
-                "name" | "ColumnName" => c.name = Some(map.next_value()?),
-                "type" | "ColumnType" => c.kql_type = Some(map.next_value()?),
+                "name" | "Name" | "ColumnName" => c.name = Some(map.next_value()?),
+                "type" | "Type" | "ColumnType" => c.kql_type = Some(map.next_value()?),
                 "DataType" => c.dotnet_type = Some(map.next_value()?),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -700,11 +704,31 @@ impl<'de> Visitor<'de> for LaDocSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key_seed(KeyText)? {
-            if (&*key == "tables" || &*key == "Tables") && !self.0.tables_seen {
-                self.0.tables_seen = true;
-                map.next_value_seed(LaTablesSeed(&mut *self.0))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+            let st = &mut *self.0;
+            match &*key {
+                "tables" | "Tables" if !st.tables_seen => {
+                    st.tables_seen = true;
+                    map.next_value_seed(LaTablesSeed(st))?;
+                }
+                // The advanced hunting response: `Schema`, then `Results`
+                // as objects keyed by column name.
+                "Schema" | "schema" if !st.tables_seen && st.columns.is_none() => {
+                    let decl: Vec<LaColumn> = map.next_value_seed(LaColumnsSeed)?;
+                    declare_columns(st, decl)?;
+                }
+                "Results" | "results" if !st.tables_seen => {
+                    if st.columns.is_none() {
+                        return Err(st.fail(LaProblem::Shape(
+                            "the results come before their schema".into(),
+                        )));
+                    }
+                    map.next_value_seed(ArrayRowsSeed {
+                        state: &mut st.state,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(())
@@ -761,21 +785,7 @@ impl<'de> Visitor<'de> for LaTableSeed<'_, '_> {
             match &*key {
                 "columns" | "Columns" => {
                     let decl: Vec<LaColumn> = map.next_value_seed(LaColumnsSeed)?;
-                    let mut idx = Vec::with_capacity(decl.len());
-                    for c in decl {
-                        let Some(name) = c.name else {
-                            return Err(st.fail(LaProblem::Shape("a column has no name".into())));
-                        };
-                        let type_name = c.kql_type.or(c.dotnet_type).unwrap_or_default();
-                        let Some(ty) = la_type(&type_name) else {
-                            return Err(st.fail(LaProblem::UnknownType {
-                                column: name,
-                                found: type_name,
-                            }));
-                        };
-                        idx.push(st.state.acc.column(&name, Some(ty)));
-                    }
-                    st.columns = Some(idx);
+                    declare_columns(st, decl)?;
                 }
                 "rows" | "Rows" => {
                     if st.columns.is_none() {
@@ -792,6 +802,26 @@ impl<'de> Visitor<'de> for LaTableSeed<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// Creates the declared columns (typed by their declared types).
+fn declare_columns<E: de::Error>(st: &mut LaState<'_>, decl: Vec<LaColumn>) -> Result<(), E> {
+    let mut idx = Vec::with_capacity(decl.len());
+    for c in decl {
+        let Some(name) = c.name else {
+            return Err(st.fail(LaProblem::Shape("a column has no name".into())));
+        };
+        let type_name = c.kql_type.or(c.dotnet_type).unwrap_or_default();
+        let Some(ty) = la_type(&type_name) else {
+            return Err(st.fail(LaProblem::UnknownType {
+                column: name,
+                found: type_name,
+            }));
+        };
+        idx.push(st.state.acc.column(&name, Some(ty)));
+    }
+    st.columns = Some(idx);
+    Ok(())
 }
 
 struct LaColumnsSeed;
@@ -904,7 +934,8 @@ impl<'de> Visitor<'de> for LaRowSeed<'_, '_> {
     }
 }
 
-/// Loads a Log Analytics query-API response (its first table).
+/// Loads a Log Analytics query-API response (its first table) or an
+/// advanced hunting API response (`Schema` and `Results`).
 pub(crate) fn load_log_analytics(
     bytes: &[u8],
     schema: Option<&[(String, DataType)]>,
@@ -952,7 +983,7 @@ pub(crate) fn load_log_analytics(
     if la.columns.is_none() {
         return Err(LoadError::Shape {
             path: owned,
-            message: "no table with columns found (expected {\"tables\":[{\"columns\":[..],\"rows\":[..]}]})".into(),
+            message: "no table with columns found (expected {\"tables\":[{\"columns\":[..],\"rows\":[..]}]} or {\"Schema\":[..],\"Results\":[..]})".into(),
         });
     }
     acc.finish().map_err(|source| LoadError::Table {

@@ -18,6 +18,7 @@
 mod accum;
 mod blocks;
 pub mod csv;
+mod exports;
 mod flat;
 mod json;
 mod write;
@@ -41,7 +42,10 @@ pub enum Format {
     /// The Log Analytics query-API response:
     /// `{"tables":[{"name":..,"columns":[{"name":..,"type":..}],"rows":[[..]]}]}`
     /// (the Kusto v1 REST form with `Tables`/`Columns`/`Rows`, `ColumnName`
-    /// and `ColumnType`/`DataType` keys is accepted too).
+    /// and `ColumnType`/`DataType` keys is accepted too), and the Defender
+    /// XDR advanced hunting API response
+    /// `{"Schema":[{"Name":..,"Type":..}],"Results":[{..}]}` (or Microsoft
+    /// Graph's `schema`/`results`).
     LogAnalytics,
     /// Comma-separated values with a header row (RFC 4180 quoting).
     Csv,
@@ -80,20 +84,35 @@ pub enum LoadError {
         path: String,
         /// 1-based line number.
         line: usize,
-        /// 1-based character column (0 when unknown).
+        /// 1-based byte column within the line (0 when unknown).
         column: usize,
         /// What is wrong.
         message: String,
     },
     /// A JSON Lines line or JSON array element is not an object.
-    #[error("{path}:{line}: expected a JSON object, found {found}")]
+    #[error("{path}:{line}:{column}: expected a JSON object, found {found}")]
     NotAnObject {
         /// The source.
         path: String,
         /// 1-based line number.
         line: usize,
+        /// 1-based byte column where the value starts.
+        column: usize,
         /// What was there instead.
         found: String,
+    },
+    /// A quoted CSV field is never closed, so everything from its opening
+    /// quote to the end of the input was read into it.
+    #[error("{path}:{line}:{column}: this quoted field is never closed: the {lines} line{s} from here to the end of the input were read into it", s = if *lines == 1 { "" } else { "s" })]
+    UnclosedQuote {
+        /// The source.
+        path: String,
+        /// 1-based line of the opening quote.
+        line: usize,
+        /// 1-based byte column of the opening quote.
+        column: usize,
+        /// Lines from the opening quote's through the last.
+        lines: usize,
     },
     /// A value does not fit its column's type.
     #[error("{path}:{line}: column `{column}`: expected {expected}, found {found}")]
@@ -202,10 +221,38 @@ impl LoadError {
             LoadError::InvalidUtf8 { line, .. }
             | LoadError::Syntax { line, .. }
             | LoadError::NotAnObject { line, .. }
+            | LoadError::UnclosedQuote { line, .. }
             | LoadError::Value { line, .. }
             | LoadError::FieldCount { line, .. }
             | LoadError::DuplicateColumn { line, .. } => *line += by,
             _ => {}
+        }
+    }
+}
+
+impl LoadError {
+    /// Whether the error is about one record (a JSON Lines line or a CSV
+    /// record) rather than the whole input: such a record is what a lenient
+    /// load of JSON Lines or CSV leaves out.
+    pub fn is_record_error(&self) -> bool {
+        matches!(
+            self,
+            LoadError::InvalidUtf8 { .. }
+                | LoadError::Syntax { .. }
+                | LoadError::NotAnObject { .. }
+                | LoadError::UnclosedQuote { .. }
+                | LoadError::Value { .. }
+                | LoadError::FieldCount { .. }
+                | LoadError::DuplicateColumn { .. }
+        )
+    }
+
+    /// The input lines the error's record takes up: more than one for a
+    /// quoted field that is never closed, else 1.
+    pub fn lines_spanned(&self) -> usize {
+        match self {
+            LoadError::UnclosedQuote { lines, .. } => (*lines).max(1),
+            _ => 1,
         }
     }
 }
@@ -312,6 +359,29 @@ pub fn load_file_with(
     }
 }
 
+/// The format [`load_file`] reads `path` as: from the extension, and for
+/// `.json` from the content (which is read whole).
+pub fn detect_format(path: &Path) -> Result<Format, LoadError> {
+    let name = path.display().to_string();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "jsonl" | "ndjson" => Ok(Format::JsonLines),
+        "csv" => Ok(Format::Csv),
+        "json" => {
+            let file = File::open(path).map_err(|source| LoadError::Io {
+                path: name.clone(),
+                source,
+            })?;
+            Ok(sniff_json(&read_all(file, &name)?))
+        }
+        _ => Err(LoadError::UnknownFormat { path: name }),
+    }
+}
+
 /// Loads a table from a reader in a known format. `source_name` names the
 /// input in errors.
 ///
@@ -411,16 +481,22 @@ fn read_all(mut reader: impl Read, source_name: &str) -> Result<Vec<u8>, LoadErr
     Ok(bytes)
 }
 
-/// Tells a JSON array, a Log Analytics response and JSON Lines apart by the
-/// first character and, for an object, its first key.
+/// Tells a JSON array, a query-API response (Log Analytics or advanced
+/// hunting) and JSON Lines apart by the first character and, for an object,
+/// its top-level keys (or, when it is not well-formed JSON, its first key,
+/// so that a broken response reports what is wrong with it).
 fn sniff_json(bytes: &[u8]) -> Format {
     let mut rest = trim_start(strip_bom(bytes));
     match rest.first() {
         Some(b'[') => Format::JsonArray,
         Some(b'{') => {
+            if let Some(format) = exports::sniff_response(rest) {
+                return format;
+            }
             rest = trim_start(rest.get(1..).unwrap_or_default());
-            let is_tables = |key: &[u8]| rest.starts_with(key);
-            if is_tables(b"\"tables\"") || is_tables(b"\"Tables\"") {
+            let response_keys: [&[u8]; 4] =
+                [b"\"tables\"", b"\"Tables\"", b"\"Stats\"", b"\"Schema\""];
+            if response_keys.iter().any(|key| rest.starts_with(key)) {
                 Format::LogAnalytics
             } else {
                 Format::JsonLines

@@ -479,7 +479,7 @@ fn a_line_that_is_not_an_object_is_an_error() {
     let err = load("{\"a\":1}\n[1,2]\n", Format::JsonLines, None).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "input:2: expected a JSON object, found an array"
+        "input:2:1: expected a JSON object, found an array"
     );
     let err = load("[{\"a\":1}, 5]", Format::JsonArray, None).unwrap_err();
     assert!(matches!(err, LoadError::Syntax { line: 1, .. }), "{err:?}");
@@ -510,9 +510,30 @@ fn csv_records_of_the_wrong_length_and_open_quotes_are_errors() {
         "{err:?}"
     );
     let err = load("a,b\n1,\"open\n", Format::Csv, None).unwrap_err();
-    assert!(matches!(err, LoadError::Syntax { line: 2, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            LoadError::UnclosedQuote {
+                line: 2,
+                column: 3,
+                lines: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = load("a,b\n\"x\"y,2\n", Format::Csv, None).unwrap_err();
-    assert!(matches!(err, LoadError::Syntax { line: 2, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            LoadError::Syntax {
+                line: 2,
+                column: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let s = schema(&[("b", DataType::Int)]);
     let err = load("a,b\n1,2\n1,x\n", Format::Csv, Some(&s)).unwrap_err();
     assert!(
