@@ -149,3 +149,16 @@ fn a_query_error_in_a_test_has_its_line_and_column_and_is_printed_once() {
     assert!(text.contains("q.kql:2:9: error[E1001]"), "{text}");
     assert_eq!(text.matches("UserPrincipalNam`").count(), 1, "{text}");
 }
+
+#[test]
+fn a_portal_csv_export_as_a_fixture_keeps_its_time_column() {
+    let csv = "TimeGenerated [UTC],UserPrincipalName,RiskLevelDuringSignIn\n\"1/15/2026, 11:00:00.000 AM\",a@contoso.com,high\n\"1/10/2026, 11:00:00.000 AM\",b@contoso.com,high\n";
+    let query = "SigninLogs\n| where TimeGenerated > ago(1d)\n| where RiskLevelDuringSignIn == 'high'\n| project UserPrincipalName\n";
+    let (passed, text) = run_test(
+        "fixture_portal_csv",
+        query,
+        "tables.SigninLogs.file = \"export.csv\"\nexpect.table = [{ UserPrincipalName = \"a@contoso.com\" }]\n",
+        &[("export.csv", csv)],
+    );
+    assert!(passed, "{text}");
+}
