@@ -234,7 +234,7 @@ pub fn describe(path: &str, text: &str, d: &Diagnostic) -> String {
     let kind = if d.is_error() { "error" } else { "warning" };
     let mut out = format!("{path}:{line}:{col}: {kind}[{}]: {}", d.code, d.message);
     if let Some(hint) = &d.hint {
-        out.push_str("\n  = help: ");
+        out.push_str("\n  help: ");
         out.push_str(hint);
     }
     out
