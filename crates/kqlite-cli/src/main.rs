@@ -44,6 +44,7 @@ mod check;
 mod conformance;
 mod gen;
 mod render;
+mod rule_run;
 mod run;
 mod test;
 

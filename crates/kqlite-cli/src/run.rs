@@ -16,7 +16,11 @@ use crate::{render, usage_error, Outcome};
 /// Arguments of `kqlite run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The query file (`-` reads the query from standard input).
+    /// The query file (`-` reads the query from standard input), or a
+    /// Sentinel analytic rule (`.yaml`/`.yml`): its `query` runs over the
+    /// rows with TimeGenerated in its `queryPeriod` window ending at now,
+    /// and stderr then tells whether the rule fires and lists its alerts
+    /// with their entities and custom details.
     query: String,
     /// Loads a table from a file (JSON Lines, JSON array, Log Analytics
     /// export or CSV), typed by its catalog or --schema columns. With no
@@ -70,6 +74,11 @@ pub struct RunArgs {
     /// `.yaml`) from a folder, so the query runs their real code (repeatable).
     #[arg(long = "functions", value_name = "DIR")]
     functions: Vec<PathBuf>,
+    /// With a rule file: print what the rule raises (fires, alerts,
+    /// entities, custom details) as one JSON document on stdout, instead of
+    /// the result rows.
+    #[arg(long)]
+    alerts: bool,
     /// Limits on the query.
     #[command(flatten)]
     limits: LimitArgs,
@@ -270,6 +279,18 @@ pub fn run(args: RunArgs) -> Outcome {
             return Outcome::Failure;
         }
     };
+    let rule = match crate::rule_run::RuleSource::read(&query_name, &query) {
+        Ok(rule) => rule,
+        Err(outcome) => return outcome,
+    };
+    if args.alerts && rule.is_none() {
+        return usage_error("--alerts needs a rule file (.yaml or .yml) as the query");
+    }
+    let query = rule.as_ref().map_or(query, |r| r.query());
+    let report_query_error = |name: &str, source: &str, e: &QueryError| match &rule {
+        Some(r) => r.report_query_error(e),
+        None => report_query_error(name, source, e),
+    };
     let mut lets = Vec::new();
     for item in &args.lets {
         match item.split_once('=') {
@@ -397,7 +418,7 @@ pub fn run(args: RunArgs) -> Outcome {
     }
     let now = now.unwrap_or_else(|| {
         let t = current_ticks();
-        if query_reads_clock(&query) {
+        if rule.is_some() || query_reads_clock(&query) {
             errln!(
                 "note: now() is the current time, {} (pass --now for a repeatable run)",
                 kqlite_engine::time::format_datetime(t)
@@ -407,6 +428,13 @@ pub fn run(args: RunArgs) -> Outcome {
     });
     let load_ms = load_start.elapsed().as_secs_f64() * 1e3;
 
+    let prepared = match &rule {
+        Some(r) => match r.prepare(&mut engine, now) {
+            Ok(p) => p,
+            Err(outcome) => return outcome,
+        },
+        None => Default::default(),
+    };
     let options = RunOptions {
         section: args.section.clone(),
         lets,
@@ -431,7 +459,12 @@ pub fn run(args: RunArgs) -> Outcome {
         errln!("  = help: raise it with --max-result-rows N, or fail instead with --result-overflow error");
     }
     let result = output.table;
-    if let Err(e) = write_result(&result, args.format) {
+    let written = if args.alerts {
+        Ok(())
+    } else {
+        write_result(&result, args.format)
+    };
+    if let Err(e) = written {
         if e.kind() != io::ErrorKind::BrokenPipe {
             errln!("error: writing the result: {e}");
             return Outcome::Failure;
@@ -448,7 +481,10 @@ pub fn run(args: RunArgs) -> Outcome {
     if let Some(labels) = labels {
         err!("{}", kqlite_sentinel::score::summary(&labels, &result));
     }
-    Outcome::Success
+    match &rule {
+        Some(r) => r.finish(&result, args.alerts, &prepared),
+        None => Outcome::Success,
+    }
 }
 
 /// Loads `--table NAME=PATH`, typed by the table's declared or catalog

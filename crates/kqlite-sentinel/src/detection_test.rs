@@ -38,6 +38,26 @@
 //! not), `table` (the exact result; order-aware only when the query's result
 //! ends in `sort`, `order` or `top`). Datetimes compare as instants, numbers
 //! numerically, arrays as multisets (Kusto leaves `make_set` order undefined).
+//!
+//! **A Sentinel rule file as the query.** With `query = "rule.yaml"` (a
+//! `.yaml`/`.yml` analytic rule), a case runs the rule's `query` the way
+//! one scheduled run does (see [`crate::rule::run`]): the tables it reads
+//! keep only the rows with `TimeGenerated` in `[now - queryPeriod, now]`,
+//! `now` being the case's. The row expectations above apply to the query's
+//! result, and further keys assert what Sentinel would raise (see
+//! [`crate::rule::alerts`] for the rules followed):
+//!
+//! ```toml
+//! expect.fires = true        # triggerOperator/triggerThreshold on the row count
+//! expect.alerts = 2          # by eventGroupingSettings (0 when it does not fire)
+//! expect.entities = [        # entities some alert holds (type + identifiers)
+//!   { type = "Account", Name = "alice", UPNSuffix = "contoso.com" },
+//! ]
+//! expect.custom_details = { Country = ["NL"] }   # values some alert lists
+//! ```
+//!
+//! An error in the rule (its query, `queryPeriod`, trigger) is reported once,
+//! at the rule file's line and column.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -168,6 +188,23 @@ struct ExpectSpec {
     #[serde(default)]
     excludes: Vec<toml::Table>,
     table: Option<Vec<toml::Table>>,
+    fires: Option<bool>,
+    alerts: Option<usize>,
+    #[serde(default)]
+    entities: Vec<toml::Table>,
+    custom_details: Option<BTreeMap<String, Vec<toml::Value>>>,
+}
+
+impl ExpectSpec {
+    /// The expectations about what a rule raises.
+    fn alert_expectations(&self) -> crate::rule::expect::AlertExpectations<'_> {
+        crate::rule::expect::AlertExpectations {
+            fires: self.fires,
+            alerts: self.alerts,
+            entities: &self.entities,
+            custom_details: self.custom_details.as_ref(),
+        }
+    }
 }
 
 /// One case of a test file, resolved against the file's defaults.
@@ -355,15 +392,34 @@ pub fn run_case(case: &TestCase) -> CaseResult {
 }
 
 fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
-    let query = std::fs::read_to_string(&case.query)
+    let source = std::fs::read_to_string(&case.query)
         .map_err(|e| format!("cannot read query {}: {e}", case.query.display()))?;
     let query_name = case.query.display().to_string();
+    let rule = read_case_rule(case, &source)?;
+    let query = match rule.as_ref().and_then(|r| r.query.as_ref()) {
+        Some(q) => q.value.clone(),
+        None => source.clone(),
+    };
+    let alert_expect = case.spec.expect.alert_expectations();
+    if rule.is_none() && !alert_expect.is_empty() {
+        return Err(format!(
+            "{} need a rule file as the query (query = \"rule.yaml\")",
+            alert_expect.keys().join(", ")
+        ));
+    }
     let mut engine = Engine::new();
     let schemas = TableSchemas::new(case.schema.clone(), Environment::Sentinel);
     // Notes about left-out functions do not fail a case: a query calling
     // one fails with its own error.
     let _ = schemas.install(&mut engine);
     load_tables(case, &schemas, &mut engine)?;
+    if let Some(q) = rule.as_ref().and_then(|r| r.query.as_ref()) {
+        // A rule's query errors read as lines of the rule file.
+        if let Err(e) = engine.tables_read(&query) {
+            let errors = crate::rule::run::query_error_in_file(q, &e);
+            return Err(rule_errors(case, &source, &errors));
+        }
+    }
     check_tables_against_query(case, &engine, &query, &query_name)?;
     let opts = RunOptions {
         section: case.section.clone(),
@@ -371,11 +427,24 @@ fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
         now: Some(case.now),
         ..RunOptions::default()
     };
-    let result = engine
-        .run_with(&query, &opts)
-        .map_err(|e| query_error_text(&query_name, &query, &e))?;
+    let (result, outcome) = match &rule {
+        Some(rule) => {
+            let run = crate::rule::run::run_rule(&mut engine, rule, case.now, &opts)
+                .map_err(|ds| rule_errors(case, &source, &ds))?;
+            (run.result, Some(run.outcome))
+        }
+        None => {
+            let result = engine
+                .run_with(&query, &opts)
+                .map_err(|e| query_error_text(&query_name, &query, &e))?;
+            (result, None)
+        }
+    };
     let ordered = result_is_sorted(&query, case.section.as_deref());
-    let failures = check_expectations(&case.spec.expect, &result, ordered);
+    let mut failures = check_expectations(&case.spec.expect, &result, ordered);
+    if let Some(outcome) = &outcome {
+        failures.extend(alert_expect.check(outcome));
+    }
     if failures.is_empty() {
         Ok(Outcome::Pass)
     } else {
@@ -385,6 +454,26 @@ fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
         }
         Ok(Outcome::Fail(text))
     }
+}
+
+/// The rule when the case's query is a YAML rule file.
+fn read_case_rule(case: &TestCase, source: &str) -> Result<Option<crate::rule::Rule>, String> {
+    if !crate::rule::run::is_rule_file(&case.query) {
+        return Ok(None);
+    }
+    crate::rule::run::read_rule_file(source)
+        .map(Some)
+        .map_err(|d| rule_errors(case, source, &[d]))
+}
+
+/// Errors about a rule file, each once, at its line and column.
+fn rule_errors(case: &TestCase, source: &str, errors: &[kqlite_parser::Diagnostic]) -> String {
+    let path = case.query.display().to_string();
+    errors
+        .iter()
+        .map(|d| crate::rule::run::describe(&path, source, d))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A query error as `file:line:col: error[CODE]: message`, one line per

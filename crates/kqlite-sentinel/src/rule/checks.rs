@@ -257,7 +257,11 @@ pub fn check_rule(engine: &Engine, rule: &Rule) -> Vec<Diagnostic> {
     };
     let query_diagnostics = engine.check(&query.value);
     let query_ok = !query_diagnostics.iter().any(Diagnostic::is_error);
-    out.extend(query_diagnostics.into_iter().map(|d| to_file(query, d)));
+    out.extend(
+        query_diagnostics
+            .into_iter()
+            .map(|d| query_diagnostic_in_file(query, d)),
+    );
     let chars = query.value.chars().count();
     if chars > MAX_QUERY_CHARS {
         out.push(
@@ -283,8 +287,9 @@ pub fn check_rule(engine: &Engine, rule: &Rule) -> Vec<Diagnostic> {
     out
 }
 
-/// Moves a diagnostic about the query text onto the rule file.
-fn to_file(query: &Field, mut d: Diagnostic) -> Diagnostic {
+/// Moves a diagnostic about the query text onto the rule file: its span
+/// and labels become spans of the file the query was read from.
+pub fn query_diagnostic_in_file(query: &Field, mut d: Diagnostic) -> Diagnostic {
     d.span = query.map.span(d.span);
     for (span, _) in &mut d.labels {
         *span = query.map.span(*span);

@@ -25,10 +25,13 @@
 //! assert_eq!(diagnostics[0].hint.as_deref(), Some("did you mean `UserPrincipalName`?"));
 //! ```
 
+pub mod alerts;
 mod checks;
+pub mod expect;
+pub mod run;
 pub mod yaml;
 
-pub use checks::{check_rule, parse_duration, Duration};
+pub use checks::{check_rule, parse_duration, query_diagnostic_in_file, Duration};
 
 use kqlite_parser::{Diagnostic, Span};
 use yaml::{Document, Field, Node};
@@ -65,6 +68,11 @@ pub mod codes {
     pub const UNKNOWN_IDENTIFIER: &str = "E2013";
     /// A query longer than Sentinel's 10,000 characters.
     pub const QUERY_TOO_LONG: &str = "E2014";
+    /// `eventGroupingSettings.aggregationKind` is neither `SingleAlert` nor
+    /// `AlertPerResult`.
+    pub const BAD_AGGREGATION_KIND: &str = "E2015";
+    /// A file given to run as a rule holds no rule with a query.
+    pub const NO_RULE: &str = "E2016";
     /// The query looks back further than `queryPeriod`, which is all the
     /// data a scheduled run ever sees.
     pub const LOOKBACK_OVER_PERIOD: &str = "W2001";
@@ -150,6 +158,13 @@ pub struct Rule {
     pub custom_details: Vec<(Field, Option<Field>)>,
     /// `alertDetailsOverride`.
     pub alert_details: AlertDetails,
+    /// `description`: the default description of the rule's alerts.
+    pub description: Option<Field>,
+    /// `severity`: the default severity of the rule's alerts.
+    pub severity: Option<Field>,
+    /// `eventGroupingSettings.aggregationKind`: `SingleAlert` or
+    /// `AlertPerResult`.
+    pub aggregation_kind: Option<Field>,
 }
 
 impl Rule {
@@ -306,6 +321,11 @@ fn read_rule(
         entity_mappings,
         custom_details,
         alert_details,
+        description: field("description"),
+        severity: field("severity"),
+        aggregation_kind: node
+            .get("eventGroupingSettings")
+            .and_then(|g| doc.text_field(g, "aggregationKind")),
     })
 }
 
