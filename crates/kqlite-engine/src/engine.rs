@@ -39,6 +39,9 @@ pub mod codes {
     pub const RESULT_TOO_LARGE: &str = "E1108";
     /// An `externaldata` URI has no data supplied for it.
     pub const MISSING_EXTERNAL_DATA: &str = "E1109";
+    /// A call to a function whose rows the embedder supplies names a key
+    /// (e.g. a watchlist) that has none.
+    pub const MISSING_FUNCTION_ROWS: &str = "E1110";
 }
 
 /// Per-run choices.
@@ -208,6 +211,45 @@ impl Engine {
     /// ```
     pub fn set_geoip(&mut self, table: GeoIpTable) {
         self.catalog.set_geoip(table);
+    }
+
+    /// Supplies the rows a workspace function known by signature returns
+    /// when called with the constant first argument `key` (for Sentinel's
+    /// `_GetWatchlist('name')`: one table per watchlist). The call binds to
+    /// `table` and has its columns. Once a function has rows, a call with
+    /// another key fails with `E1110` naming it. See
+    /// [`Catalog::add_function_rows`](crate::Catalog::add_function_rows).
+    ///
+    /// ```
+    /// use kqlite_engine::catalog::TabularFunction;
+    /// use kqlite_engine::{Engine, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.catalog_mut().add_function(
+    ///     "Lookup",
+    ///     TabularFunction { params: Vec::new(), schema: Vec::new() },
+    /// );
+    /// let rows = engine.run(r#"datatable(Ip: string) ["10.0.0.1"]"#).unwrap();
+    /// engine.add_function_rows("Lookup", "allowed", rows);
+    /// let t = engine.run("Lookup('allowed') | project Ip").unwrap();
+    /// assert_eq!(t.row(0), vec![Value::string("10.0.0.1")]);
+    /// assert!(engine.run("Lookup('denied')").is_err());
+    /// ```
+    pub fn add_function_rows(
+        &mut self,
+        function: impl Into<String>,
+        key: impl Into<String>,
+        table: Table,
+    ) {
+        self.catalog.add_function_rows(function, key, table);
+    }
+
+    /// Declares that calls to `function` read rows given with
+    /// [`Engine::add_function_rows`], even if none are given, so a call
+    /// whose key has none fails at binding (`E1110`) with `hint` as its
+    /// help; `{key}` in `hint` stands for the key.
+    pub fn serve_function_rows(&mut self, function: impl Into<String>, hint: impl Into<String>) {
+        self.catalog.serve_function_rows(function, hint);
     }
 
     /// Fixes `now()` (datetime ticks) for every later query.
@@ -548,7 +590,8 @@ fn eval_error(e: EvalError) -> QueryError {
         EvalError::MissingExternalData { uri, span } => QueryError::Eval(names::with_hint(
             names::error(codes::MISSING_EXTERNAL_DATA, message, span),
             format!(
-                "supply the file with `kqlite run --externaldata {uri}=PATH`, or with `Engine::add_external_data` when embedding"
+                "pass --externaldata '{uri}=PATH' (in a test: externaldata.\"{uri}\".file = \"PATH\"), \
+                 or use `Engine::add_external_data` when embedding"
             ),
         )),
         EvalError::Invalid { span, .. } => {

@@ -82,6 +82,12 @@ struct FileSpec {
     now: Option<toml::Value>,
     #[serde(default)]
     schema: Option<SchemaFiles>,
+    #[serde(default)]
+    externaldata: BTreeMap<String, crate::inputs::DataSpec>,
+    #[serde(default)]
+    watchlists: BTreeMap<String, crate::inputs::WatchlistSpec>,
+    #[serde(default)]
+    geoip: Option<String>,
     #[serde(default, rename = "case")]
     cases: Vec<CaseSpec>,
 }
@@ -110,6 +116,12 @@ struct CaseSpec {
     lets: BTreeMap<String, toml::Value>,
     #[serde(default)]
     tables: BTreeMap<String, TableSpec>,
+    #[serde(default)]
+    externaldata: BTreeMap<String, crate::inputs::DataSpec>,
+    #[serde(default)]
+    watchlists: BTreeMap<String, crate::inputs::WatchlistSpec>,
+    #[serde(default)]
+    geoip: Option<String>,
     #[serde(default)]
     expect: ExpectSpec,
 }
@@ -168,6 +180,9 @@ pub struct TestCase {
     pub section: Option<String>,
     /// `let` overrides as KQL text.
     pub lets: Vec<(String, String)>,
+    /// `externaldata` files, watchlists and the geo-IP table: the file's
+    /// keys with the case's over them.
+    pub inputs: crate::inputs::ExternalInputs,
     spec: CaseSpec,
     dir: PathBuf,
     /// Tables declared by schema files.
@@ -256,8 +271,22 @@ impl TestFile {
             schema.merge(set);
         }
         let schema = Arc::new(schema);
+        let file_inputs = crate::inputs::InputKeys {
+            externaldata: spec.externaldata.clone(),
+            watchlists: spec.watchlists.clone(),
+            geoip: spec.geoip.clone(),
+        }
+        .resolve(&dir, &crate::inputs::ExternalInputs::default())
+        .map_err(|e| format_error(path, e))?;
         let mut cases = Vec::new();
         for case in spec.cases {
+            let inputs = crate::inputs::InputKeys {
+                externaldata: case.externaldata.clone(),
+                watchlists: case.watchlists.clone(),
+                geoip: case.geoip.clone(),
+            }
+            .resolve(&dir, &file_inputs)
+            .map_err(|e| format_error(path, format!("case `{}`: {e}", case.name)))?;
             let query = case
                 .query
                 .clone()
@@ -286,6 +315,7 @@ impl TestFile {
                     .iter()
                     .map(|(k, v)| (k.clone(), let_text(v)))
                     .collect(),
+                inputs,
                 spec: case,
                 dir: dir.clone(),
                 schema: schema.clone(),
@@ -339,6 +369,10 @@ fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
     // one fails with its own error.
     let _ = case.schema.install(&mut engine);
     load_tables(case, &mut engine)?;
+    crate::inputs::check_lets(&query, &case.lets).map_err(|e| e.to_string())?;
+    let mut inputs = case.inputs.clone();
+    inputs.now = Some(case.now);
+    inputs.install(&mut engine).map_err(|e| e.to_string())?;
     let opts = RunOptions {
         section: case.section.clone(),
         lets: case.lets.clone(),
