@@ -29,6 +29,10 @@
 //! not), `table` (the exact result; order-aware only when the query's result
 //! ends in `sort`, `order` or `top`). Datetimes compare as instants, numbers
 //! numerically, arrays as multisets (Kusto leaves `make_set` order undefined).
+//!
+//! What the query reads from outside its tables comes from the keys
+//! `externaldata`, `watchlists` and `geoip`, for the whole file or per case
+//! (see [`crate::inputs`]); `lets` may replace a tabular `let` too.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
