@@ -221,13 +221,14 @@ impl Engine {
     /// [`Catalog::add_function_rows`](crate::Catalog::add_function_rows).
     ///
     /// ```
-    /// use kqlite_engine::catalog::TabularFunction;
-    /// use kqlite_engine::{Engine, Value};
+    /// use kqlite_engine::catalog::{FunctionParam, TabularFunction};
+    /// use kqlite_engine::{DataType, Engine, Value};
     ///
     /// let mut engine = Engine::new();
+    /// let name = FunctionParam { name: "name".into(), ty: DataType::String, required: true };
     /// engine.catalog_mut().add_function(
     ///     "Lookup",
-    ///     TabularFunction { params: Vec::new(), schema: Vec::new() },
+    ///     TabularFunction { params: vec![name], schema: Vec::new() },
     /// );
     /// let rows = engine.run(r#"datatable(Ip: string) ["10.0.0.1"]"#).unwrap();
     /// engine.add_function_rows("Lookup", "allowed", rows);
