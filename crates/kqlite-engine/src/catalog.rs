@@ -98,6 +98,10 @@ pub struct FunctionRows {
     /// Shown as the help of the error for a call whose first argument has
     /// no rows; `{key}` stands for that argument's value.
     pub missing_hint: Option<String>,
+    /// A call whose first argument has no rows binds to no rows with the
+    /// declared columns, open to further ones (for checking a query when
+    /// the data is not at hand); see [`Catalog::open_function_rows`].
+    pub open: bool,
 }
 
 impl PartialEq for Catalog {
@@ -226,10 +230,20 @@ impl Catalog {
     /// call whose key has none fails at binding with `hint` as its help
     /// (`{key}` in `hint` stands for the key).
     pub fn serve_function_rows(&mut self, function: impl Into<String>, hint: impl Into<String>) {
-        self.function_rows
-            .entry(function.into())
-            .or_default()
-            .missing_hint = Some(hint.into());
+        let rows = self.function_rows.entry(function.into()).or_default();
+        rows.missing_hint = Some(hint.into());
+        rows.open = false;
+    }
+
+    /// Declares that the result of `function` has columns beyond its
+    /// signature's that only its data knows (e.g. a watchlist's own
+    /// columns): a call whose key has no rows binds to no rows whose
+    /// schema is open, so a column it lacks binds by name as `dynamic`
+    /// instead of being an error. For checking queries without the data;
+    /// [`Catalog::serve_function_rows`] (rows required) takes precedence.
+    pub fn open_function_rows(&mut self, function: impl Into<String>) {
+        let rows = self.function_rows.entry(function.into()).or_default();
+        rows.open = rows.missing_hint.is_none();
     }
 
     /// The rows given for calls to `function`, if any were given or the

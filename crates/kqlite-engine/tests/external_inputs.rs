@@ -251,3 +251,20 @@ fn without_served_rows_a_function_still_binds_by_its_signature() {
     let diags = e.check("_GetWatchlist('VIP') | project SearchKey");
     assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
 }
+
+#[test]
+fn an_open_function_without_rows_accepts_columns_only_its_data_would_know() {
+    let mut e = watchlist_engine();
+    e.catalog_mut().open_function_rows("_GetWatchlist");
+    let q = "_GetWatchlist('RiskyFileTypes') | where isnotempty(Extension) | project SearchKey, Extension";
+    let diags = e.check(q);
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    // Once its rows are given, the columns are exactly theirs.
+    let t = run(&e, r#"datatable(SearchKey: string) [".ps1"]"#);
+    e.add_function_rows("_GetWatchlist", "RiskyFileTypes", t);
+    assert!(e.check(q).iter().any(|d| d.is_error()));
+    // Serving rows (a run) makes a missing key an error again.
+    e.serve_function_rows("_GetWatchlist", "give it");
+    let err = e.run("_GetWatchlist('Other')").expect_err("not given");
+    assert_eq!(err.diagnostics()[0].code, "E1110");
+}

@@ -304,6 +304,11 @@ pub fn builtin(environment: Environment) -> Arc<BuiltinCatalog> {
 /// `engine` (by schema; data is added separately).
 pub fn install(engine: &mut Engine, environment: Environment) {
     engine.catalog_mut().add_provider(builtin(environment));
+    // A watchlist's own columns are known only from its file: until one is
+    // given, `_GetWatchlist(...)` has its fixed columns and is open to more.
+    engine
+        .catalog_mut()
+        .open_function_rows(crate::inputs::GET_WATCHLIST);
 }
 
 #[cfg(test)]

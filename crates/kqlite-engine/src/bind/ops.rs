@@ -401,7 +401,7 @@ impl Binder<'_> {
             return Err(Reported);
         }
         if let Some(rows) = self.catalog.function_rows(name) {
-            return self.bind_function_rows(name, rows, first, span);
+            return self.bind_function_rows(name, f, rows, first, span);
         }
         Ok((
             Arc::new(Plan::Scan {
@@ -416,6 +416,7 @@ impl Binder<'_> {
     fn bind_function_rows(
         &mut self,
         name: &str,
+        f: &crate::catalog::TabularFunction,
         rows: &crate::catalog::FunctionRows,
         first: Option<(BoundExpr, Span)>,
         span: Span,
@@ -429,6 +430,10 @@ impl Binder<'_> {
             None => None,
         };
         let at = first.as_ref().map_or(span, |(_, s)| *s);
+        let given = key.as_ref().and_then(|k| rows.tables.get(k));
+        if rows.open && given.is_none() {
+            return Ok(self.open_rows(f.schema.clone()));
+        }
         let Some(key) = key else {
             return Err(self.fail(names::error(
                 codes::INVALID,
