@@ -447,11 +447,28 @@ impl Engine {
     /// The catalog tables `query` reads, in its final statement and in every
     /// tabular `let` (so a caller can load or generate just those).
     pub fn tables_read(&self, query: &str) -> Result<Vec<String>, QueryError> {
-        self.on_query_stack(|| self.tables_read_here(query))
-            .unwrap_or_else(|| self.tables_read_here(query))
+        self.on_query_stack(|| self.tables_read_here(query, &[]))
+            .unwrap_or_else(|| self.tables_read_here(query, &[]))
     }
 
-    fn tables_read_here(&self, query: &str) -> Result<Vec<String>, QueryError> {
+    /// [`Engine::tables_read`] with the `let` overrides of `opts` applied,
+    /// so a table read only by a `let` an override replaces (e.g. `--let
+    /// 'Feed=datatable(...)'`) is not listed.
+    pub fn tables_read_with(
+        &self,
+        query: &str,
+        opts: &RunOptions,
+    ) -> Result<Vec<String>, QueryError> {
+        let overrides = parse_overrides(&opts.lets, self.parse_options())?;
+        self.on_query_stack(|| self.tables_read_here(query, &overrides))
+            .unwrap_or_else(|| self.tables_read_here(query, &overrides))
+    }
+
+    fn tables_read_here(
+        &self,
+        query: &str,
+        overrides: &[(String, Expr)],
+    ) -> Result<Vec<String>, QueryError> {
         let script = self.parse(query)?;
         let mut out = Vec::new();
         let mut sections: Vec<Option<String>> = vec![None];
@@ -462,7 +479,7 @@ impl Engine {
         for section in sections {
             let options = BindOptions {
                 section: section.as_deref(),
-                overrides: &[],
+                overrides,
             };
             match bind::bind(&script, &self.catalog, &options) {
                 Ok(b) => b.plan.tables(&mut out),
@@ -493,7 +510,7 @@ impl Engine {
     }
 
     fn columns_read_here(&self, query: &str) -> Result<Vec<(String, Vec<String>)>, QueryError> {
-        let tables = self.tables_read_here(query)?;
+        let tables = self.tables_read_here(query, &[])?;
         let script = self.parse(query)?;
         let mut schemas: Vec<(String, bind::Schema)> = tables
             .iter()
@@ -651,6 +668,18 @@ mod columns_read_tests {
             got,
             vec![("T".to_string(), vec!["a".into(), "b".into(), "c".into()])]
         );
+    }
+
+    #[test]
+    fn a_table_read_only_by_an_overridden_let_is_not_read() {
+        let q = "let Feed = U | project x; T | where a in (Feed)";
+        let e = engine();
+        assert_eq!(e.tables_read(q).unwrap(), ["T", "U"]);
+        let opts = RunOptions {
+            lets: vec![("Feed".into(), "datatable(x: long) [1]".into())],
+            ..RunOptions::default()
+        };
+        assert_eq!(e.tables_read_with(q, &opts).unwrap(), ["T"]);
     }
 
     #[test]
