@@ -43,6 +43,7 @@ macro_rules! outln {
 mod check;
 mod conformance;
 mod gen;
+mod inputs;
 mod render;
 mod rule_run;
 mod run;

@@ -41,9 +41,24 @@ pub struct RunArgs {
     /// Evaluates the named tabular `let` instead of the final statement.
     #[arg(long, value_name = "NAME")]
     section: Option<String>,
-    /// Overrides a `let` value, e.g. `--let LookbackPeriod=7d`.
-    #[arg(long = "let", value_name = "NAME=LITERAL")]
+    /// Overrides a `let` (or query parameter) with a KQL expression, scalar
+    /// or tabular, e.g. `--let LookbackPeriod=7d` or
+    /// `--let 'Allowed=datatable(Ip: string) ["10.0.0.1"]'` (repeatable).
+    #[arg(long = "let", value_name = "NAME=EXPR")]
     lets: Vec<String>,
+    /// Gives the contents of an `externaldata` URL (as the query writes it)
+    /// from a local file, parsed in the query's `format` (repeatable).
+    #[arg(long = "externaldata", value_name = "URL=PATH")]
+    externaldata: Vec<String>,
+    /// Gives the watchlist `_GetWatchlist('NAME')` reads, from a CSV file
+    /// with a header; SEARCHKEY names the column `SearchKey` copies (default:
+    /// the first) (repeatable).
+    #[arg(long = "watchlist", value_name = "NAME[:SEARCHKEY]=PATH")]
+    watchlists: Vec<String>,
+    /// Gives the geo-IP table `geo_info_from_ip_address` reads: a CSV with
+    /// the header `cidr,country,state,city,latitude,longitude`.
+    #[arg(long, value_name = "PATH")]
+    geoip: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -297,7 +312,7 @@ pub fn run(args: RunArgs) -> Outcome {
             Some((name, value)) if !name.trim().is_empty() => {
                 lets.push((name.trim().to_string(), value.to_string()))
             }
-            _ => return usage_error(format!("--let expects NAME=LITERAL, got `{item}`")),
+            _ => return usage_error(format!("--let expects NAME=EXPR, got `{item}`")),
         }
     }
     let explicit_now = match &args.now {
@@ -324,6 +339,15 @@ pub fn run(args: RunArgs) -> Outcome {
         errln!("note: {note}");
     }
     install_functions(&mut engine, &args.functions);
+    let flags = crate::inputs::InputFlags {
+        externaldata: &args.externaldata,
+        watchlists: &args.watchlists,
+        geoip: args.geoip.as_deref(),
+        now: explicit_now,
+    };
+    if let Err(outcome) = crate::inputs::install(&mut engine, &flags, &query, &lets) {
+        return outcome;
+    }
     let mut given = Vec::new();
     for item in &args.tables {
         let (name, path) = match item.split_once('=') {
@@ -342,7 +366,12 @@ pub fn run(args: RunArgs) -> Outcome {
     // The tables the query reads and was not given: all of them come from
     // the built-in synthetic data, or, when some tables were given, only
     // with --synthetic-rest (mixing real and synthetic rows is a choice).
-    let needed = match engine.tables_read_by(&query, args.section.as_deref()) {
+    let read_options = RunOptions {
+        section: args.section.clone(),
+        lets: lets.clone(),
+        ..RunOptions::default()
+    };
+    let needed = match engine.tables_read_by(&query, &read_options) {
         Ok(tables) => tables,
         Err(e) => return report_query_error(&query_name, &query, &e),
     };

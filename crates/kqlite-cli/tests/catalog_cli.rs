@@ -79,6 +79,12 @@ fn watchlists_and_asim_parsers_check_by_their_signatures() {
              | summarize count() by SrcIpAddr";
     let o = check(&[], q);
     assert!(o.status.success(), "{}", stderr(&o));
+    // A watchlist's own columns are unknown until its file is given.
+    let o = check(
+        &[],
+        "_GetWatchlist('RiskyFileTypes') | where isnotempty(Extension) | project SearchKey, Extension",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = check(&[], "_Im_Dns(strattime = ago(1d))");
     assert_eq!(o.status.code(), Some(1));
     assert!(

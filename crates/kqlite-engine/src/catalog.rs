@@ -84,6 +84,24 @@ pub struct Catalog {
     stored: IndexMap<String, Arc<StoredFunction>>,
     /// The table `geo_info_from_ip_address` reads, when one was given.
     geoip: Option<Arc<GeoIpTable>>,
+    /// Rows of functions known by signature, by function name.
+    function_rows: IndexMap<String, FunctionRows>,
+}
+
+/// The rows a workspace function known by signature returns, one table per
+/// value of its first argument (e.g. Sentinel's `_GetWatchlist('name')`,
+/// one table per watchlist). See [`Catalog::add_function_rows`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FunctionRows {
+    /// The result of each call, by the first argument's value.
+    pub tables: IndexMap<String, Arc<Table>>,
+    /// Shown as the help of the error for a call whose first argument has
+    /// no rows; `{key}` stands for that argument's value.
+    pub missing_hint: Option<String>,
+    /// A call whose first argument has no rows binds to no rows with the
+    /// declared columns, open to further ones (for checking a query when
+    /// the data is not at hand); see [`Catalog::open_function_rows`].
+    pub open: bool,
 }
 
 impl PartialEq for Catalog {
@@ -92,6 +110,7 @@ impl PartialEq for Catalog {
             && self.functions == other.functions
             && self.geoip == other.geoip
             && self.stored == other.stored
+            && self.function_rows == other.function_rows
             && self.providers.len() == other.providers.len()
             && self
                 .providers
@@ -186,6 +205,51 @@ impl Catalog {
     /// as in Sentinel, a workspace function hides a table of the same name.
     pub fn add_stored_function(&mut self, name: impl Into<String>, function: StoredFunction) {
         self.stored.insert(name.into(), Arc::new(function));
+    }
+
+    /// Gives the rows a call to the function `function` (one the catalog
+    /// knows by signature) returns when its first argument is the constant
+    /// string `key`: the call binds to `table`, with `table`'s columns as its
+    /// schema. Once a function has rows, a call with a key that has none is
+    /// an error (`E1110`) naming the key.
+    pub fn add_function_rows(
+        &mut self,
+        function: impl Into<String>,
+        key: impl Into<String>,
+        table: Table,
+    ) {
+        self.function_rows
+            .entry(function.into())
+            .or_default()
+            .tables
+            .insert(key.into(), Arc::new(table));
+    }
+
+    /// Declares that calls to `function` take their rows from
+    /// [`Catalog::add_function_rows`], even before any are given, so that a
+    /// call whose key has none fails at binding with `hint` as its help
+    /// (`{key}` in `hint` stands for the key).
+    pub fn serve_function_rows(&mut self, function: impl Into<String>, hint: impl Into<String>) {
+        let rows = self.function_rows.entry(function.into()).or_default();
+        rows.missing_hint = Some(hint.into());
+        rows.open = false;
+    }
+
+    /// Declares that the result of `function` has columns beyond its
+    /// signature's that only its data knows (e.g. a watchlist's own
+    /// columns): a call whose key has no rows binds to no rows whose
+    /// schema is open, so a column it lacks binds by name as `dynamic`
+    /// instead of being an error. For checking queries without the data;
+    /// [`Catalog::serve_function_rows`] (rows required) takes precedence.
+    pub fn open_function_rows(&mut self, function: impl Into<String>) {
+        let rows = self.function_rows.entry(function.into()).or_default();
+        rows.open = rows.missing_hint.is_none();
+    }
+
+    /// The rows given for calls to `function`, if any were given or the
+    /// function was declared served.
+    pub fn function_rows(&self, function: &str) -> Option<&FunctionRows> {
+        self.function_rows.get(function)
     }
 
     /// The stored workspace function named `name` (case-sensitive).

@@ -39,6 +39,9 @@ pub mod codes {
     pub const RESULT_TOO_LARGE: &str = "E1108";
     /// An `externaldata` URI has no data supplied for it.
     pub const MISSING_EXTERNAL_DATA: &str = "E1109";
+    /// A call to a function whose rows the embedder supplies names a key
+    /// (e.g. a watchlist) that has none.
+    pub const MISSING_FUNCTION_ROWS: &str = "E1110";
 }
 
 /// Per-run choices.
@@ -208,6 +211,46 @@ impl Engine {
     /// ```
     pub fn set_geoip(&mut self, table: GeoIpTable) {
         self.catalog.set_geoip(table);
+    }
+
+    /// Supplies the rows a workspace function known by signature returns
+    /// when called with the constant first argument `key` (for Sentinel's
+    /// `_GetWatchlist('name')`: one table per watchlist). The call binds to
+    /// `table` and has its columns. Once a function has rows, a call with
+    /// another key fails with `E1110` naming it. See
+    /// [`Catalog::add_function_rows`](crate::Catalog::add_function_rows).
+    ///
+    /// ```
+    /// use kqlite_engine::catalog::{FunctionParam, TabularFunction};
+    /// use kqlite_engine::{DataType, Engine, Value};
+    ///
+    /// let mut engine = Engine::new();
+    /// let name = FunctionParam { name: "name".into(), ty: DataType::String, required: true };
+    /// engine.catalog_mut().add_function(
+    ///     "Lookup",
+    ///     TabularFunction { params: vec![name], schema: Vec::new() },
+    /// );
+    /// let rows = engine.run(r#"datatable(Ip: string) ["10.0.0.1"]"#).unwrap();
+    /// engine.add_function_rows("Lookup", "allowed", rows);
+    /// let t = engine.run("Lookup('allowed') | project Ip").unwrap();
+    /// assert_eq!(t.row(0), vec![Value::string("10.0.0.1")]);
+    /// assert!(engine.run("Lookup('denied')").is_err());
+    /// ```
+    pub fn add_function_rows(
+        &mut self,
+        function: impl Into<String>,
+        key: impl Into<String>,
+        table: Table,
+    ) {
+        self.catalog.add_function_rows(function, key, table);
+    }
+
+    /// Declares that calls to `function` read rows given with
+    /// [`Engine::add_function_rows`], even if none are given, so a call
+    /// whose key has none fails at binding (`E1110`) with `hint` as its
+    /// help; `{key}` in `hint` stands for the key.
+    pub fn serve_function_rows(&mut self, function: impl Into<String>, hint: impl Into<String>) {
+        self.catalog.serve_function_rows(function, hint);
     }
 
     /// Fixes `now()` (datetime ticks) for every later query.
@@ -404,22 +447,20 @@ impl Engine {
     /// The catalog tables `query` reads, in its final statement and in every
     /// tabular `let` (so a caller can load or generate just those).
     pub fn tables_read(&self, query: &str) -> Result<Vec<String>, QueryError> {
-        self.on_query_stack(|| self.tables_read_here(query))
-            .unwrap_or_else(|| self.tables_read_here(query))
+        self.on_query_stack(|| self.tables_read_here(query, &[]))
+            .unwrap_or_else(|| self.tables_read_here(query, &[]))
     }
 
-    /// The catalog tables that evaluating `section` (a tabular `let`), or
-    /// the final statement when `None`, reads: what a run needs data for.
-    pub fn tables_read_by(
-        &self,
-        query: &str,
-        section: Option<&str>,
-    ) -> Result<Vec<String>, QueryError> {
+    /// The catalog tables a run with `opts` reads: those of its section
+    /// (a tabular `let`), or of the final statement when it names none,
+    /// with its `let` overrides applied. What a run needs data for.
+    pub fn tables_read_by(&self, query: &str, opts: &RunOptions) -> Result<Vec<String>, QueryError> {
         let read = || -> Result<Vec<String>, QueryError> {
+            let overrides = parse_overrides(&opts.lets, self.parse_options())?;
             let script = self.parse(query)?;
             let options = BindOptions {
-                section,
-                overrides: &[],
+                section: opts.section.as_deref(),
+                overrides: &overrides,
             };
             let bound = bind::bind(&script, &self.catalog, &options).map_err(|diags| {
                 QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
@@ -431,7 +472,24 @@ impl Engine {
         self.on_query_stack(read).unwrap_or_else(read)
     }
 
-    fn tables_read_here(&self, query: &str) -> Result<Vec<String>, QueryError> {
+    /// [`Engine::tables_read`] with the `let` overrides of `opts` applied,
+    /// so a table read only by a `let` an override replaces (e.g. `--let
+    /// 'Feed=datatable(...)'`) is not listed.
+    pub fn tables_read_with(
+        &self,
+        query: &str,
+        opts: &RunOptions,
+    ) -> Result<Vec<String>, QueryError> {
+        let overrides = parse_overrides(&opts.lets, self.parse_options())?;
+        self.on_query_stack(|| self.tables_read_here(query, &overrides))
+            .unwrap_or_else(|| self.tables_read_here(query, &overrides))
+    }
+
+    fn tables_read_here(
+        &self,
+        query: &str,
+        overrides: &[(String, Expr)],
+    ) -> Result<Vec<String>, QueryError> {
         let script = self.parse(query)?;
         let mut out = Vec::new();
         let mut sections: Vec<Option<String>> = vec![None];
@@ -442,7 +500,7 @@ impl Engine {
         for section in sections {
             let options = BindOptions {
                 section: section.as_deref(),
-                overrides: &[],
+                overrides,
             };
             match bind::bind(&script, &self.catalog, &options) {
                 Ok(b) => b.plan.tables(&mut out),
@@ -473,7 +531,7 @@ impl Engine {
     }
 
     fn columns_read_here(&self, query: &str) -> Result<Vec<(String, Vec<String>)>, QueryError> {
-        let tables = self.tables_read_here(query)?;
+        let tables = self.tables_read_here(query, &[])?;
         let script = self.parse(query)?;
         let mut schemas: Vec<(String, bind::Schema)> = tables
             .iter()
@@ -571,7 +629,8 @@ fn eval_error(e: EvalError) -> QueryError {
         EvalError::MissingExternalData { uri, span } => QueryError::Eval(names::with_hint(
             names::error(codes::MISSING_EXTERNAL_DATA, message, span),
             format!(
-                "supply the file with `kqlite run --externaldata {uri}=PATH`, or with `Engine::add_external_data` when embedding"
+                "pass --externaldata '{uri}=PATH' (in a test: externaldata.\"{uri}\".file = \"PATH\"), \
+                 or use `Engine::add_external_data` when embedding"
             ),
         )),
         EvalError::Invalid { span, .. } => {
@@ -630,6 +689,18 @@ mod columns_read_tests {
             got,
             vec![("T".to_string(), vec!["a".into(), "b".into(), "c".into()])]
         );
+    }
+
+    #[test]
+    fn a_table_read_only_by_an_overridden_let_is_not_read() {
+        let q = "let Feed = U | project x; T | where a in (Feed)";
+        let e = engine();
+        assert_eq!(e.tables_read(q).unwrap(), ["T", "U"]);
+        let opts = RunOptions {
+            lets: vec![("Feed".into(), "datatable(x: long) [1]".into())],
+            ..RunOptions::default()
+        };
+        assert_eq!(e.tables_read_with(q, &opts).unwrap(), ["T"]);
     }
 
     #[test]

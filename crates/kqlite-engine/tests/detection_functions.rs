@@ -238,7 +238,8 @@ fn geo_info_from_ip_address_without_a_table_binds_but_fails_naming_the_fix() {
     let err = failure(&e, &q);
     let d = &err.diagnostics()[0];
     assert!(
-        d.message.contains("give a geo-IP table: `--geoip PATH`"),
+        d.message
+            .contains("pass --geoip PATH (in a test: geoip = \"PATH\")"),
         "{d:?}"
     );
     assert_eq!(

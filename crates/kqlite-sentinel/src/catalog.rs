@@ -270,9 +270,16 @@ impl SchemaProvider for BuiltinCatalog {
         }
         Some(entry.function.get_or_init(|| {
             let field = entry.line.split('\t').nth(3).unwrap_or("");
+            // `_GetWatchlist` returns Sentinel's item columns first (then
+            // the watchlist's own, known once its rows are given).
+            let schema = if name == crate::inputs::GET_WATCHLIST {
+                crate::inputs::watchlist_columns()
+            } else {
+                self.columns(entry, name)
+            };
             TabularFunction {
                 params: params(field),
-                schema: self.columns(entry, name),
+                schema,
             }
         }))
     }
@@ -297,6 +304,11 @@ pub fn builtin(environment: Environment) -> Arc<BuiltinCatalog> {
 /// `engine` (by schema; data is added separately).
 pub fn install(engine: &mut Engine, environment: Environment) {
     engine.catalog_mut().add_provider(builtin(environment));
+    // A watchlist's own columns are known only from its file: until one is
+    // given, `_GetWatchlist(...)` has its fixed columns and is open to more.
+    engine
+        .catalog_mut()
+        .open_function_rows(crate::inputs::GET_WATCHLIST);
 }
 
 #[cfg(test)]
@@ -412,7 +424,16 @@ mod tests {
         let w = c.function("_GetWatchlist").expect("_GetWatchlist");
         assert_eq!(w.params.len(), 1);
         assert!(!w.params[0].required);
-        assert!(w.schema.iter().any(|(n, _)| n == "SearchKey"));
+        let names: Vec<&str> = w.schema.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "_DTItemId",
+                "LastUpdatedTimeUTC",
+                "SearchKey",
+                "WatchlistItem"
+            ]
+        );
         assert!(c.table("_GetWatchlist").is_none());
     }
 

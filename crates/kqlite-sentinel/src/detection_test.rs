@@ -58,6 +58,10 @@
 //!
 //! An error in the rule (its query, `queryPeriod`, trigger) is reported once,
 //! at the rule file's line and column.
+//!
+//! What the query reads from outside its tables comes from the keys
+//! `externaldata`, `watchlists` and `geoip`, for the whole file or per case
+//! (see [`crate::inputs`]); `lets` may replace a tabular `let` too.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -115,6 +119,12 @@ struct FileSpec {
     now: Option<toml::Value>,
     #[serde(default)]
     schema: Option<SchemaFiles>,
+    #[serde(default)]
+    externaldata: BTreeMap<String, crate::inputs::DataSpec>,
+    #[serde(default)]
+    watchlists: BTreeMap<String, crate::inputs::WatchlistSpec>,
+    #[serde(default)]
+    geoip: Option<String>,
     #[serde(default, rename = "case")]
     cases: Vec<toml::Spanned<CaseSpec>>,
 }
@@ -143,6 +153,12 @@ struct CaseSpec {
     lets: BTreeMap<String, toml::Value>,
     #[serde(default)]
     tables: BTreeMap<String, toml::Spanned<TableSpec>>,
+    #[serde(default)]
+    externaldata: BTreeMap<String, crate::inputs::DataSpec>,
+    #[serde(default)]
+    watchlists: BTreeMap<String, crate::inputs::WatchlistSpec>,
+    #[serde(default)]
+    geoip: Option<String>,
     #[serde(default)]
     expect: ExpectSpec,
 }
@@ -222,6 +238,9 @@ pub struct TestCase {
     pub section: Option<String>,
     /// `let` overrides as KQL text.
     pub lets: Vec<(String, String)>,
+    /// `externaldata` files, watchlists and the geo-IP table: the file's
+    /// keys with the case's over them.
+    pub inputs: crate::inputs::ExternalInputs,
     spec: CaseSpec,
     dir: PathBuf,
     /// Tables declared by schema files.
@@ -315,10 +334,24 @@ impl TestFile {
         }
         let schema = Arc::new(schema);
         let at = Arc::new((path.to_path_buf(), LineIndex::new(text)));
+        let file_inputs = crate::inputs::InputKeys {
+            externaldata: spec.externaldata.clone(),
+            watchlists: spec.watchlists.clone(),
+            geoip: spec.geoip.clone(),
+        }
+        .resolve(&dir, &crate::inputs::ExternalInputs::default())
+        .map_err(|e| format_error(path, e))?;
         let mut cases = Vec::new();
         for spanned in spec.cases {
             let line = at.1.line_col(spanned.span().start).0;
             let case = spanned.into_inner();
+            let inputs = crate::inputs::InputKeys {
+                externaldata: case.externaldata.clone(),
+                watchlists: case.watchlists.clone(),
+                geoip: case.geoip.clone(),
+            }
+            .resolve(&dir, &file_inputs)
+            .map_err(|e| format_error(path, format!("case `{}`: {e}", case.name)))?;
             let query = case
                 .query
                 .clone()
@@ -347,6 +380,7 @@ impl TestFile {
                     .iter()
                     .map(|(k, v)| (k.clone(), let_text(v)))
                     .collect(),
+                inputs,
                 spec: case,
                 dir: dir.clone(),
                 schema: schema.clone(),
@@ -413,6 +447,10 @@ fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
     // one fails with its own error.
     let _ = schemas.install(&mut engine);
     load_tables(case, &schemas, &mut engine)?;
+    crate::inputs::check_lets(&query, &case.lets).map_err(|e| e.to_string())?;
+    let mut inputs = case.inputs.clone();
+    inputs.now = Some(case.now);
+    inputs.install(&mut engine).map_err(|e| e.to_string())?;
     if let Some(q) = rule.as_ref().and_then(|r| r.query.as_ref()) {
         // A rule's query errors read as lines of the rule file.
         if let Err(e) = engine.tables_read(&query) {
@@ -528,11 +566,16 @@ fn check_tables_against_query(
     query: &str,
     query_name: &str,
 ) -> Result<(), String> {
+    let opts = RunOptions {
+        section: case.section.clone(),
+        lets: case.lets.clone(),
+        ..RunOptions::default()
+    };
     let anywhere = engine
-        .tables_read(query)
+        .tables_read_with(query, &opts)
         .map_err(|e| query_error_text(query_name, query, &e))?;
     let needed = engine
-        .tables_read_by(query, case.section.as_deref())
+        .tables_read_by(query, &opts)
         .map_err(|e| query_error_text(query_name, query, &e))?;
     let mut problems = Vec::new();
     let missing: Vec<&String> = needed

@@ -40,6 +40,7 @@ pub use scenarios::{ScenarioId, ScenarioKind, ScenarioSelection, UnknownScenario
 pub use schema::{schema, schemas, table_names};
 pub mod coverage;
 pub mod detection_test;
+pub mod inputs;
 pub mod rule;
 pub mod score;
 pub mod workspace_functions;

@@ -331,6 +331,8 @@ impl Binder<'_> {
         let name = &call.name.name;
         let mut given = vec![false; f.params.len()];
         let mut failed = false;
+        // The first argument, bound: it picks the rows the embedder gave.
+        let mut first: Option<(BoundExpr, Span)> = None;
         if call.args.len() > f.params.len() {
             return Err(self.fail(names::error(
                 codes::ARITY,
@@ -346,7 +348,11 @@ impl Binder<'_> {
             if let Some(g) = given.get_mut(i) {
                 *g = true;
             }
-            failed |= self.bind_scalar(arg, None).is_err();
+            match self.bind_scalar(arg, None) {
+                Ok(b) if i == 0 => first = Some((b, arg.span)),
+                Ok(_) => {}
+                Err(_) => failed = true,
+            }
         }
         for (param, arg) in &call.named {
             match f
@@ -358,7 +364,11 @@ impl Binder<'_> {
                     if let Some(g) = given.get_mut(i) {
                         *g = true;
                     }
-                    failed |= self.bind_scalar(arg, None).is_err();
+                    match self.bind_scalar(arg, None) {
+                        Ok(b) if i == 0 => first = Some((b, arg.span)),
+                        Ok(_) => {}
+                        Err(_) => failed = true,
+                    }
                 }
                 None => {
                     let d = names::error(
@@ -390,12 +400,63 @@ impl Binder<'_> {
         if failed {
             return Err(Reported);
         }
+        if let Some(rows) = self.catalog.function_rows(name) {
+            return self.bind_function_rows(name, f, rows, first, span);
+        }
         Ok((
             Arc::new(Plan::Scan {
                 table: name.clone(),
             }),
             f.schema.clone(),
         ))
+    }
+
+    /// A call to a function whose rows the embedder gave per value of its
+    /// first argument (a constant string): those rows, with their columns.
+    fn bind_function_rows(
+        &mut self,
+        name: &str,
+        f: &crate::catalog::TabularFunction,
+        rows: &crate::catalog::FunctionRows,
+        first: Option<(BoundExpr, Span)>,
+        span: Span,
+    ) -> BResult<Bound> {
+        let code = crate::engine::codes::MISSING_FUNCTION_ROWS;
+        let key = match &first {
+            Some((b, _)) => match b.as_literal() {
+                Some(crate::value::Value::String(s)) => Some(s.to_string()),
+                _ => None,
+            },
+            None => None,
+        };
+        let at = first.as_ref().map_or(span, |(_, s)| *s);
+        let given = key.as_ref().and_then(|k| rows.tables.get(k));
+        if rows.open && given.is_none() {
+            return Ok(self.open_rows(f.schema.clone()));
+        }
+        let Some(key) = key else {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                format!("the first argument of `{name}` must be a constant string"),
+                at,
+            )));
+        };
+        if let Some(table) = rows.tables.get(&key) {
+            let schema = table.schema();
+            return Ok((Arc::new(Plan::Values(table.clone())), schema));
+        }
+        let hint = match &rows.missing_hint {
+            Some(h) => h.replace("{key}", &key),
+            None => format!(
+                "give its rows with `Engine::add_function_rows(\"{name}\", \"{key}\", table)`"
+            ),
+        };
+        let hint = match names::did_you_mean(&key, rows.tables.keys().map(String::as_str)) {
+            Some(c) => format!("did you mean `{c}`? else {hint}"),
+            None => hint,
+        };
+        let d = names::error(code, format!("`{name}('{key}')` was not given"), at);
+        Err(self.fail(names::with_hint(d, hint)))
     }
 
     /// `table(name)` where `name` is a function parameter or `let` bound to
@@ -2349,10 +2410,12 @@ impl Binder<'_> {
             let value = option_text(&p.value);
             match (p.name.name.to_ascii_lowercase().as_str(), value) {
                 ("format", Some(f)) => format = Some(f.to_ascii_lowercase()),
-                ("ignorefirstrecord", Some(v)) => ignore_first_record = v == "true",
+                ("ignorefirstrecord", Some(v)) => {
+                    ignore_first_record = v.eq_ignore_ascii_case("true")
+                }
                 // Mappings and compression hints do not change how the
                 // declared columns bind.
-                ("ingestionmapping" | "ingestionmappingreference" | "zipPattern", Some(_)) => {}
+                ("ingestionmapping" | "ingestionmappingreference" | "zippattern", Some(_)) => {}
                 _ => {
                     return Err(self.fail(names::error(
                         codes::NOT_SUPPORTED,

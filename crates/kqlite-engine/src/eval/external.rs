@@ -181,16 +181,34 @@ fn parse_bytes(
     if spec.ignore_first_record && !records.is_empty() {
         records.remove(0);
     }
-    // Re-emit as CSV with the declared names as the header, so the CSV
-    // loader types each field by the declared schema.
+    // Re-emit as CSV with the declared names as the header, read every
+    // field as text (JSON for `dynamic` columns); `align` then converts
+    // each column to its declared type. A field that does not convert is
+    // null, as in Kusto (e.g. a header row read as data).
     let mut csv = String::with_capacity(text.len() + 64);
     let names: Vec<&str> = spec.columns.iter().map(|(n, _)| n.as_str()).collect();
     push_csv_record(&mut csv, names.iter().copied(), names.len());
     for r in &records {
         push_csv_record(&mut csv, r.iter().map(String::as_str), names.len());
     }
-    io::load_reader(csv.as_bytes(), Format::Csv, Some(&spec.columns), uri)
+    io::load_reader(csv.as_bytes(), Format::Csv, Some(&as_text(spec)), uri)
         .map_err(|e| load_error(spec, e))
+}
+
+/// The declared columns read as text, except `dynamic` ones.
+fn as_text(spec: &ExternalSpec) -> Vec<(String, crate::types::DataType)> {
+    use crate::types::DataType;
+    spec.columns
+        .iter()
+        .map(|(n, t)| {
+            let t = if *t == DataType::Dynamic {
+                DataType::Dynamic
+            } else {
+                DataType::String
+            };
+            (n.clone(), t)
+        })
+        .collect()
 }
 
 /// Appends one CSV record of exactly `width` fields (extra fields are
@@ -240,13 +258,15 @@ fn parse_json(text: &str, spec: &ExternalSpec, uri: &str) -> Result<Table, EvalE
         lines.push_str(&v.to_string());
         lines.push('\n');
     }
-    io::load_reader(
-        lines.as_bytes(),
-        Format::JsonLines,
-        Some(&spec.columns),
-        uri,
-    )
-    .map_err(|e| load_error(spec, e))
+    // Every property is read as `dynamic` and converted by `align`, so a
+    // value of another type is null rather than an error.
+    let dynamic: Vec<(String, crate::types::DataType)> = spec
+        .columns
+        .iter()
+        .map(|(n, _)| (n.clone(), crate::types::DataType::Dynamic))
+        .collect();
+    io::load_reader(lines.as_bytes(), Format::JsonLines, Some(&dynamic), uri)
+        .map_err(|e| load_error(spec, e))
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub enum EvalError {
         table: String,
     },
     /// An `externaldata` URI has no data supplied for it.
-    #[error("no data was supplied for the `externaldata` URI `{uri}`")]
+    #[error("externaldata `{uri}` was not given")]
     MissingExternalData {
         /// The URI as written in the query.
         uri: String,

@@ -278,9 +278,9 @@ impl ScalarFunction for GeoInfoFromIp {
     ) -> Result<ColumnarValue, FunctionError> {
         let Some(table) = &self.table else {
             return Err(FunctionError::Invalid(format!(
-                "`{NAME}` needs a geo-IP table, and none was given: give a geo-IP table: \
-                 `--geoip PATH` (a CSV with the header `cidr,country,state,city,latitude,longitude`), \
-                 or `Engine::set_geoip` when embedding"
+                "`{NAME}` needs a geo-IP table, and none was given: pass --geoip PATH \
+                 (in a test: geoip = \"PATH\"), a CSV with the header \
+                 `cidr,country,state,city,latitude,longitude`, or use `Engine::set_geoip` when embedding"
             )));
         };
         let x = super::arg(args, 0);
