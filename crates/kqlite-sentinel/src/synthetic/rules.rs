@@ -106,6 +106,18 @@ const WORKLOAD: Choice = texts(&[
     "AzureActiveDirectory",
     "MicrosoftTeams",
 ]);
+const MAIL_DOMAIN: Choice = texts(&[
+    "contoso.com",
+    "contoso.com",
+    "contoso.com",
+    "fabrikam.com",
+    "northwindtraders.com",
+    "outlook.com",
+]);
+const OS_BUILD: Choice = Choice {
+    texts: &["22631", "19045", "20348", "17763"],
+    numbers: &[22631, 19045, 20348, 17763],
+};
 const RESOURCE_GROUP: Choice = texts(super::lists::RESOURCE_GROUPS);
 const REGION: Choice = texts(super::lists::REGIONS);
 const OPERATION_NAME: Choice = texts(super::lists::OPERATION_NAMES);
@@ -465,6 +477,7 @@ pub(crate) const RULES: &[(Pat, Kind)] = &[
     (Ends("dvcos"), K::OsPlatform),
     (Is("ostype"), K::OsPlatform),
     (Ends("osversion"), K::OsVersion),
+    (Ends("osbuild"), K::Choice(&OS_BUILD)),
     // Network.
     (Ends("ip"), K::IpUser),
     (Ends("ipaddress"), K::IpUser),
@@ -480,6 +493,7 @@ pub(crate) const RULES: &[(Pat, Kind)] = &[
     (Ends("url"), K::Url),
     (Ends("uri"), K::Url),
     (Is("urloriginal"), K::Url),
+    (Ends("ntdomain"), K::AccountDomain),
     (Ends("domain"), K::Domain),
     (Ends("domainname"), K::Domain),
     (Ends("queryname"), K::Domain),
@@ -687,6 +701,14 @@ pub(crate) fn kind_of(table: &str, name: &str, ty: DataType) -> Kind {
         }
         K::IpUser if LOCAL_SIDE.iter().any(|m| key.contains(m)) => K::IpLocal,
         K::PortRemote if LOCAL_SIDE.iter().any(|m| key.contains(m)) => K::PortLocal,
+        // Mail domains are the tenant's and its correspondents', not web sites.
+        K::Domain
+            if ["mail", "sender", "recipient"]
+                .iter()
+                .any(|m| key.contains(m)) =>
+        {
+            K::Choice(&MAIL_DOMAIN)
+        }
         k => k,
     }
 }
@@ -788,6 +810,14 @@ mod tests {
         assert_eq!(kind("IPAddress", DataType::String), K::IpUser);
         assert_eq!(kind("ClientIP", DataType::String), K::IpUser);
         assert_eq!(kind("LocalPort", DataType::Int), K::PortLocal);
+        assert_eq!(
+            kind("SenderFromDomain", DataType::String),
+            K::Choice(&MAIL_DOMAIN)
+        );
+        assert_eq!(
+            kind("DestinationNTDomain", DataType::String),
+            K::AccountDomain
+        );
         assert_eq!(kind("RemotePort", DataType::Int), K::PortRemote);
     }
 
