@@ -1,5 +1,6 @@
 //! Synthetic data generation throughput: SigninLogs rows per second on one
-//! core, for the default seed and window.
+//! core, for the default seed and window, next to a catalog table without a
+//! dedicated generator (DeviceProcessEvents, about 80 columns).
 //!
 //! Run with `cargo bench --bench gen`.
 
@@ -7,7 +8,10 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use kqlite_sentinel::{default_dataset_options, generate_tables, GenOptions, ScenarioSelection};
+use kqlite_sentinel::catalog::Environment;
+use kqlite_sentinel::{
+    default_dataset_options, generate_dataset, generate_tables, GenOptions, ScenarioSelection,
+};
 
 fn signinlogs_options(rows: usize) -> GenOptions {
     GenOptions {
@@ -29,6 +33,13 @@ fn generation(c: &mut Criterion) {
                 |o| generate_tables(&o, &["SigninLogs"]),
                 BatchSize::LargeInput,
             )
+        });
+    }
+    for rows in [100_000_usize, 1_000_000] {
+        let opts = signinlogs_options(rows);
+        group.throughput(Throughput::Elements(rows as u64));
+        group.bench_function(format!("DeviceProcessEvents/{rows}"), |b| {
+            b.iter(|| generate_dataset(&opts, &["DeviceProcessEvents"], Environment::Sentinel))
         });
     }
     let all = signinlogs_options(100_000);

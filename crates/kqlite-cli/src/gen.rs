@@ -1,5 +1,7 @@
 //! `kqlite gen`: write synthetic Sentinel tables and their ground-truth
-//! labels to files.
+//! labels to files. The six Entra ID tables come from the scenario
+//! generator; any other table of the built-in catalog gets schema-correct
+//! rows from `kqlite_sentinel::synthetic`.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -8,18 +10,24 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use kqlite_engine::Table;
-use kqlite_sentinel::{GenOptions, ScenarioId, ScenarioSelection, UnknownScenario};
+use kqlite_engine::{DataType, Table};
+use kqlite_sentinel::catalog::Environment;
+use kqlite_sentinel::{GenError, GenOptions, ScenarioId, ScenarioSelection, UnknownScenario};
 
 use crate::{usage_error, Outcome};
 
 /// Arguments of `kqlite gen`.
 #[derive(Debug, Args)]
 pub struct GenArgs {
-    /// Tables to generate, comma-separated (default: every table kqlite knows).
+    /// Tables to generate, comma-separated: any table or parser output of
+    /// the built-in Sentinel catalog (default: the six Entra ID tables).
+    /// Only the Entra ID tables carry labelled scenarios.
     #[arg(long, value_delimiter = ',', value_name = "TABLE,...")]
     tables: Vec<String>,
-    /// SigninLogs rows; the other tables scale from it.
+    /// Rows of SigninLogs and of every table outside the six Entra ID
+    /// tables; the other Entra ID tables scale from it (non-interactive
+    /// sign-ins 1/2, service principal 1/5, managed identity 1/10, AuditLogs
+    /// 1/20, AADUserRiskEvents 1/500). Scenario rows come on top.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     rows: usize,
     /// Random seed: the same seed gives the same rows on every machine.
@@ -79,16 +87,14 @@ pub fn gen(args: GenArgs) -> Outcome {
             None => return usage_error(format!("--now: `{text}` is not a datetime")),
         }
     }
-    let known: Vec<&str> = kqlite_sentinel::schema::table_names().collect();
     if args.tables.is_empty() {
-        opts.tables = known.iter().map(|t| t.to_string()).collect();
+        opts.tables = kqlite_sentinel::schema::table_names()
+            .map(str::to_string)
+            .collect();
     } else {
         for t in &args.tables {
-            if !known.contains(&t.as_str()) {
-                return usage_error(format!(
-                    "unknown table `{t}`; known tables: {}",
-                    known.join(", ")
-                ));
+            if let Err(e) = generated_columns(t) {
+                return usage_error(e);
             }
         }
         opts.tables = args.tables.clone();
@@ -105,6 +111,7 @@ pub fn gen(args: GenArgs) -> Outcome {
         for (name, schema) in kqlite_sentinel::schema::schemas() {
             engine.add_schema(name, schema);
         }
+        kqlite_sentinel::catalog::install(&mut engine, ENVIRONMENT);
         match engine.columns_read(&query) {
             Ok(read) => {
                 if args.tables.is_empty() {
@@ -159,7 +166,7 @@ fn add_listed_columns(opts: &mut GenOptions, listed: &[String]) -> Result<(), No
     }
     let mut used = vec![false; listed.len()];
     for table in &opts.tables {
-        let Some(schema) = kqlite_sentinel::schema(table) else {
+        let Ok(schema) = generated_columns(table) else {
             continue;
         };
         let has: Vec<&String> = listed
@@ -193,6 +200,14 @@ fn add_listed_columns(opts: &mut GenOptions, listed: &[String]) -> Result<(), No
     }
 }
 
+/// The catalog `kqlite gen` generates tables of.
+const ENVIRONMENT: Environment = Environment::Sentinel;
+
+/// The columns `kqlite gen` writes for `table`, or why it cannot.
+fn generated_columns(table: &str) -> Result<Vec<(String, DataType)>, GenError> {
+    kqlite_sentinel::synthetic::generated_columns(table, ENVIRONMENT)
+}
+
 /// Parses `all`, `none` or a comma-separated list of scenario ids.
 pub fn parse_scenarios(text: &str) -> Result<ScenarioSelection, UnknownScenario> {
     match text.trim() {
@@ -222,20 +237,32 @@ fn bar(total: u64, what: &str) -> ProgressBar {
 fn generate_and_write(opts: &GenOptions, out: &Path, format: FileFormat) -> io::Result<()> {
     let start = Instant::now();
     let progress = bar(opts.rows as u64, "generating");
-    let dataset = kqlite_sentinel::generate(opts, &mut |done, total| {
-        progress.set_length(total as u64);
-        progress.set_position(done as u64);
-    })
+    let dataset = kqlite_sentinel::synthetic::generate_dataset_with_progress(
+        opts,
+        &[],
+        ENVIRONMENT,
+        &mut |done, total| {
+            progress.set_length(total as u64);
+            progress.set_position(done as u64);
+        },
+    )
     .map_err(io::Error::other)?;
     progress.finish_and_clear();
     let gen_secs = start.elapsed().as_secs_f64();
 
+    // Only the Entra ID tables have labelled scenarios: without one of
+    // them there is no labels file.
+    let labelled = dataset
+        .tables
+        .iter()
+        .any(|(n, _)| kqlite_sentinel::synthetic::has_scenarios(n));
+    let labels = labelled.then_some(("labels", &dataset.labels));
     let mut written = Vec::new();
     for (name, table) in dataset
         .tables
         .iter()
         .map(|(n, t)| (n.as_str(), t))
-        .chain(std::iter::once(("labels", &dataset.labels)))
+        .chain(labels)
     {
         let path = out.join(format!("{name}.{}", format.extension()));
         let bytes = write_table(table, &path, format, name)?;
@@ -248,6 +275,18 @@ fn generate_and_write(opts: &GenOptions, out: &Path, format: FileFormat) -> io::
             rows,
             bytes,
             path.display()
+        );
+    }
+    let unlabelled: Vec<&str> = dataset
+        .tables
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !kqlite_sentinel::synthetic::has_scenarios(n))
+        .collect();
+    if !unlabelled.is_empty() {
+        outln!(
+            "no labelled scenarios for {} (only the Entra ID tables have them)",
+            unlabelled.join(", ")
         );
     }
     outln!(

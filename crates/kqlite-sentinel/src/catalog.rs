@@ -171,6 +171,21 @@ impl BuiltinCatalog {
             .count()
     }
 
+    /// The columns of the table or parser output `name`, as a query over
+    /// it sees them in this environment (`None` for workspace functions
+    /// with parameters and for names the catalog does not have).
+    pub fn columns_of(&self, name: &str) -> Option<Vec<(String, DataType)>> {
+        self.table(name).map(|t| t.schema.clone())
+    }
+
+    /// The names of every table and parser output, in file order.
+    pub fn table_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.names
+            .iter()
+            .copied()
+            .filter(|n| self.kind(n).is_some_and(|k| k != EntryKind::Function))
+    }
+
     /// The columns of `name` as this environment sees them. The six
     /// Entra ID tables the generator produces keep their curated schemas
     /// (in their order and types, so generated data and checked queries

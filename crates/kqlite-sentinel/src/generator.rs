@@ -96,7 +96,8 @@ impl GenOptions {
             })
     }
 
-    fn users(&self) -> usize {
+    /// Users of the synthetic tenant: one per 100 `rows`, 20 to 100,000.
+    pub(crate) fn users(&self) -> usize {
         (self.rows / 100).clamp(20, 100_000)
     }
 }
@@ -147,6 +148,16 @@ pub enum GenError {
     /// A requested table has no schema.
     #[error("unknown table `{0}`; known tables: SigninLogs, AADNonInteractiveUserSignInLogs, AADServicePrincipalSignInLogs, AADManagedIdentitySignInLogs, AuditLogs, AADUserRiskEvents")]
     UnknownTable(String),
+    /// A requested table is in neither the generator's tables nor the
+    /// built-in catalog.
+    #[error("unknown table `{table}`{}", did_you_mean_text(.suggestion.as_deref()))]
+    NotInCatalog {
+        /// The requested name.
+        table: String,
+        /// The closest catalog table name, when one is close enough to be a
+        /// likely typo.
+        suggestion: Option<String>,
+    },
     /// The window is zero or negative.
     #[error("the time window must be positive, got {0} ticks")]
     EmptyWindow(i64),
@@ -167,6 +178,11 @@ pub enum GenError {
     /// Building a table failed (a generator bug, reported rather than hidden).
     #[error("building a table failed: {0}")]
     Table(#[from] TableError),
+}
+
+/// `; did you mean `X`?` for a suggestion, nothing without one.
+fn did_you_mean_text(suggestion: Option<&str>) -> String {
+    suggestion.map_or_else(String::new, |s| format!("; did you mean `{s}`?"))
 }
 
 /// Generates the dataset `opts` describes, calling `progress(rows_done,
@@ -359,7 +375,7 @@ pub fn generate_tables(opts: &GenOptions, only: &[&str]) -> Result<Dataset, GenE
 }
 
 /// The labels table, in injection order.
-fn labels_table(labels: &[Label]) -> Result<Table, TableError> {
+pub(crate) fn labels_table(labels: &[Label]) -> Result<Table, TableError> {
     let dict = |f: &dyn Fn(&Label) -> &str| -> Arc<Column> {
         Arc::new(Column::new(ColumnData::String(StringColumn::dictionary(
             labels.iter().map(f),

@@ -30,6 +30,7 @@ mod scenarios;
 pub mod schema;
 pub mod schema_data;
 pub mod schema_file;
+pub mod synthetic;
 pub mod tables;
 mod tenant;
 
@@ -38,6 +39,7 @@ pub use generator::{
 };
 pub use scenarios::{ScenarioId, ScenarioKind, ScenarioSelection, UnknownScenario};
 pub use schema::{schema, schemas, table_names};
+pub use synthetic::{generate_any, generate_dataset, SyntheticOptions};
 pub mod coverage;
 pub mod detection_test;
 pub mod inputs;
