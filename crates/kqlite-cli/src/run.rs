@@ -391,26 +391,6 @@ pub fn run(args: RunArgs) -> Outcome {
         );
         return Outcome::Failure;
     }
-    // Tables a schema file declares have no generator: they read as empty.
-    let declared: Vec<&str> = missing
-        .iter()
-        .copied()
-        .filter(|t| schemas.declared().table(t).is_some())
-        .collect();
-    if !declared.is_empty() {
-        errln!(
-            "note: no rows for {} (declared by --schema; give rows with --table NAME=PATH)",
-            declared.join(", ")
-        );
-        for name in &declared {
-            let columns = schemas.get(name).map(|s| s.columns).unwrap_or_default();
-            engine.add_table_with_schema(*name, Table::empty(0), columns);
-        }
-    }
-    let missing: Vec<&str> = missing
-        .into_iter()
-        .filter(|t| !declared.contains(t))
-        .collect();
     let mut labels = None;
     let mut now = explicit_now;
     if !missing.is_empty() {
@@ -425,19 +405,28 @@ pub fn run(args: RunArgs) -> Outcome {
             opts.now = t;
         }
         now.get_or_insert(opts.now);
-        match kqlite_sentinel::generate_tables(&opts, &missing) {
+        match schemas.generate(&opts, &missing) {
             Ok(dataset) => {
                 errln!(
-                    "note: using built-in synthetic data for {} (seed {}, {} SigninLogs rows, now {})",
+                    "note: using built-in synthetic data for {} (seed {}, --rows {}, now {})",
                     missing.join(", "),
                     opts.seed,
                     opts.rows,
                     kqlite_engine::time::format_datetime(opts.now)
                 );
                 for (name, table) in dataset.tables {
-                    engine.add_table(name, table);
+                    let columns = schemas.get(&name).map(|s| s.columns);
+                    match columns {
+                        Some(columns) => engine.add_table_with_schema(name, table, columns),
+                        None => engine.add_table(name, table),
+                    }
                 }
-                labels = Some(dataset.labels);
+                if missing
+                    .iter()
+                    .any(|t| kqlite_sentinel::synthetic::has_scenarios(t))
+                {
+                    labels = Some(dataset.labels);
+                }
             }
             Err(e) => {
                 errln!("error: generating built-in data: {e}");

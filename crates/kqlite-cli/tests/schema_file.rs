@@ -128,13 +128,30 @@ fn run_types_a_custom_table_s_rows_by_its_schema_file() {
     assert_eq!(out.lines().count(), 1, "{out}");
     assert!(out.contains("bob"), "{out}");
 
-    let o = kqlite(&dir, &["run", "q.kql", "--schema", "custom.json"]);
+    // Not given, the declared table gets synthetic rows of its declared
+    // columns.
+    let o = kqlite(
+        &dir,
+        &[
+            "run",
+            "q.kql",
+            "--schema",
+            "custom.json",
+            "--rows",
+            "200",
+            "--format",
+            "jsonl",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("no rows for MyApp_CL"),
+        stderr(&o).contains("built-in synthetic data for MyApp_CL"),
         "{}",
         stderr(&o)
     );
+    let out = stdout(&o);
+    assert!(out.lines().count() > 0, "{out}");
+    assert!(out.lines().all(|l| l.contains("\"UserName_s\":")), "{out}");
 }
 
 #[test]

@@ -162,3 +162,16 @@ fn a_portal_csv_export_as_a_fixture_keeps_its_time_column() {
     );
     assert!(passed, "{text}");
 }
+
+#[test]
+fn any_catalog_table_can_be_generated_in_a_case() {
+    let query =
+        "DeviceProcessEvents\n| summarize Devices = dcount(DeviceId)\n| where Devices > 1\n";
+    let (passed, text) = run_test(
+        "fixture_generate_any_table",
+        query,
+        "tables.DeviceProcessEvents.generate = { rows = 300, seed = 7 }\nexpect.rows = 1\n",
+        &[],
+    );
+    assert!(passed, "{text}");
+}

@@ -454,7 +454,11 @@ impl Engine {
     /// The catalog tables a run with `opts` reads: those of its section
     /// (a tabular `let`), or of the final statement when it names none,
     /// with its `let` overrides applied. What a run needs data for.
-    pub fn tables_read_by(&self, query: &str, opts: &RunOptions) -> Result<Vec<String>, QueryError> {
+    pub fn tables_read_by(
+        &self,
+        query: &str,
+        opts: &RunOptions,
+    ) -> Result<Vec<String>, QueryError> {
         let read = || -> Result<Vec<String>, QueryError> {
             let overrides = parse_overrides(&opts.lets, self.parse_options())?;
             let script = self.parse(query)?;

@@ -76,7 +76,7 @@ use kqlite_parser::span::LineIndex;
 use serde::Deserialize;
 
 use crate::catalog::Environment;
-use crate::generator::{default_dataset_options, generate_tables};
+use crate::generator::default_dataset_options;
 use crate::scenarios::{ScenarioId, ScenarioSelection};
 use crate::schema_file::SchemaSet;
 use crate::tables::{SchemaSource, TableSchema, TableSchemas, UnknownColumn};
@@ -792,9 +792,12 @@ fn load_tables(case: &TestCase, schemas: &TableSchemas, engine: &mut Engine) -> 
             ),
         };
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let data = generate_tables(&opts, &refs).map_err(|e| e.to_string())?;
+        let data = schemas.generate(&opts, &refs).map_err(|e| e.to_string())?;
         for (name, table) in data.tables {
-            engine.add_table(name, table);
+            match schemas.get(&name) {
+                Some(schema) => engine.add_table_with_schema(name, table, schema.columns),
+                None => engine.add_table(name, table),
+            }
         }
     }
     Ok(())

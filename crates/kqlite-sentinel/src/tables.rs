@@ -33,6 +33,7 @@ use kqlite_engine::{DataType, Engine};
 
 use crate::catalog::{builtin, BuiltinCatalog, EntryKind, Environment};
 use crate::schema_file::SchemaSet;
+use crate::{Dataset, GenError, GenOptions};
 
 /// Columns Kusto keeps out of every table's schema but fixtures may set:
 /// `_IngestionTime`, what `ingestion_time()` returns (when a row has none,
@@ -163,6 +164,39 @@ impl TableSchemas {
             }
         }
         columns
+    }
+
+    /// Synthetic rows for `tables` from `opts`: a declared table from its
+    /// declared columns ([`crate::generate_any`]), every other one from the
+    /// built-in generators ([`crate::generate_dataset`]: the Entra ID
+    /// tables with their labelled scenarios, any other catalog table from
+    /// its columns). Labels cover the Entra ID tables only.
+    pub fn generate(&self, opts: &GenOptions, tables: &[&str]) -> Result<Dataset, GenError> {
+        let (declared, builtin): (Vec<&str>, Vec<&str>) = tables
+            .iter()
+            .copied()
+            .partition(|t| self.declared.table(t).is_some());
+        let mut dataset = if builtin.is_empty() {
+            Dataset {
+                tables: Vec::new(),
+                labels: kqlite_engine::Table::default(),
+            }
+        } else {
+            crate::generate_dataset(opts, &builtin, self.catalog.environment())?
+        };
+        for name in declared {
+            let columns = self.declared.table(name).unwrap_or_default();
+            let synthetic = crate::SyntheticOptions {
+                rows: crate::synthetic::synthetic_rows(opts, name),
+                seed: opts.seed,
+                now: opts.now,
+                window: opts.window,
+                ..crate::SyntheticOptions::default()
+            };
+            let table = crate::generate_any(name, columns, &synthetic)?;
+            dataset.tables.push((name.to_string(), table));
+        }
+        Ok(dataset)
     }
 
     /// Makes every catalog table and function and every declared table
