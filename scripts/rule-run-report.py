@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run Sentinel rule files with `kqlite run` and no `--table`.
 
-Usage: scripts/rule-run-report.py KQLITE_BINARY RULES_FOLDER [COUNT]
+Usage: scripts/rule-run-report.py KQLITE_BINARY RULES_FOLDER [COUNT|all]
 
 Picks COUNT (default 20) scheduled rules under `Detections/` and
 `Solutions/*/Analytic Rules/` that `kqlite check` passes, each over a
@@ -10,6 +10,8 @@ evenly over the folder in path order, so the pick is the same on every
 machine. Runs each with `kqlite run RULE --format jsonl` on the built-in
 synthetic data and prints, per rule, whether it ran to completion, its
 row count and its time, then how many completed and the total time.
+With `all`, runs every clean scheduled rule instead (and prints only the
+failures).
 """
 
 import importlib.util
@@ -58,7 +60,8 @@ def main():
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     binary, folder = sys.argv[1], sys.argv[2]
-    count = int(sys.argv[3]) if len(sys.argv) == 4 else 20
+    every = len(sys.argv) == 4 and sys.argv[3] == "all"
+    count = int(sys.argv[3]) if len(sys.argv) == 4 and not every else 20
     report = load_sibling("rule-check-report")
     rules = [r for r in report.rule_files(folder) if report.ci_validated(r) and r.endswith((".yaml", ".yml"))]
     check = subprocess.run([binary, "check", "--format", "json", folder], capture_output=True, text=True)
@@ -81,6 +84,8 @@ def main():
     candidates = sorted((rel, table) for table, rel in by_table.items())
     step = max(1, len(candidates) / count)
     picked = [candidates[int(i * step)] for i in range(min(count, len(candidates)))]
+    if every:
+        picked = clean
 
     completed = 0
     total = 0.0
@@ -101,7 +106,8 @@ def main():
         ok = code == 0
         completed += ok
         rows = len(out.splitlines()) if ok else "-"
-        print(f"{'ok  ' if ok else 'FAIL'} {elapsed:6.2f}s rows={rows:<6} {table:<40} {rel}")
+        if not (every and ok):
+            print(f"{'ok  ' if ok else 'FAIL'} {elapsed:6.2f}s rows={rows:<6} {table:<40} {rel}")
         if not ok:
             lines = [l for l in err.splitlines() if l.startswith("error")] or err.splitlines()[:1]
             print(f"       {lines[0] if lines else code}")

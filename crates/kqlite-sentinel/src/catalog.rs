@@ -171,11 +171,14 @@ impl BuiltinCatalog {
             .count()
     }
 
-    /// The columns of the table or parser output `name`, as a query over
-    /// it sees them in this environment (`None` for workspace functions
-    /// with parameters and for names the catalog does not have).
+    /// The columns of the table, parser output or workspace function
+    /// `name` (a function's: those its calls return), as a query over it
+    /// sees them in this environment (`None` for names the catalog does not
+    /// have).
     pub fn columns_of(&self, name: &str) -> Option<Vec<(String, DataType)>> {
-        self.table(name).map(|t| t.schema.clone())
+        self.table(name)
+            .map(|t| t.schema.clone())
+            .or_else(|| self.function(name).map(|f| f.schema.clone()))
     }
 
     /// The names of every table and parser output, in file order.
@@ -211,6 +214,9 @@ impl BuiltinCatalog {
             }
             _ => listed.collect(),
         };
+        // A few parser outputs list a column twice; a table has it once.
+        let mut seen = std::collections::HashSet::new();
+        columns.retain(|(c, _)| seen.insert(c.clone()));
         if self.environment == Environment::Sentinel && entry.kind == EntryKind::Table {
             let custom_log = name
                 .ends_with("_CL")
@@ -450,6 +456,18 @@ mod tests {
             ]
         );
         assert!(c.table("_GetWatchlist").is_none());
+    }
+
+    #[test]
+    fn a_column_a_parser_output_lists_twice_appears_once() {
+        let c = BuiltinCatalog::new(Environment::Sentinel);
+        let t = c.table("ProofpointPOD").expect("parser output");
+        let mut names: Vec<&str> = t.schema.iter().map(|(n, _)| n.as_str()).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all);
+        assert!(names.contains(&"SrcDvcHostname"));
     }
 
     #[test]

@@ -2080,7 +2080,7 @@ impl Binder<'_> {
                 }
             }
         }
-        let compiled = match regex::Regex::new(&re) {
+        let compiled = match regex::Regex::new(&crate::kernels::strings::re2_syntax(&re)) {
             Ok(r) => r,
             Err(e) => {
                 return Err(self.fail(names::error(
@@ -2491,7 +2491,7 @@ impl Binder<'_> {
                 },
                 "greedy" => greedy = v == "true",
                 "regex" => {
-                    match regex::Regex::new(&v) {
+                    match regex::Regex::new(&crate::kernels::strings::re2_syntax(&v)) {
                         Ok(r) if r.captures_len() == 3 => regex = Some(Arc::new(r)),
                         Ok(_) => return Err(self.fail(names::error(
                             codes::INVALID,

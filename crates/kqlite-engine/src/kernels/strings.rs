@@ -158,10 +158,106 @@ fn like_regex(pattern: &str, case_sensitive: bool) -> Result<regex::Regex, Funct
     regex::Regex::new(&re).map_err(|e| FunctionError::Invalid(format!("invalid pattern: {e}")))
 }
 
-/// Compiles a regex for `matches regex`, `extract` and friends.
+/// Compiles a regex for `matches regex`, `extract` and friends, with
+/// Kusto's (RE2's) reading of the pattern.
 pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, FunctionError> {
-    regex::Regex::new(pattern)
+    regex::Regex::new(&re2_syntax(pattern))
         .map_err(|e| FunctionError::Invalid(format!("invalid regular expression: {e}")))
+}
+
+/// Rewrites what RE2, Kusto's regex engine, reads differently from the
+/// `regex` crate, so a pattern means what it means in Kusto:
+///
+/// - a `{` that does not open a counted repetition (`{2}`, `{2,}`,
+///   `{2,5}`) is a literal brace, as in `\\w+{.*}`;
+/// - inside a character class, `[` is a literal (RE2 has no nested classes,
+///   only POSIX ones such as `[[:digit:]]`), and so are `&&` and `~~`
+///   (set operations in the `regex` crate): `[[]` is the class of `[`.
+///
+/// Escapes are left alone.
+pub(crate) fn re2_syntax(pattern: &str) -> std::borrow::Cow<'_, str> {
+    if !pattern.contains(['{', '[']) {
+        return std::borrow::Cow::Borrowed(pattern);
+    }
+    let bytes = pattern.as_bytes();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    // Where the open class's items start (after `[` and a leading `^`/`]`).
+    let mut class_items: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(c) = pattern[i..].chars().next() else {
+            break;
+        };
+        let len = c.len_utf8();
+        match (c, class_items) {
+            ('\\', _) => {
+                let next = pattern[i + 1..].chars().next().map_or(0, char::len_utf8);
+                out.push_str(&pattern[i..i + 1 + next]);
+                i += 1 + next;
+                continue;
+            }
+            ('[', None) => {
+                let mut start = i + 1;
+                if bytes.get(start) == Some(&b'^') {
+                    start += 1;
+                }
+                if bytes.get(start) == Some(&b']') {
+                    start += 1;
+                }
+                out.push_str(&pattern[i..start]);
+                class_items = Some(start);
+                i = start;
+                continue;
+            }
+            ('[', Some(_)) if bytes.get(i + 1) == Some(&b':') => {
+                // A POSIX class: copy through its `:]`.
+                let end = pattern[i..].find(":]").map_or(bytes.len(), |e| i + e + 2);
+                out.push_str(&pattern[i..end]);
+                i = end;
+                continue;
+            }
+            ('[', Some(_)) => {
+                out.push_str("\\[");
+                i += 1;
+                continue;
+            }
+            ('&' | '~', Some(_)) if bytes.get(i + 1) == Some(&(c as u8)) => {
+                out.push('\\');
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            (']', Some(_)) => class_items = None,
+            ('{', None) if !counted_repetition(&bytes[i + 1..]) => {
+                out.push_str("\\{");
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+        i += len;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether `rest` (what follows a `{`) is `n}`, `n,}` or `n,m}`.
+fn counted_repetition(rest: &[u8]) -> bool {
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return false;
+    }
+    match rest.get(digits) {
+        Some(b'}') => true,
+        Some(b',') => {
+            let more = rest[digits + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            rest.get(digits + 1 + more) == Some(&b'}')
+        }
+        _ => false,
+    }
 }
 
 /// Evaluates one string operator on string operands.
@@ -255,6 +351,50 @@ pub(crate) fn as_string(v: &ColumnarValue, rows: usize) -> ColumnarValue {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_brace_that_opens_no_repetition_is_a_literal_as_in_re2() {
+        let re = super::compile_regex(r"(SMB_REALM_TRAVERSAL\w+{.*})").expect("compiles");
+        assert_eq!(
+            re.captures("x SMB_REALM_TRAVERSAL_a{b} y")
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str()),
+            Some("SMB_REALM_TRAVERSAL_a{b}")
+        );
+        assert!(super::compile_regex("Get-Killdate|Invoke-{x}").is_ok());
+        assert!(super::compile_regex("a{,3}")
+            .expect("compiles")
+            .is_match("a{,3}"));
+        // Counted repetitions, escapes and classes keep their meaning.
+        assert!(super::compile_regex("^a{2,3}$")
+            .expect("compiles")
+            .is_match("aaa"));
+        assert!(!super::compile_regex("^a{2}$")
+            .expect("compiles")
+            .is_match("a{2}"));
+        assert!(super::compile_regex(r"^\{[{]$")
+            .expect("compiles")
+            .is_match("{{"));
+        assert_eq!(super::re2_syntax(r"\d{4}-x{y}"), r"\d{4}-x\{y}");
+    }
+
+    #[test]
+    fn a_bracket_inside_a_class_is_a_literal_as_in_re2() {
+        let re = super::compile_regex("^(?:[[])+").expect("compiles");
+        assert_eq!(re.find("[[x").map(|m| m.as_str()), Some("[["));
+        assert!(super::compile_regex("[[:digit:]]+")
+            .expect("compiles")
+            .is_match("42"));
+        assert!(super::compile_regex("^[]a]+$")
+            .expect("compiles")
+            .is_match("]a]"));
+        assert!(super::compile_regex("^[a&&b]+$")
+            .expect("compiles")
+            .is_match("a&b"));
+        assert!(super::compile_regex("^[^[]+$")
+            .expect("compiles")
+            .is_match("abc"));
+    }
+
     use super::*;
 
     fn has(hay: &str, needle: &str) -> bool {
