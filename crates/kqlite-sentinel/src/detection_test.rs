@@ -839,7 +839,8 @@ fn result_is_sorted(query: &str, section: Option<&str>) -> bool {
     }
 }
 
-fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+/// A TOML value as JSON (datetimes as their RFC 3339 text).
+pub(crate) fn toml_to_json(v: &toml::Value) -> serde_json::Value {
     match v {
         toml::Value::String(s) => serde_json::Value::String(s.clone()),
         toml::Value::Integer(i) => serde_json::Value::from(*i),
