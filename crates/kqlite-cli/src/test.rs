@@ -29,6 +29,11 @@ pub struct TestArgs {
     /// check --schema`); a test file's own `schema` key wins. Repeatable.
     #[arg(long = "schema", value_name = "[NAME=]FILE")]
     schemas: Vec<String>,
+    /// Lets test files read queries, fixtures and inputs outside their
+    /// repository (by default a path that leaves it is an error, so a test
+    /// from an untrusted change cannot print other files).
+    #[arg(long)]
+    allow_outside: bool,
 }
 
 /// The results of one test file.
@@ -80,7 +85,12 @@ pub fn test(args: TestArgs) -> Outcome {
     let mut reports = Vec::new();
     let (mut passed, mut failed, mut errors) = (0usize, 0usize, 0usize);
     for path in files {
-        let file = match TestFile::load(&path) {
+        let access = if args.allow_outside {
+            detection_test::FileAccess::Anywhere
+        } else {
+            detection_test::FileAccess::Repository
+        };
+        let file = match TestFile::load_with(&path, access) {
             Ok(f) => f.with_schemas(&schemas),
             Err(e) => {
                 outln!("ERROR {}", path.display());

@@ -175,3 +175,50 @@ fn any_catalog_table_can_be_generated_in_a_case() {
     );
     assert!(passed, "{text}");
 }
+
+#[test]
+fn a_fixture_outside_the_repository_is_refused_unless_allowed() {
+    let secret = std::env::temp_dir().join(format!("kqlite-secret-{}.jsonl", std::process::id()));
+    std::fs::write(
+        &secret,
+        "{\"UserPrincipalName\":\"top-secret@contoso.com\"}\n",
+    )
+    .expect("temp file");
+    let body = format!(
+        "tables.SigninLogs.file = \"{}\"\nexpect.empty = true\n",
+        secret.display()
+    );
+    let dir = scratch(
+        "fixture_outside_repository",
+        &[("q.kql", RISKY), ("t.test.toml", &test_file(&body))],
+    );
+    let out = kqlite(&dir, &["test", "t.test.toml"]);
+    let text = printed(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("is outside the repository of the test"),
+        "{text}"
+    );
+    assert!(text.contains("--allow-outside"), "{text}");
+    assert!(!text.contains("top-secret"), "{text}");
+
+    let out = kqlite(&dir, &["test", "--allow-outside", "t.test.toml"]);
+    assert!(out.status.success(), "{}", printed(&out));
+    let _ = std::fs::remove_file(&secret);
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_to_a_parent_folder_neither_hang_nor_repeat_tests() {
+    let toml = test_file("tables.SigninLogs.rows = []\nexpect.empty = true\n");
+    let dir = scratch(
+        "fixture_symlink_loop",
+        &[("t/q.kql", RISKY), ("t/t.test.toml", &toml)],
+    );
+    std::os::unix::fs::symlink("..", dir.join("t/up")).expect("symlink");
+    std::os::unix::fs::symlink("..", dir.join("t/up2")).expect("symlink");
+    let out = kqlite(&dir, &["test", "t"]);
+    let text = printed(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed, 0 failed, 0 errors"), "{text}");
+}

@@ -63,7 +63,7 @@
 //! `externaldata`, `watchlists` and `geoip`, for the whole file or per case
 //! (see [`crate::inputs`]); `lets` may replace a tabular `let` too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,6 +81,65 @@ use crate::scenarios::{ScenarioId, ScenarioSelection};
 use crate::schema_file::SchemaSet;
 use crate::tables::{SchemaSource, TableSchema, TableSchemas, UnknownColumn};
 use kqlite_engine::bind::names::did_you_mean;
+
+/// Which files a test file may read (its query, fixtures, schemas and
+/// inputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FileAccess {
+    /// Only files inside the repository that holds the test file (the
+    /// nearest folder above it with a `.git`, else the test file's own
+    /// folder), after following symbolic links: a test from an untrusted
+    /// change cannot show the contents of `~/.ssh/id_rsa` or
+    /// `../../secrets.json` in its failure output.
+    #[default]
+    Repository,
+    /// Any file the process can read.
+    Anywhere,
+}
+
+/// Where a test file's files must be, per [`FileAccess`].
+struct Fence {
+    root: Option<PathBuf>,
+}
+
+impl Fence {
+    fn new(test_file: &Path, access: FileAccess) -> Fence {
+        if access == FileAccess::Anywhere {
+            return Fence { root: None };
+        }
+        let dir = test_file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        let root = dir
+            .ancestors()
+            .find(|a| a.join(".git").exists())
+            .unwrap_or(&dir)
+            .to_path_buf();
+        Fence { root: Some(root) }
+    }
+
+    /// Fails when `path` (the file for `what`) is outside the root. A file
+    /// that does not exist passes: reading it fails with its own error.
+    fn check(&self, what: &str, path: &Path) -> Result<(), String> {
+        let Some(root) = &self.root else {
+            return Ok(());
+        };
+        let Ok(real) = path.canonicalize() else {
+            return Ok(());
+        };
+        if real.starts_with(root) {
+            return Ok(());
+        }
+        Err(format!(
+            "the {what} file {} is outside the repository of the test ({}); \
+             run `kqlite test --allow-outside` to read it anyway",
+            path.display(),
+            root.display()
+        ))
+    }
+}
 
 /// Why a test file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -310,17 +369,34 @@ fn let_text(v: &toml::Value) -> String {
 impl TestFile {
     /// Reads and validates a test file.
     pub fn load(path: &Path) -> Result<TestFile, TestFileError> {
+        TestFile::load_with(path, FileAccess::Repository)
+    }
+
+    /// [`TestFile::load`], reading the files it names as `access` allows.
+    pub fn load_with(path: &Path, access: FileAccess) -> Result<TestFile, TestFileError> {
         let text = std::fs::read_to_string(path).map_err(|source| TestFileError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        TestFile::parse(path, &text)
+        TestFile::parse_with(path, &text, access)
     }
 
-    /// Parses test-file text; `path` locates relative query and fixture paths.
+    /// Parses test-file text; `path` locates relative query and fixture
+    /// paths, which must stay inside its repository
+    /// ([`FileAccess::Repository`]).
     pub fn parse(path: &Path, text: &str) -> Result<TestFile, TestFileError> {
+        TestFile::parse_with(path, text, FileAccess::Repository)
+    }
+
+    /// [`TestFile::parse`], reading the files it names as `access` allows.
+    pub fn parse_with(
+        path: &Path,
+        text: &str,
+        access: FileAccess,
+    ) -> Result<TestFile, TestFileError> {
         let spec: FileSpec = toml::from_str(text).map_err(|e| format_error(path, e))?;
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let fence = Fence::new(path, access);
         let files = match spec.schema {
             None => Vec::new(),
             Some(SchemaFiles::One(f)) => vec![f],
@@ -328,6 +404,9 @@ impl TestFile {
         };
         let mut schema = SchemaSet::new();
         for file in files {
+            fence
+                .check("schema", &dir.join(&file))
+                .map_err(|e| format_error(path, e))?;
             let set = crate::schema_file::load_file(&dir.join(&file), None)
                 .map_err(|e| format_error(path, format!("schema: {}", e.with_hint())))?;
             schema.merge(set);
@@ -359,6 +438,18 @@ impl TestFile {
                 .ok_or_else(|| {
                     format_error(path, format!("case `{}` names no query file", case.name))
                 })?;
+            let in_case = |e: String| format_error(path, format!("case `{}`: {e}", case.name));
+            fence.check("query", &dir.join(&query)).map_err(in_case)?;
+            for file in inputs.files() {
+                fence.check("input", file).map_err(in_case)?;
+            }
+            for (table, t) in &case.tables {
+                if let Some(file) = &t.get_ref().file {
+                    fence
+                        .check(&format!("table `{table}`"), &dir.join(file))
+                        .map_err(in_case)?;
+                }
+            }
             let now_value = case.now.as_ref().or(spec.now.as_ref());
             let now = match now_value {
                 Some(v) => parse_now(v).ok_or_else(|| {
@@ -1104,14 +1195,23 @@ fn compare_table(expected: &[toml::Table], result: &Table, ordered: bool) -> Opt
 /// Finds test files (`*.test.toml`) under `paths` (files are taken as given),
 /// sorted for a stable order.
 pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    /// Walks `dir` once: a directory reached again (a symbolic link to an
+    /// ancestor, two links to one place) is not walked again.
+    fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) {
+        let Ok(real) = dir.canonicalize() else {
+            return;
+        };
+        if !seen.insert(real) {
+            return;
+        }
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
-        for entry in entries.flatten() {
-            let p = entry.path();
+        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
             if p.is_dir() {
-                walk(&p, out);
+                walk(&p, seen, out);
             } else if p
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -1121,16 +1221,19 @@ pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
             }
         }
     }
+    let mut seen = HashSet::new();
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out);
+            walk(p, &mut seen, &mut out);
         } else {
             out.push(p.clone());
         }
     }
+    // One file reached through two paths runs once.
+    let mut files = HashSet::new();
+    out.retain(|p| files.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
     out.sort();
-    out.dedup();
     out
 }
 

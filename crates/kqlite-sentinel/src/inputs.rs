@@ -81,6 +81,20 @@ pub struct ExternalInputs {
     pub now: Option<i64>,
 }
 
+impl ExternalInputs {
+    /// The local files these inputs read.
+    pub fn files(&self) -> impl Iterator<Item = &Path> + '_ {
+        let data = self.externaldata.iter().map(|(_, s)| s);
+        let lists = self.watchlists.iter().map(|(_, w)| &w.source);
+        data.chain(lists)
+            .filter_map(|s| match s {
+                Source::File(p) => Some(p.as_path()),
+                _ => None,
+            })
+            .chain(self.geoip.as_deref())
+    }
+}
+
 /// Why an input could not be installed.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
