@@ -2,7 +2,11 @@
 //! table, did-you-mean for a miscased table, the environment's column types,
 //! and workspace function signatures.
 
+mod support;
+
 use std::process::{Command, Output, Stdio};
+
+use support::stderr;
 
 fn check(args: &[&str], query: &str) -> Output {
     use std::io::Write;
@@ -19,10 +23,6 @@ fn check(args: &[&str], query: &str) -> Output {
         stdin.write_all(query.as_bytes()).expect("query written");
     }
     child.wait_with_output().expect("kqlite finishes")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -1,23 +1,11 @@
 //! `kqlite check` over a folder of query files and Sentinel rule files:
 //! every output format names the rule file and the line and column in it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn kqlite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args(args)
-        .output()
-        .expect("the kqlite binary runs")
-}
+use std::path::PathBuf;
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use support::{kqlite_at_root, scratch, stderr, stdout};
 
 const GOOD_RULE: &str = concat!(
     "id: 3f1c\n",
@@ -79,27 +67,26 @@ const QUERY_ERROR_RULE: &str = concat!(
 );
 
 fn rules_folder(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    let rules = dir.join("Detections");
-    std::fs::create_dir_all(&rules).expect("scratch dir");
-    std::fs::write(dir.join("a_query.kql"), "AuditLogs\n| take 5\n").unwrap();
-    std::fs::write(rules.join("good.yaml"), GOOD_RULE).unwrap();
-    std::fs::write(rules.join("bad.yaml"), BAD_RULE).unwrap();
-    std::fs::write(rules.join("broken_query.yml"), QUERY_ERROR_RULE).unwrap();
-    std::fs::write(
-        rules.join("workbook.yaml"),
-        "title: not a rule\nitems:\n  - a\n",
+    scratch(
+        name,
+        &[
+            ("a_query.kql", "AuditLogs\n| take 5\n"),
+            ("Detections/good.yaml", GOOD_RULE),
+            ("Detections/bad.yaml", BAD_RULE),
+            ("Detections/broken_query.yml", QUERY_ERROR_RULE),
+            (
+                "Detections/workbook.yaml",
+                "title: not a rule\nitems:\n  - a\n",
+            ),
+            ("Detections/notes.txt", "not read"),
+        ],
     )
-    .unwrap();
-    std::fs::write(rules.join("notes.txt"), "not read").unwrap();
-    dir
 }
 
 #[test]
 fn checking_a_folder_reports_rule_errors_at_file_line_and_column_in_text() {
     let dir = rules_folder("check_rules_text");
-    let o = kqlite(&["check", dir.to_str().unwrap()]);
+    let o = kqlite_at_root(&["check", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
     let bad = dir.join("Detections").join("bad.yaml");
@@ -124,7 +111,7 @@ fn checking_a_folder_reports_rule_errors_at_file_line_and_column_in_text() {
 #[test]
 fn checking_a_folder_reports_rule_errors_at_file_line_and_column_in_json() {
     let dir = rules_folder("check_rules_json");
-    let o = kqlite(&["check", "--format", "json", dir.to_str().unwrap()]);
+    let o = kqlite_at_root(&["check", "--format", "json", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON output");
     let all = v.as_array().expect("an array of diagnostics");
@@ -161,7 +148,7 @@ fn checking_a_folder_reports_rule_errors_at_file_line_and_column_in_json() {
 #[test]
 fn checking_a_folder_reports_rule_errors_at_file_line_and_column_in_sarif() {
     let dir = rules_folder("check_rules_sarif");
-    let o = kqlite(&["check", "--format", "sarif", dir.to_str().unwrap()]);
+    let o = kqlite_at_root(&["check", "--format", "sarif", dir.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("SARIF is JSON");
     let results = v["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 2);
@@ -179,11 +166,8 @@ fn checking_a_folder_reports_rule_errors_at_file_line_and_column_in_sarif() {
 
 #[test]
 fn a_folder_of_clean_rules_passes() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check_rules_clean");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("nested")).unwrap();
-    std::fs::write(dir.join("nested").join("good.yaml"), GOOD_RULE).unwrap();
-    let o = kqlite(&["check", dir.to_str().unwrap()]);
+    let dir = scratch("check_rules_clean", &[("nested/good.yaml", GOOD_RULE)]);
+    let o = kqlite_at_root(&["check", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("checked 1 file (1 rule, 0 skipped): 0 errors, 0 warnings"));
 }
@@ -191,24 +175,24 @@ fn a_folder_of_clean_rules_passes() {
 #[cfg(unix)]
 #[test]
 fn a_symbolic_link_loop_is_walked_once() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check_rules_loop");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("rules")).unwrap();
-    std::fs::write(dir.join("rules").join("good.yaml"), GOOD_RULE).unwrap();
+    let dir = scratch("check_rules_loop", &[("rules/good.yaml", GOOD_RULE)]);
     std::os::unix::fs::symlink(&dir, dir.join("rules").join("back")).unwrap();
-    let o = kqlite(&["check", dir.to_str().unwrap()]);
+    let o = kqlite_at_root(&["check", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("checked 1 file"), "{}", stderr(&o));
 }
 
 #[test]
 fn a_malformed_rule_file_is_one_error_on_its_line() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check_rules_malformed");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(
+        "check_rules_malformed",
+        &[(
+            "broken.yaml",
+            "id: x\nquery: |\n  T\nentityMappings: [unclosed\n",
+        )],
+    );
     let file = dir.join("broken.yaml");
-    std::fs::write(&file, "id: x\nquery: |\n  T\nentityMappings: [unclosed\n").unwrap();
-    let o = kqlite(&["check", "--format", "json", file.to_str().unwrap()]);
+    let o = kqlite_at_root(&["check", "--format", "json", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let all = v.as_array().unwrap();

@@ -1,40 +1,13 @@
 //! Golden tests through the built `kqlite` binary: exit codes, output shapes
 //! and the detection test harness itself.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn kqlite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args(args)
-        .current_dir(workspace())
-        .output()
-        .expect("the kqlite binary runs")
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch directory under the target dir, fresh for each test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
+use support::{empty_scratch, kqlite_at_root, stderr, stdout, workspace, write};
 
 #[test]
 fn the_shipped_detection_runs_on_built_in_data_and_reports_scenarios() {
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "run",
         "queries/t1078_004_cloud_accounts.kql",
         "--format",
@@ -52,18 +25,16 @@ fn the_shipped_detection_runs_on_built_in_data_and_reports_scenarios() {
 
 #[test]
 fn json_output_has_the_log_analytics_shape() {
-    let o = kqlite(&["run", "-", "--format", "json"]);
+    let o = kqlite_at_root(&["run", "-", "--format", "json"]);
     // `-` with no stdin reads an empty query: an error, not a panic.
     assert_ne!(o.status.code(), Some(101));
 
-    let dir = scratch("json_shape");
-    let q = dir.join("q.kql");
-    std::fs::write(
-        &q,
+    let q = write(
+        &empty_scratch("json_shape"),
+        "q.kql",
         "print x = 1, s = 'a', t = datetime(2024-01-01), d = dynamic({\"k\": [1]})",
-    )
-    .unwrap();
-    let o = kqlite(&["run", q.to_str().unwrap(), "--format", "json"]);
+    );
+    let o = kqlite_at_root(&["run", &q, "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     let table = &v["tables"][0];
@@ -94,17 +65,14 @@ fn json_output_has_the_log_analytics_shape() {
 
 #[test]
 fn a_query_error_exits_with_one_and_points_into_the_query() {
-    let dir = scratch("query_error");
-    let q = dir.join("bad.kql");
-    std::fs::write(&q, "SigninLogs\n| where ResultTyp == \"0\"\n").unwrap();
-    let o = kqlite(&[
-        "run",
-        q.to_str().unwrap(),
-        "--table",
-        "SigninLogs=/nonexistent.jsonl",
-    ]);
+    let q = write(
+        &empty_scratch("query_error"),
+        "bad.kql",
+        "SigninLogs\n| where ResultTyp == \"0\"\n",
+    );
+    let o = kqlite_at_root(&["run", &q, "--table", "SigninLogs=/nonexistent.jsonl"]);
     assert_eq!(o.status.code(), Some(1));
-    let o = kqlite(&["check", q.to_str().unwrap()]);
+    let o = kqlite_at_root(&["check", &q]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("ResultTyp"), "{err}");
@@ -114,10 +82,10 @@ fn a_query_error_exits_with_one_and_points_into_the_query() {
 
 #[test]
 fn usage_errors_exit_with_two() {
-    assert_eq!(kqlite(&["run"]).status.code(), Some(2));
-    assert_eq!(kqlite(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(kqlite_at_root(&["run"]).status.code(), Some(2));
+    assert_eq!(kqlite_at_root(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(
-        kqlite(&[
+        kqlite_at_root(&[
             "run",
             "queries/t1078_004_cloud_accounts.kql",
             "--let",
@@ -131,7 +99,7 @@ fn usage_errors_exit_with_two() {
 
 #[test]
 fn check_warns_about_the_shipped_query_but_passes_it() {
-    let o = kqlite(&["check", "queries/t1078_004_cloud_accounts.kql"]);
+    let o = kqlite_at_root(&["check", "queries/t1078_004_cloud_accounts.kql"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -146,7 +114,7 @@ fn check_warns_about_the_shipped_query_but_passes_it() {
 
 #[test]
 fn check_emits_sarif_for_code_scanning() {
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "check",
         "--format",
         "sarif",
@@ -161,14 +129,14 @@ fn check_emits_sarif_for_code_scanning() {
 
 #[test]
 fn detection_tests_pass_on_the_shipped_queries() {
-    let o = kqlite(&["test", "queries"]);
+    let o = kqlite_at_root(&["test", "queries"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains(" 0 failed"));
 }
 
 #[test]
 fn a_wrong_expectation_fails_with_a_readable_diff_and_junit() {
-    let dir = scratch("wrong_expectation");
+    let dir = empty_scratch("wrong_expectation");
     let query = workspace().join("queries/t1078_004_cloud_accounts.kql");
     let test = format!(
         r#"
@@ -188,7 +156,7 @@ expect.contains = [{{ UserPrincipalName = "helpdesk@contoso.com", IsLegacyAuth =
     let path = dir.join("wrong.test.toml");
     std::fs::write(&path, test).unwrap();
     let junit = dir.join("junit.xml");
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "test",
         path.to_str().unwrap(),
         "--junit",
@@ -212,8 +180,8 @@ expect.contains = [{{ UserPrincipalName = "helpdesk@contoso.com", IsLegacyAuth =
 
 #[test]
 fn gen_writes_every_table_and_the_labels() {
-    let dir = scratch("gen");
-    let o = kqlite(&[
+    let dir = empty_scratch("gen");
+    let o = kqlite_at_root(&[
         "gen",
         "--tables",
         "SigninLogs,AADServicePrincipalSignInLogs",
@@ -237,7 +205,7 @@ fn gen_writes_every_table_and_the_labels() {
     }
     // The generated files load back and the detection runs on them.
     let signins = format!("SigninLogs={}", dir.join("SigninLogs.jsonl").display());
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "run",
         "queries/t1078_004_cloud_accounts.kql",
         "--table",
@@ -253,7 +221,7 @@ fn gen_writes_every_table_and_the_labels() {
 
 #[test]
 fn repeat_prints_timings_as_one_json_line() {
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "run",
         "queries/t1078_004_cloud_accounts.kql",
         "--repeat",
@@ -274,7 +242,7 @@ fn repeat_prints_timings_as_one_json_line() {
 
 #[test]
 fn the_coverage_table_in_queries_readme_is_current() {
-    let o = kqlite(&["test", "--coverage", "queries"]);
+    let o = kqlite_at_root(&["test", "--coverage", "queries"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let table = stdout(&o);
     let readme = std::fs::read_to_string(workspace().join("queries/README.md")).unwrap();

@@ -1,38 +1,9 @@
 //! `kqlite run --table` on exports as people have them, load errors that
 //! say where and what to do, and `--timeout 0`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn kqlite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the kqlite binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch directory under the target dir, fresh for each test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("scratch file");
-    path.display().to_string()
-}
+use support::{empty_scratch, kqlite_at_root, stderr, stdout, write};
 
 /// SigninLogs as the Azure portal's "Export to CSV" writes them: a
 /// byte-order mark, `[UTC]` after datetime column names, US English dates.
@@ -41,17 +12,14 @@ const PORTAL_SIGNINS: &str = "\u{feff}TimeGenerated [UTC],UserPrincipalName,Resu
 \"1/14/2026, 1:30:00.000 PM\",bob@contoso.com,50126\r\n\
 \"1/13/2026, 9:05:07.391 PM\",carol@contoso.com,0\r\n";
 
-#[test]
-fn a_portal_csv_export_runs_with_a_time_filter() {
-    let dir = scratch("portal_csv");
-    let csv = write(&dir, "signins.csv", PORTAL_SIGNINS);
-    let q = write(
-        &dir,
-        "q.kql",
-        "SigninLogs | where TimeGenerated > ago(1d) | project TimeGenerated, UserPrincipalName",
-    );
-    let table = format!("SigninLogs={csv}");
-    let o = kqlite(&[
+/// Runs `query` over [`PORTAL_SIGNINS`] loaded as `table` with `--now` fixed,
+/// checks that it succeeds and returns its CSV output with `\n` line breaks.
+fn run_on_portal_export(scratch_name: &str, table: &str, query: &str) -> String {
+    let dir = empty_scratch(scratch_name);
+    let csv = write(&dir, "export.csv", PORTAL_SIGNINS);
+    let q = write(&dir, "q.kql", query);
+    let table = format!("{table}={csv}");
+    let o = kqlite_at_root(&[
         "run",
         &q,
         "--table",
@@ -62,8 +30,18 @@ fn a_portal_csv_export_runs_with_a_time_filter() {
         "csv",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    stdout(&o).replace("\r\n", "\n")
+}
+
+#[test]
+fn a_portal_csv_export_runs_with_a_time_filter() {
+    let out = run_on_portal_export(
+        "portal_csv",
+        "SigninLogs",
+        "SigninLogs | where TimeGenerated > ago(1d) | project TimeGenerated, UserPrincipalName",
+    );
     assert_eq!(
-        stdout(&o).replace("\r\n", "\n"),
+        out,
         "TimeGenerated,UserPrincipalName\n\
          2026-01-15T11:00:00Z,alice@contoso.com\n\
          2026-01-14T13:30:00Z,bob@contoso.com\n"
@@ -72,34 +50,17 @@ fn a_portal_csv_export_runs_with_a_time_filter() {
 
 #[test]
 fn a_portal_csv_export_of_an_unknown_table_is_typed_from_its_header() {
-    let dir = scratch("portal_csv_custom");
-    let csv = write(&dir, "mine.csv", PORTAL_SIGNINS);
-    let q = write(
-        &dir,
-        "q.kql",
+    let out = run_on_portal_export(
+        "portal_csv_custom",
+        "MyLogs_CL",
         "MyLogs_CL | where TimeGenerated between (ago(2d) .. ago(1d)) | project UserPrincipalName",
     );
-    let table = format!("MyLogs_CL={csv}");
-    let o = kqlite(&[
-        "run",
-        &q,
-        "--table",
-        &table,
-        "--now",
-        "2026-01-15T12:00:00Z",
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        stdout(&o).replace("\r\n", "\n"),
-        "UserPrincipalName\ncarol@contoso.com\n"
-    );
+    assert_eq!(out, "UserPrincipalName\ncarol@contoso.com\n");
 }
 
 #[test]
 fn a_bad_json_lines_line_gives_its_line_and_column_and_points_at_lenient() {
-    let dir = scratch("bad_jsonl");
+    let dir = empty_scratch("bad_jsonl");
     let data = write(
         &dir,
         "t.jsonl",
@@ -107,7 +68,7 @@ fn a_bad_json_lines_line_gives_its_line_and_column_and_points_at_lenient() {
     );
     let q = write(&dir, "q.kql", "T | count");
     let table = format!("T={data}");
-    let o = kqlite(&["run", &q, "--table", &table]);
+    let o = kqlite_at_root(&["run", &q, "--table", &table]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains(&format!("error: {data}:2:18: ")), "{err}");
@@ -115,18 +76,18 @@ fn a_bad_json_lines_line_gives_its_line_and_column_and_points_at_lenient() {
         err.contains("hint: --lenient leaves out each unusable line"),
         "{err}"
     );
-    let o = kqlite(&["run", &q, "--table", &table, "--lenient"]);
+    let o = kqlite_at_root(&["run", &q, "--table", &table, "--lenient"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("hint:"), "{}", stderr(&o));
 }
 
 #[test]
 fn the_lenient_summary_counts_the_lines_an_unclosed_quote_swallowed() {
-    let dir = scratch("unclosed_quote");
+    let dir = empty_scratch("unclosed_quote");
     let data = write(&dir, "t.csv", "a,b\n1,x\n2,\"open\n3,y\n4,z\n5,w\n");
     let q = write(&dir, "q.kql", "T | count");
     let table = format!("T={data}");
-    let o = kqlite(&["run", &q, "--table", &table, "--lenient"]);
+    let o = kqlite_at_root(&["run", &q, "--table", &table, "--lenient"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
@@ -143,9 +104,9 @@ fn the_lenient_summary_counts_the_lines_an_unclosed_quote_swallowed() {
 
 #[test]
 fn a_zero_timeout_means_no_limit() {
-    let dir = scratch("timeout_zero");
+    let dir = empty_scratch("timeout_zero");
     let q = write(&dir, "q.kql", "range i from 1 to 200000 step 1 | count");
-    let o = kqlite(&["run", &q, "--timeout", "0", "--format", "csv"]);
+    let o = kqlite_at_root(&["run", &q, "--timeout", "0", "--format", "csv"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).replace("\r\n", "\n"), "Count\n200000\n");
 }

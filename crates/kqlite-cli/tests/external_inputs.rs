@@ -3,28 +3,22 @@
 //! and the same inputs as TOML keys of `kqlite test` (fixtures in
 //! `tests/inputs/`).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn kqlite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args(args)
-        .current_dir(inputs())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the kqlite binary runs")
-}
+use support::{empty_scratch, kqlite, printed, stderr, stdout, write};
 
+/// The fixtures folder `tests/inputs/`.
 fn inputs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs")
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// Runs `kqlite args...` in the fixtures folder, so that its files are named
+/// by their bare names.
+fn kqlite_in_inputs(args: &[&str]) -> Output {
+    kqlite(&inputs(), args)
 }
 
 /// The result rows of a `--format jsonl` run.
@@ -35,18 +29,22 @@ fn json_rows(o: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
-const FEED: &str = "https://example.invalid/feeds/iocs.csv";
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+/// Runs `query`, written to a file in a fresh scratch directory, with `args`
+/// after it in the fixtures folder, and checks that it succeeds.
+fn run_scratch_query(scratch_name: &str, query: &str, args: &[&str]) -> Output {
+    let q = write(&empty_scratch(scratch_name), "q.kql", query);
+    let mut all = vec!["run", q.as_str()];
+    all.extend_from_slice(args);
+    let o = kqlite_in_inputs(&all);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    o
 }
+
+const FEED: &str = "https://example.invalid/feeds/iocs.csv";
 
 #[test]
 fn externaldata_reads_a_local_file_for_its_url() {
-    let o = kqlite(&[
+    let o = kqlite_in_inputs(&[
         "run",
         "ioc_signins.kql",
         "--externaldata",
@@ -67,7 +65,7 @@ fn externaldata_reads_a_local_file_for_its_url() {
 
 #[test]
 fn a_query_needing_externaldata_not_given_names_the_url_the_flag_and_the_key() {
-    let o = kqlite(&["run", "ioc_signins.kql"]);
+    let o = kqlite_in_inputs(&["run", "ioc_signins.kql"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
@@ -87,20 +85,18 @@ fn a_query_needing_externaldata_not_given_names_the_url_the_flag_and_the_key() {
 
 #[test]
 fn a_watchlist_gives_get_watchlist_sentinels_columns_then_its_own() {
-    let dir = scratch("watchlist_columns");
-    let q = dir.join("q.kql");
-    std::fs::write(&q, "_GetWatchlist('VIP') | take 1").expect("query");
-    let o = kqlite(&[
-        "run",
-        q.to_str().unwrap_or_default(),
-        "--watchlist",
-        "VIP:UserPrincipalName=vip.csv",
-        "--now",
-        "2026-01-15T12:00:00Z",
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run_scratch_query(
+        "watchlist_columns",
+        "_GetWatchlist('VIP') | take 1",
+        &[
+            "--watchlist",
+            "VIP:UserPrincipalName=vip.csv",
+            "--now",
+            "2026-01-15T12:00:00Z",
+            "--format",
+            "csv",
+        ],
+    );
     let out = stdout(&o);
     let mut lines = out.lines();
     assert_eq!(
@@ -117,18 +113,11 @@ fn a_watchlist_gives_get_watchlist_sentinels_columns_then_its_own() {
 
 #[test]
 fn a_watchlist_without_a_search_key_keys_on_its_first_column() {
-    let dir = scratch("watchlist_first_column");
-    let q = dir.join("q.kql");
-    std::fs::write(&q, "_GetWatchlist('VIP') | project SearchKey").expect("query");
-    let o = kqlite(&[
-        "run",
-        q.to_str().unwrap_or_default(),
-        "--watchlist",
-        "VIP=vip.csv",
-        "--format",
-        "jsonl",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run_scratch_query(
+        "watchlist_first_column",
+        "_GetWatchlist('VIP') | project SearchKey",
+        &["--watchlist", "VIP=vip.csv", "--format", "jsonl"],
+    );
     assert_eq!(
         json_rows(&o),
         [
@@ -140,7 +129,7 @@ fn a_watchlist_without_a_search_key_keys_on_its_first_column() {
 
 #[test]
 fn a_watchlist_not_given_is_named_with_the_flag_and_the_key() {
-    let o = kqlite(&["run", "vip_signins.kql", "--geoip", "geo.csv"]);
+    let o = kqlite_in_inputs(&["run", "vip_signins.kql", "--geoip", "geo.csv"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
@@ -154,7 +143,7 @@ fn a_watchlist_not_given_is_named_with_the_flag_and_the_key() {
 
 #[test]
 fn geoip_feeds_geo_info_from_ip_address() {
-    let o = kqlite(&[
+    let o = kqlite_in_inputs(&[
         "run",
         "vip_signins.kql",
         "--watchlist",
@@ -177,7 +166,7 @@ fn geoip_feeds_geo_info_from_ip_address() {
 
 #[test]
 fn a_query_needing_the_geoip_table_not_given_names_the_flag_and_the_key() {
-    let o = kqlite(&[
+    let o = kqlite_in_inputs(&[
         "run",
         "vip_signins.kql",
         "--watchlist",
@@ -191,7 +180,7 @@ fn a_query_needing_the_geoip_table_not_given_names_the_flag_and_the_key() {
 
 #[test]
 fn let_replaces_a_tabular_let() {
-    let o = kqlite(&[
+    let o = kqlite_in_inputs(&[
         "run",
         "ioc_signins.kql",
         "--let",
@@ -212,7 +201,7 @@ fn let_replaces_a_tabular_let() {
 
 #[test]
 fn a_let_that_does_not_parse_points_into_the_override_not_the_query() {
-    let o = kqlite(&["run", "ioc_signins.kql", "--let", "Feed=2x"]);
+    let o = kqlite_in_inputs(&["run", "ioc_signins.kql", "--let", "Feed=2x"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains(" --> --let Feed:1:1"), "{err}");
@@ -222,7 +211,7 @@ fn a_let_that_does_not_parse_points_into_the_override_not_the_query() {
 
 #[test]
 fn a_let_naming_no_let_of_the_query_suggests_the_nearest() {
-    let o = kqlite(&["run", "ioc_signins.kql", "--let", "Fed=1"]);
+    let o = kqlite_in_inputs(&["run", "ioc_signins.kql", "--let", "Fed=1"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
@@ -241,14 +230,14 @@ fn malformed_input_flags_are_usage_errors() {
     ] {
         let mut all = vec!["run", "ioc_signins.kql"];
         all.extend(args);
-        let o = kqlite(&all);
+        let o = kqlite_in_inputs(&all);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
     }
 }
 
 #[test]
 fn an_input_file_that_cannot_be_read_is_named() {
-    let o = kqlite(&[
+    let o = kqlite_in_inputs(&[
         "run",
         "ioc_signins.kql",
         "--externaldata",
@@ -264,20 +253,20 @@ fn an_input_file_that_cannot_be_read_is_named() {
 
 #[test]
 fn every_input_toml_key_works_in_a_test_file() {
-    let o = kqlite(&["test", "inputs.test.toml"]);
+    let o = kqlite_in_inputs(&["test", "inputs.test.toml"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("6 passed"), "{}", stdout(&o));
 }
 
 #[test]
 fn a_test_case_missing_an_input_or_with_a_bad_let_says_which_key_to_write() {
-    let dir = scratch("test_missing_inputs");
+    let dir = empty_scratch("test_missing_inputs");
     for f in ["ioc_signins.kql", "vip_signins.kql", "geo.csv"] {
         std::fs::copy(inputs().join(f), dir.join(f)).expect("copy fixture");
     }
-    let toml = dir.join("missing.test.toml");
-    std::fs::write(
-        &toml,
+    let toml = write(
+        &dir,
+        "missing.test.toml",
         r#"
 [[case]]
 name = "no feed"
@@ -296,9 +285,8 @@ query = "ioc_signins.kql"
 lets.Feed = "2x"
 expect.empty = true
 "#,
-    )
-    .expect("test file");
-    let o = kqlite(&["test", toml.to_str().unwrap_or_default()]);
+    );
+    let o = kqlite_in_inputs(&["test", &toml]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("0 passed, 0 failed, 3 errors"), "{out}");
@@ -313,10 +301,9 @@ expect.empty = true
 
 #[test]
 fn an_input_key_with_two_sources_is_rejected_when_the_file_is_read() {
-    let dir = scratch("test_two_sources");
-    let toml = dir.join("two.test.toml");
-    std::fs::write(
-        &toml,
+    let toml = write(
+        &empty_scratch("test_two_sources"),
+        "two.test.toml",
         r#"
 query = "q.kql"
 externaldata."https://x/list.csv" = { file = "a.csv", text = "b" }
@@ -324,11 +311,10 @@ externaldata."https://x/list.csv" = { file = "a.csv", text = "b" }
 [[case]]
 name = "never runs"
 "#,
-    )
-    .expect("test file");
-    let o = kqlite(&["test", toml.to_str().unwrap_or_default()]);
+    );
+    let o = kqlite_in_inputs(&["test", &toml]);
     assert_ne!(o.status.code(), Some(0));
-    let all = format!("{}{}", stdout(&o), stderr(&o));
+    let all = printed(&o);
     assert!(
         all.contains(
             "externaldata.\"https://x/list.csv\": give exactly one of `file`, `text` or `rows`"

@@ -1,32 +1,11 @@
 //! `kqlite gen` over tables of the built-in catalog beyond the six Entra ID
 //! tables, through the built binary.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn kqlite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .output()
-        .expect("the kqlite binary runs")
-}
+use std::path::Path;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch directory under the target dir, fresh for each test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
+use support::{empty_scratch, kqlite_at_root, stderr, stdout, write};
 
 fn first_row(path: &Path) -> serde_json::Map<String, serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -35,8 +14,8 @@ fn first_row(path: &Path) -> serde_json::Map<String, serde_json::Value> {
 
 #[test]
 fn gen_writes_any_catalog_table_without_a_labels_file() {
-    let dir = scratch("gen_catalog");
-    let o = kqlite(&[
+    let dir = empty_scratch("gen_catalog");
+    let o = kqlite_at_root(&[
         "gen",
         "--tables",
         "DeviceProcessEvents,SecurityEvent",
@@ -68,24 +47,16 @@ fn gen_writes_any_catalog_table_without_a_labels_file() {
         "DeviceProcessEvents={}",
         dir.join("DeviceProcessEvents.jsonl").display()
     );
-    let q = dir.join("q.kql");
-    std::fs::write(&q, "DeviceProcessEvents | summarize n = count()").unwrap();
-    let o = kqlite(&[
-        "run",
-        q.to_str().unwrap(),
-        "--table",
-        &table,
-        "--format",
-        "csv",
-    ]);
+    let q = write(&dir, "q.kql", "DeviceProcessEvents | summarize n = count()");
+    let o = kqlite_at_root(&["run", &q, "--table", &table, "--format", "csv"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("300"), "{}", stdout(&o));
 }
 
 #[test]
 fn gen_mixing_entra_and_catalog_tables_labels_the_entra_ones() {
-    let dir = scratch("gen_mixed");
-    let o = kqlite(&[
+    let dir = empty_scratch("gen_mixed");
+    let o = kqlite_at_root(&[
         "gen",
         "--tables",
         "SigninLogs,OfficeActivity",
@@ -102,8 +73,8 @@ fn gen_mixing_entra_and_catalog_tables_labels_the_entra_ones() {
 
 #[test]
 fn gen_rejects_an_unknown_table_with_a_suggestion() {
-    let dir = scratch("gen_unknown");
-    let o = kqlite(&[
+    let dir = empty_scratch("gen_unknown");
+    let o = kqlite_at_root(&[
         "gen",
         "--tables",
         "DeviceProcesEvents",
@@ -120,17 +91,16 @@ fn gen_rejects_an_unknown_table_with_a_suggestion() {
 
 #[test]
 fn gen_columns_of_a_query_over_a_catalog_table_writes_what_it_reads() {
-    let dir = scratch("gen_columns_of");
-    let q = dir.join("q.kql");
-    std::fs::write(
-        &q,
+    let dir = empty_scratch("gen_columns_of");
+    let q = write(
+        &dir,
+        "q.kql",
         "DeviceNetworkEvents | where RemotePort == 3389 | project Timestamp, DeviceName, RemoteIP",
-    )
-    .unwrap();
-    let o = kqlite(&[
+    );
+    let o = kqlite_at_root(&[
         "gen",
         "--columns-of",
-        q.to_str().unwrap(),
+        &q,
         "--rows",
         "50",
         "--out",
@@ -147,7 +117,7 @@ fn gen_columns_of_a_query_over_a_catalog_table_writes_what_it_reads() {
 
 #[test]
 fn gen_help_explains_what_rows_counts() {
-    let o = kqlite(&["gen", "--help"]);
+    let o = kqlite_at_root(&["gen", "--help"]);
     assert_eq!(o.status.code(), Some(0));
     let help = stdout(&o);
     assert!(help.contains("any table or parser output"), "{help}");

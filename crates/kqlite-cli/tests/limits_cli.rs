@@ -2,38 +2,11 @@
 //! lines, runaway queries and every limit flag. It never panics (exit code
 //! 101); limits end in a clear message and exit code 1.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-fn kqlite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the kqlite binary runs")
-}
+use std::process::Command;
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// A scratch directory under the target dir, fresh for each test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("scratch file");
-    path.display().to_string()
-}
+use support::{empty_scratch, kqlite_at_root, stderr, stdout, write};
 
 /// A syntax error at the end of one 100 KB line.
 fn huge_bad_line() -> String {
@@ -73,7 +46,7 @@ fn closed_pipe_script(args: &[&str]) -> String {
 
 #[test]
 fn check_with_a_closed_stderr_and_a_huge_line_does_not_panic() {
-    let dir = scratch("closed_stderr_check");
+    let dir = empty_scratch("closed_stderr_check");
     let q = write(&dir, "huge.kql", &huge_bad_line());
     assert_eq!(exit_code_with_closed_pipes(&["check", &q]), 1);
     assert_eq!(
@@ -84,7 +57,7 @@ fn check_with_a_closed_stderr_and_a_huge_line_does_not_panic() {
 
 #[test]
 fn run_with_closed_pipes_does_not_panic() {
-    let dir = scratch("closed_pipes_run");
+    let dir = empty_scratch("closed_pipes_run");
     let bad = write(&dir, "bad.kql", &huge_bad_line());
     assert_eq!(exit_code_with_closed_pipes(&["run", &bad]), 1);
     let many = write(&dir, "many.kql", "range x from 1 to 200000 step 1");
@@ -100,16 +73,16 @@ fn run_with_closed_pipes_does_not_panic() {
 
 #[test]
 fn test_with_a_closed_stdout_does_not_panic() {
-    let dir = scratch("closed_pipes_test");
+    let dir = empty_scratch("closed_pipes_test");
     let code = exit_code_with_closed_pipes(&["test", &dir.display().to_string()]);
     assert_eq!(code, 1, "no test files is an error, not a panic");
 }
 
 #[test]
 fn a_diagnostic_on_a_huge_line_shows_a_window_around_the_error() {
-    let dir = scratch("huge_line_diagnostic");
+    let dir = empty_scratch("huge_line_diagnostic");
     let q = write(&dir, "huge.kql", &huge_bad_line());
-    let o = kqlite(&["check", &q]);
+    let o = kqlite_at_root(&["check", &q]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.len() < 2_000, "{} bytes of diagnostics", err.len());
@@ -119,23 +92,23 @@ fn a_diagnostic_on_a_huge_line_shows_a_window_around_the_error() {
 
 #[test]
 fn a_table_flag_without_a_name_or_path_is_a_usage_error() {
-    let dir = scratch("table_flag");
+    let dir = empty_scratch("table_flag");
     let q = write(&dir, "q.kql", "T | count");
     let data = write(&dir, "t.jsonl", "{\"a\":1}\n");
     for bad in [format!("={data}"), " =x".to_string(), "T=".to_string()] {
-        let o = kqlite(&["run", &q, "--table", &bad]);
+        let o = kqlite_at_root(&["run", &q, "--table", &bad]);
         assert_eq!(o.status.code(), Some(2), "--table {bad}: {}", stderr(&o));
         assert!(stderr(&o).contains("NAME=PATH"), "{}", stderr(&o));
     }
-    let o = kqlite(&["run", &q, "--table", &format!("T={data}")]);
+    let o = kqlite_at_root(&["run", &q, "--table", &format!("T={data}")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]
 fn a_long_result_is_truncated_with_a_warning_on_stderr() {
-    let dir = scratch("truncate_flag");
+    let dir = empty_scratch("truncate_flag");
     let q = write(&dir, "q.kql", "range x from 1 to 100 step 1");
-    let o = kqlite(&["run", &q, "--format", "csv", "--max-result-rows", "7"]);
+    let o = kqlite_at_root(&["run", &q, "--format", "csv", "--max-result-rows", "7"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 8, "a header and 7 rows");
     let err = stderr(&o);
@@ -146,9 +119,9 @@ fn a_long_result_is_truncated_with_a_warning_on_stderr() {
 
 #[test]
 fn a_long_result_fails_in_error_mode() {
-    let dir = scratch("overflow_error_flag");
+    let dir = empty_scratch("overflow_error_flag");
     let q = write(&dir, "q.kql", "range x from 1 to 100 step 1");
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "run",
         &q,
         "--max-result-rows",
@@ -163,7 +136,7 @@ fn a_long_result_fails_in_error_mode() {
 
 #[test]
 fn a_runaway_query_stops_at_the_timeout() {
-    let dir = scratch("timeout_flag");
+    let dir = empty_scratch("timeout_flag");
     let q = write(
         &dir,
         "q.kql",
@@ -173,7 +146,7 @@ fn a_runaway_query_stops_at_the_timeout() {
          | join kind=inner S on k | count",
     );
     let start = std::time::Instant::now();
-    let o = kqlite(&["run", &q, "--timeout", "300ms"]);
+    let o = kqlite_at_root(&["run", &q, "--timeout", "300ms"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("error[E1106]"), "{}", stderr(&o));
     assert!(stderr(&o).contains("time limit"), "{}", stderr(&o));
@@ -182,31 +155,31 @@ fn a_runaway_query_stops_at_the_timeout() {
 
 #[test]
 fn an_intermediate_result_over_max_memory_fails() {
-    let dir = scratch("memory_flag");
+    let dir = empty_scratch("memory_flag");
     let q = write(&dir, "q.kql", "range x from 1 to 1000000 step 1 | count");
-    let o = kqlite(&["run", &q, "--max-memory", "1MiB"]);
+    let o = kqlite_at_root(&["run", &q, "--max-memory", "1MiB"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("error[E1107]"), "{}", stderr(&o));
-    let o = kqlite(&["run", &q, "--max-memory", "1GB"]);
+    let o = kqlite_at_root(&["run", &q, "--max-memory", "1GB"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]
 fn nesting_beyond_max_depth_fails_in_run_and_check() {
-    let dir = scratch("depth_flag");
+    let dir = empty_scratch("depth_flag");
     let q = write(&dir, "q.kql", "print ((((((1))))))");
     for cmd in ["run", "check"] {
-        let o = kqlite(&[cmd, &q, "--max-depth", "3"]);
+        let o = kqlite_at_root(&[cmd, &q, "--max-depth", "3"]);
         assert_eq!(o.status.code(), Some(1), "{cmd}");
         assert!(stderr(&o).contains("E0012"), "{cmd}: {}", stderr(&o));
-        let o = kqlite(&[cmd, &q]);
+        let o = kqlite_at_root(&[cmd, &q]);
         assert_eq!(o.status.code(), Some(0), "{cmd}: {}", stderr(&o));
     }
 }
 
 #[test]
 fn bad_limit_values_are_usage_errors() {
-    let dir = scratch("bad_limit_values");
+    let dir = empty_scratch("bad_limit_values");
     let q = write(&dir, "q.kql", "print 1");
     for args in [
         ["--timeout", "soon"],
@@ -217,14 +190,14 @@ fn bad_limit_values_are_usage_errors() {
     ] {
         let mut all = vec!["run", q.as_str()];
         all.extend(args);
-        let o = kqlite(&all);
+        let o = kqlite_at_root(&all);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
     }
 }
 
 #[test]
 fn gen_and_conformance_with_closed_pipes_do_not_panic() {
-    let dir = scratch("closed_pipes_gen");
+    let dir = empty_scratch("closed_pipes_gen");
     let blocker = write(&dir, "a-file", "");
     let out = format!("{blocker}/sub");
     let code = exit_code_with_closed_pipes(&[
@@ -244,13 +217,13 @@ fn gen_and_conformance_with_closed_pipes_do_not_panic() {
 
 #[test]
 fn a_bad_record_fails_the_load_unless_lenient_lists_it() {
-    let dir = scratch("lenient_flag");
+    let dir = empty_scratch("lenient_flag");
     let q = write(&dir, "q.kql", "T | count");
     let data = write(&dir, "t.jsonl", "{\"a\":1}\n{\"a\":\n{\"a\":3}\n[4]\n");
-    let o = kqlite(&["run", &q, "--table", &format!("T={data}")]);
+    let o = kqlite_at_root(&["run", &q, "--table", &format!("T={data}")]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("t.jsonl:2:"), "{}", stderr(&o));
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "run",
         &q,
         "--format",

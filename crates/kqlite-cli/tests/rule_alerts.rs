@@ -3,23 +3,13 @@
 //! lines of the YAML file, and the output says what Sentinel would raise.
 //! The rule and data are in `tests/rules/`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn kqlite(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args(args)
-        .output()
-        .expect("the kqlite binary runs")
-}
+use std::process::Output;
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::{empty_scratch, kqlite_at_root, stderr, stdout, write};
 
 fn rules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rules")
@@ -29,14 +19,6 @@ fn fixture(name: &str) -> String {
     rules_dir().join(name).display().to_string()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("kqlite-rule-alerts-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 const NOW: &str = "2026-01-15T12:00:00Z";
 
 fn run_rule(extra: &[&str]) -> Output {
@@ -44,7 +26,7 @@ fn run_rule(extra: &[&str]) -> Output {
     let table = format!("SigninLogs={}", fixture("signins.jsonl"));
     let mut args = vec!["run", &rule, "--table", &table, "--now", NOW];
     args.extend_from_slice(extra);
-    kqlite(&args)
+    kqlite_at_root(&args)
 }
 
 #[test]
@@ -88,7 +70,7 @@ fn the_query_period_leaves_out_a_row_older_than_the_lookback_window() {
     // A later `now` moves the window past every row.
     let rule = fixture("high_risk_signin.yaml");
     let table = format!("SigninLogs={}", fixture("signins.jsonl"));
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "run",
         &rule,
         "--table",
@@ -126,10 +108,8 @@ fn alerts_flag_prints_the_outcome_as_json_instead_of_rows() {
 
 #[test]
 fn alerts_flag_without_a_rule_file_is_a_usage_error() {
-    let dir = scratch("no-rule");
-    let q = dir.join("q.kql");
-    std::fs::write(&q, "print 1").unwrap();
-    let o = kqlite(&["run", q.to_str().unwrap(), "--alerts"]);
+    let q = write(&empty_scratch("no-rule"), "q.kql", "print 1");
+    let o = kqlite_at_root(&["run", &q, "--alerts"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--alerts needs a rule file"));
 }
@@ -147,10 +127,10 @@ fn broken_rule(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_query_error_in_a_rule_points_at_the_yaml_line_and_column() {
-    let dir = scratch("run-error");
+    let dir = empty_scratch("run-error");
     let rule = broken_rule(&dir);
     let table = format!("SigninLogs={}", fixture("signins.jsonl"));
-    let o = kqlite(&[
+    let o = kqlite_at_root(&[
         "run",
         rule.to_str().unwrap(),
         "--table",
@@ -167,7 +147,7 @@ fn a_query_error_in_a_rule_points_at_the_yaml_line_and_column() {
 
 #[test]
 fn rule_detection_tests_pass_with_fires_alerts_and_entities() {
-    let o = kqlite(&["test", &fixture("high_risk_signin.test.toml")]);
+    let o = kqlite_at_root(&["test", &fixture("high_risk_signin.test.toml")]);
     assert!(o.status.success(), "{}", stdout(&o));
     assert!(stdout(&o).contains("3 passed, 0 failed, 0 errors"));
 }
@@ -199,13 +179,13 @@ const ONE_HIGH_RISK_ROW: &str = r#"tables.SigninLogs.rows = [
 
 #[test]
 fn a_wrong_entity_expectation_fails_naming_the_entities_raised() {
-    let dir = scratch("wrong-entity");
+    let dir = empty_scratch("wrong-entity");
     let cases = format!(
         "[[case]]\nname = \"alert names mallory\"\n{ONE_HIGH_RISK_ROW}expect.fires = true\n\
          expect.alerts = 1\nexpect.entities = [{{ type = \"Account\", Name = \"mallory\" }}]\n"
     );
     let path = rule_test(&dir, None, &cases);
-    let o = kqlite(&["test", path.to_str().unwrap()]);
+    let o = kqlite_at_root(&["test", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("FAIL"), "{out}");
@@ -225,10 +205,10 @@ fn a_wrong_entity_expectation_fails_naming_the_entities_raised() {
 
 #[test]
 fn a_case_expecting_no_alert_fails_when_the_rule_fires() {
-    let dir = scratch("fires");
+    let dir = empty_scratch("fires");
     let cases = format!("[[case]]\nname = \"quiet\"\n{ONE_HIGH_RISK_ROW}expect.fires = false\n");
     let path = rule_test(&dir, None, &cases);
-    let out = stdout(&kqlite(&["test", path.to_str().unwrap()]));
+    let out = stdout(&kqlite_at_root(&["test", path.to_str().unwrap()]));
     assert!(
         out.contains("expected the rule not to fire, but it fires: 1 result row(s), trigger gt 0"),
         "{out}"
@@ -237,11 +217,11 @@ fn a_case_expecting_no_alert_fails_when_the_rule_fires() {
 
 #[test]
 fn a_rule_query_error_in_a_test_is_printed_once_at_its_yaml_line() {
-    let dir = scratch("test-error");
+    let dir = empty_scratch("test-error");
     let rule = broken_rule(&dir);
     let cases = format!("[[case]]\nname = \"runs\"\n{ONE_HIGH_RISK_ROW}expect.fires = true\n");
     let path = rule_test(&dir, Some(&rule), &cases);
-    let o = kqlite(&["test", path.to_str().unwrap()]);
+    let o = kqlite_at_root(&["test", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("ERROR"), "{out}");
@@ -251,7 +231,7 @@ fn a_rule_query_error_in_a_test_is_printed_once_at_its_yaml_line() {
 
 #[test]
 fn alert_expectations_on_a_kql_query_are_an_error() {
-    let dir = scratch("kql");
+    let dir = empty_scratch("kql");
     std::fs::write(dir.join("q.kql"), "print x = 1").unwrap();
     let path = dir.join("q.test.toml");
     std::fs::write(
@@ -259,7 +239,7 @@ fn alert_expectations_on_a_kql_query_are_an_error() {
         "query = \"q.kql\"\n[[case]]\nname = \"n\"\nexpect.alerts = 1\n",
     )
     .unwrap();
-    let out = stdout(&kqlite(&["test", path.to_str().unwrap()]));
+    let out = stdout(&kqlite_at_root(&["test", path.to_str().unwrap()]));
     assert!(
         out.contains("expect.alerts need a rule file as the query"),
         "{out}"

@@ -3,12 +3,9 @@
 //! fixtures only: `tests/shared_rules/*.test.toml`. Skipped, with a note,
 //! where that folder is absent.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod support;
 
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{kqlite_at_root, stderr, stdout, workspace};
 
 #[test]
 fn published_rules_pass_their_fixture_tests_unchanged() {
@@ -20,20 +17,12 @@ fn published_rules_pass_their_fixture_tests_unchanged() {
         );
         return;
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_kqlite"))
-        .args([
-            "test",
-            "--allow-outside",
-            "crates/kqlite-cli/tests/shared_rules",
-        ])
-        .current_dir(workspace())
-        .output()
-        .expect("the kqlite binary runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = kqlite_at_root(&[
+        "test",
+        "--allow-outside",
+        "crates/kqlite-cli/tests/shared_rules",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(text.contains("4 passed, 0 failed, 0 errors"), "{text}");
 }

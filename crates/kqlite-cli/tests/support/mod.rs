@@ -5,13 +5,25 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Runs `kqlite args...` in `dir`.
+/// Runs `kqlite args...` in `dir`, with `NO_COLOR` set so that what it
+/// prints is plain text.
 pub fn kqlite(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kqlite"))
         .args(args)
         .current_dir(dir)
+        .env("NO_COLOR", "1")
         .output()
         .expect("the kqlite binary runs")
+}
+
+/// The workspace root, where `queries/` and `examples/` are.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `kqlite args...` in the workspace root.
+pub fn kqlite_at_root(args: &[&str]) -> Output {
+    kqlite(&workspace(), args)
 }
 
 /// Standard output as text.
@@ -43,4 +55,17 @@ pub fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
         std::fs::write(path, text).expect("scratch file");
     }
     dir
+}
+
+/// An empty scratch directory under the target dir, fresh for each test.
+pub fn empty_scratch(name: &str) -> PathBuf {
+    scratch(name, &[])
+}
+
+/// Writes `text` to the file `name` in `dir` and returns the file's path as
+/// text, ready to pass as an argument.
+pub fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("scratch file");
+    path.display().to_string()
 }
