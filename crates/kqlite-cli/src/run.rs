@@ -62,6 +62,12 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// With `--format csv`, writes text cells that start with `=`, `+`,
+    /// `-`, `@`, a tab or a carriage return as they are. By default they
+    /// get a leading `'`, so a spreadsheet opening the file does not run
+    /// attacker-written text (a command line, a URL) as a formula.
+    #[arg(long)]
+    raw_csv: bool,
     /// Loads once, runs the query N times and prints timings as one JSON
     /// line on stderr.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -480,7 +486,7 @@ pub fn run(args: RunArgs) -> Outcome {
     let written = if args.alerts {
         Ok(())
     } else {
-        write_result(&result, args.format)
+        write_result(&result, args.format, !args.raw_csv)
     };
     if let Err(e) = written {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -606,7 +612,7 @@ fn read_query(arg: &str) -> io::Result<(String, String)> {
     }
 }
 
-fn write_result(table: &Table, format: OutputFormat) -> io::Result<()> {
+fn write_result(table: &Table, format: OutputFormat, guard_formulas: bool) -> io::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     match format {
@@ -617,7 +623,11 @@ fn write_result(table: &Table, format: OutputFormat) -> io::Result<()> {
         )?,
         OutputFormat::Json => kqlite_engine::io::write_json(table, &mut out)?,
         OutputFormat::Jsonl => kqlite_engine::io::write_jsonl(table, &mut out)?,
-        OutputFormat::Csv => kqlite_engine::io::write_csv(table, &mut out)?,
+        OutputFormat::Csv => kqlite_engine::io::write_csv_with(
+            table,
+            &mut out,
+            &kqlite_engine::io::CsvOptions { guard_formulas },
+        )?,
     }
     out.flush()
 }

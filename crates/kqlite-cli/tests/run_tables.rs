@@ -113,3 +113,33 @@ fn the_wall_clock_is_announced_once_when_the_query_reads_it() {
     let out = run("run_wall_clock_given", query, &files, &args);
     assert!(!stderr(&out).contains("current time"), "{}", stderr(&out));
 }
+
+#[test]
+fn csv_output_defuses_spreadsheet_formulas_unless_raw_is_asked() {
+    let query = "print CommandLine = \"=cmd|' /C calc'!A0\", Plain = \"calc.exe\", Minus = -5, Dash = \"-enc AAAA\"\n";
+    let out = run("run_csv_guard", query, &[], &["--format", "csv"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", printed(&out));
+    assert_eq!(
+        text.lines().nth(1),
+        Some("'=cmd|' /C calc'!A0,calc.exe,-5,'-enc AAAA"),
+        "{text}"
+    );
+    let out = run("run_csv_raw", query, &[], &["--format", "csv", "--raw-csv"]);
+    assert_eq!(
+        stdout(&out).lines().nth(1),
+        Some("=cmd|' /C calc'!A0,calc.exe,-5,-enc AAAA"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn table_output_shows_bidi_overrides_as_codes() {
+    let query = "print FileName = strcat(\"invoice\", unicode_codepoints_to_string(dynamic([8238])), \"fdp.exe\")\n";
+    let out = run("run_bidi", query, &[], &[]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", printed(&out));
+    assert!(text.contains("invoice\\u{202e}fdp.exe"), "{text}");
+    assert!(!text.contains('\u{202e}'), "{text}");
+}

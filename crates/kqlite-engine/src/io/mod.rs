@@ -30,7 +30,9 @@ use std::path::Path;
 use crate::table::{Table, TableError};
 use crate::types::DataType;
 
-pub use write::{write_csv, write_json, write_jsonl, write_table_text, TextOptions};
+pub use write::{
+    write_csv, write_csv_with, write_json, write_jsonl, write_table_text, CsvOptions, TextOptions,
+};
 
 /// An input file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

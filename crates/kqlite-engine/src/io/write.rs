@@ -11,6 +11,7 @@ use chrono::{Datelike, Timelike};
 use crate::column::{Column, ColumnData};
 use crate::table::Table;
 use crate::time::{format_datetime, format_timespan, to_chrono, TICKS_PER_SECOND};
+use crate::types::DataType;
 use crate::value::{format_guid, format_real, Dynamic};
 
 const CHUNK: usize = 64 * 1024;
@@ -382,6 +383,22 @@ pub fn write_json(t: &Table, w: &mut impl Write) -> io::Result<()> {
 /// UTC, reals as KQL prints them, `dynamic` strings raw and other `dynamic`
 /// values as JSON.
 pub fn write_csv(t: &Table, w: &mut impl Write) -> io::Result<()> {
+    write_csv_with(t, w, &CsvOptions::default())
+}
+
+/// How [`write_csv_with`] writes cells.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Prefixes a `'` to a text cell starting with `=`, `+`, `-`, `@`, a
+    /// tab or a carriage return, so a spreadsheet opening the file shows
+    /// the text instead of running it as a formula (CSV injection: result
+    /// cells often hold attacker-written text such as command lines).
+    /// Numbers are never changed.
+    pub guard_formulas: bool,
+}
+
+/// [`write_csv`] with [`CsvOptions`].
+pub fn write_csv_with(t: &Table, w: &mut impl Write, options: &CsvOptions) -> io::Result<()> {
     let mut out = Vec::with_capacity(CHUNK + 4096);
     for (i, name) in t.column_names().enumerate() {
         if i > 0 {
@@ -391,6 +408,12 @@ pub fn write_csv(t: &Table, w: &mut impl Write) -> io::Result<()> {
     }
     out.push(b'\n');
     let columns: Vec<&Column> = t.columns().map(|(_, c)| c.as_ref()).collect();
+    let guarded: Vec<bool> = columns
+        .iter()
+        .map(|c| {
+            options.guard_formulas && matches!(c.data_type(), DataType::String | DataType::Dynamic)
+        })
+        .collect();
     let mut field = Vec::new();
     for row in 0..t.num_rows() {
         for (i, col) in columns.iter().enumerate() {
@@ -398,7 +421,16 @@ pub fn write_csv(t: &Table, w: &mut impl Write) -> io::Result<()> {
                 out.push(b',');
             }
             field.clear();
-            let quotable = push_text_cell(&mut field, col, row);
+            let mut quotable = push_text_cell(&mut field, col, row);
+            if guarded[i]
+                && matches!(
+                    field.first(),
+                    Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+                )
+            {
+                field.insert(0, b'\'');
+                quotable = true;
+            }
             if field.is_empty() && columns.len() == 1 {
                 // A lone empty field would be a blank line, which readers skip.
                 out.extend_from_slice(b"\"\"");
@@ -412,6 +444,12 @@ pub fn write_csv(t: &Table, w: &mut impl Write) -> io::Result<()> {
         flush_chunk(&mut out, w)?;
     }
     w.write_all(&out)
+}
+
+/// Unicode's bidirectional formatting characters (embeddings, overrides,
+/// isolates and marks), which change how the text around them displays.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Makes a cell printable on one line: control characters are escaped and
@@ -442,6 +480,10 @@ fn display_cell(text: &str, max: usize) -> String {
         if piece.is_empty() {
             if c.is_control() {
                 s.push('\u{fffd}');
+            } else if is_bidi_control(c) {
+                // Would reorder the text around it on screen (a filename
+                // that reads `exe.txt` but is `txt.exe`): shown as its code.
+                s.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
             } else {
                 s.push(c);
             }
