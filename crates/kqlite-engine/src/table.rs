@@ -25,6 +25,19 @@ pub enum TableError {
     /// Two columns share a name.
     #[error("duplicate column `{0}`")]
     Duplicate(String),
+    /// An input names so many distinct columns for its size that the
+    /// table would take memory quadratic in it (e.g. a new key in every
+    /// JSON line).
+    #[error(
+        "the input names {columns} distinct columns by row {rows}, far more than its values fill; \
+         keep keys that vary from row to row inside one `dynamic` column"
+    )]
+    TooWide {
+        /// Columns when the load stopped.
+        columns: usize,
+        /// Rows read by then.
+        rows: usize,
+    },
 }
 
 /// A columnar table. Columns are reference-counted so that `project`,

@@ -593,7 +593,23 @@ pub(crate) struct TableAcc {
     /// Parsed `dynamic` objects and arrays by column and JSON text, so a
     /// repeated value parses once and every row shares its allocation.
     shared: FxHashMap<(usize, u64), (Box<str>, Dynamic)>,
+    /// Values pushed (a proxy for the input's size, see [`MAX_CELLS_PER_VALUE`]).
+    values: usize,
+    /// Set when the input named more columns than its size allows.
+    too_wide: Option<(usize, usize)>,
 }
+
+/// How many cells (rows × columns) a load may create per value the input
+/// holds, beyond [`FREE_CELLS`]. A table is dense, so an input that names a
+/// new column in every row (each key once) would otherwise need memory
+/// quadratic in its size: 20,000 such lines of 30 bytes make 400 million
+/// cells. Real data, even sparse exports with hundreds of columns of which
+/// each row sets a few, stays far below. Past the limit the load only
+/// reads on to the end and fails.
+pub(crate) const MAX_CELLS_PER_VALUE: usize = 256;
+
+/// Cells any load may create whatever its size.
+const FREE_CELLS: usize = 1 << 22;
 
 /// Distinct JSON texts [`TableAcc`] keeps parsed per load.
 const MAX_SHARED_DYNAMICS: usize = 4096;
@@ -622,6 +638,8 @@ impl TableAcc {
             keys: KeyCache::default(),
             pending: FxHashMap::default(),
             shared: FxHashMap::default(),
+            values: 0,
+            too_wide: None,
         };
         for (name, ty) in schema.unwrap_or_default() {
             t.column(name, Some(*ty));
@@ -634,6 +652,17 @@ impl TableAcc {
     pub(crate) fn column(&mut self, name: &str, ty: Option<DataType>) -> usize {
         if let Some(&i) = self.index.get(name) {
             return i;
+        }
+        let cells = (self.cols.len() + 1).saturating_mul(self.rows.max(1));
+        let allowed = self
+            .values
+            .saturating_add(FREE_CELLS / MAX_CELLS_PER_VALUE)
+            .saturating_mul(MAX_CELLS_PER_VALUE);
+        if self.too_wide.is_some() || cells > allowed {
+            // No more columns: `push` ignores this index, `finish` fails.
+            self.too_wide
+                .get_or_insert((self.cols.len() + 1, self.rows.max(1)));
+            return usize::MAX;
         }
         let ty = ty.or_else(|| self.pending.get(name).copied());
         let mut acc = match ty {
@@ -713,6 +742,7 @@ impl TableAcc {
     /// Stores `cell` in column `col` for the current row.
     pub(crate) fn push(&mut self, col: usize, cell: &Cell<'_>) -> Result<(), CellError> {
         let rows = self.rows;
+        self.values += 1;
         let name = || self.names.get(col).cloned().unwrap_or_default();
         let Some(acc) = self.cols.get_mut(col) else {
             return Ok(());
@@ -742,6 +772,11 @@ impl TableAcc {
 
     /// Ends the current row: columns it did not set get a null.
     pub(crate) fn end_row(&mut self) {
+        if self.too_wide.is_some() {
+            // The load fails at `finish`: grow nothing more.
+            self.rows += 1;
+            return;
+        }
         let rows = self.rows;
         for acc in &mut self.cols {
             if acc.len() == rows {
@@ -770,6 +805,9 @@ impl TableAcc {
 
     /// The finished table, without the rejected rows.
     pub(crate) fn finish(mut self) -> Result<Table, crate::table::TableError> {
+        if let Some((columns, rows)) = self.too_wide {
+            return Err(crate::table::TableError::TooWide { columns, rows });
+        }
         let rejected = std::mem::take(&mut self.rejected);
         let rows = self.rows;
         let table = self.finish_all()?;

@@ -164,6 +164,16 @@ pub(crate) fn load_csv(
     let mut columns = Vec::with_capacity(ends.len());
     let headers = header_names(&text, &ends, &acc);
     for (name, hint) in &headers {
+        if name.chars().count() > MAX_COLUMN_NAME {
+            return Err(LoadError::Shape {
+                path: path.to_string(),
+                message: format!(
+                    "a header name on line {header_line} is {} characters long; \
+                     column names have at most {MAX_COLUMN_NAME} (is this a CSV file?)",
+                    name.chars().count()
+                ),
+            });
+        }
         let col = acc.column_hinted(name, *hint);
         if columns.contains(&col) {
             return Err(LoadError::DuplicateColumn {
@@ -202,6 +212,10 @@ pub(crate) fn load_csv(
     let table = finish(acc, path)?;
     Ok(Loaded { table, rejected })
 }
+
+/// The longest column name a header may hold, as in Kusto, whose entity
+/// names are at most 1,024 characters.
+const MAX_COLUMN_NAME: usize = 1024;
 
 /// The column names of a header record (fields `text` cut at `ends`), each
 /// with a type for a column the schema does not type. An Azure portal unit

@@ -68,7 +68,7 @@ pub(super) fn scan<'a>(text: &'a str, acc: &TableAcc) -> Option<Vec<(usize, Valu
         i = skip_ws(b, i + 1);
         let (value, next) = value(text, i, col, acc)?;
         pairs.push((col, value));
-        guess = col + 1;
+        guess = col.saturating_add(1);
         i = skip_ws(b, next);
         match b.get(i) {
             Some(b',') => i = skip_ws(b, i + 1),

@@ -319,7 +319,7 @@ impl<'de> Visitor<'de> for ObjectRowSeed<'_, '_> {
                 state: self.state,
                 col,
             })?;
-            guess = col + 1;
+            guess = col.saturating_add(1);
         }
         self.state.acc.end_row();
         Ok(())

@@ -310,10 +310,7 @@ pub fn load_file_with(
         "json" => None,
         _ => return Err(LoadError::UnknownFormat { path: name }),
     };
-    let file = File::open(path).map_err(|source| LoadError::Io {
-        path: name.clone(),
-        source,
-    })?;
+    let file = open_table_file(path, &name)?;
     let size = file.metadata().map_or(0, |m| m.len());
     let threads = match options.threads {
         0 => std::thread::available_parallelism()
@@ -470,6 +467,47 @@ fn load_bytes(
             json::load_log_analytics(bytes, schema, source_name).map(Loaded::strict)
         }
     }
+}
+
+/// Opens a table file: a regular file (not a device such as `/dev/zero`,
+/// a FIFO or a socket, which could be endless or block), whose start holds
+/// no NUL byte (text formats never do; a binary file would otherwise load
+/// as one giant cell).
+fn open_table_file(path: &Path, name: &str) -> Result<File, LoadError> {
+    let io_error = |source| LoadError::Io {
+        path: name.to_string(),
+        source,
+    };
+    // Checked before opening: opening a FIFO waits for a writer.
+    let meta = std::fs::metadata(path).map_err(io_error)?;
+    if !meta.is_file() {
+        return Err(LoadError::Shape {
+            path: name.to_string(),
+            message: "not a regular file (a folder, device, FIFO or socket); \
+                      tables load from files"
+                .to_string(),
+        });
+    }
+    let mut file = File::open(path).map_err(io_error)?;
+    let mut head = [0u8; 8192];
+    let mut filled = 0;
+    while filled < head.len() {
+        match file.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(e)),
+        }
+    }
+    if let Some(at) = head[..filled].iter().position(|&b| b == 0) {
+        return Err(LoadError::Shape {
+            path: name.to_string(),
+            message: format!(
+                "holds a NUL byte at offset {at}: a binary file, not JSON or CSV text"
+            ),
+        });
+    }
+    File::open(path).map_err(io_error)
 }
 
 fn read_all(mut reader: impl Read, source_name: &str) -> Result<Vec<u8>, LoadError> {
