@@ -1,4 +1,5 @@
-//! Operator-level semantics that must match Kusto (see DESIGN.md).
+//! Operator-level semantics that must match Kusto (see "Kusto semantics"
+//! under "Invariants" in ARCHITECTURE.md).
 
 use kqlite_engine::{DataType, Engine, Table, Value};
 
