@@ -89,3 +89,25 @@ fn a_fifo_is_refused_without_waiting_for_a_writer() {
     let msg = message(load_file(&path, None).expect_err("fifo"));
     assert!(msg.contains("not a regular file"), "{msg}");
 }
+
+#[test]
+fn a_64_bit_integer_next_to_a_real_keeps_its_exact_value() {
+    let dir = scratch("long_precision");
+    let json = dir.join("ids.jsonl");
+    std::fs::write(&json, "{\"Id\":9007199254740993}\n{\"Id\":1.5}\n").expect("write");
+    let csv = dir.join("ids.csv");
+    std::fs::write(&csv, "Id\n9007199254740993\n1.5\n").expect("write");
+    for path in [json, csv] {
+        let mut engine = kqlite_engine::Engine::new();
+        engine.add_table("T", load_file(&path, None).expect("loads"));
+        let t = engine
+            .run("T | take 1 | project S = tostring(Id)")
+            .expect("runs");
+        assert_eq!(
+            t.row(0),
+            vec![kqlite_engine::Value::string("9007199254740993")],
+            "{}",
+            path.display()
+        );
+    }
+}

@@ -254,7 +254,7 @@ impl Infer {
                 v.push(*x);
                 m.push(true);
             }
-            (Infer::Real(v, m), Cell::Long(x)) => {
+            (Infer::Real(v, m), Cell::Long(x)) if exact_in_real(*x) => {
                 v.push(*x as f64);
                 m.push(true);
             }
@@ -262,7 +262,7 @@ impl Infer {
                 v.push(*x);
                 m.push(true);
             }
-            (Infer::Long(v, m), Cell::Real(x)) => {
+            (Infer::Long(v, m), Cell::Real(x)) if v.iter().all(|&i| exact_in_real(i)) => {
                 let mut reals: Vec<f64> = v.iter().map(|&i| i as f64).collect();
                 reals.push(*x);
                 let mut m = std::mem::take(m);
@@ -398,6 +398,15 @@ impl Infer {
 }
 
 /// A non-null inferred value as `dynamic` (strings stay strings).
+/// Whether a `real` holds `x` exactly. A column mixing integers and reals
+/// is `real` only when every integer survives that; otherwise it is
+/// `dynamic`, which keeps each value as written (a 64-bit id such as
+/// 9007199254740993 would otherwise silently become ...992).
+fn exact_in_real(x: i64) -> bool {
+    const LIMIT: i64 = 1 << 53;
+    (-LIMIT..=LIMIT).contains(&x)
+}
+
 fn to_dynamic_inferred(cell: &Cell<'_>) -> Dynamic {
     match cell {
         Cell::Str(s) | Cell::Text(s) => Dynamic::String(Arc::from(*s)),
@@ -513,7 +522,10 @@ fn infer_from_text(values: &StringArray) -> Option<Column> {
             return Some(Column::with_validity(ColumnData::Long(v), Some(nulls())));
         }
     }
-    if non_empty().all(is_plain_number) {
+    // Integers a `real` cannot hold exactly keep their text (a string
+    // column) rather than silently changing value.
+    let exact = |s: &str| !is_canonical_integer(s) || s.parse().is_ok_and(exact_in_real);
+    if non_empty().all(|s| is_plain_number(s) && exact(s)) {
         let v = values
             .iter()
             .map(|s| s.parse::<f64>().unwrap_or_default())
@@ -882,6 +894,27 @@ mod tests {
         assert_eq!(c.data_type(), DataType::Real);
         assert!(c.is_null(0));
         assert_eq!(c.get(1), Value::Real(1.0));
+    }
+
+    #[test]
+    fn a_big_integer_next_to_a_real_keeps_its_value_in_a_dynamic_column() {
+        let mut i = Infer::Nulls(0);
+        i.push(&Cell::Long(9_007_199_254_740_993));
+        i.push(&Cell::Real(1.5));
+        let c = i.finish();
+        assert_eq!(c.data_type(), DataType::Dynamic);
+        assert_eq!(
+            c.get(0),
+            crate::value::Value::Dynamic(Dynamic::Long(9_007_199_254_740_993))
+        );
+        let mut i = Infer::Nulls(0);
+        i.push(&Cell::Real(1.5));
+        i.push(&Cell::Long(-9_007_199_254_740_993));
+        assert_eq!(i.finish().data_type(), DataType::Dynamic);
+        let mut i = Infer::Nulls(0);
+        i.push(&Cell::Long(3));
+        i.push(&Cell::Real(1.5));
+        assert_eq!(i.finish().data_type(), DataType::Real);
     }
 
     #[test]
