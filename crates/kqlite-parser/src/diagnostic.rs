@@ -2,7 +2,7 @@
 //!
 //! The parser reports syntax errors with these, and the engine's binder
 //! reports semantic errors and warnings with the same type, so one renderer
-//! (in the CLI) prints them all. A diagnostic is plain data; line and column
+//! ([`crate::render`]) prints them all. A diagnostic is plain data; line and column
 //! numbers are computed only when it is rendered.
 
 use std::fmt;

@@ -1,6 +1,7 @@
 //! The KQL parser: query text to a spanned [`ast::Script`], [`Diagnostic`]s
-//! for what does not parse, and a printer (`Display` on every AST node) that
-//! writes canonical KQL.
+//! for what does not parse, a printer (`Display` on every AST node) that
+//! writes canonical KQL, and [`render`], which shows any diagnostic (the
+//! parser's or the engine's) against its query text in rustc's style.
 //!
 //! ```
 //! use kqlite_parser::{parse, ast::StatementKind};
@@ -25,6 +26,7 @@ pub mod diagnostic;
 mod lex;
 mod parser;
 mod printer;
+pub mod render;
 pub mod span;
 mod strip;
 

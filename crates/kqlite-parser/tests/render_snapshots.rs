@@ -1,10 +1,8 @@
-//! Snapshots of rendered parse errors for typical mistakes. The renderer
-//! lives in the CLI crate; it is compiled here from its file so the parser's
-//! messages and their rendering are checked together.
+//! Snapshots of rendered parse errors for typical mistakes: the parser's
+//! messages and their rendering by [`kqlite_parser::render`], checked
+//! together.
 
-#[path = "../../kqlite-cli/src/render.rs"]
-#[allow(dead_code)]
-mod render;
+use kqlite_parser::render;
 
 fn rendered(query: &str) -> String {
     let err = match kqlite_parser::parse(query) {
