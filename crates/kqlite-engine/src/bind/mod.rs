@@ -18,6 +18,7 @@ pub mod prune;
 mod scan;
 mod search;
 mod stored;
+mod walk;
 
 use std::sync::Arc;
 

@@ -120,30 +120,7 @@ impl Threads {
 /// Whether `f` holds for `e` or any expression inside it (subplans of
 /// `toscalar()` and `in (T)` are not entered).
 fn any_node(e: &BoundExpr, f: &impl Fn(&BoundExpr) -> bool) -> bool {
-    if f(e) {
-        return true;
-    }
-    let any = |x: &BoundExpr| any_node(x, f);
-    match &e.kind {
-        BoundExprKind::Literal(_)
-        | BoundExprKind::Column(_)
-        | BoundExprKind::ColumnByName(_)
-        | BoundExprKind::OptionalColumn(_)
-        | BoundExprKind::ToScalar(_) => false,
-        BoundExprKind::RowNumber { restart, .. } => restart.as_deref().is_some_and(any),
-        BoundExprKind::Shift { expr, default, .. } => {
-            any(expr) || default.as_deref().is_some_and(any)
-        }
-        BoundExprKind::Binary { left, right, .. } => any(left) || any(right),
-        BoundExprKind::Unary { operand, .. } => any(operand),
-        BoundExprKind::List { expr, .. } | BoundExprKind::Cast { expr, .. } => any(expr),
-        BoundExprKind::Between {
-            expr, low, high, ..
-        } => any(expr) || any(low) || any(high),
-        BoundExprKind::Member { target, .. } => any(target),
-        BoundExprKind::Index { target, index } => any(target) || any(index),
-        BoundExprKind::Call { args, .. } => args.iter().any(any),
-    }
+    e.exists(f)
 }
 
 /// Whether `e` gives each row a value that depends on that row alone, so
@@ -155,7 +132,16 @@ pub(crate) fn row_local(e: &BoundExpr) -> bool {
         | BoundExprKind::Shift { .. } => true,
         BoundExprKind::List { items, .. } => !matches!(items, ListItems::Values(_)),
         BoundExprKind::Call { func, .. } => func.name().starts_with("row_"),
-        _ => false,
+        BoundExprKind::Literal(_)
+        | BoundExprKind::Column(_)
+        | BoundExprKind::ColumnByName(_)
+        | BoundExprKind::OptionalColumn(_)
+        | BoundExprKind::Binary { .. }
+        | BoundExprKind::Unary { .. }
+        | BoundExprKind::Between { .. }
+        | BoundExprKind::Member { .. }
+        | BoundExprKind::Index { .. }
+        | BoundExprKind::Cast { .. } => false,
     })
 }
 
@@ -1035,13 +1021,10 @@ impl Lazy {
 /// Whether `op` can run on chunks of rows independently: a `where`,
 /// `extend` or `project` of row-local, repeatable expressions.
 fn splittable(op: &Plan) -> bool {
-    let ok = |e: &BoundExpr| row_local(e) && !volatile(e);
-    match op {
-        Plan::Filter { predicate, .. } => ok(predicate),
-        Plan::Extend { columns, .. } => columns.iter().all(|(_, _, e)| ok(e)),
-        Plan::Project { columns, .. } => columns.iter().all(|(_, e)| ok(e)),
-        _ => false,
-    }
+    matches!(
+        op,
+        Plan::Filter { .. } | Plan::Extend { .. } | Plan::Project { .. }
+    ) && op.exprs().into_iter().all(|e| row_local(e) && !volatile(e))
 }
 
 /// The rows of `parts` (same columns) one after another, leaving out the
