@@ -16,6 +16,7 @@ pub mod plan;
 mod plugins;
 pub mod prune;
 mod scan;
+mod schema;
 mod search;
 mod stored;
 mod walk;

@@ -290,7 +290,6 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::catalog::Catalog;
     use crate::types::DataType;
 
