@@ -169,7 +169,9 @@ impl Printer<'_> {
                 keys,
                 aggregates,
             } => {
-                if physical::merged_summarize(input, keys, aggregates).is_some() {
+                if physical::merged_summarize(input, keys, aggregates).is_some()
+                    && physical::chunkable_shape(&physical::streaming_run(input).ops)
+                {
                     notes.push(format!(
                         "from {} input rows: each chunk of the run grouped on its own, groups merged",
                         physical::MIN_PARALLEL_ROWS
@@ -493,5 +495,83 @@ fn literal(v: &Value) -> String {
         Value::Dynamic(Dynamic::Null) => "dynamic(null)".to_string(),
         Value::Dynamic(d) => format!("dynamic({})", d.to_json()),
         Value::Int(_) | Value::Long(_) | Value::Real(_) | Value::Decimal(_) => v.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{Engine, RunOptions};
+    use crate::types::DataType;
+
+    fn engine() -> Engine {
+        let mut e = Engine::new();
+        let schema = vec![
+            ("a".to_string(), DataType::Long),
+            ("s".to_string(), DataType::String),
+            ("d".to_string(), DataType::Dynamic),
+            ("t".to_string(), DataType::DateTime),
+        ];
+        e.add_schema("T", schema.clone());
+        e.add_schema("U", schema);
+        e
+    }
+
+    fn explain(q: &str, section: Option<&str>) -> String {
+        let opts = RunOptions {
+            section: section.map(str::to_string),
+            ..RunOptions::default()
+        };
+        engine()
+            .explain(q, &opts)
+            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+    }
+
+    #[test]
+    fn plans_print_one_operator_per_line_with_their_physical_choices() {
+        let cases: &[(&str, Option<&str>, &str)] = &[
+            ("T | where t > ago(1h) | where a == 2 | project s, n = tostring(d.k)", None, "\
+Project s, n = tostring(d.k) (2 columns)  [streamed: 3 operators in one pass, columns gathered once for the rows kept; in chunks of 65536 rows on the threads from 262144 input rows]  [n: once per distinct d value when the values repeat]
+  Filter a == 2 (4 columns)  [compares the column in place when it has no nulls]
+    Filter t > ago(timespan(01:00:00)) (4 columns)  [zone map: compares the stored column in place, skipping or taking whole blocks]
+      Scan T (4 columns)
+"),
+            ("T | where a > 0 | summarize n = count(), m = max(t) by s | top 3 by n", None, "\
+Take 3 (3 columns)  [selects the first rows of the sort without sorting all]
+  Sort by n desc (3 columns)
+    Summarize n = count(), m = max(t) by s (3 columns)  [from 262144 input rows: each chunk of the run grouped on its own, groups merged]
+      Filter a > 0 (3 columns)  [streamed: 1 operator in one pass, columns gathered once for the rows kept; in chunks of 65536 rows on the threads from 262144 input rows]  [zone map: compares the stored column in place, skipping or taking whole blocks]
+        Scan T (3 of 4 columns: a, s, t)
+"),
+            ("T | summarize n = count() by s", None, "\
+Summarize n = count() by s (2 columns)
+  Scan T (1 of 4 columns: s)  [streamed: 1 operator in one pass, columns gathered once for the rows kept]
+"),
+            ("T | join kind=leftouter (U | where a > 1) on a", None, "\
+Join kind=leftouter on a == a (hash join, 4 columns from the right) (8 columns)
+  Scan T (4 columns)
+  Filter a > 1 (4 columns)  [streamed: 1 operator in one pass, columns gathered once for the rows kept; in chunks of 65536 rows on the threads from 262144 input rows]  [zone map: compares the stored column in place, skipping or taking whole blocks]
+    Scan U (4 columns)
+"),
+            ("union withsource=Src T, U | count", None, "\
+Count (1 column)
+  Union withsource=Src (5 columns)
+    Scan T (4 columns)
+    Scan U (4 columns)
+"),
+            ("let X = T | where s has 'x'; let Y = U | take 5; X | join (Y) on s", Some("Y"), "\
+Take 5 (4 columns)  [copies only the first rows of the table]
+  Scan U (4 columns)
+"),
+            ("T | where a > toscalar(U | count)", None, "\
+Filter a > toscalar(subquery) (4 columns)  [streamed: 1 operator in one pass, columns gathered once for the rows kept]
+  Scan T (4 columns)
+  subquery:
+    Count (1 column)
+      Scan U (4 columns)
+"),
+        ];
+        for (q, section, want) in cases {
+            assert_eq!(explain(q, *section), *want, "{q}");
+        }
     }
 }
