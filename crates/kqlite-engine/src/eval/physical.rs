@@ -262,7 +262,30 @@ pub(crate) fn zone_map_filter<'p>(run: &StreamingRun<'p>, width: usize) -> Optio
                     })
                     .collect();
             }
-            _ => return None,
+            // Not operators of a streaming run.
+            Plan::Scan { .. }
+            | Plan::Values(_)
+            | Plan::Print { .. }
+            | Plan::Range { .. }
+            | Plan::Summarize { .. }
+            | Plan::Sort { .. }
+            | Plan::Take { .. }
+            | Plan::Count { .. }
+            | Plan::Union { .. }
+            | Plan::Join { .. }
+            | Plan::MvExpand { .. }
+            | Plan::Parse { .. }
+            | Plan::MakeSeries { .. }
+            | Plan::Input
+            | Plan::MvApply { .. }
+            | Plan::Materialize { .. }
+            | Plan::Sample { .. }
+            | Plan::ScanSteps { .. }
+            | Plan::ExternalData(_)
+            | Plan::ParseKv { .. }
+            | Plan::Pivot { .. }
+            | Plan::BagUnpack { .. }
+            | Plan::Plugin { .. } => return None,
         }
     }
     None
