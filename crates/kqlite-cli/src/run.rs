@@ -100,6 +100,10 @@ pub struct RunArgs {
     /// the result rows.
     #[arg(long)]
     alerts: bool,
+    /// Prints the plan the query would run (operators, columns read, zone
+    /// maps, streamed and chunked runs) instead of running it.
+    #[arg(long)]
+    explain: bool,
     /// Limits on the query.
     #[command(flatten)]
     limits: LimitArgs,
@@ -367,6 +371,21 @@ pub fn run(args: RunArgs) -> Outcome {
             return Outcome::Failure;
         }
         given.push(name.to_string());
+    }
+
+    if args.explain {
+        let opts = RunOptions {
+            section: args.section.clone(),
+            lets: lets.clone(),
+            ..RunOptions::default()
+        };
+        return match engine.explain(&query, &opts) {
+            Ok(plan) => {
+                out!("{plan}");
+                Outcome::Success
+            }
+            Err(e) => report_query_error(&query_name, &query, &e),
+        };
     }
 
     // The tables the query reads and was not given: all of them come from

@@ -406,6 +406,30 @@ impl Engine {
         exec.run(&plan).map_err(eval_error)
     }
 
+    /// The plan a run of `query` with `opts` evaluates, as indented text:
+    /// one operator per line (children below, indented) with its key
+    /// arguments and output column count, and in brackets the physical
+    /// choices made from the plan's shape (columns read from each table,
+    /// filters that use zone maps, streamed and chunked runs, merged
+    /// per-chunk aggregation, per-distinct evaluation). Reads no data.
+    ///
+    /// ```
+    /// use kqlite_engine::{DataType, Engine, RunOptions};
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.add_schema("T", vec![("a".into(), DataType::Long), ("b".into(), DataType::String)]);
+    /// let plan = engine.explain("T | where a > 1 | project a", &RunOptions::default()).unwrap();
+    /// assert!(plan.starts_with("Project a (1 column)"));
+    /// ```
+    pub fn explain(&self, query: &str, opts: &RunOptions) -> Result<String, QueryError> {
+        let explain = || -> Result<String, QueryError> {
+            let bound = self.bind_here(query, opts)?;
+            let plan = crate::bind::prune::prune_columns(&bound.plan, &self.catalog);
+            Ok(crate::explain::render(&plan, &self.catalog))
+        };
+        self.on_query_stack(explain).unwrap_or_else(explain)
+    }
+
     /// Binds `query` without reading data: the plan, its schema and warnings.
     pub fn bind(&self, query: &str, opts: &RunOptions) -> Result<BoundQuery, QueryError> {
         self.on_query_stack(|| self.bind_here(query, opts))

@@ -8,6 +8,7 @@ pub mod column;
 pub mod engine;
 pub mod error;
 pub mod eval;
+mod explain;
 pub mod function;
 pub mod functions;
 pub mod io;

@@ -16,8 +16,10 @@ pub mod plan;
 mod plugins;
 pub mod prune;
 mod scan;
+mod schema;
 mod search;
 mod stored;
+mod walk;
 
 use std::sync::Arc;
 

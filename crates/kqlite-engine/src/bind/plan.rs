@@ -193,91 +193,22 @@ impl BoundExpr {
     /// when some column has no image or the value depends on row positions
     /// (`row_number`, `prev`, `next`).
     pub fn remap_columns(&self, map: &dyn Fn(usize) -> Option<usize>) -> Option<BoundExpr> {
-        let b = |e: &BoundExpr| e.remap_columns(map).map(Box::new);
-        let kind = match &self.kind {
-            BoundExprKind::Literal(v) => BoundExprKind::Literal(v.clone()),
-            BoundExprKind::Column(i) => BoundExprKind::Column(map(*i)?),
-            BoundExprKind::ColumnByName(n) => BoundExprKind::ColumnByName(n.clone()),
-            BoundExprKind::OptionalColumn(n) => BoundExprKind::OptionalColumn(n.clone()),
-            BoundExprKind::Binary { op, left, right } => BoundExprKind::Binary {
-                op: *op,
-                left: b(left)?,
-                right: b(right)?,
-            },
-            BoundExprKind::Unary { op, operand } => BoundExprKind::Unary {
-                op: *op,
-                operand: b(operand)?,
-            },
-            BoundExprKind::List { op, expr, items } => BoundExprKind::List {
-                op: *op,
-                expr: b(expr)?,
-                items: items.clone(),
-            },
-            BoundExprKind::Between {
-                negated,
-                expr,
-                low,
-                high,
-            } => BoundExprKind::Between {
-                negated: *negated,
-                expr: b(expr)?,
-                low: b(low)?,
-                high: b(high)?,
-            },
-            BoundExprKind::Member { target, key } => BoundExprKind::Member {
-                target: b(target)?,
-                key: key.clone(),
-            },
-            BoundExprKind::Index { target, index } => BoundExprKind::Index {
-                target: b(target)?,
-                index: b(index)?,
-            },
-            BoundExprKind::Call { func, args } => BoundExprKind::Call {
-                func: func.clone(),
-                args: args
-                    .iter()
-                    .map(|a| a.remap_columns(map))
-                    .collect::<Option<_>>()?,
-            },
-            BoundExprKind::Cast { expr, to } => BoundExprKind::Cast {
-                expr: b(expr)?,
-                to: *to,
-            },
-            BoundExprKind::ToScalar(p) => BoundExprKind::ToScalar(p.clone()),
-            BoundExprKind::RowNumber { start, restart } => BoundExprKind::RowNumber {
-                start: *start,
-                restart: match restart {
-                    Some(r) => Some(b(r)?),
-                    None => None,
-                },
-            },
-            BoundExprKind::Shift {
-                expr,
-                offset,
-                default,
-                forward,
-            } => BoundExprKind::Shift {
-                expr: b(expr)?,
-                offset: *offset,
-                default: match default {
-                    Some(d) => Some(b(d)?),
-                    None => None,
-                },
-                forward: *forward,
-            },
-        };
-        Some(BoundExpr {
-            kind,
-            ty: self.ty,
-            span: self.span,
-        })
+        if let BoundExprKind::Column(i) = self.kind {
+            return Some(BoundExpr {
+                kind: BoundExprKind::Column(map(i)?),
+                ty: self.ty,
+                span: self.span,
+            });
+        }
+        self.map_children(&mut |c| c.remap_columns(map))
     }
 
     /// The constant value, if the expression is a literal.
     pub fn as_literal(&self) -> Option<&Value> {
-        match &self.kind {
-            BoundExprKind::Literal(v) => Some(v),
-            _ => None,
+        if let BoundExprKind::Literal(v) = &self.kind {
+            Some(v)
+        } else {
+            None
         }
     }
 }
@@ -854,142 +785,12 @@ pub struct ScanStepSpec {
 impl Plan {
     /// Every catalog table the plan reads, in first-seen order.
     pub fn tables(&self, out: &mut Vec<String>) {
-        let push = |p: &Plan, out: &mut Vec<String>| p.tables(out);
-        match self {
-            Plan::Scan { table } => {
+        self.apply(&mut |p| {
+            if let Plan::Scan { table } = p {
                 if !out.contains(table) {
                     out.push(table.clone());
                 }
             }
-            Plan::Values(_) | Plan::Input => {}
-            Plan::MakeSeries { input, .. } => push(input, out),
-            Plan::MvApply {
-                input, subquery, ..
-            } => {
-                push(input, out);
-                push(subquery, out);
-            }
-            Plan::Print { columns } => columns.iter().for_each(|(_, e)| expr_tables(e, out)),
-            Plan::Range { from, to, step, .. } => {
-                for e in [from, to, step] {
-                    expr_tables(e, out);
-                }
-            }
-            Plan::Filter { input, predicate } => {
-                push(input, out);
-                expr_tables(predicate, out);
-            }
-            Plan::Project { input, columns } => {
-                push(input, out);
-                columns.iter().for_each(|(_, e)| expr_tables(e, out));
-            }
-            Plan::Extend { input, columns } => {
-                push(input, out);
-                columns.iter().for_each(|(_, _, e)| expr_tables(e, out));
-            }
-            Plan::Summarize {
-                input,
-                keys,
-                aggregates,
-            } => {
-                push(input, out);
-                keys.iter().for_each(|(_, e)| expr_tables(e, out));
-                for item in aggregates {
-                    match item {
-                        SummarizeItem::Aggregate(_, a) => {
-                            a.args.iter().for_each(|e| expr_tables(e, out))
-                        }
-                        SummarizeItem::Pick { key, columns, .. } => {
-                            expr_tables(&key.1, out);
-                            columns.iter().for_each(|(_, e)| expr_tables(e, out));
-                        }
-                    }
-                }
-            }
-            Plan::Sort { input, keys } => {
-                push(input, out);
-                keys.iter().for_each(|k| expr_tables(&k.expr, out));
-            }
-            Plan::Take { input, .. } | Plan::Count { input } => push(input, out),
-            Plan::Union { inputs, .. } => inputs.iter().for_each(|(p, _)| push(p, out)),
-            Plan::Join { left, right, .. } => {
-                push(left, out);
-                push(right, out);
-            }
-            Plan::MvExpand { input, .. } | Plan::Materialize { input, .. } => push(input, out),
-            Plan::Sample { input, count } => {
-                push(input, out);
-                expr_tables(count, out);
-            }
-            Plan::ScanSteps { input, spec } => {
-                push(input, out);
-                for step in &spec.steps {
-                    expr_tables(&step.condition, out);
-                    step.assignments
-                        .iter()
-                        .for_each(|(_, e)| expr_tables(e, out));
-                }
-            }
-            Plan::Parse { input, expr, .. } => {
-                push(input, out);
-                expr_tables(expr, out);
-            }
-            Plan::ExternalData(_) => {}
-            Plan::ParseKv { input, expr, .. } => {
-                push(input, out);
-                expr_tables(expr, out);
-            }
-            Plan::Pivot { input, .. } | Plan::BagUnpack { input, .. } => push(input, out),
-            Plan::Plugin { input, others, .. } => {
-                push(input, out);
-                others.iter().for_each(|p| push(p, out));
-            }
-        }
-    }
-}
-
-fn expr_tables(e: &BoundExpr, out: &mut Vec<String>) {
-    match &e.kind {
-        BoundExprKind::Literal(_)
-        | BoundExprKind::Column(_)
-        | BoundExprKind::ColumnByName(_)
-        | BoundExprKind::OptionalColumn(_) => {}
-        BoundExprKind::RowNumber { restart, .. } => {
-            if let Some(r) = restart {
-                expr_tables(r, out);
-            }
-        }
-        BoundExprKind::Binary { left, right, .. } => {
-            expr_tables(left, out);
-            expr_tables(right, out);
-        }
-        BoundExprKind::Unary { operand, .. } => expr_tables(operand, out),
-        BoundExprKind::List { expr, items, .. } => {
-            expr_tables(expr, out);
-            if let ListItems::Table(p) = items {
-                p.tables(out);
-            }
-        }
-        BoundExprKind::Between {
-            expr, low, high, ..
-        } => {
-            for e in [expr, low, high] {
-                expr_tables(e, out);
-            }
-        }
-        BoundExprKind::Member { target, .. } => expr_tables(target, out),
-        BoundExprKind::Index { target, index } => {
-            expr_tables(target, out);
-            expr_tables(index, out);
-        }
-        BoundExprKind::Call { args, .. } => args.iter().for_each(|a| expr_tables(a, out)),
-        BoundExprKind::Cast { expr, .. } => expr_tables(expr, out),
-        BoundExprKind::ToScalar(p) => p.tables(out),
-        BoundExprKind::Shift { expr, default, .. } => {
-            expr_tables(expr, out);
-            if let Some(d) = default {
-                expr_tables(d, out);
-            }
-        }
+        });
     }
 }

@@ -22,49 +22,31 @@ fn identity(plan: &Arc<Plan>, width: usize) -> Pruned {
 
 /// Marks the input columns `e` reads.
 pub(crate) fn mark(e: &BoundExpr, needed: &mut [bool]) {
-    match &e.kind {
+    e.apply(&mut |x| match &x.kind {
         BoundExprKind::Column(i) => {
             if let Some(n) = needed.get_mut(*i) {
                 *n = true;
             }
         }
-        BoundExprKind::Literal(_) | BoundExprKind::ToScalar(_) => {}
         // Read by name: any input column may be the one.
         BoundExprKind::ColumnByName(_) | BoundExprKind::OptionalColumn(_) => {
             needed.iter_mut().for_each(|n| *n = true)
         }
-        BoundExprKind::Binary { left, right, .. } => {
-            mark(left, needed);
-            mark(right, needed);
-        }
-        BoundExprKind::Unary { operand, .. } => mark(operand, needed),
-        BoundExprKind::List { expr, .. } => mark(expr, needed),
-        BoundExprKind::Between {
-            expr, low, high, ..
-        } => {
-            mark(expr, needed);
-            mark(low, needed);
-            mark(high, needed);
-        }
-        BoundExprKind::Member { target, .. } => mark(target, needed),
-        BoundExprKind::Index { target, index } => {
-            mark(target, needed);
-            mark(index, needed);
-        }
-        BoundExprKind::Call { args, .. } => args.iter().for_each(|a| mark(a, needed)),
-        BoundExprKind::Cast { expr, .. } => mark(expr, needed),
-        BoundExprKind::RowNumber { restart, .. } => {
-            if let Some(r) = restart {
-                mark(r, needed);
-            }
-        }
-        BoundExprKind::Shift { expr, default, .. } => {
-            mark(expr, needed);
-            if let Some(d) = default {
-                mark(d, needed);
-            }
-        }
-    }
+        // Reads no input column itself (subqueries are separate queries);
+        // the walk visits the children of the others.
+        BoundExprKind::Literal(_)
+        | BoundExprKind::ToScalar(_)
+        | BoundExprKind::Binary { .. }
+        | BoundExprKind::Unary { .. }
+        | BoundExprKind::List { .. }
+        | BoundExprKind::Between { .. }
+        | BoundExprKind::Member { .. }
+        | BoundExprKind::Index { .. }
+        | BoundExprKind::Call { .. }
+        | BoundExprKind::Cast { .. }
+        | BoundExprKind::RowNumber { .. }
+        | BoundExprKind::Shift { .. } => {}
+    });
 }
 
 fn remap(e: &BoundExpr, map: &[Option<usize>]) -> Option<BoundExpr> {
@@ -92,7 +74,25 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
                 .max();
             Some(last.map_or(base, |m| m + 1))
         }
-        _ => None,
+        // Widths pruning does not need: it stops at these operators.
+        Plan::Values(_)
+        | Plan::Print { .. }
+        | Plan::Range { .. }
+        | Plan::Union { .. }
+        | Plan::Join { .. }
+        | Plan::MvExpand { .. }
+        | Plan::Parse { .. }
+        | Plan::MakeSeries { .. }
+        | Plan::Input
+        | Plan::MvApply { .. }
+        | Plan::Materialize { .. }
+        | Plan::Sample { .. }
+        | Plan::ScanSteps { .. }
+        | Plan::ExternalData(_)
+        | Plan::ParseKv { .. }
+        | Plan::Pivot { .. }
+        | Plan::BagUnpack { .. }
+        | Plan::Plugin { .. } => None,
     }
 }
 
@@ -306,7 +306,27 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
                 map: (0..out_width).map(Some).collect(),
             })
         }
-        _ => None,
+        // Not pruned through: the plan below is left whole, which always
+        // computes the same table. Pruning through one of these is a new
+        // arm above.
+        Plan::Values(_)
+        | Plan::Print { .. }
+        | Plan::Range { .. }
+        | Plan::Union { .. }
+        | Plan::Join { .. }
+        | Plan::MvExpand { .. }
+        | Plan::Parse { .. }
+        | Plan::MakeSeries { .. }
+        | Plan::Input
+        | Plan::MvApply { .. }
+        | Plan::Materialize { .. }
+        | Plan::Sample { .. }
+        | Plan::ScanSteps { .. }
+        | Plan::ExternalData(_)
+        | Plan::ParseKv { .. }
+        | Plan::Pivot { .. }
+        | Plan::BagUnpack { .. }
+        | Plan::Plugin { .. } => None,
     }
 }
 
@@ -348,19 +368,17 @@ mod tests {
             .plan
     }
 
+    /// The columns of the projection right above the scan, if any.
     fn scan_projection(p: &Plan) -> Option<Vec<String>> {
-        match p {
-            Plan::Project { input, columns } if matches!(input.as_ref(), Plan::Scan { .. }) => {
-                Some(columns.iter().map(|(n, _)| n.clone()).collect())
+        let mut found = None;
+        p.apply(&mut |node| {
+            if let Plan::Project { input, columns } = node {
+                if found.is_none() && matches!(input.as_ref(), Plan::Scan { .. }) {
+                    found = Some(columns.iter().map(|(n, _)| n.clone()).collect());
+                }
             }
-            Plan::Project { input, .. }
-            | Plan::Extend { input, .. }
-            | Plan::Filter { input, .. }
-            | Plan::Sort { input, .. }
-            | Plan::Take { input, .. }
-            | Plan::Summarize { input, .. } => scan_projection(input),
-            _ => None,
-        }
+        });
+        found
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod mv_expand;
 mod parallel;
 mod parse;
 mod parse_kv;
+pub(crate) mod physical;
 mod pivot;
 mod plugins;
 mod scan;
@@ -228,16 +229,16 @@ impl<'a> Executor<'a> {
             }
             Plan::Take { input, count } => {
                 let n = self.count_value(count)?;
-                // `top` and `sort | take` select the first rows without
-                // sorting the whole input.
-                if let Plan::Sort { input, keys } = input.as_ref() {
-                    let t = self.run(input)?;
-                    return self.sort(t, keys, Some(n));
-                }
-                if let Plan::Scan { table } = input.as_ref() {
-                    // `T | take n` copies n rows, not the whole table.
-                    return self.scan(table, None, Some(n));
-                }
+                let input = match physical::take_input(input) {
+                    physical::TakeInput::TopOfSort(input, keys) => {
+                        let t = self.run(input)?;
+                        return self.sort(t, keys, Some(n));
+                    }
+                    physical::TakeInput::HeadOfTable(table) => {
+                        return self.scan(table, None, Some(n));
+                    }
+                    physical::TakeInput::Whole(input) => input,
+                };
                 let t = self.run(input)?;
                 if n >= t.num_rows() {
                     return Ok(t);

@@ -28,11 +28,11 @@ use crate::zones::{Verdict, ZoneMap, ZONE_ROWS};
 use kqlite_parser::ast::BinaryOp;
 
 /// Largest chunk a task evaluates (rows).
-const MAX_CHUNK_ROWS: usize = 1 << 16;
+const MAX_CHUNK_ROWS: usize = super::physical::CHUNK_ROWS;
 /// Smallest chunk worth a task (rows).
 const MIN_CHUNK_ROWS: usize = 1 << 13;
 /// Inputs with fewer rows run on the calling thread.
-const MIN_PARALLEL_ROWS: usize = 1 << 18;
+const MIN_PARALLEL_ROWS: usize = super::physical::MIN_PARALLEL_ROWS;
 
 /// The threads a query may use: the global rayon pool (all cores), a
 /// dedicated pool of a fixed size, or only the calling thread.
@@ -120,30 +120,7 @@ impl Threads {
 /// Whether `f` holds for `e` or any expression inside it (subplans of
 /// `toscalar()` and `in (T)` are not entered).
 fn any_node(e: &BoundExpr, f: &impl Fn(&BoundExpr) -> bool) -> bool {
-    if f(e) {
-        return true;
-    }
-    let any = |x: &BoundExpr| any_node(x, f);
-    match &e.kind {
-        BoundExprKind::Literal(_)
-        | BoundExprKind::Column(_)
-        | BoundExprKind::ColumnByName(_)
-        | BoundExprKind::OptionalColumn(_)
-        | BoundExprKind::ToScalar(_) => false,
-        BoundExprKind::RowNumber { restart, .. } => restart.as_deref().is_some_and(any),
-        BoundExprKind::Shift { expr, default, .. } => {
-            any(expr) || default.as_deref().is_some_and(any)
-        }
-        BoundExprKind::Binary { left, right, .. } => any(left) || any(right),
-        BoundExprKind::Unary { operand, .. } => any(operand),
-        BoundExprKind::List { expr, .. } | BoundExprKind::Cast { expr, .. } => any(expr),
-        BoundExprKind::Between {
-            expr, low, high, ..
-        } => any(expr) || any(low) || any(high),
-        BoundExprKind::Member { target, .. } => any(target),
-        BoundExprKind::Index { target, index } => any(target) || any(index),
-        BoundExprKind::Call { args, .. } => args.iter().any(any),
-    }
+    e.exists(f)
 }
 
 /// Whether `e` gives each row a value that depends on that row alone, so
@@ -155,7 +132,16 @@ pub(crate) fn row_local(e: &BoundExpr) -> bool {
         | BoundExprKind::Shift { .. } => true,
         BoundExprKind::List { items, .. } => !matches!(items, ListItems::Values(_)),
         BoundExprKind::Call { func, .. } => func.name().starts_with("row_"),
-        _ => false,
+        BoundExprKind::Literal(_)
+        | BoundExprKind::Column(_)
+        | BoundExprKind::ColumnByName(_)
+        | BoundExprKind::OptionalColumn(_)
+        | BoundExprKind::Binary { .. }
+        | BoundExprKind::Unary { .. }
+        | BoundExprKind::Between { .. }
+        | BoundExprKind::Member { .. }
+        | BoundExprKind::Index { .. }
+        | BoundExprKind::Cast { .. } => false,
     })
 }
 
@@ -359,42 +345,13 @@ impl<'a> Executor<'a> {
         predicate: &BoundExpr,
         width: usize,
     ) -> Result<Option<(usize, BinaryOp, i64)>, EvalError> {
-        use BinaryOp as Op;
-        let BoundExprKind::Binary { op, left, right } = &predicate.kind else {
+        let Some((column, op, other)) = super::physical::constant_comparison(predicate, width)
+        else {
             return Ok(None);
-        };
-        if !matches!(
-            op,
-            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
-        ) || left.ty != right.ty
-            || !matches!(
-                left.ty,
-                DataType::Long | DataType::DateTime | DataType::TimeSpan
-            )
-        {
-            return Ok(None);
-        }
-        let constant = |e: &BoundExpr| {
-            row_local(e)
-                && !volatile(e)
-                && narrow(e, width).is_some_and(|(_, used)| used.is_empty())
-        };
-        let (column, other, flipped) = match (&left.kind, &right.kind) {
-            (BoundExprKind::Column(i), _) if constant(right) => (*i, right, false),
-            (_, BoundExprKind::Column(i)) if constant(left) => (*i, left, true),
-            _ => return Ok(None),
         };
         let c = match self.eval(other, &Table::empty(1))? {
             ColumnarValue::Scalar(Value::Long(c) | Value::DateTime(c) | Value::TimeSpan(c), _) => c,
             _ => return Ok(None),
-        };
-        // `c op x` is `x op' c` with the comparison mirrored.
-        let op = match (op, flipped) {
-            (Op::Lt, true) => Op::Gt,
-            (Op::LtEq, true) => Op::GtEq,
-            (Op::Gt, true) => Op::Lt,
-            (Op::GtEq, true) => Op::LtEq,
-            (op, _) => *op,
         };
         Ok(Some((column, op, c)))
     }
@@ -471,43 +428,15 @@ impl<'a> Executor<'a> {
         &mut self,
         plan: &'p Plan,
     ) -> Result<(Vec<&'p Plan>, Table), EvalError> {
-        let mut ops = Vec::new();
-        let mut bottom = plan;
-        while let Plan::Filter { input, .. }
-        | Plan::Extend { input, .. }
-        | Plan::Project { input, .. } = bottom
-        {
-            ops.push(bottom);
-            bottom = input;
-        }
-        // The projection that pruning puts right after a scan reads just
-        // those columns of the stored table.
-        let input = match (bottom, ops.last()) {
-            (Plan::Scan { table }, Some(Plan::Project { columns, .. })) => {
-                let picked: Option<Vec<usize>> = columns
-                    .iter()
-                    .map(|(_, e)| match e.kind {
-                        BoundExprKind::Column(i) => Some(i),
-                        _ => None,
-                    })
-                    .collect();
-                let distinct = picked.as_ref().is_some_and(|idx| {
-                    let mut seen = std::collections::HashSet::new();
-                    idx.iter().all(|i| seen.insert(*i))
-                });
-                match picked.filter(|_| distinct) {
-                    Some(idx) => {
-                        ops.pop();
-                        let t = self.scan(table, Some(&idx), None)?;
-                        rename(t, columns.iter().map(|(n, _)| n.clone()))?
-                    }
-                    None => self.run(bottom)?,
-                }
+        let run = super::physical::streaming_run(plan);
+        let input = match &run.scan {
+            Some((table, idx, names)) => {
+                let t = self.scan(table, Some(idx), None)?;
+                rename(t, names.iter().cloned())?
             }
-            _ => self.run(bottom)?,
+            None => self.run(run.bottom)?,
         };
-        ops.reverse();
-        Ok((ops, input))
+        Ok((run.ops, input))
     }
 
     /// Whether the run `ops` over `input` is worth splitting into chunks
@@ -515,9 +444,8 @@ impl<'a> Executor<'a> {
     /// row-local expressions.
     pub(super) fn chunkable(&self, ops: &[&Plan], input: &Table) -> bool {
         input.num_rows() >= MIN_PARALLEL_ROWS
-            && ops.iter().any(|op| matches!(op, Plan::Filter { .. }))
             && self.inputs.is_empty()
-            && ops.iter().all(|op| splittable(op))
+            && super::physical::chunkable_shape(ops)
     }
 
     /// Input row ranges of the chunks of a chunked run.
@@ -838,15 +766,16 @@ impl Lazy {
         exec: &mut Executor<'_>,
         e: &BoundExpr,
     ) -> Result<Option<Arc<Column>>, EvalError> {
-        if self.rows < 1024 || !row_local(e) || volatile(e) {
+        if self.rows < super::physical::MIN_DISTINCT_ROWS {
             return Ok(None);
         }
-        let Some((expr, used)) = narrow(e, self.slots.len()) else {
+        let Some(only) = super::physical::distinct_column(e, self.slots.len()) else {
             return Ok(None);
         };
-        let [i] = used.as_slice() else {
+        let Some((expr, _)) = narrow(e, self.slots.len()) else {
             return Ok(None);
         };
+        let i = &only;
         let Some((name, slot)) = self.slots.get(*i) else {
             return Ok(None);
         };
@@ -1029,18 +958,6 @@ impl Lazy {
             columns.push((name, col));
         }
         build_or_empty(columns, self.rows)
-    }
-}
-
-/// Whether `op` can run on chunks of rows independently: a `where`,
-/// `extend` or `project` of row-local, repeatable expressions.
-fn splittable(op: &Plan) -> bool {
-    let ok = |e: &BoundExpr| row_local(e) && !volatile(e);
-    match op {
-        Plan::Filter { predicate, .. } => ok(predicate),
-        Plan::Extend { columns, .. } => columns.iter().all(|(_, _, e)| ok(e)),
-        Plan::Project { columns, .. } => columns.iter().all(|(_, e)| ok(e)),
-        _ => false,
     }
 }
 

@@ -8,7 +8,6 @@ use rustc_hash::FxHashMap;
 use super::concat_tables;
 use super::join::take_optional;
 use super::keys::{group, KeyEncoder};
-use super::parallel::{row_local, volatile};
 use super::sort::compare_values;
 use super::{build_table, EvalError, Executor};
 use crate::bind::plan::{Aggregate, BoundExpr, Plan, SummarizeItem};
@@ -117,19 +116,6 @@ impl Executor<'_> {
     }
 }
 
-/// Aggregates whose partial results merge into exactly the result of one
-/// pass over all rows (in chunk order), whatever the chunk boundaries.
-const MERGE_EXACT: &[&str] = &[
-    "count",
-    "countif",
-    "dcount",
-    "dcountif",
-    "make_set",
-    "make_set_if",
-    "min",
-    "max",
-];
-
 /// One chunk's groups: each group's key values and aggregate states.
 struct Partial {
     keys: Vec<Arc<Column>>,
@@ -149,26 +135,9 @@ impl Executor<'_> {
         keys: &[(String, BoundExpr)],
         items: &[SummarizeItem],
     ) -> Result<Option<Table>, EvalError> {
-        let streaming = matches!(
-            input,
-            Plan::Filter { .. } | Plan::Extend { .. } | Plan::Project { .. }
-        );
-        let splittable = |e: &BoundExpr| row_local(e) && !volatile(e);
-        let mut aggregates = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                SummarizeItem::Aggregate(name, agg)
-                    if MERGE_EXACT.contains(&agg.func.name())
-                        && agg.args.iter().all(splittable) =>
-                {
-                    aggregates.push((name, agg));
-                }
-                _ => return Ok(None),
-            }
-        }
-        if !streaming || keys.is_empty() || !keys.iter().all(|(_, e)| splittable(e)) {
+        let Some(aggregates) = super::physical::merged_summarize(input, keys, items) else {
             return Ok(None);
-        }
+        };
         let (ops, table) = self.streaming_input(input)?;
         if !self.chunkable(&ops, &table) {
             let t = self.stream_over(&ops, &table)?;
