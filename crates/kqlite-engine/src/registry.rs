@@ -113,6 +113,10 @@ impl ScalarFunction for ScalarAlias {
         self.target.return_type(args)
     }
 
+    fn properties(&self) -> crate::function::FunctionProperties {
+        self.target.properties()
+    }
+
     fn invoke(
         &self,
         args: &[crate::function::ColumnarValue],
@@ -136,6 +140,10 @@ impl AggregateFunction for AggregateAlias {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType, crate::function::FunctionError> {
         self.target.return_type(args)
+    }
+
+    fn properties(&self) -> crate::function::AggregateProperties {
+        self.target.properties()
     }
 
     fn default_name(&self, arg_names: &[Option<&str>]) -> String {
@@ -484,6 +492,45 @@ mod tests {
         }
         let makeset = r.aggregate("makeset").unwrap();
         assert_eq!(makeset.default_name(&[Some("x")]), "set_x");
+    }
+
+    #[test]
+    fn functions_declare_what_the_evaluator_relies_on() {
+        use crate::function::{Merge, NullHandling, RowDependence, Volatility};
+        let r = Registry::builtin();
+        let props = |name: &str| r.scalar(name).map(|f| f.properties());
+        for name in ["rand", "new_guid"] {
+            assert_eq!(
+                props(name).map(|p| p.volatility),
+                Some(Volatility::Volatile),
+                "{name}"
+            );
+        }
+        for name in ["now", "ago"] {
+            assert_eq!(
+                props(name).map(|p| p.volatility),
+                Some(Volatility::Stable),
+                "{name}"
+            );
+        }
+        for name in r.scalar_names() {
+            let window = props(name).map(|p| p.rows) == Some(RowDependence::Window);
+            assert_eq!(
+                window,
+                name.starts_with("row_") || matches!(name, "prev" | "next"),
+                "{name} declares the wrong row dependence"
+            );
+        }
+        assert_eq!(
+            props("hash_sha256").map(|p| p.nulls),
+            Some(NullHandling::Propagate)
+        );
+        assert_eq!(props("isnull").map(|p| p.nulls), Some(NullHandling::Custom));
+        let merge = |name: &str| r.aggregate(name).map(|a| a.properties().merge);
+        assert_eq!(merge("dcount"), Some(Merge::Exact));
+        assert_eq!(merge("makeset"), Some(Merge::Exact), "aliases forward");
+        assert_eq!(merge("sum"), Some(Merge::OnePass), "float sums depend on order");
+        assert_eq!(merge("make_list"), Some(Merge::OnePass));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::sort::compare_values;
 use super::{build_table, EvalError, Executor};
 use crate::bind::plan::{Aggregate, BoundExpr, Plan, SummarizeItem};
 use crate::column::Column;
-use crate::function::{ColumnarValue, GroupsAccumulator};
+use crate::function::{ColumnarValue, GroupsAccumulator, Merge};
 use crate::table::Table;
 
 impl Executor<'_> {
@@ -117,19 +117,6 @@ impl Executor<'_> {
     }
 }
 
-/// Aggregates whose partial results merge into exactly the result of one
-/// pass over all rows (in chunk order), whatever the chunk boundaries.
-const MERGE_EXACT: &[&str] = &[
-    "count",
-    "countif",
-    "dcount",
-    "dcountif",
-    "make_set",
-    "make_set_if",
-    "min",
-    "max",
-];
-
 /// One chunk's groups: each group's key values and aggregate states.
 struct Partial {
     keys: Vec<Arc<Column>>,
@@ -158,7 +145,7 @@ impl Executor<'_> {
         for item in items {
             match item {
                 SummarizeItem::Aggregate(name, agg)
-                    if MERGE_EXACT.contains(&agg.func.name())
+                    if agg.func.properties().merge == Merge::Exact
                         && agg.args.iter().all(splittable) =>
                 {
                     aggregates.push((name, agg));

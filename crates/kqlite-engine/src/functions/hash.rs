@@ -1,11 +1,14 @@
 //! `hash`/`hash_xxhash64`: XXH64 (seed 0) of the value's bytes, as Kusto
 //! computes it: strings hash their UTF-8 bytes, numbers, datetimes and
-//! timespans their little-endian binary form. `hash_sha256`, `hash_sha1` and
-//! `hash_md5`: the digest of the value's `tostring` text, in lowercase hex
-//! (the empty string for null).
+//! timespans their little-endian binary form; null (and dynamic) values
+//! hash to a null long. `hash_sha256`, `hash_sha1` and `hash_md5`: the
+//! digest of the value's `tostring` text, in lowercase hex; they are
+//! declared null-propagating, so a null gives the string type's null, `""`
+//! (a string has no null in Kusto), and the digest code never sees one.
+
 
 use super::{arity, as_long, rowwise, scalar_arg, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::types::DataType;
 use crate::value::Value;
 
@@ -13,6 +16,7 @@ pub(super) fn functions() -> Vec<Func> {
     let f = Func {
         name: "hash",
         signature: |a| arity(a, 1, 2).map(|_| DataType::Long),
+        properties: FunctionProperties::PLAIN,
         evaluate: hash,
     };
     vec![
@@ -24,16 +28,19 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "hash_sha256",
             signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::NULL_PROPAGATING,
             evaluate: hash_sha256,
         },
         Func {
             name: "hash_sha1",
             signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::NULL_PROPAGATING,
             evaluate: hash_sha1,
         },
         Func {
             name: "hash_md5",
             signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::NULL_PROPAGATING,
             evaluate: hash_md5,
         },
     ]
@@ -189,19 +196,19 @@ fn md5(data: &[u8]) -> Vec<u8> {
 }
 
 /// Hashes the `tostring` text of each value with `digest` into lowercase
-/// hex; a null value gives the empty string (a string has no null).
+/// hex (nulls never reach here: the digest functions are null-propagating).
 fn text_digest(args: &[ColumnarValue], rows: usize, digest: fn(&[u8]) -> Vec<u8>) -> ColumnarValue {
     let x = args
         .first()
         .cloned()
         .unwrap_or(ColumnarValue::Scalar(Value::Null, DataType::String));
-    rowwise(&[x], rows, DataType::String, |v| match v.first() {
-        Some(x) if !x.is_null() => Value::string(hex(&digest(x.to_string().as_bytes()))),
-        _ => Value::string(""),
+    rowwise(&[x], rows, DataType::String, |v| {
+        let text = v.first().map(Value::to_string).unwrap_or_default();
+        Value::string(hex(&digest(text.as_bytes())))
     })
 }
 
-/// `hash_sha256(x)`: lowercase hex SHA-256 of `tostring(x)`; `""` for null.
+/// `hash_sha256(x)`: lowercase hex SHA-256 of `tostring(x)`.
 fn hash_sha256(
     args: &[ColumnarValue],
     rows: usize,
@@ -210,7 +217,7 @@ fn hash_sha256(
     Ok(text_digest(args, rows, sha256))
 }
 
-/// `hash_sha1(x)`: lowercase hex SHA-1 of `tostring(x)`; `""` for null.
+/// `hash_sha1(x)`: lowercase hex SHA-1 of `tostring(x)`.
 fn hash_sha1(
     args: &[ColumnarValue],
     rows: usize,
@@ -219,7 +226,7 @@ fn hash_sha1(
     Ok(text_digest(args, rows, sha1))
 }
 
-/// `hash_md5(x)`: lowercase hex MD5 of `tostring(x)`; `""` for null.
+/// `hash_md5(x)`: lowercase hex MD5 of `tostring(x)`.
 fn hash_md5(
     args: &[ColumnarValue],
     rows: usize,
@@ -295,13 +302,46 @@ mod tests {
     fn digests_of_null_are_empty_strings() {
         for name in ["hash_sha1", "hash_md5", "hash_sha256"] {
             assert_eq!(call(name, &[Value::Null]), s(""), "{name}");
+            let dynamic_null = Value::Dynamic(crate::value::Dynamic::Null);
+            assert_eq!(call(name, &[dynamic_null]), s(""), "{name}");
         }
+        // The empty string is a value, not a null: it has a digest.
+        assert_eq!(
+            call("hash_md5", &[s("")]),
+            s("d41d8cd98f00b204e9800998ecf8427e")
+        );
     }
 
     #[test]
-    fn long_inputs_use_every_lane() {
+    fn null_rows_of_a_digest_column_are_empty_and_the_rest_hashed() {
+        use crate::column::ColumnBuilder;
+        use crate::function::{call_scalar, EvalContext};
+        let mut b = ColumnBuilder::new(DataType::Long, 3);
+        b.push_null();
+        let _ = b.push(&Value::Long(1));
+        b.push_null();
+        let col = ColumnarValue::Column(std::sync::Arc::new(b.finish()));
+        let f = crate::registry::Registry::builtin()
+            .scalar("hash_md5")
+            .unwrap();
+        let out = call_scalar(f.as_ref(), &[col], 3, &EvalContext { now: 0 }).unwrap();
+        assert_eq!(out.get(0), s(""));
+        assert_eq!(out.get(1), s("c4ca4238a0b923820dcc509a6f75849b"));
+        assert_eq!(out.get(2), s(""));
+    }
+
+    #[test]
+    fn xxh64_matches_the_reference_vectors_across_every_input_length_class() {
+        // Empty, under 4, under 8, under 32 and over 32 bytes (the four-lane
+        // path), from the reference implementation's published values.
+        assert_eq!(xxh64(b""), 0xEF46_DB37_51D8_E999);
+        assert_eq!(xxh64(b"a"), 0xD24E_C4F1_A98C_6E5B);
+        assert_eq!(xxh64(b"abc"), 0x44BC_2CF5_AD77_0999);
         let text = "The quick brown fox jumps over the lazy dog, twice over.";
         assert_ne!(xxh64(text.as_bytes()), xxh64(&text.as_bytes()[1..]));
-        assert_eq!(xxh64(b""), 0xEF46_DB37_51D8_E999);
+        assert_eq!(
+            call("hash", &[Value::Long(0)]),
+            Value::Long(xxh64(&0i64.to_le_bytes()) as i64)
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! As in Kusto, no IDNA mapping happens: case and spaces are kept, and
 //! labels are separated by `.` or the ideographic/fullwidth full stops.
 
+use crate::function::FunctionProperties;
 use super::{arity, as_text, rowwise, Func};
 use crate::types::DataType;
 use crate::value::Value;
@@ -15,21 +16,25 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "punycode_from_string",
             signature: sig,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, encode)),
         },
         Func {
             name: "punycode_to_string",
             signature: sig,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, decode)),
         },
         Func {
             name: "punycode_domain_to_string",
             signature: sig,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, encode_domain)),
         },
         Func {
             name: "punycode_domain_from_string",
             signature: sig,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, decode_domain)),
         },
     ]
