@@ -5,7 +5,9 @@
 //! digest of the value's `tostring` text, in lowercase hex; they are
 //! declared null-propagating, so a null gives the string type's null, `""`
 //! (a string has no null in Kusto), and the digest code never sees one.
-
+//!
+//! The algorithms come from maintained crates (`xxhash-rust`, `sha2`,
+//! `sha1`, `md-5`); this file only chooses the bytes and the output form.
 
 use super::{arity, as_long, rowwise, scalar_arg, Func};
 use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
@@ -46,79 +48,9 @@ pub(super) fn functions() -> Vec<Func> {
     ]
 }
 
-const P1: u64 = 11_400_714_785_074_694_791;
-const P2: u64 = 14_029_467_366_897_019_727;
-const P3: u64 = 1_609_587_929_392_839_161;
-const P4: u64 = 9_650_029_242_287_828_579;
-const P5: u64 = 2_870_177_450_012_600_261;
-
-#[inline]
-fn round(acc: u64, input: u64) -> u64 {
-    acc.wrapping_add(input.wrapping_mul(P2))
-        .rotate_left(31)
-        .wrapping_mul(P1)
-}
-
-#[inline]
-fn merge_round(acc: u64, val: u64) -> u64 {
-    (acc ^ round(0, val)).wrapping_mul(P1).wrapping_add(P4)
-}
-
-fn word64(b: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    w.iter_mut().zip(b).for_each(|(d, s)| *d = *s);
-    u64::from_le_bytes(w)
-}
-
-fn word32(b: &[u8]) -> u64 {
-    let mut w = [0u8; 4];
-    w.iter_mut().zip(b).for_each(|(d, s)| *d = *s);
-    u32::from_le_bytes(w) as u64
-}
-
 /// XXH64 of `data` with seed 0.
 pub(crate) fn xxh64(data: &[u8]) -> u64 {
-    let mut chunks = data.chunks_exact(32);
-    let mut h = if data.len() >= 32 {
-        let mut v = [P1.wrapping_add(P2), P2, 0, 0u64.wrapping_sub(P1)];
-        for chunk in chunks.by_ref() {
-            for (k, lane) in v.iter_mut().enumerate() {
-                *lane = round(*lane, word64(chunk.get(k * 8..k * 8 + 8).unwrap_or(&[])));
-            }
-        }
-        let mut h = v[0]
-            .rotate_left(1)
-            .wrapping_add(v[1].rotate_left(7))
-            .wrapping_add(v[2].rotate_left(12))
-            .wrapping_add(v[3].rotate_left(18));
-        for lane in v {
-            h = merge_round(h, lane);
-        }
-        h
-    } else {
-        P5
-    };
-    h = h.wrapping_add(data.len() as u64);
-    let mut rest = chunks.remainder();
-    while rest.len() >= 8 {
-        h ^= round(0, word64(rest));
-        h = h.rotate_left(27).wrapping_mul(P1).wrapping_add(P4);
-        rest = rest.get(8..).unwrap_or(&[]);
-    }
-    if rest.len() >= 4 {
-        h ^= word32(rest).wrapping_mul(P1);
-        h = h.rotate_left(23).wrapping_mul(P2).wrapping_add(P3);
-        rest = rest.get(4..).unwrap_or(&[]);
-    }
-    for &b in rest {
-        h ^= (b as u64).wrapping_mul(P5);
-        h = h.rotate_left(11).wrapping_mul(P1);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(P2);
-    h ^= h >> 29;
-    h = h.wrapping_mul(P3);
-    h ^ (h >> 32)
+    xxhash_rust::xxh64::xxh64(data, 0)
 }
 
 /// The bytes Kusto hashes for a value (`None` for null and dynamic values).
