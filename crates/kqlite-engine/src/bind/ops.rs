@@ -2662,7 +2662,11 @@ impl Binder<'_> {
             ExprKind::Call(c) => c.name.name.as_str(),
             _ => "",
         };
-        let fill = match self.registry.aggregate(agg_name).map(|a| a.properties().fill) {
+        let fill = match self
+            .registry
+            .aggregate(agg_name)
+            .map(|a| a.properties().fill)
+        {
             Some(Fill::Zero) => Value::Long(0),
             Some(Fill::Null) | None => Value::Null,
         };

@@ -5,8 +5,8 @@
 //! As in Kusto, no IDNA mapping happens: case and spaces are kept, and
 //! labels are separated by `.` or the ideographic/fullwidth full stops.
 
-use crate::function::FunctionProperties;
 use super::{arity, as_text, rowwise, Func};
+use crate::function::FunctionProperties;
 use crate::types::DataType;
 use crate::value::Value;
 
