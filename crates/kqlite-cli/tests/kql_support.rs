@@ -142,6 +142,7 @@ fn generate() -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    out.push_str(&properties_section(registry));
     out.push_str(
         "\n## Known differences from Kusto\n\n\
          - `dcount` is exact (Kusto uses HyperLogLog; it agrees with exact counts on small sets).\n\
@@ -151,6 +152,49 @@ fn generate() -> String {
          - `now()` and `ago()` read the clock injected per query (`--now`, `RunOptions::now`).\n",
     );
     out
+}
+
+/// The functions whose declared properties matter to a query's author,
+/// read from the registry.
+fn properties_section(registry: &Registry) -> String {
+    use kqlite_engine::function::{Merge, RowDependence, Volatility};
+    let list = |names: Vec<&str>| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let scalars = |keep: &dyn Fn(kqlite_engine::function::FunctionProperties) -> bool| {
+        list(
+            registry
+                .scalar_names()
+                .filter(|n| registry.scalar(n).is_some_and(|f| keep(f.properties())))
+                .collect(),
+        )
+    };
+    let volatile = scalars(&|p| p.volatility == Volatility::Volatile);
+    let stable = scalars(&|p| p.volatility == Volatility::Stable);
+    let window = scalars(&|p| p.rows == RowDependence::Window);
+    let exact = list(
+        registry
+            .aggregate_names()
+            .filter(|n| {
+                registry
+                    .aggregate(n)
+                    .is_some_and(|a| a.properties().merge == Merge::Exact)
+            })
+            .collect(),
+    );
+    format!(
+        "\n## Function properties\n\n\
+         Declared by each function and read by the evaluator.\n\n\
+         - A new value on every call: {volatile}.\n\
+         - Fixed for one query (the injected clock): {stable}.\n\
+         - Depend on earlier rows, evaluated over the whole input in order: {window}.\n\
+         - Aggregates computed chunk by chunk in parallel and merged exactly: {exact}; \
+         the others run over the whole input at once.\n"
+    )
 }
 
 #[test]

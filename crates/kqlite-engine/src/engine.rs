@@ -1,5 +1,7 @@
 //! The embedding API: an [`Engine`] holds tables and runs queries on them.
 
+use std::sync::Arc;
+
 use kqlite_parser::ast::{Expr, StatementKind};
 use kqlite_parser::diagnostic::Diagnostic;
 use kqlite_parser::ParseOptions;
@@ -11,8 +13,9 @@ use crate::eval::{
     CancelHandle, EvalError, Executor, ExternalSource, ExternalSources, Limits, ResultOverflow,
     Threads,
 };
-use crate::function::EvalContext;
+use crate::function::{AggregateFunction, EvalContext, ScalarFunction};
 use crate::functions::geoip::GeoIpTable;
+use crate::registry::Registry;
 use crate::table::Table;
 use crate::time;
 use crate::types::DataType;
@@ -110,6 +113,18 @@ pub struct Engine {
     limits: Limits,
     threads: Threads,
     external: std::sync::Arc<ExternalSources>,
+    functions: Functions,
+}
+
+/// An engine's functions: the shared built-in registry until the embedder
+/// registers one, then the engine's own copy.
+#[derive(Debug, Clone)]
+struct Functions(Arc<Registry>);
+
+impl Default for Functions {
+    fn default() -> Functions {
+        Functions(Arc::clone(Registry::builtin_shared()))
+    }
 }
 
 impl Engine {
@@ -281,6 +296,72 @@ impl Engine {
         &self.limits
     }
 
+    /// The scalar functions and aggregates this engine's queries can call:
+    /// the built-in ones plus any registered on this engine.
+    pub fn functions(&self) -> &Registry {
+        &self.functions.0
+    }
+
+    /// This engine's functions, for changes (adding, replacing). The first
+    /// change copies the shared built-in registry, so other engines are not
+    /// affected. See [`crate::registry`] for which names a registration can
+    /// replace.
+    pub fn functions_mut(&mut self) -> &mut Registry {
+        Arc::make_mut(&mut self.functions.0)
+    }
+
+    /// Registers a scalar function for this engine's queries (replacing a
+    /// function of the same name, a built-in included, in this engine only).
+    ///
+    /// ```
+    /// use kqlite_engine::function::{
+    ///     ColumnarValue, EvalContext, FunctionError, FunctionProperties, ScalarFunction,
+    /// };
+    /// use kqlite_engine::{DataType, Engine, Value};
+    ///
+    /// /// `answer()`: 42.
+    /// struct Answer;
+    ///
+    /// impl ScalarFunction for Answer {
+    ///     fn name(&self) -> &'static str {
+    ///         "answer"
+    ///     }
+    ///     fn return_type(&self, args: &[DataType]) -> Result<DataType, FunctionError> {
+    ///         match args.len() {
+    ///             0 => Ok(DataType::Long),
+    ///             got => Err(FunctionError::Arity { expected: "0".into(), got }),
+    ///         }
+    ///     }
+    ///     fn properties(&self) -> FunctionProperties {
+    ///         FunctionProperties::PLAIN
+    ///     }
+    ///     fn invoke(
+    ///         &self,
+    ///         _: &[ColumnarValue],
+    ///         _: usize,
+    ///         _: &EvalContext,
+    ///     ) -> Result<ColumnarValue, FunctionError> {
+    ///         Ok(ColumnarValue::Scalar(Value::Long(42), DataType::Long))
+    ///     }
+    /// }
+    ///
+    /// let mut engine = Engine::new();
+    /// engine.register_scalar(Answer);
+    /// let t = engine.run("print a = answer() + 1").unwrap();
+    /// assert_eq!(t.row(0), vec![Value::Long(43)]);
+    /// assert!(Engine::new().run("print answer()").is_err());
+    /// ```
+    pub fn register_scalar(&mut self, f: impl ScalarFunction + 'static) {
+        self.functions_mut().add_scalar(Arc::new(f));
+    }
+
+    /// Registers an aggregate for this engine's `summarize` (replacing one of
+    /// the same name, a built-in included, in this engine only). See
+    /// `examples/custom_function.rs` for a complete aggregate.
+    pub fn register_aggregate(&mut self, f: impl AggregateFunction + 'static) {
+        self.functions_mut().add_aggregate(Arc::new(f));
+    }
+
     /// The tables known to the engine.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
@@ -442,6 +523,7 @@ impl Engine {
         let options = BindOptions {
             section: opts.section.as_deref(),
             overrides: &overrides,
+            registry: Some(self.functions()),
         };
         bind::bind(&script, &self.catalog, &options).map_err(|diags| {
             QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
@@ -462,7 +544,7 @@ impl Engine {
     /// Every error and warning in `query`, without reading data.
     pub fn check(&self, query: &str) -> Vec<Diagnostic> {
         let check = || match self.parse(query) {
-            Ok(script) => bind::check(&script, &self.catalog),
+            Ok(script) => bind::check(&script, &self.catalog, self.functions()),
             Err(e) => e.diagnostics().to_vec(),
         };
         self.on_query_stack(check).unwrap_or_else(check)
@@ -489,6 +571,7 @@ impl Engine {
             let options = BindOptions {
                 section: opts.section.as_deref(),
                 overrides: &overrides,
+                registry: Some(self.functions()),
             };
             let bound = bind::bind(&script, &self.catalog, &options).map_err(|diags| {
                 QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
@@ -529,6 +612,7 @@ impl Engine {
             let options = BindOptions {
                 section: section.as_deref(),
                 overrides,
+                registry: Some(self.functions()),
             };
             match bind::bind(&script, &self.catalog, &options) {
                 Ok(b) => b.plan.tables(&mut out),
@@ -573,6 +657,7 @@ impl Engine {
             let options = BindOptions {
                 section,
                 overrides: &[],
+                registry: Some(self.functions()),
             };
             bind::bind(&script, &catalog, &options)
                 .ok()

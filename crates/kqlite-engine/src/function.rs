@@ -2,11 +2,20 @@
 //! by name in a [`crate::registry`] and invoked on whole columns.
 //!
 //! Adding a function touches one place: implement [`ScalarFunction`] or
-//! [`AggregateFunction`] and register it.
+//! [`AggregateFunction`] and register it (built-ins in
+//! [`crate::functions`], an embedder's with
+//! [`crate::Engine::register_scalar`] and
+//! [`crate::Engine::register_aggregate`]).
+//!
+//! Each function declares what the binder and evaluator need to know about
+//! it besides its result-type rule ([`ScalarFunction::return_type`]): its
+//! [`FunctionProperties`] (volatility, row dependence, null handling) or,
+//! for an aggregate, its [`AggregateProperties`] (how partial results merge,
+//! what a missing cell shows). Nothing is inferred from a function's name.
 
 use std::sync::Arc;
 
-use crate::column::Column;
+use crate::column::{Column, ColumnBuilder};
 use crate::types::DataType;
 use crate::value::Value;
 
@@ -88,6 +97,90 @@ pub enum FunctionError {
     Invalid(String),
 }
 
+/// Whether a function gives the same result for the same arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Volatility {
+    /// Always the same result for the same arguments (`strlen`, `hash`).
+    Immutable,
+    /// The same result for the same arguments within one query, read from
+    /// the [`EvalContext`] (`now()`, `ago()`).
+    Stable,
+    /// A new result on every call (`rand()`, `new_guid()`): never evaluated
+    /// once per distinct value, nor chunk by chunk in parallel, so that the
+    /// values drawn do not depend on the thread count.
+    Volatile,
+}
+
+/// What a function's value in one row depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowDependence {
+    /// That row's arguments alone: rows may be evaluated in any grouping
+    /// (chunks in parallel, once per distinct value).
+    Row,
+    /// That row and the rows before it in the serialized input
+    /// (`row_cumsum`, `row_rank_dense`, `row_window_session`): the whole
+    /// input is evaluated at once, in order.
+    Window,
+}
+
+/// How a function treats null arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NullHandling {
+    /// A null in any argument gives the result type's null (`""` for a
+    /// string result, as strings have no null), and the function itself
+    /// never sees a null: [`call_scalar`] answers for it.
+    Propagate,
+    /// The function decides (`isnull`, `coalesce`, `strcat`, `iff`, ...),
+    /// and is shown null arguments.
+    Custom,
+}
+
+/// What the binder and evaluator know about a scalar function besides its
+/// result-type rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FunctionProperties {
+    /// Whether the same arguments give the same result.
+    pub volatility: Volatility,
+    /// What one row's value depends on.
+    pub rows: RowDependence,
+    /// How null arguments are treated.
+    pub nulls: NullHandling,
+}
+
+impl FunctionProperties {
+    /// Immutable, row by row, nulls handled by the function itself: most
+    /// functions.
+    pub const PLAIN: FunctionProperties = FunctionProperties {
+        volatility: Volatility::Immutable,
+        rows: RowDependence::Row,
+        nulls: NullHandling::Custom,
+    };
+
+    /// Immutable and row by row, a null in any argument giving a null.
+    pub const NULL_PROPAGATING: FunctionProperties = FunctionProperties {
+        nulls: NullHandling::Propagate,
+        ..FunctionProperties::PLAIN
+    };
+
+    /// Fixed for one query, read from the query's clock (`now()`).
+    pub const STABLE: FunctionProperties = FunctionProperties {
+        volatility: Volatility::Stable,
+        ..FunctionProperties::PLAIN
+    };
+
+    /// A new value on every call (`rand()`).
+    pub const VOLATILE: FunctionProperties = FunctionProperties {
+        volatility: Volatility::Volatile,
+        ..FunctionProperties::PLAIN
+    };
+
+    /// Depends on the rows before (`row_cumsum`).
+    pub const WINDOW: FunctionProperties = FunctionProperties {
+        rows: RowDependence::Window,
+        ..FunctionProperties::PLAIN
+    };
+}
+
 /// A scalar function, evaluated a whole column at a time.
 pub trait ScalarFunction: Send + Sync {
     /// The KQL name, e.g. `tostring`.
@@ -96,15 +189,166 @@ pub trait ScalarFunction: Send + Sync {
     /// Checks arity and argument types and returns the result type.
     fn return_type(&self, args: &[DataType]) -> Result<DataType, FunctionError>;
 
+    /// What the binder and evaluator may assume about the function. No
+    /// default: a function wrongly declared immutable or row by row would
+    /// give different results at different thread counts.
+    fn properties(&self) -> FunctionProperties;
+
     /// Evaluates over `rows` rows. Arguments that are scalars stand for every
     /// row; implementations should keep a scalar result when all inputs are
-    /// scalars.
+    /// scalars. Callers go through [`call_scalar`], which honours
+    /// [`FunctionProperties::nulls`].
     fn invoke(
         &self,
         args: &[ColumnarValue],
         rows: usize,
         ctx: &EvalContext,
     ) -> Result<ColumnarValue, FunctionError>;
+}
+
+/// Calls `f` over `rows` rows, honouring its declared
+/// [`NullHandling`]: for [`NullHandling::Propagate`], rows where any
+/// argument is null get the result type's null without `f` seeing them.
+/// Every caller of a [`ScalarFunction`] goes through here.
+pub fn call_scalar(
+    f: &dyn ScalarFunction,
+    args: &[ColumnarValue],
+    rows: usize,
+    ctx: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    match f.properties().nulls {
+        NullHandling::Custom => f.invoke(args, rows, ctx),
+        NullHandling::Propagate => call_null_propagating(f, args, rows, ctx),
+    }
+}
+
+/// The null of type `ty` as a value: `""` for strings (which have no null).
+fn null_of(ty: DataType) -> Value {
+    if ty == DataType::String {
+        Value::string("")
+    } else {
+        Value::Null
+    }
+}
+
+/// [`call_scalar`] for a null-propagating function: a null scalar argument
+/// makes the whole result null; null rows of column arguments are left out
+/// of the call and filled with nulls afterwards.
+fn call_null_propagating(
+    f: &dyn ScalarFunction,
+    args: &[ColumnarValue],
+    rows: usize,
+    ctx: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let scalar_null = args
+        .iter()
+        .any(|a| matches!(a, ColumnarValue::Scalar(v, _) if v.is_null()));
+    if scalar_null {
+        let types: Vec<DataType> = args.iter().map(ColumnarValue::data_type).collect();
+        let ty = f.return_type(&types)?;
+        return Ok(ColumnarValue::Scalar(null_of(ty), ty));
+    }
+    let columns: Vec<&Column> = args
+        .iter()
+        .filter_map(|a| match a {
+            ColumnarValue::Column(c) => Some(c.as_ref()),
+            ColumnarValue::Scalar(..) => None,
+        })
+        .collect();
+    let valid: Vec<u32> = (0..rows)
+        .filter(|&i| !columns.iter().any(|c| c.is_null(i)))
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    if valid.len() == rows {
+        return f.invoke(args, rows, ctx);
+    }
+    let compact: Vec<ColumnarValue> = args
+        .iter()
+        .map(|a| match a {
+            ColumnarValue::Column(c) => ColumnarValue::Column(Arc::new(c.take(&valid))),
+            scalar => scalar.clone(),
+        })
+        .collect();
+    let out = f.invoke(&compact, valid.len(), ctx)?;
+    let ty = out.data_type();
+    let mut b = ColumnBuilder::new(ty, rows);
+    let mut next = valid.iter().map(|&i| i as usize).enumerate().peekable();
+    for i in 0..rows {
+        match next.peek() {
+            Some(&(j, row)) if row == i => {
+                next.next();
+                if b.push(&out.get(j)).is_err() {
+                    b.push_null();
+                }
+            }
+            _ => {
+                if b.push(&null_of(ty)).is_err() {
+                    b.push_null();
+                }
+            }
+        }
+    }
+    Ok(ColumnarValue::Column(Arc::new(b.finish())))
+}
+
+/// How partial results of an aggregate, computed over chunks of the input,
+/// combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Merge {
+    /// Partial states merged in chunk order give exactly the result of one
+    /// pass over all rows, wherever the chunks are cut (`count`, `dcount`,
+    /// `make_set`, `min`, `max`): `summarize` may aggregate chunks in
+    /// parallel.
+    Exact,
+    /// Only one pass over all rows is sure to give the result (floating-point
+    /// sums whose rounding depends on order, lists in input order, sketches):
+    /// `summarize` aggregates the whole input at once.
+    OnePass,
+}
+
+/// What `pivot` shows for a combination of keys without rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fill {
+    /// `0` (counts and sums).
+    Zero,
+    /// A null.
+    Null,
+}
+
+/// What the binder and evaluator know about an aggregate besides its
+/// result-type rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AggregateProperties {
+    /// How partial results combine.
+    pub merge: Merge,
+    /// What `pivot` shows where a combination of keys has no rows.
+    pub fill: Fill,
+}
+
+impl AggregateProperties {
+    /// Aggregated in one pass, a missing cell null: the safe choice.
+    pub const ONE_PASS: AggregateProperties = AggregateProperties {
+        merge: Merge::OnePass,
+        fill: Fill::Null,
+    };
+
+    /// Chunks merge exactly, a missing cell null (`min`, `make_set`).
+    pub const EXACT: AggregateProperties = AggregateProperties {
+        merge: Merge::Exact,
+        fill: Fill::Null,
+    };
+
+    /// Chunks merge exactly, a missing cell `0` (`count`, `dcount`).
+    pub const COUNTING: AggregateProperties = AggregateProperties {
+        merge: Merge::Exact,
+        fill: Fill::Zero,
+    };
+
+    /// Aggregated in one pass, a missing cell `0` (`sum`).
+    pub const SUMMING: AggregateProperties = AggregateProperties {
+        merge: Merge::OnePass,
+        fill: Fill::Zero,
+    };
 }
 
 /// An aggregate function such as `count`, `dcount` or `make_set`.
@@ -114,6 +358,10 @@ pub trait AggregateFunction: Send + Sync {
 
     /// Checks arity and argument types and returns the result type.
     fn return_type(&self, args: &[DataType]) -> Result<DataType, FunctionError>;
+
+    /// What the binder and evaluator may assume about the aggregate. No
+    /// default: [`AggregateProperties::ONE_PASS`] is always safe.
+    fn properties(&self) -> AggregateProperties;
 
     /// The default output column name for `summarize` when none is given,
     /// from the argument texts (e.g. `count()` → `count_`, `dcount(IPAddress)`

@@ -1,7 +1,23 @@
 //! The function registry: scalar functions and aggregates by KQL name.
 //!
 //! Names are case-sensitive, as in KQL. [`Registry::builtin`] holds every
-//! built-in function and is built once per process.
+//! built-in function and is built once per process. Each
+//! [`crate::Engine`] binds its queries against its own registry: the
+//! built-in one, shared, until the embedder registers a function
+//! ([`crate::Engine::register_scalar`], [`crate::Engine::register_aggregate`],
+//! [`crate::Engine::functions_mut`]), which gives that engine a copy of its
+//! own. Other engines do not see the addition.
+//!
+//! A registered function may replace a built-in of the same name, for its
+//! registry only: an embedder knows better than kqlite what
+//! `current_principal()` should answer. The deprecated aliases of a
+//! replaced function (`parsejson` for `parse_json`) follow it. Names the
+//! binder resolves itself before looking in the registry are not replaced
+//! this way: `toscalar`, `row_number`, `prev`, `next`, `pack_all()`,
+//! `materialize`, `column_ifexists`, `column_names_of`, `bin_auto`,
+//! `ingestion_time` and `geo_info_from_ip_address`, as well as functions
+//! the query itself defines with `let` and stored workspace functions
+//! (those take precedence over the registry).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -10,10 +26,16 @@ use crate::function::{AggregateFunction, ScalarFunction};
 use crate::functions;
 use crate::types::DataType;
 
-/// Scalar and aggregate functions, looked up by name.
+/// Scalar and aggregate functions, looked up by name. Cloning is cheap (the
+/// functions themselves are shared).
+#[derive(Clone)]
 pub struct Registry {
     scalars: BTreeMap<&'static str, Arc<dyn ScalarFunction>>,
     aggregates: BTreeMap<&'static str, Arc<dyn AggregateFunction>>,
+    /// Deprecated scalar aliases registered here, with their targets.
+    scalar_aliases: BTreeMap<&'static str, &'static str>,
+    /// Deprecated aggregate aliases registered here, with their targets.
+    aggregate_aliases: BTreeMap<&'static str, &'static str>,
 }
 
 impl Registry {
@@ -22,12 +44,20 @@ impl Registry {
         Registry {
             scalars: BTreeMap::new(),
             aggregates: BTreeMap::new(),
+            scalar_aliases: BTreeMap::new(),
+            aggregate_aliases: BTreeMap::new(),
         }
     }
 
     /// The built-in functions, shared by all queries.
     pub fn builtin() -> &'static Registry {
-        static BUILTIN: OnceLock<Registry> = OnceLock::new();
+        Registry::builtin_shared()
+    }
+
+    /// The built-in functions as a shared handle (what a new
+    /// [`crate::Engine`] starts with, without copying).
+    pub fn builtin_shared() -> &'static Arc<Registry> {
+        static BUILTIN: OnceLock<Arc<Registry>> = OnceLock::new();
         BUILTIN.get_or_init(|| {
             let mut r = Registry::empty();
             for f in functions::builtin_scalars() {
@@ -37,19 +67,58 @@ impl Registry {
                 r.add_aggregate(a);
             }
             r.add_deprecated_aliases();
-            r
+            Arc::new(r)
         })
     }
 
-    /// Registers a scalar function under its [`ScalarFunction::name`]
-    /// (replacing any previous one).
+    /// Registers a scalar function under its [`ScalarFunction::name`],
+    /// replacing any previous one of that name (a built-in included); the
+    /// deprecated aliases of the name now call the new function.
     pub fn add_scalar(&mut self, f: Arc<dyn ScalarFunction>) {
-        self.scalars.insert(f.name(), f);
+        let name = f.name();
+        self.scalar_aliases.remove(name);
+        let aliases: Vec<&'static str> = self
+            .scalar_aliases
+            .iter()
+            .filter(|(_, target)| **target == name)
+            .map(|(alias, _)| *alias)
+            .collect();
+        for alias in aliases {
+            let target = Arc::clone(&f);
+            self.scalars.insert(
+                alias,
+                Arc::new(ScalarAlias {
+                    name: alias,
+                    target,
+                }),
+            );
+        }
+        self.scalars.insert(name, f);
     }
 
-    /// Registers an aggregate under its [`AggregateFunction::name`].
+    /// Registers an aggregate under its [`AggregateFunction::name`],
+    /// replacing any previous one of that name (a built-in included); the
+    /// deprecated aliases of the name now call the new aggregate.
     pub fn add_aggregate(&mut self, f: Arc<dyn AggregateFunction>) {
-        self.aggregates.insert(f.name(), f);
+        let name = f.name();
+        self.aggregate_aliases.remove(name);
+        let aliases: Vec<&'static str> = self
+            .aggregate_aliases
+            .iter()
+            .filter(|(_, target)| **target == name)
+            .map(|(alias, _)| *alias)
+            .collect();
+        for alias in aliases {
+            let target = Arc::clone(&f);
+            self.aggregates.insert(
+                alias,
+                Arc::new(AggregateAlias {
+                    name: alias,
+                    target,
+                }),
+            );
+        }
+        self.aggregates.insert(name, f);
     }
 
     /// The scalar function called `name`.
@@ -113,6 +182,10 @@ impl ScalarFunction for ScalarAlias {
         self.target.return_type(args)
     }
 
+    fn properties(&self) -> crate::function::FunctionProperties {
+        self.target.properties()
+    }
+
     fn invoke(
         &self,
         args: &[crate::function::ColumnarValue],
@@ -138,6 +211,10 @@ impl AggregateFunction for AggregateAlias {
         self.target.return_type(args)
     }
 
+    fn properties(&self) -> crate::function::AggregateProperties {
+        self.target.properties()
+    }
+
     fn default_name(&self, arg_names: &[Option<&str>]) -> String {
         self.target.default_name(arg_names)
     }
@@ -155,17 +232,19 @@ impl Registry {
     /// Registers [`DEPRECATED_SCALAR_ALIASES`] and
     /// [`DEPRECATED_AGGREGATE_ALIASES`] for the functions present.
     fn add_deprecated_aliases(&mut self) {
-        for (name, target) in DEPRECATED_SCALAR_ALIASES {
-            if let Some(target) = self.scalar(target).cloned() {
+        for (name, target_name) in DEPRECATED_SCALAR_ALIASES {
+            if let Some(target) = self.scalar(target_name).cloned() {
                 if self.scalar(name).is_none() {
                     self.add_scalar(Arc::new(ScalarAlias { name, target }));
+                    self.scalar_aliases.insert(name, target_name);
                 }
             }
         }
-        for (name, target) in DEPRECATED_AGGREGATE_ALIASES {
-            if let Some(target) = self.aggregate(target).cloned() {
+        for (name, target_name) in DEPRECATED_AGGREGATE_ALIASES {
+            if let Some(target) = self.aggregate(target_name).cloned() {
                 if self.aggregate(name).is_none() {
                     self.add_aggregate(Arc::new(AggregateAlias { name, target }));
+                    self.aggregate_aliases.insert(name, target_name);
                 }
             }
         }
@@ -484,6 +563,49 @@ mod tests {
         }
         let makeset = r.aggregate("makeset").unwrap();
         assert_eq!(makeset.default_name(&[Some("x")]), "set_x");
+    }
+
+    #[test]
+    fn functions_declare_what_the_evaluator_relies_on() {
+        use crate::function::{Merge, NullHandling, RowDependence, Volatility};
+        let r = Registry::builtin();
+        let props = |name: &str| r.scalar(name).map(|f| f.properties());
+        for name in ["rand", "new_guid"] {
+            assert_eq!(
+                props(name).map(|p| p.volatility),
+                Some(Volatility::Volatile),
+                "{name}"
+            );
+        }
+        for name in ["now", "ago"] {
+            assert_eq!(
+                props(name).map(|p| p.volatility),
+                Some(Volatility::Stable),
+                "{name}"
+            );
+        }
+        for name in r.scalar_names() {
+            let window = props(name).map(|p| p.rows) == Some(RowDependence::Window);
+            assert_eq!(
+                window,
+                name.starts_with("row_") || matches!(name, "prev" | "next"),
+                "{name} declares the wrong row dependence"
+            );
+        }
+        assert_eq!(
+            props("hash_sha256").map(|p| p.nulls),
+            Some(NullHandling::Propagate)
+        );
+        assert_eq!(props("isnull").map(|p| p.nulls), Some(NullHandling::Custom));
+        let merge = |name: &str| r.aggregate(name).map(|a| a.properties().merge);
+        assert_eq!(merge("dcount"), Some(Merge::Exact));
+        assert_eq!(merge("makeset"), Some(Merge::Exact), "aliases forward");
+        assert_eq!(
+            merge("sum"),
+            Some(Merge::OnePass),
+            "float sums depend on order"
+        );
+        assert_eq!(merge("make_list"), Some(Merge::OnePass));
     }
 
     #[test]

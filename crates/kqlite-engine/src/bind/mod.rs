@@ -46,6 +46,8 @@ pub struct BindOptions<'a> {
     pub section: Option<&'a str>,
     /// Replacement values for `let`s (and query parameters) by name.
     pub overrides: &'a [(String, Expr)],
+    /// The functions calls resolve to; `None` for the built-in ones.
+    pub registry: Option<&'a Registry>,
 }
 
 /// A bound query: the plan of the result and its schema, plus warnings.
@@ -66,7 +68,8 @@ pub fn bind(
     catalog: &Catalog,
     options: &BindOptions<'_>,
 ) -> Result<BoundQuery, Vec<Diagnostic>> {
-    let mut binder = Binder::new(catalog, options.overrides);
+    let registry = options.registry.unwrap_or_else(|| Registry::builtin());
+    let mut binder = Binder::new(catalog, registry, options.overrides);
     let result = binder.bind_script(script, options.section);
     // Errors counted but explained by others still fail the query: a plan
     // holding stand-ins must never run.
@@ -100,10 +103,10 @@ pub fn bind(
     }
 }
 
-/// Every error and warning of `script` against `catalog`, without reading
-/// data (for `kqlite check`).
-pub fn check(script: &Script, catalog: &Catalog) -> Vec<Diagnostic> {
-    let mut binder = Binder::new(catalog, &[]);
+/// Every error and warning of `script` against `catalog` and the functions
+/// of `registry`, without reading data (for `kqlite check`).
+pub fn check(script: &Script, catalog: &Catalog, registry: &Registry) -> Vec<Diagnostic> {
+    let mut binder = Binder::new(catalog, registry, &[]);
     let _ = binder.bind_script(script, None);
     if binder.errors > 0 && !binder.diags.iter().any(Diagnostic::is_error) {
         binder.diags.push(names::error(
@@ -147,7 +150,7 @@ pub(crate) struct LetEntry {
 /// Binder state for one script.
 pub(crate) struct Binder<'a> {
     pub(crate) catalog: &'a Catalog,
-    pub(crate) registry: &'static Registry,
+    pub(crate) registry: &'a Registry,
     lets: Vec<LetEntry>,
     pub(crate) diags: Vec<Diagnostic>,
     overrides: &'a [(String, Expr)],
@@ -188,10 +191,14 @@ pub(crate) struct Binder<'a> {
 }
 
 impl<'a> Binder<'a> {
-    fn new(catalog: &'a Catalog, overrides: &'a [(String, Expr)]) -> Binder<'a> {
+    fn new(
+        catalog: &'a Catalog,
+        registry: &'a Registry,
+        overrides: &'a [(String, Expr)],
+    ) -> Binder<'a> {
         Binder {
             catalog,
-            registry: Registry::builtin(),
+            registry,
             lets: Vec::new(),
             diags: Vec::new(),
             overrides,

@@ -15,6 +15,7 @@ use super::plan::{
 };
 use super::{BResult, Binder, Binding, Reported};
 use crate::column::ColumnBuilder;
+use crate::function::Fill;
 use crate::kernels;
 use crate::table::Table;
 use crate::types::DataType;
@@ -2661,9 +2662,13 @@ impl Binder<'_> {
             ExprKind::Call(c) => c.name.name.as_str(),
             _ => "",
         };
-        let fill = match agg_name {
-            "count" | "countif" | "dcount" | "sum" | "sumif" => Value::Long(0),
-            _ => Value::Null,
+        let fill = match self
+            .registry
+            .aggregate(agg_name)
+            .map(|a| a.properties().fill)
+        {
+            Some(Fill::Zero) => Value::Long(0),
+            Some(Fill::Null) | None => Value::Null,
         };
         let keys_schema: Schema = summary_schema.iter().take(key_count).cloned().collect();
         let declared: Option<Schema> = declared.map(|cols| {

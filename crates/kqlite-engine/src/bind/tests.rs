@@ -21,7 +21,11 @@ fn signin_catalog() -> Catalog {
 
 fn diags(q: &str) -> Vec<Diagnostic> {
     let script = kqlite_parser::parse(q).expect("test query parses");
-    check(&script, &signin_catalog())
+    check(
+        &script,
+        &signin_catalog(),
+        crate::registry::Registry::builtin(),
+    )
 }
 
 fn codes_of(q: &str) -> Vec<&'static str> {
@@ -96,13 +100,13 @@ fn a_section_names_a_tabular_let() {
     let script = kqlite_parser::parse("let A = SigninLogs | take 1;\nprint 1").expect("parses");
     let opts = BindOptions {
         section: Some("A"),
-        overrides: &[],
+        ..BindOptions::default()
     };
     let bound = bind(&script, &signin_catalog(), &opts).expect("binds");
     assert_eq!(bound.schema.len(), 5);
     let opts = BindOptions {
         section: Some("B"),
-        overrides: &[],
+        ..BindOptions::default()
     };
     let errs = bind(&script, &signin_catalog(), &opts).expect_err("no section B");
     assert_eq!(errs[0].code, codes::UNKNOWN_SECTION);

@@ -89,7 +89,8 @@ impl Executor<'_> {
                 for a in args {
                     values.push(self.eval(a, input)?);
                 }
-                func.invoke(&values, rows, &self.ctx).map_err(wrap)?
+                crate::function::call_scalar(func.as_ref(), &values, rows, &self.ctx)
+                    .map_err(wrap)?
             }
             BoundExprKind::Cast { expr, to } => {
                 let v = self.eval(expr, input)?;

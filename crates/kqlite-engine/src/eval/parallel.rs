@@ -19,7 +19,7 @@ use super::{build_table, concat_columns, concat_tables, EvalError, Executor};
 use crate::bind::plan::{BoundExpr, BoundExprKind, ListItems, Plan};
 use crate::bind::prune::mark;
 use crate::column::{Column, ColumnData};
-use crate::function::ColumnarValue;
+use crate::function::{ColumnarValue, RowDependence, Volatility};
 use crate::kernels;
 use crate::table::Table;
 use crate::types::DataType;
@@ -131,7 +131,7 @@ pub(crate) fn row_local(e: &BoundExpr) -> bool {
         | BoundExprKind::RowNumber { .. }
         | BoundExprKind::Shift { .. } => true,
         BoundExprKind::List { items, .. } => !matches!(items, ListItems::Values(_)),
-        BoundExprKind::Call { func, .. } => func.name().starts_with("row_"),
+        BoundExprKind::Call { func, .. } => func.properties().rows == RowDependence::Window,
         BoundExprKind::Literal(_)
         | BoundExprKind::Column(_)
         | BoundExprKind::ColumnByName(_)
@@ -146,12 +146,12 @@ pub(crate) fn row_local(e: &BoundExpr) -> bool {
 }
 
 /// Whether `e` calls a function whose value differs between calls with
-/// the same arguments (`rand()`, `new_guid()`).
+/// the same arguments (declared [`Volatility::Volatile`], as `rand()`).
 pub(super) fn volatile(e: &BoundExpr) -> bool {
-    any_node(
-        e,
-        &|x| matches!(&x.kind, BoundExprKind::Call { func, .. } if matches!(func.name(), "rand" | "new_guid")),
-    )
+    any_node(e, &|x| {
+        matches!(&x.kind, BoundExprKind::Call { func, .. }
+            if func.properties().volatility == Volatility::Volatile)
+    })
 }
 
 /// Whether evaluating `e` costs enough per row to repay copying its

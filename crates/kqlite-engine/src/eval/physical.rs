@@ -10,6 +10,7 @@
 //! only the data can decide (row counts, threads, nulls, how repetitive a
 //! column is) is left to the evaluator and named in the printer's notes.
 
+use crate::function::Merge;
 use kqlite_parser::ast::BinaryOp;
 
 use super::parallel::{row_local, volatile};
@@ -166,19 +167,6 @@ pub(crate) fn distinct_column(e: &BoundExpr, width: usize) -> Option<usize> {
     }
 }
 
-/// Aggregates whose partial results merge into exactly the result of one
-/// pass over all rows (in chunk order), whatever the chunk boundaries.
-const MERGE_EXACT: &[&str] = &[
-    "count",
-    "countif",
-    "dcount",
-    "dcountif",
-    "make_set",
-    "make_set_if",
-    "min",
-    "max",
-];
-
 /// For a `summarize` over a streaming run whose group keys and aggregate
 /// arguments are row-local and whose aggregates all merge exactly: the
 /// aggregates with their names. Over a large input, each chunk of the
@@ -193,7 +181,8 @@ pub(crate) fn merged_summarize<'p>(
     for item in items {
         match item {
             SummarizeItem::Aggregate(name, agg)
-                if MERGE_EXACT.contains(&agg.func.name()) && agg.args.iter().all(splittable) =>
+                if agg.func.properties().merge == Merge::Exact
+                    && agg.args.iter().all(splittable) =>
             {
                 aggregates.push((name, agg));
             }

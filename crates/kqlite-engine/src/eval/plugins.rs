@@ -754,7 +754,9 @@ struct GeoShape {
     radius: Option<f64>,
 }
 
-/// Calls a registered scalar function over whole columns.
+/// Calls a built-in scalar function over whole columns (the built-in one
+/// even where an engine registers its own under the same name: the plugin's
+/// meaning must not change with the embedder's functions).
 fn call_function(
     name: &str,
     args: &[ColumnarValue],
@@ -763,7 +765,7 @@ fn call_function(
     let f = crate::registry::Registry::builtin()
         .scalar(name)
         .ok_or_else(|| FunctionError::Invalid(format!("unknown function `{name}`")))?;
-    f.invoke(args, rows, &EvalContext { now: 0 })
+    crate::function::call_scalar(f.as_ref(), args, rows, &EvalContext { now: 0 })
 }
 
 /// Rows where a bool result is true, or a distance is at most `radius`.

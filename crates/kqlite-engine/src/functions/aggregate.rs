@@ -18,7 +18,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{arity, as_long, as_real};
 use crate::bitmap::Bitmap;
 use crate::column::{Column, ColumnBuilder, ColumnData, StringColumn};
-use crate::function::{AggregateFunction, ColumnarValue, FunctionError, GroupsAccumulator};
+use crate::function::{
+    AggregateFunction, AggregateProperties, ColumnarValue, FunctionError, GroupsAccumulator,
+};
 use crate::kernels::{self, access};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -28,12 +30,13 @@ pub const DEFAULT_MAX_SIZE: usize = 1_048_576;
 
 type Make = fn(&[DataType], &[Option<Value>]) -> Result<Box<dyn GroupsAccumulator>, FunctionError>;
 
-/// An aggregate built from a name, a return-type rule, a naming rule and an
-/// accumulator factory.
+/// An aggregate built from a name, a return-type rule, its
+/// [`AggregateProperties`], a naming rule and an accumulator factory.
 #[derive(Clone, Copy)]
 pub struct Agg {
     name: &'static str,
     signature: super::Signature,
+    properties: AggregateProperties,
     naming: fn(&[Option<&str>]) -> String,
     make: Make,
 }
@@ -45,6 +48,10 @@ impl AggregateFunction for Agg {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType, FunctionError> {
         (self.signature)(args)
+    }
+
+    fn properties(&self) -> AggregateProperties {
+        self.properties
     }
 
     fn default_name(&self, arg_names: &[Option<&str>]) -> String {
@@ -84,18 +91,21 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             signature: |a| arity(a, 0, 1).map(|_| DataType::Long),
             // `count(x)` counts rows, nulls included (a Kusto conformance case).
             naming: naming!("count_"),
+            properties: AggregateProperties::COUNTING,
             make: |_, _| Ok(Box::new(CountAcc::new(CountMode::All))),
         },
         Agg {
             name: "countif",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
             naming: |_| "countif_".into(),
+            properties: AggregateProperties::COUNTING,
             make: |_, _| Ok(Box::new(CountAcc::new(CountMode::If))),
         },
         Agg {
             name: "dcount",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Long),
             naming: naming!("dcount_"),
+            properties: AggregateProperties::COUNTING,
             make: |_, _| {
                 Ok(Box::new(DistinctAcc::new(
                     false,
@@ -108,6 +118,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             name: "dcountif",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Long),
             naming: naming!("dcountif_"),
+            properties: AggregateProperties::COUNTING,
             make: |_, _| {
                 Ok(Box::new(DistinctAcc::new(
                     true,
@@ -120,6 +131,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             name: "make_set",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("set_"),
+            properties: AggregateProperties::EXACT,
             make: |_, c| {
                 Ok(Box::new(DistinctAcc::new(
                     false,
@@ -132,6 +144,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             name: "make_set_if",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
             naming: naming!("set_"),
+            properties: AggregateProperties::EXACT,
             make: |_, c| {
                 Ok(Box::new(DistinctAcc::new(
                     true,
@@ -144,12 +157,14 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             name: "make_list_with_nulls",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("list_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, c| Ok(Box::new(ListAcc::new(false, max_size(c, 1)).with_nulls())),
         },
         Agg {
             name: "count_distinct",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
             naming: naming!("count_distinct_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| {
                 Ok(Box::new(DistinctAcc::new(
                     false,
@@ -162,54 +177,63 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             name: "covariance",
             signature: |a| cov_type(a, 2),
             naming: |n| named2("covariance_", n),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(CovAcc::new(true, false))),
         },
         Agg {
             name: "covariancep",
             signature: |a| cov_type(a, 2),
             naming: |n| named2("covariancep_", n),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(CovAcc::new(false, false))),
         },
         Agg {
             name: "covarianceif",
             signature: |a| cov_type(a, 3),
             naming: |n| named2("covarianceif_", n),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(CovAcc::new(true, true))),
         },
         Agg {
             name: "covariancepif",
             signature: |a| cov_type(a, 3),
             naming: |n| named2("covariancepif_", n),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(CovAcc::new(false, true))),
         },
         Agg {
             name: "make_list",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("list_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, c| Ok(Box::new(ListAcc::new(false, max_size(c, 1)))),
         },
         Agg {
             name: "make_list_if",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
             naming: naming!("list_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, c| Ok(Box::new(ListAcc::new(true, max_size(c, 2)))),
         },
         Agg {
             name: "make_bag",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("bag_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(BagAcc::new(false))),
         },
         Agg {
             name: "make_bag_if",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
             naming: naming!("bag_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(BagAcc::new(true))),
         },
         Agg {
             name: "sum",
             signature: sum_type,
             naming: naming!("sum_"),
+            properties: AggregateProperties::SUMMING,
             make: |a, _| Ok(Box::new(SumAcc::new(sum_type(a)?, false))),
         },
         Agg {
@@ -219,12 +243,14 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
                 sum_type(&a[..1])
             },
             naming: naming!("sumif_"),
+            properties: AggregateProperties::SUMMING,
             make: |a, _| Ok(Box::new(SumAcc::new(sum_type(&a[..1])?, true))),
         },
         Agg {
             name: "avg",
             signature: avg_type,
             naming: naming!("avg_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(AvgAcc::new(false))),
         },
         Agg {
@@ -234,18 +260,21 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
                 avg_type(&a[..1])
             },
             naming: naming!("avgif_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(AvgAcc::new(true))),
         },
         Agg {
             name: "min",
             signature: extreme_type,
             naming: naming!("min_"),
+            properties: AggregateProperties::EXACT,
             make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(a)?, false))),
         },
         Agg {
             name: "max",
             signature: extreme_type,
             naming: naming!("max_"),
+            properties: AggregateProperties::EXACT,
             make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(a)?, true))),
         },
         Agg {
@@ -255,6 +284,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
                 extreme_type(&a[..1])
             },
             naming: naming!("minif_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |a, _| {
                 Ok(Box::new(
                     ExtremeAcc::new(extreme_type(&a[..1])?, false).with_predicate(),
@@ -268,6 +298,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
                 extreme_type(&a[..1])
             },
             naming: naming!("maxif_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |a, _| {
                 Ok(Box::new(
                     ExtremeAcc::new(extreme_type(&a[..1])?, true).with_predicate(),
@@ -278,12 +309,14 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             name: "arg_max",
             signature: arg_type,
             naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
             make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(&a[..1])?, true))),
         },
         Agg {
             name: "arg_min",
             signature: arg_type,
             naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
             make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(&a[..1])?, false))),
         },
         Agg {
@@ -293,6 +326,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
                 Ok(a[0])
             },
             naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(AnyAcc::default())),
         },
         Agg {
@@ -302,24 +336,28 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
                 Ok(a[0])
             },
             naming: naming!("any_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(AnyAcc::default())),
         },
         Agg {
             name: "percentile",
             signature: percentile_type,
             naming: |n| percentile_name(n),
+            properties: AggregateProperties::ONE_PASS,
             make: make_percentile,
         },
         Agg {
             name: "stdev",
             signature: stat_type,
             naming: naming!("stdev_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevSample, false))),
         },
         Agg {
             name: "stdevp",
             signature: stat_type,
             naming: naming!("stdevp_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevPopulation, false))),
         },
         Agg {
@@ -329,18 +367,21 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
                 stat_type(&a[..1])
             },
             naming: naming!("stdevif_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevSample, true))),
         },
         Agg {
             name: "variance",
             signature: stat_type,
             naming: naming!("variance_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, false))),
         },
         Agg {
             name: "variancep",
             signature: stat_type,
             naming: naming!("variancep_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::VariancePopulation, false))),
         },
         Agg {
@@ -350,6 +391,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
                 stat_type(&a[..1])
             },
             naming: naming!("varianceif_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, true))),
         },
         // `percentiles(x, p)` with one percentile is `percentile(x, p)`.
@@ -359,6 +401,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             name: "percentiles",
             signature: percentile_type,
             naming: |n| percentile_name(n),
+            properties: AggregateProperties::ONE_PASS,
             make: make_percentile,
         },
         // `hll` and `tdigest` keep exact sketches: the distinct values (a
@@ -369,48 +412,56 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             name: "hll",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("hll_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(DistinctAcc::new(false, Distinct::Set, usize::MAX))),
         },
         Agg {
             name: "hll_if",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
             naming: naming!("hll_if_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(DistinctAcc::new(true, Distinct::Set, usize::MAX))),
         },
         Agg {
             name: "tdigest",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("tdigest_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(ListAcc::new(false, usize::MAX))),
         },
         Agg {
             name: "percentiles_array",
             signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
             naming: naming!("percentiles_"),
+            properties: AggregateProperties::ONE_PASS,
             make: make_percentiles_array,
         },
         Agg {
             name: "buildschema",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
             naming: naming!("schema_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::<super::schema::SchemaAcc>::default()),
         },
         Agg {
             name: "binary_all_and",
             signature: bits_type,
             naming: naming!("binary_all_and_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::And))),
         },
         Agg {
             name: "binary_all_or",
             signature: bits_type,
             naming: naming!("binary_all_or_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::Or))),
         },
         Agg {
             name: "binary_all_xor",
             signature: bits_type,
             naming: naming!("binary_all_xor_"),
+            properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::Xor))),
         },
     ];

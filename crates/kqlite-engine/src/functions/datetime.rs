@@ -7,7 +7,7 @@
 use chrono::{Datelike, Months, NaiveDate, Timelike};
 
 use super::{arg, arity, as_long, as_real, expect, rowwise, scalar_arg, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels::access::{self, ints, reals_of, rows_for};
 use crate::time::{
     self, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MILLISECOND, TICKS_PER_MINUTE, TICKS_PER_SECOND,
@@ -35,16 +35,19 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "now",
             signature: |a| arity(a, 0, 1).map(|_| DataType::DateTime),
+            properties: FunctionProperties::STABLE,
             evaluate: now,
         },
         Func {
             name: "ago",
             signature: ago_type,
+            properties: FunctionProperties::STABLE,
             evaluate: ago,
         },
         Func {
             name: "bin",
             signature: bin_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: bin,
         },
         Func {
@@ -53,51 +56,61 @@ pub(super) fn functions() -> Vec<Func> {
                 arity(a, 3, 3)?;
                 bin_type(&a[..2])
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: bin_at,
         },
         Func {
             name: "startofday",
             signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Day, false)),
         },
         Func {
             name: "startofweek",
             signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Week, false)),
         },
         Func {
             name: "startofmonth",
             signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Month, false)),
         },
         Func {
             name: "startofyear",
             signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Year, false)),
         },
         Func {
             name: "endofday",
             signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Day, true)),
         },
         Func {
             name: "endofweek",
             signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Week, true)),
         },
         Func {
             name: "endofmonth",
             signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Month, true)),
         },
         Func {
             name: "endofyear",
             signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Year, true)),
         },
         Func {
             name: "dayofweek",
             signature: dt_to(DataType::TimeSpan),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(part(a, r, DataType::TimeSpan, |t| {
                     Some(days_since_sunday(t)? * TICKS_PER_DAY)
@@ -107,6 +120,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "dayofmonth",
             signature: dt_to(DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.day() as i64)
@@ -116,6 +130,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "dayofyear",
             signature: dt_to(DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.ordinal() as i64)
@@ -125,6 +140,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "hourofday",
             signature: dt_to(DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.hour() as i64)
@@ -134,6 +150,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "getyear",
             signature: dt_to(DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.year() as i64)
@@ -143,6 +160,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "getmonth",
             signature: dt_to(DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.month() as i64)
@@ -152,6 +170,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "week_of_year",
             signature: dt_to(DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(part(a, r, DataType::Long, |t| {
                     Some(time::to_chrono(t)?.iso_week().week() as i64)
@@ -161,56 +180,67 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "datetime_part",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: datetime_part,
         },
         Func {
             name: "datetime_add",
             signature: |a| arity(a, 3, 3).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: datetime_add,
         },
         Func {
             name: "datetime_diff",
             signature: |a| arity(a, 3, 3).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: datetime_diff,
         },
         Func {
             name: "format_datetime",
             signature: |a| arity(a, 2, 2).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: format_datetime,
         },
         Func {
             name: "format_timespan",
             signature: |a| arity(a, 2, 2).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: format_timespan,
         },
         Func {
             name: "make_datetime",
             signature: |a| arity(a, 1, 7).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: make_datetime,
         },
         Func {
             name: "make_timespan",
             signature: |a| arity(a, 2, 4).map(|_| DataType::TimeSpan),
+            properties: FunctionProperties::PLAIN,
             evaluate: make_timespan,
         },
         Func {
             name: "unixtime_seconds_todatetime",
             signature: |a| arity(a, 1, 1).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(from_unix(a, r, TICKS_PER_SECOND)),
         },
         Func {
             name: "unixtime_milliseconds_todatetime",
             signature: |a| arity(a, 1, 1).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(from_unix(a, r, TICKS_PER_MILLISECOND)),
         },
         Func {
             name: "unixtime_microseconds_todatetime",
             signature: |a| arity(a, 1, 1).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(from_unix(a, r, 10)),
         },
         Func {
             name: "unixtime_nanoseconds_todatetime",
             signature: |a| arity(a, 1, 1).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(from_unix(a, r, 0)),
         },
     ];

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use super::{arg, arity, expect, rowwise, scalar_arg, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
@@ -31,6 +31,7 @@ pub(super) fn functions() -> Vec<Func> {
             Ok(a.get(1).copied().unwrap_or(DataType::Dynamic))
         },
         // Reached only when no input column matched: the default.
+        properties: FunctionProperties::PLAIN,
         evaluate: |a, _, _| Ok(arg(a, 1)),
     };
     let extract_json = Func {
@@ -43,6 +44,7 @@ pub(super) fn functions() -> Vec<Func> {
             })?;
             Ok(DataType::String)
         },
+        properties: FunctionProperties::PLAIN,
         evaluate: extract_json,
     };
     vec![
@@ -60,6 +62,7 @@ pub(super) fn functions() -> Vec<Func> {
                 }
                 Ok(DataType::String)
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, rows, _| {
                 Ok(rowwise(a, rows, DataType::String, |v| match v {
                     [search, replacement, text] => Value::string(translate(
@@ -81,6 +84,7 @@ pub(super) fn functions() -> Vec<Func> {
             signature: |a| arity(a, 0, 0).map(|_| DataType::DateTime),
             // Reached only where the input has neither `_IngestionTime`
             // nor `TimeGenerated`.
+            properties: FunctionProperties::PLAIN,
             evaluate: |_, _, _| Ok(ColumnarValue::Scalar(Value::Null, DataType::DateTime)),
         },
         Func {
@@ -91,6 +95,7 @@ pub(super) fn functions() -> Vec<Func> {
                 expect(a, 1, "a string", |t| t == DataType::String)?;
                 Ok(DataType::Dynamic)
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: parse_command_line,
         },
         Func {
@@ -105,6 +110,7 @@ pub(super) fn functions() -> Vec<Func> {
                 })?;
                 Ok(DataType::Dynamic)
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: |_, _, _| {
                 Err(FunctionError::Invalid(
                     "not supported: `parse_user_agent` needs a user-agent database, \

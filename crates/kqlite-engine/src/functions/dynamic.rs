@@ -5,7 +5,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::{arg, arity, as_long, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -15,56 +15,67 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "array_length",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: array_length,
         },
         Func {
             name: "bag_keys",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: bag_keys,
         },
         Func {
             name: "bag_has_key",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: bag_has_key,
         },
         Func {
             name: "pack_array",
             signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: pack_array,
         },
         Func {
             name: "bag_pack",
             signature: bag_pack_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: bag_pack,
         },
         Func {
             name: "array_concat",
             signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: array_concat,
         },
         Func {
             name: "array_index_of",
             signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: array_index_of,
         },
         Func {
             name: "set_has_element",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: set_has_element,
         },
         Func {
             name: "array_slice",
             signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: array_slice,
         },
         Func {
             name: "prev",
             signature: shift_type,
+            properties: FunctionProperties::WINDOW,
             evaluate: |a, r, _| shift(a, r, true),
         },
         Func {
             name: "next",
             signature: shift_type,
+            properties: FunctionProperties::WINDOW,
             evaluate: |a, r, _| shift(a, r, false),
         },
     ];
@@ -72,61 +83,73 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "set_union",
             signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(set_op(a, r, SetOp::Union)),
         },
         Func {
             name: "set_intersect",
             signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(set_op(a, r, SetOp::Intersect)),
         },
         Func {
             name: "set_difference",
             signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(set_op(a, r, SetOp::Difference)),
         },
         Func {
             name: "array_sort_asc",
             signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(sort_array(a, r, false)),
         },
         Func {
             name: "array_sort_desc",
             signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(sort_array(a, r, true)),
         },
         Func {
             name: "array_reverse",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: array_reverse,
         },
         Func {
             name: "array_sum",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: array_sum,
         },
         Func {
             name: "strcat_array",
             signature: |a| arity(a, 2, 2).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: strcat_array,
         },
         Func {
             name: "bag_merge",
             signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: bag_merge,
         },
         Func {
             name: "bag_set_key",
             signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: bag_set_key,
         },
         Func {
             name: "array_split",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: array_split,
         },
         Func {
             name: "bag_remove_keys",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: bag_remove_keys,
         },
     ]);
@@ -134,36 +157,43 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "range",
             signature: range_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: range,
         },
         Func {
             name: "bag_zip",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: bag_zip,
         },
         Func {
             name: "array_shift_left",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(shift_array(a, r, Move::ShiftLeft)),
         },
         Func {
             name: "array_shift_right",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(shift_array(a, r, Move::ShiftRight)),
         },
         Func {
             name: "array_rotate_left",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(shift_array(a, r, Move::RotateLeft)),
         },
         Func {
             name: "array_rotate_right",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(shift_array(a, r, Move::RotateRight)),
         },
         Func {
             name: "array_iff",
             signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: array_iff,
         },
     ]);
@@ -180,37 +210,44 @@ pub(super) fn functions() -> Vec<Func> {
                     },
                 )
             },
+            properties: FunctionProperties::WINDOW,
             evaluate: row_cumsum,
         },
         Func {
             name: "row_window_session",
             signature: |a| arity(a, 3, 4).map(|_| DataType::DateTime),
+            properties: FunctionProperties::WINDOW,
             evaluate: row_window_session,
         },
         Func {
             name: "row_rank_dense",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Long),
+            properties: FunctionProperties::WINDOW,
             evaluate: |a, r, _| row_rank(a, r, true),
         },
         Func {
             name: "row_rank_min",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Long),
+            properties: FunctionProperties::WINDOW,
             evaluate: |a, r, _| row_rank(a, r, false),
         },
     ]);
     v.push(Func {
         name: "dynamic_to_json",
         signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+        properties: FunctionProperties::PLAIN,
         evaluate: dynamic_to_json,
     });
     v.push(Func {
         name: "repeat",
         signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+        properties: FunctionProperties::PLAIN,
         evaluate: repeat,
     });
     v.push(Func {
         name: "zip",
         signature: |a| arity(a, 2, 16).map(|_| DataType::Dynamic),
+        properties: FunctionProperties::PLAIN,
         evaluate: zip,
     });
     if let Some(f) = v.iter().find(|f| f.name == "bag_pack").copied() {

@@ -1,7 +1,7 @@
 //! Text encodings: base64, URL percent-encoding and hexadecimal.
 
 use super::{arg, arity, as_long, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels::{self, access};
 use crate::types::DataType;
 use crate::value::Value;
@@ -12,11 +12,13 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "base64_encode_tostring",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(s.as_bytes(), out))),
         },
         Func {
             name: "base64_decode_tostring",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(map(a, r, |s, out| {
                     out.push_str(
@@ -30,16 +32,19 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "url_encode",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, |s, out| percent_encode(s, true, out))),
         },
         Func {
             name: "url_encode_component",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, |s, out| percent_encode(s, false, out))),
         },
         Func {
             name: "url_decode",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(map(a, r, |s, out| {
                     out.push_str(&percent_decode(s).unwrap_or_default())
@@ -49,11 +54,13 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "tohex",
             signature: |a| arity(a, 1, 2).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: tohex,
         },
         Func {
             name: "base64_decode_toarray",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 let text = kernels::strings::as_string(&arg(a, 0), r);
                 Ok(super::rowwise(&[text], r, DataType::Dynamic, |v| {
@@ -75,6 +82,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "base64_encode_fromarray",
             signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 let bytes = kernels::cast(&arg(a, 0), DataType::Dynamic, r);
                 Ok(super::rowwise(&[bytes], r, DataType::String, |v| {
@@ -98,26 +106,31 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "zlib_compress_to_base64_string",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(&zlib_compress(s), out))),
         },
         Func {
             name: "zlib_decompress_from_base64_string",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, |s, out| out.push_str(&inflate_text(s, false)))),
         },
         Func {
             name: "gzip_compress_to_base64_string",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(&gzip_stored(s), out))),
         },
         Func {
             name: "gzip_decompress_from_base64_string",
             signature: text,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, |s, out| out.push_str(&inflate_text(s, true)))),
         },
         Func {
             name: "base64_decode_toguid",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Guid),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 let text = kernels::strings::as_string(&arg(a, 0), r);
                 Ok(super::rowwise(&[text], r, DataType::Guid, |v| {

@@ -21,7 +21,9 @@ use indexmap::IndexMap;
 use rustc_hash::FxHashMap;
 
 use super::{arity, expect, rowwise};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, ScalarFunction};
+use crate::function::{
+    ColumnarValue, EvalContext, FunctionError, FunctionProperties, ScalarFunction,
+};
 use crate::io::{self, Format, LoadError};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -268,6 +270,10 @@ impl ScalarFunction for GeoInfoFromIp {
             matches!(t, DataType::String | DataType::Dynamic)
         })?;
         Ok(DataType::Dynamic)
+    }
+
+    fn properties(&self) -> FunctionProperties {
+        FunctionProperties::PLAIN
     }
 
     fn invoke(

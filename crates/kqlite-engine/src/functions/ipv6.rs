@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use super::{as_long, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
@@ -18,6 +18,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "parse_ipv6",
             signature: |a| super::arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(rowwise(a, r, DataType::String, |v| {
                     canonical(v.first(), None).map_or(Value::Null, Value::string)
@@ -27,6 +28,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "parse_ipv6_mask",
             signature: |a| super::arity(a, 2, 2).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(rowwise(a, r, DataType::String, |v| {
                     let bits = v.get(1).and_then(as_long);
@@ -40,21 +42,25 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "ipv6_compare",
             signature: |a| super::arity(a, 2, 3).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(compare(a, r, false)),
         },
         Func {
             name: "ipv6_is_match",
             signature: |a| super::arity(a, 2, 3).map(|_| DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(compare(a, r, true)),
         },
         Func {
             name: "ipv6_is_in_any_range",
             signature: |a| super::arity(a, 2, 64).map(|_| DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: in_any_range,
         },
         Func {
             name: "ipv4_range_to_cidr_list",
             signature: |a| super::arity(a, 2, 2).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: range_to_cidrs,
         },
     ]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{arg, arity, expect, rowwise, Func};
 use crate::column::{Column, ColumnData};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels::{self, convert};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -15,86 +15,103 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "tostring",
             signature: one_to(DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(convert::to_string(&arg(a, 0), r)),
         },
         Func {
             name: "toint",
             signature: one_to(DataType::Int),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Int, r)),
         },
         Func {
             name: "tolong",
             signature: one_to(DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Long, r)),
         },
         Func {
             name: "todecimal",
             signature: one_to(DataType::Decimal),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Decimal, r)),
         },
         Func {
             name: "todatetime",
             signature: one_to(DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::DateTime, r)),
         },
         Func {
             name: "totimespan",
             signature: one_to(DataType::TimeSpan),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::TimeSpan, r)),
         },
         Func {
             name: "toguid",
             signature: one_to(DataType::Guid),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Guid, r)),
         },
         Func {
             name: "todynamic",
             signature: one_to(DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: to_dynamic,
         },
         Func {
             name: "isnull",
             signature: one_to(DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(null_test(&arg(a, 0), r, false, false)),
         },
         Func {
             name: "isnotnull",
             signature: one_to(DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(null_test(&arg(a, 0), r, true, false)),
         },
         Func {
             name: "isempty",
             signature: one_to(DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(null_test(&arg(a, 0), r, false, true)),
         },
         Func {
             name: "isnotempty",
             signature: one_to(DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(null_test(&arg(a, 0), r, true, true)),
         },
         Func {
             name: "not",
             signature: one_to(DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(kernels::not(&arg(a, 0), r)),
         },
         Func {
             name: "iff",
             signature: iff_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: iff,
         },
         Func {
             name: "case",
             signature: case_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: case,
         },
         Func {
             name: "coalesce",
             signature: coalesce_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: coalesce,
         },
         Func {
             name: "gettype",
             signature: one_to(DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: gettype,
         },
     ];
@@ -107,11 +124,13 @@ pub(super) fn functions() -> Vec<Func> {
     v.push(Func {
         name: "toreal",
         signature: one_to(DataType::Real),
+        properties: FunctionProperties::PLAIN,
         evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Real, r)),
     });
     v.push(Func {
         name: "tobool",
         signature: one_to(DataType::Bool),
+        properties: FunctionProperties::PLAIN,
         evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Bool, r)),
     });
     for (canonical, alias) in aliases {

@@ -2,7 +2,7 @@
 //! `geo_distance_2points`, ...
 
 use super::{arg, arity, as_real, expect, numeric_like, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels;
 use crate::kernels::access::{self, reals_of, rows_for};
 use crate::types::DataType;
@@ -14,6 +14,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "abs",
             signature: same_numeric,
+            properties: FunctionProperties::PLAIN,
             evaluate: abs,
         },
         Func {
@@ -23,51 +24,61 @@ pub(super) fn functions() -> Vec<Func> {
                 expect(a, 0, "a number", numeric_like)?;
                 Ok(DataType::Real)
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: round,
         },
         Func {
             name: "ceiling",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::ceil)),
         },
         Func {
             name: "sqrt",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::sqrt)),
         },
         Func {
             name: "exp",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::exp)),
         },
         Func {
             name: "exp2",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::exp2)),
         },
         Func {
             name: "exp10",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, |x| 10f64.powf(x))),
         },
         Func {
             name: "log",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::ln)),
         },
         Func {
             name: "log10",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::log10)),
         },
         Func {
             name: "log2",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::log2)),
         },
         Func {
             name: "sign",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(real_map(a, r, |x| {
                     if x == 0.0 || x.is_nan() {
@@ -84,56 +95,67 @@ pub(super) fn functions() -> Vec<Func> {
                 arity(a, 2, 2)?;
                 Ok(DataType::Real)
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: pow,
         },
         Func {
             name: "isnan",
             signature: bool_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_test(a, r, f64::is_nan)),
         },
         Func {
             name: "isfinite",
             signature: bool_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_test(a, r, f64::is_finite)),
         },
         Func {
             name: "isinf",
             signature: bool_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_test(a, r, f64::is_infinite)),
         },
         Func {
             name: "min_of",
             signature: extreme_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| extreme_of(a, r, BinaryOp::Lt),
         },
         Func {
             name: "max_of",
             signature: extreme_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| extreme_of(a, r, BinaryOp::Gt),
         },
         Func {
             name: "geo_distance_2points",
             signature: |a| arity(a, 4, 4).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: geo_distance,
         },
         Func {
             name: "binary_and",
             signature: two_longs,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(bitwise(a, r, |x, y| Some(x & y))),
         },
         Func {
             name: "binary_or",
             signature: two_longs,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(bitwise(a, r, |x, y| Some(x | y))),
         },
         Func {
             name: "binary_xor",
             signature: two_longs,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(bitwise(a, r, |x, y| Some(x ^ y))),
         },
         Func {
             name: "binary_shift_left",
             signature: two_longs,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(bitwise(a, r, |x, y| {
                     u32::try_from(y).ok().filter(|y| *y < 64).map(|y| x << y)
@@ -143,6 +165,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "binary_shift_right",
             signature: two_longs,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(bitwise(a, r, |x, y| {
                     u32::try_from(y).ok().filter(|y| *y < 64).map(|y| x >> y)
@@ -152,6 +175,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "binary_not",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 let x = kernels::cast(&arg(a, 0), DataType::Long, r);
                 let (n, scalar) = rows_for(&[&x], r);
@@ -164,51 +188,61 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "sin",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::sin)),
         },
         Func {
             name: "cos",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::cos)),
         },
         Func {
             name: "tan",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::tan)),
         },
         Func {
             name: "asin",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::asin)),
         },
         Func {
             name: "acos",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::acos)),
         },
         Func {
             name: "atan",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::atan)),
         },
         Func {
             name: "cot",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, |x: f64| 1.0 / x.tan())),
         },
         Func {
             name: "degrees",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::to_degrees)),
         },
         Func {
             name: "radians",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, f64::to_radians)),
         },
         Func {
             name: "pi",
             signature: |a| arity(a, 0, 0).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     Value::Real(std::f64::consts::PI),
@@ -219,6 +253,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "atan2",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 let y = kernels::cast(&arg(a, 0), DataType::Real, r);
                 let x = kernels::cast(&arg(a, 1), DataType::Real, r);

@@ -1,7 +1,7 @@
 //! The built-in function library: scalar functions and aggregates.
 //!
-//! Each scalar function is a [`Func`]: a name, a return-type rule and a
-//! whole-column evaluator. Hot functions (`tostring`, `bin`, `ago`,
+//! Each scalar function is a [`Func`]: a name, a return-type rule, its
+//! [`FunctionProperties`] and a whole-column evaluator. Hot functions (`tostring`, `bin`, `ago`,
 //! `isempty`, `tolower`, ...) have column kernels; rarer ones evaluate row by
 //! row through a shared helper, which is simpler but boxes each cell.
 //!
@@ -34,7 +34,9 @@ mod xml;
 use std::sync::Arc;
 
 use crate::column::ColumnBuilder;
-use crate::function::{ColumnarValue, EvalContext, FunctionError, ScalarFunction};
+use crate::function::{
+    ColumnarValue, EvalContext, FunctionError, FunctionProperties, ScalarFunction,
+};
 use crate::types::DataType;
 use crate::value::Value;
 
@@ -45,13 +47,18 @@ pub type Signature = fn(&[DataType]) -> Result<DataType, FunctionError>;
 pub type Evaluator =
     fn(&[ColumnarValue], usize, &EvalContext) -> Result<ColumnarValue, FunctionError>;
 
-/// A scalar function built from a name, a [`Signature`] and an [`Evaluator`].
+/// A scalar function built from a name, a [`Signature`], its
+/// [`FunctionProperties`] and an [`Evaluator`].
 #[derive(Clone, Copy)]
 pub struct Func {
     /// The KQL name this entry answers to.
     pub name: &'static str,
     /// Checks argument types and gives the result type.
     pub signature: Signature,
+    /// Volatility, row dependence and null handling (most functions are
+    /// [`FunctionProperties::PLAIN`]; one declared
+    /// [`FunctionProperties::NULL_PROPAGATING`] never sees a null).
+    pub properties: FunctionProperties,
     /// Evaluates over a batch.
     pub evaluate: Evaluator,
 }
@@ -63,6 +70,10 @@ impl ScalarFunction for Func {
 
     fn return_type(&self, args: &[DataType]) -> Result<DataType, FunctionError> {
         (self.signature)(args)
+    }
+
+    fn properties(&self) -> FunctionProperties {
+        self.properties
     }
 
     fn invoke(
@@ -238,7 +249,9 @@ pub(crate) mod test_util {
         f.return_type(&types)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let ctx = EvalContext { now: NOW };
-        f.invoke(&cols, 1, &ctx).unwrap().get(0)
+        crate::function::call_scalar(f.as_ref(), &cols, 1, &ctx)
+            .unwrap()
+            .get(0)
     }
 
     /// The fixed clock used by tests: 2024-01-02T03:04:05Z.

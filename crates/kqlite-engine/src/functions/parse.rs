@@ -1,6 +1,7 @@
 //! Text parsers producing structured values: `parse_csv`, `parse_version`,
 //! `parse_path` and `parse_urlquery`.
 
+use crate::function::FunctionProperties;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -15,6 +16,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "parse_csv",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(rowwise(a, r, DataType::Dynamic, |v| {
                     let text = v.first().map(as_text).unwrap_or_default();
@@ -25,6 +27,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "parse_version",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Decimal),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(rowwise(a, r, DataType::Decimal, |v| {
                     let text = v.first().map(as_text).unwrap_or_default();
@@ -35,6 +38,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "parse_path",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(rowwise(a, r, DataType::Dynamic, |v| {
                     let text = v.first().map(as_text).unwrap_or_default();
@@ -45,6 +49,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "parse_urlquery",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(rowwise(a, r, DataType::Dynamic, |v| {
                     let text = v.first().map(as_text).unwrap_or_default();

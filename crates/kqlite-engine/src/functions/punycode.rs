@@ -6,6 +6,7 @@
 //! labels are separated by `.` or the ideographic/fullwidth full stops.
 
 use super::{arity, as_text, rowwise, Func};
+use crate::function::FunctionProperties;
 use crate::types::DataType;
 use crate::value::Value;
 
@@ -15,21 +16,25 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "punycode_from_string",
             signature: sig,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, encode)),
         },
         Func {
             name: "punycode_to_string",
             signature: sig,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, decode)),
         },
         Func {
             name: "punycode_domain_to_string",
             signature: sig,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, encode_domain)),
         },
         Func {
             name: "punycode_domain_from_string",
             signature: sig,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map(a, r, decode_domain)),
         },
     ]

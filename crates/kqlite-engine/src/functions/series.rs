@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::{arity, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels::{self, convert};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -16,6 +16,7 @@ macro_rules! unary {
         Func {
             name: $name,
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map_unary(a, r, $f)),
         }
     };
@@ -26,6 +27,7 @@ macro_rules! binary {
         Func {
             name: $name,
             signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(map_binary(a, r, $op)),
         }
     };
@@ -63,6 +65,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "series_sum",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: series_sum,
         },
     ]

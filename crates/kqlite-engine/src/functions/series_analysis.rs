@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::{arg, arity, as_long, as_real, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels::{self, convert};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -31,46 +31,55 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "series_fill_forward",
             signature: dynamic(1, 2),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(fill(a, r, Fill::Forward)),
         },
         Func {
             name: "series_fill_backward",
             signature: dynamic(1, 2),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(fill(a, r, Fill::Backward)),
         },
         Func {
             name: "series_fill_const",
             signature: dynamic(2, 3),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(fill(a, r, Fill::Const)),
         },
         Func {
             name: "series_fill_linear",
             signature: dynamic(1, 4),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(fill(a, r, Fill::Linear)),
         },
         Func {
             name: "series_fir",
             signature: dynamic(2, 4),
+            properties: FunctionProperties::PLAIN,
             evaluate: series_fir,
         },
         Func {
             name: "series_iir",
             signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: series_iir,
         },
         Func {
             name: "series_seasonal",
             signature: dynamic(1, 2),
+            properties: FunctionProperties::PLAIN,
             evaluate: series_seasonal,
         },
         Func {
             name: "series_stats_dynamic",
             signature: dynamic(1, 2),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, stats)),
         },
         Func {
             name: "series_fit_line_dynamic",
             signature: dynamic(1, 1),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(per_series(a, r, DataType::Dynamic, |s, _| {
                     fit_line(s).map(|f| Value::Dynamic(f.to_bag(true)))
@@ -80,16 +89,19 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "series_fit_2lines_dynamic",
             signature: dynamic(1, 1),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, fit_two_lines)),
         },
         Func {
             name: "series_stats",
             signature: dynamic(1, 2),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, stats)),
         },
         Func {
             name: "series_fit_line",
             signature: dynamic(1, 1),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(per_series(a, r, DataType::Dynamic, |s, _| {
                     fit_line(s).map(|f| Value::Dynamic(f.to_bag(true)))
@@ -99,6 +111,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "series_fit_2lines",
             signature: dynamic(1, 1),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(per_series(a, r, DataType::Dynamic, |s, rest| {
                     fit_two_lines(s, rest).map(flatten_sides)
@@ -108,26 +121,31 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "series_fit_poly",
             signature: dynamic(1, 4),
+            properties: FunctionProperties::PLAIN,
             evaluate: series_fit_poly,
         },
         Func {
             name: "series_decompose",
             signature: dynamic(1, 4),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, decompose_bag)),
         },
         Func {
             name: "series_decompose_anomalies",
             signature: |a| arity(a, 1, 6).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, anomalies_bag)),
         },
         Func {
             name: "series_periods_detect",
             signature: dynamic(2, 4),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, periods_bag)),
         },
         Func {
             name: "series_magnitude",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(per_series(a, r, DataType::Real, |s, _| {
                     Some(Value::Real(
@@ -139,11 +157,13 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "series_dot_product",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(pairwise(a, r, |x, y| Some(dot(x, y)))),
         },
         Func {
             name: "series_cosine_similarity",
             signature: |a| arity(a, 2, 4).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(pairwise(a, r, |x, y| {
                     Some(dot(x, y) / (dot(x, x).sqrt() * dot(y, y).sqrt()))

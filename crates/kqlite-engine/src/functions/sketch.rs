@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use super::{arg, arity, as_real, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels::{self, convert};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -21,31 +21,37 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "hll_merge",
             signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(merge(a, r, true)),
         },
         Func {
             name: "tdigest_merge",
             signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(merge(a, r, false)),
         },
         Func {
             name: "dcount_hll",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: dcount_hll,
         },
         Func {
             name: "percentile_tdigest",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Real, percentile)),
         },
         Func {
             name: "percentiles_array_tdigest",
             signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Dynamic, percentiles)),
         },
         Func {
             name: "rank_tdigest",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Real, rank)),
         },
     ]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::{arg, arity, expect, numeric_like, rowwise, scalar_arg, Func};
 use crate::column::{Column, ColumnData};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels;
 use crate::kernels::access::{self, reals_of, rows_for};
 use crate::types::DataType;
@@ -29,6 +29,7 @@ macro_rules! convert {
                 expect(a, 0, "a number", numeric_like)?;
                 Ok(DataType::Real)
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(convert_with($table, a, r)),
         }
     };
@@ -39,31 +40,37 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "erf",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, libm::erf)),
         },
         Func {
             name: "erfc",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, libm::erfc)),
         },
         Func {
             name: "loggamma",
             signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map(a, r, libm::lgamma)),
         },
         Func {
             name: "beta_pdf",
             signature: real_of_three,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map3(a, r, beta_pdf)),
         },
         Func {
             name: "beta_cdf",
             signature: real_of_three,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map3(a, r, beta_cdf)),
         },
         Func {
             name: "beta_inv",
             signature: real_of_three,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(real_map3(a, r, beta_inv)),
         },
         convert!("convert_angle", ANGLE),
@@ -82,6 +89,7 @@ pub(super) fn functions() -> Vec<Func> {
                 }
                 Ok(DataType::Real)
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: welch_test,
         },
         Func {
@@ -91,11 +99,13 @@ pub(super) fn functions() -> Vec<Func> {
                 expect(a, 0, "a number", numeric_like)?;
                 Ok(DataType::String)
             },
+            properties: FunctionProperties::PLAIN,
             evaluate: format_bytes,
         },
         Func {
             name: "around",
             signature: |a| arity(a, 3, 3).map(|_| DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: around,
         },
         Func {
@@ -109,16 +119,19 @@ pub(super) fn functions() -> Vec<Func> {
                     DataType::Long
                 })
             },
+            properties: FunctionProperties::VOLATILE,
             evaluate: rand,
         },
         Func {
             name: "new_guid",
             signature: |a| arity(a, 0, 0).map(|_| DataType::Guid),
+            properties: FunctionProperties::VOLATILE,
             evaluate: new_guid,
         },
         Func {
             name: "current_principal",
             signature: |a| arity(a, 0, 0).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     Value::string("aaduser=kqlite-local"),
@@ -129,6 +142,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "current_cluster_endpoint",
             signature: |a| arity(a, 0, 0).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     Value::string("localhost"),

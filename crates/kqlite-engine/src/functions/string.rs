@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{arg, arity, as_long, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels::access::{self, rows_for, strs};
 use crate::kernels::{self, compile_regex, convert};
 use crate::types::DataType;
@@ -15,11 +15,13 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "strlen",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: strlen,
         },
         Func {
             name: "tolower",
             signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(map_text(&arg(a, 0), r, |s, out| {
                     out.push_str(&s.to_lowercase())
@@ -29,6 +31,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "toupper",
             signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(map_text(&arg(a, 0), r, |s, out| {
                     out.push_str(&s.to_uppercase())
@@ -38,6 +41,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "reverse",
             signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 Ok(map_text(&arg(a, 0), r, |s, out| {
                     out.extend(s.chars().rev())
@@ -47,116 +51,139 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "trim",
             signature: two_strings,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| trim(a, r, true, true),
         },
         Func {
             name: "trim_start",
             signature: two_strings,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| trim(a, r, true, false),
         },
         Func {
             name: "trim_end",
             signature: two_strings,
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| trim(a, r, false, true),
         },
         Func {
             name: "substring",
             signature: |a| arity(a, 2, 3).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: substring,
         },
         Func {
             name: "strcat",
             signature: |a| arity(a, 1, 64).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(strcat(a, r, "")),
         },
         Func {
             name: "strcat_delim",
             signature: |a| arity(a, 3, 65).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: strcat_delim,
         },
         Func {
             name: "split",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: split,
         },
         Func {
             name: "replace_string",
             signature: |a| arity(a, 3, 3).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: replace_string,
         },
         Func {
             name: "replace_regex",
             signature: |a| arity(a, 3, 3).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: replace_regex,
         },
         Func {
             name: "extract",
             signature: extract_type,
+            properties: FunctionProperties::PLAIN,
             evaluate: extract,
         },
         Func {
             name: "extract_all",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: extract_all,
         },
         Func {
             name: "indexof",
             signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: indexof,
         },
         Func {
             name: "countof",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: countof,
         },
         Func {
             name: "replace",
             signature: |a| arity(a, 3, 3).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: replace_legacy,
         },
         Func {
             name: "strrep",
             signature: |a| arity(a, 2, 3).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: strrep,
         },
         Func {
             name: "strcmp",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: strcmp,
         },
         Func {
             name: "isascii",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| text_test(a, r, str::is_ascii),
         },
         Func {
             name: "isutf8",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Bool),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| text_test(a, r, |_| true),
         },
         Func {
             name: "parse_url",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: parse_url,
         },
         Func {
             name: "replace_strings",
             signature: |a| arity(a, 3, 3).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: replace_strings,
         },
         Func {
             name: "unicode_codepoints_to_string",
             signature: |a| arity(a, 1, 64).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: codepoints_to_string,
         },
         Func {
             name: "unicode_codepoints_from_string",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: codepoints_from_string,
         },
         Func {
             name: "string_size",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| {
                 let text = kernels::strings::as_string(&arg(a, 0), r);
                 let (n, scalar) = rows_for(&[&text], r);
@@ -167,6 +194,7 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "indexof_regex",
             signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
             evaluate: indexof_regex,
         },
     ]

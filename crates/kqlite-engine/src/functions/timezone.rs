@@ -11,7 +11,7 @@ use chrono::{LocalResult, Offset, TimeZone};
 use chrono_tz::Tz;
 
 use super::{arg, arity, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::kernels::{self, access};
 use crate::time;
 use crate::types::DataType;
@@ -22,16 +22,19 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "datetime_utc_to_local",
             signature: |a| arity(a, 2, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(shift(a, r, utc_to_local)),
         },
         Func {
             name: "datetime_local_to_utc",
             signature: |a| arity(a, 2, 2).map(|_| DataType::DateTime),
+            properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(shift(a, r, local_to_utc)),
         },
         Func {
             name: "datetime_list_timezones",
             signature: |a| arity(a, 0, 0).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: list_timezones,
         },
     ]

@@ -12,6 +12,7 @@
 //! skipped. Values stay strings. Malformed XML, input over 1 MB and nesting
 //! deeper than [`MAX_DEPTH`] give null.
 
+use crate::function::FunctionProperties;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -38,6 +39,7 @@ pub(super) fn functions() -> Vec<Func> {
             })?;
             Ok(DataType::Dynamic)
         },
+        properties: FunctionProperties::PLAIN,
         evaluate: |a, rows, _| {
             Ok(rowwise(
                 &[arg(a, 0)],

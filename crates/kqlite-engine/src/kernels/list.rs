@@ -10,7 +10,9 @@ use super::strings::{as_string, Needle};
 use std::sync::Arc;
 
 use crate::column::ColumnBuilder;
-use crate::function::{ColumnarValue, EvalContext, FunctionError, ScalarFunction};
+use crate::function::{
+    ColumnarValue, EvalContext, FunctionError, FunctionProperties, ScalarFunction,
+};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
@@ -106,6 +108,10 @@ impl ScalarFunction for ListCall {
             });
         }
         Ok(DataType::Bool)
+    }
+
+    fn properties(&self) -> FunctionProperties {
+        FunctionProperties::PLAIN
     }
 
     fn invoke(

@@ -5,7 +5,7 @@
 //! perpendicular to the center so results are reproducible.
 
 use super::{point_arg, polygon_value, real_arg, sig, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::Value;
@@ -23,6 +23,7 @@ pub(super) fn functions() -> Vec<Func> {
     vec![Func {
         name: "geo_point_buffer",
         signature: |a| sig(a, 3, 4, DataType::Dynamic),
+        properties: FunctionProperties::PLAIN,
         evaluate: point_buffer,
     }]
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::shapes::{self, Pt};
 use super::{bag, coord, real_arg, sig, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -20,21 +20,25 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "geo_line_densify",
             signature: |a| sig(a, 1, 3, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: line_densify,
         },
         Func {
             name: "geo_polygon_densify",
             signature: |a| sig(a, 1, 3, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: polygon_densify,
         },
         Func {
             name: "geo_line_simplify",
             signature: |a| sig(a, 1, 2, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: line_simplify,
         },
         Func {
             name: "geo_polygon_simplify",
             signature: |a| sig(a, 1, 2, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: polygon_simplify,
         },
     ]

@@ -1,7 +1,7 @@
 //! Geohash cells: `geo_point_to_geohash`, `geo_geohash_*`.
 
 use super::{level_arg, point_arg, point_value, polygon_value, sig, string_array, text_arg, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::Value;
@@ -18,21 +18,25 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "geo_point_to_geohash",
             signature: |a| sig(a, 2, 3, DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: point_to_geohash,
         },
         Func {
             name: "geo_geohash_to_central_point",
             signature: |a| sig(a, 1, 1, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: central_point,
         },
         Func {
             name: "geo_geohash_to_polygon",
             signature: |a| sig(a, 1, 1, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: to_polygon,
         },
         Func {
             name: "geo_geohash_neighbors",
             signature: |a| sig(a, 1, 1, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: neighbors,
         },
     ]

@@ -7,7 +7,7 @@
 //! the id in hex without trailing zeros.
 
 use super::{level_arg, point_arg, point_value, polygon_value, sig, string_array, text_arg, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::Value;
@@ -31,21 +31,25 @@ pub(super) fn functions() -> Vec<Func> {
         Func {
             name: "geo_point_to_s2cell",
             signature: |a| sig(a, 2, 3, DataType::String),
+            properties: FunctionProperties::PLAIN,
             evaluate: point_to_cell,
         },
         Func {
             name: "geo_s2cell_to_central_point",
             signature: |a| sig(a, 1, 1, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: central_point,
         },
         Func {
             name: "geo_s2cell_to_polygon",
             signature: |a| sig(a, 1, 1, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: to_polygon,
         },
         Func {
             name: "geo_s2cell_neighbors",
             signature: |a| sig(a, 1, 1, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
             evaluate: neighbors,
         },
     ]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::shapes::{self, cross, dot, norm, segment_crossing, xyz, Pt, V3};
 use super::{bag, coord, sig, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -19,6 +19,7 @@ pub(super) fn functions() -> Vec<Func> {
     vec![Func {
         name: "geo_union_lines_array",
         signature: |a| sig(a, 1, 1, DataType::Dynamic),
+        properties: FunctionProperties::PLAIN,
         evaluate: union_lines_array,
     }]
 }

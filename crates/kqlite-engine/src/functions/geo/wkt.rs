@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{bag, coord, sig, text_arg, valid_point, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError};
+use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -12,6 +12,7 @@ pub(super) fn functions() -> Vec<Func> {
     vec![Func {
         name: "geo_from_wkt",
         signature: |a| sig(a, 1, 1, DataType::Dynamic),
+        properties: FunctionProperties::PLAIN,
         evaluate: from_wkt,
     }]
 }
