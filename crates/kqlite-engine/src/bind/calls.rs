@@ -448,19 +448,23 @@ impl Binder<'_> {
     ) -> BResult<Vec<ast::NamedExpr>> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
-            let call = match &item.expr.kind {
-                ExprKind::Call(c) if c.name.name == "percentiles" && c.args.len() > 2 => c,
+            // `percentilesw(x, weight, p1, ...)` splits the same way, keeping
+            // both leading arguments.
+            let (call, lead) = match &item.expr.kind {
+                ExprKind::Call(c) if c.name.name == "percentiles" && c.args.len() > 2 => (c, 1),
+                ExprKind::Call(c) if c.name.name == "percentilesw" && c.args.len() > 3 => (c, 2),
                 _ => {
                     out.push(item.clone());
                     continue;
                 }
             };
-            let (value, points) = call.args.split_at(1);
+            let (value, points) = call.args.split_at(lead);
             if !item.names.is_empty() && item.names.len() != points.len() {
                 return Err(self.fail(names::error(
                     codes::INVALID,
                     format!(
-                        "`percentiles` with {} percentiles needs {} output names, got {}",
+                        "`{}` with {} percentiles needs {} output names, got {}",
+                        call.name.name,
                         points.len(),
                         points.len(),
                         item.names.len()

@@ -437,6 +437,76 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             make: make_percentiles_array,
         },
         Agg {
+            name: "take_anyif",
+            signature: any_if_type,
+            naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(AnyAcc::with_predicate())),
+        },
+        Agg {
+            name: "anyif",
+            signature: any_if_type,
+            naming: naming!("anyif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(AnyAcc::with_predicate())),
+        },
+        Agg {
+            name: "count_distinctif",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
+            naming: naming!("count_distinctif_"),
+            properties: AggregateProperties::COUNTING,
+            make: |_, _| {
+                Ok(Box::new(DistinctAcc::new(
+                    true,
+                    Distinct::Count,
+                    usize::MAX,
+                )))
+            },
+        },
+        // `percentilesw(x, w, p1, p2, ...)` with several percentiles is split
+        // by the binder into one aggregate per percentile, as `percentiles`.
+        Agg {
+            name: "percentilew",
+            signature: weighted_percentile_type,
+            naming: |n| weighted_percentile_name(n),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_weighted_percentile,
+        },
+        Agg {
+            name: "percentilesw",
+            signature: weighted_percentile_type,
+            naming: |n| weighted_percentile_name(n),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_weighted_percentile,
+        },
+        Agg {
+            name: "percentilesw_array",
+            signature: |a| {
+                arity(a, 3, 66)?;
+                weighted_percentile_type(a.get(..3).unwrap_or_default())?;
+                Ok(DataType::Dynamic)
+            },
+            naming: naming!("percentile_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_weighted_percentiles_array,
+        },
+        // Merging the exact sketches of `hll` (distinct values) and `tdigest`
+        // (all values): a set union and a concatenation.
+        Agg {
+            name: "hll_merge",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            naming: naming!("hll_merge_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(DistinctAcc::new(false, Distinct::Set, usize::MAX))),
+        },
+        Agg {
+            name: "tdigest_merge",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            naming: naming!("merge_tdigests_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(ListAcc::new(false, usize::MAX))),
+        },
+        Agg {
             name: "buildschema",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
             naming: naming!("schema_"),
@@ -584,6 +654,79 @@ fn make_percentile(
         values: Vec::new(),
         p,
         out,
+    }))
+}
+
+fn any_if_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 2, 2)?;
+    Ok(a[0])
+}
+
+/// `percentilew(x, weight, p)`: the value type as `percentile`'s, the
+/// weight a whole number.
+fn weighted_percentile_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 3, 3)?;
+    super::expect(a, 1, "a whole-number weight", |t| {
+        matches!(t, DataType::Int | DataType::Long | DataType::Dynamic)
+    })?;
+    percentile_type(&[a[0], a[2]])
+}
+
+/// `percentilew(x, w, 99.9)` → `percentile_x_99_9` (the weight is not named).
+fn weighted_percentile_name(names: &[Option<&str>]) -> String {
+    let base = named("percentile_", names);
+    match names.get(2).copied().flatten() {
+        Some(p) => format!("{base}_{}", p.replace('.', "_")),
+        None => base,
+    }
+}
+
+/// The constant percentiles from argument `from` on (numbers or dynamic
+/// arrays of numbers), each within 0..100.
+fn constant_percentiles(c: &[Option<Value>], from: usize) -> Result<Vec<f64>, FunctionError> {
+    let mut ps = Vec::new();
+    for (i, constant) in c.iter().enumerate().skip(from) {
+        match constant {
+            Some(Value::Dynamic(Dynamic::Array(items))) => {
+                ps.extend(items.iter().filter_map(kernels::convert::dyn_to_real))
+            }
+            Some(v) => ps.extend(as_real(v)),
+            None => return Err(FunctionError::NotConstant { index: i }),
+        }
+    }
+    if let Some(p) = ps.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+        return Err(FunctionError::Invalid(format!(
+            "percentile {p} is outside 0..100"
+        )));
+    }
+    Ok(ps)
+}
+
+fn make_weighted_percentile(
+    a: &[DataType],
+    c: &[Option<Value>],
+) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
+    let out = weighted_percentile_type(a)?;
+    let ps = constant_percentiles(c.get(..3).unwrap_or_default(), 2)?;
+    Ok(Box::new(WeightedPercentileAcc {
+        values: Vec::new(),
+        ps,
+        out,
+        array: false,
+    }))
+}
+
+fn make_weighted_percentiles_array(
+    a: &[DataType],
+    c: &[Option<Value>],
+) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
+    let out = weighted_percentile_type(a.get(..3).unwrap_or_default())?;
+    let ps = constant_percentiles(c, 2)?;
+    Ok(Box::new(WeightedPercentileAcc {
+        values: Vec::new(),
+        ps,
+        out,
+        array: true,
     }))
 }
 
@@ -2036,6 +2179,17 @@ impl ArgExtremeRows {
 #[derive(Default)]
 struct AnyAcc {
     values: Vec<Option<Value>>,
+    /// `take_anyif`: only rows where the last argument is true count.
+    predicate: bool,
+}
+
+impl AnyAcc {
+    fn with_predicate() -> AnyAcc {
+        AnyAcc {
+            values: Vec::new(),
+            predicate: true,
+        }
+    }
 }
 
 impl GroupsAccumulator for AnyAcc {
@@ -2046,8 +2200,12 @@ impl GroupsAccumulator for AnyAcc {
         num_groups: usize,
     ) -> Result<(), FunctionError> {
         grow(&mut self.values, num_groups, None);
+        let mask = predicate_mask(args, self.predicate, group_ids.len());
         let v = first_arg(args)?;
         for (i, &g) in group_ids.iter().enumerate() {
+            if !keep(&mask, i) {
+                continue;
+            }
             let Some(slot) = self.values.get_mut(g as usize) else {
                 continue;
             };
@@ -2176,6 +2334,132 @@ impl GroupsAccumulator for PercentileAcc {
             })
             .collect();
         let (vals, valid) = access::map_rows(num_groups, |g| picked.get(g).copied().flatten());
+        let data = match self.out {
+            DataType::Long => ColumnData::Long(vals.iter().map(|&x| x as i64).collect()),
+            DataType::DateTime => ColumnData::DateTime(vals.iter().map(|&x| x as i64).collect()),
+            DataType::TimeSpan => ColumnData::TimeSpan(vals.iter().map(|&x| x as i64).collect()),
+            _ => ColumnData::Real(vals),
+        };
+        Ok(Column::with_validity(data, valid))
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// `percentilew`/`percentilesw_array`: nearest-rank percentiles where each
+/// value counts as many times as its weight (rows whose weight is null or
+/// not positive are left out).
+struct WeightedPercentileAcc {
+    values: Vec<Vec<(f64, i64)>>,
+    ps: Vec<f64>,
+    out: DataType,
+    array: bool,
+}
+
+impl WeightedPercentileAcc {
+    /// The value at percentile `p` of a group sorted by value, whose weights
+    /// sum to `total`.
+    fn pick(sorted: &[(f64, i64)], total: i64, p: f64) -> Option<f64> {
+        if total <= 0 {
+            return None;
+        }
+        let rank = ((p / 100.0) * total as f64).ceil().max(1.0) as i64;
+        let mut seen = 0i64;
+        for &(x, w) in sorted {
+            seen = seen.saturating_add(w);
+            if seen >= rank {
+                return Some(x);
+            }
+        }
+        sorted.last().map(|&(x, _)| x)
+    }
+}
+
+impl GroupsAccumulator for WeightedPercentileAcc {
+    fn update(
+        &mut self,
+        args: &[ColumnarValue],
+        group_ids: &[u32],
+        num_groups: usize,
+    ) -> Result<(), FunctionError> {
+        grow(&mut self.values, num_groups, Vec::new());
+        let rows = group_ids.len();
+        let v = kernels::cast(first_arg(args)?, DataType::Real, rows);
+        let w = match args.get(1) {
+            Some(w) => kernels::cast(w, DataType::Long, rows),
+            None => return Err(FunctionError::Invalid("missing weight".into())),
+        };
+        for (i, &g) in group_ids.iter().enumerate() {
+            let (Value::Real(x), Value::Long(weight)) = (v.get(i), w.get(i)) else {
+                continue;
+            };
+            if x.is_nan() || weight <= 0 {
+                continue;
+            }
+            if let Some(list) = self.values.get_mut(g as usize) {
+                list.push((x, weight));
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(
+        &mut self,
+        other: Box<dyn GroupsAccumulator>,
+        group_map: &[u32],
+        num_groups: usize,
+    ) -> Result<(), FunctionError> {
+        let other = downcast::<WeightedPercentileAcc>(other)?;
+        grow(&mut self.values, num_groups, Vec::new());
+        for (g, list) in other.values.into_iter().enumerate() {
+            if let Some(mine) = target(group_map, g).and_then(|t| self.values.get_mut(t)) {
+                mine.extend(list);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
+        self.values.resize(num_groups, Vec::new());
+        let picked: Vec<Vec<Option<f64>>> = self
+            .values
+            .iter_mut()
+            .map(|list| {
+                list.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let total = list.iter().fold(0i64, |t, &(_, w)| t.saturating_add(w));
+                self.ps
+                    .iter()
+                    .map(|&p| Self::pick(list, total, p))
+                    .collect()
+            })
+            .collect();
+        let integral = self.out == DataType::Long;
+        if self.array {
+            return Ok(Column::new(ColumnData::Dynamic(
+                picked
+                    .iter()
+                    .map(|ps| {
+                        if ps.iter().all(Option::is_none) {
+                            return Dynamic::Null;
+                        }
+                        Dynamic::Array(Arc::new(
+                            ps.iter()
+                                .map(|x| match x {
+                                    Some(x) if integral => Dynamic::Long(*x as i64),
+                                    Some(x) => Dynamic::Real(*x),
+                                    None => Dynamic::Null,
+                                })
+                                .collect(),
+                        ))
+                    })
+                    .collect(),
+            )));
+        }
+        let (vals, valid) = access::map_rows(num_groups, |g| {
+            picked.get(g).and_then(|ps| ps.first().copied().flatten())
+        });
         let data = match self.out {
             DataType::Long => ColumnData::Long(vals.iter().map(|&x| x as i64).collect()),
             DataType::DateTime => ColumnData::DateTime(vals.iter().map(|&x| x as i64).collect()),
