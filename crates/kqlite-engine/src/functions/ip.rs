@@ -83,6 +83,19 @@ pub(super) fn functions() -> Vec<Func> {
             evaluate: |a, r, _| Ok(has_ipv4(a, r, true)),
         },
         Func {
+            name: "ipv4_netmask_suffix",
+            signature: |a| super::arity(a, 1, 1).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| {
+                Ok(rowwise(a, r, DataType::Long, |v| {
+                    match v.first().map(as_text).as_deref().and_then(parse_cidr) {
+                        Some((_, prefix)) => Value::Long(i64::from(prefix)),
+                        None => Value::Null,
+                    }
+                }))
+            },
+        },
+        Func {
             name: "parse_ipv4_mask",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
             properties: FunctionProperties::PLAIN,

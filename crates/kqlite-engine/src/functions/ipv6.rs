@@ -52,6 +52,12 @@ pub(super) fn functions() -> Vec<Func> {
             evaluate: |a, r, _| Ok(compare(a, r, true)),
         },
         Func {
+            name: "ipv6_is_in_range",
+            signature: |a| super::arity(a, 2, 2).map(|_| DataType::Bool),
+            properties: FunctionProperties::PLAIN,
+            evaluate: in_range,
+        },
+        Func {
             name: "ipv6_is_in_any_range",
             signature: |a| super::arity(a, 2, 64).map(|_| DataType::Bool),
             properties: FunctionProperties::PLAIN,
@@ -174,6 +180,21 @@ fn compare(args: &[ColumnarValue], rows: usize, is_match: bool) -> ColumnarValue
             Value::Long(order as i64)
         }
     })
+}
+
+/// `ipv6_is_in_range(address, range)`: whether the address falls in the
+/// range's prefix; null when either does not parse.
+fn in_range(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::Bool, |v| {
+        match (net_of(v.first()), net_of(v.get(1))) {
+            (Some(ip), Some(r)) => Value::Bool(ip.masked(r.bits) == r.masked(r.bits)),
+            _ => Value::Null,
+        }
+    }))
 }
 
 fn in_any_range(

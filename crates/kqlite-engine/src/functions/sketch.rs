@@ -1,6 +1,7 @@
 //! Scalar functions over the `hll` and `tdigest` sketches: `hll_merge`,
-//! `dcount_hll`, `tdigest_merge`, `percentile_tdigest`, `percentiles_array_tdigest`
-//! and `rank_tdigest`.
+//! `dcount_hll`, `tdigest_merge`/`merge_tdigest`, `percentile_tdigest`,
+//! `percentiles_array_tdigest`/`percentile_array_tdigest`, `rank_tdigest` and
+//! `percentrank_tdigest`.
 //!
 //! The sketches are exact (see the `hll` and `tdigest` aggregates): an
 //! `hll` is the array of distinct values and a `tdigest` the array of all
@@ -31,6 +32,12 @@ pub(super) fn functions() -> Vec<Func> {
             evaluate: |a, r, _| Ok(merge(a, r, false)),
         },
         Func {
+            name: "merge_tdigest",
+            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| Ok(merge(a, r, false)),
+        },
+        Func {
             name: "dcount_hll",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
             properties: FunctionProperties::PLAIN,
@@ -47,6 +54,18 @@ pub(super) fn functions() -> Vec<Func> {
             signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
             properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Dynamic, percentiles)),
+        },
+        Func {
+            name: "percentile_array_tdigest",
+            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Dynamic, percentiles)),
+        },
+        Func {
+            name: "percentrank_tdigest",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Real, percent_rank)),
         },
         Func {
             name: "rank_tdigest",
@@ -164,6 +183,17 @@ fn rank(sorted: &[f64], rest: &[Value]) -> Value {
     }
 }
 
+/// The percentage of digest values at most the given value (null for an
+/// empty digest).
+fn percent_rank(sorted: &[f64], rest: &[Value]) -> Value {
+    match rest.first().and_then(as_real) {
+        Some(x) if !sorted.is_empty() => {
+            Value::Real(100.0 * sorted.partition_point(|v| *v <= x) as f64 / sorted.len() as f64)
+        }
+        _ => Value::Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::functions::test_util::call;
@@ -203,6 +233,33 @@ mod tests {
                 &[digest, Value::Long(10), Value::Long(100)]
             ),
             json(serde_json::json!([100.0, 1000.0]))
+        );
+    }
+
+    #[test]
+    fn percentrank_tdigest_is_the_percentage_of_values_at_or_below() {
+        let values: Vec<i64> = (1..=200).collect();
+        let digest = json(serde_json::json!(values));
+        assert_eq!(
+            call("percentrank_tdigest", &[digest.clone(), Value::Long(170)]),
+            Value::Real(85.0)
+        );
+        assert_eq!(
+            call("percentrank_tdigest", &[json(serde_json::json!([])), Value::Long(1)]),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn merge_tdigest_and_percentile_array_tdigest_are_the_other_spellings() {
+        let merged = call(
+            "merge_tdigest",
+            &[json(serde_json::json!([1, 2])), json(serde_json::json!([3, 4]))],
+        );
+        assert_eq!(merged, json(serde_json::json!([1, 2, 3, 4])));
+        assert_eq!(
+            call("percentile_array_tdigest", &[merged, Value::Long(50)]),
+            json(serde_json::json!([2.0]))
         );
     }
 }

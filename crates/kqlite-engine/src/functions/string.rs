@@ -192,12 +192,65 @@ pub(super) fn functions() -> Vec<Func> {
             },
         },
         Func {
+            name: "has_any_index",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
+            properties: FunctionProperties::PLAIN,
+            evaluate: has_any_index,
+        },
+        Func {
             name: "indexof_regex",
             signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
             properties: FunctionProperties::PLAIN,
             evaluate: indexof_regex,
         },
     ]
+}
+
+/// `has_any_index(text, values)`: the index in `values` of the first item
+/// that `text` has as a term (case-insensitive, as `has`); -1 when none is,
+/// or `values` is empty. Items that are not strings match their `tostring`.
+fn has_any_index(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let parts = [
+        kernels::strings::as_string(&arg(args, 0), rows),
+        kernels::cast(&arg(args, 1), DataType::Dynamic, rows),
+    ];
+    // A constant list is prepared once.
+    let prepared = |v: &Value| -> Vec<kernels::strings::Needle> {
+        match v {
+            Value::Dynamic(Dynamic::Array(items)) => items
+                .iter()
+                .map(|d| {
+                    let text = match d {
+                        Dynamic::String(x) => x.to_string(),
+                        other => Value::Dynamic(other.clone()).to_string(),
+                    };
+                    kernels::strings::Needle::new(&text, false)
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let constant = match parts.get(1) {
+        Some(ColumnarValue::Scalar(v, _)) => Some(prepared(v)),
+        _ => None,
+    };
+    Ok(rowwise(&parts, rows, DataType::Long, |v| {
+        let text = v.first().map(as_text).unwrap_or_default();
+        let own;
+        let needles = match &constant {
+            Some(n) => n,
+            None => {
+                own = prepared(v.get(1).unwrap_or(&Value::Null));
+                &own
+            }
+        };
+        let at = needles.iter().position(|n| n.has(&text));
+        Value::Long(at.map_or(-1, |i| i as i64))
+    }))
 }
 
 /// `replace(regex, rewrite, text)`: the deprecated argument order of
