@@ -492,3 +492,47 @@ impl Binder<'_> {
         Ok(out)
     }
 }
+
+/// `take_any(a, b, ...)` and `take_any(*)` return their values from one
+/// row of the group: they bind as `arg_min` over a constant (every row ties,
+/// so the group's first row wins) whose key column, named
+/// `__take_any_key_<offset>`, the caller drops. `None` for other items,
+/// including the one-expression `take_any(x)`, which looks for a non-empty
+/// value across rows.
+pub(crate) fn take_any_row(item: &ast::NamedExpr) -> Option<ast::NamedExpr> {
+    let ExprKind::Call(call) = &item.expr.kind else {
+        return None;
+    };
+    let star = call.args.iter().any(|a| matches!(a.kind, ExprKind::Star));
+    if call.name.name != "take_any" || (call.args.len() < 2 && !star) {
+        return None;
+    }
+    let span = item.expr.span;
+    let key_name = ast::Ident {
+        name: format!("__take_any_key_{}", span.start),
+        span,
+    };
+    let mut args = vec![Expr {
+        kind: ExprKind::Literal(ast::Literal::Long(Some(0))),
+        span,
+    }];
+    args.extend(call.args.iter().cloned());
+    // Output names given (`(a, b) = take_any(x, y)`) follow the key's.
+    let mut names = vec![key_name];
+    names.extend(item.names.iter().cloned());
+    Some(ast::NamedExpr {
+        names,
+        expr: Expr {
+            kind: ExprKind::Call(ast::Call {
+                name: ast::Ident {
+                    name: "arg_min".into(),
+                    span: call.name.span,
+                },
+                args,
+                named: Vec::new(),
+            }),
+            span,
+        },
+        span: item.span,
+    })
+}

@@ -7,6 +7,7 @@ use kqlite_parser::ast::{
 };
 use kqlite_parser::Span;
 
+use super::calls::take_any_row;
 use super::expr::function_diag;
 use super::names::{self, codes};
 use super::plan::{
@@ -1466,15 +1467,25 @@ impl Binder<'_> {
     ) -> BResult<Bound> {
         let expanded = self.expand_percentiles(aggregates)?;
         let aggregates = expanded.as_slice();
-        if aggregates.iter().all(|a| self.is_aggregate_call(&a.expr)) {
+        let any_rows = aggregates.iter().any(|a| take_any_row(a).is_some());
+        if !any_rows && aggregates.iter().all(|a| self.is_aggregate_call(&a.expr)) {
             return self.bind_summarize_direct(input, schema, aggregates, by, span);
         }
         let mut inner: Vec<NamedExpr> = Vec::new();
         // For each item: how many inner items it owns, and the projection.
         let mut post: Vec<(usize, Option<Expr>)> = Vec::new();
+        // Inner output columns dropped from the result (the constant key of
+        // a multi-column `take_any`).
+        let mut dropped: Vec<String> = Vec::new();
         let mut hidden: Vec<NamedExpr> = Vec::new();
         for item in aggregates {
-            if self.is_aggregate_call(&item.expr) {
+            if let Some(pick) = take_any_row(item) {
+                if let Some(key) = pick.names.first() {
+                    dropped.push(key.name.clone());
+                }
+                inner.push(pick);
+                post.push((1, None));
+            } else if self.is_aggregate_call(&item.expr) {
                 inner.push(item.clone());
                 post.push((1, None));
             } else {
@@ -1511,6 +1522,9 @@ impl Binder<'_> {
             match rewritten {
                 None => {
                     for i in next_col..next_col + width {
+                        if dropped.contains(&inner_schema[i].0) {
+                            continue;
+                        }
                         columns.push((
                             inner_schema[i].0.clone(),
                             column_ref(&inner_schema, i, span),
