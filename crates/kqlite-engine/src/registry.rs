@@ -320,6 +320,8 @@ const MULTI_COLUMN: &[(&str, &[OutputColumn])] = &[
             ("poly_fit", DYN),
         ],
     ),
+    ("series_fft", &[("real", DYN), ("imag", DYN)]),
+    ("series_ifft", &[("real", DYN), ("imag", DYN)]),
     (
         "series_periods_detect",
         &[("periods", DYN), ("scores", DYN)],

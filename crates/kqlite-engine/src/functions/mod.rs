@@ -25,6 +25,7 @@ mod punycode;
 mod schema;
 mod series;
 mod series_analysis;
+mod series_transform;
 mod sketch;
 mod special;
 mod string;
@@ -100,6 +101,7 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
     all.extend(series::functions());
     all.extend(special::functions());
     all.extend(series_analysis::functions());
+    all.extend(series_transform::functions());
     all.extend(ipv6::functions());
     all.extend(parse::functions());
     all.extend(punycode::functions());
