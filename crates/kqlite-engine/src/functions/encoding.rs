@@ -90,13 +90,15 @@ pub(super) fn functions() -> Vec<Func> {
             },
             properties: FunctionProperties::NULL_PROPAGATING,
             evaluate: |a, r, _| {
-                Ok(super::rowwise(a, r, DataType::String, |v| match v.first() {
-                    Some(Value::Guid(g)) => {
-                        let mut out = String::new();
-                        base64_encode(&guid_to_net_bytes(*g), &mut out);
-                        Value::string(out)
+                Ok(super::rowwise(a, r, DataType::String, |v| {
+                    match v.first() {
+                        Some(Value::Guid(g)) => {
+                            let mut out = String::new();
+                            base64_encode(&guid_to_net_bytes(*g), &mut out);
+                            Value::string(out)
+                        }
+                        _ => Value::Null,
                     }
-                    _ => Value::Null,
                 }))
             },
         },
@@ -403,7 +405,7 @@ mod tests {
     #[test]
     fn base64_encode_fromguid_lays_out_bytes_as_dotnet_does() {
         let g = call("toguid", &[s("ae3133f2-6e22-49ae-b06a-16e6a9b212eb")]);
-        let encoded = call("base64_encode_fromguid", &[g.clone()]);
+        let encoded = call("base64_encode_fromguid", std::slice::from_ref(&g));
         assert_eq!(encoded, s("8jMxriJurkmwahbmqbIS6w=="));
         assert_eq!(call("base64_decode_toguid", &[encoded]), g);
     }

@@ -58,9 +58,7 @@ fn strict_series(v: Option<&Value>) -> Option<Vec<f64>> {
     items
         .iter()
         .map(|d| match d {
-            Dynamic::Long(_) | Dynamic::Real(_) => {
-                convert::dyn_to_real(d)
-            }
+            Dynamic::Long(_) | Dynamic::Real(_) => convert::dyn_to_real(d),
             _ => None,
         })
         .collect()
@@ -169,49 +167,42 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
 /// `series_ifft(series_fft(x))` is `x`. Non-numeric elements count as `0`;
 /// arrays of different lengths give null.
 fn transform(args: &[ColumnarValue], rows: usize, inverse: bool) -> ColumnarValue {
-    rowwise(
-        &dynamic_args(args, rows, 2),
-        rows,
-        DataType::Dynamic,
-        |v| {
-            let loose = |x: Option<&Value>| -> Option<Vec<f64>> {
-                match x {
-                    Some(Value::Dynamic(Dynamic::Array(items))) => Some(
-                        items
-                            .iter()
-                            .map(|d| convert::dyn_to_real(d).unwrap_or(0.0))
-                            .collect(),
-                    ),
-                    _ => None,
-                }
-            };
-            let Some(re) = loose(v.first()) else {
-                return Value::Null;
-            };
-            let im = match v.get(1) {
-                None | Some(Value::Null) => vec![0.0; re.len()],
-                other => match loose(other) {
-                    Some(im) if im.len() == re.len() => im,
-                    _ => return Value::Null,
-                },
-            };
-            let mut data: Vec<(f64, f64)> = re.into_iter().zip(im).collect();
-            fft(&mut data, inverse);
-            if inverse && !data.is_empty() {
-                let n = data.len() as f64;
-                data.iter_mut().for_each(|c| *c = (c.0 / n, c.1 / n));
+    rowwise(&dynamic_args(args, rows, 2), rows, DataType::Dynamic, |v| {
+        let loose = |x: Option<&Value>| -> Option<Vec<f64>> {
+            match x {
+                Some(Value::Dynamic(Dynamic::Array(items))) => Some(
+                    items
+                        .iter()
+                        .map(|d| convert::dyn_to_real(d).unwrap_or(0.0))
+                        .collect(),
+                ),
+                _ => None,
             }
-            let part = |f: fn(&(f64, f64)) -> f64| {
-                Dynamic::Array(Arc::new(
-                    data.iter().map(|c| Dynamic::Real(f(c))).collect(),
-                ))
-            };
-            let mut bag: IndexMap<Arc<str>, Dynamic> = IndexMap::new();
-            bag.insert("real".into(), part(|c| c.0));
-            bag.insert("imag".into(), part(|c| c.1));
-            Value::Dynamic(Dynamic::Bag(Arc::new(bag)))
-        },
-    )
+        };
+        let Some(re) = loose(v.first()) else {
+            return Value::Null;
+        };
+        let im = match v.get(1) {
+            None | Some(Value::Null) => vec![0.0; re.len()],
+            other => match loose(other) {
+                Some(im) if im.len() == re.len() => im,
+                _ => return Value::Null,
+            },
+        };
+        let mut data: Vec<(f64, f64)> = re.into_iter().zip(im).collect();
+        fft(&mut data, inverse);
+        if inverse && !data.is_empty() {
+            let n = data.len() as f64;
+            data.iter_mut().for_each(|c| *c = (c.0 / n, c.1 / n));
+        }
+        let part = |f: fn(&(f64, f64)) -> f64| {
+            Dynamic::Array(Arc::new(data.iter().map(|c| Dynamic::Real(f(c))).collect()))
+        };
+        let mut bag: IndexMap<Arc<str>, Dynamic> = IndexMap::new();
+        bag.insert("real".into(), part(|c| c.0));
+        bag.insert("imag".into(), part(|c| c.1));
+        Value::Dynamic(Dynamic::Bag(Arc::new(bag)))
+    })
 }
 
 type Complex = (f64, f64);
@@ -383,7 +374,13 @@ mod tests {
         assert_eq!(
             call(
                 "series_outliers",
-                &[s, Value::string("ctukey"), Value::Null, Value::Long(1), Value::Long(90)]
+                &[
+                    s,
+                    Value::string("ctukey"),
+                    Value::Null,
+                    Value::Long(1),
+                    Value::Long(90)
+                ]
             ),
             Value::Null
         );

@@ -245,7 +245,10 @@ mod tests {
             Value::Real(85.0)
         );
         assert_eq!(
-            call("percentrank_tdigest", &[json(serde_json::json!([])), Value::Long(1)]),
+            call(
+                "percentrank_tdigest",
+                &[json(serde_json::json!([])), Value::Long(1)]
+            ),
             Value::Null
         );
     }
@@ -254,7 +257,10 @@ mod tests {
     fn merge_tdigest_and_percentile_array_tdigest_are_the_other_spellings() {
         let merged = call(
             "merge_tdigest",
-            &[json(serde_json::json!([1, 2])), json(serde_json::json!([3, 4]))],
+            &[
+                json(serde_json::json!([1, 2])),
+                json(serde_json::json!([3, 4])),
+            ],
         );
         assert_eq!(merged, json(serde_json::json!([1, 2, 3, 4])));
         assert_eq!(
