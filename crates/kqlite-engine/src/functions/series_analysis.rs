@@ -131,6 +131,12 @@ pub(super) fn functions() -> Vec<Func> {
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, decompose_bag)),
         },
         Func {
+            name: "series_decompose_forecast",
+            signature: |a| arity(a, 2, 5).map(|_| DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, forecast)),
+        },
+        Func {
             name: "series_decompose_anomalies",
             signature: |a| arity(a, 1, 6).map(|_| DataType::Dynamic),
             properties: FunctionProperties::PLAIN,
@@ -954,6 +960,61 @@ fn decomposition_args(s: &[Option<f64>], rest: &[Value]) -> (Vec<f64>, i64, Stri
 }
 
 /// `series_decompose(y[, period[, trend[, test_points]]])`.
+/// `series_decompose_forecast(y, points[, period[, trend]])`: decomposes
+/// all but the last `points` elements, then continues the trend (the
+/// training mean for `avg`, the fitted line for `linefit`, zero for `none`)
+/// and the repeating seasonal pattern over the whole series, the forecast
+/// points included. The seasonality threshold argument is accepted.
+fn forecast(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
+    let points = rest.first().and_then(as_long)?;
+    let n = s.len();
+    let points = usize::try_from(points).ok()?.min(n);
+    let (y, period, trend) = decomposition_args(s, rest.get(1..).unwrap_or_default());
+    let train = y.get(..n - points).unwrap_or_default();
+    if train.is_empty() {
+        return Some(Value::Dynamic(reals_array(&vec![0.0; n])));
+    }
+    let d = decompose(train, period, &trend);
+    let trend_at: Box<dyn Fn(usize) -> f64> = match trend.as_str() {
+        "none" => Box::new(|_| 0.0),
+        "linefit" => {
+            let fit = fit_points(train, 0);
+            Box::new(move |i| fit.slope * (i + 1) as f64 + fit.interception)
+        }
+        _ => {
+            let mean = train.iter().sum::<f64>() / train.len() as f64;
+            Box::new(move |_| mean)
+        }
+    };
+    // The seasonal pattern repeats with the shortest period found in the
+    // training decomposition.
+    let period = seasonal_period(&d.seasonal);
+    let values: Vec<f64> = (0..n)
+        .map(|i| {
+            let seasonal = match period {
+                Some(p) => d.seasonal.get(i % p).copied().unwrap_or(0.0),
+                None => 0.0,
+            };
+            trend_at(i) + seasonal
+        })
+        .collect();
+    Some(Value::Dynamic(reals_array(&values)))
+}
+
+/// The shortest period with which a seasonal component repeats (`None`
+/// when it is all zeros).
+fn seasonal_period(seasonal: &[f64]) -> Option<usize> {
+    if seasonal.iter().all(|v| *v == 0.0) {
+        return None;
+    }
+    (1..=seasonal.len()).find(|&p| {
+        seasonal
+            .iter()
+            .zip(seasonal.iter().skip(p))
+            .all(|(a, b)| a == b)
+    })
+}
+
 fn decompose_bag(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
     let (y, period, trend) = decomposition_args(s, rest);
     let d = decompose(&y, period, &trend);
@@ -1016,6 +1077,38 @@ fn anomalies_bag(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
         ("ad_score", reals_array(&scores)),
         ("baseline", reals_array(&d.baseline)),
     ]))
+}
+
+#[cfg(test)]
+mod forecast_tests {
+    use crate::functions::test_util::call;
+    use crate::value::{Dynamic, Value};
+
+    #[test]
+    fn decompose_forecast_continues_trend_and_season_into_the_last_points() {
+        // Period 4 with a slope of 1 per step, the last 4 points to forecast.
+        let y: Vec<f64> = (0..16)
+            .map(|i| if i < 12 { i as f64 + [0.0, 5.0, 0.0, -5.0][i % 4] } else { 0.0 })
+            .collect();
+        let y = Value::Dynamic(Dynamic::from_json(&serde_json::json!(y)));
+        let f = call(
+            "series_decompose_forecast",
+            &[y, Value::Long(4), Value::Long(4), Value::string("linefit")],
+        );
+        let Value::Dynamic(Dynamic::Array(items)) = f else {
+            panic!("an array")
+        };
+        assert_eq!(items.len(), 16);
+        let at = |i: usize| match items.get(i) {
+            Some(Dynamic::Real(x)) => *x,
+            other => panic!("{other:?}"),
+        };
+        // The forecast keeps the pattern: +5 over the trend at phase 1,
+        // -5 at phase 3.
+        assert!((at(13) - at(12) - 6.0).abs() < 1.0, "{}", at(13) - at(12));
+        assert!(at(15) < at(14));
+        assert!(at(14) > 12.0 && at(14) < 16.0, "{}", at(14));
+    }
 }
 
 #[cfg(test)]
