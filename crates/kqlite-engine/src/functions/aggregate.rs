@@ -220,14 +220,14 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("bag_"),
             properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(BagAcc::new(false))),
+            make: |_, c| Ok(Box::new(BagAcc::new(false, max_size(c, 1)))),
         },
         Agg {
             name: "make_bag_if",
             signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
             naming: naming!("bag_"),
             properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(BagAcc::new(true))),
+            make: |_, c| Ok(Box::new(BagAcc::new(true, max_size(c, 2)))),
         },
         Agg {
             name: "sum",
@@ -730,12 +730,20 @@ fn make_weighted_percentiles_array(
     }))
 }
 
-/// The rows where the `*if` predicate (the last argument) is true.
+/// The rows where the `*if` predicate is true. The predicate is the last
+/// boolean argument: the last argument of `countif(p)`, `sumif(x, p)` or
+/// `covarianceif(x, y, p)`, but not of `make_list_if(x, p, 10)` or
+/// `dcountif(x, p, 2)`, whose trailing size or accuracy follows it.
 fn predicate_mask(args: &[ColumnarValue], has_predicate: bool, rows: usize) -> Option<Bitmap> {
     if !has_predicate {
         return None;
     }
-    Some(match args.last() {
+    let predicate = args
+        .iter()
+        .rev()
+        .find(|a| a.data_type() == DataType::Bool)
+        .or(args.last());
+    Some(match predicate {
         Some(p) => kernels::filter_mask(p, rows),
         None => Bitmap::new(rows, false),
     })
@@ -1341,13 +1349,16 @@ impl GroupsAccumulator for ListAcc {
 /// `make_bag`: merges property bags; the first value seen for a key wins.
 struct BagAcc {
     predicate: bool,
+    /// The most keys a bag keeps (`make_bag(x, maxSize)`).
+    max: usize,
     bags: Vec<IndexMap<Arc<str>, Dynamic>>,
 }
 
 impl BagAcc {
-    fn new(predicate: bool) -> BagAcc {
+    fn new(predicate: bool, max: usize) -> BagAcc {
         BagAcc {
             predicate,
+            max,
             bags: Vec::new(),
         }
     }
@@ -1373,7 +1384,9 @@ impl GroupsAccumulator for BagAcc {
             }
             if let (Dynamic::Bag(b), Some(bag)) = (d.get(i), self.bags.get_mut(g as usize)) {
                 for (k, x) in b.iter() {
-                    bag.entry(k.clone()).or_insert_with(|| x.clone());
+                    if bag.len() < self.max || bag.contains_key(k) {
+                        bag.entry(k.clone()).or_insert_with(|| x.clone());
+                    }
                 }
             }
         }
@@ -1391,7 +1404,9 @@ impl GroupsAccumulator for BagAcc {
         for (g, b) in other.bags.into_iter().enumerate() {
             if let Some(mine) = target(group_map, g).and_then(|t| self.bags.get_mut(t)) {
                 for (k, x) in b {
-                    mine.entry(k).or_insert(x);
+                    if mine.len() < self.max || mine.contains_key(&k) {
+                        mine.entry(k).or_insert(x);
+                    }
                 }
             }
         }
