@@ -246,7 +246,17 @@ fn dotted(ip: u32) -> String {
 /// with `/prefix` for the mask form; `""` for invalid input.
 fn format_ipv4(args: &[ColumnarValue], rows: usize, with_mask: bool) -> ColumnarValue {
     rowwise(args, rows, DataType::String, |v| {
-        let Some((ip, p)) = v.first().map(as_text).as_deref().and_then(parse_cidr) else {
+        // The address may also be its number (big-endian), as `parse_ipv4`
+        // gives it.
+        let parsed = match v.first() {
+            Some(Value::Int(_) | Value::Long(_)) => v
+                .first()
+                .and_then(as_long)
+                .and_then(|n| u32::try_from(n).ok())
+                .map(|ip| (ip, 32)),
+            other => other.map(as_text).as_deref().and_then(parse_cidr),
+        };
+        let Some((ip, p)) = parsed else {
             return Value::string("");
         };
         let extra = match v.get(1) {
@@ -408,6 +418,19 @@ mod tests {
             call("has_any_ipv4_prefix", &[line, s("10."), s("127.0.")]),
             Value::Bool(true)
         );
+    }
+
+    #[test]
+    fn format_ipv4_reads_an_address_given_as_its_number() {
+        assert_eq!(
+            call("format_ipv4", &[Value::Long(3_232_236_031), Value::Long(24)]),
+            s("192.168.1.0")
+        );
+        assert_eq!(
+            call("format_ipv4_mask", &[Value::Long(3_232_236_031)]),
+            s("192.168.1.255/32")
+        );
+        assert_eq!(call("format_ipv4", &[Value::Long(-1)]), s(""));
     }
 
     #[test]
