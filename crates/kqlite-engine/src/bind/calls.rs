@@ -32,7 +32,8 @@ impl Binder<'_> {
                 Some(self.bind_column_ifexists(call, span, row))
             }
             "ingestion_time" => Some(self.bind_ingestion_time(call, span, row)),
-            "extract_json" | "extractjson" if call.args.len() == 3 => {
+            // `percentile_tdigest(digest, p, typeof(T))` converts the same way.
+            "extract_json" | "extractjson" | "percentile_tdigest" if call.args.len() == 3 => {
                 Some(self.bind_extract_json_as(call, span, row))
             }
             crate::functions::geoip::NAME => Some(self.bind_geo_info(call, span, row)),
