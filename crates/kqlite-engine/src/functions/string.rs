@@ -192,6 +192,17 @@ pub(super) fn functions() -> Vec<Func> {
             },
         },
         Func {
+            name: "regex_quote",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| {
+                let text = kernels::strings::as_string(&arg(a, 0), r);
+                let (n, scalar) = rows_for(&[&text], r);
+                let s = strs(&text).ok_or(FunctionError::Invalid("expects a string".into()))?;
+                Ok(access::map_strings(s, n, scalar, regex_quote))
+            },
+        },
+        Func {
             name: "has_any_index",
             signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
             properties: FunctionProperties::PLAIN,
@@ -204,6 +215,23 @@ pub(super) fn functions() -> Vec<Func> {
             evaluate: indexof_regex,
         },
     ]
+}
+
+/// `regex_quote(text)`: the text with every character that is not an
+/// ASCII letter, digit or `_` (nor part of a non-ASCII character) escaped
+/// by a backslash, as RE2's quoting does, so it matches itself literally; a
+/// NUL becomes `\x00`.
+fn regex_quote(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '\0' => out.push_str("\\x00"),
+            c if c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii() => out.push(c),
+            c => {
+                out.push('\\');
+                out.push(c);
+            }
+        }
+    }
 }
 
 /// `has_any_index(text, values)`: the index in `values` of the first item
@@ -894,6 +922,19 @@ fn countof(
 mod tests {
     use super::super::test_util::{call, s};
     use super::*;
+
+    #[test]
+    fn regex_quote_escapes_every_regex_character() {
+        assert_eq!(
+            call("regex_quote", &[s("(so$me.Te^xt)")]),
+            s(r"\(so\$me\.Te\^xt\)")
+        );
+        assert_eq!(call("regex_quote", &[s("a_1 é")]), s(r"a_1\ é"));
+        let quoted = call("regex_quote", &[s("1+1=2? [x]")]).to_string();
+        let re = compile_regex(&quoted).expect("a valid pattern");
+        assert!(re.is_match("1+1=2? [x]"));
+        assert!(!re.is_match("11=2 x"));
+    }
 
     fn arr(items: &[&str]) -> Value {
         Value::Dynamic(Dynamic::Array(Arc::new(
