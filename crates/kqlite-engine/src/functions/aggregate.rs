@@ -427,7 +427,14 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("tdigest_"),
             properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(ListAcc::new(false, usize::MAX))),
+            make: |a, _| {
+                let values = ListAcc::new(false, usize::MAX);
+                Ok(if a.len() == 2 {
+                    Box::new(WeightedDigestAcc { values })
+                } else {
+                    Box::new(values)
+                })
+            },
         },
         Agg {
             name: "percentiles_array",
@@ -2356,6 +2363,67 @@ impl GroupsAccumulator for PercentileAcc {
             _ => ColumnData::Real(vals),
         };
         Ok(Column::with_validity(data, valid))
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
+}
+
+/// `tdigest(x, weight)`: the digest's elements are `[x, weight]` pairs
+/// (plain `x` for a weight of 1), which the `*_tdigest` functions read as
+/// `x` repeated `weight` times. Rows whose weight is null or not positive
+/// are left out.
+struct WeightedDigestAcc {
+    values: ListAcc,
+}
+
+impl GroupsAccumulator for WeightedDigestAcc {
+    fn update(
+        &mut self,
+        args: &[ColumnarValue],
+        group_ids: &[u32],
+        num_groups: usize,
+    ) -> Result<(), FunctionError> {
+        let rows = group_ids.len();
+        let v = first_arg(args)?;
+        let w = match args.get(1) {
+            Some(w) => kernels::cast(w, DataType::Long, rows),
+            None => return Err(FunctionError::Invalid("missing weight".into())),
+        };
+        let pairs: Vec<Dynamic> = (0..rows)
+            .map(|i| {
+                let x = kernels::value_to_dynamic(&v.get(i));
+                match (x, w.get(i)) {
+                    (Dynamic::Null, _) => Dynamic::Null,
+                    (x, Value::Long(1)) => x,
+                    (x, Value::Long(n)) if n > 1 => {
+                        Dynamic::Array(Arc::new(vec![Dynamic::Array(Arc::new(vec![
+                            x,
+                            Dynamic::Long(n),
+                        ]))]))
+                    }
+                    _ => Dynamic::Null,
+                }
+            })
+            .collect();
+        let column = ColumnarValue::Column(Arc::new(Column::new(ColumnData::Dynamic(pairs))));
+        self.values.update(&[column], group_ids, num_groups)
+    }
+
+    fn merge(
+        &mut self,
+        other: Box<dyn GroupsAccumulator>,
+        group_map: &[u32],
+        num_groups: usize,
+    ) -> Result<(), FunctionError> {
+        let other = downcast::<WeightedDigestAcc>(other)?;
+        self.values
+            .merge(Box::new(other.values), group_map, num_groups)
+    }
+
+    fn finish(self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
+        Box::new(self.values).finish(num_groups)
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {

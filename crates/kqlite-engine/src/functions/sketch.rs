@@ -117,13 +117,63 @@ fn dcount_hll(
     ))
 }
 
-/// Calls `f` with each row's sorted numeric digest values and the other
-/// arguments.
+/// A digest's values sorted, each with its weight (1 unless the digest came
+/// from `tdigest(x, weight)`, whose elements are `[x, weight]` pairs).
+struct Sorted {
+    values: Vec<(f64, f64)>,
+    total: f64,
+}
+
+impl Sorted {
+    fn new(items: &[Dynamic]) -> Sorted {
+        let mut values: Vec<(f64, f64)> = items
+            .iter()
+            .filter_map(|d| match d {
+                Dynamic::Array(pair) => match pair.as_slice() {
+                    [x, w] => Some((convert::dyn_to_real(x)?, convert::dyn_to_real(w)?)),
+                    _ => None,
+                },
+                d => Some((convert::dyn_to_real(d)?, 1.0)),
+            })
+            .filter(|(x, w)| !x.is_nan() && *w > 0.0)
+            .collect();
+        values.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total = values.iter().map(|(_, w)| w).sum();
+        Sorted { values, total }
+    }
+
+    /// Nearest-rank percentile, as `percentile` computes it.
+    fn percentile(&self, p: f64) -> Option<f64> {
+        if self.values.is_empty() || !(0.0..=100.0).contains(&p) {
+            return None;
+        }
+        let rank = ((p / 100.0) * self.total).ceil().max(1.0);
+        let mut seen = 0.0;
+        for &(x, w) in &self.values {
+            seen += w;
+            if seen >= rank {
+                return Some(x);
+            }
+        }
+        self.values.last().map(|&(x, _)| x)
+    }
+
+    /// The total weight of the values at most `x`.
+    fn rank(&self, x: f64) -> f64 {
+        self.values
+            .iter()
+            .take_while(|(v, _)| *v <= x)
+            .map(|(_, w)| w)
+            .sum()
+    }
+}
+
+/// Calls `f` with each row's sorted digest and the other arguments.
 fn with_sorted(
     args: &[ColumnarValue],
     rows: usize,
     ty: DataType,
-    f: fn(&[f64], &[Value]) -> Value,
+    f: fn(&Sorted, &[Value]) -> Value,
 ) -> ColumnarValue {
     let mut parts = vec![kernels::cast(&arg(args, 0), DataType::Dynamic, rows)];
     parts.extend(args.iter().skip(1).cloned());
@@ -131,34 +181,18 @@ fn with_sorted(
         let Some(Value::Dynamic(Dynamic::Array(items))) = v.first() else {
             return Value::Null;
         };
-        let mut vals: Vec<f64> = items
-            .iter()
-            .filter_map(convert::dyn_to_real)
-            .filter(|x| !x.is_nan())
-            .collect();
-        vals.sort_by(f64::total_cmp);
-        f(&vals, v.get(1..).unwrap_or_default())
+        f(&Sorted::new(items), v.get(1..).unwrap_or_default())
     })
 }
 
-/// Nearest-rank percentile, as `percentile` computes it.
-fn nearest_rank(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() || !(0.0..=100.0).contains(&p) {
-        return None;
-    }
-    let n = sorted.len();
-    let rank = ((p / 100.0) * n as f64).ceil() as usize;
-    sorted.get(rank.clamp(1, n) - 1).copied()
-}
-
-fn percentile(sorted: &[f64], rest: &[Value]) -> Value {
+fn percentile(sorted: &Sorted, rest: &[Value]) -> Value {
     rest.first()
         .and_then(as_real)
-        .and_then(|p| nearest_rank(sorted, p))
+        .and_then(|p| sorted.percentile(p))
         .map_or(Value::Null, Value::Real)
 }
 
-fn percentiles(sorted: &[f64], rest: &[Value]) -> Value {
+fn percentiles(sorted: &Sorted, rest: &[Value]) -> Value {
     let mut ps: Vec<f64> = Vec::new();
     for r in rest {
         match r {
@@ -170,26 +204,24 @@ fn percentiles(sorted: &[f64], rest: &[Value]) -> Value {
     }
     Value::Dynamic(Dynamic::Array(Arc::new(
         ps.into_iter()
-            .map(|p| nearest_rank(sorted, p).map_or(Dynamic::Null, Dynamic::Real))
+            .map(|p| sorted.percentile(p).map_or(Dynamic::Null, Dynamic::Real))
             .collect(),
     )))
 }
 
 /// How many digest values are at most the given value.
-fn rank(sorted: &[f64], rest: &[Value]) -> Value {
+fn rank(sorted: &Sorted, rest: &[Value]) -> Value {
     match rest.first().and_then(as_real) {
-        Some(x) => Value::Real(sorted.partition_point(|v| *v <= x) as f64),
+        Some(x) => Value::Real(sorted.rank(x)),
         None => Value::Null,
     }
 }
 
 /// The percentage of digest values at most the given value (null for an
 /// empty digest).
-fn percent_rank(sorted: &[f64], rest: &[Value]) -> Value {
+fn percent_rank(sorted: &Sorted, rest: &[Value]) -> Value {
     match rest.first().and_then(as_real) {
-        Some(x) if !sorted.is_empty() => {
-            Value::Real(100.0 * sorted.partition_point(|v| *v <= x) as f64 / sorted.len() as f64)
-        }
+        Some(x) if sorted.total > 0.0 => Value::Real(100.0 * sorted.rank(x) / sorted.total),
         _ => Value::Null,
     }
 }
