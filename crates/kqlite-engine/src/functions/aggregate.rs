@@ -2391,22 +2391,20 @@ impl GroupsAccumulator for WeightedDigestAcc {
             Some(w) => kernels::cast(w, DataType::Long, rows),
             None => return Err(FunctionError::Invalid("missing weight".into())),
         };
-        let pairs: Vec<Dynamic> = (0..rows)
-            .map(|i| {
-                let x = kernels::value_to_dynamic(&v.get(i));
-                match (x, w.get(i)) {
-                    (Dynamic::Null, _) => Dynamic::Null,
-                    (x, Value::Long(1)) => x,
-                    (x, Value::Long(n)) if n > 1 => {
-                        Dynamic::Array(Arc::new(vec![Dynamic::Array(Arc::new(vec![
-                            x,
-                            Dynamic::Long(n),
-                        ]))]))
+        let pairs: Vec<Dynamic> =
+            (0..rows)
+                .map(|i| {
+                    let x = kernels::value_to_dynamic(&v.get(i));
+                    match (x, w.get(i)) {
+                        (Dynamic::Null, _) => Dynamic::Null,
+                        (x, Value::Long(1)) => x,
+                        (x, Value::Long(n)) if n > 1 => Dynamic::Array(Arc::new(vec![
+                            Dynamic::Array(Arc::new(vec![x, Dynamic::Long(n)])),
+                        ])),
+                        _ => Dynamic::Null,
                     }
-                    _ => Dynamic::Null,
-                }
-            })
-            .collect();
+                })
+                .collect();
         let column = ColumnarValue::Column(Arc::new(Column::new(ColumnData::Dynamic(pairs))));
         self.values.update(&[column], group_ids, num_groups)
     }

@@ -423,7 +423,10 @@ mod tests {
     #[test]
     fn format_ipv4_reads_an_address_given_as_its_number() {
         assert_eq!(
-            call("format_ipv4", &[Value::Long(3_232_236_031), Value::Long(24)]),
+            call(
+                "format_ipv4",
+                &[Value::Long(3_232_236_031), Value::Long(24)]
+            ),
             s("192.168.1.0")
         );
         assert_eq!(

@@ -1088,7 +1088,13 @@ mod forecast_tests {
     fn decompose_forecast_continues_trend_and_season_into_the_last_points() {
         // Period 4 with a slope of 1 per step, the last 4 points to forecast.
         let y: Vec<f64> = (0..16)
-            .map(|i| if i < 12 { i as f64 + [0.0, 5.0, 0.0, -5.0][i % 4] } else { 0.0 })
+            .map(|i| {
+                if i < 12 {
+                    i as f64 + [0.0, 5.0, 0.0, -5.0][i % 4]
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let y = Value::Dynamic(Dynamic::from_json(&serde_json::json!(y)));
         let f = call(
