@@ -394,6 +394,16 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, true))),
         },
+        Agg {
+            name: "variancepif",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                stat_type(&a[..1])
+            },
+            naming: naming!("variancepif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VariancePopulation, true))),
+        },
         // `percentiles(x, p)` with one percentile is `percentile(x, p)`.
         // With several, the binder splits the call into one aggregate per
         // percentile (`percentile_x_p1`, `percentile_x_p2`, ...).
