@@ -809,30 +809,57 @@ fn extract_all(
 }
 
 /// `indexof(text, lookup[, start[, length[, occurrence]]])`: the character
-/// index of the match, or -1.
+/// index of `lookup` in `text`, -1 when absent. A negative `start` counts
+/// from the end; the search examines `length` characters from `start` (-1:
+/// to the end) and the match must lie inside them; each further occurrence
+/// is searched from one past the previous one with the same `length`. Null
+/// when `length` is below -1 or `occurrence` is negative.
 fn indexof(
     args: &[ColumnarValue],
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
     Ok(rowwise(args, rows, DataType::Long, |v| {
-        let s = v.first().map(as_text).unwrap_or_default();
-        let l = v.get(1).map(as_text).unwrap_or_default();
-        let start = v.get(2).and_then(as_long).unwrap_or(0).max(0) as usize;
-        let occurrence = v.get(4).and_then(as_long).unwrap_or(1).max(1) as usize;
-        let chars: Vec<(usize, char)> = s.char_indices().collect();
-        let byte_start = match chars.get(start) {
-            Some(&(b, _)) => b,
-            None if start == chars.len() => s.len(),
-            None => return Value::Long(-1),
+        let text: Vec<char> = v.first().map(as_text).unwrap_or_default().chars().collect();
+        let lookup: Vec<char> = v.get(1).map(as_text).unwrap_or_default().chars().collect();
+        let opt = |i: usize, default: i64| match v.get(i) {
+            None => Some(default),
+            Some(x) => as_long(x),
         };
-        let mut seen = 0;
-        for (pos, _) in s.get(byte_start..).unwrap_or("").match_indices(l.as_str()) {
-            seen += 1;
-            if seen == occurrence {
-                let at = s.get(..byte_start + pos).map_or(0, |p| p.chars().count());
+        let (Some(start), Some(length), Some(occurrence)) = (opt(2, 0), opt(3, -1), opt(4, 1))
+        else {
+            return Value::Null;
+        };
+        if length < -1 || occurrence < 0 {
+            return Value::Null;
+        }
+        let n = text.len();
+        let mut from = if start < 0 {
+            n.saturating_sub(usize::try_from(start.unsigned_abs()).unwrap_or(usize::MAX))
+        } else {
+            usize::try_from(start).unwrap_or(usize::MAX)
+        };
+        for k in 1..=occurrence.max(1) {
+            if from > n {
+                return Value::Long(-1);
+            }
+            let end = match usize::try_from(length) {
+                Ok(len) => from.saturating_add(len).min(n),
+                Err(_) => n,
+            };
+            let window = text.get(from..end).unwrap_or_default();
+            let found = if lookup.is_empty() {
+                Some(0)
+            } else {
+                window.windows(lookup.len()).position(|w| w == lookup.as_slice())
+            };
+            let Some(at) = found.map(|p| from + p) else {
+                return Value::Long(-1);
+            };
+            if k == occurrence.max(1) {
                 return Value::Long(at as i64);
             }
+            from = at + 1;
         }
         Value::Long(-1)
     }))
