@@ -138,7 +138,7 @@ pub(super) fn functions() -> Vec<Func> {
         },
         Func {
             name: "series_decompose_anomalies",
-            signature: |a| arity(a, 1, 6).map(|_| DataType::Dynamic),
+            signature: |a| arity(a, 1, 7).map(|_| DataType::Dynamic),
             properties: FunctionProperties::PLAIN,
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, anomalies_bag)),
         },
@@ -967,15 +967,23 @@ fn decomposition_args(s: &[Option<f64>], rest: &[Value]) -> (Vec<f64>, i64, Stri
 /// points included. The seasonality threshold argument is accepted.
 fn forecast(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
     let points = rest.first().and_then(as_long)?;
-    let n = s.len();
-    let points = usize::try_from(points).ok()?.min(n);
+    let points = usize::try_from(points).ok()?.min(s.len());
     let (y, period, trend) = decomposition_args(s, rest.get(1..).unwrap_or_default());
-    let train = y.get(..n - points).unwrap_or_default();
+    Some(Value::Dynamic(reals_array(&forecast_values(
+        &y, points, period, &trend,
+    ))))
+}
+
+/// The baseline of `y` learned from all but its last `points` elements and
+/// continued over the whole series.
+fn forecast_values(y: &[f64], points: usize, period: i64, trend: &str) -> Vec<f64> {
+    let n = y.len();
+    let train = y.get(..n.saturating_sub(points)).unwrap_or_default();
     if train.is_empty() {
-        return Some(Value::Dynamic(reals_array(&vec![0.0; n])));
+        return vec![0.0; n];
     }
-    let d = decompose(train, period, &trend);
-    let trend_at: Box<dyn Fn(usize) -> f64> = match trend.as_str() {
+    let d = decompose(train, period, trend);
+    let trend_at: Box<dyn Fn(usize) -> f64> = match trend {
         "none" => Box::new(|_| 0.0),
         "linefit" => {
             let fit = fit_points(train, 0);
@@ -989,7 +997,7 @@ fn forecast(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
     // The seasonal pattern repeats with the shortest period found in the
     // training decomposition.
     let period = seasonal_period(&d.seasonal);
-    let values: Vec<f64> = (0..n)
+    (0..n)
         .map(|i| {
             let seasonal = match period {
                 Some(p) => d.seasonal.get(i % p).copied().unwrap_or(0.0),
@@ -997,8 +1005,7 @@ fn forecast(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
             };
             trend_at(i) + seasonal
         })
-        .collect();
-    Some(Value::Dynamic(reals_array(&values)))
+        .collect()
 }
 
 /// The shortest period with which a seasonal component repeats (`None`
@@ -1026,38 +1033,40 @@ fn decompose_bag(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
     ]))
 }
 
-/// `series_decompose_anomalies(y[, threshold[, period[, trend]]])`: Tukey
-/// fences on the decomposition residual; `ad_flag` is +1/-1 beyond the
-/// threshold (1.5 by default), 0 otherwise.
+/// `series_decompose_anomalies(y[, threshold[, period[, trend[,
+/// test_points[, ad_method[, seasonality_threshold]]]]]])`: decomposes the
+/// series (all but the last `test_points`, whose baseline is forecast as
+/// `series_decompose_forecast` does), scores the residual with
+/// `series_outliers`' Tukey test (`"ctukey"`, the 10th-90th percentile
+/// range, by default; `"tukey"`, the quartiles), and flags +1/-1 beyond the
+/// threshold (1.5 by default). Null for an unknown method.
 fn anomalies_bag(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
     let threshold = rest.first().and_then(as_real).unwrap_or(1.5);
     let (y, period, trend) = decomposition_args(s, rest.get(1..).unwrap_or_default());
-    let d = decompose(&y, period, &trend);
-    let mut sorted = d.residual.clone();
-    sorted.sort_by(f64::total_cmp);
-    let quantile = |q: f64| -> f64 {
-        let pos = q * (sorted.len().saturating_sub(1)) as f64;
-        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        match (sorted.get(lo), sorted.get(hi)) {
-            (Some(a), Some(b)) => a + (b - a) * (pos - lo as f64),
-            _ => 0.0,
-        }
+    let test_points = rest
+        .get(3)
+        .and_then(as_long)
+        .and_then(|p| usize::try_from(p).ok())
+        .unwrap_or(0)
+        .min(y.len());
+    let (lo_p, hi_p) = match rest.get(4) {
+        None | Some(Value::Null) => (10.0, 90.0),
+        Some(m) => match as_text(m).to_ascii_lowercase().as_str() {
+            "" | "ctukey" => (10.0, 90.0),
+            "tukey" => (25.0, 75.0),
+            _ => return None,
+        },
     };
-    let (q1, q3) = (quantile(0.25), quantile(0.75));
-    let iqr = (q3 - q1).max(f64::MIN_POSITIVE);
-    let scores: Vec<f64> = d
-        .residual
-        .iter()
-        .map(|r| {
-            if *r > q3 {
-                (r - q3) / iqr
-            } else if *r < q1 {
-                (r - q1) / iqr
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let baseline = if test_points > 0 {
+        forecast_values(&y, test_points, period, &trend)
+    } else {
+        decompose(&y, period, &trend).baseline
+    };
+    let residual: Vec<f64> = y.iter().zip(&baseline).map(|(a, b)| a - b).collect();
+    let learned = residual
+        .get(..residual.len() - test_points)
+        .unwrap_or_default();
+    let scores = super::series_transform::tukey_scores(&residual, learned, lo_p, hi_p);
     let flags = Dynamic::Array(Arc::new(
         scores
             .iter()
@@ -1075,7 +1084,7 @@ fn anomalies_bag(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
     Some(bag(vec![
         ("ad_flag", flags),
         ("ad_score", reals_array(&scores)),
-        ("baseline", reals_array(&d.baseline)),
+        ("baseline", reals_array(&baseline)),
     ]))
 }
 
@@ -1298,6 +1307,71 @@ mod tests {
         };
         assert_eq!(b.get("ad_flag").at(20), &Dynamic::Long(1));
         assert_eq!(b.get("ad_flag").at(2), &Dynamic::Long(0));
+    }
+
+    #[test]
+    fn decompose_anomalies_uses_the_chosen_tukey_range_and_test_points() {
+        // Repeating 0..8 then 20: the 20s lie beyond Tukey's quartile fence
+        // but within the wider 10th-90th percentile one.
+        let y: Vec<f64> = (0..40)
+            .map(|i| [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 20.0][i % 10])
+            .collect();
+        let series = json(serde_json::json!(y));
+        let flags = |method: &str| -> i64 {
+            let got = call(
+                "series_decompose_anomalies",
+                &[
+                    series.clone(),
+                    Value::Real(1.5),
+                    Value::Long(0),
+                    Value::string("avg"),
+                    Value::Long(0),
+                    Value::string(method),
+                ],
+            );
+            let Value::Dynamic(b) = &got else {
+                panic!("{got:?}")
+            };
+            (0..40)
+                .map(|i| match b.get("ad_flag").at(i) {
+                    Dynamic::Long(f) => f.abs(),
+                    _ => 0,
+                })
+                .sum()
+        };
+        // Quartiles 2 and 7: each 20 scores (20 - 7) / 5 = 2.6. The 10th and
+        // 90th percentiles 0.9 and 9.2: it scores 10.8 / 8.3 = 1.3.
+        assert_eq!(flags("tukey"), 4);
+        assert_eq!(flags("ctukey"), 0);
+        assert_eq!(
+            call(
+                "series_decompose_anomalies",
+                &[
+                    series.clone(),
+                    Value::Real(1.5),
+                    Value::Long(0),
+                    Value::string("avg"),
+                    Value::Long(0),
+                    Value::string("zscore"),
+                ],
+            ),
+            Value::Null
+        );
+        // With test points the baseline still covers the whole series.
+        let got = call(
+            "series_decompose_anomalies",
+            &[
+                series,
+                Value::Real(1.5),
+                Value::Long(10),
+                Value::string("avg"),
+                Value::Long(10),
+            ],
+        );
+        let Value::Dynamic(b) = &got else {
+            panic!("{got:?}")
+        };
+        assert!(matches!(b.get("baseline").at(39), Dynamic::Real(_)));
     }
 
     #[test]

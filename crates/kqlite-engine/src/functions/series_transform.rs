@@ -135,20 +135,35 @@ fn outliers(
             .iter()
             .map(|d| convert::dyn_to_real(d).filter(|x| !x.is_nan() && Some(*x) != ignore))
             .collect();
-        let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
-        sorted.sort_by(f64::total_cmp);
-        let (lo, hi) = (quantile(&sorted, lo_p), quantile(&sorted, hi_p));
-        let range = hi - lo;
-        let scores = values.iter().map(|x| {
-            let score = match x {
-                Some(x) if *x > hi && range > 0.0 => (x - hi) / range,
-                Some(x) if *x < lo && range > 0.0 => (x - lo) / range,
-                _ => 0.0,
-            };
-            Dynamic::Real(score)
-        });
-        Value::Dynamic(Dynamic::Array(Arc::new(scores.collect())))
+        let present: Vec<f64> = values.iter().flatten().copied().collect();
+        let scores = score_values(&values, &present, lo_p, hi_p);
+        Value::Dynamic(Dynamic::Array(Arc::new(
+            scores.into_iter().map(Dynamic::Real).collect(),
+        )))
     }))
+}
+
+/// Tukey scores of `values` against the `lo_p`/`hi_p` percentiles of
+/// `learned`, as `series_outliers` gives them (`series_decompose_anomalies`
+/// scores its residual with it).
+pub(super) fn tukey_scores(values: &[f64], learned: &[f64], lo_p: f64, hi_p: f64) -> Vec<f64> {
+    let values: Vec<Option<f64>> = values.iter().map(|x| Some(*x)).collect();
+    score_values(&values, learned, lo_p, hi_p)
+}
+
+fn score_values(values: &[Option<f64>], learned: &[f64], lo_p: f64, hi_p: f64) -> Vec<f64> {
+    let mut sorted: Vec<f64> = learned.iter().copied().filter(|x| !x.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let (lo, hi) = (quantile(&sorted, lo_p), quantile(&sorted, hi_p));
+    let range = hi - lo;
+    values
+        .iter()
+        .map(|x| match x {
+            Some(x) if *x > hi && range > 0.0 => (x - hi) / range,
+            Some(x) if *x < lo && range > 0.0 => (x - lo) / range,
+            _ => 0.0,
+        })
+        .collect()
 }
 
 /// The `p`-th percentile of sorted values, interpolating between ranks.

@@ -851,7 +851,9 @@ fn indexof(
             let found = if lookup.is_empty() {
                 Some(0)
             } else {
-                window.windows(lookup.len()).position(|w| w == lookup.as_slice())
+                window
+                    .windows(lookup.len())
+                    .position(|w| w == lookup.as_slice())
             };
             let Some(at) = found.map(|p| from + p) else {
                 return Value::Long(-1);
