@@ -250,6 +250,18 @@ pub(super) fn functions() -> Vec<Func> {
         properties: FunctionProperties::PLAIN,
         evaluate: zip,
     });
+    v.push(Func {
+        name: "jaccard_index",
+        signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
+        properties: FunctionProperties::PLAIN,
+        evaluate: jaccard_index,
+    });
+    v.push(Func {
+        name: "treepath",
+        signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+        properties: FunctionProperties::PLAIN,
+        evaluate: treepath,
+    });
     if let Some(f) = v.iter().find(|f| f.name == "bag_pack").copied() {
         v.push(Func { name: "pack", ..f });
     }
@@ -569,6 +581,84 @@ fn set_op(args: &[ColumnarValue], rows: usize, op: SetOp) -> ColumnarValue {
         }
         Value::Dynamic(Dynamic::Array(Arc::new(out)))
     })
+}
+
+/// `jaccard_index(set1, set2)`: the size of the intersection of the two
+/// arrays' distinct values over the size of their union (a real; NaN when
+/// both are empty, null when either is not an array).
+fn jaccard_index(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let parts = [dynamic_arg(args, 0, rows), dynamic_arg(args, 1, rows)];
+    Ok(rowwise(&parts, rows, DataType::Real, |v| {
+        let (Some(a), Some(b)) = (v.first().and_then(array_of), v.get(1).and_then(array_of)) else {
+            return Value::Null;
+        };
+        let mut union: Vec<&Dynamic> = Vec::new();
+        for x in a.iter().chain(b.iter()) {
+            if !union.contains(&x) {
+                union.push(x);
+            }
+        }
+        let common = union
+            .iter()
+            .filter(|x| a.contains(x) && b.contains(x))
+            .count();
+        Value::Real(common as f64 / union.len() as f64)
+    }))
+}
+
+/// `treepath(object)`: the distinct paths (`['key']`, `[0]`) that lead to
+/// every node of a dynamic value, in document order. Array elements share
+/// one index, `[0]`, as in Kusto.
+fn treepath(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    fn walk(node: &Dynamic, prefix: &str, out: &mut Vec<String>) {
+        match node {
+            Dynamic::Bag(b) => {
+                for (k, child) in b.iter() {
+                    let path = format!("{prefix}['{k}']");
+                    if !out.contains(&path) {
+                        out.push(path.clone());
+                    }
+                    walk(child, &path, out);
+                }
+            }
+            Dynamic::Array(a) => {
+                if a.is_empty() {
+                    return;
+                }
+                let path = format!("{prefix}[0]");
+                if !out.contains(&path) {
+                    out.push(path.clone());
+                }
+                for child in a.iter() {
+                    walk(child, &path, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(rowwise(
+        &[dynamic_arg(args, 0, rows)],
+        rows,
+        DataType::Dynamic,
+        |v| match v.first() {
+            Some(Value::Dynamic(d)) if !d.is_null() => {
+                let mut out = Vec::new();
+                walk(d, "", &mut out);
+                Value::Dynamic(Dynamic::Array(Arc::new(
+                    out.into_iter().map(|p| Dynamic::String(p.into())).collect(),
+                )))
+            }
+            _ => Value::Null,
+        },
+    ))
 }
 
 /// `array_sort_asc`/`array_sort_desc(array1[, array2, ...][, nulls_last])`:
@@ -1283,6 +1373,43 @@ mod tests {
 
     fn json(v: serde_json::Value) -> Value {
         Value::Dynamic(Dynamic::from_json(&v))
+    }
+
+    #[test]
+    fn jaccard_index_divides_the_intersection_by_the_union() {
+        let j = |a, b| call("jaccard_index", &[json(a), json(b)]);
+        use serde_json::json as j_;
+        assert_eq!(j(j_!([1, 2, 3]), j_!([1, 2, 3, 4])), Value::Real(0.75));
+        assert_eq!(j(j_!([1, 1, 2]), j_!([2, 2, 5])), Value::Real(1.0 / 3.0));
+        assert_eq!(j(j_!(["a"]), j_!([])), Value::Real(0.0));
+        assert!(matches!(j(j_!([]), j_!([])), Value::Real(x) if x.is_nan()));
+        assert_eq!(j(j_!(1), j_!([1])), Value::Null);
+        assert_eq!(
+            call("jaccard_index", &[Value::Null, json(j_!([1]))]),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn treepath_lists_the_paths_of_the_reference_examples() {
+        use serde_json::json as j_;
+        let t = |v| call("treepath", &[json(v)]);
+        assert_eq!(t(j_!({"a": "b", "c": 123})), json(j_!(["['a']", "['c']"])));
+        assert_eq!(
+            t(j_!({"prop1": [1, 2, 3, 4], "prop2": "value2"})),
+            json(j_!(["['prop1']", "['prop1'][0]", "['prop2']"]))
+        );
+        assert_eq!(
+            t(j_!({"listProperty": [100, 200, 300, "abcde", {"x": "y"}]})),
+            json(j_!([
+                "['listProperty']",
+                "['listProperty'][0]",
+                "['listProperty'][0]['x']"
+            ]))
+        );
+        assert_eq!(t(j_!({"e": []})), json(j_!(["['e']"])));
+        assert_eq!(t(j_!(5)), json(j_!([])));
+        assert_eq!(call("treepath", &[Value::Null]), Value::Null);
     }
 
     #[test]
