@@ -812,25 +812,70 @@ fn bag_remove_keys(
         else {
             return Value::Null;
         };
-        let drop: Vec<String> = keys
-            .iter()
-            .map(|k| {
-                let mut s = String::new();
-                crate::kernels::convert::write_dynamic_text(k, &mut s);
-                s
-            })
-            .collect();
-        let kept = b
-            .iter()
-            .filter(|(k, _)| !drop.iter().any(|d| d.as_str() == k.as_ref()))
-            .map(|(k, d)| (k.clone(), d.clone()))
-            .collect();
-        Value::Dynamic(Dynamic::Bag(Arc::new(kept)))
+        let mut out = Dynamic::Bag(b.clone());
+        for k in keys.iter() {
+            let mut text = String::new();
+            crate::kernels::convert::write_dynamic_text(k, &mut text);
+            if let Some(path) = bag_key_path(&text) {
+                out = remove_path(&out, &path);
+            }
+        }
+        Value::Dynamic(out)
     }))
 }
 
-/// `bag_set_key(bag, key, value)`: a copy of `bag` with `key` (a dotted
-/// path creates nested bags) set to `value`; non-bags give null.
+/// A `bag_set_key`/`bag_remove_keys` key as the chain of bag keys it names:
+/// a JSONPath (`$.a.b`, `$['a']["b"]`) or, without `$`, one root-level key
+/// taken as written. `None` for the root itself and for array indexing,
+/// which these functions do not support.
+fn bag_key_path(key: &str) -> Option<Vec<String>> {
+    let Some(mut rest) = key.strip_prefix('$') else {
+        return Some(vec![key.to_string()]);
+    };
+    let mut path = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let name = r.get(..end)?;
+            if name.is_empty() {
+                return None;
+            }
+            path.push(name.to_string());
+            rest = r.get(end..)?;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let quote = r.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+            let body = r.get(1..)?;
+            let end = body.find(quote)?;
+            path.push(body.get(..end)?.to_string());
+            rest = body.get(end + 1..)?.strip_prefix(']')?;
+        } else {
+            return None;
+        }
+    }
+    (!path.is_empty()).then_some(path)
+}
+
+/// `target` without the key at `path` (unchanged when it is absent).
+fn remove_path(target: &Dynamic, path: &[String]) -> Dynamic {
+    let (Dynamic::Bag(b), Some((first, rest))) = (target, path.split_first()) else {
+        return target.clone();
+    };
+    let Some(inner) = b.get(first.as_str()) else {
+        return target.clone();
+    };
+    let mut bag = b.as_ref().clone();
+    if rest.is_empty() {
+        bag.shift_remove(first.as_str());
+    } else {
+        let next = remove_path(inner, rest);
+        bag.insert(Arc::from(first.as_str()), next);
+    }
+    Dynamic::Bag(Arc::new(bag))
+}
+
+/// `bag_set_key(bag, key, value)`: a copy of `bag` with `key` (a root-level
+/// key, or a JSONPath whose missing levels become bags) set to `value`;
+/// non-bags, the root path and array indexing give null.
 fn bag_set_key(
     args: &[ColumnarValue],
     rows: usize,
@@ -844,8 +889,10 @@ fn bag_set_key(
         else {
             return Value::Null;
         };
-        let key = as_text(key);
-        let path: Vec<&str> = key.split('.').collect();
+        let Some(path) = bag_key_path(&as_text(key)) else {
+            return Value::Null;
+        };
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
         Value::Dynamic(set_path(bag, &path, value.clone()))
     }))
 }
@@ -1781,9 +1828,60 @@ mod tests {
             json(serde_json::json!({"key1": 1, "key3": 3}))
         );
         assert_eq!(
-            call("bag_set_key", &[bag, s("a.b"), Value::Long(3)]),
+            call("bag_set_key", &[bag.clone(), s("$.a.b"), Value::Long(3)]),
             json(serde_json::json!({"key1": 1, "key3": "abc", "a": {"b": 3}}))
         );
+        assert_eq!(
+            call("bag_set_key", &[bag.clone(), s("a.b"), Value::Long(3)]),
+            json(serde_json::json!({"key1": 1, "key3": "abc", "a.b": 3}))
+        );
+        assert_eq!(
+            call("bag_set_key", &[bag.clone(), s("$['a']"), Value::Long(3)]),
+            json(serde_json::json!({"key1": 1, "key3": "abc", "a": 3}))
+        );
+        assert_eq!(
+            call("bag_set_key", &[bag.clone(), s("$"), Value::Long(3)]),
+            Value::Null
+        );
+        assert_eq!(
+            call("bag_set_key", &[bag, s("$.a[0]"), Value::Long(3)]),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn bag_set_key_follows_the_reference_json_path_example() {
+        let set = |b| call("bag_set_key", &[json(b), s("$.key2.prop1"), s("abc")]);
+        assert_eq!(
+            set(serde_json::json!({"key1": 123, "key2": {"prop1": 123, "prop2": "xyz"}})),
+            json(serde_json::json!({"key1": 123, "key2": {"prop1": "abc", "prop2": "xyz"}}))
+        );
+        assert_eq!(
+            set(serde_json::json!({"key1": 123})),
+            json(serde_json::json!({"key1": 123, "key2": {"prop1": "abc"}}))
+        );
+    }
+
+    #[test]
+    fn bag_remove_keys_follows_the_reference_examples() {
+        let rm = |b, k| call("bag_remove_keys", &[json(b), json(k)]);
+        use serde_json::json as j;
+        assert_eq!(
+            rm(j!({"key1": 123, "key2": "abc"}), j!(["key2", "key4"])),
+            json(j!({"key1": 123}))
+        );
+        assert_eq!(
+            rm(
+                j!({"key1": 123, "key2": {"prop1": "abc", "prop2": "xyz"}, "key3": [100, 200]}),
+                j!(["$.key2.prop1", "key3"])
+            ),
+            json(j!({"key1": 123, "key2": {"prop2": "xyz"}}))
+        );
+        assert_eq!(
+            rm(j!({"a": {"b": 1}}), j!(["$.a.b.c", "$.x.y", "$[0]"])),
+            json(j!({"a": {"b": 1}}))
+        );
+        assert_eq!(rm(j!([1]), j!(["a"])), Value::Null);
     }
 
     #[test]
