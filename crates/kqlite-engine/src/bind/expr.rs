@@ -540,10 +540,13 @@ impl Binder<'_> {
                 let mut args = Vec::with_capacity(call.args.len() * 2);
                 for a in &call.args {
                     let ExprKind::Name(id) = &a.kind else {
-                        return Err(self.fail(names::error(
-                            codes::INVALID,
-                            "`bag_pack_columns` takes column names",
-                            a.span,
+                        return Err(self.fail(names::with_hint(
+                            names::error(
+                                codes::INVALID,
+                                "`bag_pack_columns` takes column names",
+                                a.span,
+                            ),
+                            "for a computed value use `bag_pack(\"key\", value)`",
                         )));
                     };
                     args.push(Expr {
