@@ -150,6 +150,8 @@ pub const DEPRECATED_SCALAR_ALIASES: &[(&str, &str)] = &[
     ("base64_decodestring", "base64_decode_tostring"),
     ("base64_encodestring", "base64_encode_tostring"),
     ("datepart", "datetime_part"),
+    ("extentid", "extent_id"),
+    ("extenttags", "extent_tags"),
     ("make_string", "unicode_codepoints_to_string"),
     ("notempty", "isnotempty"),
     ("notnull", "isnotnull"),

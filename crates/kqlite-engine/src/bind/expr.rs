@@ -535,6 +535,36 @@ impl Binder<'_> {
                 };
                 return self.bind_call(&inner, span, Some(schema));
             }
+            // `bag_pack_columns(c1, c2, ...)`: a bag keyed by the columns' names.
+            "bag_pack_columns" => {
+                let mut args = Vec::with_capacity(call.args.len() * 2);
+                for a in &call.args {
+                    let ExprKind::Name(id) = &a.kind else {
+                        return Err(self.fail(names::with_hint(
+                            names::error(
+                                codes::INVALID,
+                                "`bag_pack_columns` takes column names",
+                                a.span,
+                            ),
+                            "for a computed value use `bag_pack(\"key\", value)`",
+                        )));
+                    };
+                    args.push(Expr {
+                        kind: ExprKind::Literal(ast::Literal::String(id.name.clone())),
+                        span: a.span,
+                    });
+                    args.push(a.clone());
+                }
+                let inner = ast::Call {
+                    name: ast::Ident {
+                        name: "bag_pack".to_string(),
+                        span: call.name.span,
+                    },
+                    args,
+                    named: Vec::new(),
+                };
+                return self.bind_call(&inner, span, row);
+            }
             "toscalar" => {
                 let [arg] = call.args.as_slice() else {
                     return Err(self.fail(names::error(

@@ -306,3 +306,14 @@ fn a_missing_function_argument_is_an_error_not_a_silent_failure() {
     let d = diags("let f = (a: long = 1, b: long) { a + b };\nprint f(1)");
     assert_eq!(codes_of_diags(&d), vec![codes::ARITY], "{d:?}");
 }
+
+#[test]
+fn bag_pack_columns_rejects_an_argument_that_is_not_a_column_name() {
+    let d = diags("SigninLogs | extend b = bag_pack_columns(ResultType, strlen(ResultType))");
+    assert_eq!(d[0].code, codes::INVALID);
+    assert!(
+        d[0].message.contains("bag_pack_columns"),
+        "{}",
+        d[0].message
+    );
+}

@@ -250,6 +250,18 @@ pub(super) fn functions() -> Vec<Func> {
         properties: FunctionProperties::PLAIN,
         evaluate: zip,
     });
+    v.push(Func {
+        name: "jaccard_index",
+        signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
+        properties: FunctionProperties::PLAIN,
+        evaluate: jaccard_index,
+    });
+    v.push(Func {
+        name: "treepath",
+        signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+        properties: FunctionProperties::PLAIN,
+        evaluate: treepath,
+    });
     if let Some(f) = v.iter().find(|f| f.name == "bag_pack").copied() {
         v.push(Func { name: "pack", ..f });
     }
@@ -571,6 +583,84 @@ fn set_op(args: &[ColumnarValue], rows: usize, op: SetOp) -> ColumnarValue {
     })
 }
 
+/// `jaccard_index(set1, set2)`: the size of the intersection of the two
+/// arrays' distinct values over the size of their union (a real; NaN when
+/// both are empty, null when either is not an array).
+fn jaccard_index(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let parts = [dynamic_arg(args, 0, rows), dynamic_arg(args, 1, rows)];
+    Ok(rowwise(&parts, rows, DataType::Real, |v| {
+        let (Some(a), Some(b)) = (v.first().and_then(array_of), v.get(1).and_then(array_of)) else {
+            return Value::Null;
+        };
+        let mut union: Vec<&Dynamic> = Vec::new();
+        for x in a.iter().chain(b.iter()) {
+            if !union.contains(&x) {
+                union.push(x);
+            }
+        }
+        let common = union
+            .iter()
+            .filter(|x| a.contains(x) && b.contains(x))
+            .count();
+        Value::Real(common as f64 / union.len() as f64)
+    }))
+}
+
+/// `treepath(object)`: the distinct paths (`['key']`, `[0]`) that lead to
+/// every node of a dynamic value, in document order. Array elements share
+/// one index, `[0]`, as in Kusto.
+fn treepath(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    fn walk(node: &Dynamic, prefix: &str, out: &mut Vec<String>) {
+        match node {
+            Dynamic::Bag(b) => {
+                for (k, child) in b.iter() {
+                    let path = format!("{prefix}['{k}']");
+                    if !out.contains(&path) {
+                        out.push(path.clone());
+                    }
+                    walk(child, &path, out);
+                }
+            }
+            Dynamic::Array(a) => {
+                if a.is_empty() {
+                    return;
+                }
+                let path = format!("{prefix}[0]");
+                if !out.contains(&path) {
+                    out.push(path.clone());
+                }
+                for child in a.iter() {
+                    walk(child, &path, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(rowwise(
+        &[dynamic_arg(args, 0, rows)],
+        rows,
+        DataType::Dynamic,
+        |v| match v.first() {
+            Some(Value::Dynamic(d)) if !d.is_null() => {
+                let mut out = Vec::new();
+                walk(d, "", &mut out);
+                Value::Dynamic(Dynamic::Array(Arc::new(
+                    out.into_iter().map(|p| Dynamic::String(p.into())).collect(),
+                )))
+            }
+            _ => Value::Null,
+        },
+    ))
+}
+
 /// `array_sort_asc`/`array_sort_desc(array1[, array2, ...][, nulls_last])`:
 /// sorts the first array (numbers, strings, datetimes and timespans by
 /// value; nulls last unless `nulls_last` is false). With several arrays the
@@ -722,25 +812,70 @@ fn bag_remove_keys(
         else {
             return Value::Null;
         };
-        let drop: Vec<String> = keys
-            .iter()
-            .map(|k| {
-                let mut s = String::new();
-                crate::kernels::convert::write_dynamic_text(k, &mut s);
-                s
-            })
-            .collect();
-        let kept = b
-            .iter()
-            .filter(|(k, _)| !drop.iter().any(|d| d.as_str() == k.as_ref()))
-            .map(|(k, d)| (k.clone(), d.clone()))
-            .collect();
-        Value::Dynamic(Dynamic::Bag(Arc::new(kept)))
+        let mut out = Dynamic::Bag(b.clone());
+        for k in keys.iter() {
+            let mut text = String::new();
+            crate::kernels::convert::write_dynamic_text(k, &mut text);
+            if let Some(path) = bag_key_path(&text) {
+                out = remove_path(&out, &path);
+            }
+        }
+        Value::Dynamic(out)
     }))
 }
 
-/// `bag_set_key(bag, key, value)`: a copy of `bag` with `key` (a dotted
-/// path creates nested bags) set to `value`; non-bags give null.
+/// A `bag_set_key`/`bag_remove_keys` key as the chain of bag keys it names:
+/// a JSONPath (`$.a.b`, `$['a']["b"]`) or, without `$`, one root-level key
+/// taken as written. `None` for the root itself and for array indexing,
+/// which these functions do not support.
+fn bag_key_path(key: &str) -> Option<Vec<String>> {
+    let Some(mut rest) = key.strip_prefix('$') else {
+        return Some(vec![key.to_string()]);
+    };
+    let mut path = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let name = r.get(..end)?;
+            if name.is_empty() {
+                return None;
+            }
+            path.push(name.to_string());
+            rest = r.get(end..)?;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let quote = r.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+            let body = r.get(1..)?;
+            let end = body.find(quote)?;
+            path.push(body.get(..end)?.to_string());
+            rest = body.get(end + 1..)?.strip_prefix(']')?;
+        } else {
+            return None;
+        }
+    }
+    (!path.is_empty()).then_some(path)
+}
+
+/// `target` without the key at `path` (unchanged when it is absent).
+fn remove_path(target: &Dynamic, path: &[String]) -> Dynamic {
+    let (Dynamic::Bag(b), Some((first, rest))) = (target, path.split_first()) else {
+        return target.clone();
+    };
+    let Some(inner) = b.get(first.as_str()) else {
+        return target.clone();
+    };
+    let mut bag = b.as_ref().clone();
+    if rest.is_empty() {
+        bag.shift_remove(first.as_str());
+    } else {
+        let next = remove_path(inner, rest);
+        bag.insert(Arc::from(first.as_str()), next);
+    }
+    Dynamic::Bag(Arc::new(bag))
+}
+
+/// `bag_set_key(bag, key, value)`: a copy of `bag` with `key` (a root-level
+/// key, or a JSONPath whose missing levels become bags) set to `value`;
+/// non-bags, the root path and array indexing give null.
 fn bag_set_key(
     args: &[ColumnarValue],
     rows: usize,
@@ -754,8 +889,10 @@ fn bag_set_key(
         else {
             return Value::Null;
         };
-        let key = as_text(key);
-        let path: Vec<&str> = key.split('.').collect();
+        let Some(path) = bag_key_path(&as_text(key)) else {
+            return Value::Null;
+        };
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
         Value::Dynamic(set_path(bag, &path, value.clone()))
     }))
 }
@@ -1286,6 +1423,43 @@ mod tests {
     }
 
     #[test]
+    fn jaccard_index_divides_the_intersection_by_the_union() {
+        let j = |a, b| call("jaccard_index", &[json(a), json(b)]);
+        use serde_json::json as j_;
+        assert_eq!(j(j_!([1, 2, 3]), j_!([1, 2, 3, 4])), Value::Real(0.75));
+        assert_eq!(j(j_!([1, 1, 2]), j_!([2, 2, 5])), Value::Real(1.0 / 3.0));
+        assert_eq!(j(j_!(["a"]), j_!([])), Value::Real(0.0));
+        assert!(matches!(j(j_!([]), j_!([])), Value::Real(x) if x.is_nan()));
+        assert_eq!(j(j_!(1), j_!([1])), Value::Null);
+        assert_eq!(
+            call("jaccard_index", &[Value::Null, json(j_!([1]))]),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn treepath_lists_the_paths_of_the_reference_examples() {
+        use serde_json::json as j_;
+        let t = |v| call("treepath", &[json(v)]);
+        assert_eq!(t(j_!({"a": "b", "c": 123})), json(j_!(["['a']", "['c']"])));
+        assert_eq!(
+            t(j_!({"prop1": [1, 2, 3, 4], "prop2": "value2"})),
+            json(j_!(["['prop1']", "['prop1'][0]", "['prop2']"]))
+        );
+        assert_eq!(
+            t(j_!({"listProperty": [100, 200, 300, "abcde", {"x": "y"}]})),
+            json(j_!([
+                "['listProperty']",
+                "['listProperty'][0]",
+                "['listProperty'][0]['x']"
+            ]))
+        );
+        assert_eq!(t(j_!({"e": []})), json(j_!(["['e']"])));
+        assert_eq!(t(j_!(5)), json(j_!([])));
+        assert_eq!(call("treepath", &[Value::Null]), Value::Null);
+    }
+
+    #[test]
     fn extreme_array_indexes_never_panic() {
         let a = json(serde_json::json!([1, 2, 3]));
         assert_eq!(
@@ -1654,9 +1828,60 @@ mod tests {
             json(serde_json::json!({"key1": 1, "key3": 3}))
         );
         assert_eq!(
-            call("bag_set_key", &[bag, s("a.b"), Value::Long(3)]),
+            call("bag_set_key", &[bag.clone(), s("$.a.b"), Value::Long(3)]),
             json(serde_json::json!({"key1": 1, "key3": "abc", "a": {"b": 3}}))
         );
+        assert_eq!(
+            call("bag_set_key", &[bag.clone(), s("a.b"), Value::Long(3)]),
+            json(serde_json::json!({"key1": 1, "key3": "abc", "a.b": 3}))
+        );
+        assert_eq!(
+            call("bag_set_key", &[bag.clone(), s("$['a']"), Value::Long(3)]),
+            json(serde_json::json!({"key1": 1, "key3": "abc", "a": 3}))
+        );
+        assert_eq!(
+            call("bag_set_key", &[bag.clone(), s("$"), Value::Long(3)]),
+            Value::Null
+        );
+        assert_eq!(
+            call("bag_set_key", &[bag, s("$.a[0]"), Value::Long(3)]),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn bag_set_key_follows_the_reference_json_path_example() {
+        let set = |b| call("bag_set_key", &[json(b), s("$.key2.prop1"), s("abc")]);
+        assert_eq!(
+            set(serde_json::json!({"key1": 123, "key2": {"prop1": 123, "prop2": "xyz"}})),
+            json(serde_json::json!({"key1": 123, "key2": {"prop1": "abc", "prop2": "xyz"}}))
+        );
+        assert_eq!(
+            set(serde_json::json!({"key1": 123})),
+            json(serde_json::json!({"key1": 123, "key2": {"prop1": "abc"}}))
+        );
+    }
+
+    #[test]
+    fn bag_remove_keys_follows_the_reference_examples() {
+        let rm = |b, k| call("bag_remove_keys", &[json(b), json(k)]);
+        use serde_json::json as j;
+        assert_eq!(
+            rm(j!({"key1": 123, "key2": "abc"}), j!(["key2", "key4"])),
+            json(j!({"key1": 123}))
+        );
+        assert_eq!(
+            rm(
+                j!({"key1": 123, "key2": {"prop1": "abc", "prop2": "xyz"}, "key3": [100, 200]}),
+                j!(["$.key2.prop1", "key3"])
+            ),
+            json(j!({"key1": 123, "key2": {"prop2": "xyz"}}))
+        );
+        assert_eq!(
+            rm(j!({"a": {"b": 1}}), j!(["$.a.b.c", "$.x.y", "$[0]"])),
+            json(j!({"a": {"b": 1}}))
+        );
+        assert_eq!(rm(j!([1]), j!(["a"])), Value::Null);
     }
 
     #[test]

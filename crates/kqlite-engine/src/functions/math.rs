@@ -266,6 +266,36 @@ pub(super) fn functions() -> Vec<Func> {
                 })
             },
         },
+        Func {
+            name: "gamma",
+            signature: real_of_one,
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| Ok(real_map(a, r, libm::tgamma)),
+        },
+        Func {
+            name: "bitset_count_ones",
+            signature: |a| {
+                arity(a, 1, 1)?;
+                expect(a, 0, "an integer", |t| {
+                    matches!(
+                        t,
+                        DataType::Int | DataType::Long | DataType::Bool | DataType::Dynamic
+                    )
+                })?;
+                Ok(DataType::Long)
+            },
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| {
+                let x = kernels::cast(&arg(a, 0), DataType::Long, r);
+                let (n, scalar) = rows_for(&[&x], r);
+                Ok(match access::ints(&x) {
+                    Some(v) => {
+                        access::longs(n, scalar, |i| v.get(i).map(|x| i64::from(x.count_ones())))
+                    }
+                    None => ColumnarValue::Scalar(Value::Null, DataType::Long),
+                })
+            },
+        },
     ]
 }
 
@@ -509,6 +539,32 @@ mod tests {
             Value::Real(std::f64::consts::FRAC_PI_4)
         );
         assert_eq!(call("pi", &[]), Value::Real(std::f64::consts::PI));
+    }
+
+    #[test]
+    fn gamma_of_five_is_twenty_four_and_of_null_is_null() {
+        let g = call("gamma", &[Value::Long(5)]);
+        assert!(
+            matches!(g, Value::Real(x) if (x - 24.0).abs() < 1e-9),
+            "{g:?}"
+        );
+        assert!(matches!(call("gamma", &[Value::Real(0.5)]),
+            Value::Real(x) if (x - std::f64::consts::PI.sqrt()).abs() < 1e-12));
+        assert_eq!(call("gamma", &[Value::Null]), Value::Null);
+    }
+
+    #[test]
+    fn bitset_count_ones_counts_the_set_bits_of_a_long() {
+        assert_eq!(
+            call("bitset_count_ones", &[Value::Long(42)]),
+            Value::Long(3)
+        );
+        assert_eq!(call("bitset_count_ones", &[Value::Long(0)]), Value::Long(0));
+        assert_eq!(
+            call("bitset_count_ones", &[Value::Long(-1)]),
+            Value::Long(64)
+        );
+        assert_eq!(call("bitset_count_ones", &[Value::Null]), Value::Null);
     }
 
     #[test]

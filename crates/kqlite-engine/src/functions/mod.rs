@@ -20,6 +20,7 @@ pub(crate) mod ip;
 pub(crate) mod ipv6;
 mod logic;
 mod math;
+mod metadata;
 mod parse;
 mod punycode;
 mod schema;
@@ -110,6 +111,7 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
     all.extend(geo::functions());
     all.extend(detection::functions());
     all.extend(xml::functions());
+    all.extend(metadata::functions());
     let mut out: Vec<Arc<dyn ScalarFunction>> = all
         .into_iter()
         .map(|f| Arc::new(f) as Arc<dyn ScalarFunction>)

@@ -176,7 +176,7 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, FunctionError
 ///
 /// Escapes are left alone.
 pub(crate) fn re2_syntax(pattern: &str) -> std::borrow::Cow<'_, str> {
-    if !pattern.contains(['{', '[']) {
+    if !pattern.contains(['{', '[', '\\']) {
         return std::borrow::Cow::Borrowed(pattern);
     }
     let bytes = pattern.as_bytes();
@@ -190,6 +190,21 @@ pub(crate) fn re2_syntax(pattern: &str) -> std::borrow::Cow<'_, str> {
         };
         let len = c.len_utf8();
         match (c, class_items) {
+            ('\\', _) if bytes.get(i + 1) == Some(&b'0') => {
+                // An octal escape, `\0` for NUL (the `regex` crate reads
+                // `\0` as a backreference).
+                let digits = bytes[i + 2..]
+                    .iter()
+                    .take(2)
+                    .take_while(|b| (b'0'..=b'7').contains(b))
+                    .count();
+                let code = bytes[i + 1..i + 2 + digits]
+                    .iter()
+                    .fold(0u32, |n, b| n * 8 + u32::from(b - b'0'));
+                out.push_str(&format!("\\x{{{code:02x}}}"));
+                i += 2 + digits;
+                continue;
+            }
             ('\\', _) => {
                 let next = pattern[i + 1..].chars().next().map_or(0, char::len_utf8);
                 out.push_str(&pattern[i..i + 1 + next]);
@@ -375,6 +390,18 @@ mod tests {
             .expect("compiles")
             .is_match("{{"));
         assert_eq!(super::re2_syntax(r"\d{4}-x{y}"), r"\d{4}-x\{y}");
+    }
+
+    #[test]
+    fn an_octal_escape_is_a_character_as_in_re2() {
+        let re = super::compile_regex("\\0").expect("compiles");
+        assert_eq!(re.replace_all("a\0b\0", ""), "ab");
+        assert!(super::compile_regex("^a\\012b$")
+            .expect("compiles")
+            .is_match("a\nb"));
+        assert!(super::compile_regex(r"^\\0$")
+            .expect("compiles")
+            .is_match("\\0"));
     }
 
     #[test]
