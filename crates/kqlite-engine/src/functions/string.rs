@@ -839,15 +839,18 @@ fn indexof(
         } else {
             usize::try_from(start).unwrap_or(usize::MAX)
         };
+        // `length` bounds where a match may start (Kusto finds "cde" in
+        // "abcdefg" from 1 within 2 characters: it starts at 2), not where
+        // it ends.
+        let last_start = match usize::try_from(length) {
+            Ok(len) => from.saturating_add(len),
+            Err(_) => usize::MAX,
+        };
         for k in 1..=occurrence.max(1) {
             if from > n {
                 return Value::Long(-1);
             }
-            let end = match usize::try_from(length) {
-                Ok(len) => from.saturating_add(len).min(n),
-                Err(_) => n,
-            };
-            let window = text.get(from..end).unwrap_or_default();
+            let window = text.get(from..).unwrap_or_default();
             let found = if lookup.is_empty() {
                 Some(0)
             } else {
@@ -855,7 +858,7 @@ fn indexof(
                     .windows(lookup.len())
                     .position(|w| w == lookup.as_slice())
             };
-            let Some(at) = found.map(|p| from + p) else {
+            let Some(at) = found.map(|p| from + p).filter(|&at| at < last_start) else {
                 return Value::Long(-1);
             };
             if k == occurrence.max(1) {
