@@ -19,6 +19,27 @@ import sys
 import tempfile
 
 
+def collections_as_files(folder, tmp):
+    """Yields (collection name, its folder, its query files) for each
+    `*.jsonl` of `folder`, each grammar-valid query written to its own
+    `.kql` file under `tmp`."""
+    for path in sorted(glob.glob(os.path.join(folder, "*.jsonl"))):
+        name = os.path.splitext(os.path.basename(path))[0]
+        sub = os.path.join(tmp, name)
+        os.makedirs(sub)
+        files = []
+        with open(path, encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                case = json.loads(line)
+                if not case.get("grammar_accepts"):
+                    continue
+                q = os.path.join(sub, f"q{i:05d}.kql")
+                with open(q, "w", encoding="utf-8") as out:
+                    out.write(case["query"])
+                files.append(q)
+        yield name, sub, files
+
+
 def main():
     binary = sys.argv[1]
     folder = sys.argv[2] if len(sys.argv) > 2 else "../shared/conformance/detections"
@@ -28,20 +49,7 @@ def main():
     total = clean_total = 0
     causes = collections.Counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for path in sorted(glob.glob(os.path.join(folder, "*.jsonl"))):
-            name = os.path.splitext(os.path.basename(path))[0]
-            sub = os.path.join(tmp, name)
-            os.makedirs(sub)
-            files = []
-            with open(path, encoding="utf-8") as f:
-                for i, line in enumerate(f):
-                    case = json.loads(line)
-                    if not case.get("grammar_accepts"):
-                        continue
-                    q = os.path.join(sub, f"q{i:05d}.kql")
-                    with open(q, "w", encoding="utf-8") as out:
-                        out.write(case["query"])
-                    files.append(q)
+        for name, sub, files in collections_as_files(folder, tmp):
             run = subprocess.run(
                 [binary, "check", "--format", "json", sub],
                 capture_output=True,

@@ -12,7 +12,7 @@ causes of the others. A shape kqlite's own rules were not tuned on: these
 are hunting queries from public collections, not Sentinel rule files.
 """
 import collections
-import glob
+import importlib.util
 import json
 import os
 import re
@@ -21,6 +21,14 @@ import sys
 import tempfile
 
 NOW = "2026-01-15T12:00:00Z"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load_sibling(name):
+    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), os.path.join(HERE, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 TIMEOUT_S = 60
 
 
@@ -32,21 +40,9 @@ def main():
         return 0
     total = done_total = 0
     causes = collections.Counter()
+    check_report = load_sibling("detections-check-report")
     with tempfile.TemporaryDirectory() as tmp:
-        for path in sorted(glob.glob(os.path.join(folder, "*.jsonl"))):
-            name = os.path.splitext(os.path.basename(path))[0]
-            sub = os.path.join(tmp, name)
-            os.makedirs(sub)
-            files = []
-            with open(path, encoding="utf-8") as f:
-                for i, line in enumerate(f):
-                    case = json.loads(line)
-                    if not case.get("grammar_accepts"):
-                        continue
-                    q = os.path.join(sub, f"q{i:05d}.kql")
-                    with open(q, "w", encoding="utf-8") as out:
-                        out.write(case["query"])
-                    files.append(q)
+        for name, sub, files in check_report.collections_as_files(folder, tmp):
             check = subprocess.run([binary, "check", "--format", "json", sub], capture_output=True, text=True)
             failed = {d["file"] for d in json.loads(check.stdout or "[]") if d["severity"] == "error"}
             clean = [q for q in files if q not in failed]
