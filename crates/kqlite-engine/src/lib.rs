@@ -5,6 +5,7 @@ pub mod bind;
 pub mod bitmap;
 pub mod catalog;
 pub mod column;
+mod concat;
 pub mod engine;
 pub mod error;
 pub mod eval;

@@ -4,7 +4,6 @@
 //! `Arc`-shared, so `project`/`extend` never copy untouched columns, and
 //! `where` computes one mask and gathers every column once.
 
-mod concat;
 mod expr;
 mod external;
 mod join;
@@ -36,8 +35,8 @@ use crate::table::Table;
 use crate::types::DataType;
 use crate::value::Value;
 
-pub use concat::concat_columns;
-pub(crate) use concat::concat_tables;
+pub use crate::concat::concat_columns;
+pub(crate) use crate::concat::concat_tables;
 pub use external::{ExternalSource, ExternalSources};
 pub use limits::{
     estimated_bytes, CancelHandle, Limits, ResultOverflow, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MEMORY,

@@ -10,7 +10,7 @@ use std::io::Read;
 
 use super::accum::TableAcc;
 use super::{json, LoadError, Loaded};
-use crate::eval::concat_tables;
+use crate::concat::concat_tables;
 use crate::table::Table;
 use crate::types::DataType;
 
