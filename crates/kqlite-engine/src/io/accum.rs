@@ -16,8 +16,8 @@ use crate::time::parse_timespan;
 use crate::types::DataType;
 use crate::value::{format_real, parse_guid, Dynamic, Value};
 
+use super::dynamic::{parse_dynamic, KeyCache};
 use super::exports::parse_portal_datetime;
-use super::json::{parse_dynamic, KeyCache};
 
 /// One input value, borrowed from the parser's buffer where possible.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,6 +18,7 @@
 mod accum;
 mod blocks;
 pub mod csv;
+mod dynamic;
 mod exports;
 mod flat;
 mod json;
