@@ -22,13 +22,13 @@ pub struct RuleSource {
 }
 
 impl RuleSource {
-    /// The rule in `text` when `name` is a `.yaml`/`.yml` file; `Err` (with
+    /// The rule in `text` when `name` is a rule file (`.yaml`, `.yml`, ARM `.json`); `Err` (with
     /// the error printed) when it holds no runnable rule.
     pub fn read(name: &str, text: &str) -> Result<Option<RuleSource>, Outcome> {
-        if !rule_run::is_rule_file(Path::new(name)) {
+        let Some(format) = rule_run::rule_format(Path::new(name)) else {
             return Ok(None);
-        }
-        match rule_run::read_rule_file(text) {
+        };
+        match rule_run::read_rule_file_as(text, format) {
             Ok(rule) => Ok(Some(RuleSource {
                 name: name.to_string(),
                 text: text.to_string(),

@@ -17,7 +17,7 @@ use crate::{render, usage_error, Outcome};
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The query file (`-` reads the query from standard input), or a
-    /// Sentinel analytic rule (`.yaml`/`.yml`): its `query` runs over the
+    /// Sentinel analytic rule (`.yaml`/`.yml`, ARM `.json`): its `query` runs over the
     /// rows with TimeGenerated in its `queryPeriod` window ending at now,
     /// and stderr then tells whether the rule fires and lists its alerts
     /// with their entities and custom details.
@@ -309,7 +309,7 @@ pub fn run(args: RunArgs) -> Outcome {
         Err(outcome) => return outcome,
     };
     if args.alerts && rule.is_none() {
-        return usage_error("--alerts needs a rule file (.yaml or .yml) as the query");
+        return usage_error("--alerts needs a rule file (.yaml, .yml or ARM .json) as the query");
     }
     let query = rule.as_ref().map_or(query, |r| r.query());
     let report_query_error = |name: &str, source: &str, e: &QueryError| match &rule {

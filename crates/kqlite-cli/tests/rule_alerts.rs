@@ -245,3 +245,54 @@ fn alert_expectations_on_a_kql_query_are_an_error() {
         "{out}"
     );
 }
+
+const ARM_RULE: &str = r#"{
+  "resources": [
+    {
+      "type": "Microsoft.OperationalInsights/workspaces/providers/alertRules",
+      "kind": "Scheduled",
+      "properties": {
+        "displayName": "High-risk sign-in",
+        "query": "SigninLogs\r\n| where RiskLevelDuringSignIn == \"high\"\r\n| project UserPrincipalName, IPAddress",
+        "queryFrequency": "PT1H",
+        "queryPeriod": "PT1H",
+        "triggerOperator": "GreaterThan",
+        "triggerThreshold": 0,
+        "entityMappings": [
+          { "entityType": "IP", "fieldMappings": [{ "identifier": "Address", "columnName": "IPAddress" }] }
+        ]
+      }
+    }
+  ]
+}"#;
+
+#[test]
+fn an_arm_template_rule_runs_and_is_tested_like_a_yaml_rule() {
+    let dir = empty_scratch("arm_rule");
+    let rule = write(&dir, "rule.json", ARM_RULE);
+    let rows = write(
+        &dir,
+        "s.jsonl",
+        "{\"TimeGenerated\":\"2026-01-15T11:30:00Z\",\"RiskLevelDuringSignIn\":\"high\",\"UserPrincipalName\":\"a@contoso.com\",\"IPAddress\":\"198.51.100.7\"}\n{\"TimeGenerated\":\"2026-01-15T09:00:00Z\",\"RiskLevelDuringSignIn\":\"high\",\"UserPrincipalName\":\"b@contoso.com\",\"IPAddress\":\"203.0.113.9\"}\n",
+    );
+    let table = format!("SigninLogs={rows}");
+    let out = kqlite_at_root(&[
+        "run", &rule, "--table", &table, "--now", NOW, "--format", "jsonl",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert!(stderr(&out).contains("198.51.100.7"), "{}", stderr(&out));
+
+    let broken = write(
+        &dir,
+        "broken.json",
+        &ARM_RULE.replace("RiskLevelDuringSignIn ==", "RiskLevelDuringSignon =="),
+    );
+    let out = kqlite_at_root(&["run", &broken, "--table", &table, "--now", NOW]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("broken.json:8:41"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -587,10 +587,10 @@ fn run_case_inner(case: &TestCase) -> Result<Outcome, String> {
 
 /// The rule when the case's query is a YAML rule file.
 fn read_case_rule(case: &TestCase, source: &str) -> Result<Option<crate::rule::Rule>, String> {
-    if !crate::rule::run::is_rule_file(&case.query) {
+    let Some(format) = crate::rule::run::rule_format(&case.query) else {
         return Ok(None);
-    }
-    crate::rule::run::read_rule_file(source)
+    };
+    crate::rule::run::read_rule_file_as(source, format)
         .map(Some)
         .map_err(|d| rule_errors(case, source, &[d]))
 }

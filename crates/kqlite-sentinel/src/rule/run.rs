@@ -38,15 +38,42 @@ use super::{codes, parse_duration, query_diagnostic_in_file, read_rules, Rule, R
 
 /// Whether `path` names a YAML rule file (`.yaml` or `.yml`).
 pub fn is_rule_file(path: &std::path::Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+    rule_format(path).is_some()
+}
+
+/// The format of a rule file by its extension: `.yaml`/`.yml` as in the
+/// Azure-Sentinel repository, `.json` an ARM template or rule export.
+pub fn rule_format(path: &std::path::Path) -> Option<RuleFormat> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "yaml" | "yml" => Some(RuleFormat::Yaml),
+        "json" => Some(RuleFormat::Json),
+        _ => None,
+    }
 }
 
 /// Reads the rule of a YAML rule file to run it: an error at its place when
 /// the file does not parse, holds no rule, or the rule has no query.
 pub fn read_rule_file(text: &str) -> Result<Rule, Diagnostic> {
-    let rules = read_rules(text, RuleFormat::Yaml)?;
+    read_rule_file_as(text, RuleFormat::Yaml)
+}
+
+/// [`read_rule_file`] for a file in `format`. An ARM template holding
+/// several rules is an error: a run is of one rule.
+pub fn read_rule_file_as(text: &str, format: RuleFormat) -> Result<Rule, Diagnostic> {
+    let rules = read_rules(text, format)?;
+    if rules.len() > 1 {
+        let second = rules.get(1).map_or(Span::new(0, 0), |r| r.span);
+        return Err(Diagnostic::error(
+            codes::NO_RULE,
+            format!(
+                "the file holds {} analytic rules; a run is of one rule",
+                rules.len()
+            ),
+            second,
+        )
+        .with_hint("export the rule to run into a file of its own"));
+    }
     let Some(rule) = rules.into_iter().next() else {
         return Err(Diagnostic::error(
             codes::NO_RULE,
@@ -364,6 +391,7 @@ triggerOperator: gt\ntriggerThreshold: 0\nquery: |\n  T\n  | where ResultType !=
     fn rule_files_are_told_by_their_extension() {
         assert!(is_rule_file(std::path::Path::new("a/b.yaml")));
         assert!(is_rule_file(std::path::Path::new("b.YML")));
+        assert!(is_rule_file(std::path::Path::new("arm/rule.json")));
         assert!(!is_rule_file(std::path::Path::new("b.kql")));
     }
 }
