@@ -440,11 +440,7 @@ pub fn run(args: RunArgs) -> Outcome {
                     kqlite_engine::time::format_datetime(opts.now)
                 );
                 for (name, table) in dataset.tables {
-                    let columns = schemas.get(&name).map(|s| s.columns);
-                    match columns {
-                        Some(columns) => engine.add_table_with_schema(name, table, columns),
-                        None => engine.add_table(name, table),
-                    }
+                    schemas.add_table(&mut engine, name, table);
                 }
                 if missing
                     .iter()
@@ -562,8 +558,7 @@ fn load_table(
                     list.join(", ")
                 );
             }
-            let columns = schemas.columns_for_data(&schema, loaded.table.column_names());
-            engine.add_table_with_schema(name, loaded.table, columns);
+            schemas.add_table(engine, name, loaded.table);
         }
         None => {
             let mut note = format!("note: `{name}` is not a Sentinel or Defender table");

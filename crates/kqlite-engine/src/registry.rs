@@ -38,6 +38,17 @@ pub struct Registry {
     aggregate_aliases: BTreeMap<&'static str, &'static str>,
 }
 
+/// The deprecated aliases that call `name`, after forgetting any alias
+/// that `name` itself was (it is now a function of its own).
+fn aliases_of(aliases: &mut BTreeMap<&'static str, &'static str>, name: &str) -> Vec<&'static str> {
+    aliases.remove(name);
+    aliases
+        .iter()
+        .filter(|(_, target)| **target == name)
+        .map(|(alias, _)| *alias)
+        .collect()
+}
+
 impl Registry {
     /// An empty registry (for embedders that want a custom function set).
     pub fn empty() -> Registry {
@@ -76,14 +87,7 @@ impl Registry {
     /// deprecated aliases of the name now call the new function.
     pub fn add_scalar(&mut self, f: Arc<dyn ScalarFunction>) {
         let name = f.name();
-        self.scalar_aliases.remove(name);
-        let aliases: Vec<&'static str> = self
-            .scalar_aliases
-            .iter()
-            .filter(|(_, target)| **target == name)
-            .map(|(alias, _)| *alias)
-            .collect();
-        for alias in aliases {
+        for alias in aliases_of(&mut self.scalar_aliases, name) {
             let target = Arc::clone(&f);
             self.scalars.insert(
                 alias,
@@ -101,14 +105,7 @@ impl Registry {
     /// deprecated aliases of the name now call the new aggregate.
     pub fn add_aggregate(&mut self, f: Arc<dyn AggregateFunction>) {
         let name = f.name();
-        self.aggregate_aliases.remove(name);
-        let aliases: Vec<&'static str> = self
-            .aggregate_aliases
-            .iter()
-            .filter(|(_, target)| **target == name)
-            .map(|(alias, _)| *alias)
-            .collect();
-        for alias in aliases {
+        for alias in aliases_of(&mut self.aggregate_aliases, name) {
             let target = Arc::clone(&f);
             self.aggregates.insert(
                 alias,

@@ -799,8 +799,7 @@ fn load_tables(case: &TestCase, schemas: &TableSchemas, engine: &mut Engine) -> 
                 problems.push(unknown_columns_error(&location, name, &schema, &unknown));
                 continue;
             }
-            let columns = schemas.columns_for_data(&schema, loaded.table.column_names());
-            engine.add_table_with_schema(name.clone(), loaded.table, columns);
+            schemas.add_table(engine, name.clone(), loaded.table);
         } else if let Some(rows) = &spec.rows {
             let mut bad = false;
             for row in rows {
@@ -856,8 +855,7 @@ fn load_tables(case: &TestCase, schemas: &TableSchemas, engine: &mut Engine) -> 
                 }
                 other => other.to_string(),
             })?;
-            let columns = schemas.columns_for_data(&schema, loaded.table.column_names());
-            engine.add_table_with_schema(name.clone(), loaded.table, columns);
+            schemas.add_table(engine, name.clone(), loaded.table);
         } else if let Some(g) = &spec.generate {
             match generated.iter_mut().find(|(s, _)| s == g) {
                 Some((_, names)) => names.push(name.clone()),
@@ -885,10 +883,7 @@ fn load_tables(case: &TestCase, schemas: &TableSchemas, engine: &mut Engine) -> 
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let data = schemas.generate(&opts, &refs).map_err(|e| e.to_string())?;
         for (name, table) in data.tables {
-            match schemas.get(&name) {
-                Some(schema) => engine.add_table_with_schema(name, table, schema.columns),
-                None => engine.add_table(name, table),
-            }
+            schemas.add_table(engine, name, table);
         }
     }
     Ok(())

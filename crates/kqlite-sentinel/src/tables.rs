@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use kqlite_engine::bind::names::did_you_mean;
 use kqlite_engine::catalog::SchemaProvider;
-use kqlite_engine::{DataType, Engine};
+use kqlite_engine::{DataType, Engine, Table};
 
 use crate::catalog::{builtin, BuiltinCatalog, EntryKind, Environment};
 use crate::schema_file::SchemaSet;
@@ -164,6 +164,21 @@ impl TableSchemas {
             }
         }
         columns
+    }
+
+    /// Adds `table` to `engine` as `name`, under the table's declared or
+    /// catalog schema (columns the data lacks read as nulls; hidden columns
+    /// the data has, such as `_IngestionTime`, are kept), or under its own
+    /// columns when kqlite does not know the table.
+    pub fn add_table(&self, engine: &mut Engine, name: impl Into<String>, table: Table) {
+        let name = name.into();
+        match self.get(&name) {
+            Some(schema) => {
+                let columns = self.columns_for_data(&schema, table.column_names());
+                engine.add_table_with_schema(name, table, columns);
+            }
+            None => engine.add_table(name, table),
+        }
     }
 
     /// Synthetic rows for `tables` from `opts`: a declared table from its
