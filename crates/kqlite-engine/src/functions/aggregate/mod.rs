@@ -1,0 +1,821 @@
+//! Aggregate functions for `summarize`: `count`, `dcount`, `sum`, `avg`,
+//! `min`, `max`, `make_list`, `make_set`, `make_bag`, `take_any`,
+//! `arg_max`/`arg_min`, `percentile`, `stdev`, `variance` and their `*if`
+//! forms. The registrations and their naming and type rules are here; each
+//! accumulator family has its own file.
+//!
+//! Each accumulator keeps one typed state vector indexed by group id, so a
+//! batch folds in with one pass and no per-row boxing. Nulls are skipped.
+//! The `*if` forms take the predicate as their last argument and ignore rows
+//! where it is not `true`.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{arity, as_long, as_real};
+use crate::bitmap::Bitmap;
+use crate::column::{Column, ColumnBuilder, ColumnData, StringColumn};
+use crate::function::{
+    AggregateFunction, AggregateProperties, ColumnarValue, FunctionError, GroupsAccumulator,
+};
+use crate::kernels::{self, access};
+use crate::types::DataType;
+use crate::value::{Dynamic, Value};
+
+/// Kusto's default (and maximum) element count for `make_list`/`make_set`.
+pub const DEFAULT_MAX_SIZE: usize = 1_048_576;
+
+type Make = fn(&[DataType], &[Option<Value>]) -> Result<Box<dyn GroupsAccumulator>, FunctionError>;
+
+/// An aggregate built from a name, a return-type rule, its
+/// [`AggregateProperties`], a naming rule and an accumulator factory.
+#[derive(Clone, Copy)]
+pub struct Agg {
+    name: &'static str,
+    signature: super::Signature,
+    properties: AggregateProperties,
+    naming: fn(&[Option<&str>]) -> String,
+    make: Make,
+}
+
+impl AggregateFunction for Agg {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType, FunctionError> {
+        (self.signature)(args)
+    }
+
+    fn properties(&self) -> AggregateProperties {
+        self.properties
+    }
+
+    fn default_name(&self, arg_names: &[Option<&str>]) -> String {
+        (self.naming)(arg_names)
+    }
+
+    fn accumulator(
+        &self,
+        args: &[DataType],
+        constants: &[Option<Value>],
+    ) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
+        (self.signature)(args)?;
+        (self.make)(args, constants)
+    }
+}
+
+/// `prefix` + the first argument's name (`dcount(IPAddress)` →
+/// `dcount_IPAddress`); just `prefix` when the argument has no name.
+fn named(prefix: &str, names: &[Option<&str>]) -> String {
+    match names.first().copied().flatten() {
+        Some(n) => format!("{prefix}{n}"),
+        None => prefix.to_string(),
+    }
+}
+
+macro_rules! naming {
+    ($p:literal) => {
+        |n: &[Option<&str>]| named($p, n)
+    };
+}
+
+/// Every built-in aggregate.
+pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
+    let all = [
+        Agg {
+            name: "count",
+            signature: |a| arity(a, 0, 1).map(|_| DataType::Long),
+            // `count(x)` counts rows, nulls included (a Kusto conformance case).
+            naming: naming!("count_"),
+            properties: AggregateProperties::COUNTING,
+            make: |_, _| Ok(Box::new(CountAcc::new(CountMode::All))),
+        },
+        Agg {
+            name: "countif",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            naming: |_| "countif_".into(),
+            properties: AggregateProperties::COUNTING,
+            make: |_, _| Ok(Box::new(CountAcc::new(CountMode::If))),
+        },
+        Agg {
+            name: "dcount",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Long),
+            naming: naming!("dcount_"),
+            properties: AggregateProperties::COUNTING,
+            make: |_, _| {
+                Ok(Box::new(DistinctAcc::new(
+                    false,
+                    Distinct::Count,
+                    usize::MAX,
+                )))
+            },
+        },
+        Agg {
+            name: "dcountif",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Long),
+            naming: naming!("dcountif_"),
+            properties: AggregateProperties::COUNTING,
+            make: |_, _| {
+                Ok(Box::new(DistinctAcc::new(
+                    true,
+                    Distinct::Count,
+                    usize::MAX,
+                )))
+            },
+        },
+        Agg {
+            name: "make_set",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            naming: naming!("set_"),
+            properties: AggregateProperties::EXACT,
+            make: |_, c| {
+                Ok(Box::new(DistinctAcc::new(
+                    false,
+                    Distinct::Set,
+                    max_size(c, 1),
+                )))
+            },
+        },
+        Agg {
+            name: "make_set_if",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            naming: naming!("set_"),
+            properties: AggregateProperties::EXACT,
+            make: |_, c| {
+                Ok(Box::new(DistinctAcc::new(
+                    true,
+                    Distinct::Set,
+                    max_size(c, 2),
+                )))
+            },
+        },
+        Agg {
+            name: "make_list_with_nulls",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            naming: naming!("list_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, c| Ok(Box::new(ListAcc::new(false, max_size(c, 1)).with_nulls())),
+        },
+        Agg {
+            name: "count_distinct",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
+            naming: naming!("count_distinct_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| {
+                Ok(Box::new(DistinctAcc::new(
+                    false,
+                    Distinct::Count,
+                    usize::MAX,
+                )))
+            },
+        },
+        Agg {
+            name: "covariance",
+            signature: |a| cov_type(a, 2),
+            naming: |n| named2("covariance_", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(CovAcc::new(true, false))),
+        },
+        Agg {
+            name: "covariancep",
+            signature: |a| cov_type(a, 2),
+            naming: |n| named2("covariancep_", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(CovAcc::new(false, false))),
+        },
+        Agg {
+            name: "covarianceif",
+            signature: |a| cov_type(a, 3),
+            naming: |n| named2("covarianceif_", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(CovAcc::new(true, true))),
+        },
+        Agg {
+            name: "covariancepif",
+            signature: |a| cov_type(a, 3),
+            naming: |n| named2("covariancepif_", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(CovAcc::new(false, true))),
+        },
+        Agg {
+            name: "make_list",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            naming: naming!("list_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, c| Ok(Box::new(ListAcc::new(false, max_size(c, 1)))),
+        },
+        Agg {
+            name: "make_list_if",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            naming: naming!("list_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, c| Ok(Box::new(ListAcc::new(true, max_size(c, 2)))),
+        },
+        Agg {
+            name: "make_bag",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            naming: naming!("bag_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, c| Ok(Box::new(BagAcc::new(false, max_size(c, 1)))),
+        },
+        Agg {
+            name: "make_bag_if",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            naming: naming!("bag_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, c| Ok(Box::new(BagAcc::new(true, max_size(c, 2)))),
+        },
+        Agg {
+            name: "sum",
+            signature: sum_type,
+            naming: naming!("sum_"),
+            properties: AggregateProperties::SUMMING,
+            make: |a, _| Ok(Box::new(SumAcc::new(sum_type(a)?, false))),
+        },
+        Agg {
+            name: "sumif",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                sum_type(&a[..1])
+            },
+            naming: naming!("sumif_"),
+            properties: AggregateProperties::SUMMING,
+            make: |a, _| Ok(Box::new(SumAcc::new(sum_type(&a[..1])?, true))),
+        },
+        Agg {
+            name: "avg",
+            signature: avg_type,
+            naming: naming!("avg_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(AvgAcc::new(false))),
+        },
+        Agg {
+            name: "avgif",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                avg_type(&a[..1])
+            },
+            naming: naming!("avgif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(AvgAcc::new(true))),
+        },
+        Agg {
+            name: "min",
+            signature: extreme_type,
+            naming: naming!("min_"),
+            properties: AggregateProperties::EXACT,
+            make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(a)?, false))),
+        },
+        Agg {
+            name: "max",
+            signature: extreme_type,
+            naming: naming!("max_"),
+            properties: AggregateProperties::EXACT,
+            make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(a)?, true))),
+        },
+        Agg {
+            name: "minif",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                extreme_type(&a[..1])
+            },
+            naming: naming!("minif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |a, _| {
+                Ok(Box::new(
+                    ExtremeAcc::new(extreme_type(&a[..1])?, false).with_predicate(),
+                ))
+            },
+        },
+        Agg {
+            name: "maxif",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                extreme_type(&a[..1])
+            },
+            naming: naming!("maxif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |a, _| {
+                Ok(Box::new(
+                    ExtremeAcc::new(extreme_type(&a[..1])?, true).with_predicate(),
+                ))
+            },
+        },
+        Agg {
+            name: "arg_max",
+            signature: arg_type,
+            naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(&a[..1])?, true))),
+        },
+        Agg {
+            name: "arg_min",
+            signature: arg_type,
+            naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(&a[..1])?, false))),
+        },
+        Agg {
+            name: "take_any",
+            signature: |a| {
+                arity(a, 1, 1)?;
+                Ok(a[0])
+            },
+            naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(AnyAcc::default())),
+        },
+        Agg {
+            name: "any",
+            signature: |a| {
+                arity(a, 1, 1)?;
+                Ok(a[0])
+            },
+            naming: naming!("any_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(AnyAcc::default())),
+        },
+        Agg {
+            name: "percentile",
+            signature: percentile_type,
+            naming: |n| percentile_name(n),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_percentile,
+        },
+        Agg {
+            name: "stdev",
+            signature: stat_type,
+            naming: naming!("stdev_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevSample, false))),
+        },
+        Agg {
+            name: "stdevp",
+            signature: stat_type,
+            naming: naming!("stdevp_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevPopulation, false))),
+        },
+        Agg {
+            name: "stdevif",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                stat_type(&a[..1])
+            },
+            naming: naming!("stdevif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevSample, true))),
+        },
+        Agg {
+            name: "variance",
+            signature: stat_type,
+            naming: naming!("variance_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, false))),
+        },
+        Agg {
+            name: "variancep",
+            signature: stat_type,
+            naming: naming!("variancep_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VariancePopulation, false))),
+        },
+        Agg {
+            name: "varianceif",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                stat_type(&a[..1])
+            },
+            naming: naming!("varianceif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, true))),
+        },
+        Agg {
+            name: "variancepif",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                stat_type(&a[..1])
+            },
+            naming: naming!("variancepif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VariancePopulation, true))),
+        },
+        // `percentiles(x, p)` with one percentile is `percentile(x, p)`.
+        // With several, the binder splits the call into one aggregate per
+        // percentile (`percentile_x_p1`, `percentile_x_p2`, ...).
+        Agg {
+            name: "percentiles",
+            signature: percentile_type,
+            naming: |n| percentile_name(n),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_percentile,
+        },
+        // `hll` and `tdigest` keep exact sketches: the distinct values (a
+        // dynamic array) and all the values, respectively. Estimates from
+        // them (`dcount_hll`, `percentile_tdigest`, `rank_tdigest`) are
+        // therefore exact; see `functions::sketch`.
+        Agg {
+            name: "hll",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            naming: naming!("hll_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(DistinctAcc::new(false, Distinct::Set, usize::MAX))),
+        },
+        Agg {
+            name: "hll_if",
+            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            naming: naming!("hll_if_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(DistinctAcc::new(true, Distinct::Set, usize::MAX))),
+        },
+        Agg {
+            name: "tdigest",
+            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            naming: naming!("tdigest_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |a, _| {
+                let values = ListAcc::new(false, usize::MAX);
+                Ok(if a.len() == 2 {
+                    Box::new(WeightedDigestAcc { values })
+                } else {
+                    Box::new(values)
+                })
+            },
+        },
+        Agg {
+            name: "percentiles_array",
+            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            naming: naming!("percentiles_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_percentiles_array,
+        },
+        Agg {
+            name: "take_anyif",
+            signature: any_if_type,
+            naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(AnyAcc::with_predicate())),
+        },
+        Agg {
+            name: "anyif",
+            signature: any_if_type,
+            naming: naming!("anyif_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(AnyAcc::with_predicate())),
+        },
+        Agg {
+            name: "count_distinctif",
+            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
+            naming: naming!("count_distinctif_"),
+            properties: AggregateProperties::COUNTING,
+            make: |_, _| {
+                Ok(Box::new(DistinctAcc::new(
+                    true,
+                    Distinct::Count,
+                    usize::MAX,
+                )))
+            },
+        },
+        // `percentilesw(x, w, p1, p2, ...)` with several percentiles is split
+        // by the binder into one aggregate per percentile, as `percentiles`.
+        Agg {
+            name: "percentilew",
+            signature: weighted_percentile_type,
+            naming: |n| weighted_percentile_name(n),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_weighted_percentile,
+        },
+        Agg {
+            name: "percentilesw",
+            signature: weighted_percentile_type,
+            naming: |n| weighted_percentile_name(n),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_weighted_percentile,
+        },
+        Agg {
+            name: "percentilesw_array",
+            signature: |a| {
+                arity(a, 3, 66)?;
+                weighted_percentile_type(a.get(..3).unwrap_or_default())?;
+                Ok(DataType::Dynamic)
+            },
+            naming: naming!("percentile_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: make_weighted_percentiles_array,
+        },
+        // Merging the exact sketches of `hll` (distinct values) and `tdigest`
+        // (all values): a set union and a concatenation.
+        Agg {
+            name: "hll_merge",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            naming: naming!("hll_merge_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(DistinctAcc::new(false, Distinct::Set, usize::MAX))),
+        },
+        Agg {
+            name: "tdigest_merge",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            naming: naming!("merge_tdigests_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(ListAcc::new(false, usize::MAX))),
+        },
+        Agg {
+            name: "buildschema",
+            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            naming: naming!("schema_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::<super::schema::SchemaAcc>::default()),
+        },
+        Agg {
+            name: "binary_all_and",
+            signature: bits_type,
+            naming: naming!("binary_all_and_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::And))),
+        },
+        Agg {
+            name: "binary_all_or",
+            signature: bits_type,
+            naming: naming!("binary_all_or_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::Or))),
+        },
+        Agg {
+            name: "binary_all_xor",
+            signature: bits_type,
+            naming: naming!("binary_all_xor_"),
+            properties: AggregateProperties::ONE_PASS,
+            make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::Xor))),
+        },
+    ];
+    all.into_iter()
+        .map(|a| Arc::new(a) as Arc<dyn AggregateFunction>)
+        .collect()
+}
+
+/// `prefix` + the first two argument names (`covariance(x, y)` →
+/// `covariance_x_y`).
+fn named2(prefix: &str, names: &[Option<&str>]) -> String {
+    let first = named(prefix, names);
+    match names.get(1).copied().flatten() {
+        Some(n) => format!("{first}_{n}"),
+        None => first,
+    }
+}
+
+fn cov_type(a: &[DataType], n: usize) -> Result<DataType, FunctionError> {
+    arity(a, n, n)?;
+    avg_type(&a[..1])?;
+    avg_type(&a[1..2])
+}
+
+/// The `max_size` constant at `index`, or the default.
+fn max_size(constants: &[Option<Value>], index: usize) -> usize {
+    constants
+        .get(index)
+        .and_then(|c| c.as_ref())
+        .and_then(as_long)
+        .filter(|&n| n > 0)
+        .map_or(DEFAULT_MAX_SIZE, |n| (n as usize).min(DEFAULT_MAX_SIZE))
+}
+
+fn sum_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 1, 1)?;
+    match a[0] {
+        DataType::Int | DataType::Long | DataType::Bool => Ok(DataType::Long),
+        DataType::Real | DataType::Dynamic => Ok(DataType::Real),
+        DataType::Decimal => Ok(DataType::Decimal),
+        DataType::TimeSpan => Ok(DataType::TimeSpan),
+        got => Err(FunctionError::ArgType {
+            index: 0,
+            expected: "a number or timespan".into(),
+            got,
+        }),
+    }
+}
+
+fn avg_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 1, 1)?;
+    match a[0] {
+        t if super::numeric_like(t) => Ok(DataType::Real),
+        got => Err(FunctionError::ArgType {
+            index: 0,
+            expected: "a number".into(),
+            got,
+        }),
+    }
+}
+
+fn stat_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    avg_type(a)
+}
+
+fn extreme_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 1, 1)?;
+    match a[0] {
+        DataType::Dynamic => Ok(DataType::Real),
+        t => Ok(t),
+    }
+}
+
+/// `arg_max(expr, ...)`: the accumulator yields the extreme value of `expr`;
+/// the remaining arguments are resolved by the binder through
+/// `ExtremeAcc`.
+fn arg_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 1, usize::MAX)?;
+    extreme_type(&a[..1])
+}
+
+fn percentile_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 2, 2)?;
+    match a[0] {
+        DataType::Int | DataType::Long => Ok(DataType::Long),
+        DataType::DateTime | DataType::TimeSpan => Ok(a[0]),
+        t if super::numeric_like(t) => Ok(DataType::Real),
+        got => Err(FunctionError::ArgType {
+            index: 0,
+            expected: "a number, datetime or timespan".into(),
+            got,
+        }),
+    }
+}
+
+fn percentile_name(names: &[Option<&str>]) -> String {
+    let base = named("percentile_", names);
+    match names.get(1).copied().flatten() {
+        Some(p) => format!("{base}_{}", p.replace('.', "_")),
+        None => base,
+    }
+}
+
+fn make_percentile(
+    a: &[DataType],
+    c: &[Option<Value>],
+) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
+    let out = percentile_type(a)?;
+    let p = c
+        .get(1)
+        .and_then(|v| v.as_ref())
+        .and_then(as_real)
+        .ok_or(FunctionError::NotConstant { index: 1 })?;
+    if !(0.0..=100.0).contains(&p) {
+        return Err(FunctionError::Invalid(format!(
+            "percentile {p} is outside 0..100"
+        )));
+    }
+    Ok(Box::new(PercentileAcc {
+        values: Vec::new(),
+        p,
+        out,
+    }))
+}
+
+fn any_if_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 2, 2)?;
+    Ok(a[0])
+}
+
+/// `percentilew(x, weight, p)`: the value type as `percentile`'s, the
+/// weight a whole number.
+fn weighted_percentile_type(a: &[DataType]) -> Result<DataType, FunctionError> {
+    arity(a, 3, 3)?;
+    super::expect(a, 1, "a whole-number weight", |t| {
+        matches!(t, DataType::Int | DataType::Long | DataType::Dynamic)
+    })?;
+    percentile_type(&[a[0], a[2]])
+}
+
+/// `percentilew(x, w, 99.9)` → `percentile_x_99_9` (the weight is not named).
+fn weighted_percentile_name(names: &[Option<&str>]) -> String {
+    let base = named("percentile_", names);
+    match names.get(2).copied().flatten() {
+        Some(p) => format!("{base}_{}", p.replace('.', "_")),
+        None => base,
+    }
+}
+
+/// The constant percentiles from argument `from` on (numbers or dynamic
+/// arrays of numbers), each within 0..100.
+fn constant_percentiles(c: &[Option<Value>], from: usize) -> Result<Vec<f64>, FunctionError> {
+    let mut ps = Vec::new();
+    for (i, constant) in c.iter().enumerate().skip(from) {
+        match constant {
+            Some(Value::Dynamic(Dynamic::Array(items))) => {
+                ps.extend(items.iter().filter_map(kernels::convert::dyn_to_real))
+            }
+            Some(v) => ps.extend(as_real(v)),
+            None => return Err(FunctionError::NotConstant { index: i }),
+        }
+    }
+    if let Some(p) = ps.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+        return Err(FunctionError::Invalid(format!(
+            "percentile {p} is outside 0..100"
+        )));
+    }
+    Ok(ps)
+}
+
+fn make_weighted_percentile(
+    a: &[DataType],
+    c: &[Option<Value>],
+) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
+    let out = weighted_percentile_type(a)?;
+    let ps = constant_percentiles(c.get(..3).unwrap_or_default(), 2)?;
+    Ok(Box::new(WeightedPercentileAcc {
+        values: Vec::new(),
+        ps,
+        out,
+        array: false,
+    }))
+}
+
+fn make_weighted_percentiles_array(
+    a: &[DataType],
+    c: &[Option<Value>],
+) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
+    let out = weighted_percentile_type(a.get(..3).unwrap_or_default())?;
+    let ps = constant_percentiles(c, 2)?;
+    Ok(Box::new(WeightedPercentileAcc {
+        values: Vec::new(),
+        ps,
+        out,
+        array: true,
+    }))
+}
+
+/// The rows where the `*if` predicate is true. The predicate is the last
+/// boolean argument: the last argument of `countif(p)`, `sumif(x, p)` or
+/// `covarianceif(x, y, p)`, but not of `make_list_if(x, p, 10)` or
+/// `dcountif(x, p, 2)`, whose trailing size or accuracy follows it.
+fn predicate_mask(args: &[ColumnarValue], has_predicate: bool, rows: usize) -> Option<Bitmap> {
+    if !has_predicate {
+        return None;
+    }
+    let predicate = args
+        .iter()
+        .rev()
+        .find(|a| a.data_type() == DataType::Bool)
+        .or(args.last());
+    Some(match predicate {
+        Some(p) => kernels::filter_mask(p, rows),
+        None => Bitmap::new(rows, false),
+    })
+}
+
+#[inline]
+fn keep(mask: &Option<Bitmap>, i: usize) -> bool {
+    mask.as_ref().is_none_or(|m| m.get(i))
+}
+
+fn first_arg(args: &[ColumnarValue]) -> Result<&ColumnarValue, FunctionError> {
+    args.first().ok_or(FunctionError::Arity {
+        expected: "1".into(),
+        got: 0,
+    })
+}
+
+fn downcast<T: 'static>(other: Box<dyn GroupsAccumulator>) -> Result<Box<T>, FunctionError> {
+    other
+        .into_any()
+        .downcast::<T>()
+        .map_err(|_| FunctionError::Invalid("cannot merge different aggregates".into()))
+}
+
+#[inline]
+fn target(group_map: &[u32], g: usize) -> Option<usize> {
+    group_map.get(g).map(|&t| t as usize)
+}
+
+fn grow<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
+    if v.len() < n {
+        v.resize(n, fill);
+    }
+}
+
+mod any;
+mod bits;
+mod count;
+mod distinct;
+mod extreme;
+mod list;
+mod moments;
+mod percentile;
+mod sum;
+
+use any::*;
+use bits::*;
+use count::*;
+use distinct::*;
+use extreme::*;
+use list::*;
+use moments::*;
+use percentile::*;
+use sum::*;
+
+#[cfg(test)]
+mod tests;
