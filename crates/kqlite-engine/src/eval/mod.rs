@@ -4,6 +4,7 @@
 //! `Arc`-shared, so `project`/`extend` never copy untouched columns, and
 //! `where` computes one mask and gathers every column once.
 
+mod distinct;
 mod expr;
 mod external;
 mod join;
@@ -17,9 +18,13 @@ mod parse_kv;
 pub(crate) mod physical;
 mod pivot;
 mod plugins;
+mod row_local;
 mod scan;
+mod select;
 mod sort;
+mod streaming;
 mod summarize;
+mod threads;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,7 +48,7 @@ pub use limits::{
     DEFAULT_MAX_RESULT_ROWS, MAX_SUPPORTED_DEPTH,
 };
 pub(crate) use limits::{query_stack, WORKER_STACK};
-pub use parallel::Threads;
+pub use threads::Threads;
 
 /// Why evaluation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -13,7 +13,7 @@
 use crate::function::Merge;
 use kqlite_parser::ast::BinaryOp;
 
-use super::parallel::{row_local, volatile};
+use super::row_local::{row_local, volatile};
 use crate::bind::plan::{Aggregate, BoundExpr, BoundExprKind, Plan, SummarizeItem};
 use crate::bind::prune::mark;
 use crate::types::DataType;
