@@ -710,6 +710,9 @@ impl Binder<'_> {
                 span,
             )));
         }
+        if let Some(feature) = crate::functions::missing_feature(name) {
+            return Err(self.fail(names::not_in_build(name, feature, call.name.span)));
+        }
         let mut cands: Vec<String> = self.registry.scalar_names().map(str::to_string).collect();
         cands.extend(self.let_names());
         let d = names::error(

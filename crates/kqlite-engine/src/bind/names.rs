@@ -35,6 +35,19 @@ pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Diag
     Diagnostic::error(code, message, span)
 }
 
+/// E1005 for a built-in function (or plugin) that this build of the engine
+/// leaves out because its cargo `feature` is off.
+pub fn not_in_build(name: &str, feature: &str, span: Span) -> Diagnostic {
+    with_hint(
+        error(
+            codes::NOT_SUPPORTED,
+            format!("not supported: `{name}` is left out of this build (cargo feature `{feature}` of kqlite-engine)"),
+            span,
+        ),
+        format!("build kqlite-engine with `features = [\"{feature}\"]` (on by default)"),
+    )
+}
+
 /// A warning diagnostic.
 pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
     Diagnostic::warning(code, message, span)

@@ -106,6 +106,9 @@ impl Binder<'_> {
             "ipv4_lookup" => self.bind_ip_lookup(false, call, input, schema, span),
             "ipv6_lookup" => self.bind_ip_lookup(true, call, input, schema, span),
             "schema_merge" => self.bind_schema_merge(call, input, schema, span),
+            "geo_polygon_lookup" | "geo_line_lookup" if !cfg!(feature = "geo") => {
+                Err(self.fail(names::not_in_build(name, "geo", call.name.span)))
+            }
             "geo_polygon_lookup" => self.bind_geo_lookup(false, call, input, schema, span),
             "geo_line_lookup" => self.bind_geo_lookup(true, call, input, schema, span),
             _ => return None,

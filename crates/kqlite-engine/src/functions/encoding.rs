@@ -127,30 +127,6 @@ pub(super) fn functions() -> Vec<Func> {
             },
         },
         Func {
-            name: "zlib_compress_to_base64_string",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(&zlib_compress(s), out))),
-        },
-        Func {
-            name: "zlib_decompress_from_base64_string",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| out.push_str(&inflate_text(s, false)))),
-        },
-        Func {
-            name: "gzip_compress_to_base64_string",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(&gzip_stored(s), out))),
-        },
-        Func {
-            name: "gzip_decompress_from_base64_string",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| out.push_str(&inflate_text(s, true)))),
-        },
-        Func {
             name: "base64_decode_toguid",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Guid),
             properties: FunctionProperties::PLAIN,
@@ -167,7 +143,11 @@ pub(super) fn functions() -> Vec<Func> {
     ]
 }
 
-fn map(args: &[ColumnarValue], rows: usize, f: impl FnMut(&str, &mut String)) -> ColumnarValue {
+pub(super) fn map(
+    args: &[ColumnarValue],
+    rows: usize,
+    f: impl FnMut(&str, &mut String),
+) -> ColumnarValue {
     let text = kernels::strings::as_string(&arg(args, 0), rows);
     let (n, scalar) = access::rows_for(&[&text], rows);
     match access::strs(&text) {
@@ -178,7 +158,7 @@ fn map(args: &[ColumnarValue], rows: usize, f: impl FnMut(&str, &mut String)) ->
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-fn base64_encode(bytes: &[u8], out: &mut String) {
+pub(super) fn base64_encode(bytes: &[u8], out: &mut String) {
     for chunk in bytes.chunks(3) {
         let b = [
             chunk.first().copied().unwrap_or(0),
@@ -197,7 +177,7 @@ fn base64_encode(bytes: &[u8], out: &mut String) {
 }
 
 /// Decodes standard base64 (padding optional); `None` when malformed.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(super) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text.trim().trim_end_matches('=').bytes().collect();
     if digits.len() % 4 == 1 {
         return None;
@@ -216,60 +196,6 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// A guid from its 16-byte .NET layout (the first three groups little-endian).
-/// Deflates `text` into a zlib stream.
-fn zlib_compress(text: &str) -> Vec<u8> {
-    use std::io::Write;
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(text.as_bytes())
-        .and_then(|()| z.finish())
-        .unwrap_or_default()
-}
-
-/// Wraps `text` in a gzip member made of stored (uncompressed) deflate
-/// blocks, byte for byte what Kusto produces: header with zero mtime and
-/// `OS = 255`, then the blocks, CRC-32 and length.
-fn gzip_stored(text: &str) -> Vec<u8> {
-    let data = text.as_bytes();
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let mut chunks = data.chunks(0xffff).peekable();
-    if chunks.peek().is_none() {
-        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
-    }
-    while let Some(chunk) = chunks.next() {
-        let last = chunks.peek().is_none();
-        let len = chunk.len() as u16;
-        out.push(u8::from(last));
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(chunk);
-    }
-    let mut crc = flate2::Crc::new();
-    crc.update(data);
-    out.extend_from_slice(&crc.sum().to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out
-}
-
-/// Base64-decodes and inflates (gzip or zlib) to UTF-8 text; anything
-/// malformed gives the empty string.
-fn inflate_text(b64: &str, gzip: bool) -> String {
-    use std::io::Read;
-    let Some(raw) = base64_decode(b64) else {
-        return String::new();
-    };
-    let mut text = String::new();
-    let ok = if gzip {
-        flate2::read::GzDecoder::new(raw.as_slice()).read_to_string(&mut text)
-    } else {
-        flate2::read::ZlibDecoder::new(raw.as_slice()).read_to_string(&mut text)
-    };
-    if ok.is_ok() {
-        text
-    } else {
-        String::new()
-    }
-}
-
 fn guid_from_net_bytes(b: &[u8]) -> Option<u128> {
     let b: [u8; 16] = b.try_into().ok()?;
     let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -422,42 +348,6 @@ mod tests {
     fn base64_encodes_from_a_byte_array() {
         let bytes = call("base64_decode_toarray", &[s("S3VzdG8=")]);
         assert_eq!(call("base64_encode_fromarray", &[bytes]), s("S3VzdG8="));
-    }
-
-    #[test]
-    fn gzip_round_trips_and_matches_kusto_bytes() {
-        let packed = "H4sIAAAAAAAA/wEUAOv/MTIzNDU2Nzg5MHF3ZXJ0eXVpb3A6m7f2FAAAAA==";
-        assert_eq!(
-            call(
-                "gzip_compress_to_base64_string",
-                &[s("1234567890qwertyuiop")]
-            ),
-            s(packed)
-        );
-        assert_eq!(
-            call("gzip_decompress_from_base64_string", &[s(packed)]),
-            s("1234567890qwertyuiop")
-        );
-        assert_eq!(
-            call("gzip_decompress_from_base64_string", &[s("x0x0x0")]),
-            s("")
-        );
-    }
-
-    #[test]
-    fn zlib_round_trips() {
-        assert_eq!(
-            call(
-                "zlib_decompress_from_base64_string",
-                &[s("eJwLSS0uUSguKcrMS1cwNDIGACxqBQ4=")]
-            ),
-            s("Test string 123")
-        );
-        let packed = call("zlib_compress_to_base64_string", &[s("abcabcabc")]);
-        assert_eq!(
-            call("zlib_decompress_from_base64_string", &[packed]),
-            s("abcabcabc")
-        );
     }
 
     #[test]

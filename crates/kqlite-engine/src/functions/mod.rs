@@ -9,10 +9,13 @@
 //! [`crate::registry::Registry::builtin`].
 
 pub mod aggregate;
+#[cfg(feature = "compression")]
+mod compression;
 mod datetime;
 mod detection;
 mod dynamic;
 mod encoding;
+#[cfg(feature = "geo")]
 mod geo;
 pub mod geoip;
 mod hash;
@@ -24,12 +27,16 @@ mod metadata;
 mod parse;
 mod punycode;
 mod schema;
+#[cfg(feature = "series")]
 mod series;
+#[cfg(feature = "series")]
 mod series_analysis;
+#[cfg(feature = "series")]
 mod series_transform;
 mod sketch;
 mod special;
 mod string;
+#[cfg(feature = "timezones")]
 mod timezone;
 mod xml;
 
@@ -98,16 +105,23 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
     all.extend(dynamic::functions());
     all.extend(hash::functions());
     all.extend(encoding::functions());
+    #[cfg(feature = "compression")]
+    all.extend(compression::functions());
     all.extend(ip::functions());
+    #[cfg(feature = "series")]
     all.extend(series::functions());
     all.extend(special::functions());
+    #[cfg(feature = "series")]
     all.extend(series_analysis::functions());
+    #[cfg(feature = "series")]
     all.extend(series_transform::functions());
     all.extend(ipv6::functions());
     all.extend(parse::functions());
     all.extend(punycode::functions());
+    #[cfg(feature = "timezones")]
     all.extend(timezone::functions());
     all.extend(sketch::functions());
+    #[cfg(feature = "geo")]
     all.extend(geo::functions());
     all.extend(detection::functions());
     all.extend(xml::functions());
@@ -118,6 +132,28 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
         .collect();
     out.push(Arc::new(geoip::GeoInfoFromIp::default()));
     out
+}
+
+/// The cargo feature of this crate that provides the built-in function
+/// `name`, when this build leaves that feature out (so the binder can say
+/// "not supported" and name the feature instead of "unknown function").
+pub(crate) fn missing_feature(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    let (feature, enabled) = if name.starts_with("geo_") {
+        ("geo", cfg!(feature = "geo"))
+    } else if name.starts_with("series_") {
+        ("series", cfg!(feature = "series"))
+    } else if matches!(
+        name.as_str(),
+        "datetime_utc_to_local" | "datetime_local_to_utc" | "datetime_list_timezones"
+    ) {
+        ("timezones", cfg!(feature = "timezones"))
+    } else if name.starts_with("zlib_") || name.starts_with("gzip_") {
+        ("compression", cfg!(feature = "compression"))
+    } else {
+        return None;
+    };
+    (!enabled).then_some(feature)
 }
 
 /// Checks that `args.len()` is within `min..=max`.
