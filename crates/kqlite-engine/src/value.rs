@@ -102,18 +102,9 @@ pub fn format_real(v: f64) -> String {
     }
 }
 
-/// Formats a guid in its canonical `8-4-4-4-12` lowercase form.
-pub fn format_guid(g: u128) -> String {
-    let h = format!("{g:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
+/// Formats a guid in its canonical `8-4-4-4-12` lowercase form (the same
+/// text guid literals print with).
+pub use kqlite_parser::format_guid;
 
 /// Parses a guid in `8-4-4-4-12` form (hex digits, any case), or 32 hex digits.
 pub fn parse_guid(s: &str) -> Option<u128> {

@@ -32,4 +32,5 @@ mod strip;
 
 pub use diagnostic::{Diagnostic, ParseError, Severity};
 pub use parser::{parse, parse_with, ParseOptions};
+pub use printer::format_guid;
 pub use span::Span;

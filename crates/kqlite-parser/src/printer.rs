@@ -574,7 +574,9 @@ fn write_timespan(f: &mut Formatter<'_>, ticks: i64) -> R {
     }
 }
 
-fn guid_text(g: u128) -> String {
+/// A guid in its canonical `8-4-4-4-12` lowercase form, as literals print
+/// and as the engine formats guid values.
+pub fn format_guid(g: u128) -> String {
     let h = format!("{g:032x}");
     format!(
         "{}-{}-{}-{}-{}",
@@ -605,7 +607,7 @@ impl Display for Literal {
             Literal::DateTime(None) => f.write_str("datetime(null)"),
             Literal::TimeSpan(Some(t)) => write_timespan(f, *t),
             Literal::TimeSpan(None) => f.write_str("timespan(null)"),
-            Literal::Guid(Some(g)) => write!(f, "guid({})", guid_text(*g)),
+            Literal::Guid(Some(g)) => write!(f, "guid({})", format_guid(*g)),
             Literal::Guid(None) => f.write_str("guid(null)"),
             Literal::Dynamic(d) => write!(f, "dynamic({d})"),
             Literal::TypeOf(t) => write!(f, "typeof({t})"),
@@ -629,7 +631,7 @@ impl Display for DynamicLiteral {
                 write!(f, "-{}", timespan_text(t.saturating_neg()))
             }
             DynamicLiteral::TimeSpan(t) => f.write_str(&timespan_text(*t)),
-            DynamicLiteral::Guid(g) => write!(f, "guid({})", guid_text(*g)),
+            DynamicLiteral::Guid(g) => write!(f, "guid({})", format_guid(*g)),
             DynamicLiteral::Array(items) => {
                 f.write_str("[")?;
                 write_list(f, items, ", ")?;

@@ -12,28 +12,6 @@ use crate::kernels;
 use crate::types::DataType;
 use crate::value::Value;
 
-/// Describes an operator for messages.
-pub(crate) fn binary_op_text(op: BinaryOp) -> String {
-    match op {
-        BinaryOp::Mul => "*".into(),
-        BinaryOp::Div => "/".into(),
-        BinaryOp::Mod => "%".into(),
-        BinaryOp::Add => "+".into(),
-        BinaryOp::Sub => "-".into(),
-        BinaryOp::Eq => "==".into(),
-        BinaryOp::NotEq => "!=".into(),
-        BinaryOp::Lt => "<".into(),
-        BinaryOp::LtEq => "<=".into(),
-        BinaryOp::Gt => ">".into(),
-        BinaryOp::GtEq => ">=".into(),
-        BinaryOp::EqTilde => "=~".into(),
-        BinaryOp::NotEqTilde => "!~".into(),
-        BinaryOp::Str(s) => format!("{:?}", s.kind).to_lowercase(),
-        BinaryOp::And => "and".into(),
-        BinaryOp::Or => "or".into(),
-    }
-}
-
 fn is_comparison(op: BinaryOp) -> bool {
     matches!(
         op,
@@ -324,7 +302,7 @@ impl Binder<'_> {
                     codes::TYPE_MISMATCH,
                     format!(
                         "cannot apply `{}` to {} and {}: {err}",
-                        binary_op_text(op),
+                        op,
                         l.ty,
                         r.ty
                     ),
@@ -380,7 +358,7 @@ impl Binder<'_> {
             codes::STRING_NUMBER_COMPARE,
             format!(
                 "{what} is compared with the number {v} using `{}`",
-                binary_op_text(op)
+                op
             ),
             span,
         )
@@ -391,7 +369,7 @@ impl Binder<'_> {
         let hint = match &column_name {
             Some(n) => format!(
                 "Kusto compares the number's text; write `{n} {} \"{v}\"` to say so",
-                binary_op_text(op)
+                op
             ),
             None => format!("quote the number to compare text explicitly: \"{v}\""),
         };

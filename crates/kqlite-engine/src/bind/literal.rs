@@ -132,24 +132,9 @@ pub fn literal_value(lit: &Literal) -> Result<(Value, DataType), LiteralError> {
 pub fn flatten_into(value: Value, out: &mut Vec<Value>) {
     match value {
         Value::Dynamic(Dynamic::Array(items)) => {
-            out.extend(items.iter().map(dynamic_to_scalar));
+            out.extend(items.iter().map(crate::kernels::access::dynamic_to_value));
         }
         v => out.push(v),
-    }
-}
-
-/// A dynamic scalar as a typed value; arrays and bags stay dynamic.
-pub fn dynamic_to_scalar(d: &Dynamic) -> Value {
-    match d {
-        Dynamic::Null => Value::Null,
-        Dynamic::Bool(b) => Value::Bool(*b),
-        Dynamic::Long(i) => Value::Long(*i),
-        Dynamic::Real(r) => Value::Real(*r),
-        Dynamic::String(s) => Value::String(s.clone()),
-        Dynamic::DateTime(t) => Value::DateTime(*t),
-        Dynamic::TimeSpan(t) => Value::TimeSpan(*t),
-        Dynamic::Guid(g) => Value::Guid(*g),
-        other => Value::Dynamic(other.clone()),
     }
 }
 

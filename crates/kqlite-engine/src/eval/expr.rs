@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{EvalError, Executor};
-use crate::bind::literal::dynamic_to_scalar;
+use crate::kernels::access::dynamic_to_value;
 use crate::bind::plan::{BoundExpr, BoundExprKind, ListItems};
 use crate::column::{Column, ColumnBuilder, ColumnData};
 use crate::function::{ColumnarValue, FunctionError};
@@ -166,7 +166,7 @@ fn first_column_values(t: &Table) -> Vec<Value> {
     for i in 0..c.len() {
         match c.get(i) {
             Value::Dynamic(crate::value::Dynamic::Array(items)) => {
-                out.extend(items.iter().map(dynamic_to_scalar));
+                out.extend(items.iter().map(dynamic_to_value));
             }
             v => out.push(v),
         }

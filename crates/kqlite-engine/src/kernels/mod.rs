@@ -61,31 +61,8 @@ pub fn binary_type(op: BinaryOp, l: DataType, r: DataType) -> Result<DataType, F
 
 fn operand_error(op: BinaryOp, l: DataType, r: DataType) -> FunctionError {
     FunctionError::Invalid(format!(
-        "operator {} cannot be applied to {l} and {r}",
-        op_text(op)
+        "operator {op} cannot be applied to {l} and {r}"
     ))
-}
-
-/// The operator as written in KQL (for messages).
-pub fn op_text(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Mul => "*",
-        BinaryOp::Div => "/",
-        BinaryOp::Mod => "%",
-        BinaryOp::Add => "+",
-        BinaryOp::Sub => "-",
-        BinaryOp::Eq => "==",
-        BinaryOp::NotEq => "!=",
-        BinaryOp::Lt => "<",
-        BinaryOp::LtEq => "<=",
-        BinaryOp::Gt => ">",
-        BinaryOp::GtEq => ">=",
-        BinaryOp::EqTilde => "=~",
-        BinaryOp::NotEqTilde => "!~",
-        BinaryOp::Str(_) => "string operator",
-        BinaryOp::And => "and",
-        BinaryOp::Or => "or",
-    }
 }
 
 /// Evaluates `l op r` over `rows` rows (see [`binary_type`] for the types).
