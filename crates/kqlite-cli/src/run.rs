@@ -502,6 +502,7 @@ pub fn run(args: RunArgs) -> Outcome {
         Ok(())
     } else {
         write_result(&result, args.format, !args.raw_csv)
+            .and_then(|()| write_more_results(&output.more, args.format, !args.raw_csv))
     };
     if let Err(e) = written {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -624,6 +625,33 @@ fn read_query(arg: &str) -> io::Result<(String, String)> {
         let path = PathBuf::from(arg);
         Ok((arg.to_string(), std::fs::read_to_string(path)?))
     }
+}
+
+/// Writes the further result tables of a query (`fork`, `facet`) after
+/// the first, each after a blank line; as a text table each is headed by
+/// its number and name.
+fn write_more_results(
+    more: &[(String, Table)],
+    format: OutputFormat,
+    guard_formulas: bool,
+) -> io::Result<()> {
+    for (i, (name, table)) in more.iter().enumerate() {
+        {
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            writeln!(out)?;
+            if matches!(format, OutputFormat::Table) {
+                let label = if name.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {name}")
+                };
+                writeln!(out, "-- result {}{label}", i + 2)?;
+            }
+        }
+        write_result(table, format, guard_formulas)?;
+    }
+    Ok(())
 }
 
 fn write_result(table: &Table, format: OutputFormat, guard_formulas: bool) -> io::Result<()> {

@@ -69,7 +69,14 @@ pub struct QueryOutput {
     pub table: Table,
     /// Things the run did to the result, e.g. truncation.
     pub warnings: Vec<RunWarning>,
+    /// Further result tables, in order, each with its name (empty when
+    /// unnamed): the legs of `fork` after the first, the tables of `facet`
+    /// after the first. Most queries have none.
+    pub more: Vec<(String, Table)>,
 }
+
+/// A query's first result table and the further ones (name, table).
+type Results = (Table, Vec<(String, Table)>);
 
 /// Something a run did to its result that the caller should know about.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -385,7 +392,7 @@ impl Engine {
     /// Runs `query` with a section, `let` overrides, a clock or a cancel
     /// handle. Returns every row, like [`Engine::run`].
     pub fn run_with(&self, query: &str, opts: &RunOptions) -> Result<Table, QueryError> {
-        let table = self.evaluate(query, opts)?;
+        let (table, _) = self.evaluate(query, opts)?;
         self.check_result_rows(&table)?;
         Ok(table)
     }
@@ -409,20 +416,28 @@ impl Engine {
     /// assert_eq!(out.warnings, vec![RunWarning::Truncated { kept: 3, total: 10 }]);
     /// ```
     pub fn execute(&self, query: &str, opts: &RunOptions) -> Result<QueryOutput, QueryError> {
-        let table = self.evaluate(query, opts)?;
+        let (table, more) = self.evaluate(query, opts)?;
         self.check_result_rows(&table)?;
-        let total = table.num_rows();
-        let kept = self.limits.max_result_rows;
-        if total <= kept {
-            return Ok(QueryOutput {
-                table,
-                warnings: Vec::new(),
-            });
+        for (_, t) in &more {
+            self.check_result_rows(t)?;
         }
-        let idx: Vec<u32> = (0..kept).filter_map(|i| u32::try_from(i).ok()).collect();
+        let kept = self.limits.max_result_rows;
+        let mut warnings = Vec::new();
+        let mut cut = |table: Table| {
+            let total = table.num_rows();
+            if total <= kept {
+                return table;
+            }
+            warnings.push(RunWarning::Truncated { kept, total });
+            let idx: Vec<u32> = (0..kept).filter_map(|i| u32::try_from(i).ok()).collect();
+            table.take(&idx)
+        };
+        let table = cut(table);
+        let more = more.into_iter().map(|(n, t)| (n, cut(t))).collect();
         Ok(QueryOutput {
-            table: table.take(&idx),
-            warnings: vec![RunWarning::Truncated { kept, total }],
+            table,
+            warnings,
+            more,
         })
     }
 
@@ -448,7 +463,7 @@ impl Engine {
 
     /// Binds and evaluates `query` under the limits, without the result-row
     /// limit.
-    fn evaluate(&self, query: &str, opts: &RunOptions) -> Result<Table, QueryError> {
+    fn evaluate(&self, query: &str, opts: &RunOptions) -> Result<Results, QueryError> {
         self.on_query_stack(|| self.evaluate_here(query, opts))
             .unwrap_or_else(|| self.evaluate_here(query, opts))
     }
@@ -473,7 +488,7 @@ impl Engine {
         })
     }
 
-    fn evaluate_here(&self, query: &str, opts: &RunOptions) -> Result<Table, QueryError> {
+    fn evaluate_here(&self, query: &str, opts: &RunOptions) -> Result<Results, QueryError> {
         let bound = self.bind_here(query, opts)?;
         let now = opts
             .now
@@ -484,7 +499,13 @@ impl Engine {
             .with_threads(self.threads.clone())
             .with_cancel(opts.cancel.clone())
             .with_external(self.external.clone());
-        exec.run(&plan).map_err(eval_error)
+        let table = exec.run(&plan).map_err(eval_error)?;
+        let mut more = Vec::with_capacity(bound.more.len());
+        for (name, plan, _) in &bound.more {
+            let plan = crate::bind::prune::prune_columns(plan, &self.catalog);
+            more.push((name.clone(), exec.run(&plan).map_err(eval_error)?));
+        }
+        Ok((table, more))
     }
 
     /// The plan a run of `query` with `opts` evaluates, as indented text:

@@ -8,6 +8,7 @@
 mod calls;
 pub(crate) mod evaluate;
 mod expr;
+mod fork;
 pub mod literal;
 pub mod names;
 mod ops;
@@ -59,6 +60,9 @@ pub struct BoundQuery {
     pub schema: Schema,
     /// Warnings found while binding.
     pub warnings: Vec<Diagnostic>,
+    /// Further result tables after the first, in order, each with its name
+    /// (empty when unnamed): the legs of a `fork` or the tables of a `facet`.
+    pub more: Vec<(String, Arc<Plan>, Schema)>,
 }
 
 /// Binds `script` against `catalog`. Fails with every error found (warnings
@@ -73,6 +77,7 @@ pub fn bind(
     let result = binder.bind_script(script, options.section);
     // Errors counted but explained by others still fail the query: a plan
     // holding stand-ins must never run.
+    let more = binder.take_more_results(result.as_ref().map(|(p, _)| p), script.span);
     let counted = binder.errors > 0;
     let (errors, warnings): (Vec<_>, Vec<_>) =
         binder.diags.into_iter().partition(Diagnostic::is_error);
@@ -81,6 +86,7 @@ pub fn bind(
             plan,
             schema,
             warnings,
+            more,
         }),
         _ => {
             let mut all = errors;
@@ -188,6 +194,9 @@ pub(crate) struct Binder<'a> {
     stored_stack: Vec<String>,
     /// Nesting of [`Binder::stored_is_tabular`] calls.
     shape_depth: std::cell::Cell<usize>,
+    /// The legs of a `fork` after its first, which the query returns as
+    /// further result tables (see `fork.rs`).
+    pub(crate) fork: Option<fork::ForkState>,
 }
 
 impl<'a> Binder<'a> {
@@ -208,6 +217,7 @@ impl<'a> Binder<'a> {
             plan_depth: 0,
             as_names: Vec::new(),
             open_schemas: Vec::new(),
+            fork: None,
             patterns: Vec::new(),
             settings: Vec::new(),
             errors: 0,

@@ -164,21 +164,22 @@ impl Binder<'_> {
             ExprKind::Pipe { input, op } => {
                 let (plan, schema) = self.bind_tabular(input)?;
                 let open = self.is_open(&schema);
-                let (plan, schema) = match self.bind_operator(op, Arc::clone(&plan), schema.clone())
-                {
-                    // Go on with the operator's input, so the operators
-                    // after it are checked too; after one that may define
-                    // names, accept unknown ones.
-                    Err(Reported) => {
-                        if defines_columns(&op.kind) {
-                            self.start_recovering();
-                        } else {
-                            self.count_failure();
+                let (plan2, schema2) =
+                    match self.bind_operator(op, Arc::clone(&plan), schema.clone()) {
+                        // Go on with the operator's input, so the operators
+                        // after it are checked too; after one that may define
+                        // names, accept unknown ones.
+                        Err(Reported) => {
+                            if defines_columns(&op.kind) {
+                                self.start_recovering();
+                            } else {
+                                self.count_failure();
+                            }
+                            return Ok((plan, schema));
                         }
-                        return Ok((plan, schema));
-                    }
-                    Ok(bound) => bound,
-                };
+                        Ok(bound) => bound,
+                    };
+                let (plan, schema) = self.follow_fork(op, &plan, (plan2, schema2))?;
                 // Operators that keep every input column keep the schema open.
                 let keeps_columns = passes_columns_through(&op.kind)
                     || matches!(
@@ -1261,6 +1262,13 @@ impl Binder<'_> {
                 with,
             } => self.bind_parse_kv(expr, columns, with, input, schema, span),
             OperatorKind::Sample(count) => self.bind_sample(count, input, schema),
+            OperatorKind::Fork(legs) => self.bind_fork(legs, input, schema, span),
+            OperatorKind::Facet { by, with } => {
+                self.bind_facet(by, with.as_ref(), input, schema, span)
+            }
+            OperatorKind::SampleDistinct { count, of } => {
+                self.bind_sample_distinct(count, of, input, schema, span)
+            }
             OperatorKind::Scan(scan) => self.bind_scan(scan, input, schema, span),
             OperatorKind::TopNested(clauses) => self.bind_top_nested(clauses, input, schema, span),
             OperatorKind::Search {
