@@ -221,7 +221,7 @@ impl Engine {
     /// with [`GeoIpTable::from_csv`](crate::functions::geoip::GeoIpTable::from_csv).
     ///
     /// ```
-    /// use kqlite_engine::functions::geoip::GeoIpTable;
+    /// use kqlite_engine::GeoIpTable;
     /// let csv = "cidr,country,state,city,latitude,longitude\n\
     ///            20.53.0.0/16,Australia,New South Wales,Sydney,-33.8715,151.2006\n";
     /// let mut engine = kqlite_engine::Engine::new();

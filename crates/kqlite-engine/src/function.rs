@@ -3,7 +3,7 @@
 //!
 //! Adding a function touches one place: implement [`ScalarFunction`] or
 //! [`AggregateFunction`] and register it (built-ins in
-//! [`crate::functions`], an embedder's with
+//! the engine's `functions` module, an embedder's with
 //! [`crate::Engine::register_scalar`] and
 //! [`crate::Engine::register_aggregate`]).
 //!

@@ -1,7 +1,7 @@
 //! The kqlite evaluator: KQL types, columnar tables, the binder, operators,
 //! scalar and aggregate functions, and table loaders and writers.
 
-pub mod bind;
+mod bind;
 pub mod bitmap;
 pub mod catalog;
 pub mod column;
@@ -11,9 +11,9 @@ pub mod error;
 pub mod eval;
 mod explain;
 pub mod function;
-pub mod functions;
+mod functions;
 pub mod io;
-pub mod kernels;
+mod kernels;
 pub mod registry;
 pub mod table;
 pub mod time;
@@ -29,3 +29,10 @@ pub use value::{Dynamic, Value};
 pub use catalog::Catalog;
 pub use engine::{Engine, QueryOutput, RunOptions, RunWarning};
 pub use error::QueryError;
+
+/// The closest of `candidates` to a misspelt `name`, for "did you mean"
+/// hints (the same rule the binder's own hints use).
+pub use bind::names::did_you_mean;
+/// A geo-IP table for `geo_info_from_ip_address` (see
+/// [`Engine::set_geoip`]).
+pub use functions::geoip::{GeoIpTable, GeoLocation};

@@ -1,7 +1,7 @@
 //! Functions and call forms real Sentinel and Defender detections use:
 //! each binds (so `kqlite check` passes) and evaluates as Kusto documents.
 
-use kqlite_engine::functions::geoip::{GeoIpTable, GeoLocation};
+use kqlite_engine::{GeoIpTable, GeoLocation};
 use kqlite_engine::{DataType, Engine, Table, Value};
 
 fn engine() -> Engine {

@@ -17,7 +17,7 @@ fn query_text() -> String {
 
 /// 2024-05-01T12:00:00Z, the fixed `now()` of these tests.
 fn now() -> i64 {
-    kqlite_engine::bind::literal::parse_datetime("2024-05-01T12:00:00Z").expect("valid datetime")
+    kqlite_engine::time::parse_datetime("2024-05-01T12:00:00Z").expect("valid datetime")
 }
 
 /// One SigninLogs row: only the columns the detection reads.

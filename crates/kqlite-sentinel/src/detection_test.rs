@@ -80,7 +80,7 @@ use crate::generator::default_dataset_options;
 use crate::scenarios::{ScenarioId, ScenarioSelection};
 use crate::schema_file::SchemaSet;
 use crate::tables::{SchemaSource, TableSchema, TableSchemas, UnknownColumn};
-use kqlite_engine::bind::names::did_you_mean;
+use kqlite_engine::did_you_mean;
 
 /// Which files a test file may read (its query, fixtures, schemas and
 /// inputs).

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kqlite_engine::catalog::{FunctionParam, TabularFunction};
-use kqlite_engine::functions::geoip::GeoIpTable;
+use kqlite_engine::GeoIpTable;
 use kqlite_engine::{Column, DataType, Engine, Table};
 use kqlite_parser::ast::StatementKind;
 use kqlite_parser::Diagnostic;
@@ -644,7 +644,7 @@ pub fn check_lets(query: &str, lets: &[(String, String)]) -> Result<(), LetError
                     format!("the query has no `let` or query parameter named `{name}`"),
                     kqlite_parser::Span::new(0, text.len()),
                 );
-                if let Some(c) = kqlite_engine::bind::names::did_you_mean(
+                if let Some(c) = kqlite_engine::did_you_mean(
                     name,
                     defined.iter().map(String::as_str),
                 ) {

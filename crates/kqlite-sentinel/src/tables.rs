@@ -27,7 +27,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use kqlite_engine::bind::names::did_you_mean;
+use kqlite_engine::did_you_mean;
 use kqlite_engine::catalog::SchemaProvider;
 use kqlite_engine::{DataType, Engine, Table};
 

@@ -1,4 +1,4 @@
-//! The columnar evaluator: runs a bound [`Plan`] over catalog tables.
+//! The columnar evaluator: runs a bound plan over catalog tables.
 //!
 //! Every operator consumes and produces whole [`Table`]s. Columns are
 //! `Arc`-shared, so `project`/`extend` never copy untouched columns, and
@@ -40,7 +40,7 @@ use crate::table::Table;
 use crate::types::DataType;
 use crate::value::Value;
 
-pub use crate::concat::concat_columns;
+pub(crate) use crate::concat::concat_columns;
 pub(crate) use crate::concat::concat_tables;
 pub use external::{ExternalSource, ExternalSources};
 pub use limits::{
@@ -52,7 +52,7 @@ pub use threads::Threads;
 
 /// Why evaluation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum EvalError {
+pub(crate) enum EvalError {
     /// A function or operator rejected its input.
     #[error("{source}")]
     Function {
@@ -116,7 +116,7 @@ pub enum EvalError {
 }
 
 /// Runs plans for one query: holds the clock, limits and materialized results.
-pub struct Executor<'a> {
+pub(crate) struct Executor<'a> {
     catalog: &'a Catalog,
     ctx: EvalContext,
     limits: Limits,
@@ -129,11 +129,6 @@ pub struct Executor<'a> {
     guard: limits::Guard,
     /// Data for `externaldata` URIs.
     external: Arc<ExternalSources>,
-}
-
-/// Evaluates `plan` over `catalog` with `now()` fixed to `ctx.now`.
-pub fn execute(plan: &Plan, catalog: &Catalog, ctx: EvalContext) -> Result<Table, EvalError> {
-    Executor::new(catalog, ctx, Limits::default()).run(plan)
 }
 
 fn internal(what: &str) -> EvalError {

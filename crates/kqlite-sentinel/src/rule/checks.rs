@@ -8,7 +8,7 @@
 //! identifiers each, up to 20 custom details, and a query of up to 10,000
 //! characters.
 
-use kqlite_engine::bind::names::did_you_mean;
+use kqlite_engine::did_you_mean;
 use kqlite_engine::{Engine, RunOptions};
 use kqlite_parser::ast::{ExprKind, LetValue, Literal, StatementKind};
 use kqlite_parser::{Diagnostic, Span};

@@ -37,7 +37,7 @@ mod rules;
 
 use std::sync::Arc;
 
-use kqlite_engine::bind::names::did_you_mean;
+use kqlite_engine::did_you_mean;
 use kqlite_engine::bitmap::Bitmap;
 use kqlite_engine::column::{encode_strings, StringArray};
 use kqlite_engine::time::{TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE};
