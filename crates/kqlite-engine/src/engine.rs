@@ -732,6 +732,13 @@ fn bad_override(name: &str, span: kqlite_parser::Span) -> QueryError {
 fn eval_error(e: EvalError) -> QueryError {
     let message = e.to_string();
     match e {
+        EvalError::Function {
+            span,
+            source: crate::function::FunctionError::TooLarge { .. },
+        } => QueryError::Eval(names::with_hint(
+            names::error(codes::TOO_MUCH_MEMORY, message, span),
+            "one string or dynamic value may hold at most 32 MiB (Kusto's largest cell)",
+        )),
         EvalError::Function { span, .. } => {
             QueryError::Eval(names::error(codes::FUNCTION_FAILED, message, span))
         }

@@ -52,6 +52,13 @@ pub struct BagUnpack {
     ignored: Vec<String>,
 }
 
+impl BagUnpack {
+    /// The position of the unpacked column in the input.
+    pub(crate) fn column(&self) -> usize {
+        self.column
+    }
+}
+
 /// The type of one unpacked property: the common type of its non-null
 /// values, `dynamic` when they disagree or are arrays and bags.
 fn property_type(values: &[&Dynamic]) -> DataType {

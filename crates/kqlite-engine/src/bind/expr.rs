@@ -55,6 +55,7 @@ pub(crate) fn function_diag(
     let code = match err {
         FunctionError::Arity { .. } => codes::ARITY,
         FunctionError::ArgType { .. } => codes::TYPE_MISMATCH,
+        FunctionError::TooLarge { .. } => crate::engine::codes::TOO_MUCH_MEMORY,
         _ => codes::INVALID,
     };
     names::error(code, format!("`{name}`: {err}"), span)

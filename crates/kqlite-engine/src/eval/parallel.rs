@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::limits::column_bytes;
+use super::memory::{plan_span, MemoryReservation};
 use super::{build_table, concat_columns, concat_tables, EvalError, Executor};
 use crate::bind::plan::{BoundExpr, BoundExprKind, ListItems, Plan};
 use crate::bind::prune::mark;
@@ -26,6 +28,7 @@ use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 use crate::zones::{Verdict, ZoneMap, ZONE_ROWS};
 use kqlite_parser::ast::BinaryOp;
+use kqlite_parser::Span;
 
 /// Largest chunk a task evaluates (rows).
 const MAX_CHUNK_ROWS: usize = super::physical::CHUNK_ROWS;
@@ -255,16 +258,25 @@ impl<'a> Executor<'a> {
             return self.eval(e, input);
         }
         let this = &*self;
-        let parts = this.par_chunks(rows, |start, len| {
+        // Each chunk's result is paid for as it is made, so a result too
+        // large for the budget stops within a chunk per thread.
+        let made = this.par_chunks(rows, |start, len| {
             let t = slice_columns(input, &used, start, len)?;
-            Ok(this.worker().eval(&expr, &t)?.into_column(len))
+            let col = this.worker().eval(&expr, &t)?.into_column(len);
+            let held = this.guard.reserve_bytes(column_bytes(&col), e.span)?;
+            Ok((col, held))
         })?;
+        let (parts, held): (Vec<Arc<Column>>, Vec<_>) = made.into_iter().unzip();
         let ty = parts.first().map_or(e.ty, |c| c.data_type());
         if parts.iter().any(|c| c.data_type() != ty) {
             // Chunks disagree on the result type: take the one-pass path.
             return self.eval(e, input);
         }
-        Ok(ColumnarValue::Column(Arc::new(concat_columns(&parts, ty))))
+        let bytes = held.iter().map(MemoryReservation::size).sum();
+        let _whole = self.guard.reserve_bytes(bytes, e.span)?;
+        let col = concat_columns(&parts, ty);
+        drop((parts, held));
+        Ok(ColumnarValue::Column(Arc::new(col)))
     }
 
     /// Evaluates a row-local `expr` that reads one `dynamic` column once per
@@ -499,7 +511,14 @@ impl<'a> Executor<'a> {
         if !self.chunkable(ops, input) {
             return Ok(None);
         }
-        let parts = self.for_each_chunk(ops, input, |_, t| Ok(t))?;
+        let span = ops.first().map_or_else(Span::default, |op| plan_span(op));
+        let made = self.for_each_chunk(ops, input, |w, t| {
+            let held = w.guard.reserve_table(&t, span)?;
+            Ok((t, held))
+        })?;
+        let (parts, held): (Vec<Table>, Vec<_>) = made.into_iter().unzip();
+        let bytes = held.iter().map(MemoryReservation::size).sum();
+        let _whole = self.guard.reserve_bytes(bytes, span)?;
         // `None` when chunks disagree on a column type: the caller then
         // runs the whole input in one piece.
         Ok(concat_nonempty(parts))
@@ -507,6 +526,9 @@ impl<'a> Executor<'a> {
 
     /// Runs `ops` (in order) over `lazy`.
     fn stream_run(&mut self, ops: &[&Plan], mut lazy: Lazy) -> Result<Table, EvalError> {
+        // Columns computed so far stay paid for until the run's table is
+        // handed on (its consumer reserves it then).
+        let mut held: Vec<MemoryReservation> = Vec::new();
         for op in ops {
             match op {
                 Plan::Filter { predicate, .. } => {
@@ -529,6 +551,7 @@ impl<'a> Executor<'a> {
                 Plan::Extend { columns, .. } => {
                     for (name, _, e) in columns {
                         let col = lazy.eval(self, e)?;
+                        held.push(self.hold_column(&col, e.span)?);
                         lazy.set(name, col);
                     }
                 }
@@ -541,7 +564,11 @@ impl<'a> Executor<'a> {
                                     EvalError::Internal(format!("column #{i} is out of range"))
                                 })?
                             }
-                            _ => Slot::Dense(lazy.eval(self, e)?),
+                            _ => {
+                                let col = lazy.eval(self, e)?;
+                                held.push(self.hold_column(&col, e.span)?);
+                                Slot::Dense(col)
+                            }
                         };
                         slots.push((name.clone(), slot));
                     }
@@ -551,6 +578,17 @@ impl<'a> Executor<'a> {
             }
         }
         lazy.finish(self)
+    }
+
+    /// A reservation of the bytes of `col` when it is new (held by no
+    /// other table), failing at `span` when the budget cannot take it.
+    fn hold_column(&self, col: &Arc<Column>, span: Span) -> Result<MemoryReservation, EvalError> {
+        let bytes = if Arc::strong_count(col) == 1 {
+            column_bytes(col)
+        } else {
+            0
+        };
+        self.guard.reserve_bytes(bytes, span)
     }
 
     /// Each column gathered at `rows`, in parallel across columns when
