@@ -524,6 +524,7 @@ impl Engine {
             section: opts.section.as_deref(),
             overrides: &overrides,
             registry: Some(self.functions()),
+            limits: Some(self.limits),
         };
         bind::bind(&script, &self.catalog, &options).map_err(|diags| {
             QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
@@ -572,6 +573,7 @@ impl Engine {
                 section: opts.section.as_deref(),
                 overrides: &overrides,
                 registry: Some(self.functions()),
+                limits: Some(self.limits),
             };
             let bound = bind::bind(&script, &self.catalog, &options).map_err(|diags| {
                 QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
@@ -613,6 +615,7 @@ impl Engine {
                 section: section.as_deref(),
                 overrides,
                 registry: Some(self.functions()),
+                limits: Some(self.limits),
             };
             match bind::bind(&script, &self.catalog, &options) {
                 Ok(b) => b.plan.tables(&mut out),
@@ -658,6 +661,7 @@ impl Engine {
                 section,
                 overrides: &[],
                 registry: Some(self.functions()),
+                limits: Some(self.limits),
             };
             bind::bind(&script, &catalog, &options)
                 .ok()
