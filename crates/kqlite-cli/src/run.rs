@@ -183,11 +183,13 @@ pub struct LimitArgs {
     /// rows and warn on stderr, or fail.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = Overflow::Truncate)]
     result_overflow: Overflow,
-    /// Largest estimated size of the new data one operator produces
-    /// (columns shared with loaded tables do not count), e.g. `4GiB`,
-    /// `512MB`, or bytes.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "8GiB")]
-    max_memory: usize,
+    /// The query's memory budget, e.g. `4GiB`, `512MB`, or bytes: operators
+    /// reserve from it before building their results, and the query fails
+    /// with E1107 when the data it holds at once would exceed it (columns
+    /// shared with loaded tables do not count). Default: half the
+    /// machine's available memory, at most 8GiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<usize>,
     /// Deepest nesting of brackets and operators in the query text (at
     /// most 4096).
     #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_DEPTH)]
@@ -203,7 +205,9 @@ impl LimitArgs {
                 Overflow::Truncate => ResultOverflow::Truncate,
                 Overflow::Error => ResultOverflow::Error,
             },
-            max_memory: self.max_memory,
+            max_memory: self
+                .max_memory
+                .unwrap_or_else(kqlite_engine::eval::default_max_memory),
             max_depth: self.max_depth,
             timeout: self.timeout.filter(|t| !t.is_zero()),
             ..Limits::default()

@@ -164,6 +164,86 @@ fn an_intermediate_result_over_max_memory_fails() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// Runs `kqlite run QUERY --max-memory SIZE` and asserts it ends with
+/// exit 1 and E1107 within a few seconds.
+fn assert_refused_for_memory(name: &str, query: &str, size: &str) {
+    let dir = empty_scratch(name);
+    let q = write(&dir, "q.kql", query);
+    let start = std::time::Instant::now();
+    let o = kqlite_at_root(&["run", &q, "--max-memory", size]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error[E1107]"), "{}", stderr(&o));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_join_too_large_for_max_memory_fails_before_its_rows_exist() {
+    assert_refused_for_memory(
+        "memory_join",
+        "let L = range i from 1 to 9000 step 1 | extend k = 1;\n\
+         let R = range j from 1 to 10000 step 1 | extend k = 1;\n\
+         L | join kind=inner R on k | count",
+        "200MB",
+    );
+}
+
+#[test]
+fn bag_unpack_with_a_new_key_per_row_fails_under_max_memory() {
+    assert_refused_for_memory(
+        "memory_bag_unpack",
+        "range x from 1 to 20000 step 1 | extend d = bag_pack(strcat('k', x), x)\n\
+         | evaluate bag_unpack(d) | count",
+        "100MB",
+    );
+}
+
+#[test]
+fn a_decompression_bomb_fails_at_the_cap_on_one_value() {
+    // 64 MiB of zeros compressed to about 64 KB: refused at 32 MiB.
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        std::io::Write::write_all(&mut z, &zeros).expect("compresses");
+    }
+    let packed = z.finish().expect("compresses");
+    let query = format!(
+        "print n = strlen(zlib_decompress_from_base64_string('{}'))",
+        base64(&packed)
+    );
+    assert_refused_for_memory("memory_zlib", &query, "100MB");
+}
+
+/// Standard base64 with padding.
+fn base64(data: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_string_blow_up_fails_at_the_cap_on_one_value() {
+    let mut q = "strrep('a', 1024)".to_string();
+    for _ in 0..4 {
+        q = format!("replace_string({q}, 'a', '{}')", "a".repeat(64));
+    }
+    assert_refused_for_memory("memory_replace", &format!("print n = strlen({q})"), "100MB");
+}
+
 #[test]
 fn nesting_beyond_max_depth_fails_in_run_and_check() {
     let dir = empty_scratch("depth_flag");

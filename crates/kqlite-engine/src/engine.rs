@@ -545,6 +545,7 @@ impl Engine {
             section: opts.section.as_deref(),
             overrides: &overrides,
             registry: Some(self.functions()),
+            limits: Some(self.limits),
         };
         bind::bind(&script, &self.catalog, &options).map_err(|diags| {
             QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
@@ -593,6 +594,7 @@ impl Engine {
                 section: opts.section.as_deref(),
                 overrides: &overrides,
                 registry: Some(self.functions()),
+                limits: Some(self.limits),
             };
             let bound = bind::bind(&script, &self.catalog, &options).map_err(|diags| {
                 QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
@@ -634,6 +636,7 @@ impl Engine {
                 section: section.as_deref(),
                 overrides,
                 registry: Some(self.functions()),
+                limits: Some(self.limits),
             };
             match bind::bind(&script, &self.catalog, &options) {
                 Ok(b) => b.plan.tables(&mut out),
@@ -679,6 +682,7 @@ impl Engine {
                 section,
                 overrides: &[],
                 registry: Some(self.functions()),
+                limits: Some(self.limits),
             };
             bind::bind(&script, &catalog, &options)
                 .ok()
@@ -753,6 +757,13 @@ fn bad_override(name: &str, span: kqlite_parser::Span) -> QueryError {
 fn eval_error(e: EvalError) -> QueryError {
     let message = e.to_string();
     match e {
+        EvalError::Function {
+            span,
+            source: crate::function::FunctionError::TooLarge { .. },
+        } => QueryError::Eval(names::with_hint(
+            names::error(codes::TOO_MUCH_MEMORY, message, span),
+            "one string or dynamic value may hold at most 32 MiB (Kusto's largest cell)",
+        )),
         EvalError::Function { span, .. } => {
             QueryError::Eval(names::error(codes::FUNCTION_FAILED, message, span))
         }

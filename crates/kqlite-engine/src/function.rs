@@ -65,6 +65,27 @@ pub struct EvalContext {
     pub now: i64,
 }
 
+/// Largest string or `dynamic` value one function call may build: 32 MiB
+/// (of UTF-8 text, or of a value's serialized size). Kusto keeps a cell of
+/// a string or dynamic column to 1 MiB by default and to 32 MiB at most
+/// (a column's `MaxValueSize` encoding policy); kqlite allows that upper
+/// bound so values copied from a tuned cluster still work. A function
+/// whose result would be larger fails with [`FunctionError::TooLarge`]
+/// (error `E1107`) before building it.
+pub const MAX_VALUE_BYTES: usize = 32 << 20;
+
+/// Fails with [`FunctionError::TooLarge`] when a value of `bytes` bytes
+/// would be larger than [`MAX_VALUE_BYTES`].
+pub(crate) fn check_value_size(bytes: usize) -> Result<(), FunctionError> {
+    if bytes > MAX_VALUE_BYTES {
+        return Err(FunctionError::TooLarge {
+            bytes,
+            limit: MAX_VALUE_BYTES,
+        });
+    }
+    Ok(())
+}
+
 /// Why a function call is invalid or failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FunctionError {
@@ -95,6 +116,15 @@ pub enum FunctionError {
     /// Any other invalid input, e.g. a malformed regex.
     #[error("{0}")]
     Invalid(String),
+    /// The value the function would build is larger than
+    /// [`MAX_VALUE_BYTES`].
+    #[error("a value would take at least {bytes} bytes, more than the limit of {limit} bytes on one string or dynamic value")]
+    TooLarge {
+        /// The size of the value (or a lower bound of it).
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Whether a function gives the same result for the same arguments.

@@ -1,8 +1,8 @@
 //! Functions and call forms real Sentinel and Defender detections use:
 //! each binds (so `kqlite check` passes) and evaluates as Kusto documents.
 
-use kqlite_engine::{GeoIpTable, GeoLocation};
 use kqlite_engine::{DataType, Engine, Table, Value};
+use kqlite_engine::{GeoIpTable, GeoLocation};
 
 fn engine() -> Engine {
     let mut e = Engine::new();

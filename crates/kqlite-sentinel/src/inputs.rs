@@ -644,10 +644,9 @@ pub fn check_lets(query: &str, lets: &[(String, String)]) -> Result<(), LetError
                     format!("the query has no `let` or query parameter named `{name}`"),
                     kqlite_parser::Span::new(0, text.len()),
                 );
-                if let Some(c) = kqlite_engine::did_you_mean(
-                    name,
-                    defined.iter().map(String::as_str),
-                ) {
+                if let Some(c) =
+                    kqlite_engine::did_you_mean(name, defined.iter().map(String::as_str))
+                {
                     d = d.with_hint(format!("did you mean `{c}`?"));
                 }
                 return Err(fail(d));

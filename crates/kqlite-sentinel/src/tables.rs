@@ -27,8 +27,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use kqlite_engine::did_you_mean;
 use kqlite_engine::catalog::SchemaProvider;
+use kqlite_engine::did_you_mean;
 use kqlite_engine::{DataType, Engine, Table};
 
 use crate::catalog::{builtin, BuiltinCatalog, EntryKind, Environment};

@@ -23,7 +23,7 @@ use super::names::{self, codes};
 use super::plan::{Plan, Schema};
 use super::{BResult, Binder};
 use crate::column::{Column, ColumnBuilder};
-use crate::eval::{Executor, Limits};
+use crate::eval::Executor;
 use crate::function::EvalContext;
 use crate::kernels::access::dynamic_to_value;
 use crate::table::Table;
@@ -50,6 +50,13 @@ pub struct BagUnpack {
     prefix: String,
     conflict: Conflict,
     ignored: Vec<String>,
+}
+
+impl BagUnpack {
+    /// The position of the unpacked column in the input.
+    pub(crate) fn column(&self) -> usize {
+        self.column
+    }
 }
 
 /// The type of one unpacked property: the common type of its non-null
@@ -313,14 +320,16 @@ impl Binder<'_> {
                 out,
             ));
         }
-        let table = self.evaluate_constant(&input, "bag_unpack", span)?;
-        match unpack_table(&table, &opts) {
-            Ok(t) => {
-                let schema = t.schema();
-                Ok((Arc::new(Plan::Values(Arc::new(t))), schema))
-            }
-            Err(message) => Err(self.fail(names::error(codes::INVALID, message, span))),
-        }
+        // Unpacked now, under the query's memory budget.
+        let plan = Plan::BagUnpack {
+            input,
+            spec: Arc::new(opts),
+            declared: None,
+            span,
+        };
+        let t = self.evaluate_constant(&plan, "bag_unpack", span)?;
+        let schema = t.schema();
+        Ok((Arc::new(Plan::Values(Arc::new(t))), schema))
     }
 
     /// Evaluates a plan that reads no catalog table, while binding.
@@ -342,9 +351,14 @@ impl Binder<'_> {
             )));
         }
         let now = crate::time::from_chrono(chrono::Utc::now());
-        let mut exec = Executor::new(self.catalog, EvalContext { now }, Limits::default());
-        exec.run(plan)
-            .map_err(|e| self.fail(names::error(codes::INVALID, e.to_string(), span)))
+        let mut exec = Executor::new(self.catalog, EvalContext { now }, self.limits);
+        exec.run(plan).map_err(|e| {
+            let code = match e {
+                crate::eval::EvalError::OutOfMemory { .. } => crate::engine::codes::TOO_MUCH_MEMORY,
+                _ => codes::INVALID,
+            };
+            self.fail(names::error(code, e.to_string(), span))
+        })
     }
 }
 

@@ -33,6 +33,7 @@ pub(crate) fn function_diag(
     let code = match err {
         FunctionError::Arity { .. } => codes::ARITY,
         FunctionError::ArgType { .. } => codes::TYPE_MISMATCH,
+        FunctionError::TooLarge { .. } => crate::engine::codes::TOO_MUCH_MEMORY,
         _ => codes::INVALID,
     };
     names::error(code, format!("`{name}`: {err}"), span)
@@ -300,12 +301,7 @@ impl Binder<'_> {
             Err(err) => {
                 return Err(self.fail(names::error(
                     codes::TYPE_MISMATCH,
-                    format!(
-                        "cannot apply `{}` to {} and {}: {err}",
-                        op,
-                        l.ty,
-                        r.ty
-                    ),
+                    format!("cannot apply `{}` to {} and {}: {err}", op, l.ty, r.ty),
                     span,
                 )))
             }
@@ -356,10 +352,7 @@ impl Binder<'_> {
         };
         let d = names::warning(
             codes::STRING_NUMBER_COMPARE,
-            format!(
-                "{what} is compared with the number {v} using `{}`",
-                op
-            ),
+            format!("{what} is compared with the number {v} using `{}`", op),
             span,
         )
         .with_label(

@@ -49,6 +49,9 @@ pub struct BindOptions<'a> {
     pub overrides: &'a [(String, Expr)],
     /// The functions calls resolve to; `None` for the built-in ones.
     pub registry: Option<&'a Registry>,
+    /// Limits on what binding evaluates itself (`evaluate bag_unpack`
+    /// over constant rows); `None` for [`crate::eval::Limits::default`].
+    pub limits: Option<crate::eval::Limits>,
 }
 
 /// A bound query: the plan of the result and its schema, plus warnings.
@@ -74,6 +77,7 @@ pub fn bind(
 ) -> Result<BoundQuery, Vec<Diagnostic>> {
     let registry = options.registry.unwrap_or_else(|| Registry::builtin());
     let mut binder = Binder::new(catalog, registry, options.overrides);
+    binder.limits = options.limits.unwrap_or_default();
     let result = binder.bind_script(script, options.section);
     // Errors counted but explained by others still fail the query: a plan
     // holding stand-ins must never run.
@@ -197,6 +201,8 @@ pub(crate) struct Binder<'a> {
     /// The legs of a `fork` after its first, which the query returns as
     /// further result tables (see `fork.rs`).
     pub(crate) fork: Option<fork::ForkState>,
+    /// Limits on plans evaluated while binding.
+    pub(crate) limits: crate::eval::Limits,
 }
 
 impl<'a> Binder<'a> {
@@ -227,6 +233,7 @@ impl<'a> Binder<'a> {
             scope_floor: 0,
             stored_stack: Vec::new(),
             shape_depth: std::cell::Cell::new(0),
+            limits: crate::eval::Limits::default(),
         }
     }
 

@@ -9,6 +9,7 @@ use crate::bitmap::Bitmap;
 use crate::column::{Column, ColumnBuilder, ColumnData};
 use crate::table::Table;
 use crate::types::DataType;
+use kqlite_parser::Span;
 
 /// Rows of `col` at `indices`, null where the index is `None` (the
 /// unmatched side of an outer join).
@@ -32,6 +33,23 @@ pub(crate) fn take_optional(col: &Column, indices: &[Option<u32>]) -> Column {
             .map(|i| i.is_some_and(|i| !col.is_null(i as usize))),
     );
     Column::with_validity(taken.data, Some(validity))
+}
+
+/// Output rows a join reserves memory for at a time.
+const RESERVE_ROWS: usize = 1 << 16;
+
+/// Bytes one output row of a join costs: its two row numbers and a row of
+/// each output column.
+fn output_row_width(left: &Table, right: &Table, output: &[JoinSide]) -> usize {
+    let columns: usize = output
+        .iter()
+        .filter_map(|side| match side {
+            JoinSide::Left(i) => left.column_at(*i),
+            JoinSide::Right(i) => right.column_at(*i),
+        })
+        .map(|(_, c)| super::row_width(c))
+        .fold(0, usize::saturating_add);
+    columns.saturating_add(2 * std::mem::size_of::<Option<u32>>())
 }
 
 /// Joins `left` and `right` on key columns; `output` lists the result columns.
@@ -59,6 +77,14 @@ pub(crate) fn join(
     let mut enc = KeyEncoder::default();
     let lrefs: Vec<&Column> = lk.iter().map(Arc::as_ref).collect();
     let rrefs: Vec<&Column> = rk.iter().map(Arc::as_ref).collect();
+    // The key codes, the right side's hash table and the match flags:
+    // about 13 bytes per input row, reserved before they exist.
+    let mut held = guard.reserve(Span::default());
+    held.try_grow(
+        left.num_rows()
+            .saturating_add(right.num_rows())
+            .saturating_mul(13),
+    )?;
     let lcodes = enc.encode(&lrefs, left.num_rows());
     let rcodes = enc.encode(&rrefs, right.num_rows());
     let ncodes = lcodes
@@ -96,6 +122,10 @@ pub(crate) fn join(
     };
     let mut lidx: Vec<Option<u32>> = Vec::new();
     let mut ridx: Vec<Option<u32>> = Vec::new();
+    // Each output row costs its two row numbers and a row of every output
+    // column; memory for output rows is reserved a block ahead of them.
+    let width = output_row_width(left, right, output);
+    let mut reserved_rows = 0usize;
     let mut right_matched = vec![false; rcodes.len()];
     let mut left_seen = vec![false; ncodes];
     // The deadline is checked every 4,096 left rows and whenever 64K
@@ -113,6 +143,19 @@ pub(crate) fn join(
             });
         }
         let m = matches(*code);
+        // The rows this left row may add are paid for before they exist.
+        let adds = match kind {
+            JoinKind::LeftSemi | JoinKind::LeftAnti | JoinKind::RightSemi | JoinKind::RightAnti => {
+                1
+            }
+            _ => m.len().max(1),
+        };
+        let need = lidx.len().saturating_add(adds);
+        if need > reserved_rows {
+            let more = (need - reserved_rows).max(RESERVE_ROWS);
+            held.try_grow(more.saturating_mul(width))?;
+            reserved_rows = reserved_rows.saturating_add(more);
+        }
         match kind {
             JoinKind::InnerUnique => {
                 let seen = left_seen.get_mut(*code as usize);
@@ -179,6 +222,7 @@ pub(crate) fn join(
         _ => {}
     }
     let rows = lidx.len().max(ridx.len());
+    held.try_grow(rows.saturating_sub(reserved_rows).saturating_mul(width))?;
     let mut out = Vec::with_capacity(output.len());
     let lnames: Vec<&str> = left.column_names().collect();
     let mut taken: Vec<String> = Vec::new();

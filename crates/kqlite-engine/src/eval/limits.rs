@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use kqlite_parser::Span;
 
+use super::memory::{default_max_memory, MemoryPool, MemoryReservation};
 use super::EvalError;
 use crate::column::{ColumnData, StringColumn};
 use crate::table::Table;
@@ -20,9 +21,10 @@ use crate::value::Dynamic;
 /// Kusto's default cap on result rows (`truncationmaxrecords`).
 pub const DEFAULT_MAX_RESULT_ROWS: usize = 500_000;
 
-/// Default cap on the estimated size of one operator's output: 8 GiB,
-/// Kusto's default per-query memory budget on one node.
-pub const DEFAULT_MAX_MEMORY: usize = 8 << 30;
+/// Largest default memory budget of one query: 8 GiB, Kusto's default
+/// per-query memory budget on one node. [`Limits::default`] takes half the
+/// machine's available memory up to this (see [`default_max_memory`]).
+pub const DEFAULT_MAX_MEMORY: usize = super::memory::DEFAULT_MAX_MEMORY_CAP;
 
 /// Default nesting depth of query text (see
 /// [`kqlite_parser::ParseOptions::max_depth`]).
@@ -64,8 +66,9 @@ pub enum ResultOverflow {
 }
 
 /// Limits on what one query may do. The defaults follow Kusto's: results
-/// are cut to 500,000 rows with a warning, and one operator's output may
-/// not exceed 8 GiB; there is no time limit unless one is set.
+/// are cut to 500,000 rows with a warning, and the query's live data may
+/// not exceed its memory budget (half the machine's available memory, at
+/// most 8 GiB); there is no time limit unless one is set.
 ///
 /// ```
 /// use std::time::Duration;
@@ -89,9 +92,12 @@ pub struct Limits {
     pub max_result_rows: usize,
     /// Truncate (with a warning) or fail when the result is too long.
     pub result_overflow: ResultOverflow,
-    /// Most bytes of new data one operator's output may hold, as estimated
-    /// from its columns (error `E1107` beyond it). Columns it shares with a
-    /// catalog table or another live result are not counted again.
+    /// The query's memory budget in bytes (error `E1107` beyond it).
+    /// Operators reserve from it before they build their output (a join's
+    /// rows, a summarize's groups, a sort's order, a column computed by
+    /// `extend`), and the intermediate results alive at once count
+    /// together; columns shared with a catalog table are not counted.
+    /// Defaults to [`default_max_memory`].
     pub max_memory: usize,
     /// Deepest nesting of brackets, pipes and operators in query text
     /// (parse error `E0012` beyond it); at most [`MAX_SUPPORTED_DEPTH`].
@@ -107,7 +113,7 @@ impl Default for Limits {
             max_rows: 100_000_000,
             max_result_rows: DEFAULT_MAX_RESULT_ROWS,
             result_overflow: ResultOverflow::Truncate,
-            max_memory: DEFAULT_MAX_MEMORY,
+            max_memory: machine_max_memory(),
             max_depth: DEFAULT_MAX_DEPTH,
             timeout: None,
         }
@@ -126,6 +132,12 @@ impl Limits {
             timeout: None,
         }
     }
+}
+
+/// [`default_max_memory`], read once per process.
+fn machine_max_memory() -> usize {
+    static DEFAULT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *DEFAULT.get_or_init(default_max_memory)
 }
 
 /// Stops a running query from another thread: clone it into
@@ -178,6 +190,8 @@ pub(crate) struct Guard {
     deadline: Option<(Instant, Duration)>,
     max_memory: usize,
     max_rows: usize,
+    /// The query's memory budget, shared by every worker.
+    pool: Arc<MemoryPool>,
 }
 
 impl Guard {
@@ -190,7 +204,24 @@ impl Guard {
                 .map(|t| (Instant::now().checked_add(t).unwrap_or_else(far_future), t)),
             max_memory: limits.max_memory,
             max_rows: limits.max_rows,
+            pool: MemoryPool::new(limits.max_memory),
         }
+    }
+
+    /// An empty reservation from the query's pool, failing at `span`.
+    pub(crate) fn reserve(&self, span: Span) -> MemoryReservation {
+        MemoryReservation::new(&self.pool).at(span)
+    }
+
+    /// A reservation of `bytes` from the query's pool, failing at `span`.
+    pub(crate) fn reserve_bytes(
+        &self,
+        bytes: usize,
+        span: Span,
+    ) -> Result<MemoryReservation, EvalError> {
+        let mut r = self.reserve(span);
+        r.try_grow(bytes)?;
+        Ok(r)
     }
 
     /// [`Limits::max_rows`].
@@ -239,11 +270,13 @@ impl Guard {
         Ok(out)
     }
 
-    /// Fails when `bytes` exceeds the memory cap.
+    /// Fails when `bytes` more would not fit in the query's memory budget
+    /// now (without holding them).
     pub(crate) fn check_bytes(&self, bytes: usize, span: Span) -> Result<(), EvalError> {
-        if bytes > self.max_memory {
+        let estimate = self.pool.reserved().saturating_add(bytes);
+        if estimate > self.max_memory {
             return Err(EvalError::OutOfMemory {
-                estimate: bytes,
+                estimate,
                 limit: self.max_memory,
                 span,
             });
@@ -251,12 +284,18 @@ impl Guard {
         Ok(())
     }
 
-    /// Fails when the columns only `table` holds exceed the memory cap.
-    pub(crate) fn check_table(&self, table: &Table, span: Span) -> Result<(), EvalError> {
+    /// Reserves the bytes of the columns only `table` holds (a result that
+    /// stays alive while the operators above it run), failing when the
+    /// query's live data would exceed the memory budget.
+    pub(crate) fn reserve_table(
+        &self,
+        table: &Table,
+        span: Span,
+    ) -> Result<MemoryReservation, EvalError> {
         if self.max_memory == usize::MAX {
-            return Ok(());
+            return Ok(self.reserve(span));
         }
-        self.check_bytes(owned_bytes(table), span)
+        self.reserve_bytes(owned_bytes(table), span)
     }
 }
 
@@ -289,7 +328,7 @@ fn owned_bytes(table: &Table) -> usize {
 }
 
 /// [`estimated_bytes`] of one column.
-fn column_bytes(c: &crate::column::Column) -> usize {
+pub(crate) fn column_bytes(c: &crate::column::Column) -> usize {
     let validity = c.validity.as_ref().map_or(0, |_| c.len().div_ceil(8));
     let data = match &c.data {
         ColumnData::Bool(v) => v.len(),

@@ -11,6 +11,7 @@ mod join;
 mod keys;
 mod limits;
 mod make_series;
+mod memory;
 mod mv_expand;
 mod parallel;
 mod parse;
@@ -48,6 +49,9 @@ pub use limits::{
     DEFAULT_MAX_RESULT_ROWS, MAX_SUPPORTED_DEPTH,
 };
 pub(crate) use limits::{query_stack, WORKER_STACK};
+pub(crate) use memory::row_width;
+pub(crate) use memory::MemoryReservation;
+pub use memory::{default_max_memory, MAX_VALUE_BYTES};
 pub use threads::Threads;
 
 /// Why evaluation failed.
@@ -100,8 +104,8 @@ pub(crate) enum EvalError {
         /// The limit.
         limit: std::time::Duration,
     },
-    /// An operator's output would exceed [`Limits::max_memory`].
-    #[error("an intermediate result needs about {estimate} bytes, more than the memory limit of {limit} bytes")]
+    /// The query's live data would exceed [`Limits::max_memory`].
+    #[error("the query needs about {estimate} bytes, more than the memory limit of {limit} bytes")]
     OutOfMemory {
         /// The estimated size.
         estimate: usize,
@@ -129,6 +133,12 @@ pub(crate) struct Executor<'a> {
     guard: limits::Guard,
     /// Data for `externaldata` URIs.
     external: Arc<ExternalSources>,
+    /// Memory held for the results of the operators evaluated so far whose
+    /// consumers are still running (a stack: a finished operator frees its
+    /// inputs' reservations and pushes its own).
+    live: Vec<memory::MemoryReservation>,
+    /// Memory held for `materialize` results, alive for the whole query.
+    pinned: Vec<memory::MemoryReservation>,
 }
 
 fn internal(what: &str) -> EvalError {
@@ -147,6 +157,8 @@ impl<'a> Executor<'a> {
             threads: Threads::sequential(),
             guard: limits::Guard::start(&limits),
             external: Arc::default(),
+            live: Vec::new(),
+            pinned: Vec::new(),
         }
     }
 
@@ -190,6 +202,23 @@ impl<'a> Executor<'a> {
     /// Evaluates a plan to a table.
     pub fn run(&mut self, plan: &Plan) -> Result<Table, EvalError> {
         self.guard.check()?;
+        let mark = self.live.len();
+        let out = self.run_operator(plan)?;
+        // The inputs are consumed: their memory is now the output's.
+        self.live.truncate(mark);
+        // Tables read from the catalog or reused are not new allocations.
+        if !matches!(
+            plan,
+            Plan::Scan { .. } | Plan::Values(_) | Plan::Input | Plan::Materialize { .. }
+        ) {
+            let held = self.guard.reserve_table(&out, memory::plan_span(plan))?;
+            self.live.push(held);
+        }
+        Ok(out)
+    }
+
+    /// Evaluates one operator of a plan (its inputs first).
+    fn run_operator(&mut self, plan: &Plan) -> Result<Table, EvalError> {
         let out = match plan {
             Plan::Scan { table } => self.scan(table, None, None),
             Plan::Values(t) => Ok(Table::clone(t)),
@@ -362,6 +391,7 @@ impl<'a> Executor<'a> {
                 span,
             } => {
                 let t = self.run(input)?;
+                let _held = self.reserve_unpack(&t, spec, *span)?;
                 let unpacked =
                     crate::bind::evaluate::unpack_table(&t, spec).map_err(|message| {
                         EvalError::Invalid {
@@ -390,18 +420,15 @@ impl<'a> Executor<'a> {
                 if let Some(t) = self.materialized.get(id) {
                     return Ok(Table::clone(t));
                 }
+                let mark = self.live.len();
                 let t = Arc::new(self.run(input)?);
+                // A cached result stays alive for the whole query.
+                let held: Vec<_> = self.live.drain(mark..).collect();
+                self.pinned.extend(held);
                 self.materialized.insert(*id, t.clone());
                 Ok(Table::clone(&t))
             }
         }?;
-        // Tables read from the catalog or reused are not new allocations.
-        if !matches!(
-            plan,
-            Plan::Scan { .. } | Plan::Values(_) | Plan::Input | Plan::Materialize { .. }
-        ) {
-            self.guard.check_table(&out, Span::default())?;
-        }
         Ok(out)
     }
 
@@ -507,7 +534,7 @@ impl<'a> Executor<'a> {
             }
             let count = (n as usize).saturating_add(1);
             self.check_rows(count, span)?;
-            self.guard.check_bytes(count.saturating_mul(8), span)?;
+            let _held = self.guard.reserve_bytes(count.saturating_mul(8), span)?;
             ColumnData::Real(self.guard.fill(count, |i| a + st * i as f64)?)
         } else {
             let (Some(a), Some(b), Some(st)) = (as_i64(&f), as_i64(&t), as_i64(&s)) else {
@@ -526,7 +553,7 @@ impl<'a> Executor<'a> {
             }
             let count = usize::try_from(n + 1).unwrap_or(usize::MAX);
             self.check_rows(count, span)?;
-            self.guard.check_bytes(count.saturating_mul(8), span)?;
+            let _held = self.guard.reserve_bytes(count.saturating_mul(8), span)?;
             let values = self.guard.fill(count, |i| a + st * i as i64)?;
             match from.ty {
                 DataType::DateTime => ColumnData::DateTime(values),
@@ -537,6 +564,41 @@ impl<'a> Executor<'a> {
         let col = Column::new(data);
         let rows = col.len();
         build_table(vec![(name.to_string(), Arc::new(col))], rows)
+    }
+
+    /// Reserves what `evaluate bag_unpack` builds over `input`, before it
+    /// builds it: a cell per row for every distinct property (a new key
+    /// per row makes rows x rows cells). Counting stops as soon as the
+    /// estimate is over the budget.
+    fn reserve_unpack(
+        &self,
+        input: &Table,
+        spec: &crate::bind::evaluate::BagUnpack,
+        span: Span,
+    ) -> Result<memory::MemoryReservation, EvalError> {
+        let rows = input.num_rows();
+        let slot = std::mem::size_of::<crate::value::Dynamic>();
+        let per_key = rows.saturating_mul(slot).max(1);
+        let mut held = self.guard.reserve(span);
+        held.try_grow(rows.saturating_mul(std::mem::size_of::<Value>()))?;
+        let Some((_, col)) = input.column_at(spec.column()) else {
+            return Ok(held);
+        };
+        let ColumnData::Dynamic(values) = &col.data else {
+            return Ok(held);
+        };
+        let mut keys: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for (i, v) in values.iter().enumerate() {
+            self.guard.tick(i)?;
+            if let crate::value::Dynamic::Bag(bag) = v {
+                for k in bag.keys() {
+                    if keys.insert(k.as_ref()) {
+                        held.try_grow(per_key)?;
+                    }
+                }
+            }
+        }
+        Ok(held)
     }
 
     fn mv_apply(

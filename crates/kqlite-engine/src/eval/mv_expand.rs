@@ -35,6 +35,50 @@ fn elements(d: &Dynamic, bag: BagExpansion) -> Vec<Dynamic> {
     }
 }
 
+/// Reserves, before anything is built, the memory an expansion takes: a
+/// copy of every expanded element, then the output rows (each a row of
+/// every input column, an element per expanded column and the item index).
+fn reserve_expansion(
+    input: &Table,
+    columns: &[(usize, Option<DataType>)],
+    limit: Option<usize>,
+    guard: &super::limits::Guard,
+) -> Result<super::MemoryReservation, EvalError> {
+    let count = |d: &Dynamic| match d {
+        Dynamic::Array(items) => items.len(),
+        Dynamic::Bag(map) => map.len(),
+        _ => 1,
+    };
+    let slot = std::mem::size_of::<Dynamic>();
+    let mut elements = 0usize;
+    let mut out_rows = 0usize;
+    let mut longest: Vec<usize> = vec![0; input.num_rows()];
+    for (c, _) in columns {
+        if let Some((_, col)) = input.column_at(*c) {
+            if let ColumnData::Dynamic(values) = &col.data {
+                for (d, most) in values.iter().zip(longest.iter_mut()) {
+                    let n = count(d);
+                    elements = elements.saturating_add(n);
+                    *most = (*most).max(limit.map_or(n, |l| n.min(l)));
+                }
+            }
+        }
+    }
+    for n in longest {
+        out_rows = out_rows.saturating_add(n);
+    }
+    let width = input
+        .columns()
+        .map(|(_, c)| super::row_width(c))
+        .fold(0usize, usize::saturating_add)
+        .saturating_add(slot.saturating_mul(columns.len()))
+        .saturating_add(16);
+    let bytes = elements
+        .saturating_mul(slot)
+        .saturating_add(out_rows.saturating_mul(width));
+    guard.reserve_bytes(bytes, kqlite_parser::Span::default())
+}
+
 /// Expands `columns` of `input` (indexes, optional target type).
 pub(crate) fn mv_expand(
     input: &Table,
@@ -46,6 +90,7 @@ pub(crate) fn mv_expand(
 ) -> Result<Table, EvalError> {
     let max_rows = guard.max_rows();
     let rows = input.num_rows();
+    let _held = reserve_expansion(input, columns, limit, guard)?;
     let mut cells: Vec<Vec<Vec<Dynamic>>> = Vec::with_capacity(columns.len());
     for (c, _) in columns {
         let (_, col) = input

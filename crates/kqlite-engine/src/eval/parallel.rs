@@ -12,9 +12,11 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::limits::column_bytes;
+use super::memory::MemoryReservation;
 use super::{build_table, concat_columns, EvalError, Executor};
 use crate::bind::plan::{BoundExpr, BoundExprKind};
-use crate::column::ColumnData;
+use crate::column::{Column, ColumnData};
 use crate::function::ColumnarValue;
 use crate::table::Table;
 use crate::types::DataType;
@@ -100,16 +102,25 @@ impl Executor<'_> {
             return self.eval(e, input);
         }
         let this = &*self;
-        let parts = this.par_chunks(rows, |start, len| {
+        // Each chunk's result is paid for as it is made, so a result too
+        // large for the budget stops within a chunk per thread.
+        let made = this.par_chunks(rows, |start, len| {
             let t = slice_columns(input, &used, start, len)?;
-            Ok(this.worker().eval(&expr, &t)?.into_column(len))
+            let col = this.worker().eval(&expr, &t)?.into_column(len);
+            let held = this.guard.reserve_bytes(column_bytes(&col), e.span)?;
+            Ok((col, held))
         })?;
+        let (parts, held): (Vec<Arc<Column>>, Vec<_>) = made.into_iter().unzip();
         let ty = parts.first().map_or(e.ty, |c| c.data_type());
         if parts.iter().any(|c| c.data_type() != ty) {
             // Chunks disagree on the result type: take the one-pass path.
             return self.eval(e, input);
         }
-        Ok(ColumnarValue::Column(Arc::new(concat_columns(&parts, ty))))
+        let bytes = held.iter().map(MemoryReservation::size).sum();
+        let _whole = self.guard.reserve_bytes(bytes, e.span)?;
+        let col = concat_columns(&parts, ty);
+        drop((parts, held));
+        Ok(ColumnarValue::Column(Arc::new(col)))
     }
 
     /// Evaluates a row-local `expr` that reads one `dynamic` column once per

@@ -162,6 +162,19 @@ impl Executor<'_> {
             cols.push((self.eval(&k.expr, &input)?.into_column(rows), k));
         }
         self.guard.check()?;
+        // The order (a row number per row, and sort keys) and the sorted
+        // copy of the kept rows, before they exist.
+        let kept = limit.map_or(rows, |l| l.min(rows));
+        let width = input
+            .columns()
+            .map(|(_, c)| super::row_width(c))
+            .fold(0usize, usize::saturating_add);
+        let span = keys.first().map(|k| k.expr.span).unwrap_or_default();
+        let _held = self.guard.reserve_bytes(
+            rows.saturating_mul(24)
+                .saturating_add(kept.saturating_mul(width)),
+            span,
+        )?;
         let idx = sort_indices(&cols, rows, limit);
         self.guard.check()?;
         Ok(input.take(&idx))

@@ -7,9 +7,12 @@
 //! and merges the groups instead).
 
 use super::distinct::{distinct_dynamics, DistinctValues};
+use super::limits::column_bytes;
+use super::memory::{plan_span, MemoryReservation};
 use super::parallel::{row_ranges, MAX_CHUNK_ROWS, MIN_PARALLEL_ROWS};
 use super::row_local::narrow;
 use super::select::{compare_scan, plain_i64};
+use kqlite_parser::Span;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -115,7 +118,14 @@ impl Executor<'_> {
         if !self.chunkable(ops, input) {
             return Ok(None);
         }
-        let parts = self.for_each_chunk(ops, input, |_, t| Ok(t))?;
+        let span = ops.first().map_or_else(Span::default, |op| plan_span(op));
+        let made = self.for_each_chunk(ops, input, |w, t| {
+            let held = w.guard.reserve_table(&t, span)?;
+            Ok((t, held))
+        })?;
+        let (parts, held): (Vec<Table>, Vec<_>) = made.into_iter().unzip();
+        let bytes = held.iter().map(MemoryReservation::size).sum();
+        let _whole = self.guard.reserve_bytes(bytes, span)?;
         // `None` when chunks disagree on a column type: the caller then
         // runs the whole input in one piece.
         Ok(concat_nonempty(parts))
@@ -123,6 +133,9 @@ impl Executor<'_> {
 
     /// Runs `ops` (in order) over `lazy`.
     pub(super) fn stream_run(&mut self, ops: &[&Plan], mut lazy: Lazy) -> Result<Table, EvalError> {
+        // Columns computed so far stay paid for until the run's table is
+        // handed on (its consumer reserves it then).
+        let mut held: Vec<MemoryReservation> = Vec::new();
         for op in ops {
             match op {
                 Plan::Filter { predicate, .. } => {
@@ -145,6 +158,7 @@ impl Executor<'_> {
                 Plan::Extend { columns, .. } => {
                     for (name, _, e) in columns {
                         let col = lazy.eval(self, e)?;
+                        held.push(self.hold_column(&col, e.span)?);
                         lazy.set(name, col);
                     }
                 }
@@ -157,7 +171,11 @@ impl Executor<'_> {
                                     EvalError::Internal(format!("column #{i} is out of range"))
                                 })?
                             }
-                            _ => Slot::Dense(lazy.eval(self, e)?),
+                            _ => {
+                                let col = lazy.eval(self, e)?;
+                                held.push(self.hold_column(&col, e.span)?);
+                                Slot::Dense(col)
+                            }
                         };
                         slots.push((name.clone(), slot));
                     }
@@ -167,6 +185,17 @@ impl Executor<'_> {
             }
         }
         lazy.finish(self)
+    }
+
+    /// A reservation of the bytes of `col` when it is new (held by no
+    /// other table), failing at `span` when the budget cannot take it.
+    fn hold_column(&self, col: &Arc<Column>, span: Span) -> Result<MemoryReservation, EvalError> {
+        let bytes = if Arc::strong_count(col) == 1 {
+            column_bytes(col)
+        } else {
+            0
+        };
+        self.guard.reserve_bytes(bytes, span)
     }
 
     /// Each column gathered at `rows`, in parallel across columns when

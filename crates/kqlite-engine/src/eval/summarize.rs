@@ -23,10 +23,18 @@ impl Executor<'_> {
         items: &[SummarizeItem],
     ) -> Result<Table, EvalError> {
         let rows = input.num_rows();
+        let span = keys
+            .first()
+            .map(|(_, e)| e.span)
+            .or_else(|| items.iter().find_map(item_span))
+            .unwrap_or_default();
         let mut key_cols: Vec<Arc<Column>> = Vec::with_capacity(keys.len());
         for (_, e) in keys {
             key_cols.push(self.eval(e, input)?.into_column(rows));
         }
+        // A group id per row and the grouping's hash table, before they exist.
+        let mut held = self.guard.reserve(span);
+        held.try_grow(rows.saturating_mul(if keys.is_empty() { 4 } else { 16 }))?;
         let (ids, first_rows, num_groups) = if keys.is_empty() {
             // Without `by` there is exactly one group, even over no rows.
             let first = if rows > 0 { vec![0] } else { Vec::new() };
@@ -37,6 +45,9 @@ impl Executor<'_> {
             let n = g.first_rows.len();
             (g.ids, g.first_rows, n)
         };
+        // The output's key columns and every aggregate's state, before the
+        // aggregates run.
+        held.try_grow(summarize_bytes(&key_cols, items, rows, num_groups))?;
         let mut out: Vec<(String, Arc<Column>)> = Vec::with_capacity(keys.len() + items.len());
         for ((name, _), col) in keys.iter().zip(&key_cols) {
             out.push((name.clone(), Arc::new(col.take(&first_rows))));
@@ -331,4 +342,43 @@ fn pick_rows(
         .enumerate()
         .map(|(g, b)| b.or_else(|| first_rows.get(g).copied()))
         .collect()
+}
+
+/// The first expression of a summarize item, for an error's span.
+fn item_span(item: &SummarizeItem) -> Option<kqlite_parser::Span> {
+    match item {
+        SummarizeItem::Aggregate(_, agg) => agg.args.first().map(|e| e.span),
+        SummarizeItem::Pick { key, .. } => Some(key.1.span),
+    }
+}
+
+/// An estimate of the memory a summarize's output takes: a row of each
+/// key column per group and a state per group for each aggregate. An
+/// aggregate that collects values (`make_list`, `make_set`, `make_bag` and
+/// their `_if` forms) may hold an element per input row.
+fn summarize_bytes(
+    key_cols: &[Arc<Column>],
+    items: &[SummarizeItem],
+    rows: usize,
+    groups: usize,
+) -> usize {
+    let slot = std::mem::size_of::<crate::value::Dynamic>();
+    let keys: usize = key_cols
+        .iter()
+        .map(|c| super::row_width(c))
+        .fold(0, usize::saturating_add);
+    let mut bytes = groups.saturating_mul(keys);
+    for item in items {
+        let per_group = match item {
+            SummarizeItem::Aggregate(_, agg) => {
+                if agg.func.name().starts_with("make_") {
+                    bytes = bytes.saturating_add(rows.saturating_mul(slot));
+                }
+                32
+            }
+            SummarizeItem::Pick { columns, .. } => 8usize.saturating_mul(columns.len() + 2),
+        };
+        bytes = bytes.saturating_add(groups.saturating_mul(per_group));
+    }
+    bytes
 }

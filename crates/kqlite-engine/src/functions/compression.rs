@@ -4,7 +4,9 @@
 
 use super::encoding::{base64_decode, base64_encode, map};
 use super::{arity, Func};
-use crate::function::FunctionProperties;
+use crate::function::{
+    check_value_size, ColumnarValue, FunctionError, FunctionProperties, MAX_VALUE_BYTES,
+};
 use crate::types::DataType;
 
 pub(super) fn functions() -> Vec<Func> {
@@ -20,7 +22,7 @@ pub(super) fn functions() -> Vec<Func> {
             name: "zlib_decompress_from_base64_string",
             signature: text,
             properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| out.push_str(&inflate_text(s, false)))),
+            evaluate: |a, r, _| inflate_column(a, r, false),
         },
         Func {
             name: "gzip_compress_to_base64_string",
@@ -32,7 +34,7 @@ pub(super) fn functions() -> Vec<Func> {
             name: "gzip_decompress_from_base64_string",
             signature: text,
             properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| out.push_str(&inflate_text(s, true)))),
+            evaluate: |a, r, _| inflate_column(a, r, true),
         },
     ]
 }
@@ -71,23 +73,50 @@ fn gzip_stored(text: &str) -> Vec<u8> {
     out
 }
 
+/// `inflate_text` of every row; the first value over the size cap fails
+/// the call (and later rows are not inflated).
+fn inflate_column(
+    args: &[ColumnarValue],
+    rows: usize,
+    gzip: bool,
+) -> Result<ColumnarValue, FunctionError> {
+    let mut failed: Option<FunctionError> = None;
+    let out = map(args, rows, |s, out| {
+        if failed.is_some() {
+            return;
+        }
+        match inflate_text(s, gzip) {
+            Ok(text) => out.push_str(&text),
+            Err(e) => failed = Some(e),
+        }
+    });
+    failed.map_or(Ok(out), Err)
+}
+
 /// Base64-decodes and inflates (gzip or zlib) to UTF-8 text; anything
-/// malformed gives the empty string.
-fn inflate_text(b64: &str, gzip: bool) -> String {
+/// malformed gives the empty string. Inflating streams and stops one byte
+/// past [`MAX_VALUE_BYTES`], so a small input that inflates to gigabytes
+/// (a decompression bomb) fails without the gigabytes ever existing.
+fn inflate_text(b64: &str, gzip: bool) -> Result<String, FunctionError> {
     use std::io::Read;
     let Some(raw) = base64_decode(b64) else {
-        return String::new();
+        return Ok(String::new());
     };
-    let mut text = String::new();
+    let cap = MAX_VALUE_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
     let ok = if gzip {
-        flate2::read::GzDecoder::new(raw.as_slice()).read_to_string(&mut text)
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .take(cap)
+            .read_to_end(&mut bytes)
     } else {
-        flate2::read::ZlibDecoder::new(raw.as_slice()).read_to_string(&mut text)
+        flate2::read::ZlibDecoder::new(raw.as_slice())
+            .take(cap)
+            .read_to_end(&mut bytes)
     };
-    if ok.is_ok() {
-        text
-    } else {
-        String::new()
+    check_value_size(bytes.len())?;
+    match (ok, String::from_utf8(bytes)) {
+        (Ok(_), Ok(text)) => Ok(text),
+        _ => Ok(String::new()),
     }
 }
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use super::{arg, arity, as_long, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{
+    check_value_size, ColumnarValue, EvalContext, FunctionError, FunctionProperties,
+};
 use crate::kernels::access::{self, rows_for, strs};
 use crate::kernels::{self, compile_regex, convert};
 use crate::types::DataType;
@@ -76,7 +78,7 @@ pub(super) fn functions() -> Vec<Func> {
             name: "strcat",
             signature: |a| arity(a, 1, 64).map(|_| DataType::String),
             properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(strcat(a, r, "")),
+            evaluate: |a, r, _| strcat(a, r, ""),
         },
         Func {
             name: "strcat_delim",
@@ -298,12 +300,26 @@ fn strrep(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    Ok(rowwise(args, rows, DataType::String, |v| {
+    let mut failed: Option<FunctionError> = None;
+    let out = rowwise(args, rows, DataType::String, |v| {
+        if failed.is_some() {
+            return Value::Null;
+        }
         let text = v.first().map(as_text).unwrap_or_default();
         let delim = v.get(2).map(as_text).unwrap_or_default();
         let times = v.get(1).and_then(as_long).unwrap_or(0).clamp(0, 1024) as usize;
+        // The result's size is known before it is built.
+        let size = text
+            .len()
+            .saturating_mul(times)
+            .saturating_add(delim.len().saturating_mul(times.saturating_sub(1)));
+        if let Err(e) = check_value_size(size) {
+            failed = Some(e);
+            return Value::Null;
+        }
         Value::string(vec![text.as_str(); times].join(&delim))
-    }))
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 /// `replace_strings(text, lookups, rewrites)`: lookups apply in priority
@@ -611,19 +627,37 @@ fn substring(
     }))
 }
 
-fn strcat(args: &[ColumnarValue], rows: usize, delim: &str) -> ColumnarValue {
+fn strcat(
+    args: &[ColumnarValue],
+    rows: usize,
+    delim: &str,
+) -> Result<ColumnarValue, FunctionError> {
     let texts: Vec<ColumnarValue> = args.iter().map(|a| convert::to_string(a, rows)).collect();
     let views: Vec<_> = texts.iter().filter_map(strs).collect();
     let refs: Vec<&ColumnarValue> = texts.iter().collect();
     let (n, scalar) = rows_for(&refs, rows);
-    access::strings(n, scalar, |i, out| {
+    let mut failed: Option<FunctionError> = None;
+    let out = access::strings(n, scalar, |i, out| {
+        if failed.is_some() {
+            return;
+        }
+        // The row's size is summed before it is built.
+        let size = views.iter().map(|v| v.get(i).len()).fold(
+            delim.len().saturating_mul(views.len()),
+            usize::saturating_add,
+        );
+        if let Err(e) = check_value_size(size) {
+            failed = Some(e);
+            return;
+        }
         for (k, v) in views.iter().enumerate() {
             if k > 0 {
                 out.push_str(delim);
             }
             out.push_str(v.get(i));
         }
-    })
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 /// `strcat_delim(delim, a, b, ...)`.
@@ -636,7 +670,7 @@ fn strcat_delim(
         Some(ColumnarValue::Scalar(v, _)) => v.to_string(),
         _ => return Err(FunctionError::NotConstant { index: 0 }),
     };
-    Ok(strcat(args.get(1..).unwrap_or_default(), rows, &delim))
+    strcat(args.get(1..).unwrap_or_default(), rows, &delim)
 }
 
 /// `split(text, delimiter[, index])`: a dynamic array of parts; with an
@@ -677,20 +711,57 @@ fn replace_string(
         (args.get(1), args.get(2))
     {
         let (lookup, rewrite) = (l.to_string(), r.to_string());
-        return Ok(map_text(&arg(args, 0), rows, |s, out| {
+        let mut failed: Option<FunctionError> = None;
+        let out = map_text(&arg(args, 0), rows, |s, out| {
+            if failed.is_some() {
+                return;
+            }
             if lookup.is_empty() {
                 out.push_str(s);
+            } else if let Err(e) = replaced_size(s, &lookup, &rewrite) {
+                failed = Some(e);
             } else {
                 out.push_str(&s.replace(&lookup, &rewrite));
             }
-        }));
+        });
+        return failed.map_or(Ok(out), Err);
     }
-    Ok(rowwise(args, rows, DataType::String, |v| {
+    let mut failed: Option<FunctionError> = None;
+    let out = rowwise(args, rows, DataType::String, |v| {
+        if failed.is_some() {
+            return Value::Null;
+        }
         let s = v.first().map(as_text).unwrap_or_default();
         let l = v.get(1).map(as_text).unwrap_or_default();
         let r = v.get(2).map(as_text).unwrap_or_default();
-        Value::string(if l.is_empty() { s } else { s.replace(&l, &r) })
-    }))
+        if l.is_empty() {
+            return Value::string(s);
+        }
+        if let Err(e) = replaced_size(&s, &l, &r) {
+            failed = Some(e);
+            return Value::Null;
+        }
+        Value::string(s.replace(&l, &r))
+    });
+    failed.map_or(Ok(out), Err)
+}
+
+/// Checks the size `s` takes with every `lookup` replaced by `rewrite`
+/// against the cap on one value, before it is built (matches are counted
+/// only when the rewrite is the longer).
+fn replaced_size(s: &str, lookup: &str, rewrite: &str) -> Result<(), FunctionError> {
+    if rewrite.len() <= lookup.len() {
+        return Ok(());
+    }
+    let grow = rewrite.len() - lookup.len();
+    // Texts that cannot reach the cap even if all of it matched are not
+    // searched twice.
+    let worst = (s.len() / lookup.len().max(1)).saturating_mul(grow);
+    if s.len().saturating_add(worst) <= crate::function::MAX_VALUE_BYTES {
+        return Ok(());
+    }
+    let n = s.matches(lookup).count();
+    check_value_size(s.len().saturating_add(n.saturating_mul(grow)))
 }
 
 /// Converts Kusto's `\1` group references to the regex crate's `${1}`.
@@ -725,9 +796,35 @@ fn replace_regex(
         Some(ColumnarValue::Scalar(v, _)) => rewrite_template(&v.to_string()),
         _ => return Err(FunctionError::NotConstant { index: 2 }),
     };
-    Ok(map_text(&arg(args, 0), rows, |s, out| {
+    // A bound on a row's result: each match becomes the rewrite's text
+    // plus, per group reference, at most the longest match.
+    let refs = rewrite.matches("${").count();
+    let literal = rewrite.len();
+    let mut failed: Option<FunctionError> = None;
+    let out = map_text(&arg(args, 0), rows, |s, out| {
+        if failed.is_some() {
+            return;
+        }
+        // At most one match per position: short texts cannot reach the
+        // cap, and are not searched twice.
+        let worst = s.len().saturating_add(
+            (s.len() + 1).saturating_mul(literal.saturating_add(refs.saturating_mul(s.len()))),
+        );
+        if worst > crate::function::MAX_VALUE_BYTES {
+            let (mut n, mut longest) = (0usize, 0usize);
+            for m in re.find_iter(s) {
+                n += 1;
+                longest = longest.max(m.len());
+            }
+            let each = literal.saturating_add(refs.saturating_mul(longest));
+            if let Err(e) = check_value_size(s.len().saturating_add(n.saturating_mul(each))) {
+                failed = Some(e);
+                return;
+            }
+        }
         out.push_str(&re.replace_all(s, rewrite.as_str()));
-    }))
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 fn extract_type(a: &[DataType]) -> Result<DataType, FunctionError> {

@@ -37,9 +37,9 @@ mod rules;
 
 use std::sync::Arc;
 
-use kqlite_engine::did_you_mean;
 use kqlite_engine::bitmap::Bitmap;
 use kqlite_engine::column::{encode_strings, StringArray};
+use kqlite_engine::did_you_mean;
 use kqlite_engine::time::{TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE};
 use kqlite_engine::{Column, ColumnData, DataType, Dynamic, Table};
 
