@@ -12,6 +12,7 @@ mod fork;
 pub mod literal;
 pub mod names;
 mod ops;
+mod partition;
 mod pattern;
 pub mod plan;
 mod plugins;

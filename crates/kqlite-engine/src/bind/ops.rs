@@ -57,7 +57,8 @@ fn column_ref(schema: &Schema, i: usize, span: Span) -> BoundExpr {
     }
 }
 
-fn operator_name(kind: &OperatorKind) -> &'static str {
+/// The keyword of an operator, as written in a query.
+pub(crate) fn operator_name(kind: &OperatorKind) -> &'static str {
     match kind {
         OperatorKind::Where(_) => "where",
         OperatorKind::Extend(_) => "extend",
@@ -1263,6 +1264,10 @@ impl Binder<'_> {
             } => self.bind_parse_kv(expr, columns, with, input, schema, span),
             OperatorKind::Sample(count) => self.bind_sample(count, input, schema),
             OperatorKind::Fork(legs) => self.bind_fork(legs, input, schema, span),
+            OperatorKind::Partition { params, by, body } => {
+                self.bind_partition(params, by, body, input, schema, span)
+            }
+            OperatorKind::Consume(params) => self.bind_consume(params, input),
             OperatorKind::Facet { by, with } => {
                 self.bind_facet(by, with.as_ref(), input, schema, span)
             }
