@@ -766,6 +766,16 @@ impl Display for Subquery {
     }
 }
 
+impl Display for FindItem {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            FindItem::Column(id, None) => write!(f, "{id}"),
+            FindItem::Column(id, Some(ty)) => write!(f, "{id}:{ty}"),
+            FindItem::PackAll(_) => f.write_str("pack_all()"),
+        }
+    }
+}
+
 impl Display for PartitionBody {
     fn fmt(&self, f: &mut Formatter<'_>) -> R {
         match self {

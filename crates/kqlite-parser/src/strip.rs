@@ -339,7 +339,12 @@ fn operator(op: &mut Operator) {
             params.iter_mut().for_each(param);
             tables.iter_mut().for_each(expr);
             expr(predicate);
-            project.iter_mut().for_each(ident);
+            for item in project.iter_mut() {
+                match item {
+                    FindItem::Column(id, _) => ident(id),
+                    FindItem::PackAll(span) => *span = Span::default(),
+                }
+            }
         }
         OperatorKind::Reduce { by, with } => {
             expr(by);

@@ -8,6 +8,7 @@
 mod calls;
 pub(crate) mod evaluate;
 mod expr;
+mod find;
 mod fork;
 pub mod literal;
 pub mod names;
