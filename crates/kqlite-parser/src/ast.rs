@@ -753,6 +753,15 @@ pub enum OperatorKind {
         /// The column.
         of: Expr,
     },
+    /// `top-hitters N of Expr [by SumExpr]`.
+    TopHitters {
+        /// Number of values.
+        count: Expr,
+        /// The values counted (or summed over).
+        of: Expr,
+        /// The summed expression, if given (else rows are counted).
+        by: Option<Expr>,
+    },
     /// `partition [hints] by Col (subquery)` or `{ expr }`.
     Partition {
         /// Hints.

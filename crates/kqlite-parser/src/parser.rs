@@ -122,6 +122,7 @@ const OPERATORS: &[&str] = &[
     "limit",
     "top",
     "top-nested",
+    "top-hitters",
     "count",
     "distinct",
     "join",

@@ -84,7 +84,7 @@ impl<'a> Parser<'a> {
             let joined = &self.src[start..end + 1 + next.len()];
             if !OPERATORS
                 .iter()
-                .chain(["project-smart", "top-hitters"].iter())
+                .chain(["project-smart"].iter())
                 .any(|o| o.starts_with(joined))
             {
                 break;
@@ -424,6 +424,17 @@ impl<'a> Parser<'a> {
                     count,
                     of: self.expr_np("of")?,
                 }
+            }
+            "top-hitters" => {
+                let count = self.expr_np(kw)?;
+                self.expect_word("of", "after the count of `top-hitters`")?;
+                let of = self.expr_np("of")?;
+                let by = if self.eat_word("by").is_some() {
+                    Some(self.expr_np("by")?)
+                } else {
+                    None
+                };
+                OperatorKind::TopHitters { count, of, by }
             }
             "partition" => {
                 let params = self.params(&[])?;

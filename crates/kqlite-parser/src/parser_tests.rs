@@ -578,6 +578,8 @@ fn every_tabular_operator_parses_to_its_node() {
         ("getschema", |k| matches!(k, OperatorKind::GetSchema)),
         ("sample 10", |k| matches!(k, OperatorKind::Sample(_))),
         ("sample-distinct 5 of x", |k| matches!(k, OperatorKind::SampleDistinct { .. })),
+        ("top-hitters 5 of x", |k| matches!(k, OperatorKind::TopHitters { by: None, .. })),
+        ("top-hitters 5 of x by y * 2", |k| matches!(k, OperatorKind::TopHitters { by: Some(_), .. })),
         ("partition hint.strategy=native by k (top 1 by t)", |k| {
             matches!(k, OperatorKind::Partition { body: PartitionBody::Subquery(_), .. })
         }),

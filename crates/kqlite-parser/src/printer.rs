@@ -1088,6 +1088,17 @@ impl Display for OperatorKind {
                 f.write_str(" of ")?;
                 expr_at(f, of, OR)
             }
+            OperatorKind::TopHitters { count, of, by } => {
+                f.write_str("top-hitters ")?;
+                expr_at(f, count, OR)?;
+                f.write_str(" of ")?;
+                expr_at(f, of, OR)?;
+                if let Some(b) = by {
+                    f.write_str(" by ")?;
+                    expr_at(f, b, OR)?;
+                }
+                Ok(())
+            }
             OperatorKind::Partition { params, by, body } => {
                 f.write_str("partition")?;
                 write_params(f, params)?;

@@ -287,6 +287,13 @@ fn operator(op: &mut Operator) {
             expr(count);
             expr(of);
         }
+        OperatorKind::TopHitters { count, of, by } => {
+            expr(count);
+            expr(of);
+            if let Some(b) = by {
+                expr(b);
+            }
+        }
         OperatorKind::Partition { params, by, body } => {
             params.iter_mut().for_each(param);
             expr(by);

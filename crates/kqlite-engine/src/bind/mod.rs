@@ -22,6 +22,7 @@ mod scan;
 mod schema;
 mod search;
 mod stored;
+mod top_hitters;
 mod walk;
 
 use std::sync::Arc;

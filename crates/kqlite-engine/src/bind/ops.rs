@@ -92,6 +92,7 @@ pub(crate) fn operator_name(kind: &OperatorKind) -> &'static str {
         OperatorKind::Sample(_) => "sample",
         OperatorKind::SampleDistinct { .. } => "sample-distinct",
         OperatorKind::Partition { .. } => "partition",
+        OperatorKind::TopHitters { .. } => "top-hitters",
         OperatorKind::Scan(_) => "scan",
         OperatorKind::Facet { .. } => "facet",
         OperatorKind::Fork(_) => "fork",
@@ -487,7 +488,7 @@ impl Binder<'_> {
                 for (i, item) in items.iter().enumerate() {
                     let b = self.bind_scalar(&item.expr, None)?;
                     let name = match item.names.as_slice() {
-                        [] => format!("print_{i}"),
+                        [] => crate::naming::print_column(i),
                         [n] => n.name.clone(),
                         _ => {
                             return Err(
@@ -836,7 +837,11 @@ impl Binder<'_> {
             .iter()
             .map(|(n, t)| {
                 let clash = pairs.iter().filter(|(m, _)| m == n).count() > 1;
-                let name = if clash { format!("{n}_{t}") } else { n.clone() };
+                let name = if clash {
+                    crate::naming::typed_column(n, *t)
+                } else {
+                    n.clone()
+                };
                 (name, *t)
             })
             .collect();
@@ -887,7 +892,8 @@ impl Binder<'_> {
                         Some(outputs) => outputs,
                         None => {
                             let b = self.bind_scalar(&item.expr, Some(&schema))?;
-                            vec![(self.output_name(item, &mut unnamed)?, b)]
+                            let taken = |n: &str| schema.iter().any(|(m, _)| m == n);
+                            vec![(self.output_name(item, &mut unnamed, taken)?, b)]
                         }
                     };
                     for (name, b) in outputs {
@@ -925,7 +931,8 @@ impl Binder<'_> {
                         Some(outputs) => outputs,
                         None => {
                             let b = self.bind_scalar(&item.expr, Some(&schema))?;
-                            vec![(self.output_name(item, &mut unnamed)?, b)]
+                            let taken = |n: &str| columns.iter().any(|(m, _)| m == n);
+                            vec![(self.output_name(item, &mut unnamed, taken)?, b)]
                         }
                     };
                     for (name, b) in outputs {
@@ -1039,8 +1046,8 @@ impl Binder<'_> {
                     }
                     let b = self.bind_scalar(e, Some(&schema))?;
                     // Named as a `summarize ... by` key would be.
-                    let name =
-                        names::key_name(e).unwrap_or_else(|| format!("Column{}", keys.len() + 1));
+                    let name = names::key_name(e)
+                        .unwrap_or_else(|| crate::naming::unnamed_column(keys.len() + 1));
                     keys.push((name, b));
                 }
                 let out = keys.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
@@ -1268,6 +1275,9 @@ impl Binder<'_> {
                 self.bind_partition(params, by, body, input, schema, span)
             }
             OperatorKind::Consume(params) => self.bind_consume(params, input),
+            OperatorKind::TopHitters { count, of, by } => {
+                self.bind_top_hitters(count, of, by.as_ref(), input, schema)
+            }
             OperatorKind::Facet { by, with } => {
                 self.bind_facet(by, with.as_ref(), input, schema, span)
             }
@@ -1354,13 +1364,16 @@ impl Binder<'_> {
         Ok(Some(out))
     }
 
-    fn output_name(&mut self, item: &NamedExpr, unnamed: &mut usize) -> BResult<String> {
+    fn output_name(
+        &mut self,
+        item: &NamedExpr,
+        unnamed: &mut usize,
+        taken: impl Fn(&str) -> bool,
+    ) -> BResult<String> {
         match item.names.as_slice() {
             [n] => Ok(n.name.clone()),
-            [] => Ok(names::projected_name(&item.expr).unwrap_or_else(|| {
-                *unnamed += 1;
-                format!("Column{unnamed}")
-            })),
+            [] => Ok(names::projected_name(&item.expr)
+                .unwrap_or_else(|| crate::naming::next_unnamed(unnamed, taken))),
             _ => Err(self.not_supported("several output names for one expression", item.span)),
         }
     }
@@ -1555,7 +1568,7 @@ impl Binder<'_> {
                             Some(n) => n,
                             None => {
                                 unnamed += 1;
-                                format!("Column{unnamed}")
+                                crate::naming::unnamed_column(unnamed)
                             }
                         },
                     };
@@ -1607,7 +1620,7 @@ impl Binder<'_> {
                 [n] => n.name.clone(),
                 [] => names::key_name(&item.expr).unwrap_or_else(|| {
                     unnamed += 1;
-                    format!("Column{unnamed}")
+                    crate::naming::unnamed_column(unnamed)
                 }),
                 _ => {
                     return Err(
@@ -1969,7 +1982,8 @@ impl Binder<'_> {
                 ms.on.span,
             ));
         }
-        let axis_name = names::derived_name(&ms.on).unwrap_or_else(|| "Column1".to_string());
+        let axis_name =
+            names::derived_name(&ms.on).unwrap_or_else(|| crate::naming::unnamed_column(1));
         let step = self.bind_scalar(&ms.step, None)?;
         let from = match &ms.from {
             Some(e) => Some(self.bind_scalar(e, None)?),
@@ -2192,7 +2206,7 @@ impl Binder<'_> {
                     let name = match named.names.as_slice() {
                         [n] => n.name.clone(),
                         _ => names::derived_name(&named.expr)
-                            .unwrap_or_else(|| "Column1".to_string()),
+                            .unwrap_or_else(|| crate::naming::unnamed_column(1)),
                     };
                     schema
                         .iter()
