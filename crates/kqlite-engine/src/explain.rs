@@ -319,11 +319,17 @@ impl Printer<'_> {
                 }
                 text
             }
-            Plan::Input => "MvApplyInput (the current record's expansion)".to_string(),
+            Plan::Input => {
+                "Input (the current mv-apply record's expansion or partition's rows)".to_string()
+            }
             Plan::MvApply { keep, .. } => format!(
                 "MvApply (subquery once per record, {} input columns kept)",
                 keep.len()
             ),
+            Plan::Partition { max_partitions, .. } => match max_partitions {
+                Some(n) => format!("Partition (subquery once per key value, at most {n})"),
+                None => "Partition (subquery once per key value)".to_string(),
+            },
             Plan::Materialize { id, .. } => format!("Materialize #{id} (computed once, shared)"),
             Plan::Sample { count, .. } => format!("Sample {}", x(count)),
             Plan::ScanSteps { spec, .. } => format!(

@@ -7,13 +7,34 @@ use std::path::PathBuf;
 use kqlite_engine::io::{load_file, load_file_with, LoadError, LoadOptions, Loaded};
 use kqlite_engine::{DataType, Table, Value};
 
-/// Writes `bytes` to a fresh file named `name` and returns its path.
-fn file(name: &str, bytes: &[u8]) -> PathBuf {
+/// A file written for one test, deleted when dropped (some inputs here are
+/// large, and a test run must not leave them behind).
+struct TempFile(PathBuf);
+
+impl std::ops::Deref for TempFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        if let Some(dir) = self.0.parent() {
+            // Removed once the last file of this process is gone.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Writes `bytes` to a fresh file named `name` and returns it.
+fn file(name: &str, bytes: &[u8]) -> TempFile {
     let dir = std::env::temp_dir().join(format!("kqlite-bad-data-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("temp file");
-    path
+    TempFile(path)
 }
 
 fn load(name: &str, bytes: &[u8]) -> Result<Table, LoadError> {

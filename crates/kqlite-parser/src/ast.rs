@@ -753,6 +753,15 @@ pub enum OperatorKind {
         /// The column.
         of: Expr,
     },
+    /// `top-hitters N of Expr [by SumExpr]`.
+    TopHitters {
+        /// Number of values.
+        count: Expr,
+        /// The values counted (or summed over).
+        of: Expr,
+        /// The summed expression, if given (else rows are counted).
+        by: Option<Expr>,
+    },
     /// `partition [hints] by Col (subquery)` or `{ expr }`.
     Partition {
         /// Hints.
@@ -790,8 +799,8 @@ pub enum OperatorKind {
         tables: Vec<Expr>,
         /// The predicate.
         predicate: Expr,
-        /// `project` / `project-smart` list.
-        project: Vec<Ident>,
+        /// The `project` list; empty for `project-smart` (the default).
+        project: Vec<FindItem>,
     },
     /// `reduce by Col [with threshold=0.1]`.
     Reduce {
@@ -826,6 +835,15 @@ pub enum OperatorKind {
         /// `with (...)` options.
         with: Vec<OperatorParam>,
     },
+}
+
+/// One item of `find ... project`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FindItem {
+    /// `Name` or `Name:type` (the value cast to the type in the result).
+    Column(Ident, Option<TypeName>),
+    /// `pack_all()`: the row's other columns in one property bag.
+    PackAll(Span),
 }
 
 /// Body of `partition`.

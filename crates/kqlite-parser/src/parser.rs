@@ -122,6 +122,7 @@ const OPERATORS: &[&str] = &[
     "limit",
     "top",
     "top-nested",
+    "top-hitters",
     "count",
     "distinct",
     "join",
@@ -976,7 +977,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn type_name(&mut self) -> PResult<TypeName> {
+    pub(super) fn type_name(&mut self) -> PResult<TypeName> {
         let Some(word) = self.peek_word() else {
             return Err(self.expected("a type name"));
         };

@@ -40,12 +40,8 @@ impl<'a> Parser<'a> {
             "datatable" | "externaldata" => next == Some(b'(') || self.is_word("with"),
             "union" => (starts_item || next == Some(b'*')) && !self.at_op_word(),
             "search" => starts_item || next == Some(b'*'),
-            "find" => {
-                self.is_word("where")
-                    || self.is_word("in")
-                    || self.is_word("withsource")
-                    || matches!(next, Some(b'"' | b'\''))
-            }
+            // `find [withsource=C] [in (T1, ...)] where P` or just `find P`.
+            "find" => starts_item || next == Some(b'*'),
             _ => false,
         };
         self.pos = save;
@@ -88,7 +84,7 @@ impl<'a> Parser<'a> {
             let joined = &self.src[start..end + 1 + next.len()];
             if !OPERATORS
                 .iter()
-                .chain(["project-smart", "top-hitters"].iter())
+                .chain(["project-smart"].iter())
                 .any(|o| o.starts_with(joined))
             {
                 break;
@@ -429,6 +425,17 @@ impl<'a> Parser<'a> {
                     of: self.expr_np("of")?,
                 }
             }
+            "top-hitters" => {
+                let count = self.expr_np(kw)?;
+                self.expect_word("of", "after the count of `top-hitters`")?;
+                let of = self.expr_np("of")?;
+                let by = if self.eat_word("by").is_some() {
+                    Some(self.expr_np("by")?)
+                } else {
+                    None
+                };
+                OperatorKind::TopHitters { count, of, by }
+            }
             "partition" => {
                 let params = self.params(&[])?;
                 self.expect_word("by", "after `partition`")?;
@@ -503,44 +510,7 @@ impl<'a> Parser<'a> {
                     predicate: predicate?,
                 }
             }
-            "find" => {
-                let params = self.params(&["withsource", "kind"])?;
-                let tables = if self.is_word("in") {
-                    self.pos += 2;
-                    let open = self.expect("(", "`(` after `in`")?;
-                    let mut t = Vec::new();
-                    loop {
-                        t.push(self.union_item()?);
-                        if !self.comma(&[")"])? {
-                            break;
-                        }
-                    }
-                    self.close(")", "(", open)?;
-                    t
-                } else {
-                    Vec::new()
-                };
-                self.eat_word("where");
-                let predicate = self.expr_np(kw)?;
-                let project = if self.eat_word("project").is_some()
-                    || self.rest().starts_with("project-smart")
-                {
-                    if self.rest().starts_with("project-smart") {
-                        self.pos += "project-smart".len();
-                        Vec::new()
-                    } else {
-                        self.ident_list("project", true)?
-                    }
-                } else {
-                    Vec::new()
-                };
-                OperatorKind::Find {
-                    params,
-                    tables,
-                    predicate,
-                    project,
-                }
-            }
+            "find" => self.find_operator(kw)?,
             "reduce" => {
                 self.expect_word("by", "after `reduce`")?;
                 let by = self.expr_np("by")?;
@@ -773,6 +743,67 @@ impl<'a> Parser<'a> {
                 value,
             });
         }
+    }
+
+    /// `find [withsource=C] [in (T1, ...)] [where] Predicate [project-smart |
+    /// project C[:type], ... [, pack_all()]]`, after the keyword.
+    fn find_operator(&mut self, kw: &str) -> PResult<OperatorKind> {
+        let params = self.params(&["withsource", "kind"])?;
+        let tables = if self.is_word("in") {
+            self.pos += 2;
+            let open = self.expect("(", "`(` after `in`")?;
+            let mut t = Vec::new();
+            loop {
+                t.push(self.union_item()?);
+                if !self.comma(&[")"])? {
+                    break;
+                }
+            }
+            self.close(")", "(", open)?;
+            t
+        } else {
+            Vec::new()
+        };
+        self.eat_word("where");
+        // `* has "term"` and bare terms read as in `search`.
+        let was = std::mem::replace(&mut self.in_search, true);
+        let predicate = self.expr_np(kw);
+        self.in_search = was;
+        let predicate = predicate?;
+        let mut project = Vec::new();
+        self.skip_ws();
+        if self.rest().starts_with("project-smart") {
+            self.pos += "project-smart".len();
+        } else if self.eat_word("project").is_some() {
+            loop {
+                self.skip_ws();
+                let start = self.pos;
+                if self.eat_word("pack_all").is_some() {
+                    let open = self.expect("(", "`(` after `pack_all`")?;
+                    self.close(")", "(", open)?;
+                    project.push(FindItem::PackAll(self.span_from(start)));
+                } else {
+                    let name = self.ident()?;
+                    let ty = if self.peek() == Some(b':') {
+                        self.pos += 1;
+                        self.skip_ws();
+                        Some(self.type_name()?)
+                    } else {
+                        None
+                    };
+                    project.push(FindItem::Column(name, ty));
+                }
+                if !self.comma(&[])? {
+                    break;
+                }
+            }
+        }
+        Ok(OperatorKind::Find {
+            params,
+            tables,
+            predicate,
+            project,
+        })
     }
 
     /// A parameter value: a bare word (`inner`, `shuffle`), a literal, or an

@@ -488,6 +488,39 @@ fn sources_parse_as_source_operators() {
 }
 
 #[test]
+fn find_parses_every_documented_form_and_prints_back() {
+    for text in [
+        "find in (A, B) where x == 1 project a, b:string, pack_all()",
+        "find withsource=S in (A*, (B | take 1)) where * has 'x' project-smart",
+        "find x == 'a' or y == 'b'",
+        "find 'term'",
+        "find x == 1 project pack_all()",
+    ] {
+        let script = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let OperatorKind::Find { project, .. } = last_op(text) else {
+            panic!("{text}: not a find");
+        };
+        if text.contains("pack_all") {
+            assert!(
+                project.iter().any(|i| matches!(i, FindItem::PackAll(_))),
+                "{text}"
+            );
+        }
+        let printed = script.to_string();
+        let again = parse(&printed).unwrap_or_else(|e| panic!("{printed}: {e}"));
+        assert_eq!(script.without_spans(), again.without_spans(), "{printed}");
+    }
+    let OperatorKind::Find { project, .. } = last_op("find in (A) where x == 1 project b:long")
+    else {
+        panic!("not a find");
+    };
+    assert!(matches!(
+        project.as_slice(),
+        [FindItem::Column(id, Some(TypeName::Long))] if id.name == "b"
+    ));
+}
+
+#[test]
 fn every_tabular_operator_parses_to_its_node() {
     type Check = fn(&OperatorKind) -> bool;
     let cases: &[(&str, Check)] = &[
@@ -545,6 +578,8 @@ fn every_tabular_operator_parses_to_its_node() {
         ("getschema", |k| matches!(k, OperatorKind::GetSchema)),
         ("sample 10", |k| matches!(k, OperatorKind::Sample(_))),
         ("sample-distinct 5 of x", |k| matches!(k, OperatorKind::SampleDistinct { .. })),
+        ("top-hitters 5 of x", |k| matches!(k, OperatorKind::TopHitters { by: None, .. })),
+        ("top-hitters 5 of x by y * 2", |k| matches!(k, OperatorKind::TopHitters { by: Some(_), .. })),
         ("partition hint.strategy=native by k (top 1 by t)", |k| {
             matches!(k, OperatorKind::Partition { body: PartitionBody::Subquery(_), .. })
         }),

@@ -766,6 +766,16 @@ impl Display for Subquery {
     }
 }
 
+impl Display for FindItem {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            FindItem::Column(id, None) => write!(f, "{id}"),
+            FindItem::Column(id, Some(ty)) => write!(f, "{id}:{ty}"),
+            FindItem::PackAll(_) => f.write_str("pack_all()"),
+        }
+    }
+}
+
 impl Display for PartitionBody {
     fn fmt(&self, f: &mut Formatter<'_>) -> R {
         match self {
@@ -1077,6 +1087,17 @@ impl Display for OperatorKind {
                 expr_at(f, count, OR)?;
                 f.write_str(" of ")?;
                 expr_at(f, of, OR)
+            }
+            OperatorKind::TopHitters { count, of, by } => {
+                f.write_str("top-hitters ")?;
+                expr_at(f, count, OR)?;
+                f.write_str(" of ")?;
+                expr_at(f, of, OR)?;
+                if let Some(b) = by {
+                    f.write_str(" by ")?;
+                    expr_at(f, b, OR)?;
+                }
+                Ok(())
             }
             OperatorKind::Partition { params, by, body } => {
                 f.write_str("partition")?;

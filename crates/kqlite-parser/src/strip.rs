@@ -287,6 +287,13 @@ fn operator(op: &mut Operator) {
             expr(count);
             expr(of);
         }
+        OperatorKind::TopHitters { count, of, by } => {
+            expr(count);
+            expr(of);
+            if let Some(b) = by {
+                expr(b);
+            }
+        }
         OperatorKind::Partition { params, by, body } => {
             params.iter_mut().for_each(param);
             expr(by);
@@ -339,7 +346,12 @@ fn operator(op: &mut Operator) {
             params.iter_mut().for_each(param);
             tables.iter_mut().for_each(expr);
             expr(predicate);
-            project.iter_mut().for_each(ident);
+            for item in project.iter_mut() {
+                match item {
+                    FindItem::Column(id, _) => ident(id),
+                    FindItem::PackAll(span) => *span = Span::default(),
+                }
+            }
         }
         OperatorKind::Reduce { by, with } => {
             expr(by);

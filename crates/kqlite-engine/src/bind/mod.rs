@@ -8,10 +8,12 @@
 mod calls;
 pub(crate) mod evaluate;
 mod expr;
+mod find;
 mod fork;
 pub mod literal;
 pub mod names;
 mod ops;
+mod partition;
 mod pattern;
 pub mod plan;
 mod plugins;
@@ -20,6 +22,7 @@ mod scan;
 mod schema;
 mod search;
 mod stored;
+mod top_hitters;
 mod walk;
 
 use std::sync::Arc;

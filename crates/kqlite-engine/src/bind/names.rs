@@ -1,6 +1,11 @@
-//! Diagnostics helpers, did-you-mean suggestions and default column names.
+//! Diagnostics helpers and did-you-mean suggestions. Default column names
+//! are decided in [`crate::naming`], re-exported here for the binder.
 
-use kqlite_parser::ast::{Expr, ExprKind, Literal};
+pub use crate::naming::{
+    aggregate_arg_name, derived_name, key_name, number_text, projected_name, unique_name,
+    without_conversions,
+};
+
 use kqlite_parser::diagnostic::Diagnostic;
 use kqlite_parser::Span;
 
@@ -110,138 +115,6 @@ pub fn suggest<'a>(
     }
 }
 
-/// The name Kusto gives an unnamed projected expression, when it derives one
-/// from the text: a column keeps its name, `a.b.c` becomes `a_b_c`,
-/// `a['b']` becomes `a_b`.
-pub fn derived_name(expr: &Expr) -> Option<String> {
-    match &expr.kind {
-        ExprKind::Name(id) => Some(id.name.clone()),
-        ExprKind::Member { target, member } => {
-            derived_name(target).map(|t| format!("{t}_{}", member.name))
-        }
-        ExprKind::Index { target, index } => match &index.kind {
-            ExprKind::Literal(Literal::String(s)) => {
-                derived_name(target).map(|t| format!("{t}_{s}"))
-            }
-            ExprKind::Literal(Literal::Long(Some(i))) => {
-                derived_name(target).map(|t| format!("{t}_{i}"))
-            }
-            _ => None,
-        },
-        ExprKind::Paren(e) => derived_name(e),
-        _ => None,
-    }
-}
-
-/// The text of a number literal argument, as it appears in a default
-/// aggregate name (`percentile(x, 95)` is `percentile_x_95`).
-pub fn number_text(expr: &Expr) -> Option<String> {
-    match &expr.kind {
-        ExprKind::Literal(Literal::Long(Some(v))) => Some(v.to_string()),
-        ExprKind::Literal(Literal::Int(Some(v))) => Some(v.to_string()),
-        ExprKind::Literal(Literal::Real(Some(v))) if v.is_finite() => Some(v.to_string()),
-        ExprKind::Paren(e) => number_text(e),
-        _ => None,
-    }
-}
-
-/// The name of an unnamed `project`/`extend` item: like [`derived_name`],
-/// and `dcount_hll(x)` is named `dcount_hll_x` as if it were an aggregate.
-pub fn projected_name(expr: &Expr) -> Option<String> {
-    if let ExprKind::Call(call) = &expr.kind {
-        if call.name.name == "dcount_hll" {
-            if let [arg] = call.args.as_slice() {
-                return derived_name(arg).map(|a| format!("dcount_hll_{a}"));
-            }
-        }
-    }
-    derived_name(expr)
-}
-
-/// Whether `name` is a conversion function whose unnamed result, inside
-/// `summarize`, keeps the name of its one argument (`by tostring(Tld)` is
-/// `Tld`; `make_list(tostring(country))` is `list_country`).
-fn keeps_argument_name(name: &str) -> bool {
-    matches!(
-        name,
-        "tostring"
-            | "toint"
-            | "tolong"
-            | "todouble"
-            | "toreal"
-            | "tobool"
-            | "toboolean"
-            | "todatetime"
-            | "totimespan"
-            | "toguid"
-            | "todecimal"
-            | "todynamic"
-            | "toobject"
-            | "parse_json"
-            | "parsejson"
-    )
-}
-
-/// `expr` without the conversion calls around it that keep their
-/// argument's name (`tostring`, `toint`, `todynamic`, `parse_json`, ...).
-pub fn without_conversions(expr: &Expr) -> &Expr {
-    match &expr.kind {
-        ExprKind::Call(call) if keeps_argument_name(&call.name.name) => {
-            match call.args.as_slice() {
-                [arg] if call.named.is_empty() => without_conversions(arg),
-                _ => expr,
-            }
-        }
-        ExprKind::Paren(e) => without_conversions(e),
-        _ => expr,
-    }
-}
-
-/// The name an aggregate's argument lends to its default column name
-/// (`dcount(tostring(X))` is `dcount_X`).
-pub fn aggregate_arg_name(expr: &Expr) -> Option<String> {
-    derived_name(without_conversions(expr))
-}
-
-/// The name of a `summarize ... by` key: like [`derived_name`], and
-/// `bin(X, size)` (also `bin_at`, `floor`, `startofday(X)` and the other
-/// period starts and ends) keeps `X`'s name, as does a conversion such as
-/// `tostring(X)`.
-pub fn key_name(expr: &Expr) -> Option<String> {
-    let expr = without_conversions(expr);
-    if let ExprKind::Call(call) = &expr.kind {
-        if matches!(
-            call.name.name.as_str(),
-            "bin"
-                | "bin_at"
-                | "bin_auto"
-                | "floor"
-                | "startofday"
-                | "startofweek"
-                | "startofmonth"
-                | "startofyear"
-                | "endofday"
-                | "endofweek"
-                | "endofmonth"
-                | "endofyear"
-        ) {
-            return call.args.first().and_then(derived_name);
-        }
-    }
-    derived_name(expr)
-}
-
-/// Makes `name` unique among `taken` by appending `1`, `2`, ...
-pub fn unique_name(name: &str, taken: &[&str]) -> String {
-    if !taken.contains(&name) {
-        return name.to_string();
-    }
-    (1..)
-        .map(|i| format!("{name}{i}"))
-        .find(|n| !taken.contains(&n.as_str()))
-        .unwrap_or_else(|| name.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,44 +125,5 @@ mod tests {
         assert_eq!(did_you_mean("ResultTyp", cands), Some("ResultType"));
         assert_eq!(did_you_mean("IpAddress", cands), Some("IPAddress"));
         assert_eq!(did_you_mean("Completely", cands), None);
-    }
-
-    fn name(n: &str) -> Expr {
-        Expr {
-            kind: ExprKind::Name(kqlite_parser::ast::Ident {
-                name: n.into(),
-                span: Span::default(),
-            }),
-            span: Span::default(),
-        }
-    }
-
-    fn call(f: &str, args: Vec<Expr>) -> Expr {
-        Expr {
-            kind: ExprKind::Call(kqlite_parser::ast::Call {
-                name: kqlite_parser::ast::Ident {
-                    name: f.into(),
-                    span: Span::default(),
-                },
-                args,
-                named: Vec::new(),
-            }),
-            span: Span::default(),
-        }
-    }
-
-    #[test]
-    fn an_unnamed_dcount_hll_is_named_after_its_column() {
-        let e = call("dcount_hll", vec![name("merged")]);
-        assert_eq!(projected_name(&e).as_deref(), Some("dcount_hll_merged"));
-        assert_eq!(projected_name(&call("tostring", vec![name("x")])), None);
-        assert_eq!(projected_name(&name("x")).as_deref(), Some("x"));
-    }
-
-    #[test]
-    fn clashing_names_get_numeric_suffixes() {
-        assert_eq!(unique_name("count_", &["count_"]), "count_1");
-        assert_eq!(unique_name("count_", &["count_", "count_1"]), "count_2");
-        assert_eq!(unique_name("x", &[]), "x");
     }
 }

@@ -57,7 +57,8 @@ fn column_ref(schema: &Schema, i: usize, span: Span) -> BoundExpr {
     }
 }
 
-fn operator_name(kind: &OperatorKind) -> &'static str {
+/// The keyword of an operator, as written in a query.
+pub(crate) fn operator_name(kind: &OperatorKind) -> &'static str {
     match kind {
         OperatorKind::Where(_) => "where",
         OperatorKind::Extend(_) => "extend",
@@ -91,6 +92,7 @@ fn operator_name(kind: &OperatorKind) -> &'static str {
         OperatorKind::Sample(_) => "sample",
         OperatorKind::SampleDistinct { .. } => "sample-distinct",
         OperatorKind::Partition { .. } => "partition",
+        OperatorKind::TopHitters { .. } => "top-hitters",
         OperatorKind::Scan(_) => "scan",
         OperatorKind::Facet { .. } => "facet",
         OperatorKind::Fork(_) => "fork",
@@ -486,7 +488,7 @@ impl Binder<'_> {
                 for (i, item) in items.iter().enumerate() {
                     let b = self.bind_scalar(&item.expr, None)?;
                     let name = match item.names.as_slice() {
-                        [] => format!("print_{i}"),
+                        [] => crate::naming::print_column(i),
                         [n] => n.name.clone(),
                         _ => {
                             return Err(
@@ -719,7 +721,7 @@ impl Binder<'_> {
     }
 
     /// The union of bound inputs, named for a `withsource=` column.
-    fn union_bound(
+    pub(crate) fn union_bound(
         &mut self,
         inputs: Vec<(String, Bound)>,
         source: Option<String>,
@@ -835,7 +837,11 @@ impl Binder<'_> {
             .iter()
             .map(|(n, t)| {
                 let clash = pairs.iter().filter(|(m, _)| m == n).count() > 1;
-                let name = if clash { format!("{n}_{t}") } else { n.clone() };
+                let name = if clash {
+                    crate::naming::typed_column(n, *t)
+                } else {
+                    n.clone()
+                };
                 (name, *t)
             })
             .collect();
@@ -886,7 +892,8 @@ impl Binder<'_> {
                         Some(outputs) => outputs,
                         None => {
                             let b = self.bind_scalar(&item.expr, Some(&schema))?;
-                            vec![(self.output_name(item, &mut unnamed)?, b)]
+                            let taken = |n: &str| schema.iter().any(|(m, _)| m == n);
+                            vec![(self.output_name(item, &mut unnamed, taken)?, b)]
                         }
                     };
                     for (name, b) in outputs {
@@ -924,7 +931,8 @@ impl Binder<'_> {
                         Some(outputs) => outputs,
                         None => {
                             let b = self.bind_scalar(&item.expr, Some(&schema))?;
-                            vec![(self.output_name(item, &mut unnamed)?, b)]
+                            let taken = |n: &str| columns.iter().any(|(m, _)| m == n);
+                            vec![(self.output_name(item, &mut unnamed, taken)?, b)]
                         }
                     };
                     for (name, b) in outputs {
@@ -1038,8 +1046,8 @@ impl Binder<'_> {
                     }
                     let b = self.bind_scalar(e, Some(&schema))?;
                     // Named as a `summarize ... by` key would be.
-                    let name =
-                        names::key_name(e).unwrap_or_else(|| format!("Column{}", keys.len() + 1));
+                    let name = names::key_name(e)
+                        .unwrap_or_else(|| crate::naming::unnamed_column(keys.len() + 1));
                     keys.push((name, b));
                 }
                 let out = keys.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
@@ -1263,6 +1271,13 @@ impl Binder<'_> {
             } => self.bind_parse_kv(expr, columns, with, input, schema, span),
             OperatorKind::Sample(count) => self.bind_sample(count, input, schema),
             OperatorKind::Fork(legs) => self.bind_fork(legs, input, schema, span),
+            OperatorKind::Partition { params, by, body } => {
+                self.bind_partition(params, by, body, input, schema, span)
+            }
+            OperatorKind::Consume(params) => self.bind_consume(params, input),
+            OperatorKind::TopHitters { count, of, by } => {
+                self.bind_top_hitters(count, of, by.as_ref(), input, schema)
+            }
             OperatorKind::Facet { by, with } => {
                 self.bind_facet(by, with.as_ref(), input, schema, span)
             }
@@ -1349,13 +1364,16 @@ impl Binder<'_> {
         Ok(Some(out))
     }
 
-    fn output_name(&mut self, item: &NamedExpr, unnamed: &mut usize) -> BResult<String> {
+    fn output_name(
+        &mut self,
+        item: &NamedExpr,
+        unnamed: &mut usize,
+        taken: impl Fn(&str) -> bool,
+    ) -> BResult<String> {
         match item.names.as_slice() {
             [n] => Ok(n.name.clone()),
-            [] => Ok(names::projected_name(&item.expr).unwrap_or_else(|| {
-                *unnamed += 1;
-                format!("Column{unnamed}")
-            })),
+            [] => Ok(names::projected_name(&item.expr)
+                .unwrap_or_else(|| crate::naming::next_unnamed(unnamed, taken))),
             _ => Err(self.not_supported("several output names for one expression", item.span)),
         }
     }
@@ -1550,7 +1568,7 @@ impl Binder<'_> {
                             Some(n) => n,
                             None => {
                                 unnamed += 1;
-                                format!("Column{unnamed}")
+                                crate::naming::unnamed_column(unnamed)
                             }
                         },
                     };
@@ -1602,7 +1620,7 @@ impl Binder<'_> {
                 [n] => n.name.clone(),
                 [] => names::key_name(&item.expr).unwrap_or_else(|| {
                     unnamed += 1;
-                    format!("Column{unnamed}")
+                    crate::naming::unnamed_column(unnamed)
                 }),
                 _ => {
                     return Err(
@@ -1964,7 +1982,8 @@ impl Binder<'_> {
                 ms.on.span,
             ));
         }
-        let axis_name = names::derived_name(&ms.on).unwrap_or_else(|| "Column1".to_string());
+        let axis_name =
+            names::derived_name(&ms.on).unwrap_or_else(|| crate::naming::unnamed_column(1));
         let step = self.bind_scalar(&ms.step, None)?;
         let from = match &ms.from {
             Some(e) => Some(self.bind_scalar(e, None)?),
@@ -2187,7 +2206,7 @@ impl Binder<'_> {
                     let name = match named.names.as_slice() {
                         [n] => n.name.clone(),
                         _ => names::derived_name(&named.expr)
-                            .unwrap_or_else(|| "Column1".to_string()),
+                            .unwrap_or_else(|| crate::naming::unnamed_column(1)),
                     };
                     schema
                         .iter()
@@ -2311,7 +2330,7 @@ fn dotnet_type(t: DataType) -> &'static str {
 }
 
 /// A name expression.
-fn name_expr(name: &str, span: Span) -> Expr {
+pub(crate) fn name_expr(name: &str, span: Span) -> Expr {
     Expr {
         kind: ExprKind::Name(ast::Ident {
             name: name.to_string(),
@@ -2322,7 +2341,7 @@ fn name_expr(name: &str, span: Span) -> Expr {
 }
 
 /// A string literal expression.
-fn string_expr(s: &str, span: Span) -> Expr {
+pub(crate) fn string_expr(s: &str, span: Span) -> Expr {
     Expr {
         kind: ExprKind::Literal(ast::Literal::String(s.to_string())),
         span,
@@ -2330,7 +2349,7 @@ fn string_expr(s: &str, span: Span) -> Expr {
 }
 
 /// `input | op`.
-fn pipe(input: Expr, kind: OperatorKind, span: Span) -> Expr {
+pub(crate) fn pipe(input: Expr, kind: OperatorKind, span: Span) -> Expr {
     Expr {
         kind: ExprKind::Pipe {
             input: Box::new(input),
@@ -2341,7 +2360,7 @@ fn pipe(input: Expr, kind: OperatorKind, span: Span) -> Expr {
 }
 
 /// The names `e` reads as columns.
-fn names_in(e: &Expr, out: &mut Vec<String>) {
+pub(crate) fn names_in(e: &Expr, out: &mut Vec<String>) {
     match &e.kind {
         ExprKind::Name(id) if !out.contains(&id.name) => out.push(id.name.clone()),
         ExprKind::Member { target, .. } => names_in(target, out),
@@ -2716,183 +2735,12 @@ impl Binder<'_> {
             out,
         ))
     }
-
-    /// `find [withsource=C] [in (T, ...)] where pred [project c, ... |
-    /// project-smart]`: the rows of each table where `pred` holds, tables
-    /// lacking a column the predicate reads left out; the source table's
-    /// name in `C` (default `source_`), then the projected columns, or the
-    /// columns every table shares and the rest packed into `pack_`.
-    fn bind_find(
-        &mut self,
-        params: &[ast::OperatorParam],
-        tables: &[Expr],
-        predicate: &Expr,
-        project: &[ast::Ident],
-        span: Span,
-    ) -> BResult<Bound> {
-        let mut source = "source_".to_string();
-        for p in params {
-            match (p.name.name.as_str(), param_text(&p.value)) {
-                ("withsource", Some(n)) => source = n,
-                ("kind", _) => {}
-                _ => {
-                    return Err(
-                        self.not_supported(&format!("`find` parameter `{}`", p.name.name), p.span)
-                    )
-                }
-            }
-        }
-        let mut legs: Vec<(String, Expr)> = Vec::new();
-        if tables.is_empty() {
-            // With no tables given to the engine, which tables a workspace
-            // has is not known (as for `search`).
-            if self.catalog.is_empty() {
-                return Ok(self.open_rows(vec![("source_".to_string(), DataType::String)]));
-            }
-            for n in self.catalog.names() {
-                legs.push((n.to_string(), name_expr(n, span)));
-            }
-        } else {
-            for t in tables {
-                match &t.kind {
-                    ExprKind::Name(id) if id.name.contains('*') => {
-                        let (matched, schema_only) = self.tables_matching(&id.name);
-                        if schema_only > MAX_TABLES_BOUND_BY_WILDCARD {
-                            return Ok(
-                                self.open_rows(vec![("source_".to_string(), DataType::String)])
-                            );
-                        }
-                        for n in matched {
-                            legs.push((n.clone(), name_expr(&n, id.span)));
-                        }
-                        for n in self.tabular_lets_matching(&id.name) {
-                            legs.push((n.clone(), name_expr(&n, id.span)));
-                        }
-                    }
-                    ExprKind::Name(id) => legs.push((id.name.clone(), t.clone())),
-                    _ => legs.push((format!("union_arg{}", legs.len()), t.clone())),
-                }
-            }
-        }
-        let mut bound: Vec<(String, Schema, Expr)> = Vec::new();
-        let mut first_error = None;
-        for (name, leg) in legs {
-            let filtered = pipe(leg, OperatorKind::Where(predicate.clone()), predicate.span);
-            match self.bind_tabular_trial(&filtered) {
-                Ok((_, schema)) => bound.push((name, schema, filtered)),
-                Err(found) => {
-                    // A table without a column the predicate reads is not
-                    // searched; other errors are the query's.
-                    let unknown_column = found
-                        .iter()
-                        .filter(|d| d.is_error())
-                        .all(|d| d.code == codes::UNKNOWN_COLUMN);
-                    if !unknown_column {
-                        return Err(self.keep(found));
-                    }
-                    if first_error.is_none() {
-                        first_error = Some(found);
-                    }
-                }
-            }
-        }
-        if bound.is_empty() {
-            if let Some(errors) = first_error {
-                return Err(self.keep(errors));
-            }
-            return Err(self.fail(names::error(
-                codes::UNKNOWN_TABLE,
-                "`find` found no table with the columns its predicate reads",
-                span,
-            )));
-        }
-        let mut shaped = Vec::with_capacity(bound.len());
-        if !project.is_empty() {
-            for (name, schema, leg) in bound {
-                let keep: Vec<NamedExpr> = project
-                    .iter()
-                    .filter(|id| schema.iter().any(|(n, _)| *n == id.name))
-                    .map(|id| NamedExpr {
-                        names: Vec::new(),
-                        expr: name_expr(&id.name, id.span),
-                        span: id.span,
-                    })
-                    .collect();
-                let leg = if keep.is_empty() {
-                    pipe(leg, OperatorKind::Take(literal_zero(span)), span)
-                } else {
-                    pipe(leg, OperatorKind::Project(keep), span)
-                };
-                shaped.push((name, leg));
-            }
-        } else {
-            let mut read = Vec::new();
-            names_in(predicate, &mut read);
-            let common: Vec<(String, DataType)> = bound
-                .first()
-                .map(|(_, s, _)| s.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|col| {
-                    bound.iter().all(|(_, s, _)| s.contains(col)) || read.contains(&col.0)
-                })
-                .collect();
-            for (name, schema, leg) in bound {
-                let mut items: Vec<NamedExpr> = common
-                    .iter()
-                    .filter(|(n, _)| schema.iter().any(|(m, _)| m == n))
-                    .map(|(n, _)| NamedExpr {
-                        names: Vec::new(),
-                        expr: name_expr(n, span),
-                        span,
-                    })
-                    .collect();
-                let mut args = Vec::new();
-                for (n, _) in schema.iter().filter(|c| !common.contains(c)) {
-                    args.push(string_expr(n, span));
-                    args.push(name_expr(n, span));
-                }
-                items.push(NamedExpr {
-                    names: vec![ast::Ident {
-                        name: "pack_".into(),
-                        span,
-                    }],
-                    expr: Expr {
-                        kind: ExprKind::Call(ast::Call {
-                            name: ast::Ident {
-                                name: "bag_pack".into(),
-                                span,
-                            },
-                            args,
-                            named: Vec::new(),
-                        }),
-                        span,
-                    },
-                    span,
-                });
-                shaped.push((name, pipe(leg, OperatorKind::Project(items), span)));
-            }
-        }
-        let mut inputs = Vec::with_capacity(shaped.len());
-        for (name, leg) in shaped {
-            let b = self.bind_tabular(&leg)?;
-            inputs.push((name, b));
-        }
-        self.union_bound(inputs, Some(source))
-    }
-}
-
-fn literal_zero(span: Span) -> Expr {
-    Expr {
-        kind: ExprKind::Literal(ast::Literal::Long(Some(0))),
-        span,
-    }
 }
 
 impl Binder<'_> {
     /// The catalog's tables whose names match the wildcard `pattern`, and
     /// how many of them are known only by schema (have no data).
-    fn tables_matching(&self, pattern: &str) -> (Vec<String>, usize) {
+    pub(crate) fn tables_matching(&self, pattern: &str) -> (Vec<String>, usize) {
         let matched: Vec<String> = self
             .catalog
             .known_names()
@@ -2910,7 +2758,7 @@ impl Binder<'_> {
 
 /// How many tables known only by schema a wildcard (`union *`) binds one
 /// by one before it stands for any table instead.
-const MAX_TABLES_BOUND_BY_WILDCARD: usize = 64;
+pub(crate) const MAX_TABLES_BOUND_BY_WILDCARD: usize = 64;
 
 /// Whether an operator's output has exactly its input's columns (filters,
 /// sorts, `take`, `as`, `render`).

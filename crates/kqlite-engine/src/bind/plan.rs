@@ -555,6 +555,23 @@ pub enum Plan {
         /// The `evaluate` operator, for errors.
         span: Span,
     },
+    /// `partition by Key (subquery)`: runs `subquery` (which reads
+    /// [`Plan::Input`]) once per distinct value of the input's key column,
+    /// over that value's rows, and concatenates the results.
+    Partition {
+        /// Input.
+        input: Arc<Plan>,
+        /// The key column (an index into the input).
+        key: usize,
+        /// The subquery run for each partition.
+        subquery: Arc<Plan>,
+        /// Names and types of the subquery's output columns.
+        columns: Schema,
+        /// At most this many partitions (the `legacy` strategy's limit).
+        max_partitions: Option<usize>,
+        /// The `partition` operator, for errors.
+        span: Span,
+    },
     /// An `evaluate` plugin whose output columns are known while binding.
     Plugin {
         /// Input, projected to the columns the plugin reads.

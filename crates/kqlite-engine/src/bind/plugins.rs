@@ -122,7 +122,7 @@ impl Binder<'_> {
     /// A column-valued argument, named after the column it reads.
     fn column_arg(&mut self, e: &Expr, schema: &Schema) -> BResult<ColumnArg> {
         let expr = self.bind_scalar(e, Some(schema))?;
-        let name = names::derived_name(e).unwrap_or_else(|| "Column1".to_string());
+        let name = names::derived_name(e).unwrap_or_else(|| crate::naming::unnamed_column(1));
         Ok(ColumnArg { name, expr })
     }
 
@@ -818,7 +818,8 @@ impl Binder<'_> {
             levels.push((count, desc));
             let key_name = match c.of.names.as_slice() {
                 [n] => n.name.clone(),
-                _ => names::derived_name(&c.of.expr).unwrap_or_else(|| format!("Column{}", k + 1)),
+                _ => names::derived_name(&c.of.expr)
+                    .unwrap_or_else(|| crate::naming::unnamed_column(k + 1)),
             };
             let agg_name = match c.by.names.as_slice() {
                 [n] => n.name.clone(),

@@ -85,6 +85,7 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
         | Plan::MakeSeries { .. }
         | Plan::Input
         | Plan::MvApply { .. }
+        | Plan::Partition { .. }
         | Plan::Materialize { .. }
         | Plan::Sample { .. }
         | Plan::ScanSteps { .. }
@@ -319,6 +320,7 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
         | Plan::MakeSeries { .. }
         | Plan::Input
         | Plan::MvApply { .. }
+        | Plan::Partition { .. }
         | Plan::Materialize { .. }
         | Plan::Sample { .. }
         | Plan::ScanSteps { .. }

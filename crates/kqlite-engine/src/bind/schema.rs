@@ -139,6 +139,7 @@ impl Plan {
                 .chain(std::iter::once((axis.0.clone(), DataType::Dynamic)))
                 .collect(),
             Plan::Input => return None,
+            Plan::Partition { columns, .. } => columns.clone(),
             Plan::MvApply {
                 input,
                 keep,

@@ -146,11 +146,19 @@ impl Binder<'_> {
 /// Replaces each bare string term in boolean position (the whole
 /// predicate, or an operand of `and`, `or`, `not(...)` and parentheses) with
 /// its any-column match.
-fn rewrite_terms(e: &Expr, schema: &Schema, case_sensitive: bool) -> Expr {
+pub(crate) fn rewrite_terms(e: &Expr, schema: &Schema, case_sensitive: bool) -> Expr {
     let again = |x: &Expr| Box::new(rewrite_terms(x, schema, case_sensitive));
     let kind = match &e.kind {
         ExprKind::Literal(ast::Literal::String(term)) => {
             return term_predicate(schema, term, case_sensitive, e.span)
+        }
+        // `* has "term"` (or another string operator): any column matches.
+        ExprKind::Binary {
+            op: BinaryOp::Str(op),
+            left,
+            right,
+        } if matches!(left.kind, ExprKind::Star) => {
+            return any_column(schema, BinaryOp::Str(*op), right, e.span);
         }
         ExprKind::Binary {
             op: op @ (BinaryOp::And | BinaryOp::Or),
@@ -206,6 +214,42 @@ fn term_operator(term: &str, case_sensitive: bool) -> (BinaryOp, String) {
         (false, true) => (op(StrOpKind::HasPrefix), core.to_string()),
         (false, false) => (op(StrOpKind::Has), term.to_string()),
     }
+}
+
+/// `tostring(c1) op right or tostring(c2) op right ...` over every column
+/// but `$table` (false when there is none); a negated operator must hold
+/// for every column instead.
+fn any_column(schema: &Schema, op: BinaryOp, right: &Expr, span: Span) -> Expr {
+    let expr = |kind: ExprKind| Expr { kind, span };
+    let ident = |name: &str| ast::Ident {
+        name: name.to_string(),
+        span,
+    };
+    let negated = matches!(op, BinaryOp::Str(StrOp { negated: true, .. }));
+    let join = if negated { BinaryOp::And } else { BinaryOp::Or };
+    schema
+        .iter()
+        .filter(|(n, _)| n != SOURCE_COLUMN)
+        .map(|(n, _)| {
+            let text = expr(ExprKind::Call(ast::Call {
+                name: ident("tostring"),
+                args: vec![expr(ExprKind::Name(ident(n)))],
+                named: Vec::new(),
+            }));
+            expr(ExprKind::Binary {
+                op,
+                left: Box::new(text),
+                right: Box::new(right.clone()),
+            })
+        })
+        .reduce(|a, b| {
+            expr(ExprKind::Binary {
+                op: join,
+                left: Box::new(a),
+                right: Box::new(b),
+            })
+        })
+        .unwrap_or_else(|| expr(ExprKind::Literal(ast::Literal::Bool(Some(negated)))))
 }
 
 /// `tostring(c1) has term or tostring(c2) has term ...` over every column

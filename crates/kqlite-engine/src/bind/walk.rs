@@ -202,6 +202,9 @@ impl Plan {
             Plan::Join { left, right, .. } => vec![left, right],
             Plan::MvApply {
                 input, subquery, ..
+            }
+            | Plan::Partition {
+                input, subquery, ..
             } => vec![input, subquery],
             Plan::Plugin { input, others, .. } => std::iter::once(input).chain(others).collect(),
         }
@@ -221,6 +224,7 @@ impl Plan {
             | Plan::Join { .. }
             | Plan::MvExpand { .. }
             | Plan::MvApply { .. }
+            | Plan::Partition { .. }
             | Plan::Materialize { .. }
             | Plan::Pivot { .. }
             | Plan::BagUnpack { .. }

@@ -16,6 +16,7 @@ mod mv_expand;
 mod parallel;
 mod parse;
 mod parse_kv;
+mod partition;
 pub(crate) mod physical;
 mod pivot;
 mod plugins;
@@ -358,6 +359,24 @@ impl<'a> Executor<'a> {
             } => {
                 let t = self.run(input)?;
                 self.mv_apply(&t, subquery, keep, columns)
+            }
+            Plan::Partition {
+                input,
+                key,
+                subquery,
+                columns,
+                max_partitions,
+                span,
+            } => {
+                let t = self.run(input)?;
+                let spec = partition::Partitioned {
+                    key: *key,
+                    subquery,
+                    columns,
+                    max_partitions: *max_partitions,
+                    span: *span,
+                };
+                self.partition(&t, &spec)
             }
             Plan::Sample { input, count } => {
                 let n = self.count_value(count)?;

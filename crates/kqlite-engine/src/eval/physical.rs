@@ -267,6 +267,7 @@ pub(crate) fn zone_map_filter<'p>(run: &StreamingRun<'p>, width: usize) -> Optio
             | Plan::MakeSeries { .. }
             | Plan::Input
             | Plan::MvApply { .. }
+            | Plan::Partition { .. }
             | Plan::Materialize { .. }
             | Plan::Sample { .. }
             | Plan::ScanSteps { .. }

@@ -218,38 +218,7 @@ fn null_test(v: &ColumnarValue, rows: usize, negate: bool, empty: bool) -> Colum
     }
 }
 
-/// The common type of result branches: equal types, or numeric promotion.
-fn common_type(types: &[DataType]) -> Option<DataType> {
-    let first = *types.first()?;
-    types.iter().try_fold(first, |acc, &t| {
-        if acc == t {
-            Some(acc)
-        } else if acc.is_numeric() && t.is_numeric() {
-            Some(acc.max(t))
-        } else {
-            None
-        }
-    })
-}
-
-/// The type of `iff`/`case` branches: their [`common_type`], or, when
-/// dynamic branches meet branches of one scalar type, that type (the
-/// dynamic values are converted to it). CI-validated Sentinel rules write
-/// `iff(c, bag['k'], '')` and then join the result with a string column,
-/// which Kusto allows only if the result is a string.
-fn branch_type(types: &[DataType]) -> Option<DataType> {
-    common_type(types).or_else(|| {
-        let scalar: Vec<DataType> = types
-            .iter()
-            .copied()
-            .filter(|t| *t != DataType::Dynamic)
-            .collect();
-        if scalar.len() == types.len() {
-            return None;
-        }
-        common_type(&scalar)
-    })
-}
+use crate::type_rules::{branch_type, common_type};
 
 fn iff_type(args: &[DataType]) -> Result<DataType, FunctionError> {
     arity(args, 3, 3)?;

@@ -21,7 +21,7 @@ pub(crate) fn arith_type(op: BinaryOp, l: DataType, r: DataType) -> Option<DataT
     let num = |t: DataType| t.is_numeric() || t == Dynamic;
     match (op, l, r) {
         (_, Dynamic, Dynamic) => Some(Real),
-        (_, a, b) if num(a) && num(b) => Some(numeric_result(a, b)),
+        (_, a, b) if num(a) && num(b) => Some(crate::type_rules::numeric_promotion(a, b)),
         (BinaryOp::Sub, DateTime, DateTime) => Some(TimeSpan),
         (BinaryOp::Add | BinaryOp::Sub, DateTime, TimeSpan) => Some(DateTime),
         (BinaryOp::Add, TimeSpan, DateTime) => Some(DateTime),
@@ -30,24 +30,6 @@ pub(crate) fn arith_type(op: BinaryOp, l: DataType, r: DataType) -> Option<DataT
         (BinaryOp::Mul | BinaryOp::Div, TimeSpan, b) if num(b) => Some(TimeSpan),
         (BinaryOp::Mul, a, TimeSpan) if num(a) => Some(TimeSpan),
         _ => None,
-    }
-}
-
-/// Numeric promotion: decimal beats real beats long beats int; a dynamic
-/// operand counts as real.
-fn numeric_result(a: DataType, b: DataType) -> DataType {
-    use DataType::*;
-    let rank = |t: DataType| match t {
-        Int => 0,
-        Long => 1,
-        Real | Dynamic => 2,
-        _ => 3,
-    };
-    match rank(a).max(rank(b)) {
-        0 => Int,
-        1 => Long,
-        2 => Real,
-        _ => Decimal,
     }
 }
 

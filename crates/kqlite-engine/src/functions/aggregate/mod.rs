@@ -69,13 +69,9 @@ impl AggregateFunction for Agg {
     }
 }
 
-/// `prefix` + the first argument's name (`dcount(IPAddress)` →
-/// `dcount_IPAddress`); just `prefix` when the argument has no name.
+/// The naming rules live in [`crate::naming`].
 fn named(prefix: &str, names: &[Option<&str>]) -> String {
-    match names.first().copied().flatten() {
-        Some(n) => format!("{prefix}{n}"),
-        None => prefix.to_string(),
-    }
+    crate::naming::aggregate_column(prefix, names)
 }
 
 macro_rules! naming {
@@ -561,11 +557,7 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
 /// `prefix` + the first two argument names (`covariance(x, y)` →
 /// `covariance_x_y`).
 fn named2(prefix: &str, names: &[Option<&str>]) -> String {
-    let first = named(prefix, names);
-    match names.get(1).copied().flatten() {
-        Some(n) => format!("{first}_{n}"),
-        None => first,
-    }
+    crate::naming::aggregate_column2(prefix, names)
 }
 
 fn cov_type(a: &[DataType], n: usize) -> Result<DataType, FunctionError> {
@@ -586,29 +578,20 @@ fn max_size(constants: &[Option<Value>], index: usize) -> usize {
 
 fn sum_type(a: &[DataType]) -> Result<DataType, FunctionError> {
     arity(a, 1, 1)?;
-    match a[0] {
-        DataType::Int | DataType::Long | DataType::Bool => Ok(DataType::Long),
-        DataType::Real | DataType::Dynamic => Ok(DataType::Real),
-        DataType::Decimal => Ok(DataType::Decimal),
-        DataType::TimeSpan => Ok(DataType::TimeSpan),
-        got => Err(FunctionError::ArgType {
-            index: 0,
-            expected: "a number or timespan".into(),
-            got,
-        }),
-    }
+    crate::type_rules::sum_type(a[0]).ok_or(FunctionError::ArgType {
+        index: 0,
+        expected: "a number or timespan".into(),
+        got: a[0],
+    })
 }
 
 fn avg_type(a: &[DataType]) -> Result<DataType, FunctionError> {
     arity(a, 1, 1)?;
-    match a[0] {
-        t if super::numeric_like(t) => Ok(DataType::Real),
-        got => Err(FunctionError::ArgType {
-            index: 0,
-            expected: "a number".into(),
-            got,
-        }),
-    }
+    crate::type_rules::average_type(a[0]).ok_or(FunctionError::ArgType {
+        index: 0,
+        expected: "a number".into(),
+        got: a[0],
+    })
 }
 
 fn stat_type(a: &[DataType]) -> Result<DataType, FunctionError> {
@@ -617,10 +600,7 @@ fn stat_type(a: &[DataType]) -> Result<DataType, FunctionError> {
 
 fn extreme_type(a: &[DataType]) -> Result<DataType, FunctionError> {
     arity(a, 1, 1)?;
-    match a[0] {
-        DataType::Dynamic => Ok(DataType::Real),
-        t => Ok(t),
-    }
+    Ok(crate::type_rules::extreme_type(a[0]))
 }
 
 /// `arg_max(expr, ...)`: the accumulator yields the extreme value of `expr`;
@@ -633,24 +613,15 @@ fn arg_type(a: &[DataType]) -> Result<DataType, FunctionError> {
 
 fn percentile_type(a: &[DataType]) -> Result<DataType, FunctionError> {
     arity(a, 2, 2)?;
-    match a[0] {
-        DataType::Int | DataType::Long => Ok(DataType::Long),
-        DataType::DateTime | DataType::TimeSpan => Ok(a[0]),
-        t if super::numeric_like(t) => Ok(DataType::Real),
-        got => Err(FunctionError::ArgType {
-            index: 0,
-            expected: "a number, datetime or timespan".into(),
-            got,
-        }),
-    }
+    crate::type_rules::percentile_type(a[0]).ok_or(FunctionError::ArgType {
+        index: 0,
+        expected: "a number, datetime or timespan".into(),
+        got: a[0],
+    })
 }
 
 fn percentile_name(names: &[Option<&str>]) -> String {
-    let base = named("percentile_", names);
-    match names.get(1).copied().flatten() {
-        Some(p) => format!("{base}_{}", p.replace('.', "_")),
-        None => base,
-    }
+    crate::naming::percentile_column(names, 1)
 }
 
 fn make_percentile(
@@ -692,11 +663,7 @@ fn weighted_percentile_type(a: &[DataType]) -> Result<DataType, FunctionError> {
 
 /// `percentilew(x, w, 99.9)` → `percentile_x_99_9` (the weight is not named).
 fn weighted_percentile_name(names: &[Option<&str>]) -> String {
-    let base = named("percentile_", names);
-    match names.get(2).copied().flatten() {
-        Some(p) => format!("{base}_{}", p.replace('.', "_")),
-        None => base,
-    }
+    crate::naming::percentile_column(names, 2)
 }
 
 /// The constant percentiles from argument `from` on (numbers or dynamic
