@@ -18,6 +18,8 @@ use crate::span::Span;
 mod literals;
 #[path = "parser_ops.rs"]
 mod ops;
+#[path = "parser_graph.rs"]
+mod graph;
 #[cfg(test)]
 #[path = "parser_tests.rs"]
 mod tests;
@@ -150,6 +152,11 @@ const OPERATORS: &[&str] = &[
     "search",
     "reduce",
     "consume",
+    "make-graph",
+    "graph-match",
+    "graph-shortest-paths",
+    "graph-to-table",
+    "graph-mark-components",
 ];
 
 /// Operators that also start a query, so a line starting with one after a

@@ -556,6 +556,13 @@ impl<'a> Parser<'a> {
                 OperatorKind::Reduce { by, with }
             }
             "consume" => OperatorKind::Consume(self.params(&["decodeblocks"])?),
+            "make-graph" => OperatorKind::MakeGraph(Box::new(self.make_graph()?)),
+            "graph-match" => OperatorKind::GraphMatch(Box::new(self.graph_match(false)?)),
+            "graph-shortest-paths" => OperatorKind::GraphMatch(Box::new(self.graph_match(true)?)),
+            "graph-to-table" => OperatorKind::GraphToTable(self.graph_to_table()?),
+            "graph-mark-components" => OperatorKind::GraphMarkComponents(
+                self.params(&["kind", "with_component_id"])?,
+            ),
             "print" => OperatorKind::Print(self.named_list(kw, &[])?),
             "range" => {
                 let name = self.ident()?;
@@ -656,7 +663,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The right side of `join`/`lookup`: `(T | ...)` (unwrapped) or a name.
-    fn right_table(&mut self, kw: &str) -> PResult<Expr> {
+    pub(super) fn right_table(&mut self, kw: &str) -> PResult<Expr> {
         if let Some(open) = self.eat("(") {
             self.need_expr("(")?;
             let e = self.expr()?;
@@ -748,7 +755,7 @@ impl<'a> Parser<'a> {
 
     /// `name = value` parameters before an operator's arguments: names in
     /// `allowed` or starting with `hint.`.
-    fn params(&mut self, allowed: &[&str]) -> PResult<Vec<OperatorParam>> {
+    pub(super) fn params(&mut self, allowed: &[&str]) -> PResult<Vec<OperatorParam>> {
         let mut out = Vec::new();
         loop {
             let save = self.pos;
@@ -819,7 +826,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A comma list of `[Name =] expr` items, stopping at `stop` words.
-    fn named_list(&mut self, after: &str, stop: &[&str]) -> PResult<Vec<NamedExpr>> {
+    pub(super) fn named_list(&mut self, after: &str, stop: &[&str]) -> PResult<Vec<NamedExpr>> {
         let mut out = Vec::new();
         loop {
             let after_item = if out.is_empty() { after } else { "," };
@@ -937,7 +944,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `( op | op ... )`: operators applied to an implicit input.
-    fn subquery(&mut self) -> PResult<Subquery> {
+    pub(super) fn subquery(&mut self) -> PResult<Subquery> {
         self.skip_ws();
         let start = self.pos;
         let open = self.expect("(", "`(` and a subquery")?;

@@ -8,6 +8,9 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use crate::ast::*;
 
+#[path = "printer_graph.rs"]
+mod graph;
+
 type R = fmt::Result;
 
 /// Binding levels, loosest first (see the parser).
@@ -98,6 +101,11 @@ const KEYWORDS: &[&str] = &[
     "flags",
     "decodeblocks",
     "with_match_id",
+    "with_node_id",
+    "with_source_id",
+    "with_target_id",
+    "with_component_id",
+    "cycles",
 ];
 
 fn write_list<T: Display>(f: &mut Formatter<'_>, items: &[T], sep: &str) -> R {
@@ -1150,6 +1158,16 @@ impl Display for OperatorKind {
             }
             OperatorKind::Consume(params) => {
                 f.write_str("consume")?;
+                write_params(f, params)
+            }
+            OperatorKind::MakeGraph(g) => graph::make_graph(f, g),
+            OperatorKind::GraphMatch(g) => graph::graph_match(f, g),
+            OperatorKind::GraphToTable(items) => {
+                f.write_str("graph-to-table ")?;
+                write_list(f, items, ", ")
+            }
+            OperatorKind::GraphMarkComponents(params) => {
+                f.write_str("graph-mark-components")?;
                 write_params(f, params)
             }
             OperatorKind::Print(items) => ops_list(f, "print", items),
