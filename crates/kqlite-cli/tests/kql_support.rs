@@ -65,6 +65,26 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
     ("find", "find in (T) where x > 0"),
     ("reduce", "T | reduce by s"),
     ("consume", "T | consume"),
+    (
+        "make-graph",
+        "T | make-graph s --> s with_node_id=id | graph-to-table nodes",
+    ),
+    (
+        "graph-match",
+        "T | make-graph s --> s with_node_id=id | graph-match (a)-[e*1..2]->(b) project a.id",
+    ),
+    (
+        "graph-shortest-paths",
+        "T | make-graph s --> s with_node_id=id | graph-shortest-paths (a)-[e*1..2]->(b) project b.id",
+    ),
+    (
+        "graph-to-table",
+        "T | make-graph s --> s with_node_id=id | graph-to-table edges with_source_id=S",
+    ),
+    (
+        "graph-mark-components",
+        "T | make-graph s --> s with_node_id=id | graph-mark-components | graph-to-table nodes",
+    ),
     ("print", "print 1"),
     ("range", "range i from 1 to 3 step 1"),
     ("datatable", "datatable(a: long)[1]"),

@@ -14,12 +14,12 @@ use crate::span::Span;
 
 // The parser is one `Parser` type split by concern: statements and
 // expressions here, literals and tabular operators in their own files.
+#[path = "parser_graph.rs"]
+mod graph;
 #[path = "parser_literals.rs"]
 mod literals;
 #[path = "parser_ops.rs"]
 mod ops;
-#[path = "parser_graph.rs"]
-mod graph;
 #[cfg(test)]
 #[path = "parser_tests.rs"]
 mod tests;

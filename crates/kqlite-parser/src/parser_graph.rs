@@ -98,7 +98,10 @@ impl<'a> Parser<'a> {
         if self.at(0) == Some(b'[') {
             let open = Span::new(self.pos, self.pos + 1);
             self.pos += 1;
-            if self.peek().is_some_and(|b| lex::is_ident_start(b) || b == b'[') {
+            if self
+                .peek()
+                .is_some_and(|b| lex::is_ident_start(b) || b == b'[')
+            {
                 name = Some(self.ident()?);
             }
             if self.eat("*").is_some() {

@@ -560,9 +560,9 @@ impl<'a> Parser<'a> {
             "graph-match" => OperatorKind::GraphMatch(Box::new(self.graph_match(false)?)),
             "graph-shortest-paths" => OperatorKind::GraphMatch(Box::new(self.graph_match(true)?)),
             "graph-to-table" => OperatorKind::GraphToTable(self.graph_to_table()?),
-            "graph-mark-components" => OperatorKind::GraphMarkComponents(
-                self.params(&["kind", "with_component_id"])?,
-            ),
+            "graph-mark-components" => {
+                OperatorKind::GraphMarkComponents(self.params(&["kind", "with_component_id"])?)
+            }
             "print" => OperatorKind::Print(self.named_list(kw, &[])?),
             "range" => {
                 let name = self.ident()?;

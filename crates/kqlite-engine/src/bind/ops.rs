@@ -866,6 +866,7 @@ impl Binder<'_> {
         schema: Schema,
     ) -> BResult<Bound> {
         let span = op.span;
+        self.check_graph_input(op, &input)?;
         match &op.kind {
             OperatorKind::Where(pred) => {
                 let p = self.bind_scalar(pred, Some(&schema))?;
@@ -1273,6 +1274,10 @@ impl Binder<'_> {
                 tables,
                 predicate,
             } => self.bind_search(params, tables, predicate, Some((input, schema)), span),
+            OperatorKind::MakeGraph(g) => self.bind_make_graph(g, input, schema, span),
+            OperatorKind::GraphMatch(m) => self.bind_graph_match(m, input, span),
+            OperatorKind::GraphToTable(items) => self.bind_graph_to_table(items, input),
+            OperatorKind::GraphMarkComponents(params) => self.bind_mark_components(params, input),
             other => {
                 Err(self.not_supported(&format!("the `{}` operator", operator_name(other)), span))
             }

@@ -555,6 +555,39 @@ pub enum Plan {
         /// The `evaluate` operator, for errors.
         span: Span,
     },
+    /// `make-graph`: a graph, not a table, read only by the graph operators.
+    MakeGraph {
+        /// The edges, a row per edge.
+        edges: Arc<Plan>,
+        /// Node tables (`with T on Id`).
+        nodes: Vec<Arc<Plan>>,
+        /// Columns and options.
+        spec: Arc<crate::bind::graph::MakeGraphSpec>,
+    },
+    /// `graph-mark-components`: the input graph with a component id
+    /// property on every node.
+    GraphMarkComponents {
+        /// The graph.
+        input: Arc<Plan>,
+        /// Strongly (else weakly) connected components.
+        strong: bool,
+        /// The property holding the component id.
+        name: String,
+    },
+    /// `graph-match` / `graph-shortest-paths`: a row per match of a pattern.
+    GraphMatch {
+        /// The graph.
+        input: Arc<Plan>,
+        /// The pattern, its conditions and output.
+        spec: Arc<crate::bind::graph::GraphMatchSpec>,
+    },
+    /// `graph-to-table`: a graph's nodes or edges as a table.
+    GraphToTable {
+        /// The graph.
+        input: Arc<Plan>,
+        /// Which table and its id columns.
+        spec: Arc<crate::bind::graph::GraphToTableSpec>,
+    },
     /// An `evaluate` plugin whose output columns are known while binding.
     Plugin {
         /// Input, projected to the columns the plugin reads.

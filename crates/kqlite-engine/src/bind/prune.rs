@@ -92,6 +92,10 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
         | Plan::ParseKv { .. }
         | Plan::Pivot { .. }
         | Plan::BagUnpack { .. }
+        | Plan::MakeGraph { .. }
+        | Plan::GraphMarkComponents { .. }
+        | Plan::GraphMatch { .. }
+        | Plan::GraphToTable { .. }
         | Plan::Plugin { .. } => None,
     }
 }
@@ -326,6 +330,10 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
         | Plan::ParseKv { .. }
         | Plan::Pivot { .. }
         | Plan::BagUnpack { .. }
+        | Plan::MakeGraph { .. }
+        | Plan::GraphMarkComponents { .. }
+        | Plan::GraphMatch { .. }
+        | Plan::GraphToTable { .. }
         | Plan::Plugin { .. } => None,
     }
 }

@@ -6,6 +6,7 @@
 
 mod expr;
 mod external;
+mod graph;
 mod join;
 mod keys;
 mod limits;
@@ -373,6 +374,18 @@ impl<'a> Executor<'a> {
                     Some(schema) => Ok(unpacked.conform_to(schema)),
                     None => Ok(unpacked),
                 }
+            }
+            Plan::MakeGraph { .. } | Plan::GraphMarkComponents { .. } => Err(EvalError::Invalid {
+                span: Span::default(),
+                message: "a graph must be followed by a graph operator".into(),
+            }),
+            Plan::GraphMatch { input, spec } => {
+                let g = self.graph(input)?;
+                self.graph_match(&g, spec)
+            }
+            Plan::GraphToTable { input, spec } => {
+                let g = self.graph(input)?;
+                graph::to_table(&g, spec)
             }
             Plan::Plugin {
                 input,
