@@ -880,6 +880,9 @@ pub struct MakeSeries {
     pub step: Expr,
     /// Group keys.
     pub by: Vec<NamedExpr>,
+    /// The axis was given as `in range(start, stop, step)` (stop inclusive,
+    /// bins from 0 rather than from start).
+    pub in_range: bool,
 }
 
 /// `scan` in full.

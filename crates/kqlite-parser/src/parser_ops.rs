@@ -1018,6 +1018,7 @@ impl<'a> Parser<'a> {
         self.need_expr("on")?;
         let on = self.binary(ADD)?;
         let (mut from, mut to, step);
+        let in_range = self.is_word("in");
         if self.eat_word("in").is_some() {
             self.expect_word("range", "after `in`")?;
             let open = self.expect("(", "`(`")?;
@@ -1052,6 +1053,7 @@ impl<'a> Parser<'a> {
             to,
             step,
             by,
+            in_range,
         })
     }
 

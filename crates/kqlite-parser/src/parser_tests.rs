@@ -816,3 +816,22 @@ fn a_broken_graph_pattern_is_a_parse_error_at_its_place() {
     let d = error("E | make-graph a --> b | graph-to-table vertices");
     assert!(d.message.contains("`nodes` or `edges`"), "{d:?}");
 }
+
+#[test]
+fn make_series_in_range_is_kept_apart_from_from_and_to() {
+    for text in [
+        "T | make-series count() on t in range(a, b, 1h) by k",
+        "T | make-series kind=nonempty count() on t from a to b step 1h",
+    ] {
+        let q = query(text);
+        assert_eq!(query(&q.to_string()), q, "{text}");
+    }
+    match last_op("T | make-series count() on t in range(a, b, 1h)") {
+        OperatorKind::MakeSeries(m) => assert!(m.in_range),
+        other => panic!("{other:?}"),
+    }
+    match last_op("T | make-series count() on t from a to b step 1h") {
+        OperatorKind::MakeSeries(m) => assert!(!m.in_range),
+        other => panic!("{other:?}"),
+    }
+}

@@ -815,6 +815,20 @@ impl Display for MakeSeries {
         }
         f.write_str(" on ")?;
         expr_at(f, &self.on, ADD)?;
+        if let (true, Some(from), Some(to)) = (self.in_range, &self.from, &self.to) {
+            f.write_str(" in range(")?;
+            expr_at(f, from, OR)?;
+            f.write_str(", ")?;
+            expr_at(f, to, OR)?;
+            f.write_str(", ")?;
+            expr_at(f, &self.step, OR)?;
+            f.write_str(")")?;
+            if !self.by.is_empty() {
+                f.write_str(" by ")?;
+                write_list(f, &self.by, ", ")?;
+            }
+            return Ok(());
+        }
         if let Some(e) = &self.from {
             f.write_str(" from ")?;
             expr_at(f, e, OR)?;

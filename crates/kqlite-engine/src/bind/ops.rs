@@ -1951,10 +1951,26 @@ impl Binder<'_> {
         ms: &ast::MakeSeries,
         span: Span,
     ) -> BResult<Bound> {
-        if let Some(p) = ms.params.first() {
-            return Err(
-                self.not_supported(&format!("make-series parameter `{}`", p.name.name), p.span)
-            );
+        let mut options = super::plan::SeriesOptions {
+            nonempty: false,
+            in_range: ms.in_range,
+        };
+        for p in &ms.params {
+            match (p.name.name.as_str(), param_text(&p.value).as_deref()) {
+                ("kind", Some("nonempty")) => options.nonempty = true,
+                // Hints change how a cluster spreads the work, not the result.
+                (name, _) if name.starts_with("hint.") => {}
+                _ => {
+                    return Err(self.fail(names::with_hint(
+                        names::error(
+                            codes::INVALID,
+                            format!("unknown make-series parameter `{}`", p.name.name),
+                            p.span,
+                        ),
+                        "make-series takes `kind=nonempty` and `hint.shufflekey=...`",
+                    )))
+                }
+            }
         }
         let axis = self.bind_scalar(&ms.on, Some(schema))?;
         if !matches!(
@@ -2031,6 +2047,19 @@ impl Binder<'_> {
                 },
                 None => Value::Long(0),
             };
+            // A number fills the series as the aggregate's type (`0.0` in
+            // an `avg` series).
+            let agg_type = sum_schema.get(keys.len() + aggs.len()).map(|c| c.1);
+            let default = match (agg_type, &default) {
+                (
+                    Some(t @ (DataType::Real | DataType::Long | DataType::Int | DataType::Decimal)),
+                    Value::Int(_) | Value::Long(_) | Value::Real(_) | Value::Decimal(_),
+                ) => match kernels::convert_value(&default, t) {
+                    Value::Null => default,
+                    v => v,
+                },
+                _ => default,
+            };
             aggs.push((name.clone(), agg.clone(), default));
         }
         let mut out: Schema = sum_schema.iter().take(keys.len()).cloned().collect();
@@ -2045,6 +2074,7 @@ impl Binder<'_> {
                 from,
                 to,
                 step,
+                options,
             }),
             out,
         ))

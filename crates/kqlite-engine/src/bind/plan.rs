@@ -478,6 +478,8 @@ pub enum Plan {
         to: Option<BoundExpr>,
         /// Bin size.
         step: BoundExpr,
+        /// `kind=nonempty` and the `in range(...)` form.
+        options: SeriesOptions,
     },
     /// The per-record input of an `mv-apply` subquery.
     Input,
@@ -826,4 +828,14 @@ impl Plan {
             }
         });
     }
+}
+
+/// How a `make-series` lays out its axis and treats empty input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeriesOptions {
+    /// `kind=nonempty`: empty input still gives a row of default values.
+    pub nonempty: bool,
+    /// `in range(start, stop, step)`: `stop` is inclusive and bins start at
+    /// multiples of `step` (`bin()`), not at `start` (`bin_at()`).
+    pub in_range: bool,
 }

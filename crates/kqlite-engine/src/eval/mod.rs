@@ -305,6 +305,7 @@ impl<'a> Executor<'a> {
                 from,
                 to,
                 step,
+                options,
             } => {
                 let t = self.run(input)?;
                 let spec = make_series::Series {
@@ -314,6 +315,7 @@ impl<'a> Executor<'a> {
                     from: from.as_ref(),
                     to: to.as_ref(),
                     step,
+                    options: *options,
                 };
                 self.make_series(&t, &spec)
             }
