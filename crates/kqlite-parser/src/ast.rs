@@ -793,8 +793,10 @@ pub enum OperatorKind {
         /// `project` / `project-smart` list.
         project: Vec<Ident>,
     },
-    /// `reduce by Col [with threshold=0.1]`.
+    /// `reduce [kind=source] by Col [with threshold=0.1]`.
     Reduce {
+        /// `kind=source`.
+        params: Vec<OperatorParam>,
         /// The column.
         by: Expr,
         /// `with` parameters.

@@ -542,6 +542,7 @@ impl<'a> Parser<'a> {
                 }
             }
             "reduce" => {
+                let params = self.params(&["kind"])?;
                 self.expect_word("by", "after `reduce`")?;
                 let by = self.expr_np("by")?;
                 let mut with = Vec::new();
@@ -553,7 +554,7 @@ impl<'a> Parser<'a> {
                         }
                     }
                 }
-                OperatorKind::Reduce { by, with }
+                OperatorKind::Reduce { params, by, with }
             }
             "consume" => OperatorKind::Consume(self.params(&["decodeblocks"])?),
             "make-graph" => OperatorKind::MakeGraph(Box::new(self.make_graph()?)),

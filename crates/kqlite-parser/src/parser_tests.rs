@@ -558,6 +558,9 @@ fn every_tabular_operator_parses_to_its_node() {
         ("fork a = (take 1)", |k| matches!(k, OperatorKind::Fork(v) if v[0].0.is_some())),
         ("search kind=case_sensitive 'x'", |k| matches!(k, OperatorKind::Search { .. })),
         ("reduce by msg with threshold=0.1", |k| matches!(k, OperatorKind::Reduce { with, .. } if with.len() == 1)),
+        ("reduce kind=source by msg with threshold=0.1, characters='-'", |k| {
+            matches!(k, OperatorKind::Reduce { params, with, .. } if params.len() == 1 && with.len() == 2)
+        }),
         ("consume decodeblocks=true", |k| matches!(k, OperatorKind::Consume(p) if p.len() == 1)),
     ];
     for (text, check) in cases {

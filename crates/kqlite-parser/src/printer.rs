@@ -1161,8 +1161,10 @@ impl Display for OperatorKind {
                 }
                 Ok(())
             }
-            OperatorKind::Reduce { by, with } => {
-                f.write_str("reduce by ")?;
+            OperatorKind::Reduce { params, by, with } => {
+                f.write_str("reduce")?;
+                write_params(f, params)?;
+                f.write_str(" by ")?;
                 expr_at(f, by, OR)?;
                 if !with.is_empty() {
                     f.write_str(" with ")?;

@@ -341,7 +341,8 @@ fn operator(op: &mut Operator) {
             expr(predicate);
             project.iter_mut().for_each(ident);
         }
-        OperatorKind::Reduce { by, with } => {
+        OperatorKind::Reduce { params, by, with } => {
+            params.iter_mut().for_each(param);
             expr(by);
             with.iter_mut().for_each(param);
         }

@@ -16,6 +16,7 @@ mod pattern;
 pub mod plan;
 mod plugins;
 pub mod prune;
+mod reduce;
 mod scan;
 mod schema;
 mod search;

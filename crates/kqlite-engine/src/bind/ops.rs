@@ -1275,6 +1275,9 @@ impl Binder<'_> {
                 predicate,
             } => self.bind_search(params, tables, predicate, Some((input, schema)), span),
             OperatorKind::MakeGraph(g) => self.bind_make_graph(g, input, schema, span),
+            OperatorKind::Reduce { params, by, with } => {
+                self.bind_reduce(params, by, with, input, schema, span)
+            }
             OperatorKind::GraphMatch(m) => self.bind_graph_match(m, input, span),
             OperatorKind::GraphToTable(items) => self.bind_graph_to_table(items, input),
             OperatorKind::GraphMarkComponents(params) => self.bind_mark_components(params, input),

@@ -676,6 +676,19 @@ pub struct Timeline {
 /// are the id, the timeline value and then the dimension columns.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginKind {
+    /// The `reduce` operator: the input's last column is the reduced
+    /// text; `source` keeps every row (and the other columns) and appends
+    /// its `Pattern`, else a row per pattern.
+    Reduce {
+        /// Share of a term group's rows whose distinct terms at one
+        /// position make that position a wildcard (`threshold=`).
+        threshold: f64,
+        /// `characters=`: the term separators, else every character
+        /// that is not an ASCII letter or digit.
+        separators: Option<String>,
+        /// `kind=source`.
+        source: bool,
+    },
     /// `sliding_window_counts`: per bin, the count and distinct count of
     /// ids seen in the `lookback` ending with the bin.
     SlidingWindowCounts {

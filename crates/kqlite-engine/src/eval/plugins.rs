@@ -24,6 +24,11 @@ pub(super) fn run(spec: &PluginSpec, input: &Table, others: &[Table]) -> Result<
     let mut codes = KeyEncoder::default();
     let groups = |codes: &mut KeyEncoder| Groups::of(input, codes);
     match &spec.kind {
+        PluginKind::Reduce {
+            threshold,
+            separators,
+            source,
+        } => return super::reduce::reduce(input, *threshold, separators.as_deref(), *source),
         PluginKind::SlidingWindowCounts { timeline, lookback } => {
             for g in &groups(&mut codes)? {
                 sliding_window_counts(g, timeline, *lookback, &mut out);
