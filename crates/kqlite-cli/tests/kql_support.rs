@@ -47,6 +47,15 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
         "evaluate",
         "T | extend d = dynamic({\"a\": 1}) | evaluate bag_unpack(d)",
     ),
+    ("evaluate narrow", "T | evaluate narrow()"),
+    (
+        "evaluate dcount_intersect",
+        "T | summarize a = hll(x), b = hll(x) | evaluate dcount_intersect(a, b)",
+    ),
+    (
+        "evaluate funnel_sequence_completion",
+        "T | evaluate funnel_sequence_completion(x, t, datetime(2024-01-01), datetime(2024-01-02), 1d, s, dynamic(['a']), dynamic([1h]))",
+    ),
     ("render", "T | render table"),
     ("serialize", "T | serialize n = row_number()"),
     ("as", "T | as U"),

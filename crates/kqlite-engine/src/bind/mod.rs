@@ -15,6 +15,7 @@ mod ops;
 mod pattern;
 pub mod plan;
 mod plugins;
+mod plugins_more;
 pub mod prune;
 mod reduce;
 mod scan;

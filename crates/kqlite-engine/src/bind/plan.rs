@@ -676,6 +676,25 @@ pub struct Timeline {
 /// are the id, the timeline value and then the dimension columns.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginKind {
+    /// `narrow`: a row per input cell (`Row`, `Column`, `Value` as text).
+    Narrow,
+    /// `dcount_intersect`: the input's last `count` columns are `hll`
+    /// sketches; appends `s0`.. with the distinct counts of their running
+    /// intersections.
+    DcountIntersect {
+        /// Number of sketches.
+        count: usize,
+    },
+    /// `funnel_sequence_completion`: input columns are the id, the
+    /// timeline and the state.
+    FunnelSequenceCompletion {
+        /// Analysis windows.
+        timeline: Timeline,
+        /// The states in order.
+        sequence: Vec<String>,
+        /// Longest time allowed between two steps, one funnel each.
+        periods: Vec<i64>,
+    },
     /// The `reduce` operator: the input's last column is the reduced
     /// text; `source` keeps every row (and the other columns) and appends
     /// its `Pattern`, else a row per pattern.

@@ -18,6 +18,7 @@ mod parse_kv;
 pub(crate) mod physical;
 mod pivot;
 mod plugins;
+mod plugins_more;
 mod reduce;
 mod scan;
 mod sort;

@@ -24,6 +24,11 @@ pub(super) fn run(spec: &PluginSpec, input: &Table, others: &[Table]) -> Result<
     let mut codes = KeyEncoder::default();
     let groups = |codes: &mut KeyEncoder| Groups::of(input, codes);
     match &spec.kind {
+        PluginKind::Narrow
+        | PluginKind::DcountIntersect { .. }
+        | PluginKind::FunnelSequenceCompletion { .. } => {
+            return super::plugins_more::run(spec, input)
+        }
         PluginKind::Reduce {
             threshold,
             separators,

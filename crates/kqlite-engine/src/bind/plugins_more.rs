@@ -1,0 +1,237 @@
+//! Binding the `evaluate` plugins `narrow`, `dcount_intersect` and
+//! `funnel_sequence_completion` into [`Plan::Plugin`].
+
+use std::sync::Arc;
+
+use kqlite_parser::ast::{self, Expr};
+use kqlite_parser::Span;
+
+use super::names::{self, codes};
+use super::plan::{BoundExpr, BoundExprKind, Plan, PluginKind, PluginSpec, Schema, Timeline};
+use super::{BResult, Binder, Reported};
+use crate::types::DataType;
+use crate::value::{Dynamic, Value};
+
+type Bound = (Arc<Plan>, Schema);
+
+/// Most windows a funnel may have.
+const MAX_WINDOWS: i64 = 100_000;
+
+fn plugin(input: Arc<Plan>, kind: PluginKind, columns: Schema, span: Span) -> Bound {
+    (
+        Arc::new(Plan::Plugin {
+            input,
+            others: Vec::new(),
+            spec: Arc::new(PluginSpec {
+                kind,
+                columns: columns.clone(),
+                span,
+            }),
+        }),
+        columns,
+    )
+}
+
+impl Binder<'_> {
+    fn more_error(&mut self, message: String, span: Span) -> Reported {
+        self.fail(names::error(codes::INVALID, message, span))
+    }
+
+    fn more_constant(&mut self, e: &Expr, what: &str) -> BResult<(Value, DataType)> {
+        let b = self.bind_scalar(e, None)?;
+        match b.as_literal() {
+            Some(v) if !v.is_null() => Ok((v.clone(), b.ty)),
+            _ => Err(self.more_error(format!("{what} must be a non-null constant"), e.span)),
+        }
+    }
+
+    /// The plugins of this module.
+    pub(crate) fn bind_more_plugin(
+        &mut self,
+        call: &ast::Call,
+        input: &Arc<Plan>,
+        schema: &Schema,
+        span: Span,
+    ) -> BResult<Bound> {
+        let name = call.name.name.as_str();
+        if let Some((n, _)) = call.named.first() {
+            return Err(self.more_error(format!("`{name}` has no parameter `{}`", n.name), n.span));
+        }
+        match name {
+            "narrow" => {
+                if let Some(a) = call.args.first() {
+                    return Err(self.fail(names::error(
+                        codes::ARITY,
+                        "`narrow` takes no arguments",
+                        a.span,
+                    )));
+                }
+                let columns = vec![
+                    ("Row".into(), DataType::Long),
+                    ("Column".into(), DataType::String),
+                    ("Value".into(), DataType::String),
+                ];
+                Ok(plugin(input.clone(), PluginKind::Narrow, columns, span))
+            }
+            "dcount_intersect" => {
+                if !(2..=16).contains(&call.args.len()) {
+                    return Err(self.fail(names::error(
+                        codes::ARITY,
+                        "`dcount_intersect` takes 2 to 16 hll values",
+                        call.name.span,
+                    )));
+                }
+                let mut cols: Vec<(String, BoundExpr)> = schema
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, t))| {
+                        (
+                            n.clone(),
+                            BoundExpr {
+                                kind: BoundExprKind::Column(i),
+                                ty: *t,
+                                span,
+                            },
+                        )
+                    })
+                    .collect();
+                for (i, a) in call.args.iter().enumerate() {
+                    let b = self.bind_scalar(a, Some(schema))?;
+                    if b.ty != DataType::Dynamic {
+                        return Err(self.fail(names::with_hint(
+                            names::error(
+                                codes::TYPE_MISMATCH,
+                                format!("`dcount_intersect` takes hll values, got {}", b.ty),
+                                a.span,
+                            ),
+                            "compute them with `summarize hll(x)`",
+                        )));
+                    }
+                    cols.push((format!("__hll{i}"), b));
+                }
+                let mut out: Schema = schema.clone();
+                for i in 0..call.args.len() {
+                    let n = format!("s{i}");
+                    out.retain(|(c, _)| *c != n);
+                    out.push((n, DataType::Long));
+                }
+                let projected = Arc::new(Plan::Project {
+                    input: input.clone(),
+                    columns: cols,
+                });
+                let kind = PluginKind::DcountIntersect {
+                    count: call.args.len(),
+                };
+                Ok(plugin(projected, kind, out, span))
+            }
+            _ => self.bind_funnel_completion(call, input, schema, span),
+        }
+    }
+
+    /// `funnel_sequence_completion(Id, Timeline, Start, End, Step, State,
+    /// Sequence, MaxSequenceStepWindows)`.
+    fn bind_funnel_completion(
+        &mut self,
+        call: &ast::Call,
+        input: &Arc<Plan>,
+        schema: &Schema,
+        span: Span,
+    ) -> BResult<Bound> {
+        let [id, time, start, end, step, state, sequence, periods] = call.args.as_slice() else {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                "`funnel_sequence_completion` takes (IdColumn, TimelineColumn, Start, End, Step, \
+                 StateColumn, Sequence, MaxSequenceStepWindows)",
+                call.name.span,
+            )));
+        };
+        let id_b = self.bind_scalar(id, Some(schema))?;
+        let time_b = self.bind_scalar(time, Some(schema))?;
+        if time_b.ty != DataType::DateTime {
+            return Err(self.more_error(
+                format!("the timeline column must be a datetime, got {}", time_b.ty),
+                time.span,
+            ));
+        }
+        let state_b = self.bind_scalar(state, Some(schema))?;
+        let time_name = names::derived_name(time).unwrap_or_else(|| "Timeline".into());
+        let state_name = names::derived_name(state).unwrap_or_else(|| "State".into());
+        let ticks = |v: &Value| match v {
+            Value::DateTime(t) | Value::TimeSpan(t) => Some(*t),
+            _ => None,
+        };
+        let start_v = self.more_constant(start, "`Start`")?;
+        let end_v = self.more_constant(end, "`End`")?;
+        let step_v = self.more_constant(step, "`Step`")?;
+        let (Some(s), Some(e), Some(st)) = (ticks(&start_v.0), ticks(&end_v.0), ticks(&step_v.0))
+        else {
+            return Err(self.more_error(
+                "`Start` and `End` must be datetimes and `Step` a timespan".into(),
+                start.span.to(step.span),
+            ));
+        };
+        if st <= 0 || e < s || (e - s) / st > MAX_WINDOWS {
+            return Err(self.more_error(
+                format!("`Step` must be positive and make at most {MAX_WINDOWS} windows"),
+                step.span,
+            ));
+        }
+        let seq = match self.more_constant(sequence, "`Sequence`")?.0 {
+            Value::Dynamic(Dynamic::Array(items)) if !items.is_empty() => items
+                .iter()
+                .map(|d| match d {
+                    Dynamic::String(s) => s.to_string(),
+                    other => other.to_json().to_string(),
+                })
+                .collect::<Vec<_>>(),
+            _ => {
+                return Err(self.more_error(
+                    "`Sequence` must be a non-empty dynamic array of states".into(),
+                    sequence.span,
+                ))
+            }
+        };
+        let windows = match self.more_constant(periods, "`MaxSequenceStepWindows`")?.0 {
+            Value::Dynamic(Dynamic::Array(items)) => items
+                .iter()
+                .map(|d| match d {
+                    Dynamic::TimeSpan(t) => Some(*t),
+                    Dynamic::String(s) => crate::time::parse_timespan(s),
+                    _ => None,
+                })
+                .collect::<Option<Vec<i64>>>(),
+            Value::TimeSpan(t) => Some(vec![t]),
+            _ => None,
+        };
+        let Some(windows) = windows.filter(|w| !w.is_empty()) else {
+            return Err(self.more_error(
+                "`MaxSequenceStepWindows` must be a dynamic array of timespans".into(),
+                periods.span,
+            ));
+        };
+        let projected = Arc::new(Plan::Project {
+            input: input.clone(),
+            columns: vec![
+                ("a0".into(), id_b),
+                ("a1".into(), time_b),
+                ("a2".into(), state_b),
+            ],
+        });
+        let columns = vec![
+            (time_name, DataType::DateTime),
+            (state_name, DataType::String),
+            ("Period".into(), DataType::TimeSpan),
+            ("dcount".into(), DataType::Long),
+        ];
+        let kind = PluginKind::FunnelSequenceCompletion {
+            timeline: Timeline {
+                start: s,
+                end: e,
+                step: st,
+            },
+            sequence: seq,
+            periods: windows,
+        };
+        Ok(plugin(projected, kind, columns, span))
+    }
+}
