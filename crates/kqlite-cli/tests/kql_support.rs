@@ -56,6 +56,10 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
         "evaluate funnel_sequence_completion",
         "T | evaluate funnel_sequence_completion(x, t, datetime(2024-01-01), datetime(2024-01-02), 1d, s, dynamic(['a']), dynamic([1h]))",
     ),
+    (
+        "evaluate sequence_detect",
+        "T | evaluate sequence_detect(t, 1h, 1d, a = x > 0, b = x > 1, s)",
+    ),
     ("render", "T | render table"),
     ("serialize", "T | serialize n = row_number()"),
     ("as", "T | as U"),

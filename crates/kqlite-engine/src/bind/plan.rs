@@ -685,6 +685,19 @@ pub enum PluginKind {
         /// Number of sketches.
         count: usize,
     },
+    /// `sequence_detect`: input columns are the timeline, one bool per
+    /// step, then the dimensions; a row per occurrence of the steps in
+    /// order.
+    SequenceDetect {
+        /// Steps.
+        steps: usize,
+        /// Dimensions.
+        dims: usize,
+        /// Longest time between two steps.
+        step_window: i64,
+        /// Longest time from the first step to the last.
+        span: i64,
+    },
     /// `funnel_sequence_completion`: input columns are the id, the
     /// timeline and the state.
     FunnelSequenceCompletion {

@@ -54,7 +54,7 @@ impl Binder<'_> {
         span: Span,
     ) -> BResult<Bound> {
         let name = call.name.name.as_str();
-        if let Some((n, _)) = call.named.first() {
+        if let Some((n, _)) = call.named.first().filter(|_| name != "sequence_detect") {
             return Err(self.more_error(format!("`{name}` has no parameter `{}`", n.name), n.span));
         }
         match name {
@@ -124,6 +124,7 @@ impl Binder<'_> {
                 };
                 Ok(plugin(projected, kind, out, span))
             }
+            "sequence_detect" => self.bind_sequence_detect(call, input, schema, span),
             _ => self.bind_funnel_completion(call, input, schema, span),
         }
     }
@@ -232,6 +233,99 @@ impl Binder<'_> {
             sequence: seq,
             periods: windows,
         };
+        Ok(plugin(projected, kind, columns, span))
+    }
+}
+
+impl Binder<'_> {
+    /// `sequence_detect(Timeline, MaxStepWindow, MaxSpan, e1 = Pred, ...,
+    /// Dim, ...)`: predicates are the named arguments and the bool
+    /// positional ones; the other positional arguments are dimensions.
+    fn bind_sequence_detect(
+        &mut self,
+        call: &ast::Call,
+        input: &Arc<Plan>,
+        schema: &Schema,
+        span: Span,
+    ) -> BResult<Bound> {
+        let [time, step, whole, rest @ ..] = call.args.as_slice() else {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                "`sequence_detect` takes (TimelineColumn, MaxSequenceStepWindow, \
+                 MaxSequenceSpan, Expr1, Expr2, ..., Dim1, ...)",
+                call.name.span,
+            )));
+        };
+        let time_b = self.bind_scalar(time, Some(schema))?;
+        if !matches!(
+            time_b.ty,
+            DataType::DateTime | DataType::TimeSpan | DataType::Long
+        ) {
+            return Err(self.more_error(
+                format!("the timeline column must be a datetime, got {}", time_b.ty),
+                time.span,
+            ));
+        }
+        let time_name = names::derived_name(time).unwrap_or_else(|| "Timeline".into());
+        let window = |this: &mut Self, e: &Expr, what: &str| -> BResult<i64> {
+            match this.more_constant(e, what)?.0 {
+                Value::TimeSpan(t) | Value::Long(t) if t >= 0 => Ok(t),
+                Value::Int(t) if t >= 0 => Ok(i64::from(t)),
+                _ => Err(this.more_error(format!("{what} must be a timespan"), e.span)),
+            }
+        };
+        let step_window = window(self, step, "`MaxSequenceStepWindow`")?;
+        let max_span = window(self, whole, "`MaxSequenceSpan`")?;
+        let mut steps: Vec<(String, BoundExpr)> = Vec::new();
+        for (n, e) in &call.named {
+            let b = self.bind_scalar(e, Some(schema))?;
+            if b.ty != DataType::Bool {
+                return Err(self.more_error(
+                    format!("a sequence step must be a bool predicate, got {}", b.ty),
+                    e.span,
+                ));
+            }
+            steps.push((n.name.clone(), b));
+        }
+        let mut dims: Vec<(String, BoundExpr)> = Vec::new();
+        for e in rest {
+            let b = self.bind_scalar(e, Some(schema))?;
+            if b.ty == DataType::Bool && dims.is_empty() {
+                let n = format!("Expr{}", steps.len() + 1);
+                steps.push((n, b));
+                continue;
+            }
+            let n = names::derived_name(e).unwrap_or_else(|| format!("Dim{}", dims.len() + 1));
+            dims.push((n, b));
+        }
+        if steps.is_empty() {
+            return Err(self.more_error(
+                "`sequence_detect` needs at least one step predicate".into(),
+                call.name.span,
+            ));
+        }
+        let mut columns: Schema = dims.iter().map(|(n, b)| (n.clone(), b.ty)).collect();
+        for (n, _) in &steps {
+            columns.push((format!("{n}_{time_name}"), time_b.ty));
+        }
+        columns.push(("Duration".into(), DataType::TimeSpan));
+        let kind = PluginKind::SequenceDetect {
+            steps: steps.len(),
+            dims: dims.len(),
+            step_window,
+            span: max_span,
+        };
+        let mut projected = vec![("t".to_string(), time_b)];
+        for (i, (_, b)) in steps.into_iter().enumerate() {
+            projected.push((format!("e{i}"), b));
+        }
+        for (i, (_, b)) in dims.into_iter().enumerate() {
+            projected.push((format!("d{i}"), b));
+        }
+        let projected = Arc::new(Plan::Project {
+            input: input.clone(),
+            columns: projected,
+        });
         Ok(plugin(projected, kind, columns, span))
     }
 }

@@ -26,9 +26,8 @@ pub(super) fn run(spec: &PluginSpec, input: &Table, others: &[Table]) -> Result<
     match &spec.kind {
         PluginKind::Narrow
         | PluginKind::DcountIntersect { .. }
-        | PluginKind::FunnelSequenceCompletion { .. } => {
-            return super::plugins_more::run(spec, input)
-        }
+        | PluginKind::FunnelSequenceCompletion { .. }
+        | PluginKind::SequenceDetect { .. } => return super::plugins_more::run(spec, input),
         PluginKind::Reduce {
             threshold,
             separators,

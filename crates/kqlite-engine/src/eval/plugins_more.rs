@@ -37,6 +37,12 @@ pub(super) fn run(spec: &PluginSpec, input: &Table) -> Result<Table, EvalError> 
             sequence,
             periods,
         } => funnel_completion(input, timeline, sequence, periods),
+        PluginKind::SequenceDetect {
+            steps,
+            dims,
+            step_window,
+            span: max_span,
+        } => sequence_detect(input, *steps, *dims, *step_window, *max_span, span),
         _ => Err(EvalError::Internal("not a plugin of plugins_more".into())),
     }?;
     // Named as bound.
@@ -218,4 +224,148 @@ fn funnel_completion(
         ("dcount".to_string(), Arc::new(out_count.finish())),
     ])
     .map_err(internal)
+}
+
+/// Most occurrences `sequence_detect` reports.
+const MAX_OCCURRENCES: usize = 10_000_000;
+
+fn ticks(v: &Value) -> Option<i64> {
+    match v {
+        Value::DateTime(t) | Value::TimeSpan(t) | Value::Long(t) => Some(*t),
+        _ => None,
+    }
+}
+
+/// `sequence_detect`: per combination of dimension values, every choice of
+/// one row per step, in time order (a step at or after the one before it,
+/// later in the input when at the same time), at most `step_window` after
+/// the step before it and at most `max_span` after the first step. Rows
+/// come ordered by their step times.
+fn sequence_detect(
+    input: &Table,
+    steps: usize,
+    dims: usize,
+    step_window: i64,
+    max_span: i64,
+    span: Span,
+) -> Result<Table, EvalError> {
+    let rows = input.num_rows();
+    let col = |i: usize| input.column_at(i).map(|(_, c)| c.clone());
+    let Some(times) = col(0) else {
+        return Err(EvalError::Internal("sequence_detect input".into()));
+    };
+    let preds: Vec<Arc<Column>> = (1..=steps).filter_map(col).collect();
+    let dim_cols: Vec<Arc<Column>> = (steps + 1..steps + 1 + dims).filter_map(col).collect();
+    // Groups of rows by their dimension values, in order of appearance.
+    let mut group_of: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut groups: Vec<Vec<(i64, usize)>> = Vec::new();
+    for r in 0..rows {
+        let Some(t) = ticks(&times.get(r)) else {
+            continue;
+        };
+        let key: Vec<String> = dim_cols
+            .iter()
+            .map(|c| {
+                let v = c.get(r);
+                format!("{:?}\u{1}{}", v.data_type(), text(&v))
+            })
+            .collect();
+        let next = groups.len();
+        let g = *group_of.entry(key).or_insert(next);
+        if g == next {
+            groups.push(Vec::new());
+        }
+        if let Some(list) = groups.get_mut(g) {
+            list.push((t, r));
+        }
+    }
+    let holds = |k: usize, r: usize| {
+        preds
+            .get(k)
+            .is_some_and(|c| matches!(c.get(r), Value::Bool(true)))
+    };
+    // Occurrences: (step times, first row of the group, rows).
+    let mut found: Vec<(Vec<i64>, usize)> = Vec::new();
+    for list in &mut groups {
+        list.sort_unstable();
+        let Some(&(_, first)) = list.first() else {
+            continue;
+        };
+        // Positions in `list` where each step holds.
+        let at: Vec<Vec<usize>> = (0..steps)
+            .map(|k| (0..list.len()).filter(|i| holds(k, list[*i].1)).collect())
+            .collect();
+        let mut chosen: Vec<usize> = Vec::with_capacity(steps);
+        fn walk(
+            list: &[(i64, usize)],
+            at: &[Vec<usize>],
+            chosen: &mut Vec<usize>,
+            limits: (i64, i64),
+            first: usize,
+            found: &mut Vec<(Vec<i64>, usize)>,
+        ) -> bool {
+            let k = chosen.len();
+            let Some(candidates) = at.get(k) else {
+                found.push((chosen.iter().map(|i| list[*i].0).collect(), first));
+                return found.len() <= MAX_OCCURRENCES;
+            };
+            for &i in candidates {
+                let t = list[i].0;
+                if let (Some(&p), Some(&s)) = (chosen.last(), chosen.first()) {
+                    if i <= p || t - list[p].0 > limits.0 || t - list[s].0 > limits.1 {
+                        continue;
+                    }
+                }
+                chosen.push(i);
+                let ok = walk(list, at, chosen, limits, first, found);
+                chosen.pop();
+                if !ok {
+                    return false;
+                }
+            }
+            true
+        }
+        if !walk(
+            list,
+            &at,
+            &mut chosen,
+            (step_window, max_span),
+            first,
+            &mut found,
+        ) {
+            return Err(EvalError::TooManyRows {
+                limit: MAX_OCCURRENCES,
+                span,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    let time_type = times.data_type();
+    let mut columns: Vec<(String, Arc<Column>)> = Vec::new();
+    let firsts: Vec<u32> = found.iter().map(|(_, r)| *r as u32).collect();
+    for (i, c) in dim_cols.iter().enumerate() {
+        columns.push((format!("d{i}"), Arc::new(c.take(&firsts))));
+    }
+    for k in 0..steps {
+        let mut b = ColumnBuilder::new(time_type, found.len());
+        for (ts, _) in &found {
+            let t = ts.get(k).copied().unwrap_or(0);
+            let v = match time_type {
+                DataType::DateTime => Value::DateTime(t),
+                DataType::TimeSpan => Value::TimeSpan(t),
+                _ => Value::Long(t),
+            };
+            let _ = b.push(&v);
+        }
+        columns.push((format!("s{k}"), Arc::new(b.finish())));
+    }
+    let durations: Vec<i64> = found
+        .iter()
+        .map(|(ts, _)| ts.last().copied().unwrap_or(0) - ts.first().copied().unwrap_or(0))
+        .collect();
+    columns.push((
+        "Duration".into(),
+        Arc::new(Column::new(crate::column::ColumnData::TimeSpan(durations))),
+    ));
+    Table::try_new(columns).map_err(internal)
 }
