@@ -685,6 +685,17 @@ pub enum PluginKind {
         /// Number of sketches.
         count: usize,
     },
+    /// `basket`: frequent closed patterns of column values (Apriori).
+    Basket {
+        /// Least share of the (weighted) rows a pattern must cover.
+        threshold: f64,
+        /// The weight column, if any (left out of the output).
+        weight: Option<usize>,
+        /// Most columns in one pattern.
+        max_dimensions: usize,
+        /// The value a pattern shows in a column it leaves open, by type.
+        wildcards: Vec<(DataType, Value)>,
+    },
     /// `sequence_detect`: input columns are the timeline, one bool per
     /// step, then the dimensions; a row per occurrence of the steps in
     /// order.

@@ -108,9 +108,11 @@ impl Binder<'_> {
             "schema_merge" => self.bind_schema_merge(call, input, schema, span),
             "geo_polygon_lookup" => self.bind_geo_lookup(false, call, input, schema, span),
             "geo_line_lookup" => self.bind_geo_lookup(true, call, input, schema, span),
-            "narrow" | "dcount_intersect" | "funnel_sequence_completion" | "sequence_detect" => {
-                self.bind_more_plugin(call, input, schema, span)
-            }
+            "narrow"
+            | "dcount_intersect"
+            | "funnel_sequence_completion"
+            | "sequence_detect"
+            | "basket" => self.bind_more_plugin(call, input, schema, span),
             _ => return None,
         })
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kqlite_parser::ast::{self, Expr};
+use kqlite_parser::ast::{self, Expr, ExprKind};
 use kqlite_parser::Span;
 
 use super::names::{self, codes};
@@ -125,6 +125,7 @@ impl Binder<'_> {
                 Ok(plugin(projected, kind, out, span))
             }
             "sequence_detect" => self.bind_sequence_detect(call, input, schema, span),
+            "basket" => self.bind_basket(call, input, schema, span),
             _ => self.bind_funnel_completion(call, input, schema, span),
         }
     }
@@ -327,5 +328,108 @@ impl Binder<'_> {
             columns: projected,
         });
         Ok(plugin(projected, kind, columns, span))
+    }
+}
+
+/// Whether a plugin argument is `~` (the default).
+fn is_default(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Literal(ast::Literal::String(s)) if s == "~")
+}
+
+impl Binder<'_> {
+    /// `basket([Threshold, WeightColumn, MaxDimensions, CustomWildcard, ...])`.
+    fn bind_basket(
+        &mut self,
+        call: &ast::Call,
+        input: &Arc<Plan>,
+        schema: &Schema,
+        span: Span,
+    ) -> BResult<Bound> {
+        let mut threshold = 0.05;
+        let mut weight = None;
+        let mut max_dimensions = 5usize;
+        let mut wildcards: Vec<(DataType, Value)> = Vec::new();
+        for (i, a) in call.args.iter().enumerate() {
+            if is_default(a) {
+                continue;
+            }
+            match i {
+                0 => {
+                    let t = match self.more_constant(a, "`Threshold`")?.0 {
+                        Value::Real(r) => r,
+                        Value::Long(l) => l as f64,
+                        Value::Int(n) => f64::from(n),
+                        _ => -1.0,
+                    };
+                    if !(0.015..=1.0).contains(&t) {
+                        return Err(self.more_error(
+                            "`Threshold` must be a number from 0.015 to 1".into(),
+                            a.span,
+                        ));
+                    }
+                    threshold = t;
+                }
+                1 => {
+                    let ExprKind::Name(id) = &a.kind else {
+                        return Err(self.more_error(
+                            "`WeightColumn` must name a numeric column".into(),
+                            a.span,
+                        ));
+                    };
+                    match schema.iter().position(|(n, _)| *n == id.name) {
+                        Some(c)
+                            if matches!(
+                                schema.get(c).map(|x| x.1),
+                                Some(DataType::Int | DataType::Long | DataType::Real)
+                            ) =>
+                        {
+                            weight = Some(c)
+                        }
+                        Some(_) => {
+                            return Err(self.more_error(
+                                "`WeightColumn` must be an int, long or real column".into(),
+                                a.span,
+                            ))
+                        }
+                        None => return Err(self.unknown_column(&id.name, id.span, schema)),
+                    }
+                }
+                2 => match self.more_constant(a, "`MaxDimensions`")?.0 {
+                    Value::Int(n) if n > 0 => max_dimensions = n as usize,
+                    Value::Long(n) if n > 0 => max_dimensions = n.min(64) as usize,
+                    _ => {
+                        return Err(self.more_error(
+                            "`MaxDimensions` must be a positive integer".into(),
+                            a.span,
+                        ))
+                    }
+                },
+                _ => {
+                    let (v, ty) = self.more_constant(a, "a custom wildcard")?;
+                    wildcards.retain(|(t, _)| *t != ty);
+                    wildcards.push((ty, v));
+                }
+            }
+        }
+        let mut columns: Schema = vec![
+            ("SegmentId".into(), DataType::Long),
+            ("Count".into(), DataType::Long),
+            ("Percent".into(), DataType::Real),
+        ];
+        for (i, (n, t)) in schema.iter().enumerate() {
+            if Some(i) != weight {
+                // An input column named like an output one gets a suffix.
+                let taken: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
+                let n = names::unique_name(n, &taken);
+                columns.push((n, *t));
+            }
+        }
+        let kind = PluginKind::Basket {
+            threshold,
+            weight,
+            max_dimensions,
+            wildcards,
+        };
+        Ok(plugin(input.clone(), kind, columns, span))
     }
 }

@@ -4,6 +4,7 @@
 //! `Arc`-shared, so `project`/`extend` never copy untouched columns, and
 //! `where` computes one mask and gathers every column once.
 
+mod basket;
 mod expr;
 mod external;
 mod graph;

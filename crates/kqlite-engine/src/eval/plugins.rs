@@ -27,7 +27,8 @@ pub(super) fn run(spec: &PluginSpec, input: &Table, others: &[Table]) -> Result<
         PluginKind::Narrow
         | PluginKind::DcountIntersect { .. }
         | PluginKind::FunnelSequenceCompletion { .. }
-        | PluginKind::SequenceDetect { .. } => return super::plugins_more::run(spec, input),
+        | PluginKind::SequenceDetect { .. }
+        | PluginKind::Basket { .. } => return super::plugins_more::run(spec, input),
         PluginKind::Reduce {
             threshold,
             separators,

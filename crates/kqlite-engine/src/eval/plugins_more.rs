@@ -43,6 +43,12 @@ pub(super) fn run(spec: &PluginSpec, input: &Table) -> Result<Table, EvalError> 
             step_window,
             span: max_span,
         } => sequence_detect(input, *steps, *dims, *step_window, *max_span, span),
+        PluginKind::Basket {
+            threshold,
+            weight,
+            max_dimensions,
+            wildcards,
+        } => super::basket::basket(input, *threshold, *weight, *max_dimensions, wildcards, span),
         _ => Err(EvalError::Internal("not a plugin of plugins_more".into())),
     }?;
     // Named as bound.
