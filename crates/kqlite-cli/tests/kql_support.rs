@@ -61,6 +61,7 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
         "T | evaluate sequence_detect(t, 1h, 1d, a = x > 0, b = x > 1, s)",
     ),
     ("evaluate basket", "T | evaluate basket()"),
+    ("evaluate autocluster", "T | evaluate autocluster()"),
     ("render", "T | render table"),
     ("serialize", "T | serialize n = row_number()"),
     ("as", "T | as U"),

@@ -696,6 +696,18 @@ pub enum PluginKind {
         /// The value a pattern shows in a column it leaves open, by type.
         wildcards: Vec<(DataType, Value)>,
     },
+    /// `autocluster`: a few patterns of column values found by growing
+    /// seeds into general patterns (see `eval/basket.rs`).
+    Autocluster {
+        /// Balance of coverage against fixed columns (`SizeWeight`).
+        size_weight: f64,
+        /// The weight column, if any (left out of the output).
+        weight: Option<usize>,
+        /// Seeds (`NumSeeds`).
+        seeds: usize,
+        /// The value a pattern shows in a column it leaves open, by type.
+        wildcards: Vec<(DataType, Value)>,
+    },
     /// `sequence_detect`: input columns are the timeline, one bool per
     /// step, then the dimensions; a row per occurrence of the steps in
     /// order.

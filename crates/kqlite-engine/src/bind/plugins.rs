@@ -112,7 +112,8 @@ impl Binder<'_> {
             | "dcount_intersect"
             | "funnel_sequence_completion"
             | "sequence_detect"
-            | "basket" => self.bind_more_plugin(call, input, schema, span),
+            | "basket"
+            | "autocluster" => self.bind_more_plugin(call, input, schema, span),
             _ => return None,
         })
     }

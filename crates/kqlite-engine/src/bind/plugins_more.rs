@@ -125,7 +125,7 @@ impl Binder<'_> {
                 Ok(plugin(projected, kind, out, span))
             }
             "sequence_detect" => self.bind_sequence_detect(call, input, schema, span),
-            "basket" => self.bind_basket(call, input, schema, span),
+            "basket" | "autocluster" => self.bind_basket(call, input, schema, span),
             _ => self.bind_funnel_completion(call, input, schema, span),
         }
     }
@@ -337,7 +337,9 @@ fn is_default(e: &Expr) -> bool {
 }
 
 impl Binder<'_> {
-    /// `basket([Threshold, WeightColumn, MaxDimensions, CustomWildcard, ...])`.
+    /// `basket([Threshold, WeightColumn, MaxDimensions, CustomWildcard, ...])`
+    /// and `autocluster([SizeWeight, WeightColumn, NumSeeds, CustomWildcard,
+    /// ...])`.
     fn bind_basket(
         &mut self,
         call: &ast::Call,
@@ -345,9 +347,10 @@ impl Binder<'_> {
         schema: &Schema,
         span: Span,
     ) -> BResult<Bound> {
-        let mut threshold = 0.05;
+        let autocluster = call.name.name == "autocluster";
+        let mut threshold = if autocluster { 0.5 } else { 0.05 };
         let mut weight = None;
-        let mut max_dimensions = 5usize;
+        let mut max_dimensions = if autocluster { 25usize } else { 5 };
         let mut wildcards: Vec<(DataType, Value)> = Vec::new();
         for (i, a) in call.args.iter().enumerate() {
             if is_default(a) {
@@ -361,11 +364,14 @@ impl Binder<'_> {
                         Value::Int(n) => f64::from(n),
                         _ => -1.0,
                     };
-                    if !(0.015..=1.0).contains(&t) {
-                        return Err(self.more_error(
-                            "`Threshold` must be a number from 0.015 to 1".into(),
-                            a.span,
-                        ));
+                    let lowest = if autocluster { 0.0 } else { 0.015 };
+                    if !(lowest..=1.0).contains(&t) {
+                        let what = if autocluster {
+                            "`SizeWeight` must be a number from 0 to 1"
+                        } else {
+                            "`Threshold` must be a number from 0.015 to 1"
+                        };
+                        return Err(self.more_error(what.into(), a.span));
                     }
                     threshold = t;
                 }
@@ -394,14 +400,18 @@ impl Binder<'_> {
                         None => return Err(self.unknown_column(&id.name, id.span, schema)),
                     }
                 }
-                2 => match self.more_constant(a, "`MaxDimensions`")?.0 {
-                    Value::Int(n) if n > 0 => max_dimensions = n as usize,
-                    Value::Long(n) if n > 0 => max_dimensions = n.min(64) as usize,
+                2 => match self.more_constant(a, "a count")?.0 {
+                    Value::Int(n) if n > 0 => max_dimensions = (n as usize).min(1000),
+                    Value::Long(n) if n > 0 => max_dimensions = n.min(1000) as usize,
                     _ => {
-                        return Err(self.more_error(
-                            "`MaxDimensions` must be a positive integer".into(),
-                            a.span,
-                        ))
+                        let what = if autocluster {
+                            "`NumSeeds`"
+                        } else {
+                            "`MaxDimensions`"
+                        };
+                        return Err(
+                            self.more_error(format!("{what} must be a positive integer"), a.span)
+                        );
                     }
                 },
                 _ => {
@@ -424,11 +434,20 @@ impl Binder<'_> {
                 columns.push((n, *t));
             }
         }
-        let kind = PluginKind::Basket {
-            threshold,
-            weight,
-            max_dimensions,
-            wildcards,
+        let kind = if autocluster {
+            PluginKind::Autocluster {
+                size_weight: threshold,
+                weight,
+                seeds: max_dimensions,
+                wildcards,
+            }
+        } else {
+            PluginKind::Basket {
+                threshold,
+                weight,
+                max_dimensions,
+                wildcards,
+            }
         };
         Ok(plugin(input.clone(), kind, columns, span))
     }

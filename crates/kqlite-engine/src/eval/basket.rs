@@ -40,15 +40,17 @@ fn internal(e: crate::table::TableError) -> EvalError {
     EvalError::Internal(format!("basket output: {e}"))
 }
 
-/// Runs `basket`.
-pub(super) fn basket(
-    input: &Table,
-    threshold: f64,
-    weight: Option<usize>,
-    max_dimensions: usize,
-    wildcards: &[(DataType, Value)],
-    span: Span,
-) -> Result<Table, EvalError> {
+/// The input as items: each row's item per dimension, and its weight.
+struct Items<'t> {
+    dims: Vec<(usize, &'t str, &'t Arc<Column>)>,
+    /// (dimension, a row holding it), per item.
+    items: Vec<(usize, usize)>,
+    row_items: Vec<Vec<Option<usize>>>,
+    weights: Vec<f64>,
+    total: f64,
+}
+
+fn encode(input: &Table, weight: Option<usize>) -> Items<'_> {
     let rows = input.num_rows();
     let dims: Vec<(usize, &str, &Arc<Column>)> = input
         .columns()
@@ -68,9 +70,8 @@ pub(super) fn basket(
         None => vec![1.0; rows],
     };
     let total: f64 = weights.iter().sum();
-    // Items: (dimension, value), numbered in dimension order.
     let mut item_of: HashMap<(usize, String), usize> = HashMap::new();
-    let mut items: Vec<(usize, usize)> = Vec::new(); // (dimension, first row)
+    let mut items: Vec<(usize, usize)> = Vec::new();
     let mut row_items: Vec<Vec<Option<usize>>> = vec![vec![None; dims.len()]; rows];
     for (d, (_, _, col)) in dims.iter().enumerate() {
         for (r, slots) in row_items.iter_mut().enumerate() {
@@ -86,25 +87,112 @@ pub(super) fn basket(
             }
         }
     }
-    let min_weight = threshold * total;
-    let frequent = |w: f64| total > 0.0 && w >= min_weight;
-    let support = |set: &[usize]| -> f64 {
-        row_items
+    Items {
+        dims,
+        items,
+        row_items,
+        weights,
+        total,
+    }
+}
+
+impl Items<'_> {
+    fn dim(&self, item: usize) -> Option<usize> {
+        self.items.get(item).map(|i| i.0)
+    }
+
+    /// The weight of the rows holding every item of `set`.
+    fn support(&self, set: &[usize]) -> f64 {
+        self.row_items
             .iter()
-            .zip(&weights)
+            .zip(&self.weights)
             .filter(|(ri, _)| {
                 set.iter().all(|i| {
-                    items
-                        .get(*i)
-                        .is_some_and(|(d, _)| ri.get(*d).copied().flatten() == Some(*i))
+                    self.dim(*i)
+                        .is_some_and(|d| ri.get(d).copied().flatten() == Some(*i))
                 })
             })
             .map(|(_, w)| *w)
             .sum()
-    };
+    }
+
+    /// The output table: a row per pattern, in the order given.
+    fn output(
+        &self,
+        patterns: &[(Vec<usize>, f64)],
+        wildcards: &[(DataType, Value)],
+    ) -> Result<Table, EvalError> {
+        let n = patterns.len();
+        let total = self.total;
+        let mut columns: Vec<(String, Arc<Column>)> = vec![
+            (
+                "SegmentId".into(),
+                Arc::new(Column::new(crate::column::ColumnData::Long(
+                    (0..n as i64).collect(),
+                ))),
+            ),
+            (
+                "Count".into(),
+                Arc::new(Column::new(crate::column::ColumnData::Long(
+                    patterns.iter().map(|k| k.1.round() as i64).collect(),
+                ))),
+            ),
+            (
+                "Percent".into(),
+                Arc::new(Column::new(crate::column::ColumnData::Real(
+                    patterns
+                        .iter()
+                        .map(|k| {
+                            if total > 0.0 {
+                                100.0 * k.1 / total
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect(),
+                ))),
+            ),
+        ];
+        for (d, (_, name, col)) in self.dims.iter().enumerate() {
+            let ty = col.data_type();
+            let wildcard = wildcards
+                .iter()
+                .find(|(t, _)| *t == ty)
+                .map_or(Value::Null, |(_, v)| v.clone());
+            let mut b = ColumnBuilder::new(ty, n);
+            for (set, _) in patterns {
+                let item = set.iter().find(|i| self.dim(**i) == Some(d));
+                let v = match item.and_then(|i| self.items.get(*i)) {
+                    Some((_, r)) => col.get(*r),
+                    None => wildcard.clone(),
+                };
+                if b.push(&v).is_err() {
+                    b.push_null();
+                }
+            }
+            // Named as bound (an input column may share an output's name).
+            columns.push((format!("{d}\u{1}{name}"), Arc::new(b.finish())));
+        }
+        Table::try_new(columns).map_err(internal)
+    }
+}
+
+/// Runs `basket`.
+pub(super) fn basket(
+    input: &Table,
+    threshold: f64,
+    weight: Option<usize>,
+    max_dimensions: usize,
+    wildcards: &[(DataType, Value)],
+    span: Span,
+) -> Result<Table, EvalError> {
+    let it = encode(input, weight);
+    let total = it.total;
+    let min_weight = threshold * total;
+    let frequent = |w: f64| total > 0.0 && w >= min_weight;
     // Level 1.
-    let mut single = vec![0.0f64; items.len()];
-    for (ri, w) in row_items.iter().zip(&weights) {
+    let mut single = vec![0.0f64; it.items.len()];
+    for (ri, w) in it.row_items.iter().zip(&it.weights) {
         for i in ri.iter().flatten() {
             if let Some(s) = single.get_mut(*i) {
                 *s += *w;
@@ -130,8 +218,8 @@ pub(super) fn basket(
                 if xp != yp {
                     continue;
                 }
-                let (dx, dy) = (items.get(*xl).map(|i| i.0), items.get(*yl).map(|i| i.0));
-                if dx == dy || x.iter().any(|i| items.get(*i).map(|t| t.0) == dy) {
+                let (dx, dy) = (it.dim(*xl), it.dim(*yl));
+                if dx == dy || x.iter().any(|i| it.dim(*i) == dy) {
                     continue;
                 }
                 let mut c = x.clone();
@@ -165,7 +253,7 @@ pub(super) fn basket(
         level = candidates
             .into_iter()
             .filter_map(|c| {
-                let w = support(&c);
+                let w = it.support(&c);
                 frequent(w).then_some((c, w))
             })
             .collect();
@@ -177,7 +265,7 @@ pub(super) fn basket(
         .iter()
         .map(|(s, _)| s.iter().copied().collect())
         .collect();
-    let mut keep: Vec<(usize, &Vec<usize>, f64)> = Vec::new();
+    let mut keep: Vec<(usize, Vec<usize>, f64)> = Vec::new();
     for (i, (s, w)) in all.iter().enumerate() {
         let covered = all.iter().enumerate().any(|(j, (t, v))| {
             t.len() == s.len() + 1
@@ -187,7 +275,7 @@ pub(super) fn basket(
                     .is_some_and(|tj| s.iter().all(|x| tj.contains(x)))
         });
         if !covered {
-            keep.push((i, s, *w));
+            keep.push((i, s.clone(), *w));
         }
     }
     keep.sort_by(|a, b| {
@@ -196,56 +284,109 @@ pub(super) fn basket(
             .then(a.1.len().cmp(&b.1.len()))
             .then(a.0.cmp(&b.0))
     });
-    let n = keep.len();
-    let mut columns: Vec<(String, Arc<Column>)> = vec![
-        (
-            "SegmentId".into(),
-            Arc::new(Column::new(crate::column::ColumnData::Long(
-                (0..n as i64).collect(),
-            ))),
-        ),
-        (
-            "Count".into(),
-            Arc::new(Column::new(crate::column::ColumnData::Long(
-                keep.iter().map(|k| k.2.round() as i64).collect(),
-            ))),
-        ),
-        (
-            "Percent".into(),
-            Arc::new(Column::new(crate::column::ColumnData::Real(
-                keep.iter()
-                    .map(|k| {
-                        if total > 0.0 {
-                            100.0 * k.2 / total
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect(),
-            ))),
-        ),
-    ];
-    for (d, (_, name, col)) in dims.iter().enumerate() {
-        let ty = col.data_type();
-        let wildcard = wildcards
-            .iter()
-            .find(|(t, _)| *t == ty)
-            .map_or(Value::Null, |(_, v)| v.clone());
-        let mut b = ColumnBuilder::new(ty, n);
-        for (_, set, _) in &keep {
-            let item = set
-                .iter()
-                .find(|i| items.get(**i).is_some_and(|t| t.0 == d));
-            let v = match item.and_then(|i| items.get(*i)) {
-                Some((_, r)) => col.get(*r),
-                None => wildcard.clone(),
-            };
-            if b.push(&v).is_err() {
-                b.push_null();
+    let patterns: Vec<(Vec<usize>, f64)> = keep.into_iter().map(|(_, s, w)| (s, w)).collect();
+    it.output(&patterns, wildcards)
+}
+
+/// Runs `autocluster`. The page names the Seed-Expand family and the
+/// score (a geometric mean of coverage and informativeness weighted by
+/// `SizeWeight`) but not the rest; kqlite does this, deterministically:
+/// the seeds are the `NumSeeds` most frequent distinct rows (ties in order
+/// of appearance), each a pattern fixing every column. Each seed is
+/// generalized one column at a time, always dropping the column that
+/// raises the score most, until no drop raises it; the score of a pattern
+/// fixing `k` of `D` columns and covering a share `c` of the rows is
+/// `c^SizeWeight * (k/D)^(1-SizeWeight)`. The patterns found are taken by
+/// score, best first, down to half the best score, leaving out any that
+/// generalizes or specializes one already taken.
+pub(super) fn autocluster(
+    input: &Table,
+    size_weight: f64,
+    weight: Option<usize>,
+    seeds: usize,
+    wildcards: &[(DataType, Value)],
+) -> Result<Table, EvalError> {
+    let it = encode(input, weight);
+    let dims = it.dims.len();
+    if it.total <= 0.0 || dims == 0 {
+        return it.output(&[], wildcards);
+    }
+    // Distinct rows by their items, heaviest first.
+    let mut distinct: Vec<(Vec<usize>, f64, usize)> = Vec::new();
+    let mut index: HashMap<Vec<usize>, usize> = HashMap::new();
+    for (r, (ri, w)) in it.row_items.iter().zip(&it.weights).enumerate() {
+        let set: Vec<usize> = ri.iter().flatten().copied().collect();
+        if set.is_empty() {
+            continue;
+        }
+        let next = distinct.len();
+        let i = *index.entry(set.clone()).or_insert(next);
+        if i == next {
+            distinct.push((set, 0.0, r));
+        }
+        if let Some(d) = distinct.get_mut(i) {
+            d.1 += *w;
+        }
+    }
+    distinct.sort_by(|a, b| {
+        b.1.partial_cmp(&a.1)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.2.cmp(&b.2))
+    });
+    let score = |set: &[usize], support: f64| {
+        let coverage = support / it.total;
+        let info = set.len() as f64 / dims as f64;
+        coverage.powf(size_weight) * info.powf(1.0 - size_weight)
+    };
+    let mut found: Vec<(Vec<usize>, f64, f64)> = Vec::new(); // (set, support, score)
+    for (seed, _, _) in distinct.iter().take(seeds.max(1)) {
+        let mut set = seed.clone();
+        let mut support = it.support(&set);
+        let mut best = score(&set, support);
+        loop {
+            let mut step: Option<(Vec<usize>, f64, f64)> = None;
+            for drop in 0..set.len() {
+                let smaller: Vec<usize> = set
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != drop)
+                    .map(|(_, v)| *v)
+                    .collect();
+                if smaller.is_empty() {
+                    continue;
+                }
+                let s = it.support(&smaller);
+                let sc = score(&smaller, s);
+                if sc > best && step.as_ref().is_none_or(|x| sc > x.2) {
+                    step = Some((smaller, s, sc));
+                }
+            }
+            match step {
+                Some((s, w, sc)) => {
+                    set = s;
+                    support = w;
+                    best = sc;
+                }
+                None => break,
             }
         }
-        // Named as bound (an input column may share an output's name).
-        columns.push((format!("{d}\u{1}{name}"), Arc::new(b.finish())));
+        if !found.iter().any(|(f, _, _)| *f == set) {
+            found.push((set, support, best));
+        }
     }
-    Table::try_new(columns).map_err(internal)
+    found.sort_by(|a, b| b.2.partial_cmp(&a.2).unwrap_or(std::cmp::Ordering::Equal));
+    let floor = found.first().map_or(0.0, |f| f.2 / 2.0);
+    let mut taken: Vec<(Vec<usize>, f64)> = Vec::new();
+    for (set, support, sc) in found {
+        if sc < floor {
+            break;
+        }
+        let related = taken
+            .iter()
+            .any(|(t, _)| set.iter().all(|x| t.contains(x)) || t.iter().all(|x| set.contains(x)));
+        if !related {
+            taken.push((set, support));
+        }
+    }
+    it.output(&taken, wildcards)
 }

@@ -28,7 +28,8 @@ pub(super) fn run(spec: &PluginSpec, input: &Table, others: &[Table]) -> Result<
         | PluginKind::DcountIntersect { .. }
         | PluginKind::FunnelSequenceCompletion { .. }
         | PluginKind::SequenceDetect { .. }
-        | PluginKind::Basket { .. } => return super::plugins_more::run(spec, input),
+        | PluginKind::Basket { .. }
+        | PluginKind::Autocluster { .. } => return super::plugins_more::run(spec, input),
         PluginKind::Reduce {
             threshold,
             separators,

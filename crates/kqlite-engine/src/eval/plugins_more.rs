@@ -49,6 +49,12 @@ pub(super) fn run(spec: &PluginSpec, input: &Table) -> Result<Table, EvalError> 
             max_dimensions,
             wildcards,
         } => super::basket::basket(input, *threshold, *weight, *max_dimensions, wildcards, span),
+        PluginKind::Autocluster {
+            size_weight,
+            weight,
+            seeds,
+            wildcards,
+        } => super::basket::autocluster(input, *size_weight, *weight, *seeds, wildcards),
         _ => Err(EvalError::Internal("not a plugin of plugins_more".into())),
     }?;
     // Named as bound.
