@@ -62,6 +62,10 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
     ),
     ("evaluate basket", "T | evaluate basket()"),
     ("evaluate autocluster", "T | evaluate autocluster()"),
+    (
+        "evaluate diffpatterns",
+        "T | union (T | extend x = 2) | evaluate diffpatterns(x, '1', '2')",
+    ),
     ("render", "T | render table"),
     ("serialize", "T | serialize n = row_number()"),
     ("as", "T | as U"),

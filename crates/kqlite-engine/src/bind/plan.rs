@@ -708,6 +708,24 @@ pub enum PluginKind {
         /// The value a pattern shows in a column it leaves open, by type.
         wildcards: Vec<(DataType, Value)>,
     },
+    /// `diffpatterns`: patterns of column values whose share differs most
+    /// between the rows of two values of a split column.
+    Diffpatterns {
+        /// The split column.
+        split: usize,
+        /// Set A's split value, as text.
+        a: String,
+        /// Set B's split value, as text.
+        b: String,
+        /// The weight column, if any (left out of the output).
+        weight: Option<usize>,
+        /// Least difference, as a share.
+        threshold: f64,
+        /// Most columns per pattern.
+        max_dimensions: usize,
+        /// The value a pattern shows in a column it leaves open, by type.
+        wildcards: Vec<(DataType, Value)>,
+    },
     /// `sequence_detect`: input columns are the timeline, one bool per
     /// step, then the dimensions; a row per occurrence of the steps in
     /// order.

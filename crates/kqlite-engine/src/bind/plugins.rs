@@ -113,7 +113,8 @@ impl Binder<'_> {
             | "funnel_sequence_completion"
             | "sequence_detect"
             | "basket"
-            | "autocluster" => self.bind_more_plugin(call, input, schema, span),
+            | "autocluster"
+            | "diffpatterns" => self.bind_more_plugin(call, input, schema, span),
             _ => return None,
         })
     }

@@ -126,6 +126,7 @@ impl Binder<'_> {
             }
             "sequence_detect" => self.bind_sequence_detect(call, input, schema, span),
             "basket" | "autocluster" => self.bind_basket(call, input, schema, span),
+            "diffpatterns" => self.bind_diffpatterns(call, input, schema, span),
             _ => self.bind_funnel_completion(call, input, schema, span),
         }
     }
@@ -448,6 +449,123 @@ impl Binder<'_> {
                 max_dimensions,
                 wildcards,
             }
+        };
+        Ok(plugin(input.clone(), kind, columns, span))
+    }
+}
+
+impl Binder<'_> {
+    /// `diffpatterns(SplitColumn, SplitValueA, SplitValueB [, WeightColumn,
+    /// Threshold, MaxDimensions, CustomWildcard, ...])`.
+    fn bind_diffpatterns(
+        &mut self,
+        call: &ast::Call,
+        input: &Arc<Plan>,
+        schema: &Schema,
+        span: Span,
+    ) -> BResult<Bound> {
+        let [split, a, b, rest @ ..] = call.args.as_slice() else {
+            return Err(self.fail(names::error(
+                codes::ARITY,
+                "`diffpatterns` takes (SplitColumn, SplitValueA, SplitValueB, ...)",
+                call.name.span,
+            )));
+        };
+        let ExprKind::Name(id) = &split.kind else {
+            return Err(self.more_error("`SplitColumn` must name a column".into(), split.span));
+        };
+        let Some(split_at) = schema.iter().position(|(n, _)| *n == id.name) else {
+            return Err(self.unknown_column(&id.name, id.span, schema));
+        };
+        let text = |this: &mut Self, e: &Expr| -> BResult<String> {
+            match this.more_constant(e, "a split value")?.0 {
+                v @ (Value::String(_)
+                | Value::Long(_)
+                | Value::Int(_)
+                | Value::Bool(_)
+                | Value::Real(_)) => match crate::kernels::convert_value(&v, DataType::String) {
+                    Value::String(s) => Ok(s.to_string()),
+                    _ => Err(this.more_error("a split value must be a constant".into(), e.span)),
+                },
+                _ => Err(this.more_error("a split value must be a constant".into(), e.span)),
+            }
+        };
+        let a_text = text(self, a)?;
+        let b_text = text(self, b)?;
+        let mut weight = None;
+        let mut threshold = 0.05;
+        let mut max_dimensions = usize::MAX;
+        let mut wildcards: Vec<(DataType, Value)> = Vec::new();
+        for (i, e) in rest.iter().enumerate() {
+            if is_default(e) {
+                continue;
+            }
+            match i {
+                0 => {
+                    let ExprKind::Name(w) = &e.kind else {
+                        return Err(
+                            self.more_error("`WeightColumn` must name a column".into(), e.span)
+                        );
+                    };
+                    match schema.iter().position(|(n, _)| *n == w.name) {
+                        Some(c) => weight = Some(c),
+                        None => return Err(self.unknown_column(&w.name, w.span, schema)),
+                    }
+                }
+                1 => {
+                    let t = match self.more_constant(e, "`Threshold`")?.0 {
+                        Value::Real(r) => r,
+                        Value::Long(l) => l as f64,
+                        _ => -1.0,
+                    };
+                    if !(0.015..=1.0).contains(&t) {
+                        return Err(self.more_error(
+                            "`Threshold` must be a number from 0.015 to 1".into(),
+                            e.span,
+                        ));
+                    }
+                    threshold = t;
+                }
+                2 => match self.more_constant(e, "`MaxDimensions`")?.0 {
+                    Value::Int(n) if n > 0 => max_dimensions = n as usize,
+                    Value::Long(n) if n > 0 => max_dimensions = n.min(1000) as usize,
+                    _ => {
+                        return Err(self.more_error(
+                            "`MaxDimensions` must be a positive integer".into(),
+                            e.span,
+                        ))
+                    }
+                },
+                _ => {
+                    let (v, ty) = self.more_constant(e, "a custom wildcard")?;
+                    wildcards.retain(|(t, _)| *t != ty);
+                    wildcards.push((ty, v));
+                }
+            }
+        }
+        let mut columns: Schema = vec![
+            ("SegmentId".into(), DataType::Long),
+            ("CountA".into(), DataType::Long),
+            ("CountB".into(), DataType::Long),
+            ("PercentA".into(), DataType::Real),
+            ("PercentB".into(), DataType::Real),
+            ("PercentDiffAB".into(), DataType::Real),
+        ];
+        for (i, (n, t)) in schema.iter().enumerate() {
+            if Some(i) != weight && i != split_at {
+                let taken: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
+                let n = names::unique_name(n, &taken);
+                columns.push((n, *t));
+            }
+        }
+        let kind = PluginKind::Diffpatterns {
+            split: split_at,
+            a: a_text,
+            b: b_text,
+            weight,
+            threshold,
+            max_dimensions,
+            wildcards,
         };
         Ok(plugin(input.clone(), kind, columns, span))
     }

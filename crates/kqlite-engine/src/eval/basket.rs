@@ -50,12 +50,12 @@ struct Items<'t> {
     total: f64,
 }
 
-fn encode(input: &Table, weight: Option<usize>) -> Items<'_> {
+fn encode(input: &Table, weight: Option<usize>, skip: Option<usize>) -> Items<'_> {
     let rows = input.num_rows();
     let dims: Vec<(usize, &str, &Arc<Column>)> = input
         .columns()
         .enumerate()
-        .filter(|(i, _)| Some(*i) != weight)
+        .filter(|(i, _)| Some(*i) != weight && Some(*i) != skip)
         .map(|(i, (n, c))| (i, n, c))
         .collect();
     let weights: Vec<f64> = match weight.and_then(|w| input.column_at(w)) {
@@ -97,6 +97,53 @@ fn encode(input: &Table, weight: Option<usize>) -> Items<'_> {
 }
 
 impl Items<'_> {
+    /// Candidate patterns one item larger than `level` (Apriori: every
+    /// subset one item smaller is in `level`), sorted.
+    fn next_level(&self, level: &[&Vec<usize>], span: Span) -> Result<Vec<Vec<usize>>, EvalError> {
+        let known: HashSet<&Vec<usize>> = level.iter().copied().collect();
+        let mut candidates: Vec<Vec<usize>> = Vec::new();
+        for (a, x) in level.iter().enumerate() {
+            for y in level.iter().skip(a + 1) {
+                let (Some((xl, xp)), Some((yl, yp))) = (x.split_last(), y.split_last()) else {
+                    continue;
+                };
+                if xp != yp {
+                    continue;
+                }
+                let (dx, dy) = (self.dim(*xl), self.dim(*yl));
+                if dx == dy || x.iter().any(|i| self.dim(*i) == dy) {
+                    continue;
+                }
+                let mut c = (*x).clone();
+                c.push(*yl);
+                c.sort_unstable();
+                let all_subsets = (0..c.len()).all(|skip| {
+                    let sub: Vec<usize> = c
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != skip)
+                        .map(|(_, v)| *v)
+                        .collect();
+                    known.contains(&sub)
+                });
+                if all_subsets {
+                    candidates.push(c);
+                }
+                if candidates.len() > MAX_CANDIDATES {
+                    return Err(EvalError::Invalid {
+                        span,
+                        message: "too many candidate patterns; raise the threshold or lower \
+                                  the dimensions"
+                            .into(),
+                    });
+                }
+            }
+        }
+        candidates.sort();
+        candidates.dedup();
+        Ok(candidates)
+    }
+
     fn dim(&self, item: usize) -> Option<usize> {
         self.items.get(item).map(|i| i.0)
     }
@@ -124,7 +171,7 @@ impl Items<'_> {
     ) -> Result<Table, EvalError> {
         let n = patterns.len();
         let total = self.total;
-        let mut columns: Vec<(String, Arc<Column>)> = vec![
+        let columns: Vec<(String, Arc<Column>)> = vec![
             (
                 "SegmentId".into(),
                 Arc::new(Column::new(crate::column::ColumnData::Long(
@@ -153,6 +200,19 @@ impl Items<'_> {
                 ))),
             ),
         ];
+        let sets: Vec<&Vec<usize>> = patterns.iter().map(|(s, _)| s).collect();
+        self.output_with(columns, &sets, wildcards)
+    }
+
+    /// `leading` columns, then a value or wildcard per dimension for each
+    /// pattern.
+    fn output_with(
+        &self,
+        mut columns: Vec<(String, Arc<Column>)>,
+        patterns: &[&Vec<usize>],
+        wildcards: &[(DataType, Value)],
+    ) -> Result<Table, EvalError> {
+        let n = patterns.len();
         for (d, (_, name, col)) in self.dims.iter().enumerate() {
             let ty = col.data_type();
             let wildcard = wildcards
@@ -160,7 +220,7 @@ impl Items<'_> {
                 .find(|(t, _)| *t == ty)
                 .map_or(Value::Null, |(_, v)| v.clone());
             let mut b = ColumnBuilder::new(ty, n);
-            for (set, _) in patterns {
+            for set in patterns {
                 let item = set.iter().find(|i| self.dim(**i) == Some(d));
                 let v = match item.and_then(|i| self.items.get(*i)) {
                     Some((_, r)) => col.get(*r),
@@ -186,7 +246,7 @@ pub(super) fn basket(
     wildcards: &[(DataType, Value)],
     span: Span,
 ) -> Result<Table, EvalError> {
-    let it = encode(input, weight);
+    let it = encode(input, weight, None);
     let total = it.total;
     let min_weight = threshold * total;
     let frequent = |w: f64| total > 0.0 && w >= min_weight;
@@ -208,48 +268,8 @@ pub(super) fn basket(
     let mut all: Vec<(Vec<usize>, f64)> = level.clone();
     let mut size = 1;
     while size < max_dimensions && !level.is_empty() {
-        let known: HashSet<&Vec<usize>> = level.iter().map(|(s, _)| s).collect();
-        let mut candidates: Vec<Vec<usize>> = Vec::new();
-        for (a, (x, _)) in level.iter().enumerate() {
-            for (y, _) in level.iter().skip(a + 1) {
-                let (Some((xl, xp)), Some((yl, yp))) = (x.split_last(), y.split_last()) else {
-                    continue;
-                };
-                if xp != yp {
-                    continue;
-                }
-                let (dx, dy) = (it.dim(*xl), it.dim(*yl));
-                if dx == dy || x.iter().any(|i| it.dim(*i) == dy) {
-                    continue;
-                }
-                let mut c = x.clone();
-                c.push(*yl);
-                c.sort_unstable();
-                // Every subset one item smaller must be frequent.
-                let all_subsets = (0..c.len()).all(|skip| {
-                    let sub: Vec<usize> = c
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| *j != skip)
-                        .map(|(_, v)| *v)
-                        .collect();
-                    known.contains(&sub)
-                });
-                if all_subsets {
-                    candidates.push(c);
-                }
-                if candidates.len() > MAX_CANDIDATES {
-                    return Err(EvalError::Invalid {
-                        span,
-                        message: "basket: too many candidate patterns; raise the threshold or \
-                                  lower MaxDimensions"
-                            .into(),
-                    });
-                }
-            }
-        }
-        candidates.sort();
-        candidates.dedup();
+        let sets: Vec<&Vec<usize>> = level.iter().map(|(s, _)| s).collect();
+        let candidates = it.next_level(&sets, span)?;
         level = candidates
             .into_iter()
             .filter_map(|c| {
@@ -306,7 +326,7 @@ pub(super) fn autocluster(
     seeds: usize,
     wildcards: &[(DataType, Value)],
 ) -> Result<Table, EvalError> {
-    let it = encode(input, weight);
+    let it = encode(input, weight, None);
     let dims = it.dims.len();
     if it.total <= 0.0 || dims == 0 {
         return it.output(&[], wildcards);
@@ -389,4 +409,146 @@ pub(super) fn autocluster(
         }
     }
     it.output(&taken, wildcards)
+}
+
+/// The options of `diffpatterns`.
+pub(super) struct DiffOptions<'a> {
+    /// The split column.
+    pub split: usize,
+    /// Its value (as text) for set A.
+    pub a: &'a str,
+    /// Its value (as text) for set B.
+    pub b: &'a str,
+    /// The weight column.
+    pub weight: Option<usize>,
+    /// Least difference, as a share, a pattern must show.
+    pub threshold: f64,
+    /// Most columns per pattern.
+    pub max_dimensions: usize,
+}
+
+/// Runs `diffpatterns`. The page fixes the output but not the search;
+/// kqlite's: patterns are found level by level as in `basket`, keeping
+/// those covering at least `Threshold` of A or of B (the search space);
+/// a pattern is reported when its `PercentDiffAB` is at least `Threshold`
+/// (as a percentage). Patterns are taken by `PercentDiffAB`, largest
+/// first, then fewer columns first, leaving out any that generalizes or
+/// specializes one already taken.
+pub(super) fn diffpatterns(
+    input: &Table,
+    o: &DiffOptions<'_>,
+    wildcards: &[(DataType, Value)],
+    span: Span,
+) -> Result<Table, EvalError> {
+    let it = encode(input, o.weight, Some(o.split));
+    let side: Vec<Option<bool>> = match input.column_at(o.split) {
+        Some((_, c)) => (0..input.num_rows())
+            .map(|r| match convert_value(&c.get(r), DataType::String) {
+                Value::String(s) if &*s == o.a => Some(true),
+                Value::String(s) if &*s == o.b => Some(false),
+                _ => None,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let support = |set: &[usize]| -> (f64, f64) {
+        let mut out = (0.0, 0.0);
+        for ((ri, w), s) in it.row_items.iter().zip(&it.weights).zip(&side) {
+            let Some(in_a) = s else { continue };
+            let holds = set.iter().all(|i| {
+                it.dim(*i)
+                    .is_some_and(|d| ri.get(d).copied().flatten() == Some(*i))
+            });
+            if holds {
+                if *in_a {
+                    out.0 += *w;
+                } else {
+                    out.1 += *w;
+                }
+            }
+        }
+        out
+    };
+    let (ta, tb) = support(&[]);
+    if ta <= 0.0 || tb <= 0.0 {
+        return Err(EvalError::Invalid {
+            span,
+            message: format!(
+                "diffpatterns: the split column has no rows of `{}`",
+                if ta <= 0.0 { o.a } else { o.b }
+            ),
+        });
+    }
+    let frequent = |(wa, wb): (f64, f64)| wa >= o.threshold * ta || wb >= o.threshold * tb;
+    let mut level: Vec<(Vec<usize>, (f64, f64))> = (0..it.items.len())
+        .map(|i| (vec![i], support(&[i])))
+        .filter(|(_, s)| frequent(*s))
+        .collect();
+    let mut all = level.clone();
+    let mut size = 1;
+    while size < o.max_dimensions && !level.is_empty() {
+        let sets: Vec<&Vec<usize>> = level.iter().map(|(s, _)| s).collect();
+        level = it
+            .next_level(&sets, span)?
+            .into_iter()
+            .map(|c| {
+                let s = support(&c);
+                (c, s)
+            })
+            .filter(|(_, s)| frequent(*s))
+            .collect();
+        all.extend(level.iter().cloned());
+        size += 1;
+    }
+    let pct = |(wa, wb): (f64, f64)| (100.0 * wa / ta, 100.0 * wb / tb);
+    let mut scored: Vec<(usize, Vec<usize>, (f64, f64), f64)> = all
+        .into_iter()
+        .enumerate()
+        .map(|(i, (s, w))| {
+            let (pa, pb) = pct(w);
+            (i, s, w, (pa - pb).abs())
+        })
+        .filter(|x| x.3 >= o.threshold * 100.0)
+        .collect();
+    scored.sort_by(|a, b| {
+        b.3.partial_cmp(&a.3)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.1.len().cmp(&b.1.len()))
+            .then(a.0.cmp(&b.0))
+    });
+    let mut taken: Vec<(Vec<usize>, (f64, f64), f64)> = Vec::new();
+    for (_, set, w, diff) in scored {
+        let related = taken.iter().any(|(t, _, _)| {
+            set.iter().all(|x| t.contains(x)) || t.iter().all(|x| set.contains(x))
+        });
+        if !related {
+            taken.push((set, w, diff));
+        }
+    }
+    let n = taken.len();
+    let long = |f: &dyn Fn(&(Vec<usize>, (f64, f64), f64)) -> i64| {
+        Arc::new(Column::new(crate::column::ColumnData::Long(
+            taken.iter().map(f).collect(),
+        )))
+    };
+    let real = |f: &dyn Fn(&(Vec<usize>, (f64, f64), f64)) -> f64| {
+        Arc::new(Column::new(crate::column::ColumnData::Real(
+            taken.iter().map(f).collect(),
+        )))
+    };
+    let leading: Vec<(String, Arc<Column>)> = vec![
+        (
+            "SegmentId".into(),
+            Arc::new(Column::new(crate::column::ColumnData::Long(
+                (0..n as i64).collect(),
+            ))),
+        ),
+        ("CountA".into(), long(&|t| t.1 .0.round() as i64)),
+        ("CountB".into(), long(&|t| t.1 .1.round() as i64)),
+        ("PercentA".into(), real(&|t| pct(t.1).0)),
+        ("PercentB".into(), real(&|t| pct(t.1).1)),
+        ("PercentDiffAB".into(), real(&|t| t.2)),
+    ];
+    let sets: Vec<&Vec<usize>> = taken.iter().map(|(s, _, _)| s).collect();
+    it.output_with(leading, &sets, wildcards)
 }

@@ -29,7 +29,8 @@ pub(super) fn run(spec: &PluginSpec, input: &Table, others: &[Table]) -> Result<
         | PluginKind::FunnelSequenceCompletion { .. }
         | PluginKind::SequenceDetect { .. }
         | PluginKind::Basket { .. }
-        | PluginKind::Autocluster { .. } => return super::plugins_more::run(spec, input),
+        | PluginKind::Autocluster { .. }
+        | PluginKind::Diffpatterns { .. } => return super::plugins_more::run(spec, input),
         PluginKind::Reduce {
             threshold,
             separators,

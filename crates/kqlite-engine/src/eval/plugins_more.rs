@@ -55,6 +55,25 @@ pub(super) fn run(spec: &PluginSpec, input: &Table) -> Result<Table, EvalError> 
             seeds,
             wildcards,
         } => super::basket::autocluster(input, *size_weight, *weight, *seeds, wildcards),
+        PluginKind::Diffpatterns {
+            split,
+            a,
+            b,
+            weight,
+            threshold,
+            max_dimensions,
+            wildcards,
+        } => {
+            let options = super::basket::DiffOptions {
+                split: *split,
+                a,
+                b,
+                weight: *weight,
+                threshold: *threshold,
+                max_dimensions: *max_dimensions,
+            };
+            super::basket::diffpatterns(input, &options, wildcards, span)
+        }
         _ => Err(EvalError::Internal("not a plugin of plugins_more".into())),
     }?;
     // Named as bound.
