@@ -411,6 +411,12 @@ pub(super) fn autocluster(
     it.output(&taken, wildcards)
 }
 
+/// A pattern with its weight in A and B and its `PercentDiffAB`.
+type Taken = (Vec<usize>, (f64, f64), f64);
+
+/// A [`Taken`] with the order it was found in, first.
+type Scored = (usize, Vec<usize>, (f64, f64), f64);
+
 /// The options of `diffpatterns`.
 pub(super) struct DiffOptions<'a> {
     /// The split column.
@@ -501,7 +507,7 @@ pub(super) fn diffpatterns(
         size += 1;
     }
     let pct = |(wa, wb): (f64, f64)| (100.0 * wa / ta, 100.0 * wb / tb);
-    let mut scored: Vec<(usize, Vec<usize>, (f64, f64), f64)> = all
+    let mut scored: Vec<Scored> = all
         .into_iter()
         .enumerate()
         .map(|(i, (s, w))| {
@@ -516,7 +522,7 @@ pub(super) fn diffpatterns(
             .then(a.1.len().cmp(&b.1.len()))
             .then(a.0.cmp(&b.0))
     });
-    let mut taken: Vec<(Vec<usize>, (f64, f64), f64)> = Vec::new();
+    let mut taken: Vec<Taken> = Vec::new();
     for (_, set, w, diff) in scored {
         let related = taken.iter().any(|(t, _, _)| {
             set.iter().all(|x| t.contains(x)) || t.iter().all(|x| set.contains(x))
@@ -526,12 +532,12 @@ pub(super) fn diffpatterns(
         }
     }
     let n = taken.len();
-    let long = |f: &dyn Fn(&(Vec<usize>, (f64, f64), f64)) -> i64| {
+    let long = |f: &dyn Fn(&Taken) -> i64| {
         Arc::new(Column::new(crate::column::ColumnData::Long(
             taken.iter().map(f).collect(),
         )))
     };
-    let real = |f: &dyn Fn(&(Vec<usize>, (f64, f64), f64)) -> f64| {
+    let real = |f: &dyn Fn(&Taken) -> f64| {
         Arc::new(Column::new(crate::column::ColumnData::Real(
             taken.iter().map(f).collect(),
         )))
