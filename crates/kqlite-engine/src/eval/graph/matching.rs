@@ -8,6 +8,7 @@
 //! shortest first. Conditions on one variable alone (and `all(e, ...)`)
 //! prune the search; the rest of `where` filters the matches.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use kqlite_parser::ast::EdgeDirection;
@@ -76,6 +77,138 @@ enum Stop {
 }
 
 impl Search<'_> {
+    /// `graph-shortest-paths` over one variable length edge starting at 0
+    /// or 1 edges, with every condition on single variables: a breadth
+    /// first search from each start node that never walks to a node it
+    /// reached in fewer edges (nor, for `output=any`, in as many), so each
+    /// end is found by its shortest paths only. `None` for other patterns,
+    /// which are searched in full.
+    fn breadth_first(&mut self, ex: &Executor<'_>) -> Option<Result<(), Stop>> {
+        let spec = self.spec;
+        let [(first, steps)] = spec.paths.as_slice() else {
+            return None;
+        };
+        let [(edge_var, to_var)] = steps.as_slice() else {
+            return None;
+        };
+        let edge = spec.edges.get(*edge_var)?;
+        let (min, max) = edge.range?;
+        if !spec.shortest || spec.predicate.is_some() || min > 1 || first == to_var {
+            return None;
+        }
+        Some(self.bfs(ex, (*first, *edge_var, *to_var), edge.direction, (min, max)))
+    }
+
+    fn bfs(
+        &mut self,
+        ex: &Executor<'_>,
+        (first, edge_var, to_var): (usize, usize, usize),
+        direction: EdgeDirection,
+        (min, max): (usize, usize),
+    ) -> Result<(), Stop> {
+        let g = self.g;
+        let nodes = g.ids.len();
+        for s in 0..nodes as u32 {
+            self.tick(ex)?;
+            if !Self::allowed(&self.node_ok[first], s) {
+                continue;
+            }
+            let mut depth_of: Vec<Option<usize>> = vec![None; nodes];
+            if let Some(d) = depth_of.get_mut(s as usize) {
+                *d = Some(0);
+            }
+            // Walks (nodes, edges) of the current length.
+            let mut frontier: Vec<(Vec<u32>, Vec<u32>)> = vec![(vec![s], Vec::new())];
+            if min == 0 {
+                self.emit(first, edge_var, to_var, &frontier[0])?;
+            }
+            for depth in 1..=max {
+                let mut next: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+                for (walk_nodes, walk_edges) in &frontier {
+                    let at = walk_nodes.last().copied().unwrap_or(s);
+                    if walk_nodes.len() > 1 && !Self::allowed(&self.inner_ok[edge_var], at) {
+                        continue;
+                    }
+                    let out = g.outgoing.get(at as usize).map_or(&[][..], Vec::as_slice);
+                    let inc = g.incoming.get(at as usize).map_or(&[][..], Vec::as_slice);
+                    let forward = out
+                        .iter()
+                        .map(|e| (*e, g.target.get(*e as usize).copied().unwrap_or(0)));
+                    let backward = inc
+                        .iter()
+                        .filter(|e| {
+                            direction != EdgeDirection::Any
+                                || g.source.get(**e as usize) != g.target.get(**e as usize)
+                        })
+                        .map(|e| (*e, g.source.get(*e as usize).copied().unwrap_or(0)));
+                    let candidates: Vec<(u32, u32)> = match direction {
+                        EdgeDirection::Right => forward.collect(),
+                        EdgeDirection::Left => backward.collect(),
+                        EdgeDirection::Any => forward.chain(backward).collect(),
+                    };
+                    for (e, n) in candidates {
+                        self.tick(ex)?;
+                        if !Self::allowed(&self.edge_ok[edge_var], e) || walk_nodes.contains(&n) {
+                            continue;
+                        }
+                        let Some(slot) = depth_of.get_mut(n as usize) else {
+                            continue;
+                        };
+                        match *slot {
+                            Some(d) if d < depth || !self.spec.all_paths => continue,
+                            _ => *slot = Some(depth),
+                        }
+                        let mut nn = walk_nodes.clone();
+                        nn.push(n);
+                        let mut ee = walk_edges.clone();
+                        ee.push(e);
+                        next.push((nn, ee));
+                    }
+                }
+                for walk in &next {
+                    self.emit(first, edge_var, to_var, walk)?;
+                }
+                frontier = next;
+                if frontier.is_empty() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the walk as a match when its end may be the last node.
+    fn emit(
+        &mut self,
+        first: usize,
+        edge_var: usize,
+        to_var: usize,
+        walk: &(Vec<u32>, Vec<u32>),
+    ) -> Result<(), Stop> {
+        let (Some(&s), Some(&end)) = (walk.0.first(), walk.0.last()) else {
+            return Ok(());
+        };
+        if !Self::allowed(&self.node_ok[to_var], end) {
+            return Ok(());
+        }
+        if self.out.len() >= self.max {
+            return Err(Stop::TooMany);
+        }
+        let mut nodes = vec![0u32; self.spec.nodes.len()];
+        if let Some(x) = nodes.get_mut(first) {
+            *x = s;
+        }
+        if let Some(x) = nodes.get_mut(to_var) {
+            *x = end;
+        }
+        let mut walks = vec![(Vec::new(), Vec::new()); self.spec.edges.len()];
+        if let Some(w) = walks.get_mut(edge_var) {
+            *w = walk.clone();
+        }
+        self.out.push(Match { nodes, walks });
+        Ok(())
+    }
+
     fn allowed(mask: &Option<Vec<bool>>, i: u32) -> bool {
         mask.as_ref()
             .is_none_or(|m| m.get(i as usize).copied().unwrap_or(false))
@@ -301,7 +434,11 @@ impl Executor<'_> {
             max: self.limits.max_rows,
             steps: 0,
         };
-        match search.path(self, 0) {
+        let found = match search.breadth_first(self) {
+            Some(r) => r,
+            None => search.path(self, 0),
+        };
+        match found {
             Ok(()) => {}
             Err(Stop::TooMany) => {
                 return Err(EvalError::TooManyRows {
@@ -494,38 +631,35 @@ impl Executor<'_> {
 }
 
 /// For `graph-shortest-paths`: the matches of least length between each
-/// start and end node (one, or all with `output=all`), in order of each
-/// pair's first match.
+/// start and end node (the first, or all with `output=all`), in the order
+/// they were found.
 fn shortest(matches: &[Match], spec: &GraphMatchSpec) -> Vec<u32> {
     let Some((first, steps)) = spec.paths.first() else {
         return Vec::new();
     };
     let last = steps.last().map_or(*first, |(_, n)| *n);
-    let mut pairs: Vec<((u32, u32), usize)> = Vec::new();
-    for m in matches {
-        let key = (
+    let key = |m: &Match| {
+        (
             m.nodes.get(*first).copied().unwrap_or(0),
             m.nodes.get(last).copied().unwrap_or(0),
-        );
-        match pairs.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, best)) => *best = (*best).min(m.length()),
-            None => pairs.push((key, m.length())),
-        }
+        )
+    };
+    let mut best: HashMap<(u32, u32), usize> = HashMap::new();
+    for m in matches {
+        let b = best.entry(key(m)).or_insert(usize::MAX);
+        *b = (*b).min(m.length());
     }
+    let mut done: HashSet<(u32, u32)> = HashSet::new();
     let mut keep = Vec::new();
-    for (key, best) in &pairs {
-        for (i, m) in matches.iter().enumerate() {
-            let k = (
-                m.nodes.get(*first).copied().unwrap_or(0),
-                m.nodes.get(last).copied().unwrap_or(0),
-            );
-            if k == *key && m.length() == *best {
-                keep.push(i as u32);
-                if !spec.all_paths {
-                    break;
-                }
-            }
+    for (i, m) in matches.iter().enumerate() {
+        let k = key(m);
+        if best.get(&k) != Some(&m.length()) {
+            continue;
         }
+        if !spec.all_paths && !done.insert(k) {
+            continue;
+        }
+        keep.push(i as u32);
     }
     keep
 }
