@@ -344,6 +344,7 @@ impl Printer<'_> {
             Plan::Pivot { .. } => "Pivot".to_string(),
             Plan::BagUnpack { .. } => "BagUnpack".to_string(),
             Plan::MakeGraph { .. } => "MakeGraph".to_string(),
+            Plan::GraphPartition { .. } => "MakeGraph partitioned-by".to_string(),
             Plan::GraphMarkComponents { strong, .. } => format!(
                 "GraphMarkComponents ({})",
                 if *strong { "strong" } else { "weak" }

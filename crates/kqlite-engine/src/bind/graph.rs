@@ -38,6 +38,8 @@ pub struct MakeGraphSpec {
     pub edge_schema: Schema,
     /// The operator, for errors.
     pub span: Span,
+    /// Stands for the graph of the current `partitioned-by` partition.
+    pub partition: bool,
 }
 
 /// A bound `graph-to-table`.
@@ -387,9 +389,6 @@ impl Binder<'_> {
         schema: Schema,
         span: Span,
     ) -> BResult<Bound> {
-        if let Some((column, _)) = &g.partitioned_by {
-            return Err(self.not_supported("`make-graph ... partitioned-by`", column.span));
-        }
         let source = self.column_index(&g.source, &schema)?;
         let target = self.column_index(&g.target, &schema)?;
         let mut node_id = None;
@@ -442,21 +441,88 @@ impl Binder<'_> {
         if let Some(n) = &node_id {
             node_schema.push((n.clone(), id_type));
         }
+        let spec = MakeGraphSpec {
+            source,
+            target,
+            node_keys,
+            node_id,
+            node_schema,
+            edge_schema: schema,
+            span,
+            partition: false,
+        };
+        if let Some((column, body)) = &g.partitioned_by {
+            return self.bind_graph_partition(input, node_plans, spec, column, body, &g.nodes);
+        }
         Ok((
             Arc::new(Plan::MakeGraph {
                 edges: input,
                 nodes: node_plans,
-                spec: Arc::new(MakeGraphSpec {
-                    source,
-                    target,
-                    node_keys,
-                    node_id,
-                    node_schema,
-                    edge_schema: schema,
-                    span,
-                }),
+                spec: Arc::new(spec),
             }),
             Vec::new(),
+        ))
+    }
+
+    /// `make-graph ... partitioned-by Column (operators)`.
+    fn bind_graph_partition(
+        &mut self,
+        input: Arc<Plan>,
+        node_plans: Vec<Arc<Plan>>,
+        spec: MakeGraphSpec,
+        column: &Ident,
+        body: &ast::Subquery,
+        node_exprs: &[(Expr, Ident)],
+    ) -> BResult<Bound> {
+        let mut columns = vec![self.column_index(column, &spec.edge_schema)?];
+        for (plan, (table, _)) in node_plans.iter().zip(node_exprs) {
+            let schema = plan.schema(self.catalog).unwrap_or_default();
+            match schema.iter().position(|(n, _)| *n == column.name) {
+                Some(i) => columns.push(i),
+                None => {
+                    return Err(self.fail(names::error(
+                        codes::UNKNOWN_COLUMN,
+                        format!(
+                            "a node table of `make-graph ... partitioned-by` lacks the column `{}`",
+                            column.name
+                        ),
+                        table.span,
+                    )))
+                }
+            }
+        }
+        let mut inner = spec.clone();
+        inner.partition = true;
+        let mut plan = Arc::new(Plan::MakeGraph {
+            edges: Arc::new(Plan::Input),
+            nodes: Vec::new(),
+            spec: Arc::new(inner),
+        });
+        let mut schema: Schema = Vec::new();
+        for op in &body.ops {
+            let (p, s) = self.bind_operator(op, plan, schema)?;
+            plan = p;
+            schema = s;
+        }
+        if graph_schema(&plan).is_some() {
+            return Err(self.fail(names::with_hint(
+                names::error(
+                    codes::WRONG_KIND,
+                    "the operators after `partitioned-by` end with a graph, not a table",
+                    body.span,
+                ),
+                "end them with `graph-match` or `graph-to-table`",
+            )));
+        }
+        Ok((
+            Arc::new(Plan::GraphPartition {
+                edges: input,
+                nodes: node_plans,
+                spec: Arc::new(spec),
+                columns,
+                body: plan,
+            }),
+            schema,
         ))
     }
 

@@ -583,6 +583,20 @@ pub enum Plan {
         /// The pattern, its conditions and output.
         spec: Arc<crate::bind::graph::GraphMatchSpec>,
     },
+    /// `make-graph ... partitioned-by Column (operators)`: a graph per value
+    /// of the column, each run through `body`, results concatenated.
+    GraphPartition {
+        /// The edges.
+        edges: Arc<Plan>,
+        /// Node tables.
+        nodes: Vec<Arc<Plan>>,
+        /// The graph's columns and options.
+        spec: Arc<crate::bind::graph::MakeGraphSpec>,
+        /// The partition column in the edges, then in each node table.
+        columns: Vec<usize>,
+        /// The graph operators, over the partition's graph.
+        body: Arc<Plan>,
+    },
     /// `graph-to-table`: a graph's nodes or edges as a table.
     GraphToTable {
         /// The graph.

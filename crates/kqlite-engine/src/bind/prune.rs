@@ -96,6 +96,7 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
         | Plan::GraphMarkComponents { .. }
         | Plan::GraphMatch { .. }
         | Plan::GraphToTable { .. }
+        | Plan::GraphPartition { .. }
         | Plan::Plugin { .. } => None,
     }
 }
@@ -334,6 +335,7 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
         | Plan::GraphMarkComponents { .. }
         | Plan::GraphMatch { .. }
         | Plan::GraphToTable { .. }
+        | Plan::GraphPartition { .. }
         | Plan::Plugin { .. } => None,
     }
 }

@@ -168,6 +168,7 @@ impl Plan {
                 .map(|(n, e)| (n.clone(), e.ty))
                 .collect(),
             Plan::GraphToTable { spec, .. } => spec.columns.clone(),
+            Plan::GraphPartition { body, .. } => input_schema(body)?,
         })
     }
 }

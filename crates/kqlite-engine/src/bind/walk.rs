@@ -202,6 +202,12 @@ impl Plan {
             | Plan::GraphMatch { input, .. }
             | Plan::GraphToTable { input, .. } => vec![input],
             Plan::MakeGraph { edges, nodes, .. } => std::iter::once(edges).chain(nodes).collect(),
+            Plan::GraphPartition {
+                edges, nodes, body, ..
+            } => std::iter::once(edges)
+                .chain(nodes)
+                .chain(std::iter::once(body))
+                .collect(),
             Plan::Union { inputs, .. } => inputs.iter().map(|(p, _)| p).collect(),
             Plan::Join { left, right, .. } => vec![left, right],
             Plan::MvApply {
@@ -234,6 +240,7 @@ impl Plan {
             | Plan::GraphMarkComponents { .. }
             | Plan::GraphMatch { .. }
             | Plan::GraphToTable { .. }
+            | Plan::GraphPartition { .. }
             | Plan::Plugin { .. } => Vec::new(),
             Plan::Print { columns } | Plan::Project { columns, .. } => {
                 columns.iter().map(|(_, e)| e).collect()

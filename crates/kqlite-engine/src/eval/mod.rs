@@ -122,6 +122,9 @@ pub struct Executor<'a> {
     materialized: HashMap<usize, Arc<Table>>,
     /// The current `mv-apply` record expansions, innermost last.
     inputs: Vec<Table>,
+    /// The graphs of the current `make-graph ... partitioned-by`
+    /// partitions, innermost last.
+    graph_inputs: Vec<Arc<graph::Graph>>,
     /// Threads for chunked evaluation.
     threads: Threads,
     /// Deadline, cancellation and memory cap.
@@ -148,6 +151,7 @@ impl<'a> Executor<'a> {
             limits,
             materialized: HashMap::new(),
             inputs: Vec::new(),
+            graph_inputs: Vec::new(),
             threads: Threads::sequential(),
             guard: limits::Guard::start(&limits),
             external: Arc::default(),
@@ -388,6 +392,13 @@ impl<'a> Executor<'a> {
                 let g = self.graph(input)?;
                 self.graph_match(&g, spec)
             }
+            Plan::GraphPartition {
+                edges,
+                nodes,
+                spec,
+                columns,
+                body,
+            } => self.graph_partition(edges, nodes, spec, columns, body),
             Plan::GraphToTable { input, spec } => {
                 let g = self.graph(input)?;
                 graph::to_table(&g, spec)

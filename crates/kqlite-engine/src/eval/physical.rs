@@ -278,6 +278,7 @@ pub(crate) fn zone_map_filter<'p>(run: &StreamingRun<'p>, width: usize) -> Optio
             | Plan::GraphMarkComponents { .. }
             | Plan::GraphMatch { .. }
             | Plan::GraphToTable { .. }
+            | Plan::GraphPartition { .. }
             | Plan::Plugin { .. } => return None,
         }
     }

@@ -150,6 +150,11 @@ impl Executor<'_> {
     pub(super) fn graph(&mut self, plan: &Plan) -> Result<Arc<Graph>, EvalError> {
         self.guard.check()?;
         match plan {
+            Plan::MakeGraph { spec, .. } if spec.partition => self
+                .graph_inputs
+                .last()
+                .cloned()
+                .ok_or_else(|| EvalError::Internal("partition graph read outside it".into())),
             Plan::MakeGraph { edges, nodes, spec } => {
                 let edges = self.run(edges)?;
                 let nodes = nodes
@@ -178,6 +183,79 @@ impl Executor<'_> {
             }
             _ => Err(EvalError::Internal("not a graph plan".into())),
         }
+    }
+
+    /// `make-graph ... partitioned-by`: the body over each partition's
+    /// graph, partitions in order of their first edge, results
+    /// concatenated.
+    pub(in crate::eval) fn graph_partition(
+        &mut self,
+        edges: &Plan,
+        nodes: &[Arc<Plan>],
+        spec: &MakeGraphSpec,
+        columns: &[usize],
+        body: &Plan,
+    ) -> Result<Table, EvalError> {
+        let edges = self.run(edges)?;
+        let nodes = nodes
+            .iter()
+            .map(|p| self.run(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Rows of each table per partition value, values in order of
+        // their first edge.
+        let mut order: Vec<NodeKey> = Vec::new();
+        let mut rows: HashMap<NodeKey, Vec<Vec<u32>>> = HashMap::new();
+        let tables: Vec<&Table> = std::iter::once(&edges).chain(nodes.iter()).collect();
+        for (t, (table, column)) in tables.iter().zip(columns).enumerate() {
+            let Some((_, col)) = table.column_at(*column) else {
+                continue;
+            };
+            for r in 0..table.num_rows() {
+                self.guard.tick(r)?;
+                let k = node_key(&col.get(r));
+                if t > 0 && !rows.contains_key(&k) {
+                    // Nodes of a partition without edges make no graph.
+                    continue;
+                }
+                let entry = rows.entry(k.clone()).or_insert_with(|| {
+                    order.push(k);
+                    vec![Vec::new(); tables.len()]
+                });
+                if let Some(list) = entry.get_mut(t) {
+                    list.push(r as u32);
+                }
+            }
+        }
+        let mut parts = Vec::new();
+        for k in &order {
+            let Some(lists) = rows.get(k) else {
+                continue;
+            };
+            let part_edges = edges.take(lists.first().map_or(&[][..], Vec::as_slice));
+            let part_nodes: Vec<Table> = nodes
+                .iter()
+                .enumerate()
+                .map(|(i, t)| t.take(lists.get(i + 1).map_or(&[][..], Vec::as_slice)))
+                .collect();
+            let g = Arc::new(self.make_graph(part_edges, &part_nodes, spec)?);
+            self.graph_inputs.push(g);
+            let result = self.run(body);
+            self.graph_inputs.pop();
+            parts.push(result?);
+        }
+        if parts.is_empty() {
+            let schema = body.schema(self.catalog).unwrap_or_default();
+            let columns: Vec<(String, Arc<Column>)> = schema
+                .iter()
+                .map(|(n, t)| (n.clone(), Arc::new(Column::nulls(*t, 0))))
+                .collect();
+            if columns.is_empty() {
+                return Ok(Table::empty(0));
+            }
+            return Table::try_new(columns).map_err(table_error);
+        }
+        crate::concat::concat_tables(parts)
+            .ok_or_else(|| EvalError::Internal("partition results".into()))
     }
 
     fn make_graph(
