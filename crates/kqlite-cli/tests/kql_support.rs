@@ -53,6 +53,25 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
         "evaluate",
         "T | extend d = dynamic({\"a\": 1}) | evaluate bag_unpack(d)",
     ),
+    ("evaluate narrow", "T | evaluate narrow()"),
+    (
+        "evaluate dcount_intersect",
+        "T | summarize a = hll(x), b = hll(x) | evaluate dcount_intersect(a, b)",
+    ),
+    (
+        "evaluate funnel_sequence_completion",
+        "T | evaluate funnel_sequence_completion(x, t, datetime(2024-01-01), datetime(2024-01-02), 1d, s, dynamic(['a']), dynamic([1h]))",
+    ),
+    (
+        "evaluate sequence_detect",
+        "T | evaluate sequence_detect(t, 1h, 1d, a = x > 0, b = x > 1, s)",
+    ),
+    ("evaluate basket", "T | evaluate basket()"),
+    ("evaluate autocluster", "T | evaluate autocluster()"),
+    (
+        "evaluate diffpatterns",
+        "T | union (T | extend x = 2) | evaluate diffpatterns(x, '1', '2')",
+    ),
     ("render", "T | render table"),
     ("serialize", "T | serialize n = row_number()"),
     ("as", "T | as U"),
@@ -80,7 +99,7 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
     ),
     (
         "make-graph",
-        "T | make-graph x --> x with (T | project x) on x",
+        "T | make-graph x --> x with (T | project x) on x | graph-to-table nodes",
     ),
     (
         "graph-match",

@@ -349,6 +349,18 @@ impl Printer<'_> {
             ),
             Plan::Pivot { .. } => "Pivot".to_string(),
             Plan::BagUnpack { .. } => "BagUnpack".to_string(),
+            Plan::MakeGraph { .. } => "MakeGraph".to_string(),
+            Plan::GraphPartition { .. } => "MakeGraph partitioned-by".to_string(),
+            Plan::GraphMarkComponents { strong, .. } => format!(
+                "GraphMarkComponents ({})",
+                if *strong { "strong" } else { "weak" }
+            ),
+            Plan::GraphMatch { spec, .. } if spec.shortest => "GraphShortestPaths".to_string(),
+            Plan::GraphMatch { .. } => "GraphMatch".to_string(),
+            Plan::GraphToTable { spec, .. } => format!(
+                "GraphToTable {}",
+                if spec.nodes { "nodes" } else { "edges" }
+            ),
             Plan::Plugin { spec, .. } => {
                 let kind = format!("{:?}", spec.kind);
                 let name = kind.split([' ', '{', '(']).next().unwrap_or_default();

@@ -802,8 +802,10 @@ pub enum OperatorKind {
         /// The `project` list; empty for `project-smart` (the default).
         project: Vec<FindItem>,
     },
-    /// `reduce by Col [with threshold=0.1]`.
+    /// `reduce [kind=source] by Col [with threshold=0.1]`.
     Reduce {
+        /// `kind=source`.
+        params: Vec<OperatorParam>,
         /// The column.
         by: Expr,
         /// `with` parameters.
@@ -811,6 +813,15 @@ pub enum OperatorKind {
     },
     /// `consume`.
     Consume(Vec<OperatorParam>),
+    /// `make-graph Src --> Dst [with Nodes on Id, ...] [with_node_id=Name]`.
+    MakeGraph(Box<MakeGraph>),
+    /// `graph-match [cycles=...] (a)-[e]->(b) [where P] [project ...]`, or
+    /// `graph-shortest-paths [output=...] ...` (`shortest` set).
+    GraphMatch(Box<GraphMatch>),
+    /// `graph-to-table nodes [as N] [with_node_id=C][, edges ...]`.
+    GraphToTable(Vec<GraphToTableItem>),
+    /// `graph-mark-components [kind=weak|strong] [with_component_id=C]`.
+    GraphMarkComponents(Vec<OperatorParam>),
     /// `print x = 1, y = "a"`.
     Print(Vec<NamedExpr>),
     /// `range x from 1 to 10 step 1`.
@@ -889,6 +900,9 @@ pub struct MakeSeries {
     pub step: Expr,
     /// Group keys.
     pub by: Vec<NamedExpr>,
+    /// The axis was given as `in range(start, stop, step)` (stop inclusive,
+    /// bins from 0 rather than from start).
+    pub in_range: bool,
 }
 
 /// `scan` in full.
@@ -919,6 +933,91 @@ pub struct ScanStep {
     pub predicate: Expr,
     /// Assignments after `=>`.
     pub assignments: Vec<(Ident, Expr)>,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// `make-graph` in full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MakeGraph {
+    /// Column of the edges holding each edge's source node id.
+    pub source: Ident,
+    /// Column of the edges holding each edge's target node id.
+    pub target: Ident,
+    /// `with Nodes1 on Id1, Nodes2 on Id2`: node tables and their id columns.
+    pub nodes: Vec<(Expr, Ident)>,
+    /// `with_node_id=Name`.
+    pub params: Vec<OperatorParam>,
+    /// `partitioned-by Column (graph operators)`.
+    pub partitioned_by: Option<(Ident, Subquery)>,
+}
+
+/// `graph-match` or `graph-shortest-paths` in full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphMatch {
+    /// `graph-shortest-paths` rather than `graph-match`.
+    pub shortest: bool,
+    /// `cycles=` (graph-match) or `output=` (graph-shortest-paths).
+    pub params: Vec<OperatorParam>,
+    /// Comma-separated paths of the pattern.
+    pub pattern: Vec<GraphPath>,
+    /// `where` constraints.
+    pub predicate: Option<Expr>,
+    /// `project` list.
+    pub project: Vec<NamedExpr>,
+}
+
+/// One path of a graph pattern: a node, then edges each leading to a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphPath {
+    /// The first node.
+    pub first: GraphNodePattern,
+    /// Each edge and the node it leads to.
+    pub steps: Vec<(GraphEdgePattern, GraphNodePattern)>,
+}
+
+/// `(n)` or `()` in a graph pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphNodePattern {
+    /// The variable, if named.
+    pub name: Option<Ident>,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// Which way a pattern edge points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeDirection {
+    /// `-->` / `-[e]->`: from the left node to the right one.
+    Right,
+    /// `<--` / `<-[e]-`: from the right node to the left one.
+    Left,
+    /// `--` / `-[e]-`: either way.
+    Any,
+}
+
+/// `-[e]->`, `<--`, `-[e*1..3]-` in a graph pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphEdgePattern {
+    /// The variable, if named.
+    pub name: Option<Ident>,
+    /// Its direction.
+    pub direction: EdgeDirection,
+    /// `*min..max` of a variable length edge.
+    pub range: Option<(i64, i64)>,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// One table `graph-to-table` exports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphToTableItem {
+    /// `nodes` or `edges`.
+    pub kind: Ident,
+    /// `as Name`.
+    pub alias: Option<Ident>,
+    /// `with_node_id=`, `with_source_id=`, `with_target_id=`.
+    pub params: Vec<OperatorParam>,
     /// Where it is.
     pub span: Span,
 }

@@ -14,6 +14,8 @@ use crate::span::Span;
 
 // The parser is one `Parser` type split by concern: statements and
 // expressions here, literals and tabular operators in their own files.
+#[path = "parser_graph.rs"]
+mod graph;
 #[path = "parser_literals.rs"]
 mod literals;
 #[path = "parser_ops.rs"]
@@ -151,6 +153,11 @@ const OPERATORS: &[&str] = &[
     "search",
     "reduce",
     "consume",
+    "make-graph",
+    "graph-match",
+    "graph-shortest-paths",
+    "graph-to-table",
+    "graph-mark-components",
 ];
 
 /// Operators that also start a query, so a line starting with one after a

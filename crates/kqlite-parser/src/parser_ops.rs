@@ -512,6 +512,7 @@ impl<'a> Parser<'a> {
             }
             "find" => self.find_operator(kw)?,
             "reduce" => {
+                let params = self.params(&["kind"])?;
                 self.expect_word("by", "after `reduce`")?;
                 let by = self.expr_np("by")?;
                 let mut with = Vec::new();
@@ -523,9 +524,16 @@ impl<'a> Parser<'a> {
                         }
                     }
                 }
-                OperatorKind::Reduce { by, with }
+                OperatorKind::Reduce { params, by, with }
             }
             "consume" => OperatorKind::Consume(self.params(&["decodeblocks"])?),
+            "make-graph" => OperatorKind::MakeGraph(Box::new(self.make_graph()?)),
+            "graph-match" => OperatorKind::GraphMatch(Box::new(self.graph_match(false)?)),
+            "graph-shortest-paths" => OperatorKind::GraphMatch(Box::new(self.graph_match(true)?)),
+            "graph-to-table" => OperatorKind::GraphToTable(self.graph_to_table()?),
+            "graph-mark-components" => {
+                OperatorKind::GraphMarkComponents(self.params(&["kind", "with_component_id"])?)
+            }
             "print" => OperatorKind::Print(self.named_list(kw, &[])?),
             "range" => {
                 let name = self.ident()?;
@@ -626,7 +634,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The right side of `join`/`lookup`: `(T | ...)` (unwrapped) or a name.
-    fn right_table(&mut self, kw: &str) -> PResult<Expr> {
+    pub(super) fn right_table(&mut self, kw: &str) -> PResult<Expr> {
         if let Some(open) = self.eat("(") {
             self.need_expr("(")?;
             let e = self.expr()?;
@@ -718,7 +726,7 @@ impl<'a> Parser<'a> {
 
     /// `name = value` parameters before an operator's arguments: names in
     /// `allowed` or starting with `hint.`.
-    fn params(&mut self, allowed: &[&str]) -> PResult<Vec<OperatorParam>> {
+    pub(super) fn params(&mut self, allowed: &[&str]) -> PResult<Vec<OperatorParam>> {
         let mut out = Vec::new();
         loop {
             let save = self.pos;
@@ -850,7 +858,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A comma list of `[Name =] expr` items, stopping at `stop` words.
-    fn named_list(&mut self, after: &str, stop: &[&str]) -> PResult<Vec<NamedExpr>> {
+    pub(super) fn named_list(&mut self, after: &str, stop: &[&str]) -> PResult<Vec<NamedExpr>> {
         let mut out = Vec::new();
         loop {
             let after_item = if out.is_empty() { after } else { "," };
@@ -968,7 +976,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `( op | op ... )`: operators applied to an implicit input.
-    fn subquery(&mut self) -> PResult<Subquery> {
+    pub(super) fn subquery(&mut self) -> PResult<Subquery> {
         self.skip_ws();
         let start = self.pos;
         let open = self.expect("(", "`(` and a subquery")?;
@@ -1042,6 +1050,7 @@ impl<'a> Parser<'a> {
         self.need_expr("on")?;
         let on = self.binary(ADD)?;
         let (mut from, mut to, step);
+        let in_range = self.is_word("in");
         if self.eat_word("in").is_some() {
             self.expect_word("range", "after `in`")?;
             let open = self.expect("(", "`(`")?;
@@ -1076,6 +1085,7 @@ impl<'a> Parser<'a> {
             to,
             step,
             by,
+            in_range,
         })
     }
 

@@ -593,6 +593,9 @@ fn every_tabular_operator_parses_to_its_node() {
         ("fork a = (take 1)", |k| matches!(k, OperatorKind::Fork(v) if v[0].0.is_some())),
         ("search kind=case_sensitive 'x'", |k| matches!(k, OperatorKind::Search { .. })),
         ("reduce by msg with threshold=0.1", |k| matches!(k, OperatorKind::Reduce { with, .. } if with.len() == 1)),
+        ("reduce kind=source by msg with threshold=0.1, characters='-'", |k| {
+            matches!(k, OperatorKind::Reduce { params, with, .. } if params.len() == 1 && with.len() == 2)
+        }),
         ("consume decodeblocks=true", |k| matches!(k, OperatorKind::Consume(p) if p.len() == 1)),
     ];
     for (text, check) in cases {
@@ -802,4 +805,71 @@ fn words_starting_with_digits_are_names_unless_they_look_like_timespans() {
     assert_eq!(l.name.name, "1d_window");
     assert_eq!(error("print 5x").code, codes::BAD_TIMESPAN);
     assert_eq!(error("print 5mins").code, codes::BAD_TIMESPAN);
+}
+
+#[test]
+fn graph_operators_parse_with_their_patterns_and_print_back() {
+    let cases = [
+        "E | make-graph src --> dst with N on name | graph-to-table nodes",
+        "E | make-graph src --> dst with (N | where x > 1) on name, M on id | graph-to-table edges",
+        "E | make-graph src --> dst with_node_id=id | graph-mark-components kind=strong with_component_id=c | graph-to-table nodes",
+        "E | make-graph a --> b | graph-match cycles=none (x)-[e]->(y)<--()--(z) where x.v > 1 project x.v, n = y.name",
+        "E | make-graph a --> b | graph-match (x)<-[e*1..5]-(y), (y)-[*2..3]-(z) project e.k",
+        "E | make-graph a --> b | graph-shortest-paths output=all (s)-[p*1..5]->(t) where s.n == 'a' project map(p, k)",
+        "E | make-graph a --> b | graph-to-table nodes as N with_node_id=Id, edges as E with_source_id=S with_target_id=T",
+        "E | make-graph a --> b with_node_id=id partitioned-by t (graph-to-table nodes)",
+    ];
+    for text in cases {
+        let q = query(text);
+        let printed = q.to_string();
+        assert_eq!(query(&printed), q, "{text} printed as {printed}");
+    }
+    match last_op("E | make-graph a --> b | graph-match (x)<-[e*1..5]-(y) project x") {
+        OperatorKind::GraphMatch(g) => {
+            let (edge, node) = &g.pattern[0].steps[0];
+            assert_eq!(edge.direction, EdgeDirection::Left);
+            assert_eq!(edge.range, Some((1, 5)));
+            assert_eq!(edge.name.as_ref().map(|n| n.name.as_str()), Some("e"));
+            assert_eq!(node.name.as_ref().map(|n| n.name.as_str()), Some("y"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match last_op("E | make-graph a --> b | graph-to-table edges with_source_id=S as X") {
+        OperatorKind::GraphToTable(items) => {
+            assert_eq!(items[0].params.len(), 1);
+            assert_eq!(items[0].alias.as_ref().map(|a| a.name.as_str()), Some("X"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_broken_graph_pattern_is_a_parse_error_at_its_place() {
+    let d = error("E | make-graph a --> b | graph-match (x)-[e*x]->(y)");
+    assert!(d.message.contains("whole number"), "{d:?}");
+    let d = error("E | make-graph a -> b");
+    assert!(d.message.contains("-->"), "{d:?}");
+    let d = error("E | make-graph a --> b | graph-match (x)-[e]>(y)");
+    assert!(d.message.contains("closing the edge"), "{d:?}");
+    let d = error("E | make-graph a --> b | graph-to-table vertices");
+    assert!(d.message.contains("`nodes` or `edges`"), "{d:?}");
+}
+
+#[test]
+fn make_series_in_range_is_kept_apart_from_from_and_to() {
+    for text in [
+        "T | make-series count() on t in range(a, b, 1h) by k",
+        "T | make-series kind=nonempty count() on t from a to b step 1h",
+    ] {
+        let q = query(text);
+        assert_eq!(query(&q.to_string()), q, "{text}");
+    }
+    match last_op("T | make-series count() on t in range(a, b, 1h)") {
+        OperatorKind::MakeSeries(m) => assert!(m.in_range),
+        other => panic!("{other:?}"),
+    }
+    match last_op("T | make-series count() on t from a to b step 1h") {
+        OperatorKind::MakeSeries(m) => assert!(!m.in_range),
+        other => panic!("{other:?}"),
+    }
 }

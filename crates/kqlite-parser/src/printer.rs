@@ -8,6 +8,9 @@ use std::fmt::{self, Display, Formatter, Write};
 
 use crate::ast::*;
 
+#[path = "printer_graph.rs"]
+mod graph;
+
 type R = fmt::Result;
 
 /// Binding levels, loosest first (see the parser).
@@ -98,6 +101,11 @@ const KEYWORDS: &[&str] = &[
     "flags",
     "decodeblocks",
     "with_match_id",
+    "with_node_id",
+    "with_source_id",
+    "with_target_id",
+    "with_component_id",
+    "cycles",
 ];
 
 fn write_list<T: Display>(f: &mut Formatter<'_>, items: &[T], sep: &str) -> R {
@@ -819,6 +827,20 @@ impl Display for MakeSeries {
         }
         f.write_str(" on ")?;
         expr_at(f, &self.on, ADD)?;
+        if let (true, Some(from), Some(to)) = (self.in_range, &self.from, &self.to) {
+            f.write_str(" in range(")?;
+            expr_at(f, from, OR)?;
+            f.write_str(", ")?;
+            expr_at(f, to, OR)?;
+            f.write_str(", ")?;
+            expr_at(f, &self.step, OR)?;
+            f.write_str(")")?;
+            if !self.by.is_empty() {
+                f.write_str(" by ")?;
+                write_list(f, &self.by, ", ")?;
+            }
+            return Ok(());
+        }
         if let Some(e) = &self.from {
             f.write_str(" from ")?;
             expr_at(f, e, OR)?;
@@ -1162,8 +1184,10 @@ impl Display for OperatorKind {
                 }
                 Ok(())
             }
-            OperatorKind::Reduce { by, with } => {
-                f.write_str("reduce by ")?;
+            OperatorKind::Reduce { params, by, with } => {
+                f.write_str("reduce")?;
+                write_params(f, params)?;
+                f.write_str(" by ")?;
                 expr_at(f, by, OR)?;
                 if !with.is_empty() {
                     f.write_str(" with ")?;
@@ -1173,6 +1197,16 @@ impl Display for OperatorKind {
             }
             OperatorKind::Consume(params) => {
                 f.write_str("consume")?;
+                write_params(f, params)
+            }
+            OperatorKind::MakeGraph(g) => graph::make_graph(f, g),
+            OperatorKind::GraphMatch(g) => graph::graph_match(f, g),
+            OperatorKind::GraphToTable(items) => {
+                f.write_str("graph-to-table ")?;
+                write_list(f, items, ", ")
+            }
+            OperatorKind::GraphMarkComponents(params) => {
+                f.write_str("graph-mark-components")?;
                 write_params(f, params)
             }
             OperatorKind::Print(items) => ops_list(f, "print", items),

@@ -353,11 +353,49 @@ fn operator(op: &mut Operator) {
                 }
             }
         }
-        OperatorKind::Reduce { by, with } => {
+        OperatorKind::Reduce { params, by, with } => {
+            params.iter_mut().for_each(param);
             expr(by);
             with.iter_mut().for_each(param);
         }
         OperatorKind::Consume(params) => params.iter_mut().for_each(param),
+        OperatorKind::MakeGraph(g) => {
+            ident(&mut g.source);
+            ident(&mut g.target);
+            for (table, key) in &mut g.nodes {
+                expr(table);
+                ident(key);
+            }
+            g.params.iter_mut().for_each(param);
+            if let Some((column, body)) = &mut g.partitioned_by {
+                ident(column);
+                subquery(body);
+            }
+        }
+        OperatorKind::GraphMatch(g) => {
+            g.params.iter_mut().for_each(param);
+            for path in &mut g.pattern {
+                path.first.span = Span::default();
+                path.first.name.iter_mut().for_each(ident);
+                for (edge, node) in &mut path.steps {
+                    edge.span = Span::default();
+                    edge.name.iter_mut().for_each(ident);
+                    node.span = Span::default();
+                    node.name.iter_mut().for_each(ident);
+                }
+            }
+            g.predicate.iter_mut().for_each(expr);
+            g.project.iter_mut().for_each(named);
+        }
+        OperatorKind::GraphToTable(items) => {
+            for item in items {
+                item.span = Span::default();
+                ident(&mut item.kind);
+                item.alias.iter_mut().for_each(ident);
+                item.params.iter_mut().for_each(param);
+            }
+        }
+        OperatorKind::GraphMarkComponents(params) => params.iter_mut().for_each(param),
         OperatorKind::Range {
             name,
             from,

@@ -366,6 +366,41 @@ fn operator_strategy() -> impl Strategy<Value = OperatorKind> {
                 items: vec![ExpandItem { expr, to_type }],
                 limit: None
             }),
+        (
+            prop::option::of(ident_strategy()),
+            prop::option::of(ident_strategy()),
+            prop::sample::select(vec![
+                EdgeDirection::Right,
+                EdgeDirection::Left,
+                EdgeDirection::Any
+            ]),
+            prop::option::of((0i64..3, 3i64..6)),
+            prop::collection::vec(named_strategy(), 0..2),
+        )
+            .prop_map(|(a, e, direction, range, project)| {
+                let node = |name| GraphNodePattern {
+                    name,
+                    span: Span::default(),
+                };
+                OperatorKind::GraphMatch(Box::new(GraphMatch {
+                    shortest: false,
+                    params: vec![],
+                    pattern: vec![GraphPath {
+                        first: node(a),
+                        steps: vec![(
+                            GraphEdgePattern {
+                                name: e,
+                                direction,
+                                range,
+                                span: Span::default(),
+                            },
+                            node(None),
+                        )],
+                    }],
+                    predicate: None,
+                    project,
+                }))
+            }),
     ]
 }
 

@@ -10,6 +10,7 @@ pub(crate) mod evaluate;
 mod expr;
 mod find;
 mod fork;
+pub mod graph;
 pub mod literal;
 pub mod names;
 mod ops;
@@ -17,7 +18,9 @@ mod partition;
 mod pattern;
 pub mod plan;
 mod plugins;
+mod plugins_more;
 pub mod prune;
+mod reduce;
 mod scan;
 mod schema;
 mod search;
@@ -390,7 +393,16 @@ impl<'a> Binder<'a> {
             match &stmt.kind {
                 StatementKind::Let(l) => self.bind_let(l, true),
                 StatementKind::Query(e) => {
-                    if let Ok(r) = self.bind_tabular(e) {
+                    let before = self.error_counts();
+                    if let Ok(r) = self.bind_tabular(e).and_then(|r| {
+                        // Only a query that bound cleanly is blamed for
+                        // ending on a graph: a failed operator leaves its
+                        // input in place.
+                        if self.error_counts() == before {
+                            self.check_not_graph(&r.0, e.span)?;
+                        }
+                        Ok(r)
+                    }) {
                         result = Some(r);
                     } else {
                         result = None;

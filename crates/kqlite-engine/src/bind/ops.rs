@@ -100,6 +100,11 @@ pub(crate) fn operator_name(kind: &OperatorKind) -> &'static str {
         OperatorKind::Find { .. } => "find",
         OperatorKind::Reduce { .. } => "reduce",
         OperatorKind::Consume(_) => "consume",
+        OperatorKind::MakeGraph(_) => "make-graph",
+        OperatorKind::GraphMatch(g) if g.shortest => "graph-shortest-paths",
+        OperatorKind::GraphMatch(_) => "graph-match",
+        OperatorKind::GraphToTable(_) => "graph-to-table",
+        OperatorKind::GraphMarkComponents(_) => "graph-mark-components",
         OperatorKind::Print(_) => "print",
         OperatorKind::Range { .. } => "range",
         OperatorKind::Datatable(_) => "datatable",
@@ -868,6 +873,7 @@ impl Binder<'_> {
         schema: Schema,
     ) -> BResult<Bound> {
         let span = op.span;
+        self.check_graph_input(op, &input)?;
         match &op.kind {
             OperatorKind::Where(pred) => {
                 let p = self.bind_scalar(pred, Some(&schema))?;
@@ -1291,6 +1297,13 @@ impl Binder<'_> {
                 tables,
                 predicate,
             } => self.bind_search(params, tables, predicate, Some((input, schema)), span),
+            OperatorKind::MakeGraph(g) => self.bind_make_graph(g, input, schema, span),
+            OperatorKind::Reduce { params, by, with } => {
+                self.bind_reduce(params, by, with, input, schema, span)
+            }
+            OperatorKind::GraphMatch(m) => self.bind_graph_match(m, input, span),
+            OperatorKind::GraphToTable(items) => self.bind_graph_to_table(items, input),
+            OperatorKind::GraphMarkComponents(params) => self.bind_mark_components(params, input),
             other => {
                 Err(self.not_supported(&format!("the `{}` operator", operator_name(other)), span))
             }
@@ -1967,10 +1980,26 @@ impl Binder<'_> {
         ms: &ast::MakeSeries,
         span: Span,
     ) -> BResult<Bound> {
-        if let Some(p) = ms.params.first() {
-            return Err(
-                self.not_supported(&format!("make-series parameter `{}`", p.name.name), p.span)
-            );
+        let mut options = super::plan::SeriesOptions {
+            nonempty: false,
+            in_range: ms.in_range,
+        };
+        for p in &ms.params {
+            match (p.name.name.as_str(), param_text(&p.value).as_deref()) {
+                ("kind", Some("nonempty")) => options.nonempty = true,
+                // Hints change how a cluster spreads the work, not the result.
+                (name, _) if name.starts_with("hint.") => {}
+                _ => {
+                    return Err(self.fail(names::with_hint(
+                        names::error(
+                            codes::INVALID,
+                            format!("unknown make-series parameter `{}`", p.name.name),
+                            p.span,
+                        ),
+                        "make-series takes `kind=nonempty` and `hint.shufflekey=...`",
+                    )))
+                }
+            }
         }
         let axis = self.bind_scalar(&ms.on, Some(schema))?;
         if !matches!(
@@ -2048,6 +2077,19 @@ impl Binder<'_> {
                 },
                 None => Value::Long(0),
             };
+            // A number fills the series as the aggregate's type (`0.0` in
+            // an `avg` series).
+            let agg_type = sum_schema.get(keys.len() + aggs.len()).map(|c| c.1);
+            let default = match (agg_type, &default) {
+                (
+                    Some(t @ (DataType::Real | DataType::Long | DataType::Int | DataType::Decimal)),
+                    Value::Int(_) | Value::Long(_) | Value::Real(_) | Value::Decimal(_),
+                ) => match kernels::convert_value(&default, t) {
+                    Value::Null => default,
+                    v => v,
+                },
+                _ => default,
+            };
             aggs.push((name.clone(), agg.clone(), default));
         }
         let mut out: Schema = sum_schema.iter().take(keys.len()).cloned().collect();
@@ -2062,6 +2104,7 @@ impl Binder<'_> {
                 from,
                 to,
                 step,
+                options,
             }),
             out,
         ))

@@ -478,6 +478,8 @@ pub enum Plan {
         to: Option<BoundExpr>,
         /// Bin size.
         step: BoundExpr,
+        /// `kind=nonempty` and the `in range(...)` form.
+        options: SeriesOptions,
     },
     /// The per-record input of an `mv-apply` subquery.
     Input,
@@ -572,6 +574,53 @@ pub enum Plan {
         /// The `partition` operator, for errors.
         span: Span,
     },
+    /// `make-graph`: a graph, not a table, read only by the graph operators.
+    MakeGraph {
+        /// The edges, a row per edge.
+        edges: Arc<Plan>,
+        /// Node tables (`with T on Id`).
+        nodes: Vec<Arc<Plan>>,
+        /// Columns and options.
+        spec: Arc<crate::bind::graph::MakeGraphSpec>,
+    },
+    /// `graph-mark-components`: the input graph with a component id
+    /// property on every node.
+    GraphMarkComponents {
+        /// The graph.
+        input: Arc<Plan>,
+        /// Strongly (else weakly) connected components.
+        strong: bool,
+        /// The property holding the component id.
+        name: String,
+    },
+    /// `graph-match` / `graph-shortest-paths`: a row per match of a pattern.
+    GraphMatch {
+        /// The graph.
+        input: Arc<Plan>,
+        /// The pattern, its conditions and output.
+        spec: Arc<crate::bind::graph::GraphMatchSpec>,
+    },
+    /// `make-graph ... partitioned-by Column (operators)`: a graph per value
+    /// of the column, each run through `body`, results concatenated.
+    GraphPartition {
+        /// The edges.
+        edges: Arc<Plan>,
+        /// Node tables.
+        nodes: Vec<Arc<Plan>>,
+        /// The graph's columns and options.
+        spec: Arc<crate::bind::graph::MakeGraphSpec>,
+        /// The partition column in the edges, then in each node table.
+        columns: Vec<usize>,
+        /// The graph operators, over the partition's graph.
+        body: Arc<Plan>,
+    },
+    /// `graph-to-table`: a graph's nodes or edges as a table.
+    GraphToTable {
+        /// The graph.
+        input: Arc<Plan>,
+        /// Which table and its id columns.
+        spec: Arc<crate::bind::graph::GraphToTableSpec>,
+    },
     /// An `evaluate` plugin whose output columns are known while binding.
     Plugin {
         /// Input, projected to the columns the plugin reads.
@@ -658,6 +707,92 @@ pub struct Timeline {
 /// are the id, the timeline value and then the dimension columns.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginKind {
+    /// `narrow`: a row per input cell (`Row`, `Column`, `Value` as text).
+    Narrow,
+    /// `dcount_intersect`: the input's last `count` columns are `hll`
+    /// sketches; appends `s0`.. with the distinct counts of their running
+    /// intersections.
+    DcountIntersect {
+        /// Number of sketches.
+        count: usize,
+    },
+    /// `basket`: frequent closed patterns of column values (Apriori).
+    Basket {
+        /// Least share of the (weighted) rows a pattern must cover.
+        threshold: f64,
+        /// The weight column, if any (left out of the output).
+        weight: Option<usize>,
+        /// Most columns in one pattern.
+        max_dimensions: usize,
+        /// The value a pattern shows in a column it leaves open, by type.
+        wildcards: Vec<(DataType, Value)>,
+    },
+    /// `autocluster`: a few patterns of column values found by growing
+    /// seeds into general patterns (see `eval/basket.rs`).
+    Autocluster {
+        /// Balance of coverage against fixed columns (`SizeWeight`).
+        size_weight: f64,
+        /// The weight column, if any (left out of the output).
+        weight: Option<usize>,
+        /// Seeds (`NumSeeds`).
+        seeds: usize,
+        /// The value a pattern shows in a column it leaves open, by type.
+        wildcards: Vec<(DataType, Value)>,
+    },
+    /// `diffpatterns`: patterns of column values whose share differs most
+    /// between the rows of two values of a split column.
+    Diffpatterns {
+        /// The split column.
+        split: usize,
+        /// Set A's split value, as text.
+        a: String,
+        /// Set B's split value, as text.
+        b: String,
+        /// The weight column, if any (left out of the output).
+        weight: Option<usize>,
+        /// Least difference, as a share.
+        threshold: f64,
+        /// Most columns per pattern.
+        max_dimensions: usize,
+        /// The value a pattern shows in a column it leaves open, by type.
+        wildcards: Vec<(DataType, Value)>,
+    },
+    /// `sequence_detect`: input columns are the timeline, one bool per
+    /// step, then the dimensions; a row per occurrence of the steps in
+    /// order.
+    SequenceDetect {
+        /// Steps.
+        steps: usize,
+        /// Dimensions.
+        dims: usize,
+        /// Longest time between two steps.
+        step_window: i64,
+        /// Longest time from the first step to the last.
+        span: i64,
+    },
+    /// `funnel_sequence_completion`: input columns are the id, the
+    /// timeline and the state.
+    FunnelSequenceCompletion {
+        /// Analysis windows.
+        timeline: Timeline,
+        /// The states in order.
+        sequence: Vec<String>,
+        /// Longest time allowed between two steps, one funnel each.
+        periods: Vec<i64>,
+    },
+    /// The `reduce` operator: the input's last column is the reduced
+    /// text; `source` keeps every row (and the other columns) and appends
+    /// its `Pattern`, else a row per pattern.
+    Reduce {
+        /// Share of a term group's rows whose distinct terms at one
+        /// position make that position a wildcard (`threshold=`).
+        threshold: f64,
+        /// `characters=`: the term separators, else every character
+        /// that is not an ASCII letter or digit.
+        separators: Option<String>,
+        /// `kind=source`.
+        source: bool,
+    },
     /// `sliding_window_counts`: per bin, the count and distinct count of
     /// ids seen in the `lookback` ending with the bin.
     SlidingWindowCounts {
@@ -810,4 +945,14 @@ impl Plan {
             }
         });
     }
+}
+
+/// How a `make-series` lays out its axis and treats empty input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeriesOptions {
+    /// `kind=nonempty`: empty input still gives a row of default values.
+    pub nonempty: bool,
+    /// `in range(start, stop, step)`: `stop` is inclusive and bins start at
+    /// multiples of `step` (`bin()`), not at `start` (`bin_at()`).
+    pub in_range: bool,
 }

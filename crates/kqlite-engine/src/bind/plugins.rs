@@ -111,6 +111,13 @@ impl Binder<'_> {
             }
             "geo_polygon_lookup" => self.bind_geo_lookup(false, call, input, schema, span),
             "geo_line_lookup" => self.bind_geo_lookup(true, call, input, schema, span),
+            "narrow"
+            | "dcount_intersect"
+            | "funnel_sequence_completion"
+            | "sequence_detect"
+            | "basket"
+            | "autocluster"
+            | "diffpatterns" => self.bind_more_plugin(call, input, schema, span),
             _ => return None,
         })
     }

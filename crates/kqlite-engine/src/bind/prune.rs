@@ -93,6 +93,11 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
         | Plan::ParseKv { .. }
         | Plan::Pivot { .. }
         | Plan::BagUnpack { .. }
+        | Plan::MakeGraph { .. }
+        | Plan::GraphMarkComponents { .. }
+        | Plan::GraphMatch { .. }
+        | Plan::GraphToTable { .. }
+        | Plan::GraphPartition { .. }
         | Plan::Plugin { .. } => None,
     }
 }
@@ -328,6 +333,11 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
         | Plan::ParseKv { .. }
         | Plan::Pivot { .. }
         | Plan::BagUnpack { .. }
+        | Plan::MakeGraph { .. }
+        | Plan::GraphMarkComponents { .. }
+        | Plan::GraphMatch { .. }
+        | Plan::GraphToTable { .. }
+        | Plan::GraphPartition { .. }
         | Plan::Plugin { .. } => None,
     }
 }

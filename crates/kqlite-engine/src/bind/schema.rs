@@ -161,6 +161,15 @@ impl Plan {
             Plan::ExternalData(spec) => spec.columns.clone(),
             Plan::Pivot { declared, .. } | Plan::BagUnpack { declared, .. } => declared.clone()?,
             Plan::Plugin { spec, .. } => spec.columns.clone(),
+            // A graph is not a table: it has no columns.
+            Plan::MakeGraph { .. } | Plan::GraphMarkComponents { .. } => Vec::new(),
+            Plan::GraphMatch { spec, .. } => spec
+                .project
+                .iter()
+                .map(|(n, e)| (n.clone(), e.ty))
+                .collect(),
+            Plan::GraphToTable { spec, .. } => spec.columns.clone(),
+            Plan::GraphPartition { body, .. } => input_schema(body)?,
         })
     }
 }

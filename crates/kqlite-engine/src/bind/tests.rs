@@ -68,7 +68,7 @@ fn a_let_that_is_never_used_warns() {
 
 #[test]
 fn unsupported_operators_are_named_not_approximated() {
-    let d = diags("SigninLogs | evaluate basket()");
+    let d = diags("SigninLogs | evaluate sql_request('Server=x', 'select 1')");
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].code, codes::NOT_SUPPORTED);
     assert!(d[0].message.contains("evaluate"), "{}", d[0].message);

@@ -197,7 +197,17 @@ impl Plan {
             | Plan::ScanSteps { input, .. }
             | Plan::ParseKv { input, .. }
             | Plan::Pivot { input, .. }
-            | Plan::BagUnpack { input, .. } => vec![input],
+            | Plan::BagUnpack { input, .. }
+            | Plan::GraphMarkComponents { input, .. }
+            | Plan::GraphMatch { input, .. }
+            | Plan::GraphToTable { input, .. } => vec![input],
+            Plan::MakeGraph { edges, nodes, .. } => std::iter::once(edges).chain(nodes).collect(),
+            Plan::GraphPartition {
+                edges, nodes, body, ..
+            } => std::iter::once(edges)
+                .chain(nodes)
+                .chain(std::iter::once(body))
+                .collect(),
             Plan::Union { inputs, .. } => inputs.iter().map(|(p, _)| p).collect(),
             Plan::Join { left, right, .. } => vec![left, right],
             Plan::MvApply {
@@ -228,6 +238,13 @@ impl Plan {
             | Plan::Materialize { .. }
             | Plan::Pivot { .. }
             | Plan::BagUnpack { .. }
+            // A graph operator's expressions read its per-match table,
+            // not its input's columns.
+            | Plan::MakeGraph { .. }
+            | Plan::GraphMarkComponents { .. }
+            | Plan::GraphMatch { .. }
+            | Plan::GraphToTable { .. }
+            | Plan::GraphPartition { .. }
             | Plan::Plugin { .. } => Vec::new(),
             Plan::Print { columns } | Plan::Project { columns, .. } => {
                 columns.iter().map(|(_, e)| e).collect()

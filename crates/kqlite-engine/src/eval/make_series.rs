@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::keys::group;
 use super::{build_table, EvalError, Executor};
-use crate::bind::plan::{Aggregate, BoundExpr};
+use crate::bind::plan::{Aggregate, BoundExpr, SeriesOptions};
 use crate::column::{Column, ColumnData};
 use crate::kernels::value_to_dynamic;
 use crate::table::Table;
@@ -20,6 +20,7 @@ pub(crate) struct Series<'p> {
     pub from: Option<&'p BoundExpr>,
     pub to: Option<&'p BoundExpr>,
     pub step: &'p BoundExpr,
+    pub options: SeriesOptions,
 }
 
 fn ticks(v: &Value) -> Option<i64> {
@@ -60,7 +61,10 @@ impl Executor<'_> {
         } else {
             0
         };
+        let floor = |v: i64| origin + (v - origin).div_euclid(step) * step;
         let start = match s.from {
+            // `in range(...)` bins from multiples of the step (`bin()`).
+            Some(e) if s.options.in_range => ticks(&self.scalar_of(e)?).map(floor),
             Some(e) => ticks(&self.scalar_of(e)?),
             None => values
                 .iter()
@@ -68,10 +72,16 @@ impl Executor<'_> {
                 .min()
                 .map(|m| origin + (m - origin).div_euclid(step) * step),
         };
-        let Some(start) = start else {
-            return build_table(Vec::new(), 0).map(|_| Table::default());
-        };
+        // No `from` and no data: no bins (and no rows, unless nonempty).
+        let known_start = start.is_some();
+        let start = start.unwrap_or(origin);
         let bins: i64 = match s.to {
+            _ if !known_start => 0,
+            // `in range(...)`: the stop value's bin is the last one.
+            Some(e) if s.options.in_range => match ticks(&self.scalar_of(e)?) {
+                Some(stop) if stop >= start => (floor(stop) - start) / step + 1,
+                _ => 0,
+            },
             Some(e) => match ticks(&self.scalar_of(e)?) {
                 Some(end) if end > start => (end - start + step - 1) / step,
                 _ => 0,
@@ -102,8 +112,13 @@ impl Executor<'_> {
         for (_, e) in s.keys {
             key_cols.push(self.eval(e, &kept_table)?.into_column(n));
         }
-        let (ids, first_rows, groups) = if s.keys.is_empty() {
-            let groups = usize::from(n > 0 || s.from.is_some());
+        // Empty input gives no rows, unless `kind=nonempty` asks for one
+        // row of defaults (with null keys).
+        let nonempty_row = rows == 0 && s.options.nonempty;
+        let (ids, first_rows, groups) = if nonempty_row {
+            (Vec::new(), Vec::new(), 1)
+        } else if s.keys.is_empty() {
+            let groups = usize::from(rows > 0);
             (vec![0u32; n], Vec::new(), groups)
         } else {
             let refs: Vec<&Column> = key_cols.iter().map(Arc::as_ref).collect();
@@ -129,8 +144,13 @@ impl Executor<'_> {
             }
         }
         let mut out: Vec<(String, Arc<Column>)> = Vec::new();
-        for ((name, _), col) in s.keys.iter().zip(&key_cols) {
-            out.push((name.clone(), Arc::new(col.take(&first_rows))));
+        for ((name, e), col) in s.keys.iter().zip(&key_cols) {
+            let keys = if nonempty_row {
+                Column::nulls(e.ty, 1)
+            } else {
+                col.take(&first_rows)
+            };
+            out.push((name.clone(), Arc::new(keys)));
         }
         for (name, agg, default) in s.aggregates {
             self.guard.check()?;

@@ -4,9 +4,11 @@
 //! `Arc`-shared, so `project`/`extend` never copy untouched columns, and
 //! `where` computes one mask and gathers every column once.
 
+mod basket;
 mod distinct;
 mod expr;
 mod external;
+mod graph;
 mod join;
 mod keys;
 mod limits;
@@ -20,6 +22,8 @@ mod partition;
 pub(crate) mod physical;
 mod pivot;
 mod plugins;
+mod plugins_more;
+mod reduce;
 mod row_local;
 mod scan;
 mod select;
@@ -128,6 +132,9 @@ pub(crate) struct Executor<'a> {
     materialized: HashMap<usize, Arc<Table>>,
     /// The current `mv-apply` record expansions, innermost last.
     inputs: Vec<Table>,
+    /// The graphs of the current `make-graph ... partitioned-by`
+    /// partitions, innermost last.
+    graph_inputs: Vec<Arc<graph::Graph>>,
     /// Threads for chunked evaluation.
     threads: Threads,
     /// Deadline, cancellation and memory cap.
@@ -155,6 +162,7 @@ impl<'a> Executor<'a> {
             limits,
             materialized: HashMap::new(),
             inputs: Vec::new(),
+            graph_inputs: Vec::new(),
             threads: Threads::sequential(),
             guard: limits::Guard::start(&limits),
             external: Arc::default(),
@@ -334,6 +342,7 @@ impl<'a> Executor<'a> {
                 from,
                 to,
                 step,
+                options,
             } => {
                 let t = self.run(input)?;
                 let spec = make_series::Series {
@@ -343,6 +352,7 @@ impl<'a> Executor<'a> {
                     from: from.as_ref(),
                     to: to.as_ref(),
                     step,
+                    options: *options,
                 };
                 self.make_series(&t, &spec)
             }
@@ -422,6 +432,25 @@ impl<'a> Executor<'a> {
                     Some(schema) => Ok(unpacked.conform_to(schema)),
                     None => Ok(unpacked),
                 }
+            }
+            Plan::MakeGraph { .. } | Plan::GraphMarkComponents { .. } => Err(EvalError::Invalid {
+                span: Span::default(),
+                message: "a graph must be followed by a graph operator".into(),
+            }),
+            Plan::GraphMatch { input, spec } => {
+                let g = self.graph(input)?;
+                self.graph_match(&g, spec)
+            }
+            Plan::GraphPartition {
+                edges,
+                nodes,
+                spec,
+                columns,
+                body,
+            } => self.graph_partition(edges, nodes, spec, columns, body),
+            Plan::GraphToTable { input, spec } => {
+                let g = self.graph(input)?;
+                graph::to_table(&g, spec)
             }
             Plan::Plugin {
                 input,

@@ -275,6 +275,11 @@ pub(crate) fn zone_map_filter<'p>(run: &StreamingRun<'p>, width: usize) -> Optio
             | Plan::ParseKv { .. }
             | Plan::Pivot { .. }
             | Plan::BagUnpack { .. }
+            | Plan::MakeGraph { .. }
+            | Plan::GraphMarkComponents { .. }
+            | Plan::GraphMatch { .. }
+            | Plan::GraphToTable { .. }
+            | Plan::GraphPartition { .. }
             | Plan::Plugin { .. } => return None,
         }
     }

@@ -24,6 +24,18 @@ pub(super) fn run(spec: &PluginSpec, input: &Table, others: &[Table]) -> Result<
     let mut codes = KeyEncoder::default();
     let groups = |codes: &mut KeyEncoder| Groups::of(input, codes);
     match &spec.kind {
+        PluginKind::Narrow
+        | PluginKind::DcountIntersect { .. }
+        | PluginKind::FunnelSequenceCompletion { .. }
+        | PluginKind::SequenceDetect { .. }
+        | PluginKind::Basket { .. }
+        | PluginKind::Autocluster { .. }
+        | PluginKind::Diffpatterns { .. } => return super::plugins_more::run(spec, input),
+        PluginKind::Reduce {
+            threshold,
+            separators,
+            source,
+        } => return super::reduce::reduce(input, *threshold, separators.as_deref(), *source),
         PluginKind::SlidingWindowCounts { timeline, lookback } => {
             for g in &groups(&mut codes)? {
                 sliding_window_counts(g, timeline, *lookback, &mut out);
