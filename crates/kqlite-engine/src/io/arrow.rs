@@ -883,8 +883,13 @@ fn scalar_dynamic(col: &Column, i: usize) -> Dynamic {
 const NANOS_MIN_DATETIME: i64 = UNIX_EPOCH_TICKS + i64::MIN / 100 + 1;
 const NANOS_MAX_DATETIME: i64 = UNIX_EPOCH_TICKS + i64::MAX / 100;
 
-fn fits_nanos(ticks: &[i64], lo: i64, hi: i64) -> bool {
-    ticks.iter().all(|t| (lo..=hi).contains(t))
+/// Whether every non-null value lies in `lo..=hi` (a null's placeholder
+/// does not count).
+fn fits_nanos(ticks: &[i64], validity: Option<&Bitmap>, lo: i64, hi: i64) -> bool {
+    ticks
+        .iter()
+        .enumerate()
+        .all(|(i, t)| (lo..=hi).contains(t) || validity.is_some_and(|v| !v.get(i)))
 }
 
 fn decimal_scale(values: &[Decimal]) -> u32 {
@@ -910,7 +915,12 @@ pub(crate) fn field_for(name: &str, col: &Column) -> Field {
         }
         ColumnData::String(_) => ArrowType::Utf8,
         ColumnData::DateTime(v) => {
-            let unit = if fits_nanos(v, NANOS_MIN_DATETIME, NANOS_MAX_DATETIME) {
+            let unit = if fits_nanos(
+                v,
+                col.validity.as_ref(),
+                NANOS_MIN_DATETIME,
+                NANOS_MAX_DATETIME,
+            ) {
                 TimeUnit::Nanosecond
             } else {
                 TimeUnit::Microsecond
@@ -918,7 +928,7 @@ pub(crate) fn field_for(name: &str, col: &Column) -> Field {
             ArrowType::Timestamp(unit, Some("UTC".into()))
         }
         ColumnData::TimeSpan(v) => {
-            if fits_nanos(v, i64::MIN / 100 + 1, i64::MAX / 100) {
+            if fits_nanos(v, col.validity.as_ref(), i64::MIN / 100 + 1, i64::MAX / 100) {
                 ArrowType::Duration(TimeUnit::Nanosecond)
             } else {
                 ArrowType::Duration(TimeUnit::Microsecond)
