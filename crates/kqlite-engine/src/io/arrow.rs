@@ -265,10 +265,9 @@ impl TryFrom<Table> for RecordBatch {
     /// Like [`Table::to_record_batch`], but a column the table alone holds
     /// hands its value vector to Arrow without copying (`int`, `long`,
     /// `real`).
-    fn try_from(table: Table) -> Result<RecordBatch, ArrowConvertError> {
+    fn try_from(mut table: Table) -> Result<RecordBatch, ArrowConvertError> {
         let rows = table.num_rows();
         let names: Vec<String> = table.column_names().map(str::to_string).collect();
-        let mut table = table;
         let columns: Vec<(String, Arc<Column>)> = names
             .into_iter()
             .filter_map(|n| table.remove_column(&n).map(|c| (n, c)))
@@ -572,21 +571,31 @@ fn convert(array: &dyn Array, field: &Field) -> Result<Column, Problem> {
         )?,
         A::Utf8 | A::LargeUtf8 | A::Utf8View if extension(field) == Some(JSON_EXTENSION) => {
             let mut keys = KeyCache::default();
-            let values = (0..array.len())
-                .map(|i| match string_at(array, i) {
+            // Equal texts (a location repeated on millions of rows) parse
+            // once and share their tree, up to a bound on distinct texts.
+            let mut seen: HashMap<&str, Dynamic> = HashMap::new();
+            let mut values = Vec::with_capacity(array.len());
+            for_each_string(array, |text| {
+                values.push(match text {
                     None => Dynamic::Null,
-                    Some(text) => parse_dynamic(text, &mut keys)
-                        .unwrap_or_else(|| Dynamic::String(text.into())),
+                    Some(t) => match seen.get(t) {
+                        Some(d) => d.clone(),
+                        None => {
+                            let d = parse_dynamic(t, &mut keys)
+                                .unwrap_or_else(|| Dynamic::String(t.into()));
+                            if seen.len() < MAX_SHARED_DYNAMIC {
+                                seen.insert(t, d.clone());
+                            }
+                            d
+                        }
+                    },
                 })
-                .collect();
+            });
             Column::new(ColumnData::Dynamic(values))
         }
         A::Utf8 | A::LargeUtf8 | A::Utf8View => {
-            let bytes = string_bytes(array);
-            let mut plain = StringArray::with_capacity(array.len(), bytes);
-            for i in 0..array.len() {
-                plain.push(string_at(array, i).unwrap_or(""));
-            }
+            let mut plain = StringArray::with_capacity(array.len(), string_bytes(array));
+            for_each_string(array, |text| plain.push(text.unwrap_or("")));
             Column::new(ColumnData::String(encode_strings(plain)))
         }
         A::FixedSizeBinary(16) if extension(field) == Some(UUID_EXTENSION) => {
@@ -705,6 +714,20 @@ fn string_at(array: &dyn Array, i: usize) -> Option<&str> {
     array.as_string_view_opt().map(|a| a.value(i))
 }
 
+/// Calls `f` with every row of a string array of any offset width, in
+/// order (`None` for a null), downcasting once.
+fn for_each_string<'a>(array: &'a dyn Array, mut f: impl FnMut(Option<&'a str>)) {
+    if let Some(a) = array.as_string_opt::<i32>() {
+        a.iter().for_each(f);
+    } else if let Some(a) = array.as_string_opt::<i64>() {
+        a.iter().for_each(f);
+    } else if let Some(a) = array.as_string_view_opt() {
+        a.iter().for_each(f);
+    } else {
+        (0..array.len()).for_each(|_| f(None));
+    }
+}
+
 /// Bytes of string data in a string array (a capacity hint).
 fn string_bytes(array: &dyn Array) -> usize {
     if let Some(a) = array.as_string_opt::<i32>() {
@@ -732,6 +755,9 @@ fn binary_at(array: &dyn Array, i: usize) -> Option<&[u8]> {
     }
     array.as_fixed_size_binary_opt().map(|a| a.value(i))
 }
+
+/// Distinct JSON texts of one `arrow.json` column parsed once and shared.
+const MAX_SHARED_DYNAMIC: usize = 16 * 1024;
 
 /// The deepest nesting of structs, lists and maps read into `dynamic`
 /// (deeper types are refused rather than risking the stack).

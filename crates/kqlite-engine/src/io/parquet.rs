@@ -82,17 +82,24 @@ fn read_parquet_bytes(data: Bytes, path: &str, threads: usize) -> Result<Table, 
         starts.push(row);
         row = row.saturating_add(usize::try_from(g.num_rows()).unwrap_or(0));
     }
-    let read_group = |g: usize| -> Result<Table, LoadError> {
+    // Each row group's batches become tables as they are decoded, so only
+    // a batch per thread is held in Arrow form.
+    let read_group = |g: usize| -> Result<Vec<Table>, LoadError> {
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(data.clone(), meta.clone())
             .with_row_groups(vec![g])
             .with_batch_size(READ_BATCH_ROWS)
             .build()
             .map_err(|e| parquet_error(path, e))?;
-        let batches = reader
-            .collect::<Result<Vec<RecordBatch>, _>>()
-            .map_err(|e| parquet_error(path, e))?;
-        let first = starts.get(g).copied().unwrap_or(0);
-        table_from_batches(&schema, &batches, path, first)
+        let mut first = starts.get(g).copied().unwrap_or(0);
+        let mut tables = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| parquet_error(path, e))?;
+            let table =
+                Table::from_record_batch(&batch).map_err(|e| e.into_load_error(path, first))?;
+            first += batch.num_rows();
+            tables.push(table);
+        }
+        Ok(tables)
     };
     let threads = match threads {
         0 => std::thread::available_parallelism()
@@ -100,7 +107,7 @@ fn read_parquet_bytes(data: Bytes, path: &str, threads: usize) -> Result<Table, 
             .min(8),
         n => n,
     };
-    let parts: Vec<Table> = if threads <= 1 || groups <= 1 {
+    let groups: Vec<Vec<Table>> = if threads <= 1 || groups <= 1 {
         (0..groups).map(read_group).collect::<Result<_, _>>()?
     } else {
         match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
@@ -113,6 +120,7 @@ fn read_parquet_bytes(data: Bytes, path: &str, threads: usize) -> Result<Table, 
             Err(_) => (0..groups).map(read_group).collect::<Result<_, _>>()?,
         }
     };
+    let parts: Vec<Table> = groups.into_iter().flatten().collect();
     if parts.is_empty() {
         return table_from_batches(&schema, &[], path, 0);
     }
