@@ -211,7 +211,7 @@ impl Table {
     /// ]).unwrap();
     /// let table = Table::from_record_batch(&batch).unwrap();
     /// assert_eq!(table.row(1), vec![Value::Null, Value::string("b")]);
-    /// assert_eq!(table.to_record_batch().unwrap(), batch.clone());
+    /// assert_eq!(table.to_record_batch().unwrap().columns(), batch.columns());
     /// ```
     pub fn from_record_batch(batch: &RecordBatch) -> Result<Table, ArrowConvertError> {
         let schema = batch.schema();
