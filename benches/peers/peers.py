@@ -8,7 +8,15 @@ Subcommands (run.sh drives them; see README.md):
           file
   engine  (internal) load the data into DuckDB or Polars in this process,
           run both sections, print one JSON timing line, write normalized rows
-  report  print the Markdown table of a results file
+  parquet time loading the same Parquet files in kqlite, DuckDB
+          (read_parquet) and Polars (read_parquet), checking that all three
+          load the same rows, and append the timings to a results file
+  report  print the Markdown tables of a results file, one per data shape
+
+Runs are recorded per data shape (`--shape`: `default` is kqlite's own
+generated tenant, `wide-unordered` the wide, randomly ordered shape of
+`kqlite gen --shape wide-unordered`); no figure of one shape stands for
+another.
 
 Each engine x thread count runs in its own process so that peak RSS
 (ru_maxrss of that child, from wait4) is its own. kqlite runs one process per
@@ -84,6 +92,21 @@ LOCATION_STRUCT = (
     "STRUCT(city VARCHAR, state VARCHAR, countryOrRegion VARCHAR, "
     "geoCoordinates STRUCT(latitude DOUBLE, longitude DOUBLE))"
 )
+# The other non-string columns of the wide-unordered shape (all 28 columns
+# are loaded, each with its type, as a real export would be).
+DEVICE_STRUCT = (
+    "STRUCT(deviceId VARCHAR, displayName VARCHAR, operatingSystem VARCHAR, browser VARCHAR, "
+    "isCompliant BOOLEAN, isManaged BOOLEAN, trustType VARCHAR)"
+)
+STATUS_STRUCT = "STRUCT(errorCode BIGINT, failureReason VARCHAR, additionalDetails VARCHAR)"
+DUCKDB_TYPES = {
+    "TimeGenerated": "TIMESTAMP_NS",
+    "LocationDetails": LOCATION_STRUCT,
+    "DeviceDetail": DEVICE_STRUCT,
+    "Status": STATUS_STRUCT,
+    "DurationMs": "BIGINT",
+    "IsInteractive": "BOOLEAN",
+}
 
 
 def duckdb_columns(path: Path) -> dict[str, str]:
@@ -92,15 +115,7 @@ def duckdb_columns(path: Path) -> dict[str, str]:
     TIMESTAMP would truncate them), LocationDetails the struct of its
     `dynamic` value, every other column VARCHAR (all are `string` in
     Sentinel's schema)."""
-    types = {}
-    for name in first_row_fields(path):
-        if name == "TimeGenerated":
-            types[name] = "TIMESTAMP_NS"
-        elif name == "LocationDetails":
-            types[name] = LOCATION_STRUCT
-        else:
-            types[name] = "VARCHAR"
-    return types
+    return {name: DUCKDB_TYPES.get(name, "VARCHAR") for name in first_row_fields(path)}
 
 
 def first_row_fields(path: Path) -> list[str]:
@@ -264,10 +279,20 @@ def polars_schema(pl, path: Path):
         "city": pl.String, "state": pl.String, "countryOrRegion": pl.String,
         "geoCoordinates": pl.Struct({"latitude": pl.Float64, "longitude": pl.Float64}),
     })
-    return {
-        name: (location if name == "LocationDetails" else pl.String)
-        for name in first_row_fields(path)
+    types = {
+        "LocationDetails": location,
+        "DeviceDetail": pl.Struct({
+            "deviceId": pl.String, "displayName": pl.String, "operatingSystem": pl.String,
+            "browser": pl.String, "isCompliant": pl.Boolean, "isManaged": pl.Boolean,
+            "trustType": pl.String,
+        }),
+        "Status": pl.Struct({
+            "errorCode": pl.Int64, "failureReason": pl.String, "additionalDetails": pl.String,
+        }),
+        "DurationMs": pl.Int64,
+        "IsInteractive": pl.Boolean,
     }
+    return {name: types.get(name, pl.String) for name in first_row_fields(path)}
 
 
 def run_polars(data: Path, threads: int, repeat: int, cutoff: datetime):
@@ -524,19 +549,141 @@ def cmd_bench(args) -> None:
         f.unlink()
     results_path = Path(args.results)
     doc = load_results(results_path)
-    doc["runs"] = [r for r in doc["runs"] if r["rows"] != args.rows] + [
-        dict(r, rows=args.rows, input_rows={"SigninLogs": rows_in}) for r in runs
+    doc["runs"] = [
+        r for r in doc["runs"] if (r["rows"], r.get("shape", "default")) != (args.rows, args.shape)
+    ] + [
+        dict(r, rows=args.rows, shape=args.shape, input_rows={"SigninLogs": rows_in})
+        for r in runs
     ]
-    doc["runs"].sort(key=lambda r: (r["rows"], r["threads"] or 0, ENGINE_ORDER.index(r["engine"])))
+    doc["runs"].sort(key=run_order)
     doc["meta"] = meta(args)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"[{args.rows} rows] all engines agree: "
+    print(f"[{args.rows} rows, {args.shape}] all engines agree: "
           f"{len(reference['SuspiciousSignins'])} SuspiciousSignins rows, "
           f"{len(reference['SPSignins'])} SPSignins rows", file=sys.stderr)
 
 
 ENGINE_ORDER = ["kqlite", "duckdb", "polars"]
+SHAPE_ORDER = ["default", "wide-unordered"]
+
+
+def run_order(r: dict) -> tuple:
+    shape = r.get("shape", "default")
+    return (
+        SHAPE_ORDER.index(shape) if shape in SHAPE_ORDER else len(SHAPE_ORDER),
+        r["rows"], r["threads"] or 0, ENGINE_ORDER.index(r["engine"]),
+    )
+
+
+# --- Parquet loads --------------------------------------------------------------
+
+PARQUET_FILES = {
+    "SigninLogs": "SigninLogs.parquet",
+    "AADServicePrincipalSignInLogs": "AADServicePrincipalSignInLogs.parquet",
+}
+
+
+def load_duckdb_parquet(data: Path, threads: int) -> tuple[float, dict]:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET threads = {threads}")
+    start = time.perf_counter()
+    for table, file in PARQUET_FILES.items():
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(data / file)])
+    ms = (time.perf_counter() - start) * 1e3
+    shape = {}
+    for table in PARQUET_FILES:
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        cols = len(con.execute(f"SELECT * FROM {table} LIMIT 0").description)
+        shape[table] = [rows, cols]
+    return ms, shape
+
+
+def load_polars_parquet(data: Path, threads: int) -> tuple[float, dict]:
+    if os.environ.get("POLARS_MAX_THREADS") != str(threads):
+        raise SystemExit("error: POLARS_MAX_THREADS must be set before polars is imported")
+    import polars as pl
+
+    start = time.perf_counter()
+    frames = {table: pl.read_parquet(data / file) for table, file in PARQUET_FILES.items()}
+    ms = (time.perf_counter() - start) * 1e3
+    return ms, {t: [f.height, f.width] for t, f in frames.items()}
+
+
+def cmd_parquet_engine(args) -> None:
+    load = {"duckdb": load_duckdb_parquet, "polars": load_polars_parquet}[args.name]
+    ms, shape = load(Path(args.data), args.threads)
+    print(json.dumps({"load_ms": ms, "shape": shape}))
+
+
+def cmd_parquet(args) -> None:
+    """Times loading both Parquet files `args.repeat` times per engine and
+    thread count (each load in a fresh process), and checks that every
+    engine sees the same rows and columns."""
+    data = Path(args.data)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    runs = []
+    reference = None
+    count = work / "count.kql"
+    count.write_text("union withsource=T SigninLogs, AADServicePrincipalSignInLogs | summarize n = count() by T")
+    for threads in [int(t) for t in args.threads.split(",")]:
+        for engine in ENGINE_ORDER:
+            print(f"[{args.rows} rows, {args.shape}] Parquet load, {engine}, {threads} thread(s)",
+                  file=sys.stderr)
+            times, rss = [], []
+            for i in range(args.repeat + 1):
+                out_path = work / f"parquet-{engine}-t{threads}.out"
+                if engine == "kqlite":
+                    cmd = [args.kqlite, "run", str(count), "--now", args.now,
+                           "--repeat", "2", "--threads", str(threads), "--format", "jsonl"]
+                    for table, file in PARQUET_FILES.items():
+                        cmd += ["--table", f"{table}={data / file}"]
+                    stderr, peak = spawn(cmd, None, out_path)
+                    ms = timing_line(stderr)["load_ms"]
+                    counts = {}
+                    for line in out_path.read_text().splitlines():
+                        row = json.loads(line)
+                        counts[row["T"]] = row["n"]
+                    got = {t: counts.get(t) for t in PARQUET_FILES}
+                else:
+                    env = dict(os.environ)
+                    env["POLARS_MAX_THREADS"] = str(threads)
+                    cmd = [sys.executable, __file__, "parquet-engine", engine,
+                           "--data", str(data), "--threads", str(threads)]
+                    _, peak = spawn(cmd, env, out_path)
+                    t = json.loads(out_path.read_text().strip().splitlines()[-1])
+                    ms = t["load_ms"]
+                    got = {table: t["shape"][table][0] for table in PARQUET_FILES}
+                out_path.unlink()
+                if reference is None:
+                    reference = got
+                elif got != reference:
+                    raise SystemExit(f"MISMATCH: Parquet rows: {engine} loaded {got}, kqlite {reference}")
+                if i > 0:  # the first load warms the page cache
+                    times.append(ms)
+                    rss.append(peak)
+            runs.append({
+                "engine": engine, "threads": threads, "rows": args.rows, "shape": args.shape,
+                "load_ms_median": round(statistics.median(times), 1),
+                "load_ms": [round(x, 1) for x in times],
+                "peak_rss_mb": round(max(rss), 1),
+                "table_rows": reference,
+            })
+    results_path = Path(args.results)
+    doc = load_results(results_path)
+    doc["parquet"] = [
+        r for r in doc.get("parquet", [])
+        if (r["rows"], r["shape"]) != (args.rows, args.shape)
+    ] + runs
+    doc["parquet"].sort(key=run_order)
+    doc["meta"] = meta(args)
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"[{args.rows} rows, {args.shape}] all engines load the same Parquet rows: {reference}",
+          file=sys.stderr)
 
 
 def summary(engine: str, threads: int | None, t: dict) -> dict:
@@ -599,28 +746,53 @@ def markdown(doc: dict) -> str:
         "| peak RSS MB | kqlite/peer query (Susp. / SP) | kqlite/peer load | kqlite/peer RSS |\n"
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
-    lines = []
+    sections = []
     runs = doc["runs"]
-    for r in runs:
-        k = next(
-            (x for x in runs if x["engine"] == "kqlite" and x["rows"] == r["rows"]
-             and x["threads"] in (r["threads"], None)),
-            None,
-        )
-        q = r["query_ms_median"]
-        if r["engine"] == "kqlite" or k is None:
-            ratios = " | | "
-        else:
-            kq = k["query_ms_median"]
-            ratios = (
-                f" {ratio(kq['SuspiciousSignins'], q['SuspiciousSignins'])} / "
-                f"{ratio(kq['SPSignins'], q['SPSignins'])} | {ratio(k['load_ms'], r['load_ms'])} | "
-                f"{ratio(k['peak_rss_mb'], r['peak_rss_mb'])} "
+    shapes = sorted({r.get("shape", "default") for r in runs},
+                    key=lambda s: SHAPE_ORDER.index(s) if s in SHAPE_ORDER else 99)
+    for shape in shapes:
+        lines = []
+        mine = [r for r in runs if r.get("shape", "default") == shape]
+        for r in mine:
+            k = next(
+                (x for x in mine if x["engine"] == "kqlite" and x["rows"] == r["rows"]
+                 and x["threads"] in (r["threads"], None)),
+                None,
             )
-        threads = r["threads"] if r["threads"] is not None else "default"
-        lines.append(
-            f"| {r['rows']:,} | {r['engine']} | {threads} | {q['SuspiciousSignins']:.1f} "
-            f"| {q['SPSignins']:.1f} | {r['load_ms']:.0f} | {r['peak_rss_mb']:.0f} |{ratios}|"
+            q = r["query_ms_median"]
+            if r["engine"] == "kqlite" or k is None:
+                ratios = " | | "
+            else:
+                kq = k["query_ms_median"]
+                ratios = (
+                    f" {ratio(kq['SuspiciousSignins'], q['SuspiciousSignins'])} / "
+                    f"{ratio(kq['SPSignins'], q['SPSignins'])} | {ratio(k['load_ms'], r['load_ms'])} | "
+                    f"{ratio(k['peak_rss_mb'], r['peak_rss_mb'])} "
+                )
+            threads = r["threads"] if r["threads"] is not None else "default"
+            lines.append(
+                f"| {r['rows']:,} | {r['engine']} | {threads} | {q['SuspiciousSignins']:.1f} "
+                f"| {q['SPSignins']:.1f} | {r['load_ms']:.0f} | {r['peak_rss_mb']:.0f} |{ratios}|"
+            )
+        sections.append(f"Shape `{shape}` (JSON Lines):\n\n" + head + "\n".join(lines) + "\n")
+    parquet = doc.get("parquet", [])
+    for shape in sorted({r["shape"] for r in parquet},
+                        key=lambda s: SHAPE_ORDER.index(s) if s in SHAPE_ORDER else 99):
+        mine = [r for r in parquet if r["shape"] == shape]
+        lines = []
+        for r in mine:
+            k = next((x for x in mine if x["engine"] == "kqlite" and x["rows"] == r["rows"]
+                      and x["threads"] == r["threads"]), None)
+            rel = "" if r["engine"] == "kqlite" or k is None else ratio(
+                k["load_ms_median"], r["load_ms_median"])
+            lines.append(
+                f"| {r['rows']:,} | {r['engine']} | {r['threads']} | {r['load_ms_median']:.0f} "
+                f"| {r['peak_rss_mb']:.0f} | {rel} |"
+            )
+        sections.append(
+            f"Shape `{shape}`, loading both tables from Parquet (written by `kqlite gen --format parquet`):\n\n"
+            "| rows | engine | threads | load ms | peak RSS MB | kqlite/peer load |\n"
+            "|---:|---|---:|---:|---:|---:|\n" + "\n".join(lines) + "\n"
         )
     m = doc.get("meta", {})
     foot = (
@@ -628,7 +800,7 @@ def markdown(doc: dict) -> str:
         f"is faster / smaller. {m.get('kqlite', 'kqlite')}, DuckDB {m.get('versions', {}).get('duckdb', '?')}, "
         f"Polars {m.get('versions', {}).get('polars', '?')}; {m.get('machine', '')}.\n"
     )
-    return head + "\n".join(lines) + "\n" + foot
+    return "\n".join(sections) + foot
 
 
 def cmd_report(args) -> None:
@@ -655,6 +827,24 @@ def main() -> None:
     b.add_argument("--now", default="2026-01-15T12:00:00Z")
     b.add_argument("--work", required=True, help="scratch directory for result rows")
     b.add_argument("--results", required=True, help="JSON results file (runs of other sizes are kept)")
+    b.add_argument("--shape", default="default", help="the data shape (`kqlite gen --shape`)")
+
+    q = sub.add_parser("parquet", help="time loading the same Parquet files in every engine")
+    q.add_argument("--data", required=True, help="directory with SigninLogs.parquet and AADServicePrincipalSignInLogs.parquet")
+    q.add_argument("--rows", type=int, required=True)
+    q.add_argument("--seed", type=int, default=42)
+    q.add_argument("--shape", default="default")
+    q.add_argument("--kqlite", required=True)
+    q.add_argument("--threads", default="1,2")
+    q.add_argument("--repeat", type=int, default=5)
+    q.add_argument("--now", default="2026-01-15T12:00:00Z")
+    q.add_argument("--work", required=True)
+    q.add_argument("--results", required=True)
+
+    qe = sub.add_parser("parquet-engine", help="(internal) load the Parquet files in one peer")
+    qe.add_argument("name", choices=["duckdb", "polars"])
+    qe.add_argument("--data", required=True)
+    qe.add_argument("--threads", type=int, required=True)
 
     e = sub.add_parser("engine", help="(internal) run one peer engine in this process")
     e.add_argument("name", choices=["duckdb", "polars"])
@@ -669,9 +859,12 @@ def main() -> None:
     r.add_argument("--markdown", help="also write the table to this file")
 
     args = p.parse_args()
-    if args.cmd == "bench" and args.repeat < 5:
+    if args.cmd in ("bench", "parquet") and args.repeat < 5:
         raise SystemExit("error: --repeat must be at least 5")
-    {"bench": cmd_bench, "engine": cmd_engine, "report": cmd_report}[args.cmd](args)
+    {
+        "bench": cmd_bench, "engine": cmd_engine, "report": cmd_report,
+        "parquet": cmd_parquet, "parquet-engine": cmd_parquet_engine,
+    }[args.cmd](args)
 
 
 if __name__ == "__main__":

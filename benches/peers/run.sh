@@ -2,11 +2,16 @@
 # Side-by-side: kqlite vs DuckDB vs Polars on the shipped detection
 # (queries/t1078_004_cloud_accounts.kql). See benches/peers/README.md.
 #
-#   benches/peers/run.sh                        # 1,000,000 SigninLogs rows
-#   ROWS="100000 1000000" benches/peers/run.sh  # several sizes, one table
+#   benches/peers/run.sh                        # 1,000,000 SigninLogs rows, both shapes
+#   ROWS="100000 1000000" benches/peers/run.sh  # several sizes
+#   SHAPES=wide-unordered benches/peers/run.sh  # one data shape
 #
 # Environment:
 #   ROWS         SigninLogs rows, space- or comma-separated (default 1000000)
+#   SHAPES       data shapes (`kqlite gen --shape`), space- or comma-separated
+#                (default "default wide-unordered"); a table per shape
+#   PARQUET      1 = also time loading the same rows from Parquet in every
+#                engine (default 1)
 #   THREADS      thread counts, comma-separated (default 1,2)
 #   REPEAT       timed runs per query after one warm-up (default 5, min 5)
 #   PEERS_DATA   where generated data goes (default benches/peers/data)
@@ -20,6 +25,8 @@ root="$(cd "$here/../.." && pwd)"
 cd "$root"
 
 rows_list="${ROWS:-1000000}"
+shapes="${SHAPES:-default wide-unordered}"
+parquet="${PARQUET:-1}"
 threads="${THREADS:-1,2}"
 repeat="${REPEAT:-5}"
 data_root="${PEERS_DATA:-$here/data}"
@@ -38,6 +45,10 @@ step() { echo "==> $*" >&2; }
 [[ "$repeat" =~ ^[0-9]+$ && "$repeat" -ge 5 ]] || die "REPEAT must be a number >= 5 (got '$repeat')"
 [[ "$threads" =~ ^[0-9]+(,[0-9]+)*$ ]] || die "THREADS must be like 1,2 (got '$threads')"
 rows_list="${rows_list//,/ }"
+shapes="${shapes//,/ }"
+for shape in $shapes; do
+    [[ "$shape" == default || "$shape" == wide-unordered ]] || die "SHAPES must be default and/or wide-unordered (got '$shape')"
+done
 for rows in $rows_list; do
     [[ "$rows" =~ ^[0-9]+$ && "$rows" -gt 0 ]] || die "ROWS must be positive numbers (got '$rows')"
 done
@@ -62,8 +73,9 @@ if ! cmp -s "$here/requirements.txt" "$req_stamp"; then
 fi
 py="$venv/bin/python"
 
-# Bytes per generated row of the query's columns: SigninLogs ~700, plus a
-# fifth as many service principal rows at ~250; 1 kB/row leaves a margin.
+# Bytes per generated row: the default shape's query columns are ~700 per
+# SigninLogs row plus a fifth as many service principal rows at ~250 (1 kB
+# leaves a margin); the wide shape's rows are ~1.4 kB plus Parquet copies.
 free_bytes() { df -P -B1 "$1" | awk 'NR==2 {print $4}'; }
 
 mkdir -p "$data_root" "$here/results"
@@ -71,31 +83,53 @@ rm -f "$results"
 work="$(mktemp -d "${TMPDIR:-/tmp}/kqlite-peers.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
+for shape in $shapes; do
 for rows in $rows_list; do
-    data="$data_root/rows-$rows"
-    stamp="rows=$rows seed=$seed now=$now query=$(sha256sum "$query" | cut -c1-16) kqlite=$(sha256sum "$kqlite" | cut -c1-16)"
+    data="$data_root/$shape-rows-$rows"
+    stamp="shape=$shape rows=$rows seed=$seed now=$now parquet=$parquet query=$(sha256sum "$query" | cut -c1-16) kqlite=$(sha256sum "$kqlite" | cut -c1-16)"
+    if [[ "$shape" == default ]]; then
+        # Only the columns the query reads (≈ 700 bytes per SigninLogs row).
+        gen_args=(--columns-of "$query")
+        per_row=1000
+    else
+        # Every column (≈ 1.4 kB per SigninLogs row), as an export has them.
+        gen_args=(--shape wide-unordered)
+        per_row=2500
+    fi
     if [[ -f "$data/.complete" && "$(cat "$data/.complete")" == "$stamp" ]]; then
-        step "[$rows rows] reusing $data"
+        step "[$shape, $rows rows] reusing $data"
     else
         rm -rf "$data"
         mkdir -p "$data"
-        need=$((rows * 1000))
+        need=$((rows * per_row))
         avail="$(free_bytes "$data")"
-        ((avail > need)) || die "[$rows rows] needs ~$((need / 1000000)) MB in $data_root, only $((avail / 1000000)) MB free (set PEERS_DATA)"
-        step "[$rows rows] generating the query's columns into $data"
+        ((avail > need)) || die "[$shape, $rows rows] needs ~$((need / 1000000)) MB in $data_root, only $((avail / 1000000)) MB free (set PEERS_DATA)"
+        step "[$shape, $rows rows] generating into $data"
         "$kqlite" gen --rows "$rows" --seed "$seed" --now "$now" \
             --tables SigninLogs,AADServicePrincipalSignInLogs \
-            --columns-of "$query" --out "$data" >&2 || die "kqlite gen failed"
+            "${gen_args[@]}" --out "$data" >&2 || die "kqlite gen failed"
+        if [[ "$parquet" == 1 ]]; then
+            "$kqlite" gen --rows "$rows" --seed "$seed" --now "$now" \
+                --tables SigninLogs,AADServicePrincipalSignInLogs \
+                "${gen_args[@]}" --format parquet --out "$data" >&2 || die "kqlite gen --format parquet failed"
+        fi
         echo "$stamp" >"$data/.complete"
     fi
-    step "[$rows rows] timing kqlite, DuckDB and Polars (threads $threads, $repeat runs each)"
-    "$py" "$here/peers.py" bench --data "$data" --rows "$rows" --seed "$seed" \
+    step "[$shape, $rows rows] timing kqlite, DuckDB and Polars (threads $threads, $repeat runs each)"
+    "$py" "$here/peers.py" bench --data "$data" --rows "$rows" --seed "$seed" --shape "$shape" \
         --kqlite "$kqlite" --threads "$threads" --repeat "$repeat" --now "$now" \
-        --work "$work" --results "$results" || die "[$rows rows] benchmark failed (see above)"
+        --work "$work" --results "$results" || die "[$shape, $rows rows] benchmark failed (see above)"
+    if [[ "$parquet" == 1 ]]; then
+        step "[$shape, $rows rows] timing Parquet loads (threads $threads, $repeat runs each)"
+        "$py" "$here/peers.py" parquet --data "$data" --rows "$rows" --seed "$seed" --shape "$shape" \
+            --kqlite "$kqlite" --threads "$threads" --repeat "$repeat" --now "$now" \
+            --work "$work" --results "$results" || die "[$shape, $rows rows] Parquet benchmark failed (see above)"
+    fi
     if [[ "$clean" == 1 ]]; then
-        step "[$rows rows] deleting $data"
+        step "[$shape, $rows rows] deleting $data"
         rm -rf "$data"
     fi
+done
 done
 
 echo >&2

@@ -65,7 +65,7 @@ struct Cli {
 enum Command {
     /// Run a query against tables loaded from files, or against built-in
     /// synthetic Sentinel data for every table not given with --table.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Check queries for syntax errors, unknown tables and columns, type
     /// errors and suspicious constructs.
     Check(check::CheckArgs),
@@ -113,7 +113,7 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Check(args) => check::check(args),
         Command::Gen(args) => gen::gen(args),
         Command::Test(args) => test::test(args),

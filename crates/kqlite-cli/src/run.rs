@@ -1,7 +1,7 @@
 //! `kqlite run`: evaluate a query against tables from files or built-in
 //! synthetic Sentinel data.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -59,9 +59,13 @@ pub struct RunArgs {
     /// the header `cidr,country,state,city,latitude,longitude`.
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
-    /// Output format.
+    /// Output format. `parquet` and `arrow` (an Arrow IPC file) are binary:
+    /// give --out, or redirect stdout to a file or pipe.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+    /// Writes the result to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     /// With `--format csv`, writes text cells that start with `=`, `+`,
     /// `-`, `@`, a tab or a carriage return as they are. By default they
     /// get a leading `'`, so a spreadsheet opening the file does not run
@@ -294,12 +298,28 @@ enum OutputFormat {
     Jsonl,
     /// CSV with a header row.
     Csv,
+    /// Apache Parquet (binary).
+    Parquet,
+    /// An Arrow IPC file, as `.arrow` and Feather v2 files hold (binary).
+    Arrow,
+}
+
+impl OutputFormat {
+    fn is_binary(self) -> bool {
+        matches!(self, OutputFormat::Parquet | OutputFormat::Arrow)
+    }
 }
 
 /// Runs `kqlite run`.
 pub fn run(args: RunArgs) -> Outcome {
     if args.repeat == 0 {
         return usage_error("--repeat must be at least 1");
+    }
+    if args.format.is_binary() && args.out.is_none() && io::stdout().is_terminal() {
+        return usage_error(format!(
+            "--format {} writes binary data, which a terminal cannot show: give --out FILE, or redirect stdout",
+            if args.format == OutputFormat::Parquet { "parquet" } else { "arrow" }
+        ));
     }
     let (query_name, query) = match read_query(&args.query) {
         Ok(q) => q,
@@ -505,8 +525,14 @@ pub fn run(args: RunArgs) -> Outcome {
     let written = if args.alerts {
         Ok(())
     } else {
-        write_result(&result, args.format, !args.raw_csv)
-            .and_then(|()| write_more_results(&output.more, args.format, !args.raw_csv))
+        write_result(&result, args.format, !args.raw_csv, args.out.as_deref()).and_then(|()| {
+            write_more_results(
+                &output.more,
+                args.format,
+                !args.raw_csv,
+                args.out.as_deref(),
+            )
+        })
     };
     if let Err(e) = written {
         if e.kind() != io::ErrorKind::BrokenPipe {
@@ -632,14 +658,25 @@ fn read_query(arg: &str) -> io::Result<(String, String)> {
 }
 
 /// Writes the further result tables of a query (`fork`, `facet`) after
-/// the first, each after a blank line; as a text table each is headed by
-/// its number and name.
+/// the first: on stdout each after a blank line (as a text table headed by
+/// its number and name); with `--out FILE`, the N-th into `FILE-N` (before
+/// the extension: `result.parquet`, `result-2.parquet`, ...).
 fn write_more_results(
     more: &[(String, Table)],
     format: OutputFormat,
     guard_formulas: bool,
+    path: Option<&Path>,
 ) -> io::Result<()> {
     for (i, (name, table)) in more.iter().enumerate() {
+        if let Some(p) = path {
+            write_result(
+                table,
+                format,
+                guard_formulas,
+                Some(&numbered_path(p, i + 2)),
+            )?;
+            continue;
+        }
         {
             let stdout = io::stdout();
             let mut out = stdout.lock();
@@ -653,14 +690,47 @@ fn write_more_results(
                 writeln!(out, "-- result {}{label}", i + 2)?;
             }
         }
-        write_result(table, format, guard_formulas)?;
+        write_result(table, format, guard_formulas, None)?;
     }
     Ok(())
 }
 
-fn write_result(table: &Table, format: OutputFormat, guard_formulas: bool) -> io::Result<()> {
+/// `path` with `-n` before its extension (`out.csv` → `out-2.csv`).
+fn numbered_path(path: &Path, n: usize) -> std::path::PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
+}
+
+fn write_result(
+    table: &Table,
+    format: OutputFormat,
+    guard_formulas: bool,
+    path: Option<&Path>,
+) -> io::Result<()> {
+    let file = match path {
+        Some(p) => Some(std::fs::File::create(p).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create `{}`: {e}", p.display()))
+        })?),
+        None => None,
+    };
+    if format.is_binary() {
+        return write_binary(table, format, file);
+    }
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out: io::BufWriter<Box<dyn Write>> = io::BufWriter::with_capacity(
+        1 << 16,
+        match file {
+            Some(f) => Box::new(f),
+            None => Box::new(stdout.lock()),
+        },
+    );
     match format {
         OutputFormat::Table => kqlite_engine::io::write_table_text(
             table,
@@ -674,8 +744,46 @@ fn write_result(table: &Table, format: OutputFormat, guard_formulas: bool) -> io
             &mut out,
             &kqlite_engine::io::CsvOptions { guard_formulas },
         )?,
+        OutputFormat::Parquet | OutputFormat::Arrow => {}
     }
     out.flush()
+}
+
+/// Writes a Parquet or Arrow IPC result to `file`, or else to stdout
+/// (buffered whole: the writers need a sendable sink).
+#[cfg(feature = "arrow")]
+fn write_binary(
+    table: &Table,
+    format: OutputFormat,
+    file: Option<std::fs::File>,
+) -> io::Result<()> {
+    fn write_to(table: &Table, format: OutputFormat, out: impl Write + Send) -> io::Result<()> {
+        match format {
+            OutputFormat::Parquet => kqlite_engine::io::parquet::write_parquet(table, out),
+            _ => kqlite_engine::io::arrow::write_arrow_ipc(table, out),
+        }
+    }
+    match file {
+        Some(f) => {
+            let mut w = io::BufWriter::with_capacity(1 << 20, f);
+            write_to(table, format, &mut w)?;
+            w.flush()
+        }
+        None => {
+            let mut bytes = Vec::new();
+            write_to(table, format, &mut bytes)?;
+            let mut out = io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()
+        }
+    }
+}
+
+#[cfg(not(feature = "arrow"))]
+fn write_binary(_: &Table, _: OutputFormat, _: Option<std::fs::File>) -> io::Result<()> {
+    Err(io::Error::other(
+        "this kqlite was built without the `arrow` feature: Parquet and Arrow output are not available",
+    ))
 }
 
 /// Prints a query error with its source excerpt and returns

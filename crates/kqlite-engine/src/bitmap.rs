@@ -163,6 +163,15 @@ impl Bitmap {
         Bitmap::from_bools(indices.iter().map(|&i| self.get(i as usize)))
     }
 
+    /// `len` bits from packed words: bit `i` is bit `i % 64` of word
+    /// `i / 64`. Missing words read as unset; bits past `len` are cleared.
+    pub fn from_words(mut words: Vec<u64>, len: usize) -> Bitmap {
+        words.resize(len.div_ceil(64), 0);
+        let mut b = Bitmap { words, len };
+        b.clear_tail();
+        b
+    }
+
     /// The raw words (the bits past `len` are zero).
     pub fn words(&self) -> &[u64] {
         &self.words

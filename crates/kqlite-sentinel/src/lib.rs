@@ -30,6 +30,7 @@ mod scenarios;
 pub mod schema;
 pub mod schema_data;
 pub mod schema_file;
+pub mod shapes;
 pub mod synthetic;
 pub mod tables;
 mod tenant;

@@ -16,12 +16,16 @@
 //! `[-][d.]hh:mm:ss[.fffffff]`.
 
 mod accum;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod blocks;
 pub mod csv;
 mod dynamic;
 mod exports;
 mod flat;
 mod json;
+#[cfg(feature = "arrow")]
+pub mod parquet;
 mod write;
 
 use std::fs::File;
@@ -52,6 +56,11 @@ pub enum Format {
     LogAnalytics,
     /// Comma-separated values with a header row (RFC 4180 quoting).
     Csv,
+    /// Apache Parquet (`.parquet`); needs the `arrow` feature.
+    Parquet,
+    /// An Arrow IPC file (`.arrow`, Feather v2 `.feather`) or stream
+    /// (`.arrows`); needs the `arrow` feature.
+    ArrowIpc,
 }
 
 /// Why a table could not be loaded. Every variant names the source (a file
@@ -67,7 +76,7 @@ pub enum LoadError {
         source: io::Error,
     },
     /// The file extension names no supported format.
-    #[error("{path}: cannot tell the format from the extension (expected .jsonl, .ndjson, .json or .csv)")]
+    #[error("{path}: cannot tell the format from the extension (expected .jsonl, .ndjson, .json, .csv, .parquet, .arrow, .feather or .arrows)")]
     UnknownFormat {
         /// The source.
         path: String,
@@ -309,6 +318,9 @@ pub fn load_file_with(
         "jsonl" | "ndjson" => Some(Format::JsonLines),
         "csv" => Some(Format::Csv),
         "json" => None,
+        "parquet" | "arrow" | "feather" | "arrows" => {
+            return load_columnar_file(path, &ext, schema, options)
+        }
         _ => return Err(LoadError::UnknownFormat { path: name }),
     };
     let file = open_table_file(path, &name)?;
@@ -371,6 +383,8 @@ pub fn detect_format(path: &Path) -> Result<Format, LoadError> {
     match ext.as_str() {
         "jsonl" | "ndjson" => Ok(Format::JsonLines),
         "csv" => Ok(Format::Csv),
+        "parquet" => Ok(Format::Parquet),
+        "arrow" | "feather" | "arrows" => Ok(Format::ArrowIpc),
         "json" => {
             let file = File::open(path).map_err(|source| LoadError::Io {
                 path: name.clone(),
@@ -434,6 +448,83 @@ pub fn load_reader_with(
             let bytes = read_all(reader, source_name)?;
             load_bytes(&bytes, format, schema, source_name, lenient)
         }
+        Format::Parquet | Format::ArrowIpc => {
+            load_columnar_reader(reader, format, schema, source_name, options)
+        }
+    }
+}
+
+/// Loads a Parquet or Arrow IPC file (by extension `ext`).
+#[cfg(feature = "arrow")]
+fn load_columnar_file(
+    path: &Path,
+    ext: &str,
+    schema: Option<&[(String, DataType)]>,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    if !meta.is_file() {
+        return Err(LoadError::Shape {
+            path: path.display().to_string(),
+            message:
+                "not a regular file (a folder, device, FIFO or socket); tables load from files"
+                    .to_string(),
+        });
+    }
+    match ext {
+        "parquet" => parquet::load_parquet(path, schema, options),
+        _ => arrow::load_arrow_ipc(path, schema, options),
+    }
+}
+
+/// Loads Parquet or an Arrow IPC stream from a reader (read whole).
+#[cfg(feature = "arrow")]
+fn load_columnar_reader(
+    reader: impl Read,
+    format: Format,
+    schema: Option<&[(String, DataType)]>,
+    source_name: &str,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let table = if format == Format::Parquet {
+        parquet::load_parquet_bytes(read_all(reader, source_name)?, source_name)?
+    } else {
+        arrow::load_arrow_stream(reader, source_name)?
+    };
+    let table = arrow::apply_schema(table, schema, options.sparse, source_name)?;
+    Ok(Loaded::strict(table))
+}
+
+#[cfg(not(feature = "arrow"))]
+fn load_columnar_file(
+    path: &Path,
+    _ext: &str,
+    _schema: Option<&[(String, DataType)]>,
+    _options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    Err(without_arrow(&path.display().to_string()))
+}
+
+#[cfg(not(feature = "arrow"))]
+fn load_columnar_reader(
+    _reader: impl Read,
+    _format: Format,
+    _schema: Option<&[(String, DataType)]>,
+    source_name: &str,
+    _options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    Err(without_arrow(source_name))
+}
+
+#[cfg(not(feature = "arrow"))]
+fn without_arrow(path: &str) -> LoadError {
+    LoadError::Shape {
+        path: path.to_string(),
+        message: "Parquet and Arrow files need kqlite-engine's `arrow` feature, which this build leaves out"
+            .to_string(),
     }
 }
 
@@ -467,6 +558,16 @@ fn load_bytes(
         Format::LogAnalytics => {
             json::load_log_analytics(bytes, schema, source_name).map(Loaded::strict)
         }
+        Format::Parquet | Format::ArrowIpc => load_columnar_reader(
+            bytes,
+            format,
+            schema,
+            source_name,
+            &LoadOptions {
+                lenient,
+                ..LoadOptions::default()
+            },
+        ),
     }
 }
 

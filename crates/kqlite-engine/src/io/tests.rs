@@ -611,7 +611,7 @@ fn load_file_picks_the_format_from_the_extension_and_content() {
         let back = load_file(&path, Some(&s)).unwrap();
         assert_same(&t, &back);
     }
-    let err = load_file(&dir.join("x.parquet"), None).unwrap_err();
+    let err = load_file(&dir.join("x.xlsx"), None).unwrap_err();
     assert!(matches!(err, LoadError::UnknownFormat { .. }));
     let err = load_file(&dir.join("missing.csv"), None).unwrap_err();
     assert!(matches!(err, LoadError::Io { .. }));
