@@ -7,6 +7,7 @@
 //! geohashes ([`geohash`]). Invalid coordinates, tokens or levels give null
 //! (or an empty string for string results), never an error.
 
+mod boolean;
 mod buffer;
 mod cover;
 mod edit;
@@ -38,6 +39,7 @@ pub(super) fn functions() -> Vec<Func> {
     all.extend(cover::functions());
     all.extend(buffer::functions());
     all.extend(union::functions());
+    all.extend(boolean::functions());
     all
 }
 

@@ -246,7 +246,7 @@ pub(super) fn xyz(p: Pt) -> V3 {
     [phi.cos() * theta.cos(), phi.cos() * theta.sin(), phi.sin()]
 }
 
-fn lon_lat(v: V3) -> Pt {
+pub(super) fn lon_lat(v: V3) -> Pt {
     let planar = (v[0] * v[0] + v[1] * v[1]).sqrt();
     (
         v[1].atan2(v[0]).to_degrees(),
@@ -283,7 +283,7 @@ fn angle_between(a: V3, b: V3) -> f64 {
 
 /// Whether `p` is inside a ring whose edges are geodesics: counts crossings
 /// of the meridian arc from `p` to the north pole.
-fn in_ring(p: Pt, ring: &[Pt]) -> bool {
+pub(super) fn in_ring(p: Pt, ring: &[Pt]) -> bool {
     let mut inside = false;
     let n = ring.len();
     for k in 0..n {
