@@ -300,12 +300,7 @@ impl Binder<'_> {
             Err(err) => {
                 return Err(self.fail(names::error(
                     codes::TYPE_MISMATCH,
-                    format!(
-                        "cannot apply `{}` to {} and {}: {err}",
-                        op,
-                        l.ty,
-                        r.ty
-                    ),
+                    format!("cannot apply `{}` to {} and {}: {err}", op, l.ty, r.ty),
                     span,
                 )))
             }
@@ -356,10 +351,7 @@ impl Binder<'_> {
         };
         let d = names::warning(
             codes::STRING_NUMBER_COMPARE,
-            format!(
-                "{what} is compared with the number {v} using `{}`",
-                op
-            ),
+            format!("{what} is compared with the number {v} using `{}`", op),
             span,
         )
         .with_label(

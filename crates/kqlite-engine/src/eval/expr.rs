@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use super::{EvalError, Executor};
-use crate::kernels::access::dynamic_to_value;
 use crate::bind::plan::{BoundExpr, BoundExprKind, ListItems};
 use crate::column::{Column, ColumnBuilder, ColumnData};
 use crate::function::{ColumnarValue, FunctionError};
 use crate::kernels;
+use crate::kernels::access::dynamic_to_value;
 use crate::table::Table;
 use crate::value::Value;
 

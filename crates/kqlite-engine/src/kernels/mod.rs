@@ -60,9 +60,7 @@ pub fn binary_type(op: BinaryOp, l: DataType, r: DataType) -> Result<DataType, F
 }
 
 fn operand_error(op: BinaryOp, l: DataType, r: DataType) -> FunctionError {
-    FunctionError::Invalid(format!(
-        "operator {op} cannot be applied to {l} and {r}"
-    ))
+    FunctionError::Invalid(format!("operator {op} cannot be applied to {l} and {r}"))
 }
 
 /// Evaluates `l op r` over `rows` rows (see [`binary_type`] for the types).

@@ -11,15 +11,15 @@
 //!
 //! The result is assembled the way S2 (which Kusto's geospatial functions
 //! are built on) assembles it, so that outputs agree vertex for vertex:
-//! vertices are numbered in S2 cell-id order, loops are found from the
-//! lowest-numbered edge, each loop starts after the input edge with the
-//! highest id, and loops nest in the order they are found. A union of many
-//! polygons adds them one at a time, in the order given.
+//! vertices are numbered in the order the kept edges reach them, loops are
+//! found from the lowest-numbered edge, each loop starts after the input
+//! edge with the highest id, and loops nest in the order they are found. A
+//! union of many polygons merges the two smallest first.
 
 use std::collections::HashMap;
 
 use super::shapes::{self, cross, dot, in_ring, lon_lat, norm, segment_crossing, xyz, Pt, V3};
-use super::{bag, coord, s2, sig, Func};
+use super::{bag, coord, sig, Func};
 use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
 use crate::functions::rowwise;
 use crate::types::DataType;
@@ -60,6 +60,20 @@ pub(super) struct Region {
 }
 
 impl Region {
+    /// The region as polygons of `(lon, lat)` rings (shell, then holes).
+    pub(super) fn as_polygons(&self) -> Vec<Vec<Vec<Pt>>> {
+        let mut out: Vec<Vec<Vec<Pt>>> = Vec::new();
+        for (l, depth) in &self.loops {
+            let ring: Vec<Pt> = l.iter().map(|p| lon_lat(*p)).collect();
+            if depth % 2 == 0 || out.is_empty() {
+                out.push(vec![ring]);
+            } else if let Some(p) = out.last_mut() {
+                p.push(ring);
+            }
+        }
+        out
+    }
+
     /// The loops as `(lon, lat)` rings, for containment tests.
     fn rings(&self) -> Vec<Vec<Pt>> {
         self.loops
@@ -294,14 +308,10 @@ fn touch_points(ea: &[Edge], eb: &[Edge], region: &Region) -> Vec<V3> {
 /// Joins directed edges `(from, to, input id)` into loops, numbered, found,
 /// rotated and nested as S2 does.
 fn assemble(edges: &[(V3, V3, usize)]) -> Region {
-    // Vertex numbers in S2 cell-id order.
+    // Vertices are numbered in the order the kept edges first reach them.
     let mut verts: Vec<V3> = edges.iter().flat_map(|(p, q, _)| [*p, *q]).collect();
-    verts.sort_by(|p, q| {
-        s2::leaf_of_xyz(*p)
-            .cmp(&s2::leaf_of_xyz(*q))
-            .then_with(|| bits(*p).cmp(&bits(*q)))
-    });
-    verts.dedup_by(|p, q| bits(*p) == bits(*q));
+    let mut seen = std::collections::HashSet::new();
+    verts.retain(|p| seen.insert(bits(*p)));
     let index: HashMap<[u64; 3], usize> = verts
         .iter()
         .enumerate()
@@ -498,15 +508,24 @@ fn member(rings: &[Vec<Pt>]) -> Region {
     Region { loops }
 }
 
-/// The union of regions, each added to the union of those before it (the
-/// order that makes the result's loops start where Kusto's do).
+/// The union of regions: repeatedly the two with the fewest vertices
+/// (counting a union as the sum of its operands; the earlier first among
+/// equals) are merged, as S2 merges many polygons.
 pub(super) fn union_all(regions: Vec<Region>) -> Option<Region> {
-    let mut it = regions.into_iter();
-    let mut acc = it.next()?;
-    for r in it {
-        acc = operate(&acc, &r, Op::Union)?.region;
+    let mut queue: Vec<(usize, Region)> = regions
+        .into_iter()
+        .map(|r| (r.loops.iter().map(|(l, _)| l.len()).sum(), r))
+        .collect();
+    queue.sort_by_key(|(n, _)| *n);
+    while queue.len() > 1 {
+        let (na, a) = queue.remove(0);
+        let (nb, b) = queue.remove(0);
+        let merged = operate(&a, &b, Op::Union)?.region;
+        let n = na + nb;
+        let at = queue.partition_point(|(m, _)| *m <= n);
+        queue.insert(at, (n, merged));
     }
-    Some(acc)
+    queue.pop().map(|(_, r)| r)
 }
 
 fn ring_coords(l: &[V3]) -> Dynamic {
@@ -547,7 +566,7 @@ fn geometry(kind: &str, coordinates: Dynamic) -> Dynamic {
 }
 
 /// A region as a GeoJSON polygon or multipolygon (`None` when empty).
-fn region_geometry(region: &Region) -> Option<Dynamic> {
+pub(super) fn region_geometry(region: &Region) -> Option<Dynamic> {
     let mut polys = polygon_coords(region);
     match polys.len() {
         0 => None,
@@ -556,7 +575,7 @@ fn region_geometry(region: &Region) -> Option<Dynamic> {
     }
 }
 
-fn collection(geometries: Vec<Dynamic>) -> Dynamic {
+pub(super) fn collection(geometries: Vec<Dynamic>) -> Dynamic {
     bag(vec![
         ("type", Dynamic::String("GeometryCollection".into())),
         ("geometries", Dynamic::Array(Arc::new(geometries))),
@@ -587,7 +606,9 @@ fn union_polygons_array(
             regions.push(r);
         }
         match union_all(regions) {
-            Some(r) => Value::Dynamic(region_geometry(&r).unwrap_or_else(|| collection(Vec::new()))),
+            Some(r) => {
+                Value::Dynamic(region_geometry(&r).unwrap_or_else(|| collection(Vec::new())))
+            }
             None => Value::Null,
         }
     }))

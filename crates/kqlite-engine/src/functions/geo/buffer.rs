@@ -52,7 +52,7 @@ fn normalize(a: V3) -> V3 {
 
 /// A unit vector perpendicular to `a`, chosen deterministically from the
 /// largest component of `a`.
-fn ortho(a: V3) -> V3 {
+pub(super) fn ortho(a: V3) -> V3 {
     let abs = a.map(f64::abs);
     let largest = if abs[0] > abs[1] {
         if abs[0] > abs[2] {
@@ -75,7 +75,7 @@ fn ortho(a: V3) -> V3 {
 
 /// Number of vertices keeping the polygon within `tolerance` meters of
 /// the circle of `radius` meters.
-fn vertex_count(radius: f64, tolerance: f64) -> usize {
+pub(super) fn vertex_count(radius: f64, tolerance: f64) -> usize {
     let ratio = (1.0 - tolerance / radius).clamp(-1.0, 1.0);
     let step = ratio.acos();
     if step <= 0.0 || !step.is_finite() {
@@ -85,7 +85,7 @@ fn vertex_count(radius: f64, tolerance: f64) -> usize {
 }
 
 /// The buffer ring around `(lon, lat)`: `(lon, lat)` vertices, open.
-fn circle(lon: f64, lat: f64, radius: f64, tolerance: f64) -> Vec<(f64, f64)> {
+pub(super) fn circle(lon: f64, lat: f64, radius: f64, tolerance: f64) -> Vec<(f64, f64)> {
     let (lo, la) = (lon.to_radians(), lat.to_radians());
     let c = [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()];
     let u = ortho(c);

@@ -14,6 +14,7 @@ mod edit;
 mod geohash;
 mod h3;
 mod s2;
+mod shape_buffer;
 mod shapes;
 mod union;
 mod wkt;
@@ -40,6 +41,7 @@ pub(super) fn functions() -> Vec<Func> {
     all.extend(buffer::functions());
     all.extend(union::functions());
     all.extend(boolean::functions());
+    all.extend(shape_buffer::functions());
     all
 }
 

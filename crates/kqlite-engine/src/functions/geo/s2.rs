@@ -180,12 +180,6 @@ fn leaf_of_point(lon: f64, lat: f64) -> u64 {
     from_face_ij(face, st_to_ij(uv_to_st(u)), st_to_ij(uv_to_st(v)))
 }
 
-/// The leaf cell containing a unit vector (the order S2 sorts vertices in).
-pub(super) fn leaf_of_xyz(p: [f64; 3]) -> u64 {
-    let (face, u, v) = xyz_to_face_uv(p);
-    from_face_ij(face, st_to_ij(uv_to_st(u)), st_to_ij(uv_to_st(v)))
-}
-
 /// The level-`level` cell id containing a point.
 pub(super) fn point_cell(lon: f64, lat: f64, level: u32) -> u64 {
     parent(leaf_of_point(lon, lat), level.min(MAX_LEVEL))

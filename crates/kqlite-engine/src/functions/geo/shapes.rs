@@ -804,8 +804,21 @@ fn polygon_centroid(
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
     Ok(rowwise(args, rows, DataType::Dynamic, |v| {
-        let Some(ps) = shape_arg(v, 0).as_ref().and_then(polygons) else {
+        let Some(d) = shape_arg(v, 0) else {
             return Value::Null;
+        };
+        let Some(ps) = polygons(&d) else {
+            return Value::Null;
+        };
+        let ps = if ps.len() > 1 {
+            // A multipolygon's members may overlap: the centroid is the
+            // centroid of their union.
+            match super::boolean::region_of(&d) {
+                Some(r) => r.as_polygons(),
+                None => return Value::Null,
+            }
+        } else {
+            ps
         };
         let mut c = [0.0; 3];
         for rings in &ps {
