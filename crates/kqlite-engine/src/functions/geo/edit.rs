@@ -1,8 +1,9 @@
 //! Shape rewriting: `geo_line_densify`, `geo_polygon_densify`,
-//! `geo_line_simplify`, `geo_polygon_simplify`.
+//! `geo_line_simplify`, `geo_polygon_simplify`, `geo_simplify_polygons_array`.
 
 use std::sync::Arc;
 
+use super::boolean;
 use super::shapes::{self, Pt};
 use super::{bag, coord, real_arg, sig, Func};
 use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
@@ -41,8 +42,17 @@ pub(super) fn functions() -> Vec<Func> {
             properties: FunctionProperties::PLAIN,
             evaluate: polygon_simplify,
         },
+        Func {
+            name: "geo_simplify_polygons_array",
+            signature: |a| sig(a, 1, 2, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
+            evaluate: simplify_polygons_array,
+        },
     ]
 }
+
+/// Largest tolerance of `geo_simplify_polygons_array`, in meters.
+const MAX_ARRAY_TOLERANCE_M: f64 = 7_800_000.0;
 
 /// The tolerance argument `i`: the default when absent, `None` when null or
 /// outside `range`.
@@ -312,6 +322,55 @@ fn polygon_simplify(
             out.push(simple);
         }
         polygons_value(&out, is_multi(&d))
+    }))
+}
+
+/// `geo_simplify_polygons_array(polygons [, tolerance])`: the union of the
+/// polygons, each ring simplified; rings that collapse are dropped (a
+/// shell with its holes), and nothing left gives null.
+fn simplify_polygons_array(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+        let (Some(Dynamic::Array(items)), Some(tol)) = (
+            shapes::shape_arg(v, 0),
+            tolerance(v, 1, 0.0..=MAX_ARRAY_TOLERANCE_M),
+        ) else {
+            return Value::Null;
+        };
+        let mut regions = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            let Some(r) = boolean::region_of(item) else {
+                return Value::Null;
+            };
+            regions.push(r);
+        }
+        let Some(union) = boolean::union_all(regions) else {
+            return Value::Null;
+        };
+        let mut out: Vec<Vec<Vec<Pt>>> = Vec::new();
+        for rings in union.as_polygons() {
+            let mut simple = Vec::with_capacity(rings.len());
+            for (k, r) in rings.iter().enumerate() {
+                let mut s = simplify_path(&shapes::closed(r), tol);
+                s.pop();
+                if has_distinct(&s, 3) {
+                    simple.push(s);
+                } else if k == 0 {
+                    break;
+                }
+            }
+            if !simple.is_empty() {
+                out.push(simple);
+            }
+        }
+        if out.is_empty() {
+            return Value::Null;
+        }
+        let multi = out.len() > 1;
+        polygons_value(&out, multi)
     }))
 }
 
