@@ -162,12 +162,97 @@ fn line_densify(
         else {
             return Value::Null;
         };
-        let Some(ls) = shapes::lines(&d) else {
+        let preserve_crossing = match v.get(2) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Value::Null,
+        };
+        let Some(ls) = lenient_lines(&d) else {
             return Value::Null;
         };
         let dense: Option<Vec<Vec<Pt>>> = ls.iter().map(|l| densify_path(l, tol)).collect();
-        dense.map_or(Value::Null, |ls| lines_value(&ls, is_multi(&d)))
+        let Some(dense) = dense else {
+            return Value::Null;
+        };
+        let mut out: Vec<Vec<Pt>> = Vec::new();
+        for line in dense {
+            let line: Vec<Pt> = line.into_iter().map(|(lon, lat)| (wrap_lon(lon), lat)).collect();
+            if preserve_crossing {
+                out.push(line);
+            } else {
+                out.extend(split_at_antimeridian(&line));
+            }
+        }
+        let multi = is_multi(&d) || out.len() > 1;
+        lines_value(&out, multi)
     }))
+}
+
+/// The lines of a `LineString` or `MultiLineString` whose longitudes may
+/// lie outside [-180, 180] (Kusto reads them modulo 360 here; the planar
+/// edges run between the longitudes as given).
+fn lenient_lines(d: &Dynamic) -> Option<Vec<Vec<Pt>>> {
+    let position = |p: &Dynamic| -> Option<Pt> {
+        let num = |d: &Dynamic| match d {
+            Dynamic::Long(i) => Some(*i as f64),
+            Dynamic::Real(r) if r.is_finite() => Some(*r),
+            _ => None,
+        };
+        let Dynamic::Array(a) = p else { return None };
+        let (lon, lat) = (num(a.first()?)?, num(a.get(1)?)?);
+        (-90.0..=90.0).contains(&lat).then_some((lon, lat))
+    };
+    let line = |l: &Dynamic| -> Option<Vec<Pt>> {
+        let Dynamic::Array(a) = l else { return None };
+        let pts: Option<Vec<Pt>> = a.iter().map(position).collect();
+        pts.filter(|p| p.len() >= 2)
+    };
+    let c = d.get("coordinates");
+    match shapes::kind(d) {
+        "LineString" => Some(vec![line(c)?]),
+        "MultiLineString" => {
+            let Dynamic::Array(a) = c else { return None };
+            let ls: Option<Vec<Vec<Pt>>> = a.iter().map(line).collect();
+            ls.filter(|l| !l.is_empty())
+        }
+        _ => None,
+    }
+}
+
+/// A longitude carried into [-180, 180].
+fn wrap_lon(lon: f64) -> f64 {
+    if (-180.0..=180.0).contains(&lon) {
+        lon
+    } else {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    }
+}
+
+/// The longitude that stands for the antimeridian on either side of it.
+const ANTIMERIDIAN: f64 = 180.0 - 1e-12;
+
+/// Splits a line where its geodesic edges cross the antimeridian; the
+/// pieces end and start at the crossing's latitude.
+fn split_at_antimeridian(line: &[Pt]) -> Vec<Vec<Pt>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<Pt> = Vec::new();
+    for (k, &p) in line.iter().enumerate() {
+        if let Some(&q) = k.checked_sub(1).and_then(|j| line.get(j)) {
+            if (p.0 - q.0).abs() > 180.0 {
+                let n = shapes::cross(shapes::xyz(q), shapes::xyz(p));
+                // The great circle meets the plane y = 0 on the far side.
+                let x = shapes::cross(n, [0.0, 1.0, 0.0]);
+                let x = if x[0] > 0.0 { x.map(|c| -c) } else { x };
+                let lat = x[2].atan2(x[0].hypot(x[1])).to_degrees();
+                cur.push((ANTIMERIDIAN.copysign(q.0), lat));
+                out.push(std::mem::take(&mut cur));
+                cur.push((ANTIMERIDIAN.copysign(p.0), lat));
+            }
+        }
+        cur.push(p);
+    }
+    out.push(cur);
+    out
 }
 
 /// A ring in counterclockwise order (the interior on the left), as Kusto
