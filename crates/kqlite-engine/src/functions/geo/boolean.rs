@@ -643,3 +643,192 @@ fn intersection_2polygons(
         })
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::functions::test_util::call;
+    use crate::value::{Dynamic, Value};
+
+    fn shape(json: &str) -> Value {
+        let j: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        Value::Dynamic(Dynamic::from_json(&j))
+    }
+
+    fn json(v: &Value) -> serde_json::Value {
+        match v {
+            Value::Dynamic(d) => d.to_json(),
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// Whether two GeoJSON values agree, numbers to 1e-9 (relative).
+    fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value as J;
+        match (a, b) {
+            (J::Number(x), J::Number(y)) => {
+                let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+                (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+            }
+            (J::Array(x), J::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+            }
+            (J::Object(x), J::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+
+    fn assert_shape(actual: &Value, expected: &str) {
+        let want: serde_json::Value = serde_json::from_str(expected).unwrap_or_default();
+        assert!(same(&json(actual), &want), "{}", json(actual));
+    }
+
+    fn array(items: &[&str]) -> Value {
+        shape(&format!("[{}]", items.join(",")))
+    }
+
+    const P1: &str = r#"{"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.98201,40.76825],[-73.97317,40.76455],[-73.9495,40.7969]]]}"#;
+    const P2: &str = r#"{"type":"Polygon","coordinates":[[[-73.94622,40.79249],[-73.96888,40.79282],[-73.9577,40.7789],[-73.94622,40.79249]]]}"#;
+    const P3: &str = r#"{"type":"Polygon","coordinates":[[[-73.97335,40.77274],[-73.9936,40.76630],[-73.97171,40.75655],[-73.97335,40.77274]]]}"#;
+
+    #[test]
+    fn union_of_three_overlapping_polygons_matches_the_reference_example() {
+        let out = call("geo_union_polygons_array", &[array(&[P1, P2, P3])]);
+        assert_shape(
+            &out,
+            r#"{"type":"Polygon","coordinates":[[[-73.972599326729608,40.765330371902991],[-73.960302383706178,40.782140794645024],[-73.9577,40.7789],[-73.94622,40.79249],[-73.9526593223173,40.792584227716468],[-73.9495,40.7969],[-73.95807,40.80068],[-73.9639277517478,40.792748258673875],[-73.96888,40.792819999999992],[-73.9662719791645,40.7895734224338],[-73.9803360309571,40.770518810606404],[-73.9936,40.7663],[-73.97171,40.756550000000004],[-73.972599326729608,40.765330371902991]]]}"#,
+        );
+    }
+
+    #[test]
+    fn union_of_two_polygons_starts_where_the_reference_example_starts() {
+        let out = call("geo_union_polygons_array", &[array(&[P1, P2])]);
+        assert_shape(
+            &out,
+            r#"{"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.9639277517478,40.792748258673875],[-73.96888,40.792819999999992],[-73.9662719791645,40.7895734224338],[-73.98201,40.76825],[-73.97317,40.76455],[-73.960302383706178,40.782140794645024],[-73.9577,40.7789],[-73.94622,40.79249],[-73.9526593223173,40.792584227716468],[-73.9495,40.7969]]]}"#,
+        );
+    }
+
+    #[test]
+    fn union_of_disjoint_polygons_is_a_multipolygon() {
+        let out = call("geo_union_polygons_array", &[array(&[P2, P3])]);
+        let j = json(&out);
+        assert_eq!(j["type"], "MultiPolygon");
+        assert_eq!(j["coordinates"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn union_of_adjacent_squares_drops_their_shared_edge() {
+        let a = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#;
+        let b = r#"{"type":"Polygon","coordinates":[[[1,0],[2,0],[2,1],[1,1],[1,0]]]}"#;
+        let out = call("geo_union_polygons_array", &[array(&[a, b])]);
+        let j = json(&out);
+        assert_eq!(j["type"], "Polygon");
+        assert_eq!(j["coordinates"][0].as_array().map(Vec::len), Some(7));
+    }
+
+    #[test]
+    fn union_with_an_invalid_polygon_or_a_non_array_is_null() {
+        let bad = r#"{"type":"Polygon","coordinates":[[[-73.94622,40.79249]]]}"#;
+        assert_eq!(
+            call("geo_union_polygons_array", &[array(&[P1, bad])]),
+            Value::Null
+        );
+        assert_eq!(call("geo_union_polygons_array", &[shape(P1)]), Value::Null);
+        assert_eq!(
+            call("geo_union_polygons_array", &[Value::Null]),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn intersection_of_overlapping_polygons_matches_the_reference_example() {
+        let a = shape(
+            r#"{"type":"Polygon","coordinates":[[[-73.9630937576294,40.77498840732385],[-73.963565826416,40.774383111780914],[-73.96205306053162,40.773745311181585],[-73.96160781383514,40.7743912365898],[-73.9630937576294,40.77498840732385]]]}"#,
+        );
+        let b = shape(
+            r#"{"type":"Polygon","coordinates":[[[-73.96213352680206,40.775045280447145],[-73.9631313085556,40.774578106920345],[-73.96207988262177,40.77416780398293],[-73.96213352680206,40.775045280447145]]]}"#,
+        );
+        let out = call("geo_intersection_2polygons", &[a, b]);
+        let j = json(&out);
+        assert_eq!(j["type"], "Polygon", "{j}");
+        let ring = j["coordinates"][0].as_array().cloned().unwrap_or_default();
+        assert_eq!(ring.len(), 5);
+        let want: serde_json::Value = serde_json::from_str(
+            "[[-73.962105776437156,40.774591360999679],[-73.962642403166868,40.774807020251778],[-73.9631313085556,40.774578106920352],[-73.962079882621765,40.774167803982927]]",
+        )
+        .unwrap_or_default();
+        // The same vertices, whichever one the ring starts at.
+        for w in want.as_array().into_iter().flatten() {
+            assert!(ring.iter().any(|v| same(v, w)), "{w} missing from {j}");
+        }
+    }
+
+    #[test]
+    fn polygons_touching_at_a_vertex_intersect_in_a_point() {
+        let a = shape(r#"{"type":"Polygon","coordinates":[[[2,45],[0,45],[1,44],[2,45]]]}"#);
+        let b = shape(r#"{"type":"Polygon","coordinates":[[[3,44],[2,45],[2,43],[3,44]]]}"#);
+        assert_shape(
+            &call("geo_intersection_2polygons", &[a, b]),
+            r#"{"type":"Point","coordinates":[2,45]}"#,
+        );
+    }
+
+    #[test]
+    fn a_touch_and_an_overlap_make_a_geometry_collection() {
+        let a = shape(r#"{"type":"Polygon","coordinates":[[[2,45],[0,45],[1,44],[2,45]]]}"#);
+        let b = shape(
+            r#"{"type":"MultiPolygon","coordinates":[[[[3,44],[2,45],[2,43],[3,44]]],[[[1.192,45.265],[1.005,44.943],[1.356,44.937],[1.192,45.265]]]]}"#,
+        );
+        let j = json(&call("geo_intersection_2polygons", &[a, b]));
+        assert_eq!(j["type"], "GeometryCollection", "{j}");
+        assert!(same(
+            &j["geometries"][0],
+            &serde_json::json!({"type":"Point","coordinates":[2,45]})
+        ));
+        let ring = j["geometries"][1]["coordinates"][0]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let want = serde_json::json!([
+            [1.3227075526410679, 45.003909145068739],
+            [1.0404565374899824, 45.004356403066552],
+            [1.005, 44.943],
+            [1.356, 44.937]
+        ]);
+        for w in want.as_array().into_iter().flatten() {
+            assert!(ring.iter().any(|v| same(v, w)), "{w} missing from {j}");
+        }
+    }
+
+    #[test]
+    fn disjoint_polygons_intersect_in_an_empty_collection() {
+        let a = shape(r#"{"type":"Polygon","coordinates":[[[2,45],[0,45],[1,44],[2,45]]]}"#);
+        let b = shape(r#"{"type":"Polygon","coordinates":[[[3,44],[3,45],[2,43],[3,44]]]}"#);
+        assert_shape(
+            &call("geo_intersection_2polygons", &[a, b]),
+            r#"{"type":"GeometryCollection","geometries":[]}"#,
+        );
+    }
+
+    #[test]
+    fn intersection_with_an_invalid_polygon_is_null() {
+        let bad = shape(r#"{"type":"Polygon"}"#);
+        assert_eq!(
+            call("geo_intersection_2polygons", &[bad, shape(P1)]),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn a_multipolygon_centroid_is_the_centroid_of_its_union() {
+        let mp = shape(
+            r#"{"type":"MultiPolygon","coordinates":[[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]],[[[-73.94262313842773,40.775991804565585],[-73.98107528686523,40.791849155467695],[-73.99600982666016,40.77092185281977],[-73.96150588989258,40.75609977566361],[-73.94262313842773,40.775991804565585]]]]}"#,
+        );
+        assert_shape(
+            &call("geo_polygon_centroid", &[mp]),
+            r#"{"type":"Point","coordinates":[-73.96856958782088,40.77631075255099]}"#,
+        );
+    }
+}

@@ -176,7 +176,10 @@ fn line_densify(
         };
         let mut out: Vec<Vec<Pt>> = Vec::new();
         for line in dense {
-            let line: Vec<Pt> = line.into_iter().map(|(lon, lat)| (wrap_lon(lon), lat)).collect();
+            let line: Vec<Pt> = line
+                .into_iter()
+                .map(|(lon, lat)| (wrap_lon(lon), lat))
+                .collect();
             if preserve_crossing {
                 out.push(line);
             } else {
@@ -551,5 +554,63 @@ mod tests {
             call("geo_polygon_simplify", &[poly, Value::Real(-0.1)]),
             Value::Null
         );
+    }
+
+    #[test]
+    fn simplify_polygons_array_unites_then_simplifies() {
+        let arr = shape(
+            r#"[{"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.98201,40.76825],[-73.97317,40.76455],[-73.9495,40.7969]]]},{"type":"Polygon","coordinates":[[[-73.94622,40.79249],[-73.96888,40.79282],[-73.9577,40.7789],[-73.94622,40.79249]]]}]"#,
+        );
+        let out = call("geo_simplify_polygons_array", &[arr.clone()]);
+        assert_eq!(points_of_ring(&out).len(), 12);
+        // A tolerance that collapses everything gives null, as do invalid ones.
+        assert_eq!(
+            call(
+                "geo_simplify_polygons_array",
+                &[arr.clone(), Value::Long(10_000)]
+            ),
+            Value::Null
+        );
+        assert_eq!(
+            call("geo_simplify_polygons_array", &[arr, Value::Long(-1)]),
+            Value::Null
+        );
+        let bad = shape(r#"[{"type":"Polygon","coordinates":[[[-73.94622,40.79249]]]}]"#);
+        assert_eq!(call("geo_simplify_polygons_array", &[bad]), Value::Null);
+    }
+
+    fn points_of_ring(v: &Value) -> Vec<serde_json::Value> {
+        match v {
+            Value::Dynamic(d) => d.to_json()["coordinates"][0]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn line_densify_reads_longitudes_modulo_360_and_splits_at_the_antimeridian() {
+        let line = shape(r#"{"type":"LineString","coordinates":[[300,1],[1,1]]}"#);
+        let Value::Dynamic(d) = call("geo_line_densify", &[line.clone()]) else {
+            panic!("null")
+        };
+        let j = d.to_json();
+        assert_eq!(j["type"], "MultiLineString");
+        let first = j["coordinates"][0].as_array().cloned().unwrap_or_default();
+        let second = j["coordinates"][1].as_array().cloned().unwrap_or_default();
+        assert!((first[0][0].as_f64().unwrap_or(0.0) + 60.0).abs() < 1e-9);
+        let end = first.last().cloned().unwrap_or_default();
+        assert_eq!(end[0].as_f64(), Some(-179.999999999999));
+        assert!((end[1].as_f64().unwrap_or(0.0) - 1.0000397208212215).abs() < 1e-12);
+        assert_eq!(second[0][0].as_f64(), Some(179.999999999999));
+        // Keeping the crossing gives one line.
+        let Value::Dynamic(kept) = call(
+            "geo_line_densify",
+            &[line, Value::Long(10), Value::Bool(true)],
+        ) else {
+            panic!("null")
+        };
+        assert_eq!(kept.to_json()["type"], "LineString");
     }
 }

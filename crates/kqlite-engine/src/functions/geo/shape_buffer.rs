@@ -251,3 +251,127 @@ fn polygon_buffer(
         result(boolean::union_all(all))
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::functions::test_util::call;
+    use crate::value::{Dynamic, Value};
+
+    fn shape(json: &str) -> Value {
+        let j: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        Value::Dynamic(Dynamic::from_json(&j))
+    }
+
+    fn ring(v: &Value) -> Vec<(f64, f64)> {
+        let Value::Dynamic(d) = v else {
+            return Vec::new();
+        };
+        let j = d.to_json();
+        j["coordinates"][0]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| (p[0].as_f64().unwrap_or(0.0), p[1].as_f64().unwrap_or(0.0)))
+            .collect()
+    }
+
+    fn close(a: (f64, f64), b: (f64, f64)) -> bool {
+        (a.0 - b.0).abs() <= 1e-9 * a.0.abs() && (a.1 - b.1).abs() <= 1e-9 * a.1.abs()
+    }
+
+    #[test]
+    fn a_line_buffer_is_a_capsule_with_arcs_one_step_apart() {
+        let line = shape(
+            r#"{"type":"LineString","coordinates":[[-80.66634997047466,24.894526340592122],[-80.67373241820246,24.890808090321286]]}"#,
+        );
+        let out = ring(&call(
+            "geo_line_buffer",
+            &[line, Value::Long(4), Value::Real(0.1)],
+        ));
+        // Kusto's output for this line: 18 vertices and the closing one.
+        assert_eq!(out.len(), 19);
+        let want = [
+            (0, (-80.66633072022181, 24.894494890070384)),
+            (1, (-80.6663175977799, 24.894505561911583)),
+            (7, (-80.6663690631755, 24.89455787003908)),
+            (8, (-80.66636922073731, 24.894557791111392)),
+            (9, (-80.67375166976578, 24.890839539893484)),
+            (17, (-80.67371316664895, 24.89077664074662)),
+        ];
+        for (k, p) in want {
+            assert!(close(out[k], p), "vertex {k}: {:?} vs {p:?}", out[k]);
+        }
+    }
+
+    #[test]
+    fn invalid_lines_radii_and_tolerances_give_null_buffers() {
+        let line = r#"{"type":"LineString","coordinates":[[0,0],[1,1]]}"#;
+        let run = |args: &[Value]| call("geo_line_buffer", args);
+        assert_eq!(
+            run(&[shape(r#"{"type":"LineString"}"#), Value::Long(5)]),
+            Value::Null
+        );
+        assert_eq!(run(&[shape(line), Value::Long(0)]), Value::Null);
+        assert_eq!(
+            run(&[shape(line), Value::Long(1000), Value::Real(0.0001)]),
+            Value::Null
+        );
+        assert_ne!(run(&[shape(line), Value::Long(1000)]), Value::Null);
+    }
+
+    #[test]
+    fn a_convex_polygon_buffer_offsets_its_edges_and_rounds_its_corners() {
+        let polygon = shape(
+            r#"{"type":"Polygon","coordinates":[[[139.813757,35.719666],[139.72558,35.71813],[139.727471,35.653231],[139.818721,35.657264],[139.813757,35.719666]]]}"#,
+        );
+        let out = ring(&call("geo_polygon_buffer", &[polygon, Value::Long(10_000)]));
+        assert_eq!(out.len(), 77);
+        let want = [
+            (0, (139.8114280519897, 35.80957816216173)),
+            (1, (139.72315148622184, 35.808040426974344)),
+            (2, (139.71325749406012, 35.80750442521031)),
+            (18, (139.61485316726709, 35.720618690102874)),
+            (19, (139.61484651921265, 35.715950643673175)),
+        ];
+        for (k, p) in want {
+            assert!(close(out[k], p), "vertex {k}: {:?} vs {p:?}", out[k]);
+        }
+    }
+
+    #[test]
+    fn a_concave_polygon_buffer_contains_the_polygon() {
+        let polygon =
+            shape(r#"{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,2],[1,0.5],[0,2],[0,0]]]}"#);
+        let out = call("geo_polygon_buffer", &[polygon, Value::Long(1000)]);
+        let Value::Dynamic(d) = &out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(d.to_json()["type"], "Polygon");
+        let inside = call(
+            "geo_point_in_polygon",
+            &[Value::Real(1.0), Value::Real(0.51), out.clone()],
+        );
+        assert_eq!(inside, Value::Bool(true));
+        let outside = call(
+            "geo_point_in_polygon",
+            &[Value::Real(1.0), Value::Real(0.6), out],
+        );
+        assert_eq!(outside, Value::Bool(false));
+    }
+
+    #[test]
+    fn invalid_polygons_and_radii_give_null_polygon_buffers() {
+        assert_eq!(
+            call(
+                "geo_polygon_buffer",
+                &[shape(r#"{"type":"p"}"#), Value::Long(1)]
+            ),
+            Value::Null
+        );
+        let polygon = shape(r#"{"type":"Polygon","coordinates":[[[10,10],[0,10],[0,0],[10,10]]]}"#);
+        assert_eq!(
+            call("geo_polygon_buffer", &[polygon, Value::Long(0)]),
+            Value::Null
+        );
+    }
+}
