@@ -831,4 +831,21 @@ mod tests {
             r#"{"type":"Point","coordinates":[-73.96856958782088,40.77631075255099]}"#,
         );
     }
+
+    #[test]
+    fn a_multipolygon_area_counts_overlaps_once() {
+        let a = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#;
+        let b = r#"{"type":"Polygon","coordinates":[[[0.5,0],[1.5,0],[1.5,1],[0.5,1],[0.5,0]]]}"#;
+        let both = shape(
+            r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[0.5,0],[1.5,0],[1.5,1],[0.5,1],[0.5,0]]]]}"#,
+        );
+        let area = |v: Value| match call("geo_polygon_area", &[v]) {
+            Value::Real(r) => r,
+            other => panic!("{other:?}"),
+        };
+        let common = call("geo_intersection_2polygons", &[shape(a), shape(b)]);
+        let want = area(shape(a)) + area(shape(b)) - area(common);
+        let got = area(both);
+        assert!((got - want).abs() < 1e-6 * want, "{got} vs {want}");
+    }
 }

@@ -497,7 +497,7 @@ fn polygon_perimeter(
     Ok(rowwise(args, rows, DataType::Real, |v| {
         shape_arg(v, 0)
             .as_ref()
-            .and_then(polygons)
+            .and_then(united_polygons)
             .map_or(Value::Null, |ps| {
                 Value::Real(
                     ps.iter()
@@ -507,6 +507,18 @@ fn polygon_perimeter(
                 )
             })
     }))
+}
+
+/// The polygons of a `Polygon` or `MultiPolygon`; a multipolygon's members
+/// may overlap, so they are united first (areas, perimeters and centroids
+/// are those of the union).
+pub(super) fn united_polygons(d: &Dynamic) -> Option<Vec<Vec<Vec<Pt>>>> {
+    let ps = polygons(d)?;
+    if ps.len() > 1 {
+        super::boolean::region_of(d).map(|r| r.as_polygons())
+    } else {
+        Some(ps)
+    }
 }
 
 /// The area in square meters of polygons (holes subtracted).
@@ -528,7 +540,7 @@ fn polygon_area(
     Ok(rowwise(args, rows, DataType::Real, |v| {
         shape_arg(v, 0)
             .as_ref()
-            .and_then(polygons)
+            .and_then(united_polygons)
             .map_or(Value::Null, |ps| Value::Real(polygons_area(&ps)))
     }))
 }
@@ -804,21 +816,8 @@ fn polygon_centroid(
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
     Ok(rowwise(args, rows, DataType::Dynamic, |v| {
-        let Some(d) = shape_arg(v, 0) else {
+        let Some(ps) = shape_arg(v, 0).as_ref().and_then(united_polygons) else {
             return Value::Null;
-        };
-        let Some(ps) = polygons(&d) else {
-            return Value::Null;
-        };
-        let ps = if ps.len() > 1 {
-            // A multipolygon's members may overlap: the centroid is the
-            // centroid of their union.
-            match super::boolean::region_of(&d) {
-                Some(r) => r.as_polygons(),
-                None => return Value::Null,
-            }
-        } else {
-            ps
         };
         let mut c = [0.0; 3];
         for rings in &ps {
