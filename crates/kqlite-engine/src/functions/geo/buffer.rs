@@ -110,7 +110,8 @@ pub(super) fn circle(lon: f64, lat: f64, radius: f64, tolerance: f64) -> Vec<(f6
 /// not positive or the tolerance is below a millionth of the radius; a
 /// tolerance above the radius is lowered to just below it.
 pub(super) fn tolerance_for(radius: f64, tolerance: f64) -> Option<f64> {
-    if !(radius > 0.0) || !(tolerance >= radius * MIN_TOLERANCE_FRACTION) {
+    let valid = radius > 0.0 && tolerance >= radius * MIN_TOLERANCE_FRACTION;
+    if !valid {
         return None;
     }
     Some(tolerance.min(radius * (1.0 - 1e-9)))

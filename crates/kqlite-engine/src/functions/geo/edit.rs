@@ -561,7 +561,7 @@ mod tests {
         let arr = shape(
             r#"[{"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.98201,40.76825],[-73.97317,40.76455],[-73.9495,40.7969]]]},{"type":"Polygon","coordinates":[[[-73.94622,40.79249],[-73.96888,40.79282],[-73.9577,40.7789],[-73.94622,40.79249]]]}]"#,
         );
-        let out = call("geo_simplify_polygons_array", &[arr.clone()]);
+        let out = call("geo_simplify_polygons_array", std::slice::from_ref(&arr));
         assert_eq!(points_of_ring(&out).len(), 12);
         // A tolerance that collapses everything gives null, as do invalid ones.
         assert_eq!(
@@ -592,7 +592,7 @@ mod tests {
     #[test]
     fn line_densify_reads_longitudes_modulo_360_and_splits_at_the_antimeridian() {
         let line = shape(r#"{"type":"LineString","coordinates":[[300,1],[1,1]]}"#);
-        let Value::Dynamic(d) = call("geo_line_densify", &[line.clone()]) else {
+        let Value::Dynamic(d) = call("geo_line_densify", std::slice::from_ref(&line)) else {
             panic!("null")
         };
         let j = d.to_json();
