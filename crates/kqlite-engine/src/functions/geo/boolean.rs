@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 /// Most edge pairs one operation compares (bounds the quadratic crossing
 /// search on huge inputs).
-const MAX_EDGE_PAIRS: usize = 50_000_000;
+const MAX_EDGE_PAIRS: usize = 10_000_000;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
