@@ -533,7 +533,8 @@ fn ring_coords(l: &[V3]) -> Dynamic {
         .iter()
         .map(|p| {
             let (lon, lat) = lon_lat(*p);
-            coord(lon, lat)
+            // `+ 0.0` turns a negative zero into zero.
+            coord(lon + 0.0, lat + 0.0)
         })
         .collect();
     if let Some(first) = c.first().cloned() {
@@ -847,5 +848,25 @@ mod tests {
         let want = area(shape(a)) + area(shape(b)) - area(common);
         let got = area(both);
         assert!((got - want).abs() < 1e-6 * want, "{got} vs {want}");
+    }
+
+    #[test]
+    fn holes_stay_holes_and_islands_in_them_stay_separate() {
+        let donut = r#"{"type":"Polygon","coordinates":[[[0,0],[3,0],[3,3],[0,3],[0,0]],[[1,1],[1,2],[2,2],[2,1],[1,1]]]}"#;
+        let island = r#"{"type":"Polygon","coordinates":[[[1.2,1.2],[1.8,1.2],[1.8,1.8],[1.2,1.8],[1.2,1.2]]]}"#;
+        let bar = r#"{"type":"Polygon","coordinates":[[[1.5,-1],[1.6,-1],[1.6,1.5],[1.5,1.5],[1.5,-1]]]}"#;
+        let j = json(&call(
+            "geo_union_polygons_array",
+            &[array(&[donut, island])],
+        ));
+        assert_eq!(j["type"], "MultiPolygon", "{j}");
+        assert_eq!(j["coordinates"][0].as_array().map(Vec::len), Some(2), "{j}");
+        assert_eq!(j["coordinates"][1].as_array().map(Vec::len), Some(1), "{j}");
+        // A bar reaching into the hole notches it: still one shell, one hole.
+        let j = json(&call("geo_union_polygons_array", &[array(&[donut, bar])]));
+        assert_eq!(j["type"], "Polygon", "{j}");
+        assert_eq!(j["coordinates"].as_array().map(Vec::len), Some(2), "{j}");
+        assert_eq!(j["coordinates"][1].as_array().map(Vec::len), Some(9), "{j}");
+        assert_eq!(j["coordinates"][0][1][1], serde_json::json!(0.0), "{j}");
     }
 }
