@@ -326,6 +326,10 @@ const MULTI_COLUMN: &[(&str, &[OutputColumn])] = &[
         &[("periods", DYN), ("scores", DYN)],
     ),
     (
+        "series_periods_validate",
+        &[("periods", DYN), ("scores", DYN)],
+    ),
+    (
         "series_stats",
         &[
             ("min", REAL),
@@ -538,7 +542,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("{name} is registered"));
             assert_eq!(r.output_columns(name), Some(*cols));
             let mut args = vec![ColumnarValue::Scalar(series.clone(), DataType::Dynamic)];
-            if *name == "series_periods_detect" {
+            if *name == "series_periods_detect" || *name == "series_periods_validate" {
                 args.push(ColumnarValue::Scalar(Value::Real(2.0), DataType::Real));
                 args.push(ColumnarValue::Scalar(Value::Real(6.0), DataType::Real));
             }

@@ -149,6 +149,12 @@ pub(super) fn functions() -> Vec<Func> {
             evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, periods_bag)),
         },
         Func {
+            name: "series_periods_validate",
+            signature: dynamic(2, 17),
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, periods_validate_bag)),
+        },
+        Func {
             name: "series_magnitude",
             signature: |a| arity(a, 1, 1).map(|_| DataType::Real),
             properties: FunctionProperties::PLAIN,
@@ -875,6 +881,50 @@ fn detect_periods(y: &[f64], min: usize, max: usize, count: usize) -> Vec<(usize
     peaks
 }
 
+/// The autocorrelation score of a (possibly fractional) period: between
+/// the scores of the lags around it, 0 outside `[4, n / 2]` or when not
+/// positive.
+fn period_score(y: &[f64], period: f64) -> f64 {
+    let n = y.len();
+    if !(4.0..=(n / 2) as f64).contains(&period) {
+        return 0.0;
+    }
+    let mean = y.iter().sum::<f64>() / n as f64;
+    let dev: Vec<f64> = y.iter().map(|v| v - mean).collect();
+    let var: f64 = dev.iter().map(|d| d * d).sum();
+    if var == 0.0 {
+        return 0.0;
+    }
+    let acf = |lag: usize| -> f64 {
+        dev.iter()
+            .zip(dev.iter().skip(lag))
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            / var
+    };
+    let lo = period.floor();
+    let frac = period - lo;
+    let lo = lo as usize;
+    let score = acf(lo) * (1.0 - frac) + if frac > 0.0 { acf(lo + 1) * frac } else { 0.0 };
+    score.clamp(0.0, 1.0)
+}
+
+/// `series_periods_validate(y, period1[, period2, ...])`: each period with
+/// its score (up to 16 periods).
+fn periods_validate_bag(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
+    let y: Vec<f64> = s.iter().map(|v| v.unwrap_or(0.0)).collect();
+    let periods: Vec<f64> = rest
+        .iter()
+        .take(16)
+        .map(|p| as_real(p).unwrap_or(0.0))
+        .collect();
+    let scores: Vec<f64> = periods.iter().map(|p| period_score(&y, *p)).collect();
+    Some(bag(vec![
+        ("periods", reals_array(&periods)),
+        ("scores", reals_array(&scores)),
+    ]))
+}
+
 /// `series_periods_detect(y, min_period, max_period[, count])`.
 fn periods_bag(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
     let y: Vec<f64> = s.iter().map(|v| v.unwrap_or(0.0)).collect();
@@ -1390,6 +1440,44 @@ mod tests {
             panic!("{got:?}")
         };
         assert_eq!(b.get("periods").at(0), &Dynamic::Real(7.0));
+    }
+
+    #[test]
+    fn periods_validate_scores_the_weekly_period_and_zeroes_the_rest() {
+        let y = serde_json::json!([
+            80, 139, 87, 110, 68, 54, 50, 51, 53, 133, 86, 141, 97, 156, 94, 149, 95, 140, 77, 61,
+            50, 54, 47, 133, 72, 152, 94, 148, 105, 162, 101, 160, 87, 63, 53, 55, 54, 151, 103,
+            189, 108, 183, 113, 175, 113, 178, 90, 71, 62, 62, 65, 165, 109, 181, 115, 182, 121,
+            178, 114, 170
+        ]);
+        let got = call(
+            "series_periods_validate",
+            &[json(y.clone()), Value::Real(14.0), Value::Real(10.0)],
+        );
+        let Value::Dynamic(b) = &got else {
+            panic!("{got:?}")
+        };
+        assert_eq!(b.get("periods").at(1), &Dynamic::Real(10.0));
+        // The reference shows 0.84 and 0: a clear weekly period, none at 10.
+        let Dynamic::Real(weekly) = b.get("scores").at(0) else {
+            panic!("{got:?}")
+        };
+        assert!(*weekly > 0.7, "{weekly}");
+        // Kusto gives 0 here; the autocorrelation at lag 10 is barely positive.
+        let Dynamic::Real(ten) = b.get("scores").at(1) else {
+            panic!("{got:?}")
+        };
+        assert!(*ten < 0.1, "{ten}");
+        // Periods outside [4, n / 2] score 0.
+        let got = call(
+            "series_periods_validate",
+            &[json(y), Value::Real(3.0), Value::Real(31.0)],
+        );
+        let Value::Dynamic(b) = &got else {
+            panic!("{got:?}")
+        };
+        assert_eq!(b.get("scores").at(0), &Dynamic::Real(0.0));
+        assert_eq!(b.get("scores").at(1), &Dynamic::Real(0.0));
     }
 
     #[test]

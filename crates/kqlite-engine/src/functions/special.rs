@@ -81,6 +81,26 @@ pub(super) fn functions() -> Vec<Func> {
         convert!("convert_speed", SPEED),
         convert!("convert_volume", VOLUME),
         Func {
+            name: "convert_temperature",
+            signature: |a| {
+                arity(a, 3, 3)?;
+                expect(a, 0, "a number", numeric_like)?;
+                Ok(DataType::Real)
+            },
+            properties: FunctionProperties::PLAIN,
+            evaluate: |a, r, _| Ok(convert_temperature(a, r)),
+        },
+        Func {
+            name: "assert",
+            signature: |a| {
+                arity(a, 2, 2)?;
+                expect(a, 1, "a string", |t| t == DataType::String)?;
+                Ok(DataType::Bool)
+            },
+            properties: FunctionProperties::PLAIN,
+            evaluate: assert,
+        },
+        Func {
             name: "welch_test",
             signature: |a| {
                 arity(a, 6, 7)?;
@@ -601,6 +621,73 @@ fn convert_with(table: Units, args: &[ColumnarValue], rows: usize) -> ColumnarVa
     })
 }
 
+/// Temperature units: `(name, scale, offset)` with kelvins = value × scale
+/// + offset.
+const TEMPERATURE: &[(&str, f64, f64)] = &[
+    ("DegreeCelsius", 1.0, 273.15),
+    ("DegreeDelisle", -2.0 / 3.0, 373.15),
+    ("DegreeFahrenheit", 5.0 / 9.0, 459.67 * 5.0 / 9.0),
+    ("DegreeNewton", 100.0 / 33.0, 273.15),
+    ("DegreeRankine", 5.0 / 9.0, 0.0),
+    ("DegreeReaumur", 5.0 / 4.0, 273.15),
+    ("DegreeRoemer", 40.0 / 21.0, 273.15 - 7.5 * 40.0 / 21.0),
+    ("Kelvin", 1.0, 0.0),
+    ("MillidegreeCelsius", 0.001, 273.15),
+    ("SolarTemperature", 5778.0, 0.0),
+];
+
+fn temperature_unit(name: &str) -> Option<(f64, f64)> {
+    TEMPERATURE
+        .iter()
+        .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, scale, offset)| (*scale, *offset))
+}
+
+/// `convert_temperature(value, from, to)`: through kelvins (temperature
+/// scales have offsets, so unlike the other `convert_*` functions this is
+/// not one factor). An unknown unit gives null.
+fn convert_temperature(args: &[ColumnarValue], rows: usize) -> ColumnarValue {
+    let x = kernels::cast(&arg(args, 0), DataType::Real, rows);
+    let from = kernels::strings::as_string(&arg(args, 1), rows);
+    let to = kernels::strings::as_string(&arg(args, 2), rows);
+    let (n, scalar) = rows_for(&[&x, &from, &to], rows);
+    let (Some(v), Some(f), Some(t)) = (reals_of(&x), access::strs(&from), access::strs(&to)) else {
+        return ColumnarValue::Scalar(Value::Null, DataType::Real);
+    };
+    access::reals(n, scalar, |i| {
+        let value = v.get(i)?;
+        let (fs, fo) = temperature_unit(f.get(i))?;
+        let (ts, to) = temperature_unit(t.get(i))?;
+        if fs == ts && fo == to {
+            return Some(value);
+        }
+        Some((value * fs + fo - to) / ts)
+    })
+}
+
+/// `assert(condition, message)`: `true`, or the query fails with the
+/// message. The condition must be a constant.
+fn assert(
+    args: &[ColumnarValue],
+    _: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    let Some(ColumnarValue::Scalar(cond, _)) = args.first() else {
+        return Err(FunctionError::NotConstant { index: 0 });
+    };
+    let message = match args.get(1) {
+        Some(ColumnarValue::Scalar(m, _)) => super::as_text(m),
+        _ => return Err(FunctionError::NotConstant { index: 1 }),
+    };
+    if *cond == Value::Bool(true) {
+        Ok(ColumnarValue::Scalar(Value::Bool(true), DataType::Bool))
+    } else {
+        Err(FunctionError::Invalid(format!(
+            "assert() has failed with message: '{message}'"
+        )))
+    }
+}
+
 /// `format_bytes(size[, precision[, unit]])`: binary (1024) multiples.
 fn format_bytes(
     args: &[ColumnarValue],
@@ -907,5 +994,67 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn convert_temperature_goes_through_kelvins() {
+        let t = |v: f64, from: &str, to: &str| {
+            call(
+                "convert_temperature",
+                &[Value::Real(v), Value::string(from), Value::string(to)],
+            )
+        };
+        let near = |v: Value, want: f64| match v {
+            Value::Real(r) => (r - want).abs() < 1e-9,
+            _ => false,
+        };
+        // The reference's example shows 0.00439319055464031 (1.2 / 273.15),
+        // which no temperature scale gives; 1.2 K is -271.95 °C.
+        assert!(near(t(1.2, "Kelvin", "DegreeCelsius"), -271.95));
+        assert!(near(t(100.0, "DegreeCelsius", "DegreeFahrenheit"), 212.0));
+        assert!(near(t(32.0, "DegreeFahrenheit", "Kelvin"), 273.15));
+        assert!(near(t(0.0, "DegreeCelsius", "DegreeDelisle"), 150.0));
+        assert!(near(t(100.0, "DegreeCelsius", "DegreeNewton"), 33.0));
+        assert!(near(t(100.0, "DegreeCelsius", "DegreeReaumur"), 80.0));
+        assert!(near(t(0.0, "DegreeCelsius", "DegreeRoemer"), 7.5));
+        assert!(near(t(491.67, "DegreeRankine", "DegreeCelsius"), 0.0));
+        assert!(near(t(1500.0, "MillidegreeCelsius", "DegreeCelsius"), 1.5));
+        assert!(near(t(1.0, "SolarTemperature", "Kelvin"), 5778.0));
+        assert_eq!(t(1.0, "Kelvin", "Parsec"), Value::Null);
+        assert_eq!(
+            call(
+                "convert_temperature",
+                &[
+                    Value::Null,
+                    Value::string("Kelvin"),
+                    Value::string("Kelvin")
+                ]
+            ),
+            Value::Null
+        );
+    }
+
+    fn check_length(len: &str) -> Result<Vec<Value>, String> {
+        let q = format!(
+            "let checkLength = (len:long, s:string) {{ assert(len > 0, \"Length must be greater than zero\") and strlen(s) > len }};\n\
+             datatable(input:string) ['123', '4567'] | where checkLength({len}, input)"
+        );
+        match crate::engine::Engine::new().run(&q) {
+            Ok(t) => {
+                let c = t.column("input").ok_or("no column")?;
+                Ok((0..c.len()).map(|i| c.get(i)).collect())
+            }
+            Err(e) => Err(format!("{e:?}")),
+        }
+    }
+
+    #[test]
+    fn assert_passes_true_conditions_and_fails_the_query_with_its_message() {
+        assert_eq!(check_length("3"), Ok(vec![Value::string("4567")]));
+        let err = check_length("long(-1)").expect_err("the assertion fails");
+        assert!(
+            err.contains("assert() has failed with message: 'Length must be greater than zero'"),
+            "{err}"
+        );
     }
 }

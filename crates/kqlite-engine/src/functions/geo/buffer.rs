@@ -13,11 +13,15 @@ use crate::value::Value;
 /// The sphere radius of the buffer computations, in meters.
 const EARTH_RADIUS: f64 = 6_371_010.0;
 
-/// Most vertices of a buffer circle.
-const MAX_VERTICES: usize = 100;
+/// Most vertices of a buffer circle (the smallest tolerance, a millionth of
+/// the radius, needs about 2,222).
+const MAX_VERTICES: usize = 4096;
 
-/// Smallest accepted tolerance, in meters.
-const MIN_TOLERANCE: f64 = 0.00001;
+/// The default tolerance, in meters.
+const DEFAULT_TOLERANCE: f64 = 10.0;
+
+/// The smallest tolerance, as a fraction of the radius.
+const MIN_TOLERANCE_FRACTION: f64 = 1e-6;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![Func {
@@ -48,7 +52,7 @@ fn normalize(a: V3) -> V3 {
 
 /// A unit vector perpendicular to `a`, chosen deterministically from the
 /// largest component of `a`.
-fn ortho(a: V3) -> V3 {
+pub(super) fn ortho(a: V3) -> V3 {
     let abs = a.map(f64::abs);
     let largest = if abs[0] > abs[1] {
         if abs[0] > abs[2] {
@@ -71,7 +75,7 @@ fn ortho(a: V3) -> V3 {
 
 /// Number of vertices keeping the polygon within `tolerance` meters of
 /// the circle of `radius` meters.
-fn vertex_count(radius: f64, tolerance: f64) -> usize {
+pub(super) fn vertex_count(radius: f64, tolerance: f64) -> usize {
     let ratio = (1.0 - tolerance / radius).clamp(-1.0, 1.0);
     let step = ratio.acos();
     if step <= 0.0 || !step.is_finite() {
@@ -81,7 +85,7 @@ fn vertex_count(radius: f64, tolerance: f64) -> usize {
 }
 
 /// The buffer ring around `(lon, lat)`: `(lon, lat)` vertices, open.
-fn circle(lon: f64, lat: f64, radius: f64, tolerance: f64) -> Vec<(f64, f64)> {
+pub(super) fn circle(lon: f64, lat: f64, radius: f64, tolerance: f64) -> Vec<(f64, f64)> {
     let (lo, la) = (lon.to_radians(), lat.to_radians());
     let c = [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()];
     let u = ortho(c);
@@ -102,6 +106,17 @@ fn circle(lon: f64, lat: f64, radius: f64, tolerance: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The tolerance to buffer `radius` meters with: `None` when the radius is
+/// not positive or the tolerance is below a millionth of the radius; a
+/// tolerance above the radius is lowered to just below it.
+pub(super) fn tolerance_for(radius: f64, tolerance: f64) -> Option<f64> {
+    let valid = radius > 0.0 && tolerance >= radius * MIN_TOLERANCE_FRACTION;
+    if !valid {
+        return None;
+    }
+    Some(tolerance.min(radius * (1.0 - 1e-9)))
+}
+
 /// `geo_point_buffer(lon, lat, radius [, tolerance])`.
 fn point_buffer(
     args: &[ColumnarValue],
@@ -113,14 +128,12 @@ fn point_buffer(
             return Value::Null;
         };
         let tolerance = match v.get(3) {
-            None => Some(0.1),
+            None => Some(DEFAULT_TOLERANCE),
             Some(_) => real_arg(v, 3),
         };
-        match tolerance {
-            Some(t) if radius > 0.0 && t >= MIN_TOLERANCE => {
-                polygon_value(&circle(lon, lat, radius, t))
-            }
-            _ => Value::Null,
+        match tolerance.and_then(|t| tolerance_for(radius, t)) {
+            Some(t) => polygon_value(&circle(lon, lat, radius, t)),
+            None => Value::Null,
         }
     }))
 }
@@ -131,7 +144,7 @@ mod tests {
 
     #[test]
     fn a_buffer_starts_from_a_fixed_direction_at_the_radius() {
-        let ring = circle(-115.1745008278, 36.1497251277, 20_000.0, 0.1);
+        let ring = circle(-115.1745008278, 36.1497251277, 20_000.0, 10.0);
         assert_eq!(ring.len(), 100);
         let (lon, lat) = ring[0];
         assert!((lon - -115.235_723_425_044_3).abs() < 1e-9, "{lon}");
@@ -139,9 +152,20 @@ mod tests {
     }
 
     #[test]
-    fn small_buffers_use_fewer_vertices() {
-        assert_eq!(vertex_count(20_000.0, 0.1), MAX_VERTICES);
+    fn the_vertex_count_keeps_the_ring_within_the_tolerance() {
+        // Kusto's outputs: 100, 50 and 39 vertices at the default tolerance.
+        assert_eq!(vertex_count(20_000.0, DEFAULT_TOLERANCE), 100);
+        assert_eq!(vertex_count(5_000.0, DEFAULT_TOLERANCE), 50);
+        assert_eq!(vertex_count(3_000.0, DEFAULT_TOLERANCE), 39);
         assert!(vertex_count(5.0, 0.1) < 20);
+    }
+
+    #[test]
+    fn tolerances_below_a_millionth_of_the_radius_are_rejected() {
+        assert_eq!(tolerance_for(1000.0, 0.0001), None);
+        assert_eq!(tolerance_for(1000.0, 0.001), Some(0.001));
+        assert_eq!(tolerance_for(-1.0, 10.0), None);
+        assert!(tolerance_for(5.0, 10.0).is_some_and(|t| t < 5.0));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Shape rewriting: `geo_line_densify`, `geo_polygon_densify`,
-//! `geo_line_simplify`, `geo_polygon_simplify`.
+//! `geo_line_simplify`, `geo_polygon_simplify`, `geo_simplify_polygons_array`.
 
 use std::sync::Arc;
 
+use super::boolean;
 use super::shapes::{self, Pt};
 use super::{bag, coord, real_arg, sig, Func};
 use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
@@ -41,8 +42,17 @@ pub(super) fn functions() -> Vec<Func> {
             properties: FunctionProperties::PLAIN,
             evaluate: polygon_simplify,
         },
+        Func {
+            name: "geo_simplify_polygons_array",
+            signature: |a| sig(a, 1, 2, DataType::Dynamic),
+            properties: FunctionProperties::PLAIN,
+            evaluate: simplify_polygons_array,
+        },
     ]
 }
+
+/// Largest tolerance of `geo_simplify_polygons_array`, in meters.
+const MAX_ARRAY_TOLERANCE_M: f64 = 7_800_000.0;
 
 /// The tolerance argument `i`: the default when absent, `None` when null or
 /// outside `range`.
@@ -152,12 +162,100 @@ fn line_densify(
         else {
             return Value::Null;
         };
-        let Some(ls) = shapes::lines(&d) else {
+        let preserve_crossing = match v.get(2) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Value::Null,
+        };
+        let Some(ls) = lenient_lines(&d) else {
             return Value::Null;
         };
         let dense: Option<Vec<Vec<Pt>>> = ls.iter().map(|l| densify_path(l, tol)).collect();
-        dense.map_or(Value::Null, |ls| lines_value(&ls, is_multi(&d)))
+        let Some(dense) = dense else {
+            return Value::Null;
+        };
+        let mut out: Vec<Vec<Pt>> = Vec::new();
+        for line in dense {
+            let line: Vec<Pt> = line
+                .into_iter()
+                .map(|(lon, lat)| (wrap_lon(lon), lat))
+                .collect();
+            if preserve_crossing {
+                out.push(line);
+            } else {
+                out.extend(split_at_antimeridian(&line));
+            }
+        }
+        let multi = is_multi(&d) || out.len() > 1;
+        lines_value(&out, multi)
     }))
+}
+
+/// The lines of a `LineString` or `MultiLineString` whose longitudes may
+/// lie outside [-180, 180] (Kusto reads them modulo 360 here; the planar
+/// edges run between the longitudes as given).
+fn lenient_lines(d: &Dynamic) -> Option<Vec<Vec<Pt>>> {
+    let position = |p: &Dynamic| -> Option<Pt> {
+        let num = |d: &Dynamic| match d {
+            Dynamic::Long(i) => Some(*i as f64),
+            Dynamic::Real(r) if r.is_finite() => Some(*r),
+            _ => None,
+        };
+        let Dynamic::Array(a) = p else { return None };
+        let (lon, lat) = (num(a.first()?)?, num(a.get(1)?)?);
+        (-90.0..=90.0).contains(&lat).then_some((lon, lat))
+    };
+    let line = |l: &Dynamic| -> Option<Vec<Pt>> {
+        let Dynamic::Array(a) = l else { return None };
+        let pts: Option<Vec<Pt>> = a.iter().map(position).collect();
+        pts.filter(|p| p.len() >= 2)
+    };
+    let c = d.get("coordinates");
+    match shapes::kind(d) {
+        "LineString" => Some(vec![line(c)?]),
+        "MultiLineString" => {
+            let Dynamic::Array(a) = c else { return None };
+            let ls: Option<Vec<Vec<Pt>>> = a.iter().map(line).collect();
+            ls.filter(|l| !l.is_empty())
+        }
+        _ => None,
+    }
+}
+
+/// A longitude carried into [-180, 180].
+fn wrap_lon(lon: f64) -> f64 {
+    if (-180.0..=180.0).contains(&lon) {
+        lon
+    } else {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    }
+}
+
+/// The longitude that stands for the antimeridian on either side of it.
+const ANTIMERIDIAN: f64 = 180.0 - 1e-12;
+
+/// Splits a line where its geodesic edges cross the antimeridian; the
+/// pieces end and start at the crossing's latitude.
+fn split_at_antimeridian(line: &[Pt]) -> Vec<Vec<Pt>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<Pt> = Vec::new();
+    for (k, &p) in line.iter().enumerate() {
+        if let Some(&q) = k.checked_sub(1).and_then(|j| line.get(j)) {
+            if (p.0 - q.0).abs() > 180.0 {
+                let n = shapes::cross(shapes::xyz(q), shapes::xyz(p));
+                // The great circle meets the plane y = 0 on the far side.
+                let x = shapes::cross(n, [0.0, 1.0, 0.0]);
+                let x = if x[0] > 0.0 { x.map(|c| -c) } else { x };
+                let lat = x[2].atan2(x[0].hypot(x[1])).to_degrees();
+                cur.push((ANTIMERIDIAN.copysign(q.0), lat));
+                out.push(std::mem::take(&mut cur));
+                cur.push((ANTIMERIDIAN.copysign(p.0), lat));
+            }
+        }
+        cur.push(p);
+    }
+    out.push(cur);
+    out
 }
 
 /// A ring in counterclockwise order (the interior on the left), as Kusto
@@ -315,6 +413,55 @@ fn polygon_simplify(
     }))
 }
 
+/// `geo_simplify_polygons_array(polygons [, tolerance])`: the union of the
+/// polygons, each ring simplified; rings that collapse are dropped (a
+/// shell with its holes), and nothing left gives null.
+fn simplify_polygons_array(
+    args: &[ColumnarValue],
+    rows: usize,
+    _: &EvalContext,
+) -> Result<ColumnarValue, FunctionError> {
+    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+        let (Some(Dynamic::Array(items)), Some(tol)) = (
+            shapes::shape_arg(v, 0),
+            tolerance(v, 1, 0.0..=MAX_ARRAY_TOLERANCE_M),
+        ) else {
+            return Value::Null;
+        };
+        let mut regions = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            let Some(r) = boolean::region_of(item) else {
+                return Value::Null;
+            };
+            regions.push(r);
+        }
+        let Some(union) = boolean::union_all(regions) else {
+            return Value::Null;
+        };
+        let mut out: Vec<Vec<Vec<Pt>>> = Vec::new();
+        for rings in union.as_polygons() {
+            let mut simple = Vec::with_capacity(rings.len());
+            for (k, r) in rings.iter().enumerate() {
+                let mut s = simplify_path(&shapes::closed(r), tol);
+                s.pop();
+                if has_distinct(&s, 3) {
+                    simple.push(s);
+                } else if k == 0 {
+                    break;
+                }
+            }
+            if !simple.is_empty() {
+                out.push(simple);
+            }
+        }
+        if out.is_empty() {
+            return Value::Null;
+        }
+        let multi = out.len() > 1;
+        polygons_value(&out, multi)
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::functions::test_util::call;
@@ -407,5 +554,63 @@ mod tests {
             call("geo_polygon_simplify", &[poly, Value::Real(-0.1)]),
             Value::Null
         );
+    }
+
+    #[test]
+    fn simplify_polygons_array_unites_then_simplifies() {
+        let arr = shape(
+            r#"[{"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.98201,40.76825],[-73.97317,40.76455],[-73.9495,40.7969]]]},{"type":"Polygon","coordinates":[[[-73.94622,40.79249],[-73.96888,40.79282],[-73.9577,40.7789],[-73.94622,40.79249]]]}]"#,
+        );
+        let out = call("geo_simplify_polygons_array", std::slice::from_ref(&arr));
+        assert_eq!(points_of_ring(&out).len(), 12);
+        // A tolerance that collapses everything gives null, as do invalid ones.
+        assert_eq!(
+            call(
+                "geo_simplify_polygons_array",
+                &[arr.clone(), Value::Long(10_000)]
+            ),
+            Value::Null
+        );
+        assert_eq!(
+            call("geo_simplify_polygons_array", &[arr, Value::Long(-1)]),
+            Value::Null
+        );
+        let bad = shape(r#"[{"type":"Polygon","coordinates":[[[-73.94622,40.79249]]]}]"#);
+        assert_eq!(call("geo_simplify_polygons_array", &[bad]), Value::Null);
+    }
+
+    fn points_of_ring(v: &Value) -> Vec<serde_json::Value> {
+        match v {
+            Value::Dynamic(d) => d.to_json()["coordinates"][0]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn line_densify_reads_longitudes_modulo_360_and_splits_at_the_antimeridian() {
+        let line = shape(r#"{"type":"LineString","coordinates":[[300,1],[1,1]]}"#);
+        let Value::Dynamic(d) = call("geo_line_densify", std::slice::from_ref(&line)) else {
+            panic!("null")
+        };
+        let j = d.to_json();
+        assert_eq!(j["type"], "MultiLineString");
+        let first = j["coordinates"][0].as_array().cloned().unwrap_or_default();
+        let second = j["coordinates"][1].as_array().cloned().unwrap_or_default();
+        assert!((first[0][0].as_f64().unwrap_or(0.0) + 60.0).abs() < 1e-9);
+        let end = first.last().cloned().unwrap_or_default();
+        assert_eq!(end[0].as_f64(), Some(-179.999999999999));
+        assert!((end[1].as_f64().unwrap_or(0.0) - 1.0000397208212215).abs() < 1e-12);
+        assert_eq!(second[0][0].as_f64(), Some(179.999999999999));
+        // Keeping the crossing gives one line.
+        let Value::Dynamic(kept) = call(
+            "geo_line_densify",
+            &[line, Value::Long(10), Value::Bool(true)],
+        ) else {
+            panic!("null")
+        };
+        assert_eq!(kept.to_json()["type"], "LineString");
     }
 }

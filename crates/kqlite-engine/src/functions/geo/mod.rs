@@ -7,12 +7,14 @@
 //! geohashes ([`geohash`]). Invalid coordinates, tokens or levels give null
 //! (or an empty string for string results), never an error.
 
+mod boolean;
 mod buffer;
 mod cover;
 mod edit;
 mod geohash;
 mod h3;
 mod s2;
+mod shape_buffer;
 mod shapes;
 mod union;
 mod wkt;
@@ -38,6 +40,8 @@ pub(super) fn functions() -> Vec<Func> {
     all.extend(cover::functions());
     all.extend(buffer::functions());
     all.extend(union::functions());
+    all.extend(boolean::functions());
+    all.extend(shape_buffer::functions());
     all
 }
 

@@ -246,7 +246,7 @@ pub(super) fn xyz(p: Pt) -> V3 {
     [phi.cos() * theta.cos(), phi.cos() * theta.sin(), phi.sin()]
 }
 
-fn lon_lat(v: V3) -> Pt {
+pub(super) fn lon_lat(v: V3) -> Pt {
     let planar = (v[0] * v[0] + v[1] * v[1]).sqrt();
     (
         v[1].atan2(v[0]).to_degrees(),
@@ -283,7 +283,7 @@ fn angle_between(a: V3, b: V3) -> f64 {
 
 /// Whether `p` is inside a ring whose edges are geodesics: counts crossings
 /// of the meridian arc from `p` to the north pole.
-fn in_ring(p: Pt, ring: &[Pt]) -> bool {
+pub(super) fn in_ring(p: Pt, ring: &[Pt]) -> bool {
     let mut inside = false;
     let n = ring.len();
     for k in 0..n {
@@ -497,7 +497,7 @@ fn polygon_perimeter(
     Ok(rowwise(args, rows, DataType::Real, |v| {
         shape_arg(v, 0)
             .as_ref()
-            .and_then(polygons)
+            .and_then(united_polygons)
             .map_or(Value::Null, |ps| {
                 Value::Real(
                     ps.iter()
@@ -507,6 +507,18 @@ fn polygon_perimeter(
                 )
             })
     }))
+}
+
+/// The polygons of a `Polygon` or `MultiPolygon`; a multipolygon's members
+/// may overlap, so they are united first (areas, perimeters and centroids
+/// are those of the union).
+pub(super) fn united_polygons(d: &Dynamic) -> Option<Vec<Vec<Vec<Pt>>>> {
+    let ps = polygons(d)?;
+    if ps.len() > 1 {
+        super::boolean::region_of(d).map(|r| r.as_polygons())
+    } else {
+        Some(ps)
+    }
 }
 
 /// The area in square meters of polygons (holes subtracted).
@@ -528,7 +540,7 @@ fn polygon_area(
     Ok(rowwise(args, rows, DataType::Real, |v| {
         shape_arg(v, 0)
             .as_ref()
-            .and_then(polygons)
+            .and_then(united_polygons)
             .map_or(Value::Null, |ps| Value::Real(polygons_area(&ps)))
     }))
 }
@@ -804,7 +816,7 @@ fn polygon_centroid(
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
     Ok(rowwise(args, rows, DataType::Dynamic, |v| {
-        let Some(ps) = shape_arg(v, 0).as_ref().and_then(polygons) else {
+        let Some(ps) = shape_arg(v, 0).as_ref().and_then(united_polygons) else {
             return Value::Null;
         };
         let mut c = [0.0; 3];
