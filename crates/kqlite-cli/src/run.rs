@@ -654,6 +654,7 @@ pub fn report_query_error(name: &str, source: &str, err: &QueryError) -> Outcome
     if diagnostics.is_empty() {
         errln!("error: {err}");
     }
+    let renderer = render::stderr_renderer(name, source);
     for d in diagnostics {
         // Limits concern the whole query, not a place in its text.
         let whole_query = [codes::CANCELLED, codes::TIMED_OUT, codes::RESULT_TOO_LARGE]
@@ -665,7 +666,7 @@ pub fn report_query_error(name: &str, source: &str, err: &QueryError) -> Outcome
                 errln!("  = help: {hint}");
             }
         } else {
-            err!("{}", render::render_for_stderr(name, source, d));
+            err!("{}", renderer.render(d));
         }
     }
     Outcome::Failure
