@@ -8,7 +8,7 @@ mod expr;
 mod external;
 mod join;
 mod keys;
-mod limits;
+pub(crate) mod limits;
 mod make_series;
 mod mv_expand;
 mod parallel;
@@ -159,6 +159,13 @@ impl<'a> Executor<'a> {
     /// Lets `cancel` stop this executor's query.
     pub fn with_cancel(mut self, cancel: Option<CancelHandle>) -> Executor<'a> {
         self.guard = self.guard.with_cancel(cancel);
+        self
+    }
+
+    /// Runs under `guard` (a deadline already started, e.g. before the
+    /// query was parsed and bound, and its cancel handle).
+    pub(crate) fn with_guard(mut self, guard: limits::Guard) -> Executor<'a> {
+        self.guard = guard;
         self
     }
 

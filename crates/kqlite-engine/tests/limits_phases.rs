@@ -1,0 +1,112 @@
+//! Limits that hold in every phase of a query, not only while operators
+//! run: the timeout and cancellation reach binding, chains that are long
+//! but flat are not mistaken for nesting, and deep values end in a clean
+//! error rather than a stack overflow.
+
+use std::time::{Duration, Instant};
+
+use kqlite_engine::engine::codes;
+use kqlite_engine::eval::{CancelHandle, Limits};
+use kqlite_engine::{Engine, QueryError, RunOptions, Value};
+
+fn engine(limits: Limits) -> Engine {
+    let mut e = Engine::new();
+    e.set_limits(limits);
+    e.set_now(638_527_968_000_000_000);
+    e
+}
+
+fn code(err: &QueryError) -> &'static str {
+    err.code().unwrap_or("")
+}
+
+/// `n` chained `let`s, each one more than the last, and a `print` of the
+/// last.
+fn chained_lets(n: usize) -> String {
+    let mut q = String::from("let v0 = 0;\n");
+    for i in 1..n {
+        q.push_str(&format!("let v{i} = v{} + 1;\n", i - 1));
+    }
+    q.push_str(&format!("print x = v{}", n - 1));
+    q
+}
+
+#[test]
+fn a_timeout_that_expires_while_binding_stops_the_query_with_e1106() {
+    let e = engine(Limits {
+        timeout: Some(Duration::ZERO),
+        ..Limits::default()
+    });
+    let err = e.run(&chained_lets(10)).unwrap_err();
+    assert_eq!(code(&err), codes::TIMED_OUT, "{err}");
+    assert!(err.to_string().contains("binding"), "{err}");
+}
+
+#[test]
+fn a_cancelled_handle_stops_binding_with_e1105() {
+    let cancel = CancelHandle::new();
+    cancel.cancel();
+    let opts = RunOptions {
+        cancel: Some(cancel),
+        ..RunOptions::default()
+    };
+    let err = engine(Limits::default())
+        .run_with(&chained_lets(10), &opts)
+        .unwrap_err();
+    assert_eq!(code(&err), codes::CANCELLED, "{err}");
+}
+
+#[test]
+fn twenty_thousand_chained_lets_bind_and_run_in_linear_time() {
+    let e = engine(Limits::default());
+    let start = Instant::now();
+    let t = e.run(&chained_lets(20_000)).unwrap();
+    assert_eq!(t.num_rows(), 1);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// `n` functions, each calling the one before, and a call of the last.
+fn chained_functions(n: usize) -> String {
+    let mut q = String::from("let f0 = () { 1 };\n");
+    for i in 1..n {
+        q.push_str(&format!("let f{i} = () {{ f{}() + 1 }};\n", i - 1));
+    }
+    q.push_str(&format!("print x = f{}()", n - 1));
+    q
+}
+
+#[test]
+fn two_hundred_chained_function_calls_are_not_recursion() {
+    let t = engine(Limits::default())
+        .run(&chained_functions(200))
+        .unwrap();
+    assert_eq!(t.row(0), vec![Value::Long(200)]);
+}
+
+#[test]
+fn a_function_calling_itself_is_reported_as_recursion() {
+    let err = engine(Limits::default())
+        .run("let f = (n: long) { f(n) };\nprint f(1)")
+        .unwrap_err();
+    assert!(err.to_string().contains("calls itself"), "{err}");
+}
+
+#[test]
+fn functions_calling_one_another_are_reported_as_recursion() {
+    let err = engine(Limits::default())
+        .run("let f = (n: long) { g(n) };\nlet g = (n: long) { f(n) };\nprint g(1)")
+        .unwrap_err();
+    assert!(err.to_string().contains("calls itself"), "{err}");
+}
+
+#[test]
+fn a_chain_of_functions_deeper_than_the_limit_says_how_deep_calls_may_nest() {
+    let err = engine(Limits::default())
+        .run(&chained_functions(300))
+        .unwrap_err();
+    assert!(err.to_string().contains("256 functions deep"), "{err}");
+}
