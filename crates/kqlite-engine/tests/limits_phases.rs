@@ -110,3 +110,48 @@ fn a_chain_of_functions_deeper_than_the_limit_says_how_deep_calls_may_nest() {
         .unwrap_err();
     assert!(err.to_string().contains("256 functions deep"), "{err}");
 }
+
+/// A JSONPath of `n` keys: `$.a.a...a`.
+fn deep_path(n: usize) -> String {
+    format!("$.{}", vec!["a"; n].join("."))
+}
+
+#[test]
+fn bag_set_key_with_a_path_of_fifty_thousand_keys_gives_null_not_a_stack_overflow() {
+    let q = format!(
+        "print x = bag_set_key(dynamic({{}}), '{}', 1)",
+        deep_path(50_000)
+    );
+    let t = engine(Limits::default()).run(&q).unwrap();
+    assert!(t.row(0).iter().all(Value::is_null), "{:?}", t.row(0));
+    let q = format!(
+        "print x = bag_remove_keys(dynamic({{\"a\": 1}}), dynamic(['{}']))",
+        deep_path(50_000)
+    );
+    assert!(engine(Limits::default()).run(&q).is_ok());
+}
+
+#[test]
+fn bag_set_key_builds_a_path_as_deep_as_json_may_nest() {
+    let q = format!(
+        "print x = tostring(bag_set_key(dynamic({{}}), '{}', 1))",
+        deep_path(128)
+    );
+    let t = engine(Limits::default()).run(&q).unwrap();
+    let text = t
+        .row(0)
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert_eq!(text.matches("\"a\"").count(), 128, "{text}");
+}
+
+#[test]
+fn parse_json_of_twenty_thousand_nested_arrays_does_not_overflow_the_stack() {
+    let n = 20_000;
+    let text = format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let q = format!(
+        "print x = dynamic_to_json(parse_json('{text}')), y = tostring(todynamic('{text}'))"
+    );
+    assert!(engine(Limits::default()).run(&q).is_ok());
+}
