@@ -195,6 +195,14 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
+    /// When --timeout runs out for a command that started at `start`
+    /// (loading its tables counts).
+    pub fn deadline(&self, start: Instant) -> Option<Instant> {
+        self.timeout
+            .filter(|t| !t.is_zero())
+            .and_then(|t| start.checked_add(t))
+    }
+
     /// The engine limits these flags ask for.
     pub fn limits(&self) -> Limits {
         Limits {
@@ -366,7 +374,8 @@ pub fn run(args: RunArgs) -> Outcome {
             }
             _ => return usage_error(format!("--table expects NAME=PATH, got `{item}`")),
         };
-        if let Err(e) = load_table(&mut engine, &schemas, name, path, &args) {
+        let deadline = args.limits.deadline(load_start);
+        if let Err(e) = load_table(&mut engine, &schemas, name, path, &args, deadline) {
             report_load_error(Path::new(path), &e, args.lenient);
             return Outcome::Failure;
         }
@@ -480,6 +489,14 @@ pub fn run(args: RunArgs) -> Outcome {
         now: Some(now),
         ..RunOptions::default()
     };
+    // --timeout covers loading too: the query gets what is left of it.
+    if let Some(deadline) = args.limits.deadline(load_start) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        engine.set_limits(Limits {
+            timeout: Some(left),
+            ..args.limits.limits()
+        });
+    }
     let mut query_ms = Vec::with_capacity(args.repeat);
     let mut output = None;
     for _ in 0..args.repeat {
@@ -536,12 +553,14 @@ fn load_table(
     name: &str,
     path: &str,
     args: &RunArgs,
+    deadline: Option<Instant>,
 ) -> Result<(), kqlite_engine::io::LoadError> {
     let schema = schemas.get(name);
     let load = kqlite_engine::io::LoadOptions {
         lenient: args.lenient,
         sparse: schema.is_some(),
         threads: args.threads,
+        deadline,
     };
     let columns = schema.as_ref().map(|s| s.columns.as_slice());
     let loaded = kqlite_engine::io::load_file_with(Path::new(path), columns, &load)?;

@@ -155,3 +155,26 @@ fn parse_json_of_twenty_thousand_nested_arrays_does_not_overflow_the_stack() {
     );
     assert!(engine(Limits::default()).run(&q).is_ok());
 }
+
+#[test]
+fn an_endless_line_ends_a_json_lines_or_csv_load_with_a_clean_error() {
+    use kqlite_engine::io::{load_reader_with, Format, LoadOptions};
+    for format in [Format::JsonLines, Format::Csv] {
+        let endless = std::io::repeat(b'x');
+        let err = load_reader_with(endless, format, None, "endless", &LoadOptions::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("longer than 64 MiB"), "{err}");
+    }
+}
+
+#[test]
+fn a_load_stops_at_its_deadline() {
+    use kqlite_engine::io::{load_reader_with, Format, LoadOptions};
+    let options = LoadOptions {
+        deadline: Some(Instant::now()),
+        ..LoadOptions::default()
+    };
+    let endless = std::io::repeat(b'\n');
+    let err = load_reader_with(endless, Format::JsonLines, None, "endless", &options).unwrap_err();
+    assert!(err.to_string().contains("time limit"), "{err}");
+}
