@@ -178,3 +178,28 @@ fn a_load_stops_at_its_deadline() {
     let err = load_reader_with(endless, Format::JsonLines, None, "endless", &options).unwrap_err();
     assert!(err.to_string().contains("time limit"), "{err}");
 }
+
+#[test]
+fn a_ten_thousand_term_or_chain_binds_and_runs() {
+    let terms: Vec<String> = (0..10_000).map(|i| format!("x == {i}")).collect();
+    let q = format!(
+        "range x from 9990 to 10010 step 1 | where {} | count",
+        terms.join(" or ")
+    );
+    let t = engine(Limits::default()).run(&q).unwrap();
+    assert_eq!(t.row(0), vec![Value::Long(10)]);
+}
+
+#[test]
+fn ten_thousand_term_and_and_plus_chains_bind_and_run() {
+    let terms: Vec<String> = (0..10_000).map(|i| format!("x != {i}")).collect();
+    let q = format!(
+        "range x from 9990 to 10010 step 1 | where {} | count",
+        terms.join(" and ")
+    );
+    let t = engine(Limits::default()).run(&q).unwrap();
+    assert_eq!(t.row(0), vec![Value::Long(11)]);
+    let q = format!("print x = 0{}", " + 1".repeat(10_000));
+    let t = engine(Limits::default()).run(&q).unwrap();
+    assert_eq!(t.row(0), vec![Value::Long(10_000)]);
+}
