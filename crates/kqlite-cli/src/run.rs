@@ -172,8 +172,9 @@ fn report_load_error(path: &Path, e: &kqlite_engine::io::LoadError, lenient: boo
 /// Limits on one query, shared by the commands that run queries.
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
-    /// Cancels the query after this long, e.g. `30s`, `500ms`, `2m`, `1h`
-    /// (a bare number is seconds; `0` = no limit). No limit by default.
+    /// Cancels the run after this long (loading --table files, binding and
+    /// evaluating the query all count), e.g. `30s`, `500ms`, `2m`, `1h` (a
+    /// bare number is seconds; `0` = no limit). No limit by default.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
     /// Most rows printed; what happens beyond is --result-overflow.
