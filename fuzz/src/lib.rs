@@ -6,6 +6,9 @@
 //! the signatures the built-in registry accepts, so most generated queries
 //! bind and run; the ones that do not still exercise the error paths.
 
+pub mod functions;
+pub mod shapes;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;

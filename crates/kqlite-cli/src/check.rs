@@ -355,9 +355,10 @@ fn summary(checked: &[Checked]) -> String {
 
 fn print_text(checked: &[Checked]) {
     for c in checked {
-        for d in &c.diagnostics {
-            err!("{}", render::render_for_stderr(&c.name, &c.source, d));
-        }
+        err!(
+            "{}",
+            render::render_all_for_stderr(&c.name, &c.source, &c.diagnostics)
+        );
     }
     errln!("{}", summary(checked));
 }

@@ -127,8 +127,6 @@ impl RuleSource {
 
 /// Prints diagnostics about a rule file and returns [`Outcome::Failure`].
 fn report(name: &str, text: &str, diagnostics: &[Diagnostic]) -> Outcome {
-    for d in diagnostics {
-        err!("{}", render::render_for_stderr(name, text, d));
-    }
+    err!("{}", render::render_all_for_stderr(name, text, diagnostics));
     Outcome::Failure
 }

@@ -176,8 +176,9 @@ fn report_load_error(path: &Path, e: &kqlite_engine::io::LoadError, lenient: boo
 /// Limits on one query, shared by the commands that run queries.
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
-    /// Cancels the query after this long, e.g. `30s`, `500ms`, `2m`, `1h`
-    /// (a bare number is seconds; `0` = no limit). No limit by default.
+    /// Cancels the run after this long (loading --table files, binding and
+    /// evaluating the query all count), e.g. `30s`, `500ms`, `2m`, `1h` (a
+    /// bare number is seconds; `0` = no limit). No limit by default.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
     /// Most rows printed; what happens beyond is --result-overflow.
@@ -201,6 +202,14 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
+    /// When --timeout runs out for a command that started at `start`
+    /// (loading its tables counts).
+    pub fn deadline(&self, start: Instant) -> Option<Instant> {
+        self.timeout
+            .filter(|t| !t.is_zero())
+            .and_then(|t| start.checked_add(t))
+    }
+
     /// The engine limits these flags ask for.
     pub fn limits(&self) -> Limits {
         Limits {
@@ -390,7 +399,8 @@ pub fn run(args: RunArgs) -> Outcome {
             }
             _ => return usage_error(format!("--table expects NAME=PATH, got `{item}`")),
         };
-        if let Err(e) = load_table(&mut engine, &schemas, name, path, &args) {
+        let deadline = args.limits.deadline(load_start);
+        if let Err(e) = load_table(&mut engine, &schemas, name, path, &args, deadline) {
             report_load_error(Path::new(path), &e, args.lenient);
             return Outcome::Failure;
         }
@@ -504,6 +514,14 @@ pub fn run(args: RunArgs) -> Outcome {
         now: Some(now),
         ..RunOptions::default()
     };
+    // --timeout covers loading too: the query gets what is left of it.
+    if let Some(deadline) = args.limits.deadline(load_start) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        engine.set_limits(Limits {
+            timeout: Some(left),
+            ..args.limits.limits()
+        });
+    }
     let mut query_ms = Vec::with_capacity(args.repeat);
     let mut output = None;
     for _ in 0..args.repeat {
@@ -567,12 +585,14 @@ fn load_table(
     name: &str,
     path: &str,
     args: &RunArgs,
+    deadline: Option<Instant>,
 ) -> Result<(), kqlite_engine::io::LoadError> {
     let schema = schemas.get(name);
     let load = kqlite_engine::io::LoadOptions {
         lenient: args.lenient,
         sparse: schema.is_some(),
         threads: args.threads,
+        deadline,
     };
     let columns = schema.as_ref().map(|s| s.columns.as_slice());
     let loaded = kqlite_engine::io::load_file_with(Path::new(path), columns, &load)?;
@@ -794,6 +814,7 @@ pub fn report_query_error(name: &str, source: &str, err: &QueryError) -> Outcome
     if diagnostics.is_empty() {
         errln!("error: {err}");
     }
+    let renderer = render::stderr_renderer(name, source);
     for d in diagnostics {
         // Limits concern the whole query, not a place in its text.
         let whole_query = [codes::CANCELLED, codes::TIMED_OUT, codes::RESULT_TOO_LARGE]
@@ -805,7 +826,7 @@ pub fn report_query_error(name: &str, source: &str, err: &QueryError) -> Outcome
                 errln!("  = help: {hint}");
             }
         } else {
-            err!("{}", render::render_for_stderr(name, source, d));
+            err!("{}", renderer.render(d));
         }
     }
     Outcome::Failure

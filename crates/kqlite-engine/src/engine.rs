@@ -489,7 +489,11 @@ impl Engine {
     }
 
     fn evaluate_here(&self, query: &str, opts: &RunOptions) -> Result<Results, QueryError> {
-        let bound = self.bind_here(query, opts)?;
+        // The clock starts before parsing: binding counts against the
+        // timeout too.
+        let guard =
+            crate::eval::limits::Guard::start(&self.limits).with_cancel(opts.cancel.clone());
+        let bound = self.bind_guarded(query, opts, Some(guard.clone()))?;
         let now = opts
             .now
             .or(self.now)
@@ -497,7 +501,7 @@ impl Engine {
         let plan = crate::bind::prune::prune_columns(&bound.plan, &self.catalog);
         let mut exec = Executor::new(&self.catalog, EvalContext { now }, self.limits)
             .with_threads(self.threads.clone())
-            .with_cancel(opts.cancel.clone())
+            .with_guard(guard)
             .with_external(self.external.clone());
         let table = exec.run(&plan).map_err(eval_error)?;
         let mut more = Vec::with_capacity(bound.more.len());
@@ -539,6 +543,18 @@ impl Engine {
     }
 
     fn bind_here(&self, query: &str, opts: &RunOptions) -> Result<BoundQuery, QueryError> {
+        let guard =
+            crate::eval::limits::Guard::start(&self.limits).with_cancel(opts.cancel.clone());
+        self.bind_guarded(query, opts, Some(guard))
+    }
+
+    /// Parses and binds `query`, stopping once `guard` fires.
+    fn bind_guarded(
+        &self,
+        query: &str,
+        opts: &RunOptions,
+        guard: Option<crate::eval::limits::Guard>,
+    ) -> Result<BoundQuery, QueryError> {
         let script = self.parse(query)?;
         let overrides = parse_overrides(&opts.lets, self.parse_options())?;
         let options = BindOptions {
@@ -547,7 +563,7 @@ impl Engine {
             registry: Some(self.functions()),
             limits: Some(self.limits),
         };
-        bind::bind(&script, &self.catalog, &options).map_err(|diags| {
+        bind::bind_guarded(&script, &self.catalog, &options, guard).map_err(|diags| {
             QueryError::Bind(diags.into_iter().filter(Diagnostic::is_error).collect())
         })
     }

@@ -98,15 +98,27 @@ fn a_json_lines_file_whose_last_line_is_cut_is_an_error_not_a_shorter_table() {
 }
 
 #[test]
-fn a_100_mb_line_loads_whole() {
-    let big = "x".repeat(100 << 20);
+fn a_60_mb_line_loads_whole() {
+    let big = "x".repeat(60 << 20);
     let text = format!("{{\"a\":1}}\n{{\"a\":2,\"s\":\"{big}\"}}\n{{\"a\":3}}\n");
     let t = load("big.jsonl", text.as_bytes()).expect("a long line is data");
     assert_eq!(t.num_rows(), 3);
     match t.column("s").map(|c| c.get(1)) {
-        Some(Value::String(s)) => assert_eq!(s.len(), 100 << 20),
+        Some(Value::String(s)) => assert_eq!(s.len(), 60 << 20),
         other => panic!("unexpected {other:?}"),
     }
+}
+
+#[test]
+fn a_100_mb_line_is_past_the_record_limit_and_names_its_line() {
+    let big = "x".repeat(100 << 20);
+    let text = format!("{{\"a\":1}}\n{{\"a\":2,\"s\":\"{big}\"}}\n{{\"a\":3}}\n");
+    let err = load("huge.jsonl", text.as_bytes()).expect_err("past 64 MiB");
+    let message = err.to_string();
+    assert!(
+        message.contains("line 2 is longer than 64 MiB"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -31,6 +31,6 @@ pub mod span;
 mod strip;
 
 pub use diagnostic::{Diagnostic, ParseError, Severity};
-pub use parser::{parse, parse_with, ParseOptions};
+pub use parser::{parse, parse_with, ParseOptions, BALANCE_AFTER};
 pub use printer::format_guid;
 pub use span::Span;

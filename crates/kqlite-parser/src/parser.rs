@@ -198,7 +198,7 @@ const CMP: u8 = 3;
 const ADD: u8 = 4;
 const MUL: u8 = 5;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
     Bin(BinaryOp),
     List(ListOp),
@@ -237,6 +237,82 @@ const STACK_BUDGET: usize = 1 << 20;
 /// [`STACK_BUDGET`] but within `max_depth` (unoptimized builds use ~40 KiB
 /// per level).
 const BIG_STACK: usize = 64 << 20;
+
+/// Runs of one associative operator longer than this many links are
+/// rebalanced: `a or b or c ...` with 10,000 terms becomes a tree 14 levels
+/// deep instead of 10,000, so nothing that walks it recurses per term.
+/// Shorter runs keep the left-to-right tree evaluation order implies.
+pub const BALANCE_AFTER: usize = 64;
+
+/// Whether a run of `op` may be regrouped without changing its value:
+/// `and`, `or` (three-valued logic is associative), `+` and `*` (whose
+/// only difference regrouped is the rounding of `real`s in chains longer
+/// than [`BALANCE_AFTER`]).
+fn is_associative(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Or | BinaryOp::And | BinaryOp::Add | BinaryOp::Mul
+    )
+}
+
+/// `e` with its last run of operators, when that is a long run of one
+/// associative operator, rebalanced.
+fn end_run(e: Expr, run: Option<(Op, usize)>) -> Expr {
+    match run {
+        Some((Op::Bin(op), n)) if n > BALANCE_AFTER && is_associative(op) => balance(e, op),
+        _ => e,
+    }
+}
+
+/// The left-deep chain `e` of `op` as a balanced tree of the same
+/// operands in the same order, built without recursion.
+fn balance(e: Expr, op: BinaryOp) -> Expr {
+    let whole = e.span;
+    let mut operands = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur.kind {
+            ExprKind::Binary { op: o, left, right } if o == op => {
+                operands.push(*right);
+                cur = *left;
+            }
+            kind => {
+                operands.push(Expr {
+                    kind,
+                    span: cur.span,
+                });
+                break;
+            }
+        }
+    }
+    operands.reverse();
+    while operands.len() > 1 {
+        let mut next = Vec::with_capacity(operands.len().div_ceil(2));
+        let mut items = operands.into_iter();
+        while let Some(left) = items.next() {
+            match items.next() {
+                Some(right) => {
+                    let span = Span::new(left.span.start as usize, right.span.end as usize);
+                    next.push(Expr {
+                        kind: ExprKind::Binary {
+                            op,
+                            left: Box::new(left),
+                            right: Box::new(right),
+                        },
+                        span,
+                    });
+                }
+                None => next.push(left),
+            }
+        }
+        operands = next;
+    }
+    // There is always one operand left; the fallback only keeps this total.
+    operands.pop().unwrap_or(Expr {
+        kind: ExprKind::Star,
+        span: whole,
+    })
+}
 
 /// Whether `e` is a source operator that runs on to the end of its text
 /// (everything but `datatable(...)[...]`), so it cannot be an operand.
@@ -1322,6 +1398,9 @@ impl<'a> Parser<'a> {
         // tighter operators, so `x in (1) + 1` would read as `(x in (1)) + 1`.
         let mut after_list = false;
         let depth = self.depth;
+        // The current run of one operator (levels only fall along this
+        // loop, so a run ends for good when another operator comes).
+        let mut run: Option<(Op, usize)> = None;
         while let Some((op, level, len)) = self.peek_op() {
             if level < min {
                 break;
@@ -1351,7 +1430,19 @@ impl<'a> Parser<'a> {
                 ));
             }
             self.pos += len;
-            self.enter()?;
+            let run_len = match run {
+                Some((o, n)) if o == op => n + 1,
+                _ => {
+                    left = end_run(left, run);
+                    1
+                }
+            };
+            run = Some((op, run_len));
+            // A long run of one associative operator is rebalanced when it
+            // ends, so its links past the first few are not nesting.
+            if run_len <= BALANCE_AFTER || !matches!(op, Op::Bin(b) if is_associative(b)) {
+                self.enter()?;
+            }
             let src = self.src;
             let op_text = &src[op_span.range()];
             let kind = match op {
@@ -1394,7 +1485,7 @@ impl<'a> Parser<'a> {
             };
         }
         self.depth = depth;
-        Ok(left)
+        Ok(end_run(left, run))
     }
 
     /// The right side of `in`, `has_any`, ...: `(a, b)`, `(T | project x)`,

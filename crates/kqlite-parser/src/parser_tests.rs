@@ -873,3 +873,91 @@ fn make_series_in_range_is_kept_apart_from_from_and_to() {
         other => panic!("{other:?}"),
     }
 }
+
+mod long_chains {
+    use crate::ast::{BinaryOp, Expr, ExprKind, StatementKind};
+    use crate::{parse, BALANCE_AFTER};
+
+    /// The depth of the deepest `Binary` path in `e` (iteratively).
+    fn binary_depth(e: &Expr) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(e, 1usize)];
+        while let Some((e, d)) = stack.pop() {
+            if let ExprKind::Binary { left, right, .. } = &e.kind {
+                deepest = deepest.max(d);
+                stack.push((left, d + 1));
+                stack.push((right, d + 1));
+            }
+        }
+        deepest
+    }
+
+    fn predicate(query: &str) -> Expr {
+        let script = parse(query).expect("parses");
+        let Some(StatementKind::Query(e)) = script.statements.last().map(|s| &s.kind) else {
+            panic!("no query");
+        };
+        let ExprKind::Pipe { op, .. } = &e.kind else {
+            panic!("not a pipe");
+        };
+        let crate::ast::OperatorKind::Where(w) = &op.kind else {
+            panic!("not a where: {:?}", op.kind);
+        };
+        w.clone()
+    }
+
+    fn chain(op: &str, n: usize) -> String {
+        let terms: Vec<String> = (0..n).map(|i| format!("a == {i}")).collect();
+        format!("T | where {}", terms.join(&format!(" {op} ")))
+    }
+
+    #[test]
+    fn a_ten_thousand_term_or_chain_parses_into_a_shallow_tree() {
+        let e = predicate(&chain("or", 10_000));
+        assert!(binary_depth(&e) < 20, "{}", binary_depth(&e));
+    }
+
+    #[test]
+    fn long_and_and_plus_chains_parse_too() {
+        assert!(parse(&chain("and", 10_000)).is_ok());
+        let sum: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
+        assert!(parse(&format!("print x = {}", sum.join(" + "))).is_ok());
+    }
+
+    #[test]
+    fn a_short_chain_stays_left_deep() {
+        let e = predicate(&chain("or", BALANCE_AFTER));
+        let ExprKind::Binary { op, right, .. } = &e.kind else {
+            panic!("not binary");
+        };
+        assert_eq!(*op, BinaryOp::Or);
+        assert!(!matches!(
+            right.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Or,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_long_chain_of_a_non_associative_operator_still_counts_as_nesting() {
+        let terms: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        let result = parse(&format!("print x = {}", terms.join(" - ")));
+        let err = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("nests deeper"), "{err}");
+    }
+
+    #[test]
+    fn a_long_run_of_plus_before_a_minus_is_balanced_and_parses() {
+        let terms: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        assert!(parse(&format!("print x = {} - 1", terms.join(" + "))).is_ok());
+    }
+
+    #[test]
+    fn a_balanced_chain_prints_and_parses_back_to_the_same_tree() {
+        let script = parse(&chain("or", 1000)).expect("parses");
+        let again = parse(&script.to_string()).expect("the print parses");
+        assert_eq!(script.without_spans(), again.without_spans());
+    }
+}

@@ -380,7 +380,15 @@ fn expr_body(f: &mut Formatter<'_>, e: &Expr) -> R {
             let lv = level(e);
             expr_at(f, left, if lv == CMP { CMP + 1 } else { lv })?;
             write!(f, " {op} ")?;
-            expr_at(f, right, lv + 1)
+            // A right operand of the same associative operator comes only
+            // from a rebalanced long chain: printed flat, it parses back
+            // to the same chain (and the same balanced tree).
+            let same = matches!(&right.kind, ExprKind::Binary { op: r, .. } if r == op)
+                && matches!(
+                    op,
+                    BinaryOp::Or | BinaryOp::And | BinaryOp::Add | BinaryOp::Mul
+                );
+            expr_at(f, right, if same { lv } else { lv + 1 })
         }
         ExprKind::List { op, expr, list } => {
             expr_at(f, expr, CMP + 1)?;

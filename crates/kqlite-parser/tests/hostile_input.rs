@@ -37,8 +37,18 @@ fn deeply_nested_calls_and_subqueries_are_an_error_not_a_crash() {
     assert_eq!(parse(&members).unwrap_err().diagnostics()[0].code, "E0012");
     let pipes = format!("T{}", " | take 1".repeat(n));
     assert_eq!(parse(&pipes).unwrap_err().diagnostics()[0].code, "E0012");
-    let sums = format!("print 1{}", " + 1".repeat(n));
-    assert_eq!(parse(&sums).unwrap_err().diagnostics()[0].code, "E0012");
+    let differences = format!("print 1{}", " - 1".repeat(n));
+    assert_eq!(
+        parse(&differences).unwrap_err().diagnostics()[0].code,
+        "E0012"
+    );
+}
+
+#[test]
+fn a_fifty_thousand_term_sum_is_a_flat_chain_not_nesting() {
+    // A run of one associative operator is rebalanced into a shallow tree.
+    let sums = format!("print 1{}", " + 1".repeat(50_000));
+    assert!(parse(&sums).is_ok());
 }
 
 #[test]

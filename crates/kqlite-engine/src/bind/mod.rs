@@ -25,6 +25,7 @@ mod scan;
 mod schema;
 mod search;
 mod stored;
+mod timing;
 mod top_hitters;
 mod walk;
 
@@ -43,8 +44,10 @@ pub use plan::{BoundExpr, BoundExprKind, Plan, Schema};
 /// Nesting limit for tabular expressions, counted across inlined calls.
 const MAX_PLAN_DEPTH: usize = 512;
 
-/// Nesting limit for user function calls (guards against recursion).
-const MAX_CALL_DEPTH: usize = 64;
+/// Nesting limit for user function calls: a chain of functions each
+/// calling the next is inlined as deep as it is long. (Recursion is caught
+/// apart, by the function's identity.)
+const MAX_CALL_DEPTH: usize = 256;
 
 /// What to bind besides the script text.
 #[derive(Debug, Clone, Copy, Default)]
@@ -81,9 +84,21 @@ pub fn bind(
     catalog: &Catalog,
     options: &BindOptions<'_>,
 ) -> Result<BoundQuery, Vec<Diagnostic>> {
+    bind_guarded(script, catalog, options, None)
+}
+
+/// [`bind`] under a query's deadline and cancel flag: binding stops with
+/// error `E1106` (or `E1105`) once either fires.
+pub(crate) fn bind_guarded(
+    script: &Script,
+    catalog: &Catalog,
+    options: &BindOptions<'_>,
+    guard: Option<crate::eval::limits::Guard>,
+) -> Result<BoundQuery, Vec<Diagnostic>> {
     let registry = options.registry.unwrap_or_else(|| Registry::builtin());
     let mut binder = Binder::new(catalog, registry, options.overrides);
     binder.limits = options.limits.unwrap_or_default();
+    binder.guard = guard;
     let result = binder.bind_script(script, options.section);
     // Errors counted but explained by others still fail the query: a plan
     // holding stand-ins must never run.
@@ -209,6 +224,13 @@ pub(crate) struct Binder<'a> {
     pub(crate) fork: Option<fork::ForkState>,
     /// Limits on plans evaluated while binding.
     pub(crate) limits: crate::eval::Limits,
+    /// The query's deadline and cancel flag, watched while binding.
+    pub(crate) guard: Option<crate::eval::limits::Guard>,
+    /// Set once the guard fired: binding stops at the next statement.
+    pub(crate) stopped: bool,
+    /// User functions being inlined (by the address of their definition),
+    /// innermost last: one met again is recursion.
+    pub(crate) inlining: Vec<usize>,
 }
 
 impl<'a> Binder<'a> {
@@ -240,6 +262,9 @@ impl<'a> Binder<'a> {
             stored_stack: Vec::new(),
             shape_depth: std::cell::Cell::new(0),
             limits: crate::eval::Limits::default(),
+            guard: None,
+            stopped: false,
+            inlining: Vec::new(),
         }
     }
 
@@ -390,6 +415,9 @@ impl<'a> Binder<'a> {
         let mut result = None;
         for stmt in &script.statements {
             self.recovering = false;
+            if self.out_of_time(stmt.span) {
+                return None;
+            }
             match &stmt.kind {
                 StatementKind::Let(l) => self.bind_let(l, true),
                 StatementKind::Query(e) => {
@@ -663,9 +691,20 @@ impl<'a> Binder<'a> {
             ExprKind::Call(c) => match c.name.name.as_str() {
                 "materialize" | "table" | "view" => true,
                 name => match self.peek(name) {
-                    Some(Binding::Function(f)) => f.body.last().is_some_and(
-                        |s| matches!(&s.kind, StatementKind::Query(q) if self.is_tabular(q)),
-                    ),
+                    Some(Binding::Function(f)) => {
+                        // A body may name its own function (or one calling
+                        // it): bound the descent as for stored functions.
+                        let depth = self.shape_depth.get();
+                        if depth > MAX_CALL_DEPTH {
+                            return false;
+                        }
+                        self.shape_depth.set(depth + 1);
+                        let tabular = f.body.last().is_some_and(
+                            |s| matches!(&s.kind, StatementKind::Query(q) if self.is_tabular(q)),
+                        );
+                        self.shape_depth.set(depth);
+                        tabular
+                    }
                     None => self
                         .catalog
                         .stored_function(name)
@@ -700,14 +739,30 @@ impl<'a> Binder<'a> {
         row: Option<&Schema>,
         stored: Option<&stored::StoredCall<'_>>,
     ) -> BResult<Binding> {
-        if self.depth >= MAX_CALL_DEPTH {
+        // A function met again while its own body is being inlined calls
+        // itself; a chain of distinct functions only nests.
+        let id = std::ptr::from_ref(f) as usize;
+        if self.inlining.contains(&id) {
             return Err(self.fail(names::error(
                 codes::INVALID,
                 format!(
-                    "calls to `{}` nest too deeply (recursion is not supported)",
+                    "`{}` calls itself (recursion is not supported)",
                     call.name.name
                 ),
                 span,
+            )));
+        }
+        if self.depth >= MAX_CALL_DEPTH {
+            return Err(self.fail(names::with_hint(
+                names::error(
+                    codes::INVALID,
+                    format!(
+                        "calls to `{}` nest more than {MAX_CALL_DEPTH} functions deep",
+                        call.name.name
+                    ),
+                    span,
+                ),
+                "call fewer functions from one another",
             )));
         }
         let call = &self.positional_call(f, call, span)?;
@@ -771,10 +826,12 @@ impl<'a> Binder<'a> {
             });
         }
         self.depth += 1;
+        self.inlining.push(id);
         let result = match stored {
             Some(sc) => self.isolated(sc, span, mark, |b| b.bind_body(&f.body, span, row)),
             None => self.bind_body(&f.body, span, row),
         };
+        self.inlining.pop();
         self.depth -= 1;
         self.lets.truncate(mark);
         result

@@ -133,6 +133,9 @@ impl Binder<'_> {
 
     /// Binds a tabular expression to a plan and its output schema.
     pub(crate) fn bind_tabular(&mut self, e: &Expr) -> BResult<Bound> {
+        if self.out_of_time(e.span) {
+            return Err(Reported);
+        }
         // Function inlining can stack parser-limited nesting many times over;
         // bound the plan depth so evaluation cannot exhaust the stack.
         if self.plan_depth >= super::MAX_PLAN_DEPTH {

@@ -102,8 +102,8 @@ pub struct Limits {
     /// Deepest nesting of brackets, pipes and operators in query text
     /// (parse error `E0012` beyond it); at most [`MAX_SUPPORTED_DEPTH`].
     pub max_depth: usize,
-    /// Wall time evaluation may take before the query is cancelled (error
-    /// `E1106`); the clock starts once the query is parsed and bound.
+    /// Wall time the query may take before it is cancelled (error
+    /// `E1106`); the clock starts before the query is parsed, so binding counts.
     pub timeout: Option<Duration>,
 }
 

@@ -11,7 +11,7 @@ mod external;
 mod graph;
 mod join;
 mod keys;
-mod limits;
+pub(crate) mod limits;
 mod make_series;
 mod memory;
 mod mv_expand;
@@ -177,9 +177,10 @@ impl<'a> Executor<'a> {
         self
     }
 
-    /// Lets `cancel` stop this executor's query.
-    pub fn with_cancel(mut self, cancel: Option<CancelHandle>) -> Executor<'a> {
-        self.guard = self.guard.with_cancel(cancel);
+    /// Runs under `guard` (a deadline already started, e.g. before the
+    /// query was parsed and bound, and its cancel handle).
+    pub(crate) fn with_guard(mut self, guard: limits::Guard) -> Executor<'a> {
+        self.guard = guard;
         self
     }
 

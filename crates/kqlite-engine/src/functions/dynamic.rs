@@ -824,10 +824,17 @@ fn bag_remove_keys(
     }))
 }
 
+/// Most keys in a `bag_set_key`/`bag_remove_keys` JSONPath: the nesting
+/// JSON text may have when it is parsed (`parse_json`, the loaders), so a
+/// path cannot build a value deeper than any other `dynamic` value. Kusto
+/// documents no limit; a longer path gives null, as an unusable path does.
+pub(crate) const MAX_PATH_DEPTH: usize = 128;
+
 /// A `bag_set_key`/`bag_remove_keys` key as the chain of bag keys it names:
 /// a JSONPath (`$.a.b`, `$['a']["b"]`) or, without `$`, one root-level key
-/// taken as written. `None` for the root itself and for array indexing,
-/// which these functions do not support.
+/// taken as written. `None` for the root itself, for array indexing,
+/// which these functions do not support, and for a path of more than
+/// [`MAX_PATH_DEPTH`] keys.
 fn bag_key_path(key: &str) -> Option<Vec<String>> {
     let Some(mut rest) = key.strip_prefix('$') else {
         return Some(vec![key.to_string()]);
@@ -840,12 +847,18 @@ fn bag_key_path(key: &str) -> Option<Vec<String>> {
             if name.is_empty() {
                 return None;
             }
+            if path.len() >= MAX_PATH_DEPTH {
+                return None;
+            }
             path.push(name.to_string());
             rest = r.get(end..)?;
         } else if let Some(r) = rest.strip_prefix('[') {
             let quote = r.chars().next().filter(|c| *c == '\'' || *c == '"')?;
             let body = r.get(1..)?;
             let end = body.find(quote)?;
+            if path.len() >= MAX_PATH_DEPTH {
+                return None;
+            }
             path.push(body.get(..end)?.to_string());
             rest = body.get(end + 1..)?.strip_prefix(']')?;
         } else {

@@ -23,6 +23,7 @@ pub mod csv;
 mod dynamic;
 mod exports;
 mod flat;
+mod guard;
 mod json;
 #[cfg(feature = "arrow")]
 pub mod parquet;
@@ -31,6 +32,8 @@ mod write;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+
+pub use guard::MAX_LINE_BYTES;
 
 use crate::table::{Table, TableError};
 use crate::types::DataType;
@@ -213,6 +216,9 @@ pub struct LoadOptions {
     pub sparse: bool,
     /// Threads parsing JSON Lines files (`0` = every core, up to 8).
     pub threads: usize,
+    /// Fail (an I/O error of kind `TimedOut`) once this instant passes,
+    /// checked on every read of the input.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// A loaded table and every record left out of it.
@@ -325,6 +331,10 @@ pub fn load_file_with(
     };
     let file = open_table_file(path, &name)?;
     let size = file.metadata().map_or(0, |m| m.len());
+    // Line-based formats cap a line's length; a `.json` file may hold its
+    // whole document on one line.
+    let max_line = format.map(|_| MAX_LINE_BYTES);
+    let file = guard::GuardedReader::new(file, options.deadline, max_line);
     let threads = match options.threads {
         0 => std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -359,10 +369,21 @@ pub fn load_file_with(
             } else {
                 accum::TableAcc::new(schema)
             };
+            let file = guard::GuardedReader::new(file, options.deadline, max_line);
             let reader = BufReader::with_capacity(1 << 20, file);
             json::load_jsonl_lines_into(acc, reader, &name, 1, lenient)
         }
-        Some(f) => load_reader_with(file, f, schema, &name, options),
+        Some(f) => load_reader_with(
+            file,
+            f,
+            schema,
+            &name,
+            &LoadOptions {
+                // Already guarded.
+                deadline: None,
+                ..*options
+            },
+        ),
         None => {
             let bytes = read_all(file, &name)?;
             let format = sniff_json(&bytes);
@@ -431,6 +452,8 @@ pub fn load_reader_with(
     options: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
     let lenient = options.lenient;
+    let max_line = matches!(format, Format::JsonLines | Format::Csv).then_some(MAX_LINE_BYTES);
+    let reader = guard::GuardedReader::new(reader, options.deadline, max_line);
     match format {
         Format::JsonLines => json::load_jsonl(
             BufReader::with_capacity(1 << 20, reader),
