@@ -780,6 +780,13 @@ fn eval_error(e: EvalError) -> QueryError {
             names::error(codes::TOO_MUCH_MEMORY, message, span),
             "one string or dynamic value may hold at most 32 MiB (Kusto's largest cell)",
         )),
+        EvalError::Function {
+            span,
+            source: crate::function::FunctionError::TooManyElements { .. },
+        } => QueryError::Eval(names::with_hint(
+            names::error(codes::TOO_MUCH_MEMORY, message, span),
+            "one array built by a function may hold at most 1,048,576 elements (Kusto's make_list default)",
+        )),
         EvalError::Function { span, .. } => {
             QueryError::Eval(names::error(codes::FUNCTION_FAILED, message, span))
         }

@@ -86,6 +86,82 @@ pub(crate) fn check_value_size(bytes: usize) -> Result<(), FunctionError> {
     Ok(())
 }
 
+/// Most elements one function call may put in an array it builds from its
+/// input (matches, parts, copies, tuples): 1,048,576, the default cap of
+/// Kusto's `make_list` and `make_set`, which `range` and `repeat` also
+/// keep to. A call that would build more fails with
+/// [`FunctionError::TooManyElements`] (error `E1107`) once it passes the
+/// cap, without building the rest.
+pub const MAX_ARRAY_ELEMENTS: usize = 1 << 20;
+
+/// What one function call has built so far, in elements and in bytes of
+/// serialized text, checked against [`MAX_ARRAY_ELEMENTS`] and
+/// [`MAX_VALUE_BYTES`] as it grows, so that a builder stops at the cap
+/// instead of after the whole value exists.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ValueBudget {
+    elements: usize,
+    bytes: usize,
+}
+
+impl ValueBudget {
+    /// Counts `elements` more elements taking `bytes` more bytes; fails
+    /// once either total passes its cap.
+    pub(crate) fn add(&mut self, elements: usize, bytes: usize) -> Result<(), FunctionError> {
+        self.elements = self.elements.saturating_add(elements);
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.elements > MAX_ARRAY_ELEMENTS {
+            return Err(FunctionError::TooManyElements {
+                elements: self.elements,
+                limit: MAX_ARRAY_ELEMENTS,
+            });
+        }
+        check_value_size(self.bytes)
+    }
+}
+
+/// A lower bound of the length of `d` written as JSON, counted without
+/// recursion and only up to a little past `stop` (the walk ends there).
+pub(crate) fn dynamic_size(d: &crate::value::Dynamic, stop: usize) -> usize {
+    use crate::value::Dynamic;
+    let mut size = 0usize;
+    let mut todo: Vec<&Dynamic> = vec![d];
+    while let Some(d) = todo.pop() {
+        if size > stop {
+            break;
+        }
+        size = size.saturating_add(match d {
+            Dynamic::Null | Dynamic::Bool(_) => 4,
+            Dynamic::Long(_) | Dynamic::Real(_) => 1,
+            Dynamic::String(s) => s.len().saturating_add(2),
+            Dynamic::DateTime(_) | Dynamic::TimeSpan(_) | Dynamic::Guid(_) => 10,
+            Dynamic::Array(a) => {
+                todo.extend(a.iter());
+                a.len().saturating_add(1)
+            }
+            Dynamic::Bag(b) => {
+                let mut keys = 0usize;
+                for (k, v) in b.iter() {
+                    keys = keys.saturating_add(k.len()).saturating_add(4);
+                    todo.push(v);
+                }
+                keys.saturating_add(2)
+            }
+        });
+    }
+    size
+}
+
+/// A lower bound of the length of `v` as text or JSON, as
+/// [`dynamic_size`] counts it.
+pub(crate) fn value_size(v: &Value, stop: usize) -> usize {
+    match v {
+        Value::String(s) => s.len().saturating_add(2),
+        Value::Dynamic(d) => dynamic_size(d, stop),
+        _ => 8,
+    }
+}
+
 /// Why a function call is invalid or failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FunctionError {
@@ -122,6 +198,15 @@ pub enum FunctionError {
     TooLarge {
         /// The size of the value (or a lower bound of it).
         bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The array the function would build has more than
+    /// [`MAX_ARRAY_ELEMENTS`] elements.
+    #[error("an array would hold at least {elements} elements, more than the limit of {limit} on one array a function builds")]
+    TooManyElements {
+        /// The number of elements (or a lower bound of it).
+        elements: usize,
         /// The limit.
         limit: usize,
     },

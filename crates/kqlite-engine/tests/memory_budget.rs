@@ -185,3 +185,121 @@ fn base64_encode(data: &[u8]) -> String {
     }
     out
 }
+
+/// Runs `query` and returns its single cell as text.
+fn cell(e: &Engine, query: &str) -> String {
+    let t = e.run(query).unwrap_or_else(|err| panic!("{query}: {err}"));
+    t.row(0)[0].to_string()
+}
+
+#[test]
+fn extract_all_with_a_pattern_matching_the_empty_string_stops_at_the_element_cap() {
+    let e = engine(1 << 30);
+    // Two million empty matches, one per position.
+    let err = assert_out_of_memory(
+        &e,
+        "print array_length(extract_all('(x*)', strrep(strrep(strrep('a', 100), 100), 200)))",
+    );
+    assert!(err.to_string().contains("1048576"), "{err}");
+    // With several groups each match is an array of them: the groups count.
+    assert_out_of_memory(
+        &e,
+        "print array_length(extract_all('(x*)(y*)', strrep(strrep('a', 1000), 600)))",
+    );
+    // Long matches stop at the cap on bytes: 30 MB of text, each match
+    // kept twice.
+    assert_out_of_memory(
+        &e,
+        "let s = strcat(strrep(strrep('a', 1000), 1000), ' '); print array_length(extract_all('((a+))', strrep(s, 30)))",
+    );
+    // Under the caps, every match is kept.
+    assert_eq!(
+        cell(
+            &e,
+            "print array_length(extract_all('(x*)', strrep('a', 1000)))"
+        ),
+        "1001"
+    );
+}
+
+#[test]
+fn replace_regex_with_a_pattern_matching_the_empty_string_fails_before_building_its_result() {
+    let e = engine(1 << 30);
+    // A million and one empty matches, each replaced by 100 bytes: 100 MB.
+    let rewrite = "b".repeat(100);
+    assert_out_of_memory(
+        &e,
+        &format!("print strlen(replace_regex(strrep(strrep('a', 1000), 1000), 'x*', '{rewrite}'))"),
+    );
+    // A group reference counts as the longest it could be.
+    assert_out_of_memory(
+        &e,
+        "print strlen(replace_regex(strrep(strrep(strrep('a', 1000), 1000), 20), '(a)', @'\\1\\1'))",
+    );
+    // Results that fit are built exactly.
+    assert_eq!(
+        cell(
+            &e,
+            "print strlen(replace_regex(strrep('a', 1000), '', 'bb'))"
+        ),
+        "3002"
+    );
+    assert_eq!(
+        cell(
+            &e,
+            "print strlen(replace_regex(strrep(strrep('a', 1000), 1000), 'a', ''))"
+        ),
+        "0"
+    );
+}
+
+#[test]
+fn split_stops_at_the_element_cap_on_one_array() {
+    let e = engine(1 << 30);
+    assert_out_of_memory(
+        &e,
+        "print array_length(split(strrep(strrep(strrep(',', 100), 100), 200), ','))",
+    );
+    assert_eq!(
+        cell(&e, "print array_length(split(strrep('a,', 1000), ','))"),
+        "1001"
+    );
+}
+
+#[test]
+fn array_builders_with_multiplying_arguments_are_measured_before_they_are_built() {
+    let e = engine(1 << 30);
+    // repeat shares one 1 MB string a thousand times: a gigabyte as text.
+    assert_out_of_memory(
+        &e,
+        "print array_length(repeat(strrep(strrep('x', 1000), 1000), 1000))",
+    );
+    // strcat_array writes shared elements out: 64 copies of 1 MB.
+    let s = vec!["s"; 64].join(", ");
+    assert_out_of_memory(
+        &e,
+        &format!("let s = strrep(strrep('x', 1000), 1000); print strlen(strcat_array(pack_array({s}), ''))"),
+    );
+    // array_concat of an array with itself doubles it past the element cap.
+    assert_out_of_memory(
+        &e,
+        "let a = repeat(1, 700000); print array_length(array_concat(a, a))",
+    );
+    // zip's tuples hold an element of every array.
+    assert_out_of_memory(
+        &e,
+        "let a = repeat(1, 700000); print array_length(zip(a, a))",
+    );
+    // Within the caps they work as before.
+    assert_eq!(
+        cell(
+            &e,
+            "let a = repeat(1, 500000); print array_length(array_concat(a, a))"
+        ),
+        "1000000"
+    );
+    assert_eq!(
+        cell(&e, "print strlen(strcat_array(repeat('ab', 1000), '-'))"),
+        "2999"
+    );
+}

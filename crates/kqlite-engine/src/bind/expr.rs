@@ -34,6 +34,7 @@ pub(crate) fn function_diag(
         FunctionError::Arity { .. } => codes::ARITY,
         FunctionError::ArgType { .. } => codes::TYPE_MISMATCH,
         FunctionError::TooLarge { .. } => crate::engine::codes::TOO_MUCH_MEMORY,
+        FunctionError::TooManyElements { .. } => crate::engine::codes::TOO_MUCH_MEMORY,
         _ => codes::INVALID,
     };
     names::error(code, format!("`{name}`: {err}"), span)

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::{arg, arity, as_long, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{
+    dynamic_size, value_size, ColumnarValue, EvalContext, FunctionError, FunctionProperties,
+    ValueBudget, MAX_VALUE_BYTES,
+};
 use crate::kernels;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -427,16 +430,31 @@ fn array_concat(
     let dyns: Vec<ColumnarValue> = (0..args.len())
         .map(|i| dynamic_arg(args, i, rows))
         .collect();
-    Ok(rowwise(&dyns, rows, DataType::Dynamic, |v| {
-        let mut out = Vec::new();
-        for x in v {
-            match array_of(x) {
-                Some(a) => out.extend(a.iter().cloned()),
-                None => return Value::Null,
+    let mut failed: Option<FunctionError> = None;
+    let out = rowwise(&dyns, rows, DataType::Dynamic, |v| {
+        if failed.is_some() {
+            return Value::Null;
+        }
+        let arrays: Option<Vec<&Arc<Vec<Dynamic>>>> = v.iter().map(array_of).collect();
+        let Some(arrays) = arrays else {
+            return Value::Null;
+        };
+        // The same array given twice doubles: measured before copying.
+        let mut budget = ValueBudget::default();
+        for a in &arrays {
+            let bytes = dynamic_size(&Dynamic::Array(Arc::clone(a)), MAX_VALUE_BYTES);
+            if let Err(e) = budget.add(a.len(), bytes) {
+                failed = Some(e);
+                return Value::Null;
             }
         }
+        let mut out = Vec::new();
+        for a in arrays {
+            out.extend(a.iter().cloned());
+        }
         Value::Dynamic(Dynamic::Array(Arc::new(out)))
-    }))
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 /// Element equality as `array_index_of` and `set_has_element` use it
@@ -761,20 +779,35 @@ fn strcat_array(
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
     let parts = [dynamic_arg(args, 0, rows), arg(args, 1)];
-    Ok(rowwise(&parts, rows, DataType::String, |v| {
+    let mut failed: Option<FunctionError> = None;
+    let out = rowwise(&parts, rows, DataType::String, |v| {
+        if failed.is_some() {
+            return Value::Null;
+        }
         let delim = v.get(1).map(as_text).unwrap_or_default();
         let Some(a) = v.first().and_then(array_of) else {
             return Value::string("");
         };
         let mut out = String::new();
         for (i, d) in a.iter().enumerate() {
+            // Elements can share one large value: each is measured before
+            // it is written, and the text stops at the cap.
+            let next = out
+                .len()
+                .saturating_add(delim.len())
+                .saturating_add(dynamic_size(d, MAX_VALUE_BYTES));
+            if let Err(e) = crate::function::check_value_size(next) {
+                failed = Some(e);
+                return Value::Null;
+            }
             if i > 0 {
                 out.push_str(&delim);
             }
             crate::kernels::convert::write_dynamic_text(d, &mut out);
         }
         Value::string(out)
-    }))
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 /// `bag_merge(b1, b2, ...)`: the first bag holding a key wins.
@@ -1212,16 +1245,30 @@ fn repeat(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+    let mut failed: Option<FunctionError> = None;
+    let out = rowwise(args, rows, DataType::Dynamic, |v| {
+        if failed.is_some() {
+            return Value::Null;
+        }
         let (Some(x), Some(n)) = (v.first(), v.get(1).and_then(as_long)) else {
             return Value::Null;
         };
         let n = n.clamp(0, super::aggregate::DEFAULT_MAX_SIZE as i64) as usize;
+        // The copies share memory, but not once the array is written out
+        // (`tostring`, `strcat_array`): its text must fit in one value.
+        let each = value_size(x, MAX_VALUE_BYTES).saturating_add(1);
+        if n > 0 {
+            if let Err(e) = ValueBudget::default().add(n, each.saturating_mul(n)) {
+                failed = Some(e);
+                return Value::Null;
+            }
+        }
         Value::Dynamic(Dynamic::Array(Arc::new(vec![
             kernels::value_to_dynamic(x);
             n
         ])))
-    }))
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 /// `zip(a1, a2, ...)`: an array of tuples, padded with nulls to the longest
@@ -1234,12 +1281,29 @@ fn zip(
     let dyns: Vec<ColumnarValue> = (0..args.len())
         .map(|i| dynamic_arg(args, i, rows))
         .collect();
-    Ok(rowwise(&dyns, rows, DataType::Dynamic, |v| {
+    let mut failed: Option<FunctionError> = None;
+    let out = rowwise(&dyns, rows, DataType::Dynamic, |v| {
+        if failed.is_some() {
+            return Value::Null;
+        }
         let arrays: Option<Vec<&Arc<Vec<Dynamic>>>> = v.iter().map(array_of).collect();
         let Some(arrays) = arrays else {
             return Value::Null;
         };
         let len = arrays.iter().map(|a| a.len()).max().unwrap_or(0);
+        // Short arrays are padded with nulls to the longest one: the
+        // tuples' size is known before they are built.
+        let bytes = arrays.iter().fold(0usize, |n, a| {
+            n.saturating_add(dynamic_size(
+                &Dynamic::Array(Arc::clone(a)),
+                MAX_VALUE_BYTES,
+            ))
+            .saturating_add(len.saturating_sub(a.len()).saturating_mul(5))
+        });
+        if let Err(e) = ValueBudget::default().add(len.saturating_mul(arrays.len().max(1)), bytes) {
+            failed = Some(e);
+            return Value::Null;
+        }
         let tuples = (0..len)
             .map(|i| {
                 Dynamic::Array(Arc::new(
@@ -1251,7 +1315,8 @@ fn zip(
             })
             .collect();
         Value::Dynamic(Dynamic::Array(Arc::new(tuples)))
-    }))
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 /// The restart flags of a window function's optional last argument.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{arg, arity, as_long, as_text, rowwise, Func};
 use crate::function::{
-    check_value_size, ColumnarValue, EvalContext, FunctionError, FunctionProperties,
+    check_value_size, ColumnarValue, EvalContext, FunctionError, FunctionProperties, ValueBudget,
 };
 use crate::kernels::access::{self, rows_for, strs};
 use crate::kernels::{self, compile_regex, convert};
@@ -680,15 +680,28 @@ fn split(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+    let mut failed: Option<FunctionError> = None;
+    let out = rowwise(args, rows, DataType::Dynamic, |v| {
+        if failed.is_some() {
+            return Value::Null;
+        }
         let s = v.first().map(as_text).unwrap_or_default();
         let d = v.get(1).map(as_text).unwrap_or_default();
         let parts: Vec<Dynamic> = if d.is_empty() {
             vec![Dynamic::String(s.as_str().into())]
         } else {
-            s.split(d.as_str())
-                .map(|p| Dynamic::String(p.into()))
-                .collect()
+            // Parts are counted as they are cut, so a text of many
+            // delimiters stops at the cap on one array.
+            let mut budget = ValueBudget::default();
+            let mut parts = Vec::new();
+            for p in s.split(d.as_str()) {
+                if let Err(e) = budget.add(1, p.len().saturating_add(3)) {
+                    failed = Some(e);
+                    return Value::Null;
+                }
+                parts.push(Dynamic::String(p.into()));
+            }
+            parts
         };
         let parts = match v.get(2) {
             None => parts,
@@ -698,7 +711,8 @@ fn split(
             },
         };
         Value::Dynamic(Dynamic::Array(Arc::new(parts)))
-    }))
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 /// `replace_string(text, lookup, rewrite)`: every occurrence, case-sensitive.
@@ -811,13 +825,22 @@ fn replace_regex(
             (s.len() + 1).saturating_mul(literal.saturating_add(refs.saturating_mul(s.len()))),
         );
         if worst > crate::function::MAX_VALUE_BYTES {
-            let (mut n, mut longest) = (0usize, 0usize);
+            // Each match becomes the rewrite's text plus, per group
+            // reference, at most the match's own length. The result holds
+            // at least every match's rewrite, so the count stops as soon
+            // as those alone pass the cap.
+            let (mut added, mut removed) = (0usize, 0usize);
             for m in re.find_iter(s) {
-                n += 1;
-                longest = longest.max(m.len());
+                let each = literal.saturating_add(refs.saturating_mul(m.len()));
+                added = added.saturating_add(each);
+                removed = removed.saturating_add(m.len());
+                if let Err(e) = check_value_size(added) {
+                    failed = Some(e);
+                    return;
+                }
             }
-            let each = literal.saturating_add(refs.saturating_mul(longest));
-            if let Err(e) = check_value_size(s.len().saturating_add(n.saturating_mul(each))) {
+            let size = s.len().saturating_sub(removed).saturating_add(added);
+            if let Err(e) = check_value_size(size) {
                 failed = Some(e);
                 return;
             }
@@ -880,21 +903,40 @@ fn extract_all(
         None
     };
     let groups = re.captures_len() - 1;
-    Ok(rowwise(&[text], rows, DataType::Dynamic, |v| {
+    let mut failed: Option<FunctionError> = None;
+    let out = rowwise(&[text], rows, DataType::Dynamic, |v| {
+        if failed.is_some() {
+            return Value::Null;
+        }
         let s = v.first().map(as_text).unwrap_or_default();
         let mut out = Vec::new();
+        // Matches are counted as they are found (a pattern that matches
+        // the empty string matches at every position), so a row stops at
+        // the cap instead of after building every match.
+        let mut budget = ValueBudget::default();
         for caps in re.captures_iter(&s) {
             let text = |g: usize| {
                 caps.get(g)
                     .map_or(Dynamic::Null, |m| Dynamic::String(m.as_str().into()))
             };
+            let picked: Vec<usize> = match (&selected, groups) {
+                (Some(sel), _) => sel.clone(),
+                (None, 0) => vec![0],
+                (None, 1) => vec![1],
+                (None, _) => (1..=groups).collect(),
+            };
+            let bytes = picked.iter().fold(1usize, |n, &g| {
+                n.saturating_add(caps.get(g).map_or(4, |m| m.len().saturating_add(3)))
+            });
+            if let Err(e) = budget.add(picked.len().max(1), bytes) {
+                failed = Some(e);
+                return Value::Null;
+            }
             match (&selected, groups) {
-                (Some(sel), _) => out.push(Dynamic::Array(Arc::new(
-                    sel.iter().map(|&g| text(g)).collect(),
+                (None, 0 | 1) => out.push(picked.first().map_or(Dynamic::Null, |&g| text(g))),
+                _ => out.push(Dynamic::Array(Arc::new(
+                    picked.iter().map(|&g| text(g)).collect(),
                 ))),
-                (None, 0) => out.push(text(0)),
-                (None, 1) => out.push(text(1)),
-                (None, _) => out.push(Dynamic::Array(Arc::new((1..=groups).map(text).collect()))),
             }
         }
         if out.is_empty() {
@@ -902,7 +944,8 @@ fn extract_all(
         } else {
             Value::Dynamic(Dynamic::Array(Arc::new(out)))
         }
-    }))
+    });
+    failed.map_or(Ok(out), Err)
 }
 
 /// `indexof(text, lookup[, start[, length[, occurrence]]])`: the character
