@@ -280,6 +280,13 @@ fn array_builders_with_multiplying_arguments_are_measured_before_they_are_built(
         &e,
         &format!("let s = strrep(strrep('x', 1000), 1000); print strlen(strcat_array(pack_array({s}), ''))"),
     );
+    // So do tostring and dynamic_to_json.
+    for f in ["tostring", "dynamic_to_json"] {
+        assert_out_of_memory(
+            &e,
+            &format!("let s = strrep(strrep('x', 1000), 1000); print strlen({f}(pack_array({s})))"),
+        );
+    }
     // array_concat of an array with itself doubles it past the element cap.
     assert_out_of_memory(
         &e,

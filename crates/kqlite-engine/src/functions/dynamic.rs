@@ -1206,6 +1206,32 @@ fn array_iff(
     }))
 }
 
+/// Fails with [`FunctionError::TooLarge`] when a `dynamic` value of `x`
+/// would be longer than [`MAX_VALUE_BYTES`] written out as text: arrays
+/// and bags can share one large value many times over, so their text can
+/// be far larger than the memory they take.
+pub(super) fn check_text_sizes(x: &ColumnarValue, rows: usize) -> Result<(), FunctionError> {
+    let measure = |v: &Value| match v {
+        Value::Dynamic(d @ (Dynamic::Array(_) | Dynamic::Bag(_))) => {
+            crate::function::check_value_size(dynamic_size(d, MAX_VALUE_BYTES))
+        }
+        _ => Ok(()),
+    };
+    match x {
+        ColumnarValue::Scalar(v, _) => measure(v),
+        ColumnarValue::Column(_) => {
+            let mut failed = None;
+            rowwise(std::slice::from_ref(x), rows, DataType::Bool, |v| {
+                if failed.is_none() {
+                    failed = v.first().map(measure).and_then(Result::err);
+                }
+                Value::Null
+            });
+            failed.map_or(Ok(()), Err)
+        }
+    }
+}
+
 /// `dynamic_to_json(x)`: compact JSON with property bag keys sorted, so
 /// equal values give equal text.
 fn dynamic_to_json(
@@ -1228,15 +1254,12 @@ fn dynamic_to_json(
             other => other,
         }
     }
-    Ok(rowwise(
-        &[dynamic_arg(args, 0, rows)],
-        rows,
-        DataType::String,
-        |v| match v.first() {
-            Some(Value::Dynamic(d)) => Value::string(sorted(d.to_json()).to_string()),
-            _ => Value::string("null"),
-        },
-    ))
+    let x = dynamic_arg(args, 0, rows);
+    check_text_sizes(&x, rows)?;
+    Ok(rowwise(&[x], rows, DataType::String, |v| match v.first() {
+        Some(Value::Dynamic(d)) => Value::string(sorted(d.to_json()).to_string()),
+        _ => Value::string("null"),
+    }))
 }
 
 /// `repeat(value, count)`: an array of `count` copies (at most 1,048,576).

@@ -16,7 +16,13 @@ pub(super) fn functions() -> Vec<Func> {
             name: "tostring",
             signature: one_to(DataType::String),
             properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(convert::to_string(&arg(a, 0), r)),
+            evaluate: |a, r, _| {
+                let x = arg(a, 0);
+                if x.data_type() == DataType::Dynamic {
+                    super::dynamic::check_text_sizes(&x, r)?;
+                }
+                Ok(convert::to_string(&x, r))
+            },
         },
         Func {
             name: "toint",
