@@ -236,6 +236,14 @@ fn replace_regex_with_a_pattern_matching_the_empty_string_fails_before_building_
         &e,
         "print strlen(replace_regex(strrep(strrep(strrep('a', 1000), 1000), 20), '(a)', @'\\1\\1'))",
     );
+    // Two million empty matches replaced by nothing: the text does not
+    // grow, but the replacements stop at the cap (each empty match costs
+    // a regex search).
+    let err = assert_out_of_memory(
+        &e,
+        "print strlen(replace_regex(strrep(strrep(strrep('a', 100), 100), 200), '', ''))",
+    );
+    assert!(err.to_string().contains("1048576"), "{err}");
     // Results that fit are built exactly.
     assert_eq!(
         cell(

@@ -800,6 +800,7 @@ fn rewrite_template(rewrite: &str) -> String {
 }
 
 /// `replace_regex(text, regex, rewrite)`; `\1` in `rewrite` is a group.
+/// At most 1,048,576 replacements in one value (`E1107` past that).
 fn replace_regex(
     args: &[ColumnarValue],
     rows: usize,
@@ -810,42 +811,52 @@ fn replace_regex(
         Some(ColumnarValue::Scalar(v, _)) => rewrite_template(&v.to_string()),
         _ => return Err(FunctionError::NotConstant { index: 2 }),
     };
-    // A bound on a row's result: each match becomes the rewrite's text
-    // plus, per group reference, at most the longest match.
-    let refs = rewrite.matches("${").count();
-    let literal = rewrite.len();
+    // One pass over the matches builds the result, counting replacements
+    // and bytes as it goes: a pattern that matches the empty string
+    // matches at every position, so a row stops at
+    // [`crate::function::MAX_ARRAY_ELEMENTS`] replacements or at the cap
+    // on one value instead of after all of them.
+    let plain = !rewrite.contains('$');
+    let literal = rewrite.replace("$$", "$");
     let mut failed: Option<FunctionError> = None;
     let out = map_text(&arg(args, 0), rows, |s, out| {
         if failed.is_some() {
             return;
         }
-        // At most one match per position: short texts cannot reach the
-        // cap, and are not searched twice.
-        let worst = s.len().saturating_add(
-            (s.len() + 1).saturating_mul(literal.saturating_add(refs.saturating_mul(s.len()))),
-        );
-        if worst > crate::function::MAX_VALUE_BYTES {
-            // Each match becomes the rewrite's text plus, per group
-            // reference, at most the match's own length. The result holds
-            // at least every match's rewrite, so the count stops as soon
-            // as those alone pass the cap.
-            let (mut added, mut removed) = (0usize, 0usize);
-            for m in re.find_iter(s) {
-                let each = literal.saturating_add(refs.saturating_mul(m.len()));
-                added = added.saturating_add(each);
-                removed = removed.saturating_add(m.len());
-                if let Err(e) = check_value_size(added) {
-                    failed = Some(e);
-                    return;
-                }
-            }
-            let size = s.len().saturating_sub(removed).saturating_add(added);
-            if let Err(e) = check_value_size(size) {
+        let start = out.len();
+        let mut budget = ValueBudget::default();
+        let mut last = 0usize;
+        let mut replace =
+            |from: usize, to: usize, out: &mut String, expand: &dyn Fn(&mut String)| {
+                out.push_str(s.get(last..from).unwrap_or_default());
+                expand(out);
+                last = to;
+                budget.add(1, 0)?;
+                check_value_size(out.len() - start)
+            };
+        let done = if plain {
+            re.find_iter(s).try_for_each(|m| {
+                replace(m.start(), m.end(), out, &|o: &mut String| {
+                    o.push_str(&literal)
+                })
+            })
+        } else {
+            re.captures_iter(s).try_for_each(|c| {
+                let Some(m) = c.get(0) else {
+                    return Ok(());
+                };
+                replace(m.start(), m.end(), out, &|o: &mut String| {
+                    c.expand(&rewrite, o)
+                })
+            })
+        };
+        match done {
+            Ok(()) => out.push_str(s.get(last..).unwrap_or_default()),
+            Err(e) => {
+                out.truncate(start);
                 failed = Some(e);
-                return;
             }
         }
-        out.push_str(&re.replace_all(s, rewrite.as_str()));
     });
     failed.map_or(Ok(out), Err)
 }
