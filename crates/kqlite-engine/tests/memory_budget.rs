@@ -318,3 +318,25 @@ fn array_builders_with_multiplying_arguments_are_measured_before_they_are_built(
         "2999"
     );
 }
+
+#[test]
+fn a_regex_whose_program_is_too_large_is_refused_before_it_runs() {
+    let e = engine(1 << 30);
+    // 50,000 literal characters compile to more than the regex program cap:
+    // matched with captures over a text as long, it would run for seconds.
+    let pattern = "ab".repeat(25_000);
+    let q = format!("print extract_all('({pattern})', '{pattern}')");
+    let start = Instant::now();
+    let err = e.run(&q).expect_err("the pattern is too large");
+    assert!(err.to_string().contains("regular expression"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(30));
+    // Patterns of a realistic size, such as a long alternation, still work.
+    let domains: Vec<String> = (0..300)
+        .map(|i| format!("host{i}\\.example\\.com"))
+        .collect();
+    let q = format!(
+        "print array_length(extract_all(@'({})', 'x host7.example.com y host299.example.com'))",
+        domains.join("|")
+    );
+    assert_eq!(cell(&e, &q), "2");
+}

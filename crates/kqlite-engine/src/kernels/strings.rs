@@ -158,10 +158,19 @@ fn like_regex(pattern: &str, case_sensitive: bool) -> Result<regex::Regex, Funct
     regex::Regex::new(&re).map_err(|e| FunctionError::Invalid(format!("invalid pattern: {e}")))
 }
 
+/// Most heap a compiled regex program may take: 1 MiB. Matching time
+/// grows with the program's size times the text's, so a pattern of tens
+/// of kilobytes over a long text could run for minutes; RE2, Kusto's
+/// engine, bounds its programs the same way (8 MiB for program and DFA
+/// together by default). A pattern past the limit is invalid.
+pub(crate) const MAX_REGEX_PROGRAM_BYTES: usize = 1 << 20;
+
 /// Compiles a regex for `matches regex`, `extract` and friends, with
 /// Kusto's (RE2's) reading of the pattern.
 pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, FunctionError> {
-    regex::Regex::new(&re2_syntax(pattern))
+    regex::RegexBuilder::new(&re2_syntax(pattern))
+        .size_limit(MAX_REGEX_PROGRAM_BYTES)
+        .build()
         .map_err(|e| FunctionError::Invalid(format!("invalid regular expression: {e}")))
 }
 
