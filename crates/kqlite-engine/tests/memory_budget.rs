@@ -330,6 +330,12 @@ fn a_regex_whose_program_is_too_large_is_refused_before_it_runs() {
     let err = e.run(&q).expect_err("the pattern is too large");
     assert!(err.to_string().contains("regular expression"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(30));
+    // A pattern built by another function, megabytes long, is refused
+    // before it is parsed (parsing alone would take gigabytes).
+    let err = e
+        .run("print extract_all(strrep(strrep('(a)', 1000), 1000), 'a')")
+        .expect_err("the pattern is too long");
+    assert!(err.to_string().contains("65536"), "{err}");
     // Patterns of a realistic size, such as a long alternation, still work.
     let domains: Vec<String> = (0..300)
         .map(|i| format!("host{i}\\.example\\.com"))

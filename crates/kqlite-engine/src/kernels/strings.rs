@@ -165,9 +165,21 @@ fn like_regex(pattern: &str, case_sensitive: bool) -> Result<regex::Regex, Funct
 /// together by default). A pattern past the limit is invalid.
 pub(crate) const MAX_REGEX_PROGRAM_BYTES: usize = 1 << 20;
 
+/// Longest regex pattern accepted: 64 KiB of text. Parsing a pattern takes
+/// memory many times its length before the program cap
+/// ([`MAX_REGEX_PROGRAM_BYTES`]) can apply, so a pattern built by another
+/// function (megabytes long) is refused before it is parsed.
+pub(crate) const MAX_REGEX_PATTERN_BYTES: usize = 64 << 10;
+
 /// Compiles a regex for `matches regex`, `extract` and friends, with
 /// Kusto's (RE2's) reading of the pattern.
 pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, FunctionError> {
+    if pattern.len() > MAX_REGEX_PATTERN_BYTES {
+        return Err(FunctionError::Invalid(format!(
+            "invalid regular expression: the pattern is {} bytes long, more than the limit of {MAX_REGEX_PATTERN_BYTES}",
+            pattern.len()
+        )));
+    }
     regex::RegexBuilder::new(&re2_syntax(pattern))
         .size_limit(MAX_REGEX_PROGRAM_BYTES)
         .build()
