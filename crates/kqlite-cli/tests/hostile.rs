@@ -418,7 +418,7 @@ fn bag_unpack_with_a_new_key_per_row_stops_at_the_memory_limit() {
 }
 
 #[test]
-fn nested_replace_string_doublings_stop_at_the_timeout() {
+fn nested_replace_string_doublings_stop_at_the_value_cap() {
     let dir = scratch("doubling");
     let mut e = String::from("strrep('a', 64)");
     for _ in 0..26 {
@@ -426,7 +426,10 @@ fn nested_replace_string_doublings_stop_at_the_timeout() {
     }
     write(&dir, "q.kql", &format!("print n = strlen({e})\n"));
     let run = run_capped(&dir, &["run", "--timeout", "1s", "q.kql"], SECS);
-    assert_eq!(run.code, Some(1), "{}", clip(&run.stderr));
-    assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
-    assert!(run.peak_mb <= 1500, "{}", run.peak_mb);
+    // The doublings stop at the 32 MiB cap on one value (E1107), not at the
+    // timeout: one function call does not see the deadline yet, so the
+    // bound on time is loose (a debug build on a busy machine takes
+    // seconds); before the cap this ran for minutes and aborted.
+    assert_clean_failure(&run, "E1107", 1500);
+    assert!(run.elapsed < Duration::from_secs(30), "{:?}", run.elapsed);
 }
