@@ -165,11 +165,12 @@ fn like_regex(pattern: &str, case_sensitive: bool) -> Result<regex::Regex, Funct
 /// together by default). A pattern past the limit is invalid.
 pub(crate) const MAX_REGEX_PROGRAM_BYTES: usize = 1 << 20;
 
-/// Longest regex pattern accepted: 64 KiB of text. Parsing a pattern takes
+/// Longest regex pattern accepted: 16 KiB of text (a 300-name alternation
+/// is about 6 KiB). Parsing a pattern takes
 /// memory many times its length before the program cap
 /// ([`MAX_REGEX_PROGRAM_BYTES`]) can apply, so a pattern built by another
 /// function (megabytes long) is refused before it is parsed.
-pub(crate) const MAX_REGEX_PATTERN_BYTES: usize = 64 << 10;
+pub(crate) const MAX_REGEX_PATTERN_BYTES: usize = 16 << 10;
 
 /// Compiles a regex for `matches regex`, `extract` and friends, with
 /// Kusto's (RE2's) reading of the pattern.
