@@ -560,6 +560,26 @@ mod operators_added {
     }
 
     #[test]
+    fn columns_from_bag_unpack_survive_parse_and_mv_expand() {
+        let r = rows(
+            r#"datatable(d:dynamic)[dynamic({"Cmd":"a /x:t1","User":"u1"})]
+               | evaluate bag_unpack(d)
+               | parse Cmd with * "/x:" token
+               | mv-expand Item = dynamic([1, 2])
+               | where User != "zz"
+               | project User, token, Item"#,
+        );
+        let row = |i: i64| {
+            vec![
+                Value::String("u1".into()),
+                Value::String("t1".into()),
+                Value::Dynamic(kqlite_engine::Dynamic::Long(i)),
+            ]
+        };
+        assert_eq!(r, vec![row(1), row(2)]);
+    }
+
+    #[test]
     fn sample_returns_at_most_the_requested_rows() {
         assert_eq!(rows("range x from 1 to 100 step 1 | sample 3").len(), 3);
     }

@@ -191,12 +191,7 @@ impl Binder<'_> {
                     };
                 let (plan, schema) = self.follow_fork(op, &plan, (plan2, schema2))?;
                 // Operators that keep every input column keep the schema open.
-                let keeps_columns = passes_columns_through(&op.kind)
-                    || matches!(
-                        op.kind,
-                        OperatorKind::Extend(_) | OperatorKind::Serialize(_)
-                    );
-                if open && keeps_columns && !self.open_schemas.contains(&schema) {
+                if open && keeps_input_columns(&op.kind) && !self.open_schemas.contains(&schema) {
                     self.open_schemas.push(schema.clone());
                 }
                 Ok((plan, schema))
@@ -2818,6 +2813,29 @@ fn passes_columns_through(kind: &OperatorKind) -> bool {
             | OperatorKind::As { .. }
             | OperatorKind::Render { .. }
     )
+}
+
+/// Whether an operator's output holds every input column (perhaps renamed,
+/// reordered or with columns added), so that after an input whose columns
+/// are known only when the query runs (`evaluate pivot`, `bag_unpack`), the
+/// output's are too: a later `where`, `project` or `extend` may name a
+/// column the data brings.
+fn keeps_input_columns(kind: &OperatorKind) -> bool {
+    passes_columns_through(kind)
+        || matches!(
+            kind,
+            OperatorKind::Extend(_)
+                | OperatorKind::Serialize(_)
+                | OperatorKind::Parse { .. }
+                | OperatorKind::ParseWhere { .. }
+                | OperatorKind::ParseKv { .. }
+                | OperatorKind::MvExpand { .. }
+                | OperatorKind::MvApply { .. }
+                | OperatorKind::ProjectRename(_)
+                | OperatorKind::ProjectReorder(_)
+                | OperatorKind::Sample(_)
+                | OperatorKind::Lookup { .. }
+        )
 }
 
 /// Whether an operator can add or rename columns, so that after it fails

@@ -302,6 +302,25 @@ fn an_empty_open_schema_does_not_open_every_later_schema() {
 }
 
 #[test]
+fn columns_known_only_at_run_time_stay_open_through_parse_and_mv_expand() {
+    // `bag_unpack` brings columns from the data; `parse` and `mv-expand`
+    // keep them, so a later name may still be one of them.
+    let d = diags(
+        "SigninLogs | evaluate bag_unpack(LocationDetails)\n\
+         | parse Cmd with * \"/x:\" token\n\
+         | mv-expand Item = dynamic([1, 2])\n\
+         | project User, Process, token, Item",
+    );
+    assert!(d.iter().all(|d| !d.is_error()), "{d:?}");
+}
+
+#[test]
+fn a_closed_schema_after_parse_still_reports_unknown_columns() {
+    let d = diags("SigninLogs | parse ResultType with * \"x\" token | project Cuont");
+    assert_eq!(codes_of_diags(&d), vec![codes::UNKNOWN_COLUMN], "{d:?}");
+}
+
+#[test]
 fn a_missing_function_argument_is_an_error_not_a_silent_failure() {
     let d = diags("let f = (a: long = 1, b: long) { a + b };\nprint f(1)");
     assert_eq!(codes_of_diags(&d), vec![codes::ARITY], "{d:?}");
