@@ -353,9 +353,12 @@ impl Binder<'_> {
     }
 
     /// Rewrites a call of user function `f` with named arguments
-    /// (`f(b = now(), a = ago(1d))`, or positional ones first and named
-    /// ones after) into a positional call, filling skipped parameters with
-    /// their defaults. A call without named arguments is returned as is.
+    /// (`f(b = now(), a = ago(1d))`, `f(12, c = 7)` or `f(a = 12, "x")`)
+    /// into a positional call, filling skipped parameters with their
+    /// defaults. As in Kusto, a named argument takes the parameter of its
+    /// name and an unnamed one the parameter at its own place in the
+    /// written list, wherever the named ones are. A call without named
+    /// arguments is returned as is.
     pub(crate) fn positional_call(
         &mut self,
         f: &ast::FunctionDef,
@@ -366,23 +369,23 @@ impl Binder<'_> {
             return Ok(call.clone());
         }
         let fname = call.name.name.as_str();
-        if call.args.len() > f.params.len() {
-            return Err(self.fail(names::error(
-                codes::ARITY,
-                format!(
-                    "`{fname}` expects at most {} argument(s), got {}",
-                    f.params.len(),
-                    call.args.len() + call.named.len()
-                ),
-                span,
-            )));
+        let given = call.args.len() + call.named.len();
+        let mut slots: Vec<Option<Expr>> = vec![None; f.params.len()];
+        for (at, value) in written_places(call) {
+            match slots.get_mut(at) {
+                Some(slot) => *slot = Some(value.clone()),
+                None => {
+                    return Err(self.fail(names::error(
+                        codes::ARITY,
+                        format!(
+                            "`{fname}` expects at most {} argument(s), got {given}",
+                            f.params.len(),
+                        ),
+                        value.span,
+                    )))
+                }
+            }
         }
-        let mut slots: Vec<Option<Expr>> = f
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, _)| call.args.get(i).cloned())
-            .collect();
         for (name, value) in &call.named {
             let Some(i) = f.params.iter().position(|p| p.name.name == name.name) else {
                 let d = names::error(
@@ -397,10 +400,13 @@ impl Binder<'_> {
             match slots.get_mut(i) {
                 Some(slot @ None) => *slot = Some(value.clone()),
                 _ => {
-                    return Err(self.fail(names::error(
-                        codes::INVALID,
-                        format!("`{fname}`: parameter `{}` is given twice", name.name),
-                        name.span,
+                    return Err(self.fail(names::with_hint(
+                        names::error(
+                            codes::INVALID,
+                            format!("`{fname}`: parameter `{}` is given twice", name.name),
+                            name.span,
+                        ),
+                        "an unnamed argument takes the parameter at its own place in the list",
                     )))
                 }
             }
@@ -536,4 +542,28 @@ pub(crate) fn take_any_row(item: &ast::NamedExpr) -> Option<ast::NamedExpr> {
         },
         span: item.span,
     })
+}
+
+/// The unnamed arguments of `call` with their places in the written
+/// argument list (named ones count too): `f(a = 1, x)` puts `x` at 1.
+fn written_places(call: &ast::Call) -> Vec<(usize, &Expr)> {
+    let mut starts: Vec<u32> = call
+        .args
+        .iter()
+        .map(|e| e.span.start)
+        .chain(call.named.iter().map(|(n, _)| n.span.start))
+        .collect();
+    starts.sort_unstable();
+    if starts.windows(2).any(|w| w.first() == w.last()) {
+        // Spans that do not tell the order (a rewritten call): unnamed
+        // arguments first.
+        return call.args.iter().enumerate().collect();
+    }
+    call.args
+        .iter()
+        .map(|e| {
+            let at = starts.partition_point(|s| *s < e.span.start);
+            (at, e)
+        })
+        .collect()
 }
