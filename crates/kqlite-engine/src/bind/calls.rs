@@ -500,6 +500,52 @@ impl Binder<'_> {
     }
 }
 
+/// Whether a call has a `*` argument.
+pub(crate) fn has_star(call: &ast::Call) -> bool {
+    call.args.iter().any(|a| matches!(a.kind, ExprKind::Star))
+}
+
+impl Binder<'_> {
+    /// `call` with each `*` argument replaced by every column of the row,
+    /// in order (`estimate_data_size(*)`).
+    pub(crate) fn expand_star_args(
+        &mut self,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<ast::Call> {
+        let Some(schema) = row else {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                format!(
+                    "`{}(*)` needs a row: use it in an operator over a table",
+                    call.name.name
+                ),
+                span,
+            )));
+        };
+        let mut args = Vec::with_capacity(call.args.len() + schema.len());
+        for a in &call.args {
+            if !matches!(a.kind, ExprKind::Star) {
+                args.push(a.clone());
+                continue;
+            }
+            args.extend(schema.iter().map(|(n, _)| Expr {
+                kind: ExprKind::Name(ast::Ident {
+                    name: n.clone(),
+                    span: a.span,
+                }),
+                span: a.span,
+            }));
+        }
+        Ok(ast::Call {
+            name: call.name.clone(),
+            args,
+            named: call.named.clone(),
+        })
+    }
+}
+
 /// `take_any(a, b, ...)` and `take_any(*)` return their values from one
 /// row of the group: they bind as `arg_min` over a constant (every row ties,
 /// so the group's first row wins) whose key column, named

@@ -474,6 +474,10 @@ impl Binder<'_> {
                     });
                 }
             }
+            "estimate_data_size" if super::calls::has_star(call) => {
+                let inner = self.expand_star_args(call, span, row)?;
+                return self.bind_call(&inner, span, row);
+            }
             // `pack_all()`: a bag of every column of the row.
             "pack_all" if call.args.is_empty() => {
                 let Some(schema) = row else {
