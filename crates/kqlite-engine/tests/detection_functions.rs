@@ -395,6 +395,18 @@ fn an_unnamed_argument_at_the_place_of_a_named_parameter_fails() {
 }
 
 #[test]
+fn a_named_argument_to_a_built_in_function_is_reported_not_dropped() {
+    let err = failure(&engine(), "print substring('abcdef', length = 3, 1)");
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.code, "E1005");
+    assert!(
+        d.message.contains("named argument `length`"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
 fn tabular_functions_take_named_arguments_and_table_of_a_parameter() {
     let t = run(&format!(
         "{SIGNINS}let Recent = (tableName: string, since: datetime = datetime(2024-01-01T10:30:00Z)) {{

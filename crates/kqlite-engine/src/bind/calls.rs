@@ -500,6 +500,23 @@ impl Binder<'_> {
     }
 }
 
+/// The error for a named argument (`substring(s, length = 3)`) to a
+/// built-in function, whose arguments kqlite takes by position only: it is
+/// never dropped silently.
+pub(crate) fn named_builtin_arg(name: &str, arg: &ast::Ident) -> kqlite_parser::Diagnostic {
+    names::with_hint(
+        names::error(
+            codes::NOT_SUPPORTED,
+            format!(
+                "not supported: the named argument `{}` of the built-in function `{name}`",
+                arg.name
+            ),
+            arg.span,
+        ),
+        "pass the built-in function's arguments by position",
+    )
+}
+
 /// Whether a call has a `*` argument.
 pub(crate) fn has_star(call: &ast::Call) -> bool {
     call.args.iter().any(|a| matches!(a.kind, ExprKind::Star))

@@ -660,6 +660,9 @@ impl Binder<'_> {
             _ => {}
         }
         if let Some(func) = self.registry.scalar(name).cloned() {
+            if let Some((n, _)) = call.named.first() {
+                return Err(self.fail(super::calls::named_builtin_arg(name, n)));
+            }
             let mut args = Vec::with_capacity(call.args.len());
             for a in &call.args {
                 args.push(self.bind_scalar(a, row)?);
