@@ -258,3 +258,18 @@ fn the_coverage_table_in_queries_readme_is_current() {
         assert!(line.trim_end().ends_with("| caught |"), "{line}");
     }
 }
+
+#[test]
+fn run_prints_both_tables_of_evaluate_preview() {
+    let q = write(
+        &empty_scratch("preview_tables"),
+        "preview.kql",
+        "range x from 1 to 10 step 1 | evaluate preview(2)\n",
+    );
+    let o = kqlite_at_root(&["run", &q]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let (first, second) = out.split_once("-- result 2").expect("a second table");
+    assert!(first.contains('2') && !first.contains("10"), "{out}");
+    assert!(second.contains("Count") && second.contains("10"), "{out}");
+}

@@ -66,6 +66,12 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
         "evaluate sequence_detect",
         "T | evaluate sequence_detect(t, 1h, 1d, a = x > 0, b = x > 1, s)",
     ),
+    (
+        "evaluate funnel_sequence",
+        "T | evaluate funnel_sequence(x, t, datetime(2024-01-01), datetime(2024-01-02), 1h, 1d, s, dynamic(['a']))",
+    ),
+    ("evaluate rows_near", "T | evaluate rows_near(x > 0, 1)"),
+    ("evaluate preview", "T | evaluate preview(1)"),
     ("evaluate basket", "T | evaluate basket()"),
     ("evaluate autocluster", "T | evaluate autocluster()"),
     (

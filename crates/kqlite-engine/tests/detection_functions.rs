@@ -356,6 +356,57 @@ fn named_arguments_naming_no_parameter_or_missing_a_required_one_fail() {
 }
 
 #[test]
+fn an_unnamed_argument_after_a_named_one_takes_the_parameter_at_its_place() {
+    // Kusto matches a named argument by name and an unnamed one by its
+    // place in the written list, named arguments before it included.
+    let t = run(
+        r#"let f = (a: long, b: string = "b.default", c: long = 0) { strcat(a, "-", b, "-", c) };
+        print x = f(a = 12, "x"), y = f(a = 12, "y", 3), z = f(12, c = 7), w = f(c = 7, a = 12)"#,
+    );
+    assert_eq!(
+        texts(&t),
+        [["12-x-0", "12-y-3", "12-b.default-7", "12-b.default-7"]]
+    );
+    let t =
+        run("let g = (len: long, s: string) { substring(s, 0, len) }; print g(len = 3, 'abcdef')");
+    assert_eq!(texts(&t), [["abc"]]);
+}
+
+#[test]
+fn an_unnamed_argument_at_the_place_of_a_named_parameter_fails() {
+    let e = engine();
+    // `12` sits at place 1, which is `b`: `a` has no value.
+    let err = failure(
+        &e,
+        r#"let f = (a: long, b: string = "d", c: long = 0) { a }; print f(c = 7, 12)"#,
+    );
+    assert_eq!(err.diagnostics()[0].code, "E1003");
+    assert!(err.diagnostics()[0]
+        .message
+        .contains("no value for parameter `a`"));
+    // `"y"` sits at place 1, which `b = ...` names too.
+    let err = failure(
+        &e,
+        r#"let f = (a: long, b: string = "d") { a }; print f(b = "x", "y")"#,
+    );
+    assert!(err.diagnostics()[0].message.contains("given twice"));
+    let err = failure(&e, "let f = (a: long) { a }; print f(a = 1, 2)");
+    assert_eq!(err.diagnostics()[0].code, "E1003");
+}
+
+#[test]
+fn a_named_argument_to_a_built_in_function_is_reported_not_dropped() {
+    let err = failure(&engine(), "print substring('abcdef', length = 3, 1)");
+    let d = &err.diagnostics()[0];
+    assert_eq!(d.code, "E1005");
+    assert!(
+        d.message.contains("named argument `length`"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
 fn tabular_functions_take_named_arguments_and_table_of_a_parameter() {
     let t = run(&format!(
         "{SIGNINS}let Recent = (tableName: string, since: datetime = datetime(2024-01-01T10:30:00Z)) {{

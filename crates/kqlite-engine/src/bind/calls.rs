@@ -353,9 +353,12 @@ impl Binder<'_> {
     }
 
     /// Rewrites a call of user function `f` with named arguments
-    /// (`f(b = now(), a = ago(1d))`, or positional ones first and named
-    /// ones after) into a positional call, filling skipped parameters with
-    /// their defaults. A call without named arguments is returned as is.
+    /// (`f(b = now(), a = ago(1d))`, `f(12, c = 7)` or `f(a = 12, "x")`)
+    /// into a positional call, filling skipped parameters with their
+    /// defaults. As in Kusto, a named argument takes the parameter of its
+    /// name and an unnamed one the parameter at its own place in the
+    /// written list, wherever the named ones are. A call without named
+    /// arguments is returned as is.
     pub(crate) fn positional_call(
         &mut self,
         f: &ast::FunctionDef,
@@ -366,23 +369,23 @@ impl Binder<'_> {
             return Ok(call.clone());
         }
         let fname = call.name.name.as_str();
-        if call.args.len() > f.params.len() {
-            return Err(self.fail(names::error(
-                codes::ARITY,
-                format!(
-                    "`{fname}` expects at most {} argument(s), got {}",
-                    f.params.len(),
-                    call.args.len() + call.named.len()
-                ),
-                span,
-            )));
+        let given = call.args.len() + call.named.len();
+        let mut slots: Vec<Option<Expr>> = vec![None; f.params.len()];
+        for (at, value) in written_places(call) {
+            match slots.get_mut(at) {
+                Some(slot) => *slot = Some(value.clone()),
+                None => {
+                    return Err(self.fail(names::error(
+                        codes::ARITY,
+                        format!(
+                            "`{fname}` expects at most {} argument(s), got {given}",
+                            f.params.len(),
+                        ),
+                        value.span,
+                    )))
+                }
+            }
         }
-        let mut slots: Vec<Option<Expr>> = f
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, _)| call.args.get(i).cloned())
-            .collect();
         for (name, value) in &call.named {
             let Some(i) = f.params.iter().position(|p| p.name.name == name.name) else {
                 let d = names::error(
@@ -397,10 +400,13 @@ impl Binder<'_> {
             match slots.get_mut(i) {
                 Some(slot @ None) => *slot = Some(value.clone()),
                 _ => {
-                    return Err(self.fail(names::error(
-                        codes::INVALID,
-                        format!("`{fname}`: parameter `{}` is given twice", name.name),
-                        name.span,
+                    return Err(self.fail(names::with_hint(
+                        names::error(
+                            codes::INVALID,
+                            format!("`{fname}`: parameter `{}` is given twice", name.name),
+                            name.span,
+                        ),
+                        "an unnamed argument takes the parameter at its own place in the list",
                     )))
                 }
             }
@@ -494,6 +500,69 @@ impl Binder<'_> {
     }
 }
 
+/// The error for a named argument (`substring(s, length = 3)`) to a
+/// built-in function, whose arguments kqlite takes by position only: it is
+/// never dropped silently.
+pub(crate) fn named_builtin_arg(name: &str, arg: &ast::Ident) -> kqlite_parser::Diagnostic {
+    names::with_hint(
+        names::error(
+            codes::NOT_SUPPORTED,
+            format!(
+                "not supported: the named argument `{}` of the built-in function `{name}`",
+                arg.name
+            ),
+            arg.span,
+        ),
+        "pass the built-in function's arguments by position",
+    )
+}
+
+/// Whether a call has a `*` argument.
+pub(crate) fn has_star(call: &ast::Call) -> bool {
+    call.args.iter().any(|a| matches!(a.kind, ExprKind::Star))
+}
+
+impl Binder<'_> {
+    /// `call` with each `*` argument replaced by every column of the row,
+    /// in order (`estimate_data_size(*)`).
+    pub(crate) fn expand_star_args(
+        &mut self,
+        call: &ast::Call,
+        span: Span,
+        row: Option<&Schema>,
+    ) -> BResult<ast::Call> {
+        let Some(schema) = row else {
+            return Err(self.fail(names::error(
+                codes::INVALID,
+                format!(
+                    "`{}(*)` needs a row: use it in an operator over a table",
+                    call.name.name
+                ),
+                span,
+            )));
+        };
+        let mut args = Vec::with_capacity(call.args.len() + schema.len());
+        for a in &call.args {
+            if !matches!(a.kind, ExprKind::Star) {
+                args.push(a.clone());
+                continue;
+            }
+            args.extend(schema.iter().map(|(n, _)| Expr {
+                kind: ExprKind::Name(ast::Ident {
+                    name: n.clone(),
+                    span: a.span,
+                }),
+                span: a.span,
+            }));
+        }
+        Ok(ast::Call {
+            name: call.name.clone(),
+            args,
+            named: call.named.clone(),
+        })
+    }
+}
+
 /// `take_any(a, b, ...)` and `take_any(*)` return their values from one
 /// row of the group: they bind as `arg_min` over a constant (every row ties,
 /// so the group's first row wins) whose key column, named
@@ -536,4 +605,28 @@ pub(crate) fn take_any_row(item: &ast::NamedExpr) -> Option<ast::NamedExpr> {
         },
         span: item.span,
     })
+}
+
+/// The unnamed arguments of `call` with their places in the written
+/// argument list (named ones count too): `f(a = 1, x)` puts `x` at 1.
+fn written_places(call: &ast::Call) -> Vec<(usize, &Expr)> {
+    let mut starts: Vec<u32> = call
+        .args
+        .iter()
+        .map(|e| e.span.start)
+        .chain(call.named.iter().map(|(n, _)| n.span.start))
+        .collect();
+    starts.sort_unstable();
+    if starts.windows(2).any(|w| w.first() == w.last()) {
+        // Spans that do not tell the order (a rewritten call): unnamed
+        // arguments first.
+        return call.args.iter().enumerate().collect();
+    }
+    call.args
+        .iter()
+        .map(|e| {
+            let at = starts.partition_point(|s| *s < e.span.start);
+            (at, e)
+        })
+        .collect()
 }

@@ -474,6 +474,10 @@ impl Binder<'_> {
                     });
                 }
             }
+            "estimate_data_size" if super::calls::has_star(call) => {
+                let inner = self.expand_star_args(call, span, row)?;
+                return self.bind_call(&inner, span, row);
+            }
             // `pack_all()`: a bag of every column of the row.
             "pack_all" if call.args.is_empty() => {
                 let Some(schema) = row else {
@@ -656,6 +660,9 @@ impl Binder<'_> {
             _ => {}
         }
         if let Some(func) = self.registry.scalar(name).cloned() {
+            if let Some((n, _)) = call.named.first() {
+                return Err(self.fail(super::calls::named_builtin_arg(name, n)));
+            }
             let mut args = Vec::with_capacity(call.args.len());
             for a in &call.args {
                 args.push(self.bind_scalar(a, row)?);

@@ -141,7 +141,7 @@ impl Binder<'_> {
 
     /// Makes the first of `results` the operator's output and keeps the
     /// others as further result tables.
-    fn start_results(
+    pub(crate) fn start_results(
         &mut self,
         results: Vec<(String, Arc<Plan>, Schema)>,
         span: Span,

@@ -18,6 +18,7 @@ mod partition;
 mod pattern;
 pub mod plan;
 mod plugins;
+pub mod plugins_extra;
 mod plugins_more;
 pub mod prune;
 mod reduce;

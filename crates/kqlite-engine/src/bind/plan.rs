@@ -707,6 +707,17 @@ pub struct Timeline {
 /// are the id, the timeline value and then the dimension columns.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginKind {
+    /// `rows_near`: the input's last column is the condition; keeps the
+    /// rows within `before`/`after` rows of a true one and drops it.
+    RowsNear {
+        /// Rows kept before a true row.
+        before: i64,
+        /// Rows kept after a true row.
+        after: i64,
+    },
+    /// One table of `funnel_sequence`: input columns are the id, the
+    /// timeline and the state.
+    FunnelSequence(Arc<super::plugins_extra::FunnelSequence>),
     /// `narrow`: a row per input cell (`Row`, `Column`, `Value` as text).
     Narrow,
     /// `dcount_intersect`: the input's last `count` columns are `hll`

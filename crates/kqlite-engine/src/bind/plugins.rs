@@ -98,6 +98,9 @@ impl Binder<'_> {
         span: Span,
     ) -> Option<BResult<Bound>> {
         let name = call.name.name.as_str();
+        if let Some(bound) = self.bind_extra_plugin(call, input, schema, span) {
+            return Some(bound);
+        }
         if let Some(w) = Windowed::of(name) {
             return Some(self.bind_windowed(w, call, input, schema, span));
         }
@@ -134,7 +137,7 @@ impl Binder<'_> {
     }
 
     /// A constant argument.
-    fn constant_arg(&mut self, e: &Expr, what: &str) -> BResult<(Value, DataType)> {
+    pub(super) fn constant_arg(&mut self, e: &Expr, what: &str) -> BResult<(Value, DataType)> {
         let b = self.bind_scalar(e, None)?;
         match b.as_literal() {
             Some(v) if !v.is_null() => Ok((v.clone(), b.ty)),
@@ -193,7 +196,7 @@ impl Binder<'_> {
     }
 
     /// A timeline constant compatible with a timeline of type `timeline`.
-    fn timeline_arg(
+    pub(super) fn timeline_arg(
         &mut self,
         e: &Expr,
         timeline: DataType,
@@ -223,7 +226,7 @@ impl Binder<'_> {
         })
     }
 
-    fn plugin_plan(
+    pub(super) fn plugin_plan(
         input: Arc<Plan>,
         others: Vec<Arc<Plan>>,
         kind: PluginKind,

@@ -38,11 +38,7 @@ impl Binder<'_> {
     }
 
     fn more_constant(&mut self, e: &Expr, what: &str) -> BResult<(Value, DataType)> {
-        let b = self.bind_scalar(e, None)?;
-        match b.as_literal() {
-            Some(v) if !v.is_null() => Ok((v.clone(), b.ty)),
-            _ => Err(self.more_error(format!("{what} must be a non-null constant"), e.span)),
-        }
+        self.constant_arg(e, what)
     }
 
     /// The plugins of this module.
@@ -179,21 +175,7 @@ impl Binder<'_> {
                 step.span,
             ));
         }
-        let seq = match self.more_constant(sequence, "`Sequence`")?.0 {
-            Value::Dynamic(Dynamic::Array(items)) if !items.is_empty() => items
-                .iter()
-                .map(|d| match d {
-                    Dynamic::String(s) => s.to_string(),
-                    other => other.to_json().to_string(),
-                })
-                .collect::<Vec<_>>(),
-            _ => {
-                return Err(self.more_error(
-                    "`Sequence` must be a non-empty dynamic array of states".into(),
-                    sequence.span,
-                ))
-            }
-        };
+        let seq = self.sequence_arg(sequence)?;
         let windows = match self.more_constant(periods, "`MaxSequenceStepWindows`")?.0 {
             Value::Dynamic(Dynamic::Array(items)) => items
                 .iter()

@@ -22,6 +22,7 @@ mod partition;
 pub(crate) mod physical;
 mod pivot;
 mod plugins;
+mod plugins_extra;
 mod plugins_more;
 mod reduce;
 mod row_local;

@@ -31,6 +31,9 @@ pub(super) fn run(spec: &PluginSpec, input: &Table, others: &[Table]) -> Result<
         | PluginKind::Basket { .. }
         | PluginKind::Autocluster { .. }
         | PluginKind::Diffpatterns { .. } => return super::plugins_more::run(spec, input),
+        PluginKind::RowsNear { .. } | PluginKind::FunnelSequence(_) => {
+            return super::plugins_extra::run(spec, input)
+        }
         PluginKind::Reduce {
             threshold,
             separators,

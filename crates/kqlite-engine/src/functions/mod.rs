@@ -11,6 +11,7 @@
 pub mod aggregate;
 #[cfg(feature = "compression")]
 mod compression;
+mod data_size;
 mod datetime;
 mod detection;
 mod dynamic;
@@ -126,6 +127,7 @@ pub fn builtin_scalars() -> Vec<Arc<dyn ScalarFunction>> {
     all.extend(detection::functions());
     all.extend(xml::functions());
     all.extend(metadata::functions());
+    all.extend(data_size::functions());
     let mut out: Vec<Arc<dyn ScalarFunction>> = all
         .into_iter()
         .map(|f| Arc::new(f) as Arc<dyn ScalarFunction>)
