@@ -198,6 +198,7 @@ pub fn graph_schema(plan: &Plan) -> Option<GraphSchema> {
             }
             Some(g)
         }
+        Plan::Extension(op) => op.graph_schema(),
         _ => None,
     }
 }

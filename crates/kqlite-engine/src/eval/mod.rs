@@ -59,6 +59,8 @@ pub(crate) use memory::MemoryReservation;
 pub use memory::{default_max_memory, MAX_VALUE_BYTES};
 pub use threads::Threads;
 
+pub(crate) use graph::Graph;
+
 /// Why evaluation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub(crate) enum EvalError {
@@ -371,29 +373,6 @@ impl<'a> Executor<'a> {
                 let t = self.run(input)?;
                 self.mv_apply(&t, subquery, keep, columns)
             }
-            Plan::Partition {
-                input,
-                key,
-                subquery,
-                columns,
-                max_partitions,
-                span,
-            } => {
-                let t = self.run(input)?;
-                let spec = partition::Partitioned {
-                    key: *key,
-                    subquery,
-                    columns,
-                    max_partitions: *max_partitions,
-                    span: *span,
-                };
-                self.partition(&t, &spec)
-            }
-            Plan::Sample { input, count } => {
-                let n = self.count_value(count)?;
-                let t = self.run(input)?;
-                Ok(self.sample(t, n))
-            }
             Plan::ScanSteps { input, spec } => {
                 let t = self.run(input)?;
                 self.scan_steps(&t, spec)
@@ -465,6 +444,7 @@ impl<'a> Executor<'a> {
                     .collect::<Result<Vec<_>, _>>()?;
                 plugins::run(spec, &t, &others)
             }
+            Plan::Extension(op) => op.evaluate(self),
             Plan::Materialize { id, input } => {
                 if let Some(t) = self.materialized.get(id) {
                     return Ok(Table::clone(t));
@@ -527,7 +507,9 @@ impl<'a> Executor<'a> {
         build_table(columns, rows)
     }
 
-    fn count_value(&mut self, e: &BoundExpr) -> Result<usize, EvalError> {
+    /// The value of a constant row count (`take`, `sample`): 0 when it is
+    /// negative or not a number.
+    pub(crate) fn count_value(&mut self, e: &BoundExpr) -> Result<usize, EvalError> {
         let v = self.eval(e, &Table::empty(1))?.get(0);
         Ok(match v {
             Value::Long(n) => usize::try_from(n).unwrap_or(0),

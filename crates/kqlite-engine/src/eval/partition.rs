@@ -4,27 +4,11 @@
 
 use std::sync::Arc;
 
-use kqlite_parser::Span;
-
 use super::{build_table, internal, keys, EvalError, Executor};
-use crate::bind::plan::{Plan, Schema};
+use crate::bind::partition::Partition;
 use crate::column::Column;
 use crate::concat::concat_columns;
 use crate::table::Table;
-
-/// A bound `partition` as the evaluator reads it.
-pub(crate) struct Partitioned<'p> {
-    /// The key column's index in the input.
-    pub key: usize,
-    /// The subquery, reading [`Plan::Input`].
-    pub subquery: &'p Plan,
-    /// The subquery's output columns.
-    pub columns: &'p Schema,
-    /// The most partitions allowed (the `legacy` strategy's limit).
-    pub max_partitions: Option<usize>,
-    /// The operator, for errors.
-    pub span: Span,
-}
 
 impl Executor<'_> {
     /// Runs `spec.subquery` over each partition of `input` and concatenates
@@ -32,7 +16,7 @@ impl Executor<'_> {
     pub(crate) fn partition(
         &mut self,
         input: &Table,
-        spec: &Partitioned<'_>,
+        spec: &Partition,
     ) -> Result<Table, EvalError> {
         let rows = input.num_rows();
         let (key_name, key) = input
@@ -63,7 +47,7 @@ impl Executor<'_> {
         for rows in &members {
             self.guard.check()?;
             self.inputs.push(input.take(rows));
-            let result = self.run(spec.subquery);
+            let result = self.run(&spec.subquery);
             self.inputs.pop();
             let part = result?;
             total += part.num_rows();

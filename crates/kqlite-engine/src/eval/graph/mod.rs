@@ -181,6 +181,7 @@ impl Executor<'_> {
                     .map_err(table_error)?;
                 Ok(Arc::new(g))
             }
+            Plan::Extension(op) => op.evaluate_graph(self),
             _ => Err(EvalError::Internal("not a graph plan".into())),
         }
     }
