@@ -214,14 +214,11 @@ pub fn node_var_schema(var: &str, props: &Schema) -> Schema {
     s
 }
 
-/// Whether an operator reads a graph rather than a table.
+/// Whether an operator reads a graph rather than a table: in KQL every
+/// operator over a graph is named `graph-...` (`make-graph`, which reads a
+/// table, is not), so a new graph operator needs no entry here.
 pub(crate) fn is_graph_operator(kind: &OperatorKind) -> bool {
-    matches!(
-        kind,
-        OperatorKind::GraphMatch(_)
-            | OperatorKind::GraphToTable(_)
-            | OperatorKind::GraphMarkComponents(_)
-    )
+    super::ops::operator_name(kind).starts_with("graph-")
 }
 
 /// Where a pattern variable's name is bound.

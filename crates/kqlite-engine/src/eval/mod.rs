@@ -8,7 +8,7 @@ mod basket;
 mod distinct;
 mod expr;
 mod external;
-mod graph;
+pub(crate) mod graph;
 mod join;
 mod keys;
 pub(crate) mod limits;
@@ -201,7 +201,8 @@ impl<'a> Executor<'a> {
         w
     }
 
-    fn check_rows(&self, rows: usize, span: Span) -> Result<(), EvalError> {
+    /// An error when `rows` is more than an operator may build.
+    pub(crate) fn check_rows(&self, rows: usize, span: Span) -> Result<(), EvalError> {
         if rows > self.limits.max_rows {
             return Err(EvalError::TooManyRows {
                 limit: self.limits.max_rows,
@@ -209,6 +210,12 @@ impl<'a> Executor<'a> {
             });
         }
         Ok(())
+    }
+
+    /// The query's deadline, cancellation and memory cap, for operators'
+    /// long loops and allocations.
+    pub(crate) fn guard(&self) -> &limits::Guard {
+        &self.guard
     }
 
     /// Evaluates a plan to a table.
