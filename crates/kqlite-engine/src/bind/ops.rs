@@ -1822,6 +1822,60 @@ impl Binder<'_> {
         })
     }
 
+    /// The column pairs of a join-style `on` clause, each with its
+    /// condition's span: `on a, b` (the same name on both sides) and
+    /// `on $left.a == $right.b`, conditions also joined with `and`.
+    pub(crate) fn key_pairs(
+        &mut self,
+        on: &[Expr],
+        what: &str,
+    ) -> BResult<Vec<(ast::Ident, ast::Ident, Span)>> {
+        fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+            match &e.kind {
+                ExprKind::Binary {
+                    op: BinaryOp::And,
+                    left,
+                    right,
+                } => {
+                    flatten(left, out);
+                    flatten(right, out);
+                }
+                ExprKind::Paren(inner) => flatten(inner, out),
+                _ => out.push(e),
+            }
+        }
+        let mut conditions = Vec::new();
+        on.iter().for_each(|c| flatten(c, &mut conditions));
+        let mut pairs = Vec::with_capacity(conditions.len());
+        for cond in conditions {
+            let (l, r) = match &cond.kind {
+                ExprKind::Name(id) => (id.clone(), id.clone()),
+                ExprKind::Binary {
+                    op: BinaryOp::Eq,
+                    left: a,
+                    right: b,
+                } => match (side_column(a), side_column(b)) {
+                    (Some((ast::JoinSide::Left, l)), Some((ast::JoinSide::Right, r)))
+                    | (Some((ast::JoinSide::Right, r)), Some((ast::JoinSide::Left, l))) => (l, r),
+                    _ => {
+                        return Err(self.not_supported(
+                            &format!("this {what} condition (use `$left.a == $right.b`)"),
+                            cond.span,
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(self.not_supported(
+                        &format!("this {what} condition (use `$left.a == $right.b`)"),
+                        cond.span,
+                    ))
+                }
+            };
+            pairs.push((l, r, cond.span));
+        }
+        Ok(pairs)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn bind_join(
         &mut self,
@@ -1863,47 +1917,7 @@ impl Binder<'_> {
         let (right_plan, right_schema) = self.bind_tabular(right)?;
         let mut left_keys = Vec::new();
         let mut right_keys = Vec::new();
-        // `on a, b` and `on $left.a == $right.b and $left.c == $right.d`.
-        fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-            match &e.kind {
-                ExprKind::Binary {
-                    op: BinaryOp::And,
-                    left,
-                    right,
-                } => {
-                    flatten(left, out);
-                    flatten(right, out);
-                }
-                ExprKind::Paren(inner) => flatten(inner, out),
-                _ => out.push(e),
-            }
-        }
-        let mut conditions = Vec::new();
-        on.iter().for_each(|c| flatten(c, &mut conditions));
-        for cond in conditions {
-            let (l, r) = match &cond.kind {
-                ExprKind::Name(id) => (id.clone(), id.clone()),
-                ExprKind::Binary {
-                    op: BinaryOp::Eq,
-                    left: a,
-                    right: b,
-                } => match (side_column(a), side_column(b)) {
-                    (Some((ast::JoinSide::Left, l)), Some((ast::JoinSide::Right, r)))
-                    | (Some((ast::JoinSide::Right, r)), Some((ast::JoinSide::Left, l))) => (l, r),
-                    _ => {
-                        return Err(self.not_supported(
-                            "this join condition (use `$left.a == $right.b`)",
-                            cond.span,
-                        ))
-                    }
-                },
-                _ => {
-                    return Err(self.not_supported(
-                        "this join condition (use `$left.a == $right.b`)",
-                        cond.span,
-                    ))
-                }
-            };
+        for (l, r, cond) in self.key_pairs(on, "join")? {
             let Some(li) = left_schema.iter().position(|(n, _)| *n == l.name) else {
                 return Err(self.unknown_column(&l.name, l.span, &left_schema));
             };
@@ -1918,7 +1932,7 @@ impl Binder<'_> {
                         "join keys `{}` ({lt}) and `{}` ({rt}) have different types",
                         l.name, r.name
                     ),
-                    cond.span,
+                    cond,
                 )));
             }
             left_keys.push(li);
