@@ -203,6 +203,19 @@ pub fn graph_schema(plan: &Plan) -> Option<GraphSchema> {
     }
 }
 
+/// Adds `more`'s properties to `props`: a new name at the end, a name
+/// already there with another type as `dynamic` (where several tables
+/// describe the same nodes, or two graphs merge).
+pub(crate) fn add_properties(props: &mut Schema, more: &Schema) {
+    for (n, t) in more {
+        match props.iter_mut().find(|(m, _)| m == n) {
+            Some(slot) if slot.1 != *t => slot.1 = DataType::Dynamic,
+            Some(_) => {}
+            None => props.push((n.clone(), *t)),
+        }
+    }
+}
+
 /// The columns a filter on node variable `var` reads: `var.prop` for each
 /// property, then the bag `var`.
 pub fn node_var_schema(var: &str, props: &Schema) -> Schema {
@@ -427,13 +440,7 @@ impl Binder<'_> {
             }
             let k = self.column_index(key, &nodes)?;
             node_keys.push(k);
-            for (n, t) in &nodes {
-                match node_schema.iter_mut().find(|(m, _)| m == n) {
-                    Some(slot) if slot.1 != *t => slot.1 = DataType::Dynamic,
-                    Some(_) => {}
-                    None => node_schema.push((n.clone(), *t)),
-                }
-            }
+            add_properties(&mut node_schema, &nodes);
             node_plans.push(plan);
         }
         if let Some(n) = &node_id {
