@@ -55,6 +55,7 @@ pub(super) const OPERATORS: &[&str] = &[
     "graph-shortest-paths",
     "graph-to-table",
     "graph-mark-components",
+    "graph-merge",
 ];
 
 impl<'a> Parser<'a> {
@@ -585,6 +586,19 @@ impl<'a> Parser<'a> {
             "graph-match" => OperatorKind::GraphMatch(Box::new(self.graph_match(false)?)),
             "graph-shortest-paths" => OperatorKind::GraphMatch(Box::new(self.graph_match(true)?)),
             "graph-to-table" => OperatorKind::GraphToTable(self.graph_to_table()?),
+            "graph-merge" => {
+                let right = self.right_table(kw)?;
+                let mut on = Vec::new();
+                if self.eat_word("on").is_some() {
+                    loop {
+                        on.push(self.expr_np(if on.is_empty() { "on" } else { "," })?);
+                        if !self.comma(&[])? {
+                            break;
+                        }
+                    }
+                }
+                OperatorKind::GraphMerge { right, on }
+            }
             "graph-mark-components" => {
                 OperatorKind::GraphMarkComponents(self.params(&["kind", "with_component_id"])?)
             }

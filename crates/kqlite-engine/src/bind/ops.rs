@@ -24,6 +24,10 @@ use crate::value::Value;
 
 pub(crate) type Bound = (Arc<Plan>, Schema);
 
+// Operators on the `PlanOperator` shape, one file each: binding, plan
+// node and evaluation.
+mod graph_merge;
+
 /// Whether `name` matches a project-away style pattern with `*` wildcards.
 pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -105,6 +109,7 @@ pub(crate) fn operator_name(kind: &OperatorKind) -> &'static str {
         OperatorKind::GraphMatch(_) => "graph-match",
         OperatorKind::GraphToTable(_) => "graph-to-table",
         OperatorKind::GraphMarkComponents(_) => "graph-mark-components",
+        OperatorKind::GraphMerge { .. } => "graph-merge",
         OperatorKind::Print(_) => "print",
         OperatorKind::Range { .. } => "range",
         OperatorKind::Datatable(_) => "datatable",
@@ -1302,6 +1307,7 @@ impl Binder<'_> {
             OperatorKind::GraphMatch(m) => self.bind_graph_match(m, input, span),
             OperatorKind::GraphToTable(items) => self.bind_graph_to_table(items, input),
             OperatorKind::GraphMarkComponents(params) => self.bind_mark_components(params, input),
+            OperatorKind::GraphMerge { right, on } => self.bind_graph_merge(right, on, input, span),
             other => {
                 Err(self.not_supported(&format!("the `{}` operator", operator_name(other)), span))
             }
