@@ -11,7 +11,7 @@ use kqlite_parser::ast::{self, BinaryOp, EdgeDirection, Expr, ExprKind, Ident, O
 use kqlite_parser::Span;
 
 use super::names::{self, codes};
-use super::ops::param_text;
+use super::ops::{names_in, param_text};
 use super::plan::{BoundExpr, Plan, Schema};
 use super::{BResult, Binder, Reported};
 use crate::types::DataType;
@@ -300,41 +300,6 @@ fn and_all(parts: Vec<Expr>) -> Option<Expr> {
             right: Box::new(r),
         },
     })
-}
-
-/// The names an expression reads.
-fn names_in(e: &Expr, out: &mut Vec<String>) {
-    match &e.kind {
-        ExprKind::Name(id) => out.push(id.name.clone()),
-        ExprKind::Literal(_) | ExprKind::JoinSide(_) | ExprKind::Star => {}
-        ExprKind::Member { target, .. } => names_in(target, out),
-        ExprKind::Index { target, index } => {
-            names_in(target, out);
-            names_in(index, out);
-        }
-        ExprKind::Call(c) => {
-            c.args.iter().for_each(|a| names_in(a, out));
-            c.named.iter().for_each(|(_, a)| names_in(a, out));
-        }
-        ExprKind::Unary { operand, .. } => names_in(operand, out),
-        ExprKind::Binary { left, right, .. } => {
-            names_in(left, out);
-            names_in(right, out);
-        }
-        ExprKind::List { expr, list, .. } => {
-            names_in(expr, out);
-            list.iter().for_each(|a| names_in(a, out));
-        }
-        ExprKind::Between {
-            expr, low, high, ..
-        } => {
-            names_in(expr, out);
-            names_in(low, out);
-            names_in(high, out);
-        }
-        ExprKind::Paren(inner) => names_in(inner, out),
-        ExprKind::Pipe { .. } | ExprKind::Source(_) => {}
-    }
 }
 
 impl Binder<'_> {

@@ -2420,7 +2420,8 @@ pub(crate) fn pipe(input: Expr, kind: OperatorKind, span: Span) -> Expr {
     }
 }
 
-/// The names `e` reads as columns.
+/// The names `e` reads as columns (or pattern variables), each once, in
+/// order of first appearance.
 pub(crate) fn names_in(e: &Expr, out: &mut Vec<String>) {
     match &e.kind {
         ExprKind::Name(id) if !out.contains(&id.name) => out.push(id.name.clone()),
