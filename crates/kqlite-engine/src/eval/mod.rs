@@ -666,16 +666,7 @@ impl<'a> Executor<'a> {
                 .ok_or_else(|| internal("mv-apply kept column out of range"))?;
             out.push((name.to_string(), Arc::new(col.take(&source_rows))));
         }
-        for (j, (name, ty)) in columns.iter().enumerate() {
-            let pieces: Vec<Arc<Column>> = parts
-                .iter()
-                .map(|p| match p.column_at(j) {
-                    Some((_, c)) => c.clone(),
-                    None => Arc::new(Column::nulls(*ty, p.num_rows())),
-                })
-                .collect();
-            out.push((name.clone(), Arc::new(concat_columns(&pieces, *ty))));
-        }
+        out.extend(partition::stack_results(&parts, columns));
         build_table(out, total)
     }
 

@@ -9,6 +9,7 @@ use crate::bind::partition::Partition;
 use crate::column::Column;
 use crate::concat::concat_columns;
 use crate::table::Table;
+use crate::types::DataType;
 
 impl Executor<'_> {
     /// Runs `spec.subquery` over each partition of `input` and concatenates
@@ -54,17 +55,27 @@ impl Executor<'_> {
             self.check_rows(total, spec.span)?;
             parts.push(part);
         }
-        let mut out: Vec<(String, Arc<Column>)> = Vec::with_capacity(spec.columns.len());
-        for (j, (name, ty)) in spec.columns.iter().enumerate() {
-            let pieces: Vec<Arc<Column>> = parts
-                .iter()
-                .map(|p| match p.column_at(j) {
-                    Some((_, c)) => c.clone(),
-                    None => Arc::new(Column::nulls(*ty, p.num_rows())),
-                })
-                .collect();
-            out.push((name.clone(), Arc::new(concat_columns(&pieces, *ty))));
-        }
-        build_table(out, total)
+        build_table(stack_results(&parts, &spec.columns), total)
     }
+}
+
+/// The results of one subquery run several times (per partition, per
+/// `mv-apply` record), stacked as the declared `columns`; a column a run
+/// lacks reads as nulls there.
+pub(super) fn stack_results(
+    parts: &[Table],
+    columns: &[(String, DataType)],
+) -> Vec<(String, Arc<Column>)> {
+    let mut out: Vec<(String, Arc<Column>)> = Vec::with_capacity(columns.len());
+    for (j, (name, ty)) in columns.iter().enumerate() {
+        let pieces: Vec<Arc<Column>> = parts
+            .iter()
+            .map(|p| match p.column_at(j) {
+                Some((_, c)) => c.clone(),
+                None => Arc::new(Column::nulls(*ty, p.num_rows())),
+            })
+            .collect();
+        out.push((name.clone(), Arc::new(concat_columns(&pieces, *ty))));
+    }
+    out
 }

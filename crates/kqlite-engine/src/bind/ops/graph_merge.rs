@@ -40,7 +40,7 @@ use super::super::{BResult, Binder, Reported};
 use super::Bound;
 use crate::catalog::Catalog;
 use crate::column::{Column, ColumnBuilder};
-use crate::eval::graph::{is_given, node_key, properties, push_value, Graph, NodeKey};
+use crate::eval::graph::{is_given, node_key, push_value, Graph, NodeKey};
 use crate::eval::{EvalError, Executor};
 use crate::table::Table;
 use crate::value::Value;
@@ -309,7 +309,7 @@ fn combine(
         }
         columns.push((name.clone(), Arc::new(b.finish())));
     }
-    properties(columns, rows)
+    crate::eval::build_table(columns, rows)
 }
 
 #[cfg(test)]

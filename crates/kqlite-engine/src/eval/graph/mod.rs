@@ -148,18 +148,6 @@ pub(crate) fn is_given(v: &Value) -> bool {
     !v.is_null() && *v != Value::String("".into())
 }
 
-/// A table of `columns` with `rows` rows (no columns: just the count).
-pub(crate) fn properties(
-    columns: Vec<(String, Arc<Column>)>,
-    rows: usize,
-) -> Result<Table, EvalError> {
-    if columns.is_empty() {
-        Ok(Table::empty(rows))
-    } else {
-        Table::try_new(columns).map_err(table_error)
-    }
-}
-
 fn table_error(e: crate::table::TableError) -> EvalError {
     EvalError::Internal(format!("graph table: {e}"))
 }
@@ -404,7 +392,7 @@ impl Executor<'_> {
             }
             columns.push((name.clone(), Arc::new(b.finish())));
         }
-        let nodes = properties(columns, ids.len())?;
+        let nodes = super::build_table(columns, ids.len())?;
         Ok(Graph::from_parts(nodes, ids, edges, source, target))
     }
 }
