@@ -125,7 +125,7 @@ const OPERATOR_PROBES: &[(&str, &str)] = &[
     ),
     (
         "graph-merge",
-        "let G = T | make-graph x --> x with (T | project x) on x; G | graph-merge G",
+        "let G = T | make-graph x --> x with (T | project x) on x; G | graph-merge G on x | graph-to-table edges",
     ),
 ];
 

@@ -326,12 +326,7 @@ impl Printer<'_> {
                 "MvApply (subquery once per record, {} input columns kept)",
                 keep.len()
             ),
-            Plan::Partition { max_partitions, .. } => match max_partitions {
-                Some(n) => format!("Partition (subquery once per key value, at most {n})"),
-                None => "Partition (subquery once per key value)".to_string(),
-            },
             Plan::Materialize { id, .. } => format!("Materialize #{id} (computed once, shared)"),
-            Plan::Sample { count, .. } => format!("Sample {}", x(count)),
             Plan::ScanSteps { spec, .. } => format!(
                 "ScanSteps ({} step{}, row by row)",
                 spec.steps.len(),
@@ -366,6 +361,7 @@ impl Printer<'_> {
                 let name = kind.split([' ', '{', '(']).next().unwrap_or_default();
                 format!("Plugin {name}")
             }
+            Plan::Extension(op) => op.explain(&x),
         };
         self.line(depth, &text, schema.as_ref(), &notes);
         let streaming = physical::is_streaming(plan);
@@ -586,6 +582,14 @@ Filter a > toscalar(subquery) (4 columns)  [streamed: 1 operator in one pass, co
   subquery:
     Count (1 column)
       Scan U (4 columns)
+"),
+            ("range x from 1 to 10 step 1 | extend k = x % 3 | partition by k (summarize c = count()) | sample 2", None, "\
+Sample 2 (1 column)
+  Partition (subquery once per key value, at most 64) (1 column)
+    Extend k = x % 3 (2 columns)  [streamed: 1 operator in one pass, columns gathered once for the rows kept]
+      Range x from 1 to 10 step 1 (1 column)
+    Summarize c = count() (1 column)
+      Input (the current mv-apply record's expansion or partition's rows) (columns known when it runs)
 "),
         ];
         for (q, section, want) in cases {

@@ -822,6 +822,14 @@ pub enum OperatorKind {
     GraphToTable(Vec<GraphToTableItem>),
     /// `graph-mark-components [kind=weak|strong] [with_component_id=C]`.
     GraphMarkComponents(Vec<OperatorParam>),
+    /// `graph-merge RightGraph [on a, $left.b == $right.c]`.
+    GraphMerge {
+        /// The right graph.
+        right: Expr,
+        /// Which edges merge: names or `$left.a == $right.b` equalities;
+        /// none unions the edges.
+        on: Vec<Expr>,
+    },
     /// `print x = 1, y = "a"`.
     Print(Vec<NamedExpr>),
     /// `range x from 1 to 10 step 1`.

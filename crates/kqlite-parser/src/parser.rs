@@ -24,6 +24,8 @@ mod ops;
 #[path = "parser_tests.rs"]
 mod tests;
 
+use ops::OPERATORS;
+
 /// Limits for [`parse_with`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseOptions {
@@ -106,59 +108,6 @@ fn run(
 }
 
 type PResult<T> = Result<T, Box<Diagnostic>>;
-
-/// Every tabular operator name, for dispatch, "missing pipe" and "did you mean".
-const OPERATORS: &[&str] = &[
-    "where",
-    "filter",
-    "extend",
-    "project",
-    "project-away",
-    "project-keep",
-    "project-rename",
-    "project-reorder",
-    "summarize",
-    "sort",
-    "order",
-    "take",
-    "limit",
-    "top",
-    "top-nested",
-    "top-hitters",
-    "count",
-    "distinct",
-    "join",
-    "lookup",
-    "union",
-    "mv-expand",
-    "mv-apply",
-    "mvexpand",
-    "mvapply",
-    "parse",
-    "parse-kv",
-    "parse-where",
-    "make-series",
-    "evaluate",
-    "render",
-    "serialize",
-    "as",
-    "invoke",
-    "getschema",
-    "sample",
-    "sample-distinct",
-    "partition",
-    "scan",
-    "facet",
-    "fork",
-    "search",
-    "reduce",
-    "consume",
-    "make-graph",
-    "graph-match",
-    "graph-shortest-paths",
-    "graph-to-table",
-    "graph-mark-components",
-];
 
 /// Operators that also start a query, so a line starting with one after a
 /// finished query is a second query rather than a missing `|`.

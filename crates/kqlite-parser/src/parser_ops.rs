@@ -3,6 +3,61 @@
 
 use super::*;
 
+/// Every tabular operator name, for the dispatch in `operator` below,
+/// "missing pipe" and "did you mean".
+pub(super) const OPERATORS: &[&str] = &[
+    "where",
+    "filter",
+    "extend",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "summarize",
+    "sort",
+    "order",
+    "take",
+    "limit",
+    "top",
+    "top-nested",
+    "top-hitters",
+    "count",
+    "distinct",
+    "join",
+    "lookup",
+    "union",
+    "mv-expand",
+    "mv-apply",
+    "mvexpand",
+    "mvapply",
+    "parse",
+    "parse-kv",
+    "parse-where",
+    "make-series",
+    "evaluate",
+    "render",
+    "serialize",
+    "as",
+    "invoke",
+    "getschema",
+    "sample",
+    "sample-distinct",
+    "partition",
+    "scan",
+    "facet",
+    "fork",
+    "search",
+    "reduce",
+    "consume",
+    "make-graph",
+    "graph-match",
+    "graph-shortest-paths",
+    "graph-to-table",
+    "graph-mark-components",
+    "graph-merge",
+];
+
 impl<'a> Parser<'a> {
     // ----- sources --------------------------------------------------------------------
 
@@ -531,6 +586,19 @@ impl<'a> Parser<'a> {
             "graph-match" => OperatorKind::GraphMatch(Box::new(self.graph_match(false)?)),
             "graph-shortest-paths" => OperatorKind::GraphMatch(Box::new(self.graph_match(true)?)),
             "graph-to-table" => OperatorKind::GraphToTable(self.graph_to_table()?),
+            "graph-merge" => {
+                let right = self.right_table(kw)?;
+                let mut on = Vec::new();
+                if self.eat_word("on").is_some() {
+                    loop {
+                        on.push(self.expr_np(if on.is_empty() { "on" } else { "," })?);
+                        if !self.comma(&[])? {
+                            break;
+                        }
+                    }
+                }
+                OperatorKind::GraphMerge { right, on }
+            }
             "graph-mark-components" => {
                 OperatorKind::GraphMarkComponents(self.params(&["kind", "with_component_id"])?)
             }

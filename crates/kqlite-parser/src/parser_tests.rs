@@ -818,11 +818,20 @@ fn graph_operators_parse_with_their_patterns_and_print_back() {
         "E | make-graph a --> b | graph-shortest-paths output=all (s)-[p*1..5]->(t) where s.n == 'a' project map(p, k)",
         "E | make-graph a --> b | graph-to-table nodes as N with_node_id=Id, edges as E with_source_id=S with_target_id=T",
         "E | make-graph a --> b with_node_id=id partitioned-by t (graph-to-table nodes)",
+        "G | graph-merge H | graph-to-table edges",
+        "G | graph-merge (F | make-graph a --> b) on k, $left.s == $right.t | graph-to-table nodes",
     ];
     for text in cases {
         let q = query(text);
         let printed = q.to_string();
         assert_eq!(query(&printed), q, "{text} printed as {printed}");
+    }
+    match last_op("G | graph-merge H on $left.s == $right.t") {
+        OperatorKind::GraphMerge { right, on } => {
+            assert!(matches!(&right.kind, ExprKind::Name(n) if n.name == "H"));
+            assert_eq!(on.len(), 1);
+        }
+        other => panic!("{other:?}"),
     }
     match last_op("E | make-graph a --> b | graph-match (x)<-[e*1..5]-(y) project x") {
         OperatorKind::GraphMatch(g) => {

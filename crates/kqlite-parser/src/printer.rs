@@ -1217,6 +1217,16 @@ impl Display for OperatorKind {
                 f.write_str("graph-mark-components")?;
                 write_params(f, params)
             }
+            OperatorKind::GraphMerge { right, on } => {
+                f.write_str("graph-merge (")?;
+                expr_at(f, right, PIPE)?;
+                f.write_str(")")?;
+                if !on.is_empty() {
+                    f.write_str(" on ")?;
+                    write_exprs(f, on, OR)?;
+                }
+                Ok(())
+            }
             OperatorKind::Print(items) => ops_list(f, "print", items),
             OperatorKind::Range {
                 name,

@@ -396,6 +396,10 @@ fn operator(op: &mut Operator) {
             }
         }
         OperatorKind::GraphMarkComponents(params) => params.iter_mut().for_each(param),
+        OperatorKind::GraphMerge { right, on } => {
+            expr(right);
+            on.iter_mut().for_each(expr);
+        }
         OperatorKind::Range {
             name,
             from,

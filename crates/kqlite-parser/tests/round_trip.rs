@@ -401,6 +401,14 @@ fn operator_strategy() -> impl Strategy<Value = OperatorKind> {
                     project,
                 }))
             }),
+        (
+            ident_strategy(),
+            prop::collection::vec(ident_strategy(), 0..3)
+        )
+            .prop_map(|(graph, keys)| OperatorKind::GraphMerge {
+                right: name_expr(graph),
+                on: keys.into_iter().map(name_expr).collect(),
+            }),
     ]
 }
 

@@ -11,7 +11,7 @@ use kqlite_parser::ast::{self, BinaryOp, EdgeDirection, Expr, ExprKind, Ident, O
 use kqlite_parser::Span;
 
 use super::names::{self, codes};
-use super::ops::param_text;
+use super::ops::{names_in, param_text};
 use super::plan::{BoundExpr, Plan, Schema};
 use super::{BResult, Binder, Reported};
 use crate::types::DataType;
@@ -198,7 +198,21 @@ pub fn graph_schema(plan: &Plan) -> Option<GraphSchema> {
             }
             Some(g)
         }
+        Plan::Extension(op) => op.graph_schema(),
         _ => None,
+    }
+}
+
+/// Adds `more`'s properties to `props`: a new name at the end, a name
+/// already there with another type as `dynamic` (where several tables
+/// describe the same nodes, or two graphs merge).
+pub(crate) fn add_properties(props: &mut Schema, more: &Schema) {
+    for (n, t) in more {
+        match props.iter_mut().find(|(m, _)| m == n) {
+            Some(slot) if slot.1 != *t => slot.1 = DataType::Dynamic,
+            Some(_) => {}
+            None => props.push((n.clone(), *t)),
+        }
     }
 }
 
@@ -213,14 +227,11 @@ pub fn node_var_schema(var: &str, props: &Schema) -> Schema {
     s
 }
 
-/// Whether an operator reads a graph rather than a table.
+/// Whether an operator reads a graph rather than a table: in KQL every
+/// operator over a graph is named `graph-...` (`make-graph`, which reads a
+/// table, is not), so a new graph operator needs no entry here.
 pub(crate) fn is_graph_operator(kind: &OperatorKind) -> bool {
-    matches!(
-        kind,
-        OperatorKind::GraphMatch(_)
-            | OperatorKind::GraphToTable(_)
-            | OperatorKind::GraphMarkComponents(_)
-    )
+    super::ops::operator_name(kind).starts_with("graph-")
 }
 
 /// Where a pattern variable's name is bound.
@@ -289,41 +300,6 @@ fn and_all(parts: Vec<Expr>) -> Option<Expr> {
             right: Box::new(r),
         },
     })
-}
-
-/// The names an expression reads.
-fn names_in(e: &Expr, out: &mut Vec<String>) {
-    match &e.kind {
-        ExprKind::Name(id) => out.push(id.name.clone()),
-        ExprKind::Literal(_) | ExprKind::JoinSide(_) | ExprKind::Star => {}
-        ExprKind::Member { target, .. } => names_in(target, out),
-        ExprKind::Index { target, index } => {
-            names_in(target, out);
-            names_in(index, out);
-        }
-        ExprKind::Call(c) => {
-            c.args.iter().for_each(|a| names_in(a, out));
-            c.named.iter().for_each(|(_, a)| names_in(a, out));
-        }
-        ExprKind::Unary { operand, .. } => names_in(operand, out),
-        ExprKind::Binary { left, right, .. } => {
-            names_in(left, out);
-            names_in(right, out);
-        }
-        ExprKind::List { expr, list, .. } => {
-            names_in(expr, out);
-            list.iter().for_each(|a| names_in(a, out));
-        }
-        ExprKind::Between {
-            expr, low, high, ..
-        } => {
-            names_in(expr, out);
-            names_in(low, out);
-            names_in(high, out);
-        }
-        ExprKind::Paren(inner) => names_in(inner, out),
-        ExprKind::Pipe { .. } | ExprKind::Source(_) => {}
-    }
 }
 
 impl Binder<'_> {
@@ -429,13 +405,7 @@ impl Binder<'_> {
             }
             let k = self.column_index(key, &nodes)?;
             node_keys.push(k);
-            for (n, t) in &nodes {
-                match node_schema.iter_mut().find(|(m, _)| m == n) {
-                    Some(slot) if slot.1 != *t => slot.1 = DataType::Dynamic,
-                    Some(_) => {}
-                    None => node_schema.push((n.clone(), *t)),
-                }
-            }
+            add_properties(&mut node_schema, &nodes);
             node_plans.push(plan);
         }
         if let Some(n) = &node_id {

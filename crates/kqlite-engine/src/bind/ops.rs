@@ -24,6 +24,10 @@ use crate::value::Value;
 
 pub(crate) type Bound = (Arc<Plan>, Schema);
 
+// Operators on the `PlanOperator` shape, one file each: binding, plan
+// node and evaluation.
+mod graph_merge;
+
 /// Whether `name` matches a project-away style pattern with `*` wildcards.
 pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -105,6 +109,7 @@ pub(crate) fn operator_name(kind: &OperatorKind) -> &'static str {
         OperatorKind::GraphMatch(_) => "graph-match",
         OperatorKind::GraphToTable(_) => "graph-to-table",
         OperatorKind::GraphMarkComponents(_) => "graph-mark-components",
+        OperatorKind::GraphMerge { .. } => "graph-merge",
         OperatorKind::Print(_) => "print",
         OperatorKind::Range { .. } => "range",
         OperatorKind::Datatable(_) => "datatable",
@@ -1302,6 +1307,7 @@ impl Binder<'_> {
             OperatorKind::GraphMatch(m) => self.bind_graph_match(m, input, span),
             OperatorKind::GraphToTable(items) => self.bind_graph_to_table(items, input),
             OperatorKind::GraphMarkComponents(params) => self.bind_mark_components(params, input),
+            OperatorKind::GraphMerge { right, on } => self.bind_graph_merge(right, on, input, span),
             other => {
                 Err(self.not_supported(&format!("the `{}` operator", operator_name(other)), span))
             }
@@ -1822,6 +1828,60 @@ impl Binder<'_> {
         })
     }
 
+    /// The column pairs of a join-style `on` clause, each with its
+    /// condition's span: `on a, b` (the same name on both sides) and
+    /// `on $left.a == $right.b`, conditions also joined with `and`.
+    pub(crate) fn key_pairs(
+        &mut self,
+        on: &[Expr],
+        what: &str,
+    ) -> BResult<Vec<(ast::Ident, ast::Ident, Span)>> {
+        fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+            match &e.kind {
+                ExprKind::Binary {
+                    op: BinaryOp::And,
+                    left,
+                    right,
+                } => {
+                    flatten(left, out);
+                    flatten(right, out);
+                }
+                ExprKind::Paren(inner) => flatten(inner, out),
+                _ => out.push(e),
+            }
+        }
+        let mut conditions = Vec::new();
+        on.iter().for_each(|c| flatten(c, &mut conditions));
+        let mut pairs = Vec::with_capacity(conditions.len());
+        for cond in conditions {
+            let (l, r) = match &cond.kind {
+                ExprKind::Name(id) => (id.clone(), id.clone()),
+                ExprKind::Binary {
+                    op: BinaryOp::Eq,
+                    left: a,
+                    right: b,
+                } => match (side_column(a), side_column(b)) {
+                    (Some((ast::JoinSide::Left, l)), Some((ast::JoinSide::Right, r)))
+                    | (Some((ast::JoinSide::Right, r)), Some((ast::JoinSide::Left, l))) => (l, r),
+                    _ => {
+                        return Err(self.not_supported(
+                            &format!("this {what} condition (use `$left.a == $right.b`)"),
+                            cond.span,
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(self.not_supported(
+                        &format!("this {what} condition (use `$left.a == $right.b`)"),
+                        cond.span,
+                    ))
+                }
+            };
+            pairs.push((l, r, cond.span));
+        }
+        Ok(pairs)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn bind_join(
         &mut self,
@@ -1863,47 +1923,7 @@ impl Binder<'_> {
         let (right_plan, right_schema) = self.bind_tabular(right)?;
         let mut left_keys = Vec::new();
         let mut right_keys = Vec::new();
-        // `on a, b` and `on $left.a == $right.b and $left.c == $right.d`.
-        fn flatten<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-            match &e.kind {
-                ExprKind::Binary {
-                    op: BinaryOp::And,
-                    left,
-                    right,
-                } => {
-                    flatten(left, out);
-                    flatten(right, out);
-                }
-                ExprKind::Paren(inner) => flatten(inner, out),
-                _ => out.push(e),
-            }
-        }
-        let mut conditions = Vec::new();
-        on.iter().for_each(|c| flatten(c, &mut conditions));
-        for cond in conditions {
-            let (l, r) = match &cond.kind {
-                ExprKind::Name(id) => (id.clone(), id.clone()),
-                ExprKind::Binary {
-                    op: BinaryOp::Eq,
-                    left: a,
-                    right: b,
-                } => match (side_column(a), side_column(b)) {
-                    (Some((ast::JoinSide::Left, l)), Some((ast::JoinSide::Right, r)))
-                    | (Some((ast::JoinSide::Right, r)), Some((ast::JoinSide::Left, l))) => (l, r),
-                    _ => {
-                        return Err(self.not_supported(
-                            "this join condition (use `$left.a == $right.b`)",
-                            cond.span,
-                        ))
-                    }
-                },
-                _ => {
-                    return Err(self.not_supported(
-                        "this join condition (use `$left.a == $right.b`)",
-                        cond.span,
-                    ))
-                }
-            };
+        for (l, r, cond) in self.key_pairs(on, "join")? {
             let Some(li) = left_schema.iter().position(|(n, _)| *n == l.name) else {
                 return Err(self.unknown_column(&l.name, l.span, &left_schema));
             };
@@ -1918,7 +1938,7 @@ impl Binder<'_> {
                         "join keys `{}` ({lt}) and `{}` ({rt}) have different types",
                         l.name, r.name
                     ),
-                    cond.span,
+                    cond,
                 )));
             }
             left_keys.push(li);
@@ -2400,7 +2420,8 @@ pub(crate) fn pipe(input: Expr, kind: OperatorKind, span: Span) -> Expr {
     }
 }
 
-/// The names `e` reads as columns.
+/// The names `e` reads as columns (or pattern variables), each once, in
+/// order of first appearance.
 pub(crate) fn names_in(e: &Expr, out: &mut Vec<String>) {
     match &e.kind {
         ExprKind::Name(id) if !out.contains(&id.name) => out.push(id.name.clone()),

@@ -29,10 +29,59 @@ use kqlite_parser::ast::{self, Expr, ExprKind, Operator, OperatorKind, Partition
 use kqlite_parser::Span;
 
 use super::names::{self, codes};
+use super::operator::PlanOperator;
 use super::ops::{param_text, Bound};
 use super::plan::{BoundExpr, BoundExprKind, Plan};
 use super::{BResult, Binder, Binding, LetEntry, Schema};
+use crate::catalog::Catalog;
+use crate::eval::{EvalError, Executor};
+use crate::table::Table;
 use crate::types::DataType;
+
+/// `partition by Key (subquery)`: runs `subquery` (which reads
+/// [`Plan::Input`]) once per distinct value of the input's key column,
+/// over that value's rows, and concatenates the results.
+#[derive(Debug)]
+pub(crate) struct Partition {
+    /// Input.
+    pub input: Arc<Plan>,
+    /// The key column (an index into the input).
+    pub key: usize,
+    /// The subquery run for each partition.
+    pub subquery: Arc<Plan>,
+    /// Names and types of the subquery's output columns.
+    pub columns: Schema,
+    /// At most this many partitions (the `legacy` strategy's limit).
+    pub max_partitions: Option<usize>,
+    /// The `partition` operator, for errors.
+    pub span: Span,
+}
+
+impl PlanOperator for Partition {
+    fn name(&self) -> &'static str {
+        "Partition"
+    }
+
+    fn inputs(&self) -> Vec<&Arc<Plan>> {
+        vec![&self.input, &self.subquery]
+    }
+
+    fn schema(&self, _catalog: &Catalog) -> Option<Schema> {
+        Some(self.columns.clone())
+    }
+
+    fn explain(&self, _expr: &dyn Fn(&BoundExpr) -> String) -> String {
+        match self.max_partitions {
+            Some(n) => format!("Partition (subquery once per key value, at most {n})"),
+            None => "Partition (subquery once per key value)".to_string(),
+        }
+    }
+
+    fn evaluate(&self, exec: &mut Executor<'_>) -> Result<Table, EvalError> {
+        let t = exec.run(&self.input)?;
+        exec.partition(&t, self)
+    }
+}
 
 /// Partitions the `legacy` strategy allows.
 pub(crate) const LEGACY_MAX_PARTITIONS: usize = 64;
@@ -145,14 +194,14 @@ impl Binder<'_> {
         let (subquery, columns) = bound?;
         let max_partitions = (strategy == Strategy::Legacy).then_some(LEGACY_MAX_PARTITIONS);
         Ok((
-            Arc::new(Plan::Partition {
+            Arc::new(Plan::Extension(Arc::new(Partition {
                 input,
                 key,
                 subquery,
                 columns: columns.clone(),
                 max_partitions,
                 span,
-            }),
+            }))),
             columns,
         ))
     }

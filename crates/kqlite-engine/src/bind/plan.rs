@@ -503,13 +503,6 @@ pub enum Plan {
         /// The plan.
         input: Arc<Plan>,
     },
-    /// `sample n`: up to `count` rows picked at random.
-    Sample {
-        /// Input.
-        input: Arc<Plan>,
-        /// Number of rows (a constant).
-        count: BoundExpr,
-    },
     /// `scan`: matches rows against a sequence of steps, row by row.
     ScanSteps {
         /// Input (in its serialized order).
@@ -555,23 +548,6 @@ pub enum Plan {
         /// `: (a:string, ...)` output schema, when declared.
         declared: Option<Schema>,
         /// The `evaluate` operator, for errors.
-        span: Span,
-    },
-    /// `partition by Key (subquery)`: runs `subquery` (which reads
-    /// [`Plan::Input`]) once per distinct value of the input's key column,
-    /// over that value's rows, and concatenates the results.
-    Partition {
-        /// Input.
-        input: Arc<Plan>,
-        /// The key column (an index into the input).
-        key: usize,
-        /// The subquery run for each partition.
-        subquery: Arc<Plan>,
-        /// Names and types of the subquery's output columns.
-        columns: Schema,
-        /// At most this many partitions (the `legacy` strategy's limit).
-        max_partitions: Option<usize>,
-        /// The `partition` operator, for errors.
         span: Span,
     },
     /// `make-graph`: a graph, not a table, read only by the graph operators.
@@ -630,6 +606,13 @@ pub enum Plan {
         /// The plugin and its constant arguments.
         spec: Arc<PluginSpec>,
     },
+    /// An operator that brings its own walk, schema, explain line and
+    /// evaluation ([`super::operator::PlanOperator`]); every pass handles
+    /// all of them in one arm. (A plan is reachable through
+    /// `Engine::bind` but cannot be named outside the crate, and its
+    /// extension operators are the crate's own.)
+    #[allow(private_interfaces)]
+    Extension(Arc<dyn super::operator::PlanOperator>),
 }
 
 /// A bound `externaldata` source.

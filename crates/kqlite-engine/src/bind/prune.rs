@@ -85,9 +85,7 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
         | Plan::MakeSeries { .. }
         | Plan::Input
         | Plan::MvApply { .. }
-        | Plan::Partition { .. }
         | Plan::Materialize { .. }
-        | Plan::Sample { .. }
         | Plan::ScanSteps { .. }
         | Plan::ExternalData(_)
         | Plan::ParseKv { .. }
@@ -98,7 +96,8 @@ fn width(plan: &Plan, catalog: &Catalog) -> Option<usize> {
         | Plan::GraphMatch { .. }
         | Plan::GraphToTable { .. }
         | Plan::GraphPartition { .. }
-        | Plan::Plugin { .. } => None,
+        | Plan::Plugin { .. }
+        | Plan::Extension(_) => None,
     }
 }
 
@@ -325,9 +324,7 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
         | Plan::MakeSeries { .. }
         | Plan::Input
         | Plan::MvApply { .. }
-        | Plan::Partition { .. }
         | Plan::Materialize { .. }
-        | Plan::Sample { .. }
         | Plan::ScanSteps { .. }
         | Plan::ExternalData(_)
         | Plan::ParseKv { .. }
@@ -338,7 +335,8 @@ fn prune(plan: &Arc<Plan>, needed: &[bool], catalog: &Catalog) -> Option<Pruned>
         | Plan::GraphMatch { .. }
         | Plan::GraphToTable { .. }
         | Plan::GraphPartition { .. }
-        | Plan::Plugin { .. } => None,
+        | Plan::Plugin { .. }
+        | Plan::Extension(_) => None,
     }
 }
 

@@ -6,14 +6,55 @@ use kqlite_parser::ast::{self, ParamType};
 use kqlite_parser::Span;
 
 use super::names::{self, codes};
+use super::operator::PlanOperator;
 use super::plan::{BoundExpr, BoundExprKind, Plan, ScanSpec, ScanStepSpec, Schema};
 use super::{BResult, Binder};
+use crate::catalog::Catalog;
+use crate::eval::{EvalError, Executor};
 use crate::function::ColumnarValue;
 use crate::kernels;
+use crate::table::Table;
 use crate::types::DataType;
 use crate::value::Value;
 
 type Bound = (Arc<Plan>, Schema);
+
+/// `sample n`: up to `count` rows of the input, picked at random.
+#[derive(Debug)]
+pub(crate) struct Sample {
+    /// Input.
+    input: Arc<Plan>,
+    /// Number of rows (a constant).
+    count: BoundExpr,
+}
+
+impl PlanOperator for Sample {
+    fn name(&self) -> &'static str {
+        "Sample"
+    }
+
+    fn inputs(&self) -> Vec<&Arc<Plan>> {
+        vec![&self.input]
+    }
+
+    fn exprs(&self) -> Vec<&BoundExpr> {
+        vec![&self.count]
+    }
+
+    fn schema(&self, catalog: &Catalog) -> Option<Schema> {
+        self.input.schema(catalog)
+    }
+
+    fn explain(&self, expr: &dyn Fn(&BoundExpr) -> String) -> String {
+        format!("Sample {}", expr(&self.count))
+    }
+
+    fn evaluate(&self, exec: &mut Executor<'_>) -> Result<Table, EvalError> {
+        let n = exec.count_value(&self.count)?;
+        let t = exec.run(&self.input)?;
+        Ok(exec.sample(t, n))
+    }
+}
 
 impl Binder<'_> {
     /// Binds `sample n`.
@@ -31,7 +72,10 @@ impl Binder<'_> {
                 count.span,
             )));
         }
-        Ok((Arc::new(Plan::Sample { input, count }), schema))
+        Ok((
+            Arc::new(Plan::Extension(Arc::new(Sample { input, count }))),
+            schema,
+        ))
     }
 
     /// Binds `scan [with_match_id=Id] [declare (...)] with (steps)`.

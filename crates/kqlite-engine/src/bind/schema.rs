@@ -30,7 +30,6 @@ impl Plan {
             Plan::Filter { input, .. }
             | Plan::Sort { input, .. }
             | Plan::Take { input, .. }
-            | Plan::Sample { input, .. }
             | Plan::Materialize { input, .. } => input_schema(input)?,
             Plan::Extend { input, columns } => {
                 let mut out = input_schema(input)?;
@@ -139,7 +138,6 @@ impl Plan {
                 .chain(std::iter::once((axis.0.clone(), DataType::Dynamic)))
                 .collect(),
             Plan::Input => return None,
-            Plan::Partition { columns, .. } => columns.clone(),
             Plan::MvApply {
                 input,
                 keep,
@@ -170,6 +168,7 @@ impl Plan {
                 .collect(),
             Plan::GraphToTable { spec, .. } => spec.columns.clone(),
             Plan::GraphPartition { body, .. } => input_schema(body)?,
+            Plan::Extension(op) => op.schema(catalog)?,
         })
     }
 }

@@ -193,7 +193,6 @@ impl Plan {
             | Plan::Parse { input, .. }
             | Plan::MakeSeries { input, .. }
             | Plan::Materialize { input, .. }
-            | Plan::Sample { input, .. }
             | Plan::ScanSteps { input, .. }
             | Plan::ParseKv { input, .. }
             | Plan::Pivot { input, .. }
@@ -212,11 +211,9 @@ impl Plan {
             Plan::Join { left, right, .. } => vec![left, right],
             Plan::MvApply {
                 input, subquery, ..
-            }
-            | Plan::Partition {
-                input, subquery, ..
             } => vec![input, subquery],
             Plan::Plugin { input, others, .. } => std::iter::once(input).chain(others).collect(),
+            Plan::Extension(op) => op.inputs(),
         }
     }
 
@@ -234,7 +231,6 @@ impl Plan {
             | Plan::Join { .. }
             | Plan::MvExpand { .. }
             | Plan::MvApply { .. }
-            | Plan::Partition { .. }
             | Plan::Materialize { .. }
             | Plan::Pivot { .. }
             | Plan::BagUnpack { .. }
@@ -268,7 +264,7 @@ impl Plan {
                 out
             }
             Plan::Sort { keys, .. } => keys.iter().map(|k| &k.expr).collect(),
-            Plan::Take { count, .. } | Plan::Sample { count, .. } => vec![count],
+            Plan::Take { count, .. } => vec![count],
             Plan::Parse { expr, .. } | Plan::ParseKv { expr, .. } => vec![expr],
             Plan::MakeSeries {
                 keys,
@@ -286,6 +282,7 @@ impl Plan {
                 out.push(step);
                 out
             }
+            Plan::Extension(op) => op.exprs(),
             Plan::ScanSteps { spec, .. } => spec
                 .steps
                 .iter()

@@ -206,6 +206,7 @@ pub(crate) fn row_width(c: &Column) -> usize {
 pub(crate) fn plan_span(plan: &Plan) -> Span {
     match plan {
         Plan::BagUnpack { span, .. } | Plan::Pivot { span, .. } => *span,
+        Plan::Extension(op) => op.span(),
         _ => plan
             .exprs()
             .into_iter()

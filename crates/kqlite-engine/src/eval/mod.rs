@@ -8,7 +8,7 @@ mod basket;
 mod distinct;
 mod expr;
 mod external;
-mod graph;
+pub(crate) mod graph;
 mod join;
 mod keys;
 pub(crate) mod limits;
@@ -59,6 +59,8 @@ pub(crate) use memory::row_width;
 pub(crate) use memory::MemoryReservation;
 pub use memory::{default_max_memory, MAX_VALUE_BYTES};
 pub use threads::Threads;
+
+pub(crate) use graph::Graph;
 
 /// Why evaluation failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -200,7 +202,8 @@ impl<'a> Executor<'a> {
         w
     }
 
-    fn check_rows(&self, rows: usize, span: Span) -> Result<(), EvalError> {
+    /// An error when `rows` is more than an operator may build.
+    pub(crate) fn check_rows(&self, rows: usize, span: Span) -> Result<(), EvalError> {
         if rows > self.limits.max_rows {
             return Err(EvalError::TooManyRows {
                 limit: self.limits.max_rows,
@@ -208,6 +211,12 @@ impl<'a> Executor<'a> {
             });
         }
         Ok(())
+    }
+
+    /// The query's deadline, cancellation and memory cap, for operators'
+    /// long loops and allocations.
+    pub(crate) fn guard(&self) -> &limits::Guard {
+        &self.guard
     }
 
     /// Evaluates a plan to a table.
@@ -372,29 +381,6 @@ impl<'a> Executor<'a> {
                 let t = self.run(input)?;
                 self.mv_apply(&t, subquery, keep, columns)
             }
-            Plan::Partition {
-                input,
-                key,
-                subquery,
-                columns,
-                max_partitions,
-                span,
-            } => {
-                let t = self.run(input)?;
-                let spec = partition::Partitioned {
-                    key: *key,
-                    subquery,
-                    columns,
-                    max_partitions: *max_partitions,
-                    span: *span,
-                };
-                self.partition(&t, &spec)
-            }
-            Plan::Sample { input, count } => {
-                let n = self.count_value(count)?;
-                let t = self.run(input)?;
-                Ok(self.sample(t, n))
-            }
             Plan::ScanSteps { input, spec } => {
                 let t = self.run(input)?;
                 self.scan_steps(&t, spec)
@@ -466,6 +452,7 @@ impl<'a> Executor<'a> {
                     .collect::<Result<Vec<_>, _>>()?;
                 plugins::run(spec, &t, &others)
             }
+            Plan::Extension(op) => op.evaluate(self),
             Plan::Materialize { id, input } => {
                 if let Some(t) = self.materialized.get(id) {
                     return Ok(Table::clone(t));
@@ -528,7 +515,9 @@ impl<'a> Executor<'a> {
         build_table(columns, rows)
     }
 
-    fn count_value(&mut self, e: &BoundExpr) -> Result<usize, EvalError> {
+    /// The value of a constant row count (`take`, `sample`): 0 when it is
+    /// negative or not a number.
+    pub(crate) fn count_value(&mut self, e: &BoundExpr) -> Result<usize, EvalError> {
         let v = self.eval(e, &Table::empty(1))?.get(0);
         Ok(match v {
             Value::Long(n) => usize::try_from(n).unwrap_or(0),
@@ -678,16 +667,7 @@ impl<'a> Executor<'a> {
                 .ok_or_else(|| internal("mv-apply kept column out of range"))?;
             out.push((name.to_string(), Arc::new(col.take(&source_rows))));
         }
-        for (j, (name, ty)) in columns.iter().enumerate() {
-            let pieces: Vec<Arc<Column>> = parts
-                .iter()
-                .map(|p| match p.column_at(j) {
-                    Some((_, c)) => c.clone(),
-                    None => Arc::new(Column::nulls(*ty, p.num_rows())),
-                })
-                .collect();
-            out.push((name.clone(), Arc::new(concat_columns(&pieces, *ty))));
-        }
+        out.extend(partition::stack_results(&parts, columns));
         build_table(out, total)
     }
 

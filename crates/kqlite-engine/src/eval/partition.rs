@@ -4,27 +4,12 @@
 
 use std::sync::Arc;
 
-use kqlite_parser::Span;
-
 use super::{build_table, internal, keys, EvalError, Executor};
-use crate::bind::plan::{Plan, Schema};
+use crate::bind::partition::Partition;
 use crate::column::Column;
 use crate::concat::concat_columns;
 use crate::table::Table;
-
-/// A bound `partition` as the evaluator reads it.
-pub(crate) struct Partitioned<'p> {
-    /// The key column's index in the input.
-    pub key: usize,
-    /// The subquery, reading [`Plan::Input`].
-    pub subquery: &'p Plan,
-    /// The subquery's output columns.
-    pub columns: &'p Schema,
-    /// The most partitions allowed (the `legacy` strategy's limit).
-    pub max_partitions: Option<usize>,
-    /// The operator, for errors.
-    pub span: Span,
-}
+use crate::types::DataType;
 
 impl Executor<'_> {
     /// Runs `spec.subquery` over each partition of `input` and concatenates
@@ -32,7 +17,7 @@ impl Executor<'_> {
     pub(crate) fn partition(
         &mut self,
         input: &Table,
-        spec: &Partitioned<'_>,
+        spec: &Partition,
     ) -> Result<Table, EvalError> {
         let rows = input.num_rows();
         let (key_name, key) = input
@@ -63,24 +48,34 @@ impl Executor<'_> {
         for rows in &members {
             self.guard.check()?;
             self.inputs.push(input.take(rows));
-            let result = self.run(spec.subquery);
+            let result = self.run(&spec.subquery);
             self.inputs.pop();
             let part = result?;
             total += part.num_rows();
             self.check_rows(total, spec.span)?;
             parts.push(part);
         }
-        let mut out: Vec<(String, Arc<Column>)> = Vec::with_capacity(spec.columns.len());
-        for (j, (name, ty)) in spec.columns.iter().enumerate() {
-            let pieces: Vec<Arc<Column>> = parts
-                .iter()
-                .map(|p| match p.column_at(j) {
-                    Some((_, c)) => c.clone(),
-                    None => Arc::new(Column::nulls(*ty, p.num_rows())),
-                })
-                .collect();
-            out.push((name.clone(), Arc::new(concat_columns(&pieces, *ty))));
-        }
-        build_table(out, total)
+        build_table(stack_results(&parts, &spec.columns), total)
     }
+}
+
+/// The results of one subquery run several times (per partition, per
+/// `mv-apply` record), stacked as the declared `columns`; a column a run
+/// lacks reads as nulls there.
+pub(super) fn stack_results(
+    parts: &[Table],
+    columns: &[(String, DataType)],
+) -> Vec<(String, Arc<Column>)> {
+    let mut out: Vec<(String, Arc<Column>)> = Vec::with_capacity(columns.len());
+    for (j, (name, ty)) in columns.iter().enumerate() {
+        let pieces: Vec<Arc<Column>> = parts
+            .iter()
+            .map(|p| match p.column_at(j) {
+                Some((_, c)) => c.clone(),
+                None => Arc::new(Column::nulls(*ty, p.num_rows())),
+            })
+            .collect();
+        out.push((name.clone(), Arc::new(concat_columns(&pieces, *ty))));
+    }
+    out
 }

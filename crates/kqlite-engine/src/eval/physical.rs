@@ -267,9 +267,7 @@ pub(crate) fn zone_map_filter<'p>(run: &StreamingRun<'p>, width: usize) -> Optio
             | Plan::MakeSeries { .. }
             | Plan::Input
             | Plan::MvApply { .. }
-            | Plan::Partition { .. }
             | Plan::Materialize { .. }
-            | Plan::Sample { .. }
             | Plan::ScanSteps { .. }
             | Plan::ExternalData(_)
             | Plan::ParseKv { .. }
@@ -280,7 +278,8 @@ pub(crate) fn zone_map_filter<'p>(run: &StreamingRun<'p>, width: usize) -> Optio
             | Plan::GraphMatch { .. }
             | Plan::GraphToTable { .. }
             | Plan::GraphPartition { .. }
-            | Plan::Plugin { .. } => return None,
+            | Plan::Plugin { .. }
+            | Plan::Extension(_) => return None,
         }
     }
     None

@@ -44,7 +44,7 @@ pub(crate) struct Graph {
 /// A node id as a hashable key: values equal in Kusto's `==` across
 /// `int`/`long` are one node.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum NodeKey {
+pub(crate) enum NodeKey {
     Null,
     Bool(bool),
     Long(i64),
@@ -56,7 +56,8 @@ enum NodeKey {
     Other(String),
 }
 
-fn node_key(v: &Value) -> NodeKey {
+/// The key of a node id (or of any value compared as node ids are).
+pub(crate) fn node_key(v: &Value) -> NodeKey {
     match v {
         Value::Null => NodeKey::Null,
         Value::Bool(b) => NodeKey::Bool(*b),
@@ -130,7 +131,7 @@ fn node_hash(v: &Value) -> i64 {
 
 /// Pushes `v` into a builder of type `ty`, as `dynamic` when the column is
 /// and as null when the types differ.
-fn push_value(b: &mut ColumnBuilder, ty: DataType, v: &Value) {
+pub(crate) fn push_value(b: &mut ColumnBuilder, ty: DataType, v: &Value) {
     let v = if ty == DataType::Dynamic && !matches!(v, Value::Dynamic(_) | Value::Null) {
         Value::Dynamic(value_to_dynamic(v))
     } else {
@@ -141,13 +142,51 @@ fn push_value(b: &mut ColumnBuilder, ty: DataType, v: &Value) {
     }
 }
 
+/// Whether a property value counts as given where several rows describe
+/// one node or edge: not null and not the empty string.
+pub(crate) fn is_given(v: &Value) -> bool {
+    !v.is_null() && *v != Value::String("".into())
+}
+
 fn table_error(e: crate::table::TableError) -> EvalError {
     EvalError::Internal(format!("graph table: {e}"))
 }
 
+impl Graph {
+    /// A graph of these nodes and edges, each edge from `source` to
+    /// `target` (node positions); the adjacency lists are worked out here.
+    pub(crate) fn from_parts(
+        nodes: Table,
+        ids: Vec<Value>,
+        edges: Table,
+        source: Vec<u32>,
+        target: Vec<u32>,
+    ) -> Graph {
+        let mut outgoing = vec![Vec::new(); ids.len()];
+        let mut incoming = vec![Vec::new(); ids.len()];
+        for (e, (s, t)) in source.iter().zip(&target).enumerate() {
+            if let Some(list) = outgoing.get_mut(*s as usize) {
+                list.push(e as u32);
+            }
+            if let Some(list) = incoming.get_mut(*t as usize) {
+                list.push(e as u32);
+            }
+        }
+        Graph {
+            nodes,
+            ids,
+            edges,
+            source,
+            target,
+            outgoing,
+            incoming,
+        }
+    }
+}
+
 impl Executor<'_> {
     /// Evaluates a plan that makes a graph.
-    pub(super) fn graph(&mut self, plan: &Plan) -> Result<Arc<Graph>, EvalError> {
+    pub(crate) fn graph(&mut self, plan: &Plan) -> Result<Arc<Graph>, EvalError> {
         self.guard.check()?;
         match plan {
             Plan::MakeGraph { spec, .. } if spec.partition => self
@@ -181,6 +220,7 @@ impl Executor<'_> {
                     .map_err(table_error)?;
                 Ok(Arc::new(g))
             }
+            Plan::Extension(op) => op.evaluate_graph(self),
             _ => Err(EvalError::Internal("not a graph plan".into())),
         }
     }
@@ -338,7 +378,7 @@ impl Executor<'_> {
                     list.iter().find_map(|(t, r)| {
                         let c = per_table.get(*t).copied().flatten()?;
                         let v = c.get(*r);
-                        (!v.is_null() && v != Value::String("".into())).then_some(v)
+                        is_given(&v).then_some(v)
                     })
                 });
                 let from_edges = rows.get(n).is_none_or(Vec::is_empty);
@@ -352,30 +392,8 @@ impl Executor<'_> {
             }
             columns.push((name.clone(), Arc::new(b.finish())));
         }
-        let nodes = if columns.is_empty() {
-            Table::empty(ids.len())
-        } else {
-            Table::try_new(columns).map_err(table_error)?
-        };
-        let mut outgoing = vec![Vec::new(); ids.len()];
-        let mut incoming = vec![Vec::new(); ids.len()];
-        for (e, (s, t)) in source.iter().zip(&target).enumerate() {
-            if let Some(list) = outgoing.get_mut(*s as usize) {
-                list.push(e as u32);
-            }
-            if let Some(list) = incoming.get_mut(*t as usize) {
-                list.push(e as u32);
-            }
-        }
-        Ok(Graph {
-            nodes,
-            ids,
-            edges,
-            source,
-            target,
-            outgoing,
-            incoming,
-        })
+        let nodes = super::build_table(columns, ids.len())?;
+        Ok(Graph::from_parts(nodes, ids, edges, source, target))
     }
 }
 

@@ -12,10 +12,11 @@ pub(super) struct AnyAcc {
 }
 
 impl AnyAcc {
-    pub(super) fn with_predicate() -> AnyAcc {
+    /// A `take_any` (`predicate` false) or `take_anyif` accumulator.
+    pub(super) fn filtered(predicate: bool) -> AnyAcc {
         AnyAcc {
             values: Vec::new(),
-            predicate: true,
+            predicate,
         }
     }
 }

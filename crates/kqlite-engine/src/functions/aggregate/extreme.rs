@@ -41,8 +41,9 @@ impl ExtremeAcc {
         }
     }
 
-    pub(super) fn with_predicate(mut self) -> ExtremeAcc {
-        self.predicate = true;
+    /// The `minif`/`maxif` form when `predicate` is set.
+    pub(super) fn filtered(mut self, predicate: bool) -> ExtremeAcc {
+        self.predicate = predicate;
         self
     }
 

@@ -99,208 +99,11 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             make: |_, _| Ok(Box::new(CountAcc::new(CountMode::If))),
         },
         Agg {
-            name: "dcount",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Long),
-            naming: naming!("dcount_"),
-            properties: AggregateProperties::COUNTING,
-            make: |_, _| {
-                Ok(Box::new(DistinctAcc::new(
-                    false,
-                    Distinct::Count,
-                    usize::MAX,
-                )))
-            },
-        },
-        Agg {
-            name: "dcountif",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Long),
-            naming: naming!("dcountif_"),
-            properties: AggregateProperties::COUNTING,
-            make: |_, _| {
-                Ok(Box::new(DistinctAcc::new(
-                    true,
-                    Distinct::Count,
-                    usize::MAX,
-                )))
-            },
-        },
-        Agg {
-            name: "make_set",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
-            naming: naming!("set_"),
-            properties: AggregateProperties::EXACT,
-            make: |_, c| {
-                Ok(Box::new(DistinctAcc::new(
-                    false,
-                    Distinct::Set,
-                    max_size(c, 1),
-                )))
-            },
-        },
-        Agg {
-            name: "make_set_if",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
-            naming: naming!("set_"),
-            properties: AggregateProperties::EXACT,
-            make: |_, c| {
-                Ok(Box::new(DistinctAcc::new(
-                    true,
-                    Distinct::Set,
-                    max_size(c, 2),
-                )))
-            },
-        },
-        Agg {
             name: "make_list_with_nulls",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
             naming: naming!("list_"),
             properties: AggregateProperties::ONE_PASS,
             make: |_, c| Ok(Box::new(ListAcc::new(false, max_size(c, 1)).with_nulls())),
-        },
-        Agg {
-            name: "count_distinct",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
-            naming: naming!("count_distinct_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| {
-                Ok(Box::new(DistinctAcc::new(
-                    false,
-                    Distinct::Count,
-                    usize::MAX,
-                )))
-            },
-        },
-        Agg {
-            name: "covariance",
-            signature: |a| cov_type(a, 2),
-            naming: |n| named2("covariance_", n),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(CovAcc::new(true, false))),
-        },
-        Agg {
-            name: "covariancep",
-            signature: |a| cov_type(a, 2),
-            naming: |n| named2("covariancep_", n),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(CovAcc::new(false, false))),
-        },
-        Agg {
-            name: "covarianceif",
-            signature: |a| cov_type(a, 3),
-            naming: |n| named2("covarianceif_", n),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(CovAcc::new(true, true))),
-        },
-        Agg {
-            name: "covariancepif",
-            signature: |a| cov_type(a, 3),
-            naming: |n| named2("covariancepif_", n),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(CovAcc::new(false, true))),
-        },
-        Agg {
-            name: "make_list",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
-            naming: naming!("list_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, c| Ok(Box::new(ListAcc::new(false, max_size(c, 1)))),
-        },
-        Agg {
-            name: "make_list_if",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
-            naming: naming!("list_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, c| Ok(Box::new(ListAcc::new(true, max_size(c, 2)))),
-        },
-        Agg {
-            name: "make_bag",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
-            naming: naming!("bag_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, c| Ok(Box::new(BagAcc::new(false, max_size(c, 1)))),
-        },
-        Agg {
-            name: "make_bag_if",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
-            naming: naming!("bag_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, c| Ok(Box::new(BagAcc::new(true, max_size(c, 2)))),
-        },
-        Agg {
-            name: "sum",
-            signature: sum_type,
-            naming: naming!("sum_"),
-            properties: AggregateProperties::SUMMING,
-            make: |a, _| Ok(Box::new(SumAcc::new(sum_type(a)?, false))),
-        },
-        Agg {
-            name: "sumif",
-            signature: |a| {
-                arity(a, 2, 2)?;
-                sum_type(&a[..1])
-            },
-            naming: naming!("sumif_"),
-            properties: AggregateProperties::SUMMING,
-            make: |a, _| Ok(Box::new(SumAcc::new(sum_type(&a[..1])?, true))),
-        },
-        Agg {
-            name: "avg",
-            signature: avg_type,
-            naming: naming!("avg_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(AvgAcc::new(false))),
-        },
-        Agg {
-            name: "avgif",
-            signature: |a| {
-                arity(a, 2, 2)?;
-                avg_type(&a[..1])
-            },
-            naming: naming!("avgif_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(AvgAcc::new(true))),
-        },
-        Agg {
-            name: "min",
-            signature: extreme_type,
-            naming: naming!("min_"),
-            properties: AggregateProperties::EXACT,
-            make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(a)?, false))),
-        },
-        Agg {
-            name: "max",
-            signature: extreme_type,
-            naming: naming!("max_"),
-            properties: AggregateProperties::EXACT,
-            make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(a)?, true))),
-        },
-        Agg {
-            name: "minif",
-            signature: |a| {
-                arity(a, 2, 2)?;
-                extreme_type(&a[..1])
-            },
-            naming: naming!("minif_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |a, _| {
-                Ok(Box::new(
-                    ExtremeAcc::new(extreme_type(&a[..1])?, false).with_predicate(),
-                ))
-            },
-        },
-        Agg {
-            name: "maxif",
-            signature: |a| {
-                arity(a, 2, 2)?;
-                extreme_type(&a[..1])
-            },
-            naming: naming!("maxif_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |a, _| {
-                Ok(Box::new(
-                    ExtremeAcc::new(extreme_type(&a[..1])?, true).with_predicate(),
-                ))
-            },
         },
         Agg {
             name: "arg_max",
@@ -317,26 +120,6 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             make: |a, _| Ok(Box::new(ExtremeAcc::new(extreme_type(&a[..1])?, false))),
         },
         Agg {
-            name: "take_any",
-            signature: |a| {
-                arity(a, 1, 1)?;
-                Ok(a[0])
-            },
-            naming: |n| named("", n),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(AnyAcc::default())),
-        },
-        Agg {
-            name: "any",
-            signature: |a| {
-                arity(a, 1, 1)?;
-                Ok(a[0])
-            },
-            naming: naming!("any_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(AnyAcc::default())),
-        },
-        Agg {
             name: "percentile",
             signature: percentile_type,
             naming: |n| percentile_name(n),
@@ -344,62 +127,11 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             make: make_percentile,
         },
         Agg {
-            name: "stdev",
-            signature: stat_type,
-            naming: naming!("stdev_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevSample, false))),
-        },
-        Agg {
             name: "stdevp",
             signature: stat_type,
             naming: naming!("stdevp_"),
             properties: AggregateProperties::ONE_PASS,
             make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevPopulation, false))),
-        },
-        Agg {
-            name: "stdevif",
-            signature: |a| {
-                arity(a, 2, 2)?;
-                stat_type(&a[..1])
-            },
-            naming: naming!("stdevif_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(VarAcc::new(Spread::StdevSample, true))),
-        },
-        Agg {
-            name: "variance",
-            signature: stat_type,
-            naming: naming!("variance_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, false))),
-        },
-        Agg {
-            name: "variancep",
-            signature: stat_type,
-            naming: naming!("variancep_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VariancePopulation, false))),
-        },
-        Agg {
-            name: "varianceif",
-            signature: |a| {
-                arity(a, 2, 2)?;
-                stat_type(&a[..1])
-            },
-            naming: naming!("varianceif_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VarianceSample, true))),
-        },
-        Agg {
-            name: "variancepif",
-            signature: |a| {
-                arity(a, 2, 2)?;
-                stat_type(&a[..1])
-            },
-            naming: naming!("variancepif_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(VarAcc::new(Spread::VariancePopulation, true))),
         },
         // `percentiles(x, p)` with one percentile is `percentile(x, p)`.
         // With several, the binder splits the call into one aggregate per
@@ -415,20 +147,6 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
         // dynamic array) and all the values, respectively. Estimates from
         // them (`dcount_hll`, `percentile_tdigest`, `rank_tdigest`) are
         // therefore exact; see `functions::sketch`.
-        Agg {
-            name: "hll",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
-            naming: naming!("hll_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(DistinctAcc::new(false, Distinct::Set, usize::MAX))),
-        },
-        Agg {
-            name: "hll_if",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
-            naming: naming!("hll_if_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(DistinctAcc::new(true, Distinct::Set, usize::MAX))),
-        },
         Agg {
             name: "tdigest",
             signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
@@ -449,33 +167,6 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             naming: naming!("percentiles_"),
             properties: AggregateProperties::ONE_PASS,
             make: make_percentiles_array,
-        },
-        Agg {
-            name: "take_anyif",
-            signature: any_if_type,
-            naming: |n| named("", n),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(AnyAcc::with_predicate())),
-        },
-        Agg {
-            name: "anyif",
-            signature: any_if_type,
-            naming: naming!("anyif_"),
-            properties: AggregateProperties::ONE_PASS,
-            make: |_, _| Ok(Box::new(AnyAcc::with_predicate())),
-        },
-        Agg {
-            name: "count_distinctif",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
-            naming: naming!("count_distinctif_"),
-            properties: AggregateProperties::COUNTING,
-            make: |_, _| {
-                Ok(Box::new(DistinctAcc::new(
-                    true,
-                    Distinct::Count,
-                    usize::MAX,
-                )))
-            },
         },
         // `percentilesw(x, w, p1, p2, ...)` with several percentiles is split
         // by the binder into one aggregate per percentile, as `percentiles`.
@@ -549,9 +240,317 @@ pub fn builtin_aggregates() -> Vec<Arc<dyn AggregateFunction>> {
             make: |_, _| Ok(Box::new(BitsAcc::new(BitOp::Xor))),
         },
     ];
-    all.into_iter()
-        .map(|a| Arc::new(a) as Arc<dyn AggregateFunction>)
-        .collect()
+    let pairs = [
+        Pair {
+            name: "dcount",
+            if_name: "dcountif",
+            arity: (1, 2),
+            signature: |_| Ok(DataType::Long),
+            naming: naming!("dcount_"),
+            if_naming: naming!("dcountif_"),
+            properties: AggregateProperties::COUNTING,
+            if_properties: AggregateProperties::COUNTING,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(DistinctAcc::new(p, Distinct::Count, usize::MAX))),
+        },
+        Pair {
+            name: "count_distinct",
+            if_name: "count_distinctif",
+            arity: (1, 1),
+            signature: |_| Ok(DataType::Long),
+            naming: naming!("count_distinct_"),
+            if_naming: naming!("count_distinctif_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::COUNTING,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(DistinctAcc::new(p, Distinct::Count, usize::MAX))),
+        },
+        Pair {
+            name: "make_set",
+            if_name: "make_set_if",
+            arity: (1, 2),
+            signature: |_| Ok(DataType::Dynamic),
+            naming: naming!("set_"),
+            if_naming: naming!("set_"),
+            properties: AggregateProperties::EXACT,
+            if_properties: AggregateProperties::EXACT,
+            values: 1,
+            make: |_, c, p| Ok(Box::new(DistinctAcc::new(p, Distinct::Set, max_size(c, 1)))),
+        },
+        Pair {
+            name: "hll",
+            if_name: "hll_if",
+            arity: (1, 2),
+            signature: |_| Ok(DataType::Dynamic),
+            naming: naming!("hll_"),
+            if_naming: naming!("hll_if_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(DistinctAcc::new(p, Distinct::Set, usize::MAX))),
+        },
+        Pair {
+            name: "make_list",
+            if_name: "make_list_if",
+            arity: (1, 2),
+            signature: |_| Ok(DataType::Dynamic),
+            naming: naming!("list_"),
+            if_naming: naming!("list_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, c, p| Ok(Box::new(ListAcc::new(p, max_size(c, 1)))),
+        },
+        Pair {
+            name: "make_bag",
+            if_name: "make_bag_if",
+            arity: (1, 2),
+            signature: |_| Ok(DataType::Dynamic),
+            naming: naming!("bag_"),
+            if_naming: naming!("bag_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, c, p| Ok(Box::new(BagAcc::new(p, max_size(c, 1)))),
+        },
+        Pair {
+            name: "covariance",
+            if_name: "covarianceif",
+            arity: (2, 2),
+            signature: |a| cov_type(a, 2),
+            naming: |n| named2("covariance_", n),
+            if_naming: |n| named2("covarianceif_", n),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 2,
+            make: |_, _, p| Ok(Box::new(CovAcc::new(true, p))),
+        },
+        Pair {
+            name: "covariancep",
+            if_name: "covariancepif",
+            arity: (2, 2),
+            signature: |a| cov_type(a, 2),
+            naming: |n| named2("covariancep_", n),
+            if_naming: |n| named2("covariancepif_", n),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 2,
+            make: |_, _, p| Ok(Box::new(CovAcc::new(false, p))),
+        },
+        Pair {
+            name: "sum",
+            if_name: "sumif",
+            arity: (1, 1),
+            signature: sum_type,
+            naming: naming!("sum_"),
+            if_naming: naming!("sumif_"),
+            properties: AggregateProperties::SUMMING,
+            if_properties: AggregateProperties::SUMMING,
+            values: 1,
+            make: |a, _, p| Ok(Box::new(SumAcc::new(sum_type(a)?, p))),
+        },
+        Pair {
+            name: "avg",
+            if_name: "avgif",
+            arity: (1, 1),
+            signature: avg_type,
+            naming: naming!("avg_"),
+            if_naming: naming!("avgif_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(AvgAcc::new(p))),
+        },
+        Pair {
+            name: "min",
+            if_name: "minif",
+            arity: (1, 1),
+            signature: extreme_type,
+            naming: naming!("min_"),
+            if_naming: naming!("minif_"),
+            properties: AggregateProperties::EXACT,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |a, _, p| {
+                Ok(Box::new(
+                    ExtremeAcc::new(extreme_type(a)?, false).filtered(p),
+                ))
+            },
+        },
+        Pair {
+            name: "max",
+            if_name: "maxif",
+            arity: (1, 1),
+            signature: extreme_type,
+            naming: naming!("max_"),
+            if_naming: naming!("maxif_"),
+            properties: AggregateProperties::EXACT,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |a, _, p| {
+                Ok(Box::new(
+                    ExtremeAcc::new(extreme_type(a)?, true).filtered(p),
+                ))
+            },
+        },
+        Pair {
+            name: "stdev",
+            if_name: "stdevif",
+            arity: (1, 1),
+            signature: stat_type,
+            naming: naming!("stdev_"),
+            if_naming: naming!("stdevif_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(VarAcc::new(Spread::StdevSample, p))),
+        },
+        Pair {
+            name: "variance",
+            if_name: "varianceif",
+            arity: (1, 1),
+            signature: stat_type,
+            naming: naming!("variance_"),
+            if_naming: naming!("varianceif_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(VarAcc::new(Spread::VarianceSample, p))),
+        },
+        Pair {
+            name: "variancep",
+            if_name: "variancepif",
+            arity: (1, 1),
+            signature: stat_type,
+            naming: naming!("variancep_"),
+            if_naming: naming!("variancepif_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(VarAcc::new(Spread::VariancePopulation, p))),
+        },
+        Pair {
+            name: "take_any",
+            if_name: "take_anyif",
+            arity: (1, 1),
+            signature: |a| Ok(a.first().copied().unwrap_or(DataType::Dynamic)),
+            naming: |n| named("", n),
+            if_naming: |n| named("", n),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(AnyAcc::filtered(p))),
+        },
+        Pair {
+            name: "any",
+            if_name: "anyif",
+            arity: (1, 1),
+            signature: |a| Ok(a.first().copied().unwrap_or(DataType::Dynamic)),
+            naming: naming!("any_"),
+            if_naming: naming!("anyif_"),
+            properties: AggregateProperties::ONE_PASS,
+            if_properties: AggregateProperties::ONE_PASS,
+            values: 1,
+            make: |_, _, p| Ok(Box::new(AnyAcc::filtered(p))),
+        },
+    ];
+    let singles = all
+        .into_iter()
+        .map(|a| Arc::new(a) as Arc<dyn AggregateFunction>);
+    let forms = pairs.into_iter().flat_map(|p| {
+        [false, true]
+            .map(|predicate| Arc::new(Form { pair: p, predicate }) as Arc<dyn AggregateFunction>)
+    });
+    singles.chain(forms).collect()
+}
+
+/// An accumulator factory told whether rows are kept by a predicate.
+type MakeFiltered =
+    fn(&[DataType], &[Option<Value>], bool) -> Result<Box<dyn GroupsAccumulator>, FunctionError>;
+
+/// An aggregate and its `*if` form, registered once: `name(values...,
+/// constants...)` and `if_name(values..., predicate, constants...)`. The
+/// `*if` form's type rule and accumulator are the plain form's over the
+/// arguments other than the predicate, and its accumulator skips the rows
+/// where the predicate is not `true`.
+#[derive(Clone, Copy)]
+struct Pair {
+    name: &'static str,
+    if_name: &'static str,
+    /// The plain form's fewest and most arguments (the `*if` form takes
+    /// one more).
+    arity: (usize, usize),
+    /// The result type from the plain form's argument types (the arity is
+    /// already checked).
+    signature: super::Signature,
+    naming: fn(&[Option<&str>]) -> String,
+    if_naming: fn(&[Option<&str>]) -> String,
+    properties: AggregateProperties,
+    if_properties: AggregateProperties,
+    /// How many value arguments come before the predicate.
+    values: usize,
+    make: MakeFiltered,
+}
+
+/// One form of a [`Pair`].
+struct Form {
+    pair: Pair,
+    /// The `*if` form.
+    predicate: bool,
+}
+
+impl Form {
+    /// `items` without the predicate's (the plain form's arguments).
+    fn plain<T: Clone>(&self, items: &[T]) -> Vec<T> {
+        items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.predicate || *i != self.pair.values)
+            .map(|(_, x)| x.clone())
+            .collect()
+    }
+}
+
+impl AggregateFunction for Form {
+    fn name(&self) -> &'static str {
+        if self.predicate {
+            self.pair.if_name
+        } else {
+            self.pair.name
+        }
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType, FunctionError> {
+        let extra = usize::from(self.predicate);
+        let (min, max) = self.pair.arity;
+        arity(args, min + extra, max + extra)?;
+        (self.pair.signature)(&self.plain(args))
+    }
+
+    fn properties(&self) -> AggregateProperties {
+        if self.predicate {
+            self.pair.if_properties
+        } else {
+            self.pair.properties
+        }
+    }
+
+    fn default_name(&self, arg_names: &[Option<&str>]) -> String {
+        if self.predicate {
+            (self.pair.if_naming)(arg_names)
+        } else {
+            (self.pair.naming)(arg_names)
+        }
+    }
+
+    fn accumulator(
+        &self,
+        args: &[DataType],
+        constants: &[Option<Value>],
+    ) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
+        self.return_type(args)?;
+        (self.pair.make)(&self.plain(args), &self.plain(constants), self.predicate)
+    }
 }
 
 /// `prefix` + the first two argument names (`covariance(x, y)` →
@@ -644,11 +643,6 @@ fn make_percentile(
         p,
         out,
     }))
-}
-
-fn any_if_type(a: &[DataType]) -> Result<DataType, FunctionError> {
-    arity(a, 2, 2)?;
-    Ok(a[0])
 }
 
 /// `percentilew(x, weight, p)`: the value type as `percentile`'s, the

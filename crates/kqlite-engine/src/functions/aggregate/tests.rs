@@ -470,3 +470,73 @@ fn empty_input_without_groups_gives_count_zero_and_an_empty_set() {
         .unwrap();
     assert_eq!(max.finish(1).unwrap().get(0), Value::Null);
 }
+
+#[test]
+fn every_if_form_takes_the_predicate_after_its_values_and_skips_rows_where_it_is_not_true() {
+    let reg = Registry::builtin();
+    let (l, b, d) = (DataType::Long, DataType::Bool, DataType::Dynamic);
+    // (plain, if form, plain argument types, the if form's result type)
+    let forms = [
+        ("sum", "sumif", vec![l], l),
+        ("avg", "avgif", vec![l], DataType::Real),
+        ("min", "minif", vec![l], l),
+        ("max", "maxif", vec![l], l),
+        ("dcount", "dcountif", vec![l], l),
+        ("count_distinct", "count_distinctif", vec![l], l),
+        ("make_set", "make_set_if", vec![l], d),
+        ("make_list", "make_list_if", vec![l], d),
+        ("make_bag", "make_bag_if", vec![d], d),
+        ("hll", "hll_if", vec![l], d),
+        ("stdev", "stdevif", vec![l], DataType::Real),
+        ("variance", "varianceif", vec![l], DataType::Real),
+        ("variancep", "variancepif", vec![l], DataType::Real),
+        ("covariance", "covarianceif", vec![l, l], DataType::Real),
+        ("covariancep", "covariancepif", vec![l, l], DataType::Real),
+        ("take_any", "take_anyif", vec![l], l),
+        ("any", "anyif", vec![l], l),
+    ];
+    for (plain, cond, args, ty) in forms {
+        let p = reg.aggregate(plain).unwrap();
+        let f = reg.aggregate(cond).unwrap();
+        let mut with_predicate = args.clone();
+        with_predicate.push(b);
+        assert_eq!(p.return_type(&args), Ok(ty), "{plain}");
+        assert_eq!(f.return_type(&with_predicate), Ok(ty), "{cond}");
+        assert!(
+            f.return_type(&args).is_err(),
+            "{cond} without its predicate"
+        );
+    }
+    let xs = col(&[Value::Long(1), Value::Long(2), Value::Long(4)], l);
+    let keep = col(
+        &[Value::Bool(true), Value::Bool(false), Value::Bool(true)],
+        b,
+    );
+    assert_eq!(
+        run(
+            "sumif",
+            &[xs.clone(), keep.clone()],
+            &[None, None],
+            &[0, 0, 0]
+        ),
+        vec![Value::Long(5)]
+    );
+    assert_eq!(
+        run(
+            "maxif",
+            &[xs.clone(), keep.clone()],
+            &[None, None],
+            &[0, 0, 0]
+        ),
+        vec![Value::Long(4)]
+    );
+    assert_eq!(
+        run(
+            "make_list_if",
+            &[xs, keep, col(&[const { Value::Long(1) }; 3], l)],
+            &[None, None, Some(Value::Long(1))],
+            &[0, 0, 0]
+        ),
+        vec![json(serde_json::json!([1]))]
+    );
+}
