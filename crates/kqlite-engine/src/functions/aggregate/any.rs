@@ -31,11 +31,8 @@ impl GroupsAccumulator for AnyAcc {
         grow(&mut self.values, num_groups, None);
         let mask = predicate_mask(args, self.predicate, group_ids.len());
         let v = first_arg(args)?;
-        for (i, &g) in group_ids.iter().enumerate() {
-            if !keep(&mask, i) {
-                continue;
-            }
-            let Some(slot) = self.values.get_mut(g as usize) else {
+        for (i, g) in kept_rows(&mask, group_ids) {
+            let Some(slot) = self.values.get_mut(g) else {
                 continue;
             };
             let empty_string = matches!(slot, Some(Value::String(s)) if s.is_empty());

@@ -35,11 +35,9 @@ impl GroupsAccumulator for CountAcc {
             CountMode::All => None,
             CountMode::If => predicate_mask(args, true, rows),
         };
-        for (i, &g) in group_ids.iter().enumerate() {
-            if keep(&mask, i) {
-                if let Some(c) = self.counts.get_mut(g as usize) {
-                    *c += 1;
-                }
+        for (_, g) in kept_rows(&mask, group_ids) {
+            if let Some(c) = self.counts.get_mut(g) {
+                *c += 1;
             }
         }
         Ok(())

@@ -82,11 +82,9 @@ impl ExtremeAcc {
         let max = self.max;
         let rows = group_ids.len();
         grow(&mut self.first_row, num_groups, None);
-        for (i, &g) in group_ids.iter().enumerate() {
-            if keep(mask, i) {
-                if let Some(slot) = self.first_row.get_mut(g as usize) {
-                    slot.get_or_insert(base + i as u64);
-                }
+        for (i, g) in kept_rows(mask, group_ids) {
+            if let Some(slot) = self.first_row.get_mut(g) {
+                slot.get_or_insert(base + i as u64);
             }
         }
         let v = if v.data_type() == self.ty {
@@ -97,11 +95,8 @@ impl ExtremeAcc {
         macro_rules! fold_all {
             ($vec:expr, $get:expr) => {{
                 grow($vec, num_groups, None);
-                for (i, &g) in group_ids.iter().enumerate() {
-                    if !keep(mask, i) {
-                        continue;
-                    }
-                    if let (Some(x), Some(slot)) = ($get(i), $vec.get_mut(g as usize)) {
+                for (i, g) in kept_rows(mask, group_ids) {
+                    if let (Some(x), Some(slot)) = ($get(i), $vec.get_mut(g)) {
                         ExtremeAcc::fold(max, slot, x, base + i as u64);
                     }
                 }
@@ -131,12 +126,9 @@ impl ExtremeAcc {
             Best::Strs(b) => {
                 let Some(a) = access::strs(&v) else { return };
                 grow(b, num_groups, None);
-                for (i, &g) in group_ids.iter().enumerate() {
-                    if !keep(mask, i) {
-                        continue;
-                    }
+                for (i, g) in kept_rows(mask, group_ids) {
                     let s = a.get(i);
-                    let Some(slot) = b.get_mut(g as usize) else {
+                    let Some(slot) = b.get_mut(g) else {
                         continue;
                     };
                     let better = match slot {

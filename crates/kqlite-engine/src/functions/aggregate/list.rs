@@ -38,15 +38,11 @@ impl GroupsAccumulator for ListAcc {
         let rows = group_ids.len();
         let mask = predicate_mask(args, self.predicate, rows);
         let v = first_arg(args)?;
-        for (i, &g) in group_ids.iter().enumerate() {
-            if !keep(&mask, i) || (!self.keep_nulls && access::is_null_at(v, i)) {
+        for (i, g) in kept_rows(&mask, group_ids) {
+            if !self.keep_nulls && access::is_null_at(v, i) {
                 continue;
             }
-            if let Some(list) = self
-                .lists
-                .get_mut(g as usize)
-                .filter(|l| l.len() < self.max)
-            {
+            if let Some(list) = self.lists.get_mut(g).filter(|l| l.len() < self.max) {
                 // `make_list` spreads array values into the list, as Kusto
                 // does (`make_list_with_nulls` keeps them whole).
                 match kernels::value_to_dynamic(&v.get(i)) {
@@ -127,11 +123,8 @@ impl GroupsAccumulator for BagAcc {
         let Some(d) = access::dyns(v) else {
             return Ok(());
         };
-        for (i, &g) in group_ids.iter().enumerate() {
-            if !keep(&mask, i) {
-                continue;
-            }
-            if let (Dynamic::Bag(b), Some(bag)) = (d.get(i), self.bags.get_mut(g as usize)) {
+        for (i, g) in kept_rows(&mask, group_ids) {
+            if let (Dynamic::Bag(b), Some(bag)) = (d.get(i), self.bags.get_mut(g)) {
                 for (k, x) in b.iter() {
                     if bag.len() < self.max || bag.contains_key(k) {
                         bag.entry(k.clone()).or_insert_with(|| x.clone());

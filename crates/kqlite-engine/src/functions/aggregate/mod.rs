@@ -733,6 +733,61 @@ fn keep(mask: &Option<Bitmap>, i: usize) -> bool {
     mask.as_ref().is_none_or(|m| m.get(i))
 }
 
+/// The rows of a batch that `mask` keeps (every row without a mask), each as
+/// `(row, group)`.
+fn kept_rows<'a>(
+    mask: &'a Option<Bitmap>,
+    group_ids: &'a [u32],
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    group_ids
+        .iter()
+        .enumerate()
+        .filter(move |&(i, _)| keep(mask, i))
+        .map(|(i, &g)| (i, g as usize))
+}
+
+/// The groups `0..len` of a partial result that `group_map` sends to one of
+/// this accumulator's `num_groups` groups, each as `(theirs, ours)`.
+fn merge_targets(
+    group_map: &[u32],
+    num_groups: usize,
+    len: usize,
+) -> impl Iterator<Item = (usize, usize)> + '_ {
+    (0..len).filter_map(move |g| {
+        target(group_map, g)
+            .filter(|&t| t < num_groups)
+            .map(|t| (g, t))
+    })
+}
+
+/// Grows `mine` to `num_groups` and appends each group's collected values
+/// from a partial result to the group `group_map` sends it to.
+fn append_lists<T: Clone>(
+    mine: &mut Vec<Vec<T>>,
+    theirs: Vec<Vec<T>>,
+    group_map: &[u32],
+    num_groups: usize,
+) {
+    grow(mine, num_groups, Vec::new());
+    for (g, list) in theirs.into_iter().enumerate() {
+        if let Some(m) = target(group_map, g).and_then(|t| mine.get_mut(t)) {
+            m.extend(list);
+        }
+    }
+}
+
+/// The column of picked values for a percentile of type `out`: whole
+/// numbers, datetimes and timespans truncate the picked real.
+fn picked_column(out: DataType, vals: Vec<f64>, valid: Option<Bitmap>) -> Column {
+    let data = match out {
+        DataType::Long => ColumnData::Long(vals.iter().map(|&x| x as i64).collect()),
+        DataType::DateTime => ColumnData::DateTime(vals.iter().map(|&x| x as i64).collect()),
+        DataType::TimeSpan => ColumnData::TimeSpan(vals.iter().map(|&x| x as i64).collect()),
+        _ => ColumnData::Real(vals),
+    };
+    Column::with_validity(data, valid)
+}
+
 fn first_arg(args: &[ColumnarValue]) -> Result<&ColumnarValue, FunctionError> {
     args.first().ok_or(FunctionError::Arity {
         expected: "1".into(),

@@ -2,15 +2,56 @@
 
 use super::*;
 
+/// Grows `mine` to `num_groups` and combines each group of a partial result
+/// into the group `group_map` sends it to.
+fn combine_partials<T: Clone + Default>(
+    mine: &mut Vec<T>,
+    theirs: &[T],
+    group_map: &[u32],
+    num_groups: usize,
+    combine: impl Fn(&mut T, &T),
+) {
+    grow(mine, num_groups, T::default());
+    for (g, t) in merge_targets(group_map, num_groups, theirs.len()) {
+        if let (Some(m), Some(b)) = (mine.get_mut(t), theirs.get(g)) {
+            combine(m, b);
+        }
+    }
+}
+
 /// Sample (or population) covariance of two expressions, with running
 /// co-moments.
 pub(super) struct CovAcc {
     sample: bool,
     predicate: bool,
-    n: Vec<f64>,
-    mean_x: Vec<f64>,
-    mean_y: Vec<f64>,
-    c: Vec<f64>,
+    groups: Vec<CoMoments>,
+}
+
+/// One group's count, means and co-moment.
+#[derive(Clone, Default)]
+struct CoMoments {
+    n: f64,
+    mean_x: f64,
+    mean_y: f64,
+    c: f64,
+}
+
+impl CoMoments {
+    /// Combines with a partial result `b`: a single pair of values is one
+    /// with `n` 1 and co-moment 0.
+    fn combine(&mut self, b: &CoMoments) {
+        let n_a = self.n;
+        let n = n_a + b.n;
+        if n == 0.0 {
+            return;
+        }
+        let dx = b.mean_x - self.mean_x;
+        let dy = b.mean_y - self.mean_y;
+        self.c += b.c + dx * dy * n_a * b.n / n;
+        self.mean_x += dx * b.n / n;
+        self.mean_y += dy * b.n / n;
+        self.n = n;
+    }
 }
 
 impl CovAcc {
@@ -18,33 +59,8 @@ impl CovAcc {
         CovAcc {
             sample,
             predicate,
-            n: Vec::new(),
-            mean_x: Vec::new(),
-            mean_y: Vec::new(),
-            c: Vec::new(),
+            groups: Vec::new(),
         }
-    }
-
-    pub(super) fn grow(&mut self, n: usize) {
-        grow(&mut self.n, n, 0.0);
-        grow(&mut self.mean_x, n, 0.0);
-        grow(&mut self.mean_y, n, 0.0);
-        grow(&mut self.c, n, 0.0);
-    }
-
-    /// Combines group `g` with a partial result (`n_b` values).
-    pub(super) fn combine(&mut self, g: usize, n_b: f64, mx: f64, my: f64, c_b: f64) {
-        let n_a = self.n[g];
-        let n = n_a + n_b;
-        if n == 0.0 {
-            return;
-        }
-        let dx = mx - self.mean_x[g];
-        let dy = my - self.mean_y[g];
-        self.c[g] += c_b + dx * dy * n_a * n_b / n;
-        self.mean_x[g] += dx * n_b / n;
-        self.mean_y[g] += dy * n_b / n;
-        self.n[g] = n;
     }
 }
 
@@ -55,7 +71,7 @@ impl GroupsAccumulator for CovAcc {
         group_ids: &[u32],
         num_groups: usize,
     ) -> Result<(), FunctionError> {
-        self.grow(num_groups);
+        grow(&mut self.groups, num_groups, CoMoments::default());
         let rows = group_ids.len();
         let mask = predicate_mask(args, self.predicate, rows);
         let x = kernels::cast(first_arg(args)?, DataType::Real, rows);
@@ -70,12 +86,14 @@ impl GroupsAccumulator for CovAcc {
         let (Some(a), Some(b)) = (access::reals_of(&x), access::reals_of(&y)) else {
             return Ok(());
         };
-        for (i, &g) in group_ids.iter().enumerate() {
-            let g = g as usize;
-            if let (true, Some(p), Some(q), true) =
-                (keep(&mask, i), a.get(i), b.get(i), g < num_groups)
-            {
-                self.combine(g, 1.0, p, q, 0.0);
+        for (i, g) in kept_rows(&mask, group_ids).filter(|&(_, g)| g < num_groups) {
+            if let (Some(p), Some(q), Some(m)) = (a.get(i), b.get(i), self.groups.get_mut(g)) {
+                m.combine(&CoMoments {
+                    n: 1.0,
+                    mean_x: p,
+                    mean_y: q,
+                    c: 0.0,
+                });
             }
         }
         Ok(())
@@ -88,25 +106,26 @@ impl GroupsAccumulator for CovAcc {
         num_groups: usize,
     ) -> Result<(), FunctionError> {
         let other = downcast::<CovAcc>(other)?;
-        self.grow(num_groups);
-        for g in 0..other.n.len() {
-            if let Some(t) = target(group_map, g).filter(|&t| t < num_groups) {
-                self.combine(t, other.n[g], other.mean_x[g], other.mean_y[g], other.c[g]);
-            }
-        }
+        combine_partials(
+            &mut self.groups,
+            &other.groups,
+            group_map,
+            num_groups,
+            CoMoments::combine,
+        );
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
-        self.grow(num_groups);
+    fn finish(self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
+        // A group that never saw a row has no state: null, as one with `n` 0.
         let (v, valid) = access::map_rows(num_groups, |g| {
-            let n = self.n[g];
+            let &CoMoments { n, c, .. } = self.groups.get(g)?;
             if n == 0.0 {
                 None
             } else if self.sample {
-                Some(if n < 2.0 { 0.0 } else { self.c[g] / (n - 1.0) })
+                Some(if n < 2.0 { 0.0 } else { c / (n - 1.0) })
             } else {
-                Some(self.c[g] / n)
+                Some(c / n)
             }
         });
         Ok(Column::with_validity(ColumnData::Real(v), valid))
@@ -129,9 +148,31 @@ pub(super) enum Spread {
 pub(super) struct VarAcc {
     kind: Spread,
     predicate: bool,
-    n: Vec<f64>,
-    mean: Vec<f64>,
-    m2: Vec<f64>,
+    groups: Vec<Moments>,
+}
+
+/// One group's count, mean and sum of squared differences from the mean.
+#[derive(Clone, Default)]
+struct Moments {
+    n: f64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    /// Combines with a partial result `b` (Chan et al.): a single value is
+    /// one with `n` 1 and `m2` 0.
+    fn combine(&mut self, b: &Moments) {
+        let n_a = self.n;
+        let n = n_a + b.n;
+        if n == 0.0 {
+            return;
+        }
+        let delta = b.mean - self.mean;
+        self.mean += delta * b.n / n;
+        self.m2 += b.m2 + delta * delta * n_a * b.n / n;
+        self.n = n;
+    }
 }
 
 impl VarAcc {
@@ -139,29 +180,8 @@ impl VarAcc {
         VarAcc {
             kind,
             predicate,
-            n: Vec::new(),
-            mean: Vec::new(),
-            m2: Vec::new(),
+            groups: Vec::new(),
         }
-    }
-
-    pub(super) fn grow(&mut self, n: usize) {
-        grow(&mut self.n, n, 0.0);
-        grow(&mut self.mean, n, 0.0);
-        grow(&mut self.m2, n, 0.0);
-    }
-
-    /// Combines moments (Chan et al.), used for both single values and merges.
-    pub(super) fn combine(&mut self, g: usize, n_b: f64, mean_b: f64, m2_b: f64) {
-        let n_a = self.n[g];
-        let n = n_a + n_b;
-        if n == 0.0 {
-            return;
-        }
-        let delta = mean_b - self.mean[g];
-        self.mean[g] += delta * n_b / n;
-        self.m2[g] += m2_b + delta * delta * n_a * n_b / n;
-        self.n[g] = n;
     }
 }
 
@@ -172,17 +192,20 @@ impl GroupsAccumulator for VarAcc {
         group_ids: &[u32],
         num_groups: usize,
     ) -> Result<(), FunctionError> {
-        self.grow(num_groups);
+        grow(&mut self.groups, num_groups, Moments::default());
         let rows = group_ids.len();
         let mask = predicate_mask(args, self.predicate, rows);
         let v = kernels::cast(first_arg(args)?, DataType::Real, rows);
         let Some(a) = access::reals_of(&v) else {
             return Ok(());
         };
-        for (i, &g) in group_ids.iter().enumerate() {
-            let g = g as usize;
-            if let (true, Some(x), true) = (keep(&mask, i), a.get(i), g < num_groups) {
-                self.combine(g, 1.0, x, 0.0);
+        for (i, g) in kept_rows(&mask, group_ids).filter(|&(_, g)| g < num_groups) {
+            if let (Some(x), Some(m)) = (a.get(i), self.groups.get_mut(g)) {
+                m.combine(&Moments {
+                    n: 1.0,
+                    mean: x,
+                    m2: 0.0,
+                });
             }
         }
         Ok(())
@@ -195,19 +218,20 @@ impl GroupsAccumulator for VarAcc {
         num_groups: usize,
     ) -> Result<(), FunctionError> {
         let other = downcast::<VarAcc>(other)?;
-        self.grow(num_groups);
-        for g in 0..other.n.len() {
-            if let Some(t) = target(group_map, g).filter(|&t| t < num_groups) {
-                self.combine(t, other.n[g], other.mean[g], other.m2[g]);
-            }
-        }
+        combine_partials(
+            &mut self.groups,
+            &other.groups,
+            group_map,
+            num_groups,
+            Moments::combine,
+        );
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
-        self.grow(num_groups);
+    fn finish(self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
+        // A group that never saw a row has no state: null, as one with `n` 0.
         let (v, valid) = access::map_rows(num_groups, |g| {
-            let n = self.n[g];
+            let &Moments { n, m2, .. } = self.groups.get(g)?;
             if n == 0.0 {
                 return None;
             }
@@ -216,10 +240,10 @@ impl GroupsAccumulator for VarAcc {
                     if n < 2.0 {
                         0.0
                     } else {
-                        self.m2[g] / (n - 1.0)
+                        m2 / (n - 1.0)
                     }
                 }
-                _ => self.m2[g] / n,
+                _ => m2 / n,
             };
             Some(match self.kind {
                 Spread::StdevSample | Spread::StdevPopulation => var.sqrt(),

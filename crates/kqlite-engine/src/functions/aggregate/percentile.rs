@@ -9,21 +9,7 @@ pub(super) fn make_percentiles_array(
     a: &[DataType],
     c: &[Option<Value>],
 ) -> Result<Box<dyn GroupsAccumulator>, FunctionError> {
-    let mut ps = Vec::new();
-    for (i, constant) in c.iter().enumerate().skip(1) {
-        match constant {
-            Some(Value::Dynamic(Dynamic::Array(items))) => {
-                ps.extend(items.iter().filter_map(kernels::convert::dyn_to_real))
-            }
-            Some(v) => ps.extend(as_real(v)),
-            None => return Err(FunctionError::NotConstant { index: i }),
-        }
-    }
-    if let Some(p) = ps.iter().find(|p| !(0.0..=100.0).contains(*p)) {
-        return Err(FunctionError::Invalid(format!(
-            "percentile {p} is outside 0..100"
-        )));
-    }
+    let ps = constant_percentiles(c, 1)?;
     let integral = matches!(a.first(), Some(DataType::Int | DataType::Long));
     Ok(Box::new(PercentilesArrayAcc {
         values: ListAcc::new(false, usize::MAX),
@@ -149,12 +135,7 @@ impl GroupsAccumulator for PercentileAcc {
         num_groups: usize,
     ) -> Result<(), FunctionError> {
         let other = downcast::<PercentileAcc>(other)?;
-        grow(&mut self.values, num_groups, Vec::new());
-        for (g, list) in other.values.into_iter().enumerate() {
-            if let Some(mine) = target(group_map, g).and_then(|t| self.values.get_mut(t)) {
-                mine.extend(list);
-            }
-        }
+        append_lists(&mut self.values, other.values, group_map, num_groups);
         Ok(())
     }
 
@@ -174,13 +155,7 @@ impl GroupsAccumulator for PercentileAcc {
             })
             .collect();
         let (vals, valid) = access::map_rows(num_groups, |g| picked.get(g).copied().flatten());
-        let data = match self.out {
-            DataType::Long => ColumnData::Long(vals.iter().map(|&x| x as i64).collect()),
-            DataType::DateTime => ColumnData::DateTime(vals.iter().map(|&x| x as i64).collect()),
-            DataType::TimeSpan => ColumnData::TimeSpan(vals.iter().map(|&x| x as i64).collect()),
-            _ => ColumnData::Real(vals),
-        };
-        Ok(Column::with_validity(data, valid))
+        Ok(picked_column(self.out, vals, valid))
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
@@ -311,12 +286,7 @@ impl GroupsAccumulator for WeightedPercentileAcc {
         num_groups: usize,
     ) -> Result<(), FunctionError> {
         let other = downcast::<WeightedPercentileAcc>(other)?;
-        grow(&mut self.values, num_groups, Vec::new());
-        for (g, list) in other.values.into_iter().enumerate() {
-            if let Some(mine) = target(group_map, g).and_then(|t| self.values.get_mut(t)) {
-                mine.extend(list);
-            }
-        }
+        append_lists(&mut self.values, other.values, group_map, num_groups);
         Ok(())
     }
 
@@ -359,13 +329,7 @@ impl GroupsAccumulator for WeightedPercentileAcc {
         let (vals, valid) = access::map_rows(num_groups, |g| {
             picked.get(g).and_then(|ps| ps.first().copied().flatten())
         });
-        let data = match self.out {
-            DataType::Long => ColumnData::Long(vals.iter().map(|&x| x as i64).collect()),
-            DataType::DateTime => ColumnData::DateTime(vals.iter().map(|&x| x as i64).collect()),
-            DataType::TimeSpan => ColumnData::TimeSpan(vals.iter().map(|&x| x as i64).collect()),
-            _ => ColumnData::Real(vals),
-        };
-        Ok(Column::with_validity(data, valid))
+        Ok(picked_column(self.out, vals, valid))
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn Any> {

@@ -7,10 +7,30 @@ use super::*;
 pub(super) struct SumAcc {
     out: DataType,
     predicate: bool,
-    longs: Vec<i64>,
-    reals: Vec<f64>,
-    decs: Vec<Decimal>,
-    has: Vec<bool>,
+    groups: Vec<Sum>,
+}
+
+/// One group's running sum, in the slot that the output type uses.
+#[derive(Clone, Default)]
+struct Sum {
+    long: i64,
+    real: f64,
+    dec: Decimal,
+    has: bool,
+}
+
+impl Sum {
+    fn add_long(&mut self, x: i64) {
+        self.long = self.long.wrapping_add(x);
+    }
+
+    fn add_real(&mut self, x: f64) {
+        self.real += x;
+    }
+
+    fn add_dec(&mut self, x: Decimal) {
+        self.dec = self.dec.checked_add(x).unwrap_or(self.dec);
+    }
 }
 
 impl SumAcc {
@@ -18,18 +38,29 @@ impl SumAcc {
         SumAcc {
             out,
             predicate,
-            longs: Vec::new(),
-            reals: Vec::new(),
-            decs: Vec::new(),
-            has: Vec::new(),
+            groups: Vec::new(),
         }
     }
 
-    pub(super) fn grow(&mut self, n: usize) {
-        grow(&mut self.longs, n, 0);
-        grow(&mut self.reals, n, 0.0);
-        grow(&mut self.decs, n, Decimal::ZERO);
-        grow(&mut self.has, n, false);
+    /// Adds the kept rows' non-null values (`value(row)`) to their groups.
+    fn add_rows<X>(
+        &mut self,
+        mask: &Option<Bitmap>,
+        group_ids: &[u32],
+        value: impl Fn(usize) -> Option<X>,
+        add: impl Fn(&mut Sum, X),
+    ) {
+        for (i, g) in kept_rows(mask, group_ids) {
+            if let (Some(x), Some(s)) = (value(i), self.groups.get_mut(g)) {
+                add(s, x);
+                s.has = true;
+            }
+        }
+    }
+
+    /// The first `num_groups` groups' sums, as `pick` reads them.
+    fn column<T>(&self, num_groups: usize, pick: impl Fn(&Sum) -> T) -> Vec<T> {
+        self.groups.iter().take(num_groups).map(pick).collect()
     }
 }
 
@@ -40,52 +71,25 @@ impl GroupsAccumulator for SumAcc {
         group_ids: &[u32],
         num_groups: usize,
     ) -> Result<(), FunctionError> {
-        self.grow(num_groups);
+        grow(&mut self.groups, num_groups, Sum::default());
         let rows = group_ids.len();
         let mask = predicate_mask(args, self.predicate, rows);
         let v = first_arg(args)?;
         match self.out {
             DataType::Long | DataType::TimeSpan => {
-                let Some(a) = access::ints(v) else {
-                    return Ok(());
-                };
-                for (i, &g) in group_ids.iter().enumerate() {
-                    let g = g as usize;
-                    if let (true, Some(x), Some(s)) =
-                        (keep(&mask, i), a.get(i), self.longs.get_mut(g))
-                    {
-                        *s = s.wrapping_add(x);
-                        self.has[g] = true;
-                    }
+                if let Some(a) = access::ints(v) {
+                    self.add_rows(&mask, group_ids, |i| a.get(i), Sum::add_long);
                 }
             }
             DataType::Decimal => {
-                let Some(a) = access::decs(v) else {
-                    return Ok(());
-                };
-                for (i, &g) in group_ids.iter().enumerate() {
-                    let g = g as usize;
-                    if let (true, Some(x), Some(s)) =
-                        (keep(&mask, i), a.get(i), self.decs.get_mut(g))
-                    {
-                        *s = s.checked_add(x).unwrap_or(*s);
-                        self.has[g] = true;
-                    }
+                if let Some(a) = access::decs(v) {
+                    self.add_rows(&mask, group_ids, |i| a.get(i), Sum::add_dec);
                 }
             }
             _ => {
                 let v = kernels::cast(v, DataType::Real, rows);
-                let Some(a) = access::reals_of(&v) else {
-                    return Ok(());
-                };
-                for (i, &g) in group_ids.iter().enumerate() {
-                    let g = g as usize;
-                    if let (true, Some(x), Some(s)) =
-                        (keep(&mask, i), a.get(i), self.reals.get_mut(g))
-                    {
-                        *s += x;
-                        self.has[g] = true;
-                    }
+                if let Some(a) = access::reals_of(&v) {
+                    self.add_rows(&mask, group_ids, |i| a.get(i), Sum::add_real);
                 }
             }
         }
@@ -99,35 +103,28 @@ impl GroupsAccumulator for SumAcc {
         num_groups: usize,
     ) -> Result<(), FunctionError> {
         let other = downcast::<SumAcc>(other)?;
-        self.grow(num_groups);
-        for (g, &has) in other.has.iter().enumerate() {
-            let Some(t) = target(group_map, g).filter(|&t| t < num_groups && has) else {
-                continue;
-            };
-            self.longs[t] = self.longs[t].wrapping_add(other.longs[g]);
-            self.reals[t] += other.reals[g];
-            self.decs[t] = self.decs[t]
-                .checked_add(other.decs[g])
-                .unwrap_or(self.decs[t]);
-            self.has[t] = true;
+        grow(&mut self.groups, num_groups, Sum::default());
+        for (g, t) in merge_targets(group_map, num_groups, other.groups.len()) {
+            if let (Some(theirs), Some(mine)) = (other.groups.get(g), self.groups.get_mut(t)) {
+                if theirs.has {
+                    mine.add_long(theirs.long);
+                    mine.add_real(theirs.real);
+                    mine.add_dec(theirs.dec);
+                    mine.has = true;
+                }
+            }
         }
         Ok(())
     }
 
     fn finish(mut self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {
-        self.grow(num_groups);
-        let valid = Some(Bitmap::from_bools(
-            self.has.iter().take(num_groups).copied(),
-        ));
+        grow(&mut self.groups, num_groups, Sum::default());
+        let valid = Some(Bitmap::from_bools(self.column(num_groups, |s| s.has)));
         let data = match self.out {
-            DataType::Long => ColumnData::Long(self.longs.into_iter().take(num_groups).collect()),
-            DataType::TimeSpan => {
-                ColumnData::TimeSpan(self.longs.into_iter().take(num_groups).collect())
-            }
-            DataType::Decimal => {
-                ColumnData::Decimal(self.decs.into_iter().take(num_groups).collect())
-            }
-            _ => ColumnData::Real(self.reals.into_iter().take(num_groups).collect()),
+            DataType::Long => ColumnData::Long(self.column(num_groups, |s| s.long)),
+            DataType::TimeSpan => ColumnData::TimeSpan(self.column(num_groups, |s| s.long)),
+            DataType::Decimal => ColumnData::Decimal(self.column(num_groups, |s| s.dec)),
+            _ => ColumnData::Real(self.column(num_groups, |s| s.real)),
         };
         Ok(Column::with_validity(data, valid))
     }
@@ -168,11 +165,12 @@ impl GroupsAccumulator for AvgAcc {
         let Some(a) = access::reals_of(&v) else {
             return Ok(());
         };
-        for (i, &g) in group_ids.iter().enumerate() {
-            let g = g as usize;
-            if let (true, Some(x), Some(s)) = (keep(&mask, i), a.get(i), self.sums.get_mut(g)) {
+        for (i, g) in kept_rows(&mask, group_ids) {
+            if let (Some(x), Some(s), Some(n)) =
+                (a.get(i), self.sums.get_mut(g), self.counts.get_mut(g))
+            {
                 *s += x;
-                self.counts[g] += 1;
+                *n += 1;
             }
         }
         Ok(())
@@ -187,11 +185,9 @@ impl GroupsAccumulator for AvgAcc {
         let other = downcast::<AvgAcc>(other)?;
         grow(&mut self.sums, num_groups, 0.0);
         grow(&mut self.counts, num_groups, 0);
-        for g in 0..other.sums.len() {
-            if let Some(t) = target(group_map, g).filter(|&t| t < num_groups) {
-                self.sums[t] += other.sums[g];
-                self.counts[t] += other.counts[g];
-            }
+        for (g, t) in merge_targets(group_map, num_groups, other.sums.len()) {
+            self.sums[t] += other.sums[g];
+            self.counts[t] += other.counts[g];
         }
         Ok(())
     }
