@@ -4,38 +4,24 @@
 
 use super::encoding::{base64_decode, base64_encode, map};
 use super::{arity, Func};
-use crate::function::{
-    check_value_size, ColumnarValue, FunctionError, FunctionProperties, MAX_VALUE_BYTES,
-};
+use crate::function::{check_value_size, ColumnarValue, FunctionError, MAX_VALUE_BYTES};
 use crate::types::DataType;
 
 pub(super) fn functions() -> Vec<Func> {
     let text = |a: &[DataType]| arity(a, 1, 1).map(|_| DataType::String);
     vec![
-        Func {
-            name: "zlib_compress_to_base64_string",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(&zlib_compress(s), out))),
-        },
-        Func {
-            name: "zlib_decompress_from_base64_string",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| inflate_column(a, r, false),
-        },
-        Func {
-            name: "gzip_compress_to_base64_string",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(&gzip_stored(s), out))),
-        },
-        Func {
-            name: "gzip_decompress_from_base64_string",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| inflate_column(a, r, true),
-        },
+        Func::plain("zlib_compress_to_base64_string", text, |a, r, _| {
+            Ok(map(a, r, |s, out| base64_encode(&zlib_compress(s), out)))
+        }),
+        Func::plain("zlib_decompress_from_base64_string", text, |a, r, _| {
+            inflate_column(a, r, false)
+        }),
+        Func::plain("gzip_compress_to_base64_string", text, |a, r, _| {
+            Ok(map(a, r, |s, out| base64_encode(&gzip_stored(s), out)))
+        }),
+        Func::plain("gzip_decompress_from_base64_string", text, |a, r, _| {
+            inflate_column(a, r, true)
+        }),
     ]
 }
 

@@ -44,205 +44,145 @@ pub(super) fn functions() -> Vec<Func> {
             properties: FunctionProperties::STABLE,
             evaluate: ago,
         },
-        Func {
-            name: "bin",
-            signature: bin_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: bin,
-        },
-        Func {
-            name: "bin_at",
-            signature: |a| {
+        Func::plain("bin", bin_type, bin),
+        Func::plain(
+            "bin_at",
+            |a| {
                 arity(a, 3, 3)?;
                 bin_type(&a[..2])
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: bin_at,
-        },
-        Func {
-            name: "startofday",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Day, false)),
-        },
-        Func {
-            name: "startofweek",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Week, false)),
-        },
-        Func {
-            name: "startofmonth",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Month, false)),
-        },
-        Func {
-            name: "startofyear",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Year, false)),
-        },
-        Func {
-            name: "endofday",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Day, true)),
-        },
-        Func {
-            name: "endofweek",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Week, true)),
-        },
-        Func {
-            name: "endofmonth",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Month, true)),
-        },
-        Func {
-            name: "endofyear",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(calendar(a, r, Trunc::Year, true)),
-        },
-        Func {
-            name: "dayofweek",
-            signature: dt_to(DataType::TimeSpan),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::TimeSpan, |t| {
-                    Some(days_since_sunday(t)? * TICKS_PER_DAY)
-                }))
-            },
-        },
-        Func {
-            name: "dayofmonth",
-            signature: dt_to(DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Long, |t| {
-                    Some(time::to_chrono(t)?.day() as i64)
-                }))
-            },
-        },
-        Func {
-            name: "dayofyear",
-            signature: dt_to(DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Long, |t| {
-                    Some(time::to_chrono(t)?.ordinal() as i64)
-                }))
-            },
-        },
-        Func {
-            name: "hourofday",
-            signature: dt_to(DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Long, |t| {
-                    Some(time::to_chrono(t)?.hour() as i64)
-                }))
-            },
-        },
-        Func {
-            name: "getyear",
-            signature: dt_to(DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Long, |t| {
-                    Some(time::to_chrono(t)?.year() as i64)
-                }))
-            },
-        },
-        Func {
-            name: "getmonth",
-            signature: dt_to(DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Long, |t| {
-                    Some(time::to_chrono(t)?.month() as i64)
-                }))
-            },
-        },
-        Func {
-            name: "week_of_year",
-            signature: dt_to(DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(part(a, r, DataType::Long, |t| {
-                    Some(time::to_chrono(t)?.iso_week().week() as i64)
-                }))
-            },
-        },
-        Func {
-            name: "datetime_part",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: datetime_part,
-        },
-        Func {
-            name: "datetime_add",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: datetime_add,
-        },
-        Func {
-            name: "datetime_diff",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: datetime_diff,
-        },
-        Func {
-            name: "format_datetime",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: format_datetime,
-        },
-        Func {
-            name: "format_timespan",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: format_timespan,
-        },
-        Func {
-            name: "make_datetime",
-            signature: |a| arity(a, 1, 7).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: make_datetime,
-        },
-        Func {
-            name: "make_timespan",
-            signature: |a| arity(a, 2, 4).map(|_| DataType::TimeSpan),
-            properties: FunctionProperties::PLAIN,
-            evaluate: make_timespan,
-        },
-        Func {
-            name: "unixtime_seconds_todatetime",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(from_unix(a, r, TICKS_PER_SECOND)),
-        },
-        Func {
-            name: "unixtime_milliseconds_todatetime",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(from_unix(a, r, TICKS_PER_MILLISECOND)),
-        },
-        Func {
-            name: "unixtime_microseconds_todatetime",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(from_unix(a, r, 10)),
-        },
-        Func {
-            name: "unixtime_nanoseconds_todatetime",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(from_unix(a, r, 0)),
-        },
+            bin_at,
+        ),
+        Func::plain(
+            "startofday",
+            |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(calendar(a, r, Trunc::Day, false)),
+        ),
+        Func::plain(
+            "startofweek",
+            |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(calendar(a, r, Trunc::Week, false)),
+        ),
+        Func::plain(
+            "startofmonth",
+            |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(calendar(a, r, Trunc::Month, false)),
+        ),
+        Func::plain(
+            "startofyear",
+            |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(calendar(a, r, Trunc::Year, false)),
+        ),
+        Func::plain(
+            "endofday",
+            |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(calendar(a, r, Trunc::Day, true)),
+        ),
+        Func::plain(
+            "endofweek",
+            |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(calendar(a, r, Trunc::Week, true)),
+        ),
+        Func::plain(
+            "endofmonth",
+            |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(calendar(a, r, Trunc::Month, true)),
+        ),
+        Func::plain(
+            "endofyear",
+            |a| arity(a, 1, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(calendar(a, r, Trunc::Year, true)),
+        ),
+        Func::plain("dayofweek", dt_to(DataType::TimeSpan), |a, r, _| {
+            Ok(part(a, r, DataType::TimeSpan, |t| {
+                Some(days_since_sunday(t)? * TICKS_PER_DAY)
+            }))
+        }),
+        Func::plain("dayofmonth", dt_to(DataType::Long), |a, r, _| {
+            Ok(part(a, r, DataType::Long, |t| {
+                Some(time::to_chrono(t)?.day() as i64)
+            }))
+        }),
+        Func::plain("dayofyear", dt_to(DataType::Long), |a, r, _| {
+            Ok(part(a, r, DataType::Long, |t| {
+                Some(time::to_chrono(t)?.ordinal() as i64)
+            }))
+        }),
+        Func::plain("hourofday", dt_to(DataType::Long), |a, r, _| {
+            Ok(part(a, r, DataType::Long, |t| {
+                Some(time::to_chrono(t)?.hour() as i64)
+            }))
+        }),
+        Func::plain("getyear", dt_to(DataType::Long), |a, r, _| {
+            Ok(part(a, r, DataType::Long, |t| {
+                Some(time::to_chrono(t)?.year() as i64)
+            }))
+        }),
+        Func::plain("getmonth", dt_to(DataType::Long), |a, r, _| {
+            Ok(part(a, r, DataType::Long, |t| {
+                Some(time::to_chrono(t)?.month() as i64)
+            }))
+        }),
+        Func::plain("week_of_year", dt_to(DataType::Long), |a, r, _| {
+            Ok(part(a, r, DataType::Long, |t| {
+                Some(time::to_chrono(t)?.iso_week().week() as i64)
+            }))
+        }),
+        Func::plain(
+            "datetime_part",
+            |a| arity(a, 2, 2).map(|_| DataType::Long),
+            datetime_part,
+        ),
+        Func::plain(
+            "datetime_add",
+            |a| arity(a, 3, 3).map(|_| DataType::DateTime),
+            datetime_add,
+        ),
+        Func::plain(
+            "datetime_diff",
+            |a| arity(a, 3, 3).map(|_| DataType::Long),
+            datetime_diff,
+        ),
+        Func::plain(
+            "format_datetime",
+            |a| arity(a, 2, 2).map(|_| DataType::String),
+            format_datetime,
+        ),
+        Func::plain(
+            "format_timespan",
+            |a| arity(a, 2, 2).map(|_| DataType::String),
+            format_timespan,
+        ),
+        Func::plain(
+            "make_datetime",
+            |a| arity(a, 1, 7).map(|_| DataType::DateTime),
+            make_datetime,
+        ),
+        Func::plain(
+            "make_timespan",
+            |a| arity(a, 2, 4).map(|_| DataType::TimeSpan),
+            make_timespan,
+        ),
+        Func::plain(
+            "unixtime_seconds_todatetime",
+            |a| arity(a, 1, 1).map(|_| DataType::DateTime),
+            |a, r, _| Ok(from_unix(a, r, TICKS_PER_SECOND)),
+        ),
+        Func::plain(
+            "unixtime_milliseconds_todatetime",
+            |a| arity(a, 1, 1).map(|_| DataType::DateTime),
+            |a, r, _| Ok(from_unix(a, r, TICKS_PER_MILLISECOND)),
+        ),
+        Func::plain(
+            "unixtime_microseconds_todatetime",
+            |a| arity(a, 1, 1).map(|_| DataType::DateTime),
+            |a, r, _| Ok(from_unix(a, r, 10)),
+        ),
+        Func::plain(
+            "unixtime_nanoseconds_todatetime",
+            |a| arity(a, 1, 1).map(|_| DataType::DateTime),
+            |a, r, _| Ok(from_unix(a, r, 0)),
+        ),
     ];
     let aliases = [
         ("bin", "floor"),

@@ -53,17 +53,16 @@ pub(super) fn functions() -> Vec<Func> {
             name: "extractjson",
             ..extract_json
         },
-        Func {
-            name: "translate",
-            signature: |a| {
+        Func::plain(
+            "translate",
+            |a| {
                 arity(a, 3, 3)?;
                 for i in 0..3 {
                     expect(a, i, "a string", |t| t == DataType::String)?;
                 }
                 Ok(DataType::String)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, rows, _| {
+            |a, rows, _| {
                 Ok(rowwise(a, rows, DataType::String, |v| match v {
                     [search, replacement, text] => Value::string(translate(
                         &search.to_string(),
@@ -73,7 +72,7 @@ pub(super) fn functions() -> Vec<Func> {
                     _ => Value::string(""),
                 }))
             },
-        },
+        ),
         column_ifexists,
         Func {
             name: "columnifexists",
@@ -87,20 +86,19 @@ pub(super) fn functions() -> Vec<Func> {
             properties: FunctionProperties::PLAIN,
             evaluate: |_, _, _| Ok(ColumnarValue::Scalar(Value::Null, DataType::DateTime)),
         },
-        Func {
-            name: "parse_command_line",
-            signature: |a| {
+        Func::plain(
+            "parse_command_line",
+            |a| {
                 arity(a, 2, 2)?;
                 expect(a, 0, "a string", |t| t == DataType::String)?;
                 expect(a, 1, "a string", |t| t == DataType::String)?;
                 Ok(DataType::Dynamic)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: parse_command_line,
-        },
-        Func {
-            name: "parse_user_agent",
-            signature: |a| {
+            parse_command_line,
+        ),
+        Func::plain(
+            "parse_user_agent",
+            |a| {
                 arity(a, 2, 2)?;
                 expect(a, 0, "a string", |t| {
                     matches!(t, DataType::String | DataType::Dynamic)
@@ -110,15 +108,14 @@ pub(super) fn functions() -> Vec<Func> {
                 })?;
                 Ok(DataType::Dynamic)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: |_, _, _| {
+            |_, _, _| {
                 Err(FunctionError::Invalid(
                     "not supported: `parse_user_agent` needs a user-agent database, \
                      which kqlite does not ship"
                         .into(),
                 ))
             },
-        },
+        ),
     ]
 }
 

@@ -15,60 +15,47 @@ use crate::value::{Dynamic, Value};
 
 pub(super) fn functions() -> Vec<Func> {
     let mut v = vec![
-        Func {
-            name: "array_length",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: array_length,
-        },
-        Func {
-            name: "bag_keys",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: bag_keys,
-        },
-        Func {
-            name: "bag_has_key",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: bag_has_key,
-        },
-        Func {
-            name: "pack_array",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: pack_array,
-        },
-        Func {
-            name: "bag_pack",
-            signature: bag_pack_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: bag_pack,
-        },
-        Func {
-            name: "array_concat",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: array_concat,
-        },
-        Func {
-            name: "array_index_of",
-            signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: array_index_of,
-        },
-        Func {
-            name: "set_has_element",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: set_has_element,
-        },
-        Func {
-            name: "array_slice",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: array_slice,
-        },
+        Func::plain(
+            "array_length",
+            |a| arity(a, 1, 1).map(|_| DataType::Long),
+            array_length,
+        ),
+        Func::plain(
+            "bag_keys",
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            bag_keys,
+        ),
+        Func::plain(
+            "bag_has_key",
+            |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            bag_has_key,
+        ),
+        Func::plain(
+            "pack_array",
+            |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            pack_array,
+        ),
+        Func::plain("bag_pack", bag_pack_type, bag_pack),
+        Func::plain(
+            "array_concat",
+            |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            array_concat,
+        ),
+        Func::plain(
+            "array_index_of",
+            |a| arity(a, 2, 5).map(|_| DataType::Long),
+            array_index_of,
+        ),
+        Func::plain(
+            "set_has_element",
+            |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            set_has_element,
+        ),
+        Func::plain(
+            "array_slice",
+            |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            array_slice,
+        ),
         Func {
             name: "prev",
             signature: shift_type,
@@ -83,122 +70,99 @@ pub(super) fn functions() -> Vec<Func> {
         },
     ];
     v.extend([
-        Func {
-            name: "set_union",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(set_op(a, r, SetOp::Union)),
-        },
-        Func {
-            name: "set_intersect",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(set_op(a, r, SetOp::Intersect)),
-        },
-        Func {
-            name: "set_difference",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(set_op(a, r, SetOp::Difference)),
-        },
-        Func {
-            name: "array_sort_asc",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(sort_array(a, r, false)),
-        },
-        Func {
-            name: "array_sort_desc",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(sort_array(a, r, true)),
-        },
-        Func {
-            name: "array_reverse",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: array_reverse,
-        },
-        Func {
-            name: "array_sum",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: array_sum,
-        },
-        Func {
-            name: "strcat_array",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: strcat_array,
-        },
-        Func {
-            name: "bag_merge",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: bag_merge,
-        },
-        Func {
-            name: "bag_set_key",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: bag_set_key,
-        },
-        Func {
-            name: "array_split",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: array_split,
-        },
-        Func {
-            name: "bag_remove_keys",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: bag_remove_keys,
-        },
+        Func::plain(
+            "set_union",
+            |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(set_op(a, r, SetOp::Union)),
+        ),
+        Func::plain(
+            "set_intersect",
+            |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(set_op(a, r, SetOp::Intersect)),
+        ),
+        Func::plain(
+            "set_difference",
+            |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(set_op(a, r, SetOp::Difference)),
+        ),
+        Func::plain(
+            "array_sort_asc",
+            |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(sort_array(a, r, false)),
+        ),
+        Func::plain(
+            "array_sort_desc",
+            |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(sort_array(a, r, true)),
+        ),
+        Func::plain(
+            "array_reverse",
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            array_reverse,
+        ),
+        Func::plain(
+            "array_sum",
+            |a| arity(a, 1, 1).map(|_| DataType::Real),
+            array_sum,
+        ),
+        Func::plain(
+            "strcat_array",
+            |a| arity(a, 2, 2).map(|_| DataType::String),
+            strcat_array,
+        ),
+        Func::plain(
+            "bag_merge",
+            |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            bag_merge,
+        ),
+        Func::plain(
+            "bag_set_key",
+            |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            bag_set_key,
+        ),
+        Func::plain(
+            "array_split",
+            |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            array_split,
+        ),
+        Func::plain(
+            "bag_remove_keys",
+            |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            bag_remove_keys,
+        ),
     ]);
     v.extend([
-        Func {
-            name: "range",
-            signature: range_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: range,
-        },
-        Func {
-            name: "bag_zip",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: bag_zip,
-        },
-        Func {
-            name: "array_shift_left",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(shift_array(a, r, Move::ShiftLeft)),
-        },
-        Func {
-            name: "array_shift_right",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(shift_array(a, r, Move::ShiftRight)),
-        },
-        Func {
-            name: "array_rotate_left",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(shift_array(a, r, Move::RotateLeft)),
-        },
-        Func {
-            name: "array_rotate_right",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(shift_array(a, r, Move::RotateRight)),
-        },
-        Func {
-            name: "array_iff",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: array_iff,
-        },
+        Func::plain("range", range_type, range),
+        Func::plain(
+            "bag_zip",
+            |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            bag_zip,
+        ),
+        Func::plain(
+            "array_shift_left",
+            |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(shift_array(a, r, Move::ShiftLeft)),
+        ),
+        Func::plain(
+            "array_shift_right",
+            |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(shift_array(a, r, Move::ShiftRight)),
+        ),
+        Func::plain(
+            "array_rotate_left",
+            |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(shift_array(a, r, Move::RotateLeft)),
+        ),
+        Func::plain(
+            "array_rotate_right",
+            |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(shift_array(a, r, Move::RotateRight)),
+        ),
+        Func::plain(
+            "array_iff",
+            |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            array_iff,
+        ),
     ]);
     v.extend([
         Func {

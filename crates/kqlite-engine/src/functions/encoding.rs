@@ -9,59 +9,34 @@ use crate::value::Value;
 pub(super) fn functions() -> Vec<Func> {
     let text = |a: &[DataType]| arity(a, 1, 1).map(|_| DataType::String);
     vec![
-        Func {
-            name: "base64_encode_tostring",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| base64_encode(s.as_bytes(), out))),
-        },
-        Func {
-            name: "base64_decode_tostring",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(map(a, r, |s, out| {
-                    out.push_str(
-                        &base64_decode(s)
-                            .and_then(|b| String::from_utf8(b).ok())
-                            .unwrap_or_default(),
-                    )
-                }))
-            },
-        },
-        Func {
-            name: "url_encode",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| percent_encode(s, true, out))),
-        },
-        Func {
-            name: "url_encode_component",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, |s, out| percent_encode(s, false, out))),
-        },
-        Func {
-            name: "url_decode",
-            signature: text,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(map(a, r, |s, out| {
-                    out.push_str(&percent_decode(s).unwrap_or_default())
-                }))
-            },
-        },
-        Func {
-            name: "tohex",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: tohex,
-        },
-        Func {
-            name: "base64_decode_toarray",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        Func::plain("base64_encode_tostring", text, |a, r, _| {
+            Ok(map(a, r, |s, out| base64_encode(s.as_bytes(), out)))
+        }),
+        Func::plain("base64_decode_tostring", text, |a, r, _| {
+            Ok(map(a, r, |s, out| {
+                out.push_str(
+                    &base64_decode(s)
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .unwrap_or_default(),
+                )
+            }))
+        }),
+        Func::plain("url_encode", text, |a, r, _| {
+            Ok(map(a, r, |s, out| percent_encode(s, true, out)))
+        }),
+        Func::plain("url_encode_component", text, |a, r, _| {
+            Ok(map(a, r, |s, out| percent_encode(s, false, out)))
+        }),
+        Func::plain("url_decode", text, |a, r, _| {
+            Ok(map(a, r, |s, out| {
+                out.push_str(&percent_decode(s).unwrap_or_default())
+            }))
+        }),
+        Func::plain("tohex", |a| arity(a, 1, 2).map(|_| DataType::String), tohex),
+        Func::plain(
+            "base64_decode_toarray",
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            |a, r, _| {
                 let text = kernels::strings::as_string(&arg(a, 0), r);
                 Ok(super::rowwise(&[text], r, DataType::Dynamic, |v| {
                     let s = v.first().map(|x| x.to_string()).unwrap_or_default();
@@ -78,7 +53,7 @@ pub(super) fn functions() -> Vec<Func> {
                     }
                 }))
             },
-        },
+        ),
         // The GUID's 16 bytes in .NET's order (the first three groups
         // little-endian), the inverse of `base64_decode_toguid`.
         Func {
@@ -102,11 +77,10 @@ pub(super) fn functions() -> Vec<Func> {
                 }))
             },
         },
-        Func {
-            name: "base64_encode_fromarray",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        Func::plain(
+            "base64_encode_fromarray",
+            |a| arity(a, 1, 1).map(|_| DataType::String),
+            |a, r, _| {
                 let bytes = kernels::cast(&arg(a, 0), DataType::Dynamic, r);
                 Ok(super::rowwise(&[bytes], r, DataType::String, |v| {
                     let mut out = String::new();
@@ -125,12 +99,11 @@ pub(super) fn functions() -> Vec<Func> {
                     Value::string(out)
                 }))
             },
-        },
-        Func {
-            name: "base64_decode_toguid",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Guid),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "base64_decode_toguid",
+            |a| arity(a, 1, 1).map(|_| DataType::Guid),
+            |a, r, _| {
                 let text = kernels::strings::as_string(&arg(a, 0), r);
                 Ok(super::rowwise(&[text], r, DataType::Guid, |v| {
                     let s = v.first().map(|x| x.to_string()).unwrap_or_default();
@@ -139,7 +112,7 @@ pub(super) fn functions() -> Vec<Func> {
                         .map_or(Value::Null, Value::Guid)
                 }))
             },
-        },
+        ),
     ]
 }
 

@@ -4,89 +4,76 @@
 //! Addresses may carry a `/prefix` (CIDR) suffix; invalid text gives null.
 
 use super::{arity, as_long, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::types::DataType;
 use crate::value::Value;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "parse_ipv4",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: parse_ipv4,
-        },
-        Func {
-            name: "ipv4_is_private",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: is_private,
-        },
-        Func {
-            name: "ipv4_is_in_range",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: in_range,
-        },
-        Func {
-            name: "ipv4_compare",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(compare(a, r, false)),
-        },
-        Func {
-            name: "ipv4_is_match",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(compare(a, r, true)),
-        },
-        Func {
-            name: "ipv4_is_in_any_range",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: in_any_range,
-        },
-        Func {
-            name: "format_ipv4",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(format_ipv4(a, r, false)),
-        },
-        Func {
-            name: "format_ipv4_mask",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(format_ipv4(a, r, true)),
-        },
-        Func {
-            name: "has_ipv4",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(has_ipv4(a, r, false)),
-        },
-        Func {
-            name: "has_ipv4_prefix",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(has_ipv4(a, r, true)),
-        },
-        Func {
-            name: "has_any_ipv4",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(has_ipv4(a, r, false)),
-        },
-        Func {
-            name: "has_any_ipv4_prefix",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(has_ipv4(a, r, true)),
-        },
-        Func {
-            name: "ipv4_netmask_suffix",
-            signature: |a| super::arity(a, 1, 1).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        Func::plain(
+            "parse_ipv4",
+            |a| arity(a, 1, 1).map(|_| DataType::Long),
+            parse_ipv4,
+        ),
+        Func::plain(
+            "ipv4_is_private",
+            |a| arity(a, 1, 1).map(|_| DataType::Bool),
+            is_private,
+        ),
+        Func::plain(
+            "ipv4_is_in_range",
+            |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            in_range,
+        ),
+        Func::plain(
+            "ipv4_compare",
+            |a| arity(a, 2, 3).map(|_| DataType::Long),
+            |a, r, _| Ok(compare(a, r, false)),
+        ),
+        Func::plain(
+            "ipv4_is_match",
+            |a| arity(a, 2, 3).map(|_| DataType::Bool),
+            |a, r, _| Ok(compare(a, r, true)),
+        ),
+        Func::plain(
+            "ipv4_is_in_any_range",
+            |a| arity(a, 2, 64).map(|_| DataType::Bool),
+            in_any_range,
+        ),
+        Func::plain(
+            "format_ipv4",
+            |a| arity(a, 1, 2).map(|_| DataType::String),
+            |a, r, _| Ok(format_ipv4(a, r, false)),
+        ),
+        Func::plain(
+            "format_ipv4_mask",
+            |a| arity(a, 1, 2).map(|_| DataType::String),
+            |a, r, _| Ok(format_ipv4(a, r, true)),
+        ),
+        Func::plain(
+            "has_ipv4",
+            |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            |a, r, _| Ok(has_ipv4(a, r, false)),
+        ),
+        Func::plain(
+            "has_ipv4_prefix",
+            |a| arity(a, 2, 2).map(|_| DataType::Bool),
+            |a, r, _| Ok(has_ipv4(a, r, true)),
+        ),
+        Func::plain(
+            "has_any_ipv4",
+            |a| arity(a, 2, 64).map(|_| DataType::Bool),
+            |a, r, _| Ok(has_ipv4(a, r, false)),
+        ),
+        Func::plain(
+            "has_any_ipv4_prefix",
+            |a| arity(a, 2, 64).map(|_| DataType::Bool),
+            |a, r, _| Ok(has_ipv4(a, r, true)),
+        ),
+        Func::plain(
+            "ipv4_netmask_suffix",
+            |a| super::arity(a, 1, 1).map(|_| DataType::Long),
+            |a, r, _| {
                 Ok(rowwise(a, r, DataType::Long, |v| {
                     match v.first().map(as_text).as_deref().and_then(parse_cidr) {
                         Some((_, prefix)) => Value::Long(i64::from(prefix)),
@@ -94,13 +81,12 @@ pub(super) fn functions() -> Vec<Func> {
                     }
                 }))
             },
-        },
-        Func {
-            name: "parse_ipv4_mask",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: parse_ipv4_mask,
-        },
+        ),
+        Func::plain(
+            "parse_ipv4_mask",
+            |a| arity(a, 2, 2).map(|_| DataType::Long),
+            parse_ipv4_mask,
+        ),
     ]
 }
 

@@ -9,27 +9,25 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
 use super::{as_long, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "parse_ipv6",
-            signature: |a| super::arity(a, 1, 1).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        Func::plain(
+            "parse_ipv6",
+            |a| super::arity(a, 1, 1).map(|_| DataType::String),
+            |a, r, _| {
                 Ok(rowwise(a, r, DataType::String, |v| {
                     canonical(v.first(), None).map_or(Value::Null, Value::string)
                 }))
             },
-        },
-        Func {
-            name: "parse_ipv6_mask",
-            signature: |a| super::arity(a, 2, 2).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "parse_ipv6_mask",
+            |a| super::arity(a, 2, 2).map(|_| DataType::String),
+            |a, r, _| {
                 Ok(rowwise(a, r, DataType::String, |v| {
                     let bits = v.get(1).and_then(as_long);
                     match bits {
@@ -38,37 +36,32 @@ pub(super) fn functions() -> Vec<Func> {
                     }
                 }))
             },
-        },
-        Func {
-            name: "ipv6_compare",
-            signature: |a| super::arity(a, 2, 3).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(compare(a, r, false)),
-        },
-        Func {
-            name: "ipv6_is_match",
-            signature: |a| super::arity(a, 2, 3).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(compare(a, r, true)),
-        },
-        Func {
-            name: "ipv6_is_in_range",
-            signature: |a| super::arity(a, 2, 2).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: in_range,
-        },
-        Func {
-            name: "ipv6_is_in_any_range",
-            signature: |a| super::arity(a, 2, 64).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: in_any_range,
-        },
-        Func {
-            name: "ipv4_range_to_cidr_list",
-            signature: |a| super::arity(a, 2, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: range_to_cidrs,
-        },
+        ),
+        Func::plain(
+            "ipv6_compare",
+            |a| super::arity(a, 2, 3).map(|_| DataType::Long),
+            |a, r, _| Ok(compare(a, r, false)),
+        ),
+        Func::plain(
+            "ipv6_is_match",
+            |a| super::arity(a, 2, 3).map(|_| DataType::Bool),
+            |a, r, _| Ok(compare(a, r, true)),
+        ),
+        Func::plain(
+            "ipv6_is_in_range",
+            |a| super::arity(a, 2, 2).map(|_| DataType::Bool),
+            in_range,
+        ),
+        Func::plain(
+            "ipv6_is_in_any_range",
+            |a| super::arity(a, 2, 64).map(|_| DataType::Bool),
+            in_any_range,
+        ),
+        Func::plain(
+            "ipv4_range_to_cidr_list",
+            |a| super::arity(a, 2, 2).map(|_| DataType::Dynamic),
+            range_to_cidrs,
+        ),
     ]
 }
 

@@ -12,114 +12,51 @@ use crate::value::{Dynamic, Value};
 
 pub(super) fn functions() -> Vec<Func> {
     let mut v = vec![
-        Func {
-            name: "tostring",
-            signature: one_to(DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                let x = arg(a, 0);
-                if x.data_type() == DataType::Dynamic {
-                    super::dynamic::check_text_sizes(&x, r)?;
-                }
-                Ok(convert::to_string(&x, r))
-            },
-        },
-        Func {
-            name: "toint",
-            signature: one_to(DataType::Int),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Int, r)),
-        },
-        Func {
-            name: "tolong",
-            signature: one_to(DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Long, r)),
-        },
-        Func {
-            name: "todecimal",
-            signature: one_to(DataType::Decimal),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Decimal, r)),
-        },
-        Func {
-            name: "todatetime",
-            signature: one_to(DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::DateTime, r)),
-        },
-        Func {
-            name: "totimespan",
-            signature: one_to(DataType::TimeSpan),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::TimeSpan, r)),
-        },
-        Func {
-            name: "toguid",
-            signature: one_to(DataType::Guid),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(kernels::cast(&arg(a, 0), DataType::Guid, r)),
-        },
-        Func {
-            name: "todynamic",
-            signature: one_to(DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: to_dynamic,
-        },
-        Func {
-            name: "isnull",
-            signature: one_to(DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(null_test(&arg(a, 0), r, false, false)),
-        },
-        Func {
-            name: "isnotnull",
-            signature: one_to(DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(null_test(&arg(a, 0), r, true, false)),
-        },
-        Func {
-            name: "isempty",
-            signature: one_to(DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(null_test(&arg(a, 0), r, false, true)),
-        },
-        Func {
-            name: "isnotempty",
-            signature: one_to(DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(null_test(&arg(a, 0), r, true, true)),
-        },
-        Func {
-            name: "not",
-            signature: one_to(DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(kernels::not(&arg(a, 0), r)),
-        },
-        Func {
-            name: "iff",
-            signature: iff_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: iff,
-        },
-        Func {
-            name: "case",
-            signature: case_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: case,
-        },
-        Func {
-            name: "coalesce",
-            signature: coalesce_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: coalesce,
-        },
-        Func {
-            name: "gettype",
-            signature: one_to(DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: gettype,
-        },
+        Func::plain("tostring", one_to(DataType::String), |a, r, _| {
+            let x = arg(a, 0);
+            if x.data_type() == DataType::Dynamic {
+                super::dynamic::check_text_sizes(&x, r)?;
+            }
+            Ok(convert::to_string(&x, r))
+        }),
+        Func::plain("toint", one_to(DataType::Int), |a, r, _| {
+            Ok(kernels::cast(&arg(a, 0), DataType::Int, r))
+        }),
+        Func::plain("tolong", one_to(DataType::Long), |a, r, _| {
+            Ok(kernels::cast(&arg(a, 0), DataType::Long, r))
+        }),
+        Func::plain("todecimal", one_to(DataType::Decimal), |a, r, _| {
+            Ok(kernels::cast(&arg(a, 0), DataType::Decimal, r))
+        }),
+        Func::plain("todatetime", one_to(DataType::DateTime), |a, r, _| {
+            Ok(kernels::cast(&arg(a, 0), DataType::DateTime, r))
+        }),
+        Func::plain("totimespan", one_to(DataType::TimeSpan), |a, r, _| {
+            Ok(kernels::cast(&arg(a, 0), DataType::TimeSpan, r))
+        }),
+        Func::plain("toguid", one_to(DataType::Guid), |a, r, _| {
+            Ok(kernels::cast(&arg(a, 0), DataType::Guid, r))
+        }),
+        Func::plain("todynamic", one_to(DataType::Dynamic), to_dynamic),
+        Func::plain("isnull", one_to(DataType::Bool), |a, r, _| {
+            Ok(null_test(&arg(a, 0), r, false, false))
+        }),
+        Func::plain("isnotnull", one_to(DataType::Bool), |a, r, _| {
+            Ok(null_test(&arg(a, 0), r, true, false))
+        }),
+        Func::plain("isempty", one_to(DataType::Bool), |a, r, _| {
+            Ok(null_test(&arg(a, 0), r, false, true))
+        }),
+        Func::plain("isnotempty", one_to(DataType::Bool), |a, r, _| {
+            Ok(null_test(&arg(a, 0), r, true, true))
+        }),
+        Func::plain("not", one_to(DataType::Bool), |a, r, _| {
+            Ok(kernels::not(&arg(a, 0), r))
+        }),
+        Func::plain("iff", iff_type, iff),
+        Func::plain("case", case_type, case),
+        Func::plain("coalesce", coalesce_type, coalesce),
+        Func::plain("gettype", one_to(DataType::String), gettype),
     ];
     let aliases = [
         ("toreal", "todouble"),

@@ -2,7 +2,7 @@
 //! `geo_distance_2points`, ...
 
 use super::{arg, arity, as_real, expect, numeric_like, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::kernels;
 use crate::kernels::access::{self, reals_of, rows_for};
 use crate::types::DataType;
@@ -11,172 +11,90 @@ use kqlite_parser::ast::{BinaryOp, UnaryOp};
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "abs",
-            signature: same_numeric,
-            properties: FunctionProperties::PLAIN,
-            evaluate: abs,
-        },
-        Func {
-            name: "round",
-            signature: |a| {
+        Func::plain("abs", same_numeric, abs),
+        Func::plain(
+            "round",
+            |a| {
                 arity(a, 1, 2)?;
                 expect(a, 0, "a number", numeric_like)?;
                 Ok(DataType::Real)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: round,
-        },
-        Func {
-            name: "ceiling",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::ceil)),
-        },
-        Func {
-            name: "sqrt",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::sqrt)),
-        },
-        Func {
-            name: "exp",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::exp)),
-        },
-        Func {
-            name: "exp2",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::exp2)),
-        },
-        Func {
-            name: "exp10",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, |x| 10f64.powf(x))),
-        },
-        Func {
-            name: "log",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::ln)),
-        },
-        Func {
-            name: "log10",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::log10)),
-        },
-        Func {
-            name: "log2",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::log2)),
-        },
-        Func {
-            name: "sign",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(real_map(a, r, |x| {
-                    if x == 0.0 || x.is_nan() {
-                        x
-                    } else {
-                        x.signum()
-                    }
-                }))
-            },
-        },
-        Func {
-            name: "pow",
-            signature: |a| {
+            round,
+        ),
+        Func::plain("ceiling", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, f64::ceil))
+        }),
+        Func::plain("sqrt", real_of_one, |a, r, _| Ok(real_map(a, r, f64::sqrt))),
+        Func::plain("exp", real_of_one, |a, r, _| Ok(real_map(a, r, f64::exp))),
+        Func::plain("exp2", real_of_one, |a, r, _| Ok(real_map(a, r, f64::exp2))),
+        Func::plain("exp10", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, |x| 10f64.powf(x)))
+        }),
+        Func::plain("log", real_of_one, |a, r, _| Ok(real_map(a, r, f64::ln))),
+        Func::plain("log10", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, f64::log10))
+        }),
+        Func::plain("log2", real_of_one, |a, r, _| Ok(real_map(a, r, f64::log2))),
+        Func::plain("sign", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, |x| {
+                if x == 0.0 || x.is_nan() {
+                    x
+                } else {
+                    x.signum()
+                }
+            }))
+        }),
+        Func::plain(
+            "pow",
+            |a| {
                 arity(a, 2, 2)?;
                 Ok(DataType::Real)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: pow,
-        },
-        Func {
-            name: "isnan",
-            signature: bool_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_test(a, r, f64::is_nan)),
-        },
-        Func {
-            name: "isfinite",
-            signature: bool_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_test(a, r, f64::is_finite)),
-        },
-        Func {
-            name: "isinf",
-            signature: bool_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_test(a, r, f64::is_infinite)),
-        },
-        Func {
-            name: "min_of",
-            signature: extreme_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| extreme_of(a, r, BinaryOp::Lt),
-        },
-        Func {
-            name: "max_of",
-            signature: extreme_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| extreme_of(a, r, BinaryOp::Gt),
-        },
-        Func {
-            name: "geo_distance_2points",
-            signature: |a| arity(a, 4, 4).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: geo_distance,
-        },
-        Func {
-            name: "binary_and",
-            signature: two_longs,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(bitwise(a, r, |x, y| Some(x & y))),
-        },
-        Func {
-            name: "binary_or",
-            signature: two_longs,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(bitwise(a, r, |x, y| Some(x | y))),
-        },
-        Func {
-            name: "binary_xor",
-            signature: two_longs,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(bitwise(a, r, |x, y| Some(x ^ y))),
-        },
-        Func {
-            name: "binary_shift_left",
-            signature: two_longs,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(bitwise(a, r, |x, y| {
-                    u32::try_from(y).ok().filter(|y| *y < 64).map(|y| x << y)
-                }))
-            },
-        },
-        Func {
-            name: "binary_shift_right",
-            signature: two_longs,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(bitwise(a, r, |x, y| {
-                    u32::try_from(y).ok().filter(|y| *y < 64).map(|y| x >> y)
-                }))
-            },
-        },
-        Func {
-            name: "binary_not",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+            pow,
+        ),
+        Func::plain("isnan", bool_of_one, |a, r, _| {
+            Ok(real_test(a, r, f64::is_nan))
+        }),
+        Func::plain("isfinite", bool_of_one, |a, r, _| {
+            Ok(real_test(a, r, f64::is_finite))
+        }),
+        Func::plain("isinf", bool_of_one, |a, r, _| {
+            Ok(real_test(a, r, f64::is_infinite))
+        }),
+        Func::plain("min_of", extreme_type, |a, r, _| {
+            extreme_of(a, r, BinaryOp::Lt)
+        }),
+        Func::plain("max_of", extreme_type, |a, r, _| {
+            extreme_of(a, r, BinaryOp::Gt)
+        }),
+        Func::plain(
+            "geo_distance_2points",
+            |a| arity(a, 4, 4).map(|_| DataType::Real),
+            geo_distance,
+        ),
+        Func::plain("binary_and", two_longs, |a, r, _| {
+            Ok(bitwise(a, r, |x, y| Some(x & y)))
+        }),
+        Func::plain("binary_or", two_longs, |a, r, _| {
+            Ok(bitwise(a, r, |x, y| Some(x | y)))
+        }),
+        Func::plain("binary_xor", two_longs, |a, r, _| {
+            Ok(bitwise(a, r, |x, y| Some(x ^ y)))
+        }),
+        Func::plain("binary_shift_left", two_longs, |a, r, _| {
+            Ok(bitwise(a, r, |x, y| {
+                u32::try_from(y).ok().filter(|y| *y < 64).map(|y| x << y)
+            }))
+        }),
+        Func::plain("binary_shift_right", two_longs, |a, r, _| {
+            Ok(bitwise(a, r, |x, y| {
+                u32::try_from(y).ok().filter(|y| *y < 64).map(|y| x >> y)
+            }))
+        }),
+        Func::plain(
+            "binary_not",
+            |a| arity(a, 1, 1).map(|_| DataType::Long),
+            |a, r, _| {
                 let x = kernels::cast(&arg(a, 0), DataType::Long, r);
                 let (n, scalar) = rows_for(&[&x], r);
                 Ok(match access::ints(&x) {
@@ -184,77 +102,36 @@ pub(super) fn functions() -> Vec<Func> {
                     None => ColumnarValue::Scalar(Value::Null, DataType::Long),
                 })
             },
-        },
-        Func {
-            name: "sin",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::sin)),
-        },
-        Func {
-            name: "cos",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::cos)),
-        },
-        Func {
-            name: "tan",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::tan)),
-        },
-        Func {
-            name: "asin",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::asin)),
-        },
-        Func {
-            name: "acos",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::acos)),
-        },
-        Func {
-            name: "atan",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::atan)),
-        },
-        Func {
-            name: "cot",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, |x: f64| 1.0 / x.tan())),
-        },
-        Func {
-            name: "degrees",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::to_degrees)),
-        },
-        Func {
-            name: "radians",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, f64::to_radians)),
-        },
-        Func {
-            name: "pi",
-            signature: |a| arity(a, 0, 0).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |_, _, _| {
+        ),
+        Func::plain("sin", real_of_one, |a, r, _| Ok(real_map(a, r, f64::sin))),
+        Func::plain("cos", real_of_one, |a, r, _| Ok(real_map(a, r, f64::cos))),
+        Func::plain("tan", real_of_one, |a, r, _| Ok(real_map(a, r, f64::tan))),
+        Func::plain("asin", real_of_one, |a, r, _| Ok(real_map(a, r, f64::asin))),
+        Func::plain("acos", real_of_one, |a, r, _| Ok(real_map(a, r, f64::acos))),
+        Func::plain("atan", real_of_one, |a, r, _| Ok(real_map(a, r, f64::atan))),
+        Func::plain("cot", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, |x: f64| 1.0 / x.tan()))
+        }),
+        Func::plain("degrees", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, f64::to_degrees))
+        }),
+        Func::plain("radians", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, f64::to_radians))
+        }),
+        Func::plain(
+            "pi",
+            |a| arity(a, 0, 0).map(|_| DataType::Real),
+            |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     Value::Real(std::f64::consts::PI),
                     DataType::Real,
                 ))
             },
-        },
-        Func {
-            name: "atan2",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "atan2",
+            |a| arity(a, 2, 2).map(|_| DataType::Real),
+            |a, r, _| {
                 let y = kernels::cast(&arg(a, 0), DataType::Real, r);
                 let x = kernels::cast(&arg(a, 1), DataType::Real, r);
                 let (n, scalar) = rows_for(&[&y, &x], r);
@@ -265,16 +142,13 @@ pub(super) fn functions() -> Vec<Func> {
                     _ => ColumnarValue::Scalar(Value::Null, DataType::Real),
                 })
             },
-        },
-        Func {
-            name: "gamma",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, libm::tgamma)),
-        },
-        Func {
-            name: "bitset_count_ones",
-            signature: |a| {
+        ),
+        Func::plain("gamma", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, libm::tgamma))
+        }),
+        Func::plain(
+            "bitset_count_ones",
+            |a| {
                 arity(a, 1, 1)?;
                 expect(a, 0, "an integer", |t| {
                     matches!(
@@ -284,8 +158,7 @@ pub(super) fn functions() -> Vec<Func> {
                 })?;
                 Ok(DataType::Long)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+            |a, r, _| {
                 let x = kernels::cast(&arg(a, 0), DataType::Long, r);
                 let (n, scalar) = rows_for(&[&x], r);
                 Ok(match access::ints(&x) {
@@ -295,7 +168,7 @@ pub(super) fn functions() -> Vec<Func> {
                     None => ColumnarValue::Scalar(Value::Null, DataType::Long),
                 })
             },
-        },
+        ),
     ]
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::{arity, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, FunctionError};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
@@ -25,31 +25,29 @@ const DATABASE: &str = "kqlite";
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "current_database",
-            signature: |a| arity(a, 0, 0).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |_, _, _| {
+        Func::plain(
+            "current_database",
+            |a| arity(a, 0, 0).map(|_| DataType::String),
+            |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     Value::string(DATABASE),
                     DataType::String,
                 ))
             },
-        },
-        Func {
-            name: "current_principal_details",
-            signature: |a| arity(a, 0, 0).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |_, _, _| {
+        ),
+        Func::plain(
+            "current_principal_details",
+            |a| arity(a, 0, 0).map(|_| DataType::Dynamic),
+            |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     principal_details(),
                     DataType::Dynamic,
                 ))
             },
-        },
-        Func {
-            name: "current_principal_is_member_of",
-            signature: |a| {
+        ),
+        Func::plain(
+            "current_principal_is_member_of",
+            |a| {
                 arity(a, 1, 64)?;
                 for (i, t) in a.iter().enumerate() {
                     if !matches!(t, DataType::String | DataType::Dynamic) {
@@ -62,30 +60,27 @@ pub(super) fn functions() -> Vec<Func> {
                 }
                 Ok(DataType::Bool)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+            |a, r, _| {
                 Ok(rowwise(a, r, DataType::Bool, |v| {
                     Value::Bool(v.iter().any(names_principal))
                 }))
             },
-        },
-        Func {
-            name: "extent_id",
-            signature: |a| arity(a, 0, 0).map(|_| DataType::Guid),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |_, _, _| Ok(ColumnarValue::Scalar(Value::Guid(0), DataType::Guid)),
-        },
-        Func {
-            name: "extent_tags",
-            signature: |a| arity(a, 0, 0).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |_, _, _| {
+        ),
+        Func::plain(
+            "extent_id",
+            |a| arity(a, 0, 0).map(|_| DataType::Guid),
+            |_, _, _| Ok(ColumnarValue::Scalar(Value::Guid(0), DataType::Guid)),
+        ),
+        Func::plain(
+            "extent_tags",
+            |a| arity(a, 0, 0).map(|_| DataType::Dynamic),
+            |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     Value::Dynamic(Dynamic::Array(Arc::new(Vec::new()))),
                     DataType::Dynamic,
                 ))
             },
-        },
+        ),
     ]
 }
 

@@ -73,6 +73,19 @@ pub struct Func {
     pub evaluate: Evaluator,
 }
 
+impl Func {
+    /// A [`FunctionProperties::PLAIN`] function: deterministic, row by row,
+    /// and seeing its null arguments.
+    pub const fn plain(name: &'static str, signature: Signature, evaluate: Evaluator) -> Func {
+        Func {
+            name,
+            signature,
+            properties: FunctionProperties::PLAIN,
+            evaluate,
+        }
+    }
+}
+
 impl ScalarFunction for Func {
     fn name(&self) -> &'static str {
         self.name

@@ -1,7 +1,6 @@
 //! Text parsers producing structured values: `parse_csv`, `parse_version`,
 //! `parse_path` and `parse_urlquery`.
 
-use crate::function::FunctionProperties;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -13,50 +12,46 @@ use crate::value::{Dynamic, Value};
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "parse_csv",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        Func::plain(
+            "parse_csv",
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            |a, r, _| {
                 Ok(rowwise(a, r, DataType::Dynamic, |v| {
                     let text = v.first().map(as_text).unwrap_or_default();
                     Value::Dynamic(strings_array(parse_csv_record(&text)))
                 }))
             },
-        },
-        Func {
-            name: "parse_version",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Decimal),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "parse_version",
+            |a| arity(a, 1, 1).map(|_| DataType::Decimal),
+            |a, r, _| {
                 Ok(rowwise(a, r, DataType::Decimal, |v| {
                     let text = v.first().map(as_text).unwrap_or_default();
                     parse_version(&text).map_or(Value::Null, Value::Decimal)
                 }))
             },
-        },
-        Func {
-            name: "parse_path",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "parse_path",
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            |a, r, _| {
                 Ok(rowwise(a, r, DataType::Dynamic, |v| {
                     let text = v.first().map(as_text).unwrap_or_default();
                     Value::Dynamic(parse_path(&text))
                 }))
             },
-        },
-        Func {
-            name: "parse_urlquery",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "parse_urlquery",
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            |a, r, _| {
                 Ok(rowwise(a, r, DataType::Dynamic, |v| {
                     let text = v.first().map(as_text).unwrap_or_default();
                     Value::Dynamic(parse_urlquery(&text))
                 }))
             },
-        },
+        ),
     ]
 }
 

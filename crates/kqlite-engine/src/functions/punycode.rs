@@ -6,37 +6,20 @@
 //! labels are separated by `.` or the ideographic/fullwidth full stops.
 
 use super::{arity, as_text, rowwise, Func};
-use crate::function::FunctionProperties;
 use crate::types::DataType;
 use crate::value::Value;
 
 pub(super) fn functions() -> Vec<Func> {
     let sig: super::Signature = |a| arity(a, 1, 1).map(|_| DataType::String);
     vec![
-        Func {
-            name: "punycode_from_string",
-            signature: sig,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, encode)),
-        },
-        Func {
-            name: "punycode_to_string",
-            signature: sig,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, decode)),
-        },
-        Func {
-            name: "punycode_domain_to_string",
-            signature: sig,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, encode_domain)),
-        },
-        Func {
-            name: "punycode_domain_from_string",
-            signature: sig,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map(a, r, decode_domain)),
-        },
+        Func::plain("punycode_from_string", sig, |a, r, _| Ok(map(a, r, encode))),
+        Func::plain("punycode_to_string", sig, |a, r, _| Ok(map(a, r, decode))),
+        Func::plain("punycode_domain_to_string", sig, |a, r, _| {
+            Ok(map(a, r, encode_domain))
+        }),
+        Func::plain("punycode_domain_from_string", sig, |a, r, _| {
+            Ok(map(a, r, decode_domain))
+        }),
     ]
 }
 

@@ -6,30 +6,28 @@
 use std::sync::Arc;
 
 use super::{arity, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::kernels::{self, convert};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
 macro_rules! unary {
     ($name:literal, $f:expr) => {
-        Func {
-            name: $name,
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map_unary(a, r, $f)),
-        }
+        Func::plain(
+            $name,
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(map_unary(a, r, $f)),
+        )
     };
 }
 
 macro_rules! binary {
     ($name:literal, $op:expr) => {
-        Func {
-            name: $name,
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(map_binary(a, r, $op)),
-        }
+        Func::plain(
+            $name,
+            |a| arity(a, 2, 2).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(map_binary(a, r, $op)),
+        )
     };
 }
 
@@ -62,12 +60,11 @@ pub(super) fn functions() -> Vec<Func> {
         binary!("series_greater_equals", Op::Ge),
         binary!("series_less", Op::Lt),
         binary!("series_less_equals", Op::Le),
-        Func {
-            name: "series_sum",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: series_sum,
-        },
+        Func::plain(
+            "series_sum",
+            |a| arity(a, 1, 1).map(|_| DataType::Real),
+            series_sum,
+        ),
     ]
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::{arg, arity, as_long, as_real, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::kernels::{self, convert};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -28,160 +28,94 @@ pub(super) fn functions() -> Vec<Func> {
         }
     };
     vec![
-        Func {
-            name: "series_fill_forward",
-            signature: dynamic(1, 2),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(fill(a, r, Fill::Forward)),
-        },
-        Func {
-            name: "series_fill_backward",
-            signature: dynamic(1, 2),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(fill(a, r, Fill::Backward)),
-        },
-        Func {
-            name: "series_fill_const",
-            signature: dynamic(2, 3),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(fill(a, r, Fill::Const)),
-        },
-        Func {
-            name: "series_fill_linear",
-            signature: dynamic(1, 4),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(fill(a, r, Fill::Linear)),
-        },
-        Func {
-            name: "series_fir",
-            signature: dynamic(2, 4),
-            properties: FunctionProperties::PLAIN,
-            evaluate: series_fir,
-        },
-        Func {
-            name: "series_iir",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: series_iir,
-        },
-        Func {
-            name: "series_seasonal",
-            signature: dynamic(1, 2),
-            properties: FunctionProperties::PLAIN,
-            evaluate: series_seasonal,
-        },
-        Func {
-            name: "series_stats_dynamic",
-            signature: dynamic(1, 2),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, stats)),
-        },
-        Func {
-            name: "series_fit_line_dynamic",
-            signature: dynamic(1, 1),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(per_series(a, r, DataType::Dynamic, |s, _| {
-                    fit_line(s).map(|f| Value::Dynamic(f.to_bag(true)))
-                }))
-            },
-        },
-        Func {
-            name: "series_fit_2lines_dynamic",
-            signature: dynamic(1, 1),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, fit_two_lines)),
-        },
-        Func {
-            name: "series_stats",
-            signature: dynamic(1, 2),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, stats)),
-        },
-        Func {
-            name: "series_fit_line",
-            signature: dynamic(1, 1),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(per_series(a, r, DataType::Dynamic, |s, _| {
-                    fit_line(s).map(|f| Value::Dynamic(f.to_bag(true)))
-                }))
-            },
-        },
-        Func {
-            name: "series_fit_2lines",
-            signature: dynamic(1, 1),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
-                Ok(per_series(a, r, DataType::Dynamic, |s, rest| {
-                    fit_two_lines(s, rest).map(flatten_sides)
-                }))
-            },
-        },
-        Func {
-            name: "series_fit_poly",
-            signature: dynamic(1, 4),
-            properties: FunctionProperties::PLAIN,
-            evaluate: series_fit_poly,
-        },
-        Func {
-            name: "series_decompose",
-            signature: dynamic(1, 4),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, decompose_bag)),
-        },
-        Func {
-            name: "series_decompose_forecast",
-            signature: |a| arity(a, 2, 5).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, forecast)),
-        },
-        Func {
-            name: "series_decompose_anomalies",
-            signature: |a| arity(a, 1, 7).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, anomalies_bag)),
-        },
-        Func {
-            name: "series_periods_detect",
-            signature: dynamic(2, 4),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, periods_bag)),
-        },
-        Func {
-            name: "series_periods_validate",
-            signature: dynamic(2, 17),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(per_series(a, r, DataType::Dynamic, periods_validate_bag)),
-        },
-        Func {
-            name: "series_magnitude",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        Func::plain("series_fill_forward", dynamic(1, 2), |a, r, _| {
+            Ok(fill(a, r, Fill::Forward))
+        }),
+        Func::plain("series_fill_backward", dynamic(1, 2), |a, r, _| {
+            Ok(fill(a, r, Fill::Backward))
+        }),
+        Func::plain("series_fill_const", dynamic(2, 3), |a, r, _| {
+            Ok(fill(a, r, Fill::Const))
+        }),
+        Func::plain("series_fill_linear", dynamic(1, 4), |a, r, _| {
+            Ok(fill(a, r, Fill::Linear))
+        }),
+        Func::plain("series_fir", dynamic(2, 4), series_fir),
+        Func::plain(
+            "series_iir",
+            |a| arity(a, 3, 3).map(|_| DataType::Dynamic),
+            series_iir,
+        ),
+        Func::plain("series_seasonal", dynamic(1, 2), series_seasonal),
+        Func::plain("series_stats_dynamic", dynamic(1, 2), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, stats))
+        }),
+        Func::plain("series_fit_line_dynamic", dynamic(1, 1), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, |s, _| {
+                fit_line(s).map(|f| Value::Dynamic(f.to_bag(true)))
+            }))
+        }),
+        Func::plain("series_fit_2lines_dynamic", dynamic(1, 1), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, fit_two_lines))
+        }),
+        Func::plain("series_stats", dynamic(1, 2), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, stats))
+        }),
+        Func::plain("series_fit_line", dynamic(1, 1), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, |s, _| {
+                fit_line(s).map(|f| Value::Dynamic(f.to_bag(true)))
+            }))
+        }),
+        Func::plain("series_fit_2lines", dynamic(1, 1), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, |s, rest| {
+                fit_two_lines(s, rest).map(flatten_sides)
+            }))
+        }),
+        Func::plain("series_fit_poly", dynamic(1, 4), series_fit_poly),
+        Func::plain("series_decompose", dynamic(1, 4), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, decompose_bag))
+        }),
+        Func::plain(
+            "series_decompose_forecast",
+            |a| arity(a, 2, 5).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(per_series(a, r, DataType::Dynamic, forecast)),
+        ),
+        Func::plain(
+            "series_decompose_anomalies",
+            |a| arity(a, 1, 7).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(per_series(a, r, DataType::Dynamic, anomalies_bag)),
+        ),
+        Func::plain("series_periods_detect", dynamic(2, 4), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, periods_bag))
+        }),
+        Func::plain("series_periods_validate", dynamic(2, 17), |a, r, _| {
+            Ok(per_series(a, r, DataType::Dynamic, periods_validate_bag))
+        }),
+        Func::plain(
+            "series_magnitude",
+            |a| arity(a, 1, 1).map(|_| DataType::Real),
+            |a, r, _| {
                 Ok(per_series(a, r, DataType::Real, |s, _| {
                     Some(Value::Real(
                         s.iter().flatten().map(|x| x * x).sum::<f64>().sqrt(),
                     ))
                 }))
             },
-        },
-        Func {
-            name: "series_dot_product",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(pairwise(a, r, |x, y| Some(dot(x, y)))),
-        },
-        Func {
-            name: "series_cosine_similarity",
-            signature: |a| arity(a, 2, 4).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "series_dot_product",
+            |a| arity(a, 2, 2).map(|_| DataType::Real),
+            |a, r, _| Ok(pairwise(a, r, |x, y| Some(dot(x, y)))),
+        ),
+        Func::plain(
+            "series_cosine_similarity",
+            |a| arity(a, 2, 4).map(|_| DataType::Real),
+            |a, r, _| {
                 Ok(pairwise(a, r, |x, y| {
                     Some(dot(x, y) / (dot(x, x).sqrt() * dot(y, y).sqrt()))
                 }))
             },
-        },
+        ),
     ]
 }
 

@@ -8,37 +8,33 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::{arg, arity, as_real, as_text, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::kernels::{self, convert};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "series_pearson_correlation",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: pearson,
-        },
-        Func {
-            name: "series_outliers",
-            signature: |a| arity(a, 1, 5).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: outliers,
-        },
-        Func {
-            name: "series_fft",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(transform(a, r, false)),
-        },
-        Func {
-            name: "series_ifft",
-            signature: |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(transform(a, r, true)),
-        },
+        Func::plain(
+            "series_pearson_correlation",
+            |a| arity(a, 2, 2).map(|_| DataType::Real),
+            pearson,
+        ),
+        Func::plain(
+            "series_outliers",
+            |a| arity(a, 1, 5).map(|_| DataType::Dynamic),
+            outliers,
+        ),
+        Func::plain(
+            "series_fft",
+            |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(transform(a, r, false)),
+        ),
+        Func::plain(
+            "series_ifft",
+            |a| arity(a, 1, 2).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(transform(a, r, true)),
+        ),
     ]
 }
 

@@ -12,67 +12,58 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use super::{arg, arity, as_real, rowwise, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::kernels::{self, convert};
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "hll_merge",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(merge(a, r, true)),
-        },
-        Func {
-            name: "tdigest_merge",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(merge(a, r, false)),
-        },
-        Func {
-            name: "merge_tdigest",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(merge(a, r, false)),
-        },
-        Func {
-            name: "dcount_hll",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: dcount_hll,
-        },
-        Func {
-            name: "percentile_tdigest",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Real, percentile)),
-        },
-        Func {
-            name: "percentiles_array_tdigest",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Dynamic, percentiles)),
-        },
-        Func {
-            name: "percentile_array_tdigest",
-            signature: |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Dynamic, percentiles)),
-        },
-        Func {
-            name: "percentrank_tdigest",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Real, percent_rank)),
-        },
-        Func {
-            name: "rank_tdigest",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(with_sorted(a, r, DataType::Real, rank)),
-        },
+        Func::plain(
+            "hll_merge",
+            |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(merge(a, r, true)),
+        ),
+        Func::plain(
+            "tdigest_merge",
+            |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(merge(a, r, false)),
+        ),
+        Func::plain(
+            "merge_tdigest",
+            |a| arity(a, 1, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(merge(a, r, false)),
+        ),
+        Func::plain(
+            "dcount_hll",
+            |a| arity(a, 1, 1).map(|_| DataType::Long),
+            dcount_hll,
+        ),
+        Func::plain(
+            "percentile_tdigest",
+            |a| arity(a, 2, 3).map(|_| DataType::Real),
+            |a, r, _| Ok(with_sorted(a, r, DataType::Real, percentile)),
+        ),
+        Func::plain(
+            "percentiles_array_tdigest",
+            |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(with_sorted(a, r, DataType::Dynamic, percentiles)),
+        ),
+        Func::plain(
+            "percentile_array_tdigest",
+            |a| arity(a, 2, 64).map(|_| DataType::Dynamic),
+            |a, r, _| Ok(with_sorted(a, r, DataType::Dynamic, percentiles)),
+        ),
+        Func::plain(
+            "percentrank_tdigest",
+            |a| arity(a, 2, 2).map(|_| DataType::Real),
+            |a, r, _| Ok(with_sorted(a, r, DataType::Real, percent_rank)),
+        ),
+        Func::plain(
+            "rank_tdigest",
+            |a| arity(a, 2, 2).map(|_| DataType::Real),
+            |a, r, _| Ok(with_sorted(a, r, DataType::Real, rank)),
+        ),
     ]
 }
 

@@ -22,57 +22,36 @@ use crate::value::Value;
 /// give null.
 macro_rules! convert {
     ($name:literal, $table:expr) => {
-        Func {
-            name: $name,
-            signature: |a| {
+        Func::plain(
+            $name,
+            |a| {
                 arity(a, 3, 3)?;
                 expect(a, 0, "a number", numeric_like)?;
                 Ok(DataType::Real)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(convert_with($table, a, r)),
-        }
+            |a, r, _| Ok(convert_with($table, a, r)),
+        )
     };
 }
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "erf",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, libm::erf)),
-        },
-        Func {
-            name: "erfc",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, libm::erfc)),
-        },
-        Func {
-            name: "loggamma",
-            signature: real_of_one,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map(a, r, libm::lgamma)),
-        },
-        Func {
-            name: "beta_pdf",
-            signature: real_of_three,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map3(a, r, beta_pdf)),
-        },
-        Func {
-            name: "beta_cdf",
-            signature: real_of_three,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map3(a, r, beta_cdf)),
-        },
-        Func {
-            name: "beta_inv",
-            signature: real_of_three,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(real_map3(a, r, beta_inv)),
-        },
+        Func::plain("erf", real_of_one, |a, r, _| Ok(real_map(a, r, libm::erf))),
+        Func::plain("erfc", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, libm::erfc))
+        }),
+        Func::plain("loggamma", real_of_one, |a, r, _| {
+            Ok(real_map(a, r, libm::lgamma))
+        }),
+        Func::plain("beta_pdf", real_of_three, |a, r, _| {
+            Ok(real_map3(a, r, beta_pdf))
+        }),
+        Func::plain("beta_cdf", real_of_three, |a, r, _| {
+            Ok(real_map3(a, r, beta_cdf))
+        }),
+        Func::plain("beta_inv", real_of_three, |a, r, _| {
+            Ok(real_map3(a, r, beta_inv))
+        }),
         convert!("convert_angle", ANGLE),
         convert!("convert_energy", ENERGY),
         convert!("convert_force", FORCE),
@@ -80,54 +59,45 @@ pub(super) fn functions() -> Vec<Func> {
         convert!("convert_mass", MASS),
         convert!("convert_speed", SPEED),
         convert!("convert_volume", VOLUME),
-        Func {
-            name: "convert_temperature",
-            signature: |a| {
+        Func::plain(
+            "convert_temperature",
+            |a| {
                 arity(a, 3, 3)?;
                 expect(a, 0, "a number", numeric_like)?;
                 Ok(DataType::Real)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(convert_temperature(a, r)),
-        },
-        Func {
-            name: "assert",
-            signature: |a| {
+            |a, r, _| Ok(convert_temperature(a, r)),
+        ),
+        Func::plain(
+            "assert",
+            |a| {
                 arity(a, 2, 2)?;
                 expect(a, 1, "a string", |t| t == DataType::String)?;
                 Ok(DataType::Bool)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: assert,
-        },
-        Func {
-            name: "welch_test",
-            signature: |a| {
+            assert,
+        ),
+        Func::plain(
+            "welch_test",
+            |a| {
                 arity(a, 6, 7)?;
                 for i in 0..6 {
                     expect(a, i, "a number", numeric_like)?;
                 }
                 Ok(DataType::Real)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: welch_test,
-        },
-        Func {
-            name: "format_bytes",
-            signature: |a| {
+            welch_test,
+        ),
+        Func::plain(
+            "format_bytes",
+            |a| {
                 arity(a, 1, 3)?;
                 expect(a, 0, "a number", numeric_like)?;
                 Ok(DataType::String)
             },
-            properties: FunctionProperties::PLAIN,
-            evaluate: format_bytes,
-        },
-        Func {
-            name: "around",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: around,
-        },
+            format_bytes,
+        ),
+        Func::plain("around", |a| arity(a, 3, 3).map(|_| DataType::Bool), around),
         Func {
             name: "rand",
             signature: |a| {
@@ -148,28 +118,26 @@ pub(super) fn functions() -> Vec<Func> {
             properties: FunctionProperties::VOLATILE,
             evaluate: new_guid,
         },
-        Func {
-            name: "current_principal",
-            signature: |a| arity(a, 0, 0).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |_, _, _| {
+        Func::plain(
+            "current_principal",
+            |a| arity(a, 0, 0).map(|_| DataType::String),
+            |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     Value::string("aaduser=kqlite-local"),
                     DataType::String,
                 ))
             },
-        },
-        Func {
-            name: "current_cluster_endpoint",
-            signature: |a| arity(a, 0, 0).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |_, _, _| {
+        ),
+        Func::plain(
+            "current_cluster_endpoint",
+            |a| arity(a, 0, 0).map(|_| DataType::String),
+            |_, _, _| {
                 Ok(ColumnarValue::Scalar(
                     Value::string("localhost"),
                     DataType::String,
                 ))
             },
-        },
+        ),
     ]
 }
 

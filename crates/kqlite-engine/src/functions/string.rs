@@ -4,9 +4,7 @@
 use std::sync::Arc;
 
 use super::{arg, arity, as_long, as_text, rowwise, Func};
-use crate::function::{
-    check_value_size, ColumnarValue, EvalContext, FunctionError, FunctionProperties, ValueBudget,
-};
+use crate::function::{check_value_size, ColumnarValue, EvalContext, FunctionError, ValueBudget};
 use crate::kernels::access::{self, rows_for, strs};
 use crate::kernels::{self, compile_regex, convert};
 use crate::types::DataType;
@@ -14,208 +12,154 @@ use crate::value::{Dynamic, Value};
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "strlen",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: strlen,
-        },
-        Func {
-            name: "tolower",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        Func::plain("strlen", |a| arity(a, 1, 1).map(|_| DataType::Long), strlen),
+        Func::plain(
+            "tolower",
+            |a| arity(a, 1, 1).map(|_| DataType::String),
+            |a, r, _| {
                 Ok(map_text(&arg(a, 0), r, |s, out| {
                     out.push_str(&s.to_lowercase())
                 }))
             },
-        },
-        Func {
-            name: "toupper",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "toupper",
+            |a| arity(a, 1, 1).map(|_| DataType::String),
+            |a, r, _| {
                 Ok(map_text(&arg(a, 0), r, |s, out| {
                     out.push_str(&s.to_uppercase())
                 }))
             },
-        },
-        Func {
-            name: "reverse",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "reverse",
+            |a| arity(a, 1, 1).map(|_| DataType::String),
+            |a, r, _| {
                 Ok(map_text(&arg(a, 0), r, |s, out| {
                     out.extend(s.chars().rev())
                 }))
             },
-        },
-        Func {
-            name: "trim",
-            signature: two_strings,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| trim(a, r, true, true),
-        },
-        Func {
-            name: "trim_start",
-            signature: two_strings,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| trim(a, r, true, false),
-        },
-        Func {
-            name: "trim_end",
-            signature: two_strings,
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| trim(a, r, false, true),
-        },
-        Func {
-            name: "substring",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: substring,
-        },
-        Func {
-            name: "strcat",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| strcat(a, r, ""),
-        },
-        Func {
-            name: "strcat_delim",
-            signature: |a| arity(a, 3, 65).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: strcat_delim,
-        },
-        Func {
-            name: "split",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: split,
-        },
-        Func {
-            name: "replace_string",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: replace_string,
-        },
-        Func {
-            name: "replace_regex",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: replace_regex,
-        },
-        Func {
-            name: "extract",
-            signature: extract_type,
-            properties: FunctionProperties::PLAIN,
-            evaluate: extract,
-        },
-        Func {
-            name: "extract_all",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: extract_all,
-        },
-        Func {
-            name: "indexof",
-            signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: indexof,
-        },
-        Func {
-            name: "countof",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: countof,
-        },
-        Func {
-            name: "replace",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: replace_legacy,
-        },
-        Func {
-            name: "strrep",
-            signature: |a| arity(a, 2, 3).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: strrep,
-        },
-        Func {
-            name: "strcmp",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: strcmp,
-        },
-        Func {
-            name: "isascii",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| text_test(a, r, str::is_ascii),
-        },
-        Func {
-            name: "isutf8",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| text_test(a, r, |_| true),
-        },
-        Func {
-            name: "parse_url",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: parse_url,
-        },
-        Func {
-            name: "replace_strings",
-            signature: |a| arity(a, 3, 3).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: replace_strings,
-        },
-        Func {
-            name: "unicode_codepoints_to_string",
-            signature: |a| arity(a, 1, 64).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: codepoints_to_string,
-        },
-        Func {
-            name: "unicode_codepoints_from_string",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: codepoints_from_string,
-        },
-        Func {
-            name: "string_size",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain("trim", two_strings, |a, r, _| trim(a, r, true, true)),
+        Func::plain("trim_start", two_strings, |a, r, _| trim(a, r, true, false)),
+        Func::plain("trim_end", two_strings, |a, r, _| trim(a, r, false, true)),
+        Func::plain(
+            "substring",
+            |a| arity(a, 2, 3).map(|_| DataType::String),
+            substring,
+        ),
+        Func::plain(
+            "strcat",
+            |a| arity(a, 1, 64).map(|_| DataType::String),
+            |a, r, _| strcat(a, r, ""),
+        ),
+        Func::plain(
+            "strcat_delim",
+            |a| arity(a, 3, 65).map(|_| DataType::String),
+            strcat_delim,
+        ),
+        Func::plain(
+            "split",
+            |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            split,
+        ),
+        Func::plain(
+            "replace_string",
+            |a| arity(a, 3, 3).map(|_| DataType::String),
+            replace_string,
+        ),
+        Func::plain(
+            "replace_regex",
+            |a| arity(a, 3, 3).map(|_| DataType::String),
+            replace_regex,
+        ),
+        Func::plain("extract", extract_type, extract),
+        Func::plain(
+            "extract_all",
+            |a| arity(a, 2, 3).map(|_| DataType::Dynamic),
+            extract_all,
+        ),
+        Func::plain(
+            "indexof",
+            |a| arity(a, 2, 5).map(|_| DataType::Long),
+            indexof,
+        ),
+        Func::plain(
+            "countof",
+            |a| arity(a, 2, 3).map(|_| DataType::Long),
+            countof,
+        ),
+        Func::plain(
+            "replace",
+            |a| arity(a, 3, 3).map(|_| DataType::String),
+            replace_legacy,
+        ),
+        Func::plain(
+            "strrep",
+            |a| arity(a, 2, 3).map(|_| DataType::String),
+            strrep,
+        ),
+        Func::plain("strcmp", |a| arity(a, 2, 2).map(|_| DataType::Long), strcmp),
+        Func::plain(
+            "isascii",
+            |a| arity(a, 1, 1).map(|_| DataType::Bool),
+            |a, r, _| text_test(a, r, str::is_ascii),
+        ),
+        Func::plain(
+            "isutf8",
+            |a| arity(a, 1, 1).map(|_| DataType::Bool),
+            |a, r, _| text_test(a, r, |_| true),
+        ),
+        Func::plain(
+            "parse_url",
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            parse_url,
+        ),
+        Func::plain(
+            "replace_strings",
+            |a| arity(a, 3, 3).map(|_| DataType::String),
+            replace_strings,
+        ),
+        Func::plain(
+            "unicode_codepoints_to_string",
+            |a| arity(a, 1, 64).map(|_| DataType::String),
+            codepoints_to_string,
+        ),
+        Func::plain(
+            "unicode_codepoints_from_string",
+            |a| arity(a, 1, 1).map(|_| DataType::Dynamic),
+            codepoints_from_string,
+        ),
+        Func::plain(
+            "string_size",
+            |a| arity(a, 1, 1).map(|_| DataType::Long),
+            |a, r, _| {
                 let text = kernels::strings::as_string(&arg(a, 0), r);
                 let (n, scalar) = rows_for(&[&text], r);
                 let s = strs(&text).ok_or(FunctionError::Invalid("expects a string".into()))?;
                 Ok(access::longs(n, scalar, |i| Some(s.get(i).len() as i64)))
             },
-        },
-        Func {
-            name: "regex_quote",
-            signature: |a| arity(a, 1, 1).map(|_| DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| {
+        ),
+        Func::plain(
+            "regex_quote",
+            |a| arity(a, 1, 1).map(|_| DataType::String),
+            |a, r, _| {
                 let text = kernels::strings::as_string(&arg(a, 0), r);
                 let (n, scalar) = rows_for(&[&text], r);
                 let s = strs(&text).ok_or(FunctionError::Invalid("expects a string".into()))?;
                 Ok(access::map_strings(s, n, scalar, regex_quote))
             },
-        },
-        Func {
-            name: "has_any_index",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: has_any_index,
-        },
-        Func {
-            name: "indexof_regex",
-            signature: |a| arity(a, 2, 5).map(|_| DataType::Long),
-            properties: FunctionProperties::PLAIN,
-            evaluate: indexof_regex,
-        },
+        ),
+        Func::plain(
+            "has_any_index",
+            |a| arity(a, 2, 2).map(|_| DataType::Long),
+            has_any_index,
+        ),
+        Func::plain(
+            "indexof_regex",
+            |a| arity(a, 2, 5).map(|_| DataType::Long),
+            indexof_regex,
+        ),
     ]
 }
 

@@ -11,7 +11,7 @@ use chrono::{LocalResult, Offset, TimeZone};
 use chrono_tz::Tz;
 
 use super::{arg, arity, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::kernels::{self, access};
 use crate::time;
 use crate::types::DataType;
@@ -19,24 +19,21 @@ use crate::value::{Dynamic, Value};
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "datetime_utc_to_local",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(shift(a, r, utc_to_local)),
-        },
-        Func {
-            name: "datetime_local_to_utc",
-            signature: |a| arity(a, 2, 2).map(|_| DataType::DateTime),
-            properties: FunctionProperties::PLAIN,
-            evaluate: |a, r, _| Ok(shift(a, r, local_to_utc)),
-        },
-        Func {
-            name: "datetime_list_timezones",
-            signature: |a| arity(a, 0, 0).map(|_| DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: list_timezones,
-        },
+        Func::plain(
+            "datetime_utc_to_local",
+            |a| arity(a, 2, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(shift(a, r, utc_to_local)),
+        ),
+        Func::plain(
+            "datetime_local_to_utc",
+            |a| arity(a, 2, 2).map(|_| DataType::DateTime),
+            |a, r, _| Ok(shift(a, r, local_to_utc)),
+        ),
+        Func::plain(
+            "datetime_list_timezones",
+            |a| arity(a, 0, 0).map(|_| DataType::Dynamic),
+            list_timezones,
+        ),
     ]
 }
 

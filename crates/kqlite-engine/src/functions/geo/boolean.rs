@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use super::shapes::{self, cross, dot, in_ring, lon_lat, norm, segment_crossing, xyz, Pt, V3};
 use super::{bag, coord, sig, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -32,18 +32,16 @@ const MAX_EDGE_PAIRS: usize = 10_000_000;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "geo_union_polygons_array",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: union_polygons_array,
-        },
-        Func {
-            name: "geo_intersection_2polygons",
-            signature: |a| sig(a, 2, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: intersection_2polygons,
-        },
+        Func::plain(
+            "geo_union_polygons_array",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            union_polygons_array,
+        ),
+        Func::plain(
+            "geo_intersection_2polygons",
+            |a| sig(a, 2, 2, DataType::Dynamic),
+            intersection_2polygons,
+        ),
     ]
 }
 

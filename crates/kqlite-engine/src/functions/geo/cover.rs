@@ -11,7 +11,7 @@ use rustc_hash::FxHashSet;
 
 use super::shapes::{self, Pt};
 use super::{level_arg, sig, string_array, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::Value;
@@ -21,24 +21,21 @@ const MAX_CELLS: usize = 65_536;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "geo_polygon_to_s2cells",
-            signature: |a| sig(a, 1, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: polygon_to_s2cells,
-        },
-        Func {
-            name: "geo_line_to_s2cells",
-            signature: |a| sig(a, 1, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: line_to_s2cells,
-        },
-        Func {
-            name: "geo_polygon_to_h3cells",
-            signature: |a| sig(a, 1, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: polygon_to_h3cells,
-        },
+        Func::plain(
+            "geo_polygon_to_s2cells",
+            |a| sig(a, 1, 3, DataType::Dynamic),
+            polygon_to_s2cells,
+        ),
+        Func::plain(
+            "geo_line_to_s2cells",
+            |a| sig(a, 1, 3, DataType::Dynamic),
+            line_to_s2cells,
+        ),
+        Func::plain(
+            "geo_polygon_to_h3cells",
+            |a| sig(a, 1, 3, DataType::Dynamic),
+            polygon_to_h3cells,
+        ),
     ]
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::boolean;
 use super::shapes::{self, Pt};
 use super::{bag, coord, real_arg, sig, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -18,36 +18,31 @@ const MAX_POINTS: usize = 10_485_760;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "geo_line_densify",
-            signature: |a| sig(a, 1, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: line_densify,
-        },
-        Func {
-            name: "geo_polygon_densify",
-            signature: |a| sig(a, 1, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: polygon_densify,
-        },
-        Func {
-            name: "geo_line_simplify",
-            signature: |a| sig(a, 1, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: line_simplify,
-        },
-        Func {
-            name: "geo_polygon_simplify",
-            signature: |a| sig(a, 1, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: polygon_simplify,
-        },
-        Func {
-            name: "geo_simplify_polygons_array",
-            signature: |a| sig(a, 1, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: simplify_polygons_array,
-        },
+        Func::plain(
+            "geo_line_densify",
+            |a| sig(a, 1, 3, DataType::Dynamic),
+            line_densify,
+        ),
+        Func::plain(
+            "geo_polygon_densify",
+            |a| sig(a, 1, 3, DataType::Dynamic),
+            polygon_densify,
+        ),
+        Func::plain(
+            "geo_line_simplify",
+            |a| sig(a, 1, 2, DataType::Dynamic),
+            line_simplify,
+        ),
+        Func::plain(
+            "geo_polygon_simplify",
+            |a| sig(a, 1, 2, DataType::Dynamic),
+            polygon_simplify,
+        ),
+        Func::plain(
+            "geo_simplify_polygons_array",
+            |a| sig(a, 1, 2, DataType::Dynamic),
+            simplify_polygons_array,
+        ),
     ]
 }
 

@@ -1,7 +1,7 @@
 //! Geohash cells: `geo_point_to_geohash`, `geo_geohash_*`.
 
 use super::{level_arg, point_arg, point_value, polygon_value, sig, string_array, text_arg, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::Value;
@@ -15,30 +15,26 @@ const MAX_ACCURACY: i64 = 18;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "geo_point_to_geohash",
-            signature: |a| sig(a, 2, 3, DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: point_to_geohash,
-        },
-        Func {
-            name: "geo_geohash_to_central_point",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: central_point,
-        },
-        Func {
-            name: "geo_geohash_to_polygon",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: to_polygon,
-        },
-        Func {
-            name: "geo_geohash_neighbors",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: neighbors,
-        },
+        Func::plain(
+            "geo_point_to_geohash",
+            |a| sig(a, 2, 3, DataType::String),
+            point_to_geohash,
+        ),
+        Func::plain(
+            "geo_geohash_to_central_point",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            central_point,
+        ),
+        Func::plain(
+            "geo_geohash_to_polygon",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            to_polygon,
+        ),
+        Func::plain(
+            "geo_geohash_neighbors",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            neighbors,
+        ),
     ]
 }
 

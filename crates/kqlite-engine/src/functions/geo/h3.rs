@@ -6,7 +6,7 @@
 use h3o::{CellIndex, LatLng, Resolution};
 
 use super::{level_arg, point_arg, point_value, polygon_value, sig, string_array, text_arg, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -20,54 +20,42 @@ const MAX_CHILDREN_GAP: u8 = 5;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "geo_point_to_h3cell",
-            signature: |a| sig(a, 2, 3, DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: point_to_cell,
-        },
-        Func {
-            name: "geo_h3cell_level",
-            signature: |a| sig(a, 1, 1, DataType::Int),
-            properties: FunctionProperties::PLAIN,
-            evaluate: level,
-        },
-        Func {
-            name: "geo_h3cell_parent",
-            signature: |a| sig(a, 1, 2, DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: parent,
-        },
-        Func {
-            name: "geo_h3cell_children",
-            signature: |a| sig(a, 1, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: children,
-        },
-        Func {
-            name: "geo_h3cell_rings",
-            signature: |a| sig(a, 2, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: rings,
-        },
-        Func {
-            name: "geo_h3cell_neighbors",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: neighbors,
-        },
-        Func {
-            name: "geo_h3cell_to_central_point",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: central_point,
-        },
-        Func {
-            name: "geo_h3cell_to_polygon",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: to_polygon,
-        },
+        Func::plain(
+            "geo_point_to_h3cell",
+            |a| sig(a, 2, 3, DataType::String),
+            point_to_cell,
+        ),
+        Func::plain("geo_h3cell_level", |a| sig(a, 1, 1, DataType::Int), level),
+        Func::plain(
+            "geo_h3cell_parent",
+            |a| sig(a, 1, 2, DataType::String),
+            parent,
+        ),
+        Func::plain(
+            "geo_h3cell_children",
+            |a| sig(a, 1, 2, DataType::Dynamic),
+            children,
+        ),
+        Func::plain(
+            "geo_h3cell_rings",
+            |a| sig(a, 2, 2, DataType::Dynamic),
+            rings,
+        ),
+        Func::plain(
+            "geo_h3cell_neighbors",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            neighbors,
+        ),
+        Func::plain(
+            "geo_h3cell_to_central_point",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            central_point,
+        ),
+        Func::plain(
+            "geo_h3cell_to_polygon",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            to_polygon,
+        ),
     ]
 }
 

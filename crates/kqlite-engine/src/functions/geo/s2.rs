@@ -7,7 +7,7 @@
 //! the id in hex without trailing zeros.
 
 use super::{level_arg, point_arg, point_value, polygon_value, sig, string_array, text_arg, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::Value;
@@ -28,30 +28,26 @@ const POS_TO_ORIENTATION: [u8; 4] = [1, 0, 0, 3];
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "geo_point_to_s2cell",
-            signature: |a| sig(a, 2, 3, DataType::String),
-            properties: FunctionProperties::PLAIN,
-            evaluate: point_to_cell,
-        },
-        Func {
-            name: "geo_s2cell_to_central_point",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: central_point,
-        },
-        Func {
-            name: "geo_s2cell_to_polygon",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: to_polygon,
-        },
-        Func {
-            name: "geo_s2cell_neighbors",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: neighbors,
-        },
+        Func::plain(
+            "geo_point_to_s2cell",
+            |a| sig(a, 2, 3, DataType::String),
+            point_to_cell,
+        ),
+        Func::plain(
+            "geo_s2cell_to_central_point",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            central_point,
+        ),
+        Func::plain(
+            "geo_s2cell_to_polygon",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            to_polygon,
+        ),
+        Func::plain(
+            "geo_s2cell_neighbors",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            neighbors,
+        ),
     ]
 }
 

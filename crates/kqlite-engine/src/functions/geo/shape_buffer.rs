@@ -15,7 +15,7 @@ use super::boolean::{self, Region};
 use super::buffer::{circle, tolerance_for};
 use super::shapes::{self, cross, xyz, Pt, V3};
 use super::{real_arg, sig, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::Value;
@@ -28,18 +28,16 @@ const DEFAULT_TOLERANCE: f64 = 10.0;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "geo_line_buffer",
-            signature: |a| sig(a, 2, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: line_buffer,
-        },
-        Func {
-            name: "geo_polygon_buffer",
-            signature: |a| sig(a, 2, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: polygon_buffer,
-        },
+        Func::plain(
+            "geo_line_buffer",
+            |a| sig(a, 2, 3, DataType::Dynamic),
+            line_buffer,
+        ),
+        Func::plain(
+            "geo_polygon_buffer",
+            |a| sig(a, 2, 3, DataType::Dynamic),
+            polygon_buffer,
+        ),
     ]
 }
 

@@ -5,7 +5,7 @@
 //! circle arcs); the arithmetic here works on unit vectors.
 
 use super::{point_arg, point_value, real_arg, sig, valid_point, Func};
-use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
+use crate::function::{ColumnarValue, EvalContext, FunctionError};
 use crate::functions::rowwise;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
@@ -15,126 +15,98 @@ pub(super) const EARTH_RADIUS_M: f64 = 6_371_010.0;
 
 pub(super) fn functions() -> Vec<Func> {
     vec![
-        Func {
-            name: "geo_point_in_circle",
-            signature: |a| sig(a, 5, 5, DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: point_in_circle,
-        },
-        Func {
-            name: "geo_point_in_polygon",
-            signature: |a| sig(a, 3, 3, DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: point_in_polygon,
-        },
-        Func {
-            name: "geo_line_length",
-            signature: |a| sig(a, 1, 1, DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: line_length,
-        },
-        Func {
-            name: "geo_polygon_perimeter",
-            signature: |a| sig(a, 1, 1, DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: polygon_perimeter,
-        },
-        Func {
-            name: "geo_polygon_area",
-            signature: |a| sig(a, 1, 1, DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: polygon_area,
-        },
-        Func {
-            name: "geo_azimuth",
-            signature: |a| sig(a, 4, 4, DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: azimuth_fn,
-        },
-        Func {
-            name: "geo_angle",
-            signature: |a| sig(a, 6, 6, DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: angle_fn,
-        },
-        Func {
-            name: "geo_distance_point_to_line",
-            signature: |a| sig(a, 3, 3, DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: distance_point_to_line,
-        },
-        Func {
-            name: "geo_closest_point_on_line",
-            signature: |a| sig(a, 3, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: closest_point_on_line,
-        },
-        Func {
-            name: "geo_distance_point_to_polygon",
-            signature: |a| sig(a, 3, 3, DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: distance_point_to_polygon,
-        },
-        Func {
-            name: "geo_closest_point_on_polygon",
-            signature: |a| sig(a, 3, 3, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: closest_point_on_polygon,
-        },
-        Func {
-            name: "geo_line_interpolate_point",
-            signature: |a| sig(a, 2, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: line_interpolate_point,
-        },
-        Func {
-            name: "geo_line_locate_point",
-            signature: |a| sig(a, 3, 3, DataType::Real),
-            properties: FunctionProperties::PLAIN,
-            evaluate: line_locate_point,
-        },
-        Func {
-            name: "geo_line_centroid",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: line_centroid,
-        },
-        Func {
-            name: "geo_polygon_centroid",
-            signature: |a| sig(a, 1, 1, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: polygon_centroid,
-        },
-        Func {
-            name: "geo_intersects_2lines",
-            signature: |a| sig(a, 2, 2, DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: intersects_2lines,
-        },
-        Func {
-            name: "geo_intersection_2lines",
-            signature: |a| sig(a, 2, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: intersection_2lines,
-        },
-        Func {
-            name: "geo_intersects_line_with_polygon",
-            signature: |a| sig(a, 2, 2, DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: intersects_line_with_polygon,
-        },
-        Func {
-            name: "geo_intersection_line_with_polygon",
-            signature: |a| sig(a, 2, 2, DataType::Dynamic),
-            properties: FunctionProperties::PLAIN,
-            evaluate: intersection_line_with_polygon,
-        },
-        Func {
-            name: "geo_intersects_2polygons",
-            signature: |a| sig(a, 2, 2, DataType::Bool),
-            properties: FunctionProperties::PLAIN,
-            evaluate: intersects_2polygons,
-        },
+        Func::plain(
+            "geo_point_in_circle",
+            |a| sig(a, 5, 5, DataType::Bool),
+            point_in_circle,
+        ),
+        Func::plain(
+            "geo_point_in_polygon",
+            |a| sig(a, 3, 3, DataType::Bool),
+            point_in_polygon,
+        ),
+        Func::plain(
+            "geo_line_length",
+            |a| sig(a, 1, 1, DataType::Real),
+            line_length,
+        ),
+        Func::plain(
+            "geo_polygon_perimeter",
+            |a| sig(a, 1, 1, DataType::Real),
+            polygon_perimeter,
+        ),
+        Func::plain(
+            "geo_polygon_area",
+            |a| sig(a, 1, 1, DataType::Real),
+            polygon_area,
+        ),
+        Func::plain("geo_azimuth", |a| sig(a, 4, 4, DataType::Real), azimuth_fn),
+        Func::plain("geo_angle", |a| sig(a, 6, 6, DataType::Real), angle_fn),
+        Func::plain(
+            "geo_distance_point_to_line",
+            |a| sig(a, 3, 3, DataType::Real),
+            distance_point_to_line,
+        ),
+        Func::plain(
+            "geo_closest_point_on_line",
+            |a| sig(a, 3, 3, DataType::Dynamic),
+            closest_point_on_line,
+        ),
+        Func::plain(
+            "geo_distance_point_to_polygon",
+            |a| sig(a, 3, 3, DataType::Real),
+            distance_point_to_polygon,
+        ),
+        Func::plain(
+            "geo_closest_point_on_polygon",
+            |a| sig(a, 3, 3, DataType::Dynamic),
+            closest_point_on_polygon,
+        ),
+        Func::plain(
+            "geo_line_interpolate_point",
+            |a| sig(a, 2, 2, DataType::Dynamic),
+            line_interpolate_point,
+        ),
+        Func::plain(
+            "geo_line_locate_point",
+            |a| sig(a, 3, 3, DataType::Real),
+            line_locate_point,
+        ),
+        Func::plain(
+            "geo_line_centroid",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            line_centroid,
+        ),
+        Func::plain(
+            "geo_polygon_centroid",
+            |a| sig(a, 1, 1, DataType::Dynamic),
+            polygon_centroid,
+        ),
+        Func::plain(
+            "geo_intersects_2lines",
+            |a| sig(a, 2, 2, DataType::Bool),
+            intersects_2lines,
+        ),
+        Func::plain(
+            "geo_intersection_2lines",
+            |a| sig(a, 2, 2, DataType::Dynamic),
+            intersection_2lines,
+        ),
+        Func::plain(
+            "geo_intersects_line_with_polygon",
+            |a| sig(a, 2, 2, DataType::Bool),
+            intersects_line_with_polygon,
+        ),
+        Func::plain(
+            "geo_intersection_line_with_polygon",
+            |a| sig(a, 2, 2, DataType::Dynamic),
+            intersection_line_with_polygon,
+        ),
+        Func::plain(
+            "geo_intersects_2polygons",
+            |a| sig(a, 2, 2, DataType::Bool),
+            intersects_2polygons,
+        ),
     ]
 }
 
