@@ -244,7 +244,12 @@ fn abs(
     }))
 }
 
-fn real_map(args: &[ColumnarValue], rows: usize, f: impl Fn(f64) -> f64) -> ColumnarValue {
+/// `f` of each row's first argument as a real (null where that is null).
+pub(super) fn real_map(
+    args: &[ColumnarValue],
+    rows: usize,
+    f: impl Fn(f64) -> f64,
+) -> ColumnarValue {
     let x = kernels::cast(&arg(args, 0), DataType::Real, rows);
     let (n, scalar) = rows_for(&[&x], rows);
     match reals_of(&x) {

@@ -150,8 +150,7 @@ fn per_series(
     ty: DataType,
     f: impl Fn(&[Option<f64>], &[Value]) -> Option<Value>,
 ) -> ColumnarValue {
-    let mut parts = vec![kernels::cast(&arg(args, 0), DataType::Dynamic, rows)];
-    parts.extend(args.iter().skip(1).cloned());
+    let parts = series_args(args, rows, 1);
     rowwise(&parts, rows, ty, |v| {
         let Some(Value::Dynamic(d)) = v.first() else {
             return Value::Null;
@@ -204,8 +203,7 @@ enum Fill {
 /// The `series_fill_*` family. The missing-value placeholder argument (null
 /// by default) marks which elements are gaps.
 fn fill(args: &[ColumnarValue], rows: usize, how: Fill) -> ColumnarValue {
-    let mut parts = vec![kernels::cast(&arg(args, 0), DataType::Dynamic, rows)];
-    parts.extend(args.iter().skip(1).cloned());
+    let parts = series_args(args, rows, 1);
     rowwise(&parts, rows, DataType::Dynamic, |v| {
         let Some(Value::Dynamic(d)) = v.first() else {
             return Value::Null;
@@ -306,11 +304,7 @@ fn series_fir(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    let mut parts = vec![
-        kernels::cast(&arg(args, 0), DataType::Dynamic, rows),
-        kernels::cast(&arg(args, 1), DataType::Dynamic, rows),
-    ];
-    parts.extend(args.iter().skip(2).cloned());
+    let parts = series_args(args, rows, 2);
     Ok(rowwise(&parts, rows, DataType::Dynamic, |v| {
         let (Some(Value::Dynamic(x)), Some(Value::Dynamic(c))) = (v.first(), v.get(1)) else {
             return Value::Null;
@@ -682,11 +676,7 @@ fn series_fit_poly(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    let mut parts = vec![
-        kernels::cast(&arg(args, 0), DataType::Dynamic, rows),
-        kernels::cast(&arg(args, 1), DataType::Dynamic, rows),
-    ];
-    parts.extend(args.iter().skip(2).cloned());
+    let parts = series_args(args, rows, 2);
     Ok(rowwise(&parts, rows, DataType::Dynamic, |v| {
         let Some(Value::Dynamic(yd)) = v.first() else {
             return Value::Null;
@@ -1070,6 +1060,15 @@ fn anomalies_bag(s: &[Option<f64>], rest: &[Value]) -> Option<Value> {
         ("ad_score", reals_array(&scores)),
         ("baseline", reals_array(&baseline)),
     ]))
+}
+
+/// A series function's arguments: the first `series` cast to dynamic (a
+/// missing one as null), the rest as given.
+fn series_args(args: &[ColumnarValue], rows: usize, series: usize) -> Vec<ColumnarValue> {
+    (0..series)
+        .map(|i| kernels::cast(&arg(args, i), DataType::Dynamic, rows))
+        .chain(args.iter().skip(series).cloned())
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::math::real_map;
 use super::{arg, arity, expect, numeric_like, rowwise, scalar_arg, Func};
 use crate::column::{Column, ColumnData};
 use crate::function::{ColumnarValue, EvalContext, FunctionError, FunctionProperties};
@@ -153,15 +154,6 @@ fn real_of_three(a: &[DataType]) -> Result<DataType, FunctionError> {
         expect(a, i, "a number", numeric_like)?;
     }
     Ok(DataType::Real)
-}
-
-fn real_map(args: &[ColumnarValue], rows: usize, f: impl Fn(f64) -> f64) -> ColumnarValue {
-    let x = kernels::cast(&arg(args, 0), DataType::Real, rows);
-    let (n, scalar) = rows_for(&[&x], rows);
-    match reals_of(&x) {
-        Some(v) => access::reals(n, scalar, |i| v.get(i).map(&f)),
-        None => ColumnarValue::Scalar(Value::Null, DataType::Real),
-    }
 }
 
 fn real_map3(
