@@ -16,6 +16,7 @@ pub mod names;
 mod ops;
 mod partition;
 mod pattern;
+mod pipeline;
 pub mod plan;
 mod plugins;
 mod plugins_more;
