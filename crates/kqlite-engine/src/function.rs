@@ -74,6 +74,65 @@ pub struct EvalContext {
 /// (error `E1107`) before building it.
 pub const MAX_VALUE_BYTES: usize = 32 << 20;
 
+thread_local! {
+    /// The deadline and cancel flag of the query whose function runs on
+    /// this thread (set by the evaluator around each call).
+    static STOP: std::cell::RefCell<Option<crate::eval::limits::Guard>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// While alive, function calls on this thread see `guard`'s deadline and
+/// cancel flag through [`check_stop`]; dropping it restores what was set
+/// before (calls nest: `toscalar` runs a plan inside an expression).
+pub(crate) struct StopScope(Option<crate::eval::limits::Guard>);
+
+impl StopScope {
+    /// Lets function calls on this thread see `guard`.
+    pub(crate) fn enter(guard: &crate::eval::limits::Guard) -> StopScope {
+        StopScope(STOP.with(|s| s.replace(Some(guard.clone()))))
+    }
+}
+
+impl Drop for StopScope {
+    fn drop(&mut self) {
+        let outer = self.0.take();
+        STOP.with(|s| *s.borrow_mut() = outer);
+    }
+}
+
+/// Fails with [`FunctionError::Stopped`] once the running query's deadline
+/// has passed or it was cancelled. Functions whose one call can take long
+/// (building, searching or inflating large values) call it as they go, so
+/// `--timeout` and cancellation end them mid-call; outside a query it
+/// never fails.
+pub(crate) fn check_stop() -> Result<(), FunctionError> {
+    STOP.with(|s| match &*s.borrow() {
+        Some(guard) if guard.check().is_err() => Err(FunctionError::Stopped),
+        _ => Ok(()),
+    })
+}
+
+/// [`check_stop`] before work on a value of `bytes` bytes, when it is
+/// large enough (64 KiB) for one call on it to take noticeable time.
+#[inline]
+pub(crate) fn check_stop_for(bytes: usize) -> Result<(), FunctionError> {
+    if bytes >= 1 << 16 {
+        check_stop()
+    } else {
+        Ok(())
+    }
+}
+
+/// [`check_stop`] on every few-thousandth iteration `i` of a loop.
+#[inline]
+pub(crate) fn tick_stop(i: usize) -> Result<(), FunctionError> {
+    if i & 0xfff == 0 {
+        check_stop()
+    } else {
+        Ok(())
+    }
+}
+
 /// Fails with [`FunctionError::TooLarge`] when a value of `bytes` bytes
 /// would be larger than [`MAX_VALUE_BYTES`].
 pub(crate) fn check_value_size(bytes: usize) -> Result<(), FunctionError> {
@@ -201,6 +260,10 @@ pub enum FunctionError {
         /// The limit.
         limit: usize,
     },
+    /// The query ran out of time or was cancelled during the call (the
+    /// evaluator reports it as the query's timeout or cancellation).
+    #[error("the query was stopped (time limit or cancellation) during the call")]
+    Stopped,
     /// The array the function would build has more than
     /// [`MAX_ARRAY_ELEMENTS`] elements.
     #[error("an array would hold at least {elements} elements, more than the limit of {limit} on one array a function builds")]
@@ -520,4 +583,34 @@ pub trait GroupsAccumulator: Send {
 
     /// Lets `merge` downcast the other accumulator.
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+
+#[cfg(test)]
+mod stop_tests {
+    use super::*;
+    use crate::eval::limits::Guard;
+    use crate::eval::Limits;
+
+    #[test]
+    fn a_call_sees_the_deadline_of_the_query_around_it_and_none_outside() {
+        assert_eq!(check_stop(), Ok(()));
+        let past = Guard::start(&Limits {
+            timeout: Some(std::time::Duration::ZERO),
+            ..Limits::default()
+        });
+        let open = Guard::start(&Limits::default());
+        {
+            let _outer = StopScope::enter(&open);
+            assert_eq!(check_stop(), Ok(()));
+            {
+                let _inner = StopScope::enter(&past);
+                assert_eq!(check_stop(), Err(FunctionError::Stopped));
+                assert_eq!(check_stop_for(10), Ok(()));
+                assert_eq!(tick_stop(1), Ok(()));
+                assert_eq!(tick_stop(4096), Err(FunctionError::Stopped));
+            }
+            assert_eq!(check_stop(), Ok(()));
+        }
+        assert_eq!(check_stop(), Ok(()));
+    }
 }
