@@ -1942,6 +1942,7 @@ impl Binder<'_> {
                 left_keys,
                 right_keys,
                 output,
+                span,
             }),
             out,
         ))
@@ -2297,6 +2298,7 @@ fn push_filter_into_join(input: Arc<Plan>, predicate: BoundExpr) -> Arc<Plan> {
         left_keys,
         right_keys,
         output,
+        span,
     } = input.as_ref()
     {
         let to_left = |i: usize| match output.get(i) {
@@ -2314,6 +2316,7 @@ fn push_filter_into_join(input: Arc<Plan>, predicate: BoundExpr) -> Arc<Plan> {
                 left_keys: left_keys.clone(),
                 right_keys: right_keys.clone(),
                 output: output.clone(),
+                span: *span,
             });
         }
     }
