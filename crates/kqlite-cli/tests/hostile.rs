@@ -413,6 +413,64 @@ fn a_join_of_9k_by_10k_rows_stops_at_max_memory_before_the_memory_exists() {
     write(&dir, "q.kql", q);
     let run = run_capped(&dir, &["run", "--max-memory", "200MB", "q.kql"], SECS);
     assert_clean_failure(&run, "E1107", 600);
+    // The error points at the join.
+    assert!(run.stderr.contains("q.kql:3:5"), "{}", clip(&run.stderr));
+}
+
+/// Runs `query` with `--max-memory 100MB` and expects E1107 within
+/// `max_mb` of peak memory.
+fn assert_stops_at_100mb(case: &str, query: &str, max_mb: u64) {
+    let dir = scratch(case);
+    write(&dir, "q.kql", query);
+    let run = run_capped(&dir, &["run", "--max-memory", "100MB", "q.kql"], SECS);
+    assert_clean_failure(&run, "E1107", max_mb);
+}
+
+#[test]
+fn a_streaming_summarize_of_unique_keys_reserves_its_groups() {
+    // Before: 385 MB and a result, past the limit.
+    assert_stops_at_100mb(
+        "sum-unique",
+        "range i from 1 to 3000000 step 1 | extend k = strcat('key number ', i) \
+         | summarize count() by k | count\n",
+        300,
+    );
+}
+
+#[test]
+fn make_list_make_set_and_make_bag_reserve_what_they_keep() {
+    assert_stops_at_100mb(
+        "make-list",
+        "range i from 1 to 1000000 step 1 \
+         | summarize l = make_list(strrep('x', 300)) by g = i % 1000 | count\n",
+        200,
+    );
+    // Before: 554 MB.
+    assert_stops_at_100mb(
+        "make-set",
+        "range i from 1 to 1000000 step 1 \
+         | summarize l = make_set(strcat(strrep('x', 100), i)) by g = i % 1000 | count\n",
+        400,
+    );
+    // Before: 434 MB.
+    assert_stops_at_100mb(
+        "make-bag",
+        "range i from 1 to 1000000 step 1 \
+         | summarize l = make_bag(bag_pack(strcat('k', i), strrep('x', 300))) by g = i % 1000 \
+         | count\n",
+        300,
+    );
+}
+
+#[test]
+fn bag_pack_results_are_reserved_before_they_are_built() {
+    // Before: 451 MB (the sort's input was reserved once it existed).
+    assert_stops_at_100mb(
+        "pack",
+        "range i from 1 to 1000000 step 1 | extend d = bag_pack('k', strrep('x', 2000), 'i', i) \
+         | sort by i desc | take 1 | project i\n",
+        250,
+    );
 }
 
 #[test]

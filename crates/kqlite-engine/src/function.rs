@@ -81,19 +81,20 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// While alive, function calls on this thread see `guard`'s deadline and
-/// cancel flag through [`check_stop`]; dropping it restores what was set
-/// before (calls nest: `toscalar` runs a plan inside an expression).
-pub(crate) struct StopScope(Option<crate::eval::limits::Guard>);
+/// While alive, function calls and accumulators on this thread see
+/// `guard`'s deadline and cancel flag (through [`check_stop`]) and its
+/// memory budget (through [`ValueMemory`]); dropping it restores what was
+/// set before (calls nest: `toscalar` runs a plan inside an expression).
+pub(crate) struct QueryScope(Option<crate::eval::limits::Guard>);
 
-impl StopScope {
+impl QueryScope {
     /// Lets function calls on this thread see `guard`.
-    pub(crate) fn enter(guard: &crate::eval::limits::Guard) -> StopScope {
-        StopScope(STOP.with(|s| s.replace(Some(guard.clone()))))
+    pub(crate) fn enter(guard: &crate::eval::limits::Guard) -> QueryScope {
+        QueryScope(STOP.with(|s| s.replace(Some(guard.clone()))))
     }
 }
 
-impl Drop for StopScope {
+impl Drop for QueryScope {
     fn drop(&mut self) {
         let outer = self.0.take();
         STOP.with(|s| *s.borrow_mut() = outer);
@@ -110,6 +111,53 @@ pub(crate) fn check_stop() -> Result<(), FunctionError> {
         Some(guard) if guard.check().is_err() => Err(FunctionError::Stopped),
         _ => Ok(()),
     })
+}
+
+/// Memory a function call or an aggregate's state holds for what it
+/// builds, reserved from the running query's budget as it grows (nothing
+/// outside a query), and given back when dropped: a `make_list` that keeps
+/// every row, or a call building large bags row after row, fails with
+/// [`FunctionError::OutOfMemory`] (error `E1107`) before the memory exists.
+#[derive(Debug, Default)]
+pub(crate) struct ValueMemory(Option<crate::eval::memory::MemoryReservation>);
+
+impl ValueMemory {
+    /// Nothing held yet.
+    pub(crate) fn new() -> ValueMemory {
+        ValueMemory(None)
+    }
+
+    /// Holds `bytes` more from the budget of the query running on this
+    /// thread.
+    pub(crate) fn grow(&mut self, bytes: usize) -> Result<(), FunctionError> {
+        if self.0.is_none() {
+            self.0 = STOP.with(|s| {
+                s.borrow()
+                    .as_ref()
+                    .map(|g| g.reserve(kqlite_parser::Span::default()))
+            });
+        }
+        match &mut self.0 {
+            Some(held) => held.try_grow(bytes).map_err(|e| match e {
+                crate::eval::EvalError::OutOfMemory {
+                    estimate, limit, ..
+                } => FunctionError::OutOfMemory {
+                    bytes: estimate,
+                    limit,
+                },
+                _ => FunctionError::Stopped,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a `dynamic` value costs in memory, roughly: its serialized size
+/// plus a slot per element.
+pub(crate) fn dynamic_memory(d: &crate::value::Dynamic) -> usize {
+    dynamic_size(d, MAX_VALUE_BYTES)
+        .saturating_mul(2)
+        .saturating_add(std::mem::size_of::<crate::value::Dynamic>())
 }
 
 /// [`check_stop`] before work on a value of `bytes` bytes, when it is
@@ -256,6 +304,17 @@ pub enum FunctionError {
     #[error("a value would take at least {bytes} bytes, more than the limit of {limit} bytes on one string or dynamic value")]
     TooLarge {
         /// The size of the value (or a lower bound of it).
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Building the value would pass the query's memory budget
+    /// ([`crate::eval::Limits::max_memory`]).
+    #[error(
+        "the query would hold at least {bytes} bytes, more than its memory limit of {limit} bytes"
+    )]
+    OutOfMemory {
+        /// The bytes the query would hold.
         bytes: usize,
         /// The limit.
         limit: usize,
@@ -600,10 +659,10 @@ mod stop_tests {
         });
         let open = Guard::start(&Limits::default());
         {
-            let _outer = StopScope::enter(&open);
+            let _outer = QueryScope::enter(&open);
             assert_eq!(check_stop(), Ok(()));
             {
-                let _inner = StopScope::enter(&past);
+                let _inner = QueryScope::enter(&past);
                 assert_eq!(check_stop(), Err(FunctionError::Stopped));
                 assert_eq!(check_stop_for(10), Ok(()));
                 assert_eq!(tick_stop(1), Ok(()));

@@ -93,7 +93,7 @@ impl Executor<'_> {
                 // large value): check the deadline before it, and let the
                 // function check it as it goes.
                 self.guard.check()?;
-                let _stop = crate::function::StopScope::enter(&self.guard);
+                let _stop = crate::function::QueryScope::enter(&self.guard);
                 match crate::function::call_scalar(func.as_ref(), &values, rows, &self.ctx) {
                     Ok(v) => v,
                     Err(FunctionError::Stopped) => {

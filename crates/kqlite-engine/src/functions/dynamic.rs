@@ -387,11 +387,53 @@ fn pack_array(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+    let mut held = PackMemory::default();
+    let out = rowwise(args, rows, DataType::Dynamic, |v| {
+        if !held.reserve(v.iter()) {
+            return Value::Null;
+        }
         Value::Dynamic(Dynamic::Array(Arc::new(
             v.iter().map(kernels::value_to_dynamic).collect(),
         )))
-    }))
+    });
+    held.finish(out)
+}
+
+/// What `pack_array`, `bag_pack` and `bag_merge` have built in one call:
+/// each row's value is measured against the cap on one value and reserved
+/// from the query's memory budget before it is built, so a call building
+/// large values over many rows fails (`E1107`) before the memory exists.
+#[derive(Default)]
+struct PackMemory {
+    mem: crate::function::ValueMemory,
+    failed: Option<FunctionError>,
+}
+
+impl PackMemory {
+    /// Reserves a value made of `parts`; false (and the call fails) when
+    /// it cannot.
+    fn reserve<'v>(&mut self, parts: impl Iterator<Item = &'v Value>) -> bool {
+        if self.failed.is_some() {
+            return false;
+        }
+        let bytes = parts
+            .map(|x| value_size(x, MAX_VALUE_BYTES).saturating_add(16))
+            .fold(16usize, usize::saturating_add);
+        match crate::function::check_value_size(bytes)
+            .and_then(|()| self.mem.grow(bytes.saturating_mul(2)))
+        {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+
+    /// The call's result, or its failure.
+    fn finish(self, out: ColumnarValue) -> Result<ColumnarValue, FunctionError> {
+        self.failed.map_or(Ok(out), Err)
+    }
 }
 
 fn bag_pack_type(a: &[DataType]) -> Result<DataType, FunctionError> {
@@ -410,7 +452,11 @@ fn bag_pack(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+    let mut held = PackMemory::default();
+    let out = rowwise(args, rows, DataType::Dynamic, |v| {
+        if !held.reserve(v.iter()) {
+            return Value::Null;
+        }
         let mut bag: IndexMap<Arc<str>, Dynamic> = IndexMap::with_capacity(v.len() / 2);
         for pair in v.chunks_exact(2) {
             if let [k, x] = pair {
@@ -418,7 +464,8 @@ fn bag_pack(
             }
         }
         Value::Dynamic(Dynamic::Bag(Arc::new(bag)))
-    }))
+    });
+    held.finish(out)
 }
 
 /// `array_concat(a, b, ...)`: null when any argument is not an array.
@@ -819,7 +866,11 @@ fn bag_merge(
     let dyns: Vec<ColumnarValue> = (0..args.len())
         .map(|i| dynamic_arg(args, i, rows))
         .collect();
-    Ok(rowwise(&dyns, rows, DataType::Dynamic, |v| {
+    let mut held = PackMemory::default();
+    let out = rowwise(&dyns, rows, DataType::Dynamic, |v| {
+        if !held.reserve(v.iter()) {
+            return Value::Null;
+        }
         let mut bag: IndexMap<Arc<str>, Dynamic> = IndexMap::new();
         for x in v {
             if let Value::Dynamic(Dynamic::Bag(b)) = x {
@@ -829,7 +880,8 @@ fn bag_merge(
             }
         }
         Value::Dynamic(Dynamic::Bag(Arc::new(bag)))
-    }))
+    });
+    held.finish(out)
 }
 
 /// `bag_remove_keys(bag, keys)`.
