@@ -29,8 +29,10 @@ mod tests;
 pub struct ParseOptions {
     /// Deepest syntax tree accepted (default 256): each parenthesis, unary
     /// operator, call, subquery and dynamic array or object is a level, and
-    /// so is each link of a chain (`a + b + c`, `x.a.b`, `T | op | op`),
-    /// because everything that walks the tree (even `Drop`) recurses.
+    /// so is each link of a chain (`a - b - c`, `x.a.b`), because
+    /// everything that walks the tree (even `Drop`) recurses. The stages of
+    /// a pipeline (`T | op | op`) are one flat list and do not count, nor
+    /// do long runs of one associative operator (they are regrouped).
     pub max_depth: usize,
 }
 
