@@ -529,3 +529,33 @@ fn nested_replace_string_doublings_stop_at_the_timeout() {
     let run = run_capped(&dir, &["run", "q.kql"], SECS);
     assert_clean_failure(&run, "E1107", 1500);
 }
+
+/// Found by the `functions` fuzz target: writing a million repeated bags
+/// as text went through a JSON tree of each (1.1 GB for `tostring`, 3.8 GB
+/// with `dynamic_to_json` and `gzip_compress_to_base64_string`).
+#[test]
+fn a_million_repeated_bags_are_written_as_text_without_a_json_tree() {
+    let dir = scratch("repeat-json");
+    let bag = r#"dynamic({"a": {"b": [1, 2, {"c": "d"}]}})"#;
+    write(
+        &dir,
+        "tostring.kql",
+        &format!(
+            "range i from 1 to 3 step 1 | extend x = tostring(repeat({bag}, 2147483647)) \
+             | project n = strlen(x)\n"
+        ),
+    );
+    let run = run_capped(&dir, &["run", "tostring.kql"], SECS);
+    assert_success(&run, 500);
+    assert!(run.stdout.contains("29360129"), "{}", clip(&run.stdout));
+    write(
+        &dir,
+        "gzip.kql",
+        &format!(
+            "range i from 1 to 3 step 1 | extend x = extract_all(gzip_compress_to_base64_string(\
+             dynamic_to_json(repeat({bag}, 100000000))), 'aa') | project n = array_length(x)\n"
+        ),
+    );
+    let run = run_capped(&dir, &["run", "gzip.kql"], SECS);
+    assert_clean_failure(&run, "E1100", 500);
+}

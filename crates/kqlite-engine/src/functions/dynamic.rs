@@ -1291,25 +1291,14 @@ fn dynamic_to_json(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    fn sorted(j: serde_json::Value) -> serde_json::Value {
-        match j {
-            serde_json::Value::Object(o) => {
-                let mut entries: Vec<(String, serde_json::Value)> = o.into_iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                serde_json::Value::Object(
-                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
-                )
-            }
-            serde_json::Value::Array(a) => {
-                serde_json::Value::Array(a.into_iter().map(sorted).collect())
-            }
-            other => other,
-        }
-    }
     let x = dynamic_arg(args, 0, rows);
     check_text_sizes(&x, rows)?;
     Ok(rowwise(&[x], rows, DataType::String, |v| match v.first() {
-        Some(Value::Dynamic(d)) => Value::string(sorted(d.to_json()).to_string()),
+        Some(Value::Dynamic(d)) => {
+            let mut text = String::new();
+            kernels::convert::write_json(d, true, &mut text);
+            Value::string(text)
+        }
         _ => Value::string("null"),
     }))
 }
