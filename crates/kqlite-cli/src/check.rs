@@ -28,8 +28,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
-    /// Deepest nesting of brackets and operators in the query text (at
-    /// most 4096).
+    /// Deepest nesting of brackets, calls and subqueries in the query text
+    /// (E0012 beyond it; at most 4096). The stages of one pipeline are a
+    /// flat chain, not nesting.
     #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
     /// Whose tables and column types to check against.

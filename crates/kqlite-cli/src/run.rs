@@ -176,9 +176,10 @@ fn report_load_error(path: &Path, e: &kqlite_engine::io::LoadError, lenient: boo
 /// Limits on one query, shared by the commands that run queries.
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
-    /// Cancels the run after this long (loading --table files, binding and
-    /// evaluating the query all count), e.g. `30s`, `500ms`, `2m`, `1h` (a
-    /// bare number is seconds; `0` = no limit). No limit by default.
+    /// Cancels the run with E1106 after this long (loading --table files,
+    /// binding and evaluating the query all count, down to one long
+    /// function call), e.g. `30s`, `500ms`, `2m`, `1h` (a bare number is
+    /// seconds; `0` = no limit). No limit by default.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
     /// Most rows printed; what happens beyond is --result-overflow.
@@ -188,15 +189,20 @@ pub struct LimitArgs {
     /// rows and warn on stderr, or fail.
     #[arg(long, value_enum, value_name = "MODE", default_value_t = Overflow::Truncate)]
     result_overflow: Overflow,
-    /// The query's memory budget, e.g. `4GiB`, `512MB`, or bytes: operators
-    /// reserve from it before building their results, and the query fails
-    /// with E1107 when the data it holds at once would exceed it (columns
-    /// shared with loaded tables do not count). Default: half the
+    /// The query's memory budget, e.g. `4GiB`, `512MB`, or bytes: operators,
+    /// aggregate states (`make_list`, `make_set`, `make_bag`) and functions
+    /// building values (`bag_pack`, ...) reserve from it before they grow,
+    /// and the query fails with E1107 when the data it holds at once would
+    /// exceed it (columns shared with loaded tables do not count). One
+    /// string or dynamic value is capped at 32 MiB, one array a function
+    /// builds at 1,048,576 elements (E1107 too). Default: half the
     /// machine's available memory, at most 8GiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<usize>,
-    /// Deepest nesting of brackets and operators in the query text (at
-    /// most 4096).
+    /// Deepest nesting of brackets, calls and subqueries in the query text
+    /// (E0012 beyond it; at most 4096). The stages of one pipeline are a
+    /// flat chain, not nesting: any number of consecutive `extend`s, and
+    /// up to 512 other stages in a row (E1007 beyond).
     #[arg(long, value_name = "N", default_value_t = kqlite_engine::eval::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
 }

@@ -307,6 +307,42 @@ fn a_ten_thousand_term_or_chain_runs() {
     assert!(run.stdout.contains("10"), "{}", clip(&run.stdout));
 }
 
+/// `print x = 1` and `n` chained `extend`s, each adding a column from the
+/// one before.
+fn chained_extends(n: usize) -> String {
+    let mut q = String::from("print a0 = 1");
+    for i in 1..=n {
+        q.push_str(&format!("\n| extend a{i} = a{} + 1", i - 1));
+    }
+    q.push_str(&format!("\n| project a{n}\n"));
+    q
+}
+
+#[test]
+fn a_thousand_and_ten_thousand_chained_extends_run() {
+    let dir = scratch("extends");
+    for n in [1_000, 10_000] {
+        write(&dir, "q.kql", &chained_extends(n));
+        let run = run_capped(&dir, &["run", "q.kql"], SECS);
+        assert_success(&run, 400);
+        assert!(
+            run.stdout.contains(&(n + 1).to_string()),
+            "{}",
+            clip(&run.stdout)
+        );
+    }
+}
+
+#[test]
+fn a_long_chain_of_wheres_is_a_clean_error_not_a_stack_overflow() {
+    let dir = scratch("wheres");
+    let mut q = String::from("print x = 1");
+    q.push_str(&"\n| where x > 0".repeat(5_000));
+    write(&dir, "q.kql", &q);
+    let run = run_capped(&dir, &["run", "q.kql"], SECS);
+    assert_clean_failure(&run, "more than 512 operators", 400);
+}
+
 #[test]
 fn two_hundred_chained_functions_run_and_a_self_call_is_refused() {
     let dir = scratch("functions");
@@ -377,6 +413,64 @@ fn a_join_of_9k_by_10k_rows_stops_at_max_memory_before_the_memory_exists() {
     write(&dir, "q.kql", q);
     let run = run_capped(&dir, &["run", "--max-memory", "200MB", "q.kql"], SECS);
     assert_clean_failure(&run, "E1107", 600);
+    // The error points at the join.
+    assert!(run.stderr.contains("q.kql:3:5"), "{}", clip(&run.stderr));
+}
+
+/// Runs `query` with `--max-memory 100MB` and expects E1107 within
+/// `max_mb` of peak memory.
+fn assert_stops_at_100mb(case: &str, query: &str, max_mb: u64) {
+    let dir = scratch(case);
+    write(&dir, "q.kql", query);
+    let run = run_capped(&dir, &["run", "--max-memory", "100MB", "q.kql"], SECS);
+    assert_clean_failure(&run, "E1107", max_mb);
+}
+
+#[test]
+fn a_streaming_summarize_of_unique_keys_reserves_its_groups() {
+    // Before: 385 MB and a result, past the limit.
+    assert_stops_at_100mb(
+        "sum-unique",
+        "range i from 1 to 3000000 step 1 | extend k = strcat('key number ', i) \
+         | summarize count() by k | count\n",
+        300,
+    );
+}
+
+#[test]
+fn make_list_make_set_and_make_bag_reserve_what_they_keep() {
+    assert_stops_at_100mb(
+        "make-list",
+        "range i from 1 to 1000000 step 1 \
+         | summarize l = make_list(strrep('x', 300)) by g = i % 1000 | count\n",
+        200,
+    );
+    // Before: 554 MB.
+    assert_stops_at_100mb(
+        "make-set",
+        "range i from 1 to 1000000 step 1 \
+         | summarize l = make_set(strcat(strrep('x', 100), i)) by g = i % 1000 | count\n",
+        400,
+    );
+    // Before: 434 MB.
+    assert_stops_at_100mb(
+        "make-bag",
+        "range i from 1 to 1000000 step 1 \
+         | summarize l = make_bag(bag_pack(strcat('k', i), strrep('x', 300))) by g = i % 1000 \
+         | count\n",
+        300,
+    );
+}
+
+#[test]
+fn bag_pack_results_are_reserved_before_they_are_built() {
+    // Before: 451 MB (the sort's input was reserved once it existed).
+    assert_stops_at_100mb(
+        "pack",
+        "range i from 1 to 1000000 step 1 | extend d = bag_pack('k', strrep('x', 2000), 'i', i) \
+         | sort by i desc | take 1 | project i\n",
+        250,
+    );
 }
 
 #[test]
@@ -418,18 +512,50 @@ fn bag_unpack_with_a_new_key_per_row_stops_at_the_memory_limit() {
 }
 
 #[test]
-fn nested_replace_string_doublings_stop_at_the_value_cap() {
+fn nested_replace_string_doublings_stop_at_the_timeout() {
     let dir = scratch("doubling");
     let mut e = String::from("strrep('a', 64)");
     for _ in 0..26 {
         e = format!("replace_string({e}, 'a', 'aa')");
     }
     write(&dir, "q.kql", &format!("print n = strlen({e})\n"));
-    let run = run_capped(&dir, &["run", "--timeout", "1s", "q.kql"], SECS);
-    // The doublings stop at the 32 MiB cap on one value (E1107), not at the
-    // timeout: one function call does not see the deadline yet, so the
-    // bound on time is loose (a debug build on a busy machine takes
-    // seconds); before the cap this ran for minutes and aborted.
+    // Without a timeout the doublings run until one value would pass the
+    // 32 MiB cap (E1107, seconds in a debug build); before that cap they
+    // ran for over a minute. With one, the call running at the deadline
+    // stops mid-way (each call sees the deadline), well before the cap.
+    let run = run_capped(&dir, &["run", "--timeout", "300ms", "q.kql"], SECS);
+    assert_clean_failure(&run, "E1106", 600);
+    assert!(run.elapsed < Duration::from_secs(5), "{:?}", run.elapsed);
+    let run = run_capped(&dir, &["run", "q.kql"], SECS);
     assert_clean_failure(&run, "E1107", 1500);
-    assert!(run.elapsed < Duration::from_secs(30), "{:?}", run.elapsed);
+}
+
+/// Found by the `functions` fuzz target: writing a million repeated bags
+/// as text went through a JSON tree of each (1.1 GB for `tostring`, 3.8 GB
+/// with `dynamic_to_json` and `gzip_compress_to_base64_string`).
+#[test]
+fn a_million_repeated_bags_are_written_as_text_without_a_json_tree() {
+    let dir = scratch("repeat-json");
+    let bag = r#"dynamic({"a": {"b": [1, 2, {"c": "d"}]}})"#;
+    write(
+        &dir,
+        "tostring.kql",
+        &format!(
+            "range i from 1 to 3 step 1 | extend x = tostring(repeat({bag}, 2147483647)) \
+             | project n = strlen(x)\n"
+        ),
+    );
+    let run = run_capped(&dir, &["run", "tostring.kql"], SECS);
+    assert_success(&run, 500);
+    assert!(run.stdout.contains("29360129"), "{}", clip(&run.stdout));
+    write(
+        &dir,
+        "gzip.kql",
+        &format!(
+            "range i from 1 to 3 step 1 | extend x = extract_all(gzip_compress_to_base64_string(\
+             dynamic_to_json(repeat({bag}, 100000000))), 'aa') | project n = array_length(x)\n"
+        ),
+    );
+    let run = run_capped(&dir, &["run", "gzip.kql"], SECS);
+    assert_clean_failure(&run, "E1100", 500);
 }

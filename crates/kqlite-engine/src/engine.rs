@@ -787,6 +787,13 @@ fn eval_error(e: EvalError) -> QueryError {
             names::error(codes::TOO_MUCH_MEMORY, message, span),
             "one array built by a function may hold at most 1,048,576 elements (Kusto's make_list default)",
         )),
+        EvalError::Function {
+            span,
+            source: crate::function::FunctionError::OutOfMemory { .. },
+        } => QueryError::Eval(names::with_hint(
+            names::error(codes::TOO_MUCH_MEMORY, message, span),
+            "narrow the query before this call or raise the memory limit (--max-memory)",
+        )),
         EvalError::Function { span, .. } => {
             QueryError::Eval(names::error(codes::FUNCTION_FAILED, message, span))
         }

@@ -238,6 +238,7 @@ impl Printer<'_> {
                 left_keys,
                 right_keys,
                 output,
+                ..
             } => {
                 let l = left.schema(self.catalog).unwrap_or_default();
                 let r = right.schema(self.catalog).unwrap_or_default();

@@ -74,6 +74,113 @@ pub struct EvalContext {
 /// (error `E1107`) before building it.
 pub const MAX_VALUE_BYTES: usize = 32 << 20;
 
+thread_local! {
+    /// The deadline and cancel flag of the query whose function runs on
+    /// this thread (set by the evaluator around each call).
+    static STOP: std::cell::RefCell<Option<crate::eval::limits::Guard>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// While alive, function calls and accumulators on this thread see
+/// `guard`'s deadline and cancel flag (through [`check_stop`]) and its
+/// memory budget (through [`ValueMemory`]); dropping it restores what was
+/// set before (calls nest: `toscalar` runs a plan inside an expression).
+pub(crate) struct QueryScope(Option<crate::eval::limits::Guard>);
+
+impl QueryScope {
+    /// Lets function calls on this thread see `guard`.
+    pub(crate) fn enter(guard: &crate::eval::limits::Guard) -> QueryScope {
+        QueryScope(STOP.with(|s| s.replace(Some(guard.clone()))))
+    }
+}
+
+impl Drop for QueryScope {
+    fn drop(&mut self) {
+        let outer = self.0.take();
+        STOP.with(|s| *s.borrow_mut() = outer);
+    }
+}
+
+/// Fails with [`FunctionError::Stopped`] once the running query's deadline
+/// has passed or it was cancelled. Functions whose one call can take long
+/// (building, searching or inflating large values) call it as they go, so
+/// `--timeout` and cancellation end them mid-call; outside a query it
+/// never fails.
+pub(crate) fn check_stop() -> Result<(), FunctionError> {
+    STOP.with(|s| match &*s.borrow() {
+        Some(guard) if guard.check().is_err() => Err(FunctionError::Stopped),
+        _ => Ok(()),
+    })
+}
+
+/// Memory a function call or an aggregate's state holds for what it
+/// builds, reserved from the running query's budget as it grows (nothing
+/// outside a query), and given back when dropped: a `make_list` that keeps
+/// every row, or a call building large bags row after row, fails with
+/// [`FunctionError::OutOfMemory`] (error `E1107`) before the memory exists.
+#[derive(Debug, Default)]
+pub(crate) struct ValueMemory(Option<crate::eval::memory::MemoryReservation>);
+
+impl ValueMemory {
+    /// Nothing held yet.
+    pub(crate) fn new() -> ValueMemory {
+        ValueMemory(None)
+    }
+
+    /// Holds `bytes` more from the budget of the query running on this
+    /// thread.
+    pub(crate) fn grow(&mut self, bytes: usize) -> Result<(), FunctionError> {
+        if self.0.is_none() {
+            self.0 = STOP.with(|s| {
+                s.borrow()
+                    .as_ref()
+                    .map(|g| g.reserve(kqlite_parser::Span::default()))
+            });
+        }
+        match &mut self.0 {
+            Some(held) => held.try_grow(bytes).map_err(|e| match e {
+                crate::eval::EvalError::OutOfMemory {
+                    estimate, limit, ..
+                } => FunctionError::OutOfMemory {
+                    bytes: estimate,
+                    limit,
+                },
+                _ => FunctionError::Stopped,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a `dynamic` value costs in memory, roughly: its serialized size
+/// plus a slot per element.
+pub(crate) fn dynamic_memory(d: &crate::value::Dynamic) -> usize {
+    dynamic_size(d, MAX_VALUE_BYTES)
+        .saturating_mul(2)
+        .saturating_add(std::mem::size_of::<crate::value::Dynamic>())
+}
+
+/// [`check_stop`] before work on a value of `bytes` bytes, when it is
+/// large enough (64 KiB) for one call on it to take noticeable time.
+#[inline]
+pub(crate) fn check_stop_for(bytes: usize) -> Result<(), FunctionError> {
+    if bytes >= 1 << 16 {
+        check_stop()
+    } else {
+        Ok(())
+    }
+}
+
+/// [`check_stop`] on every few-thousandth iteration `i` of a loop.
+#[inline]
+pub(crate) fn tick_stop(i: usize) -> Result<(), FunctionError> {
+    if i & 0xfff == 0 {
+        check_stop()
+    } else {
+        Ok(())
+    }
+}
+
 /// Fails with [`FunctionError::TooLarge`] when a value of `bytes` bytes
 /// would be larger than [`MAX_VALUE_BYTES`].
 pub(crate) fn check_value_size(bytes: usize) -> Result<(), FunctionError> {
@@ -201,6 +308,21 @@ pub enum FunctionError {
         /// The limit.
         limit: usize,
     },
+    /// Building the value would pass the query's memory budget
+    /// ([`crate::eval::Limits::max_memory`]).
+    #[error(
+        "the query would hold at least {bytes} bytes, more than its memory limit of {limit} bytes"
+    )]
+    OutOfMemory {
+        /// The bytes the query would hold.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The query ran out of time or was cancelled during the call (the
+    /// evaluator reports it as the query's timeout or cancellation).
+    #[error("the query was stopped (time limit or cancellation) during the call")]
+    Stopped,
     /// The array the function would build has more than
     /// [`MAX_ARRAY_ELEMENTS`] elements.
     #[error("an array would hold at least {elements} elements, more than the limit of {limit} on one array a function builds")]
@@ -520,4 +642,34 @@ pub trait GroupsAccumulator: Send {
 
     /// Lets `merge` downcast the other accumulator.
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+
+#[cfg(test)]
+mod stop_tests {
+    use super::*;
+    use crate::eval::limits::Guard;
+    use crate::eval::Limits;
+
+    #[test]
+    fn a_call_sees_the_deadline_of_the_query_around_it_and_none_outside() {
+        assert_eq!(check_stop(), Ok(()));
+        let past = Guard::start(&Limits {
+            timeout: Some(std::time::Duration::ZERO),
+            ..Limits::default()
+        });
+        let open = Guard::start(&Limits::default());
+        {
+            let _outer = QueryScope::enter(&open);
+            assert_eq!(check_stop(), Ok(()));
+            {
+                let _inner = QueryScope::enter(&past);
+                assert_eq!(check_stop(), Err(FunctionError::Stopped));
+                assert_eq!(check_stop_for(10), Ok(()));
+                assert_eq!(tick_stop(1), Ok(()));
+                assert_eq!(tick_stop(4096), Err(FunctionError::Stopped));
+            }
+            assert_eq!(check_stop(), Ok(()));
+        }
+        assert_eq!(check_stop(), Ok(()));
+    }
 }

@@ -409,3 +409,23 @@ mod lenient_properties {
         }
     }
 }
+
+/// Found by the `load_shapes` fuzz target (shape `WideRows`, CSV): the
+/// duplicate-header check was quadratic in the number of columns (50,000
+/// columns took seconds, 200,000 minutes).
+#[test]
+fn a_csv_header_of_two_hundred_thousand_columns_loads_in_linear_time() {
+    let n = 200_000;
+    let header: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+    let row = vec!["1"; n].join(",");
+    let text = format!("{}\n{row}\n{row}\n", header.join(","));
+    let start = std::time::Instant::now();
+    let t = load("wide.csv", text.as_bytes()).expect("loads");
+    assert_eq!((t.num_rows(), t.num_columns()), (2, n));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(load("dup.csv", b"a,b,a\n1,2,3\n").is_err());
+}

@@ -300,12 +300,16 @@ pub enum ExprKind {
     /// A parenthesised expression, kept so the printer reproduces the text's
     /// grouping: `(a or b) and c`.
     Paren(Box<Expr>),
-    /// A tabular operator applied to an input: `T | where x > 0`.
+    /// A pipeline: tabular operators applied in order to an input,
+    /// `T | where x > 0 | take 5`. It is a flat chain, not nesting: the
+    /// parser puts every stage of one pipeline in `ops` (never empty), so
+    /// the input is not itself a pipeline unless it is parenthesised, and
+    /// code walking the tree loops over the stages.
     Pipe {
-        /// The input table expression.
+        /// The input table expression (the pipeline's source).
         input: Box<Expr>,
-        /// The operator.
-        op: Box<Operator>,
+        /// The operators, first applied first.
+        ops: Vec<Operator>,
     },
     /// A source that is an operator with no input: `print x = 1`,
     /// `range x from 1 to 10 step 1`, `datatable(...)[...]`, `union A, B`,

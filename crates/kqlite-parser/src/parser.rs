@@ -31,8 +31,10 @@ use ops::OPERATORS;
 pub struct ParseOptions {
     /// Deepest syntax tree accepted (default 256): each parenthesis, unary
     /// operator, call, subquery and dynamic array or object is a level, and
-    /// so is each link of a chain (`a + b + c`, `x.a.b`, `T | op | op`),
-    /// because everything that walks the tree (even `Drop`) recurses.
+    /// so is each link of a chain (`a - b - c`, `x.a.b`), because
+    /// everything that walks the tree (even `Drop`) recurses. The stages of
+    /// a pipeline (`T | op | op`) are one flat list and do not count, nor
+    /// do long runs of one associative operator (they are regrouped).
     pub max_depth: usize,
 }
 
@@ -1206,23 +1208,29 @@ impl<'a> Parser<'a> {
         let e = self.binary(OR);
         self.source_ok = outer;
         let mut e = e?;
-        // Each wrap deepens the tree: count it, so consumers that recurse
-        // (drop, printer, binder) stay within the limit too.
-        let mut wraps = 0;
+        // A pipeline is a flat chain, not nesting: its stages are one list
+        // and do not count against the depth limit (the binder bounds the
+        // depth of the plan it builds).
         while self.peek() == Some(b'|') {
             self.pos += 1;
-            self.enter()?;
-            wraps += 1;
             let op = self.operator()?;
-            e = Expr {
-                kind: ExprKind::Pipe {
-                    input: Box::new(e),
-                    op: Box::new(op),
-                },
-                span: self.span_from(start),
-            };
+            let span = self.span_from(start);
+            match &mut e.kind {
+                ExprKind::Pipe { ops, .. } => {
+                    ops.push(op);
+                    e.span = span;
+                }
+                _ => {
+                    e = Expr {
+                        kind: ExprKind::Pipe {
+                            input: Box::new(e),
+                            ops: vec![op],
+                        },
+                        span,
+                    }
+                }
+            }
         }
-        self.depth -= wraps;
         self.leave();
         Ok(e)
     }

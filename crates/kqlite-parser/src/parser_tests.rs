@@ -13,7 +13,7 @@ fn query(text: &str) -> Expr {
 /// The last operator of a pipeline.
 fn last_op(text: &str) -> OperatorKind {
     match query(text).kind {
-        ExprKind::Pipe { op, .. } => op.kind,
+        ExprKind::Pipe { mut ops, .. } => ops.pop().expect("a stage").kind,
         ExprKind::Source(op) => op.kind,
         other => panic!("not a pipe: {other:?}"),
     }
@@ -641,13 +641,12 @@ fn spans_cover_exactly_their_text() {
         panic!()
     };
     assert_eq!(&text[q.span.range()], "T | where x > 1 // c\n| take 5");
-    let ExprKind::Pipe { input, op } = &q.kind else {
+    let ExprKind::Pipe { ops, .. } = &q.kind else {
         panic!()
     };
+    let [where_op, op] = &ops[..] else { panic!() };
     assert_eq!(&text[op.span.range()], "take 5");
-    let ExprKind::Pipe { op, .. } = &input.kind else {
-        panic!()
-    };
+    let op = where_op;
     assert_eq!(&text[op.span.range()], "where x > 1");
     let OperatorKind::Where(pred) = &op.kind else {
         panic!()
@@ -704,9 +703,10 @@ fn spans_of_names_calls_and_statements_match_the_text() {
     let StatementKind::Query(q) = &s.statements[1].kind else {
         panic!()
     };
-    let ExprKind::Pipe { op, .. } = &q.kind else {
+    let ExprKind::Pipe { ops, .. } = &q.kind else {
         panic!()
     };
+    let op = ops.last().expect("a stage");
     let OperatorKind::Extend(items) = &op.kind else {
         panic!()
     };
@@ -745,9 +745,10 @@ fn evaluate_accepts_an_output_schema_after_a_colon() {
     let StatementKind::Query(q) = &s.statements[0].kind else {
         panic!("not a query")
     };
-    let ExprKind::Pipe { op, .. } = &q.kind else {
+    let ExprKind::Pipe { ops, .. } = &q.kind else {
         panic!("not a pipe")
     };
+    let op = ops.last().expect("a stage");
     assert!(matches!(
         &op.kind,
         OperatorKind::Evaluate { schema: Some(cols), .. } if cols.len() == 2
@@ -906,9 +907,10 @@ mod long_chains {
         let Some(StatementKind::Query(e)) = script.statements.last().map(|s| &s.kind) else {
             panic!("no query");
         };
-        let ExprKind::Pipe { op, .. } = &e.kind else {
+        let ExprKind::Pipe { ops, .. } = &e.kind else {
             panic!("not a pipe");
         };
+        let op = ops.last().expect("a stage");
         let crate::ast::OperatorKind::Where(w) = &op.kind else {
             panic!("not a where: {:?}", op.kind);
         };

@@ -418,9 +418,9 @@ fn expr_body(f: &mut Formatter<'_>, e: &Expr) -> R {
             expr_at(f, inner, PIPE)?;
             f.write_str(")")
         }
-        ExprKind::Pipe { input, op } => {
+        ExprKind::Pipe { input, ops } => {
             expr_at(f, input, PIPE)?;
-            write!(f, "\n| {op}")
+            ops.iter().try_for_each(|op| write!(f, "\n| {op}"))
         }
         ExprKind::Source(op) => write!(f, "{op}"),
     }

@@ -115,9 +115,9 @@ fn expr(e: &mut Expr) {
             expr(high);
         }
         ExprKind::Paren(inner) => expr(inner),
-        ExprKind::Pipe { input, op } => {
+        ExprKind::Pipe { input, ops } => {
             expr(input);
-            operator(op);
+            ops.iter_mut().for_each(operator);
         }
         ExprKind::Source(op) => operator(op),
     }

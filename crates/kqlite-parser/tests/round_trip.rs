@@ -418,14 +418,19 @@ fn pipeline_strategy() -> impl Strategy<Value = Expr> {
         prop::collection::vec(operator_strategy(), 0..4),
     )
         .prop_map(|(table, ops)| {
-            ops.into_iter().fold(name_expr(table), |input, kind| {
-                e(ExprKind::Pipe {
-                    input: Box::new(input),
-                    op: Box::new(Operator {
+            let source = name_expr(table);
+            if ops.is_empty() {
+                return source;
+            }
+            e(ExprKind::Pipe {
+                input: Box::new(source),
+                ops: ops
+                    .into_iter()
+                    .map(|kind| Operator {
                         kind,
                         span: Span::default(),
-                    }),
-                })
+                    })
+                    .collect(),
             })
         })
 }

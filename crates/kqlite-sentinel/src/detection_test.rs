@@ -914,11 +914,13 @@ fn result_is_sorted(query: &str, section: Option<&str>) -> bool {
     loop {
         match &expr.kind {
             ExprKind::Paren(inner) => expr = inner,
-            ExprKind::Pipe { op, .. } => {
-                return matches!(
-                    op.kind,
-                    OperatorKind::Sort { .. } | OperatorKind::Top { .. }
-                )
+            ExprKind::Pipe { ops, .. } => {
+                return ops.last().is_some_and(|op| {
+                    matches!(
+                        op.kind,
+                        OperatorKind::Sort { .. } | OperatorKind::Top { .. }
+                    )
+                })
             }
             _ => return false,
         }

@@ -17,6 +17,7 @@ pub(crate) mod operator;
 mod ops;
 pub(crate) mod partition;
 mod pattern;
+mod pipeline;
 pub mod plan;
 mod plugins;
 pub mod plugins_extra;

@@ -176,31 +176,7 @@ impl Binder<'_> {
                 }
                 ok => ok,
             },
-            ExprKind::Pipe { input, op } => {
-                let (plan, schema) = self.bind_tabular(input)?;
-                let open = self.is_open(&schema);
-                let (plan2, schema2) =
-                    match self.bind_operator(op, Arc::clone(&plan), schema.clone()) {
-                        // Go on with the operator's input, so the operators
-                        // after it are checked too; after one that may define
-                        // names, accept unknown ones.
-                        Err(Reported) => {
-                            if defines_columns(&op.kind) {
-                                self.start_recovering();
-                            } else {
-                                self.count_failure();
-                            }
-                            return Ok((plan, schema));
-                        }
-                        Ok(bound) => bound,
-                    };
-                let (plan, schema) = self.follow_fork(op, &plan, (plan2, schema2))?;
-                // Operators that keep every input column keep the schema open.
-                if open && keeps_input_columns(&op.kind) && !self.open_schemas.contains(&schema) {
-                    self.open_schemas.push(schema.clone());
-                }
-                Ok((plan, schema))
-            }
+            ExprKind::Pipe { .. } => self.bind_pipeline(e),
             ExprKind::Source(op) => self.bind_source(op),
             _ if self.is_pattern_ref(e) => self.bind_pattern_ref(e),
             ExprKind::Call(call) => self.bind_tabular_call(call, e.span),
@@ -1986,6 +1962,7 @@ impl Binder<'_> {
                 left_keys,
                 right_keys,
                 output,
+                span,
             }),
             out,
         ))
@@ -2341,6 +2318,7 @@ fn push_filter_into_join(input: Arc<Plan>, predicate: BoundExpr) -> Arc<Plan> {
         left_keys,
         right_keys,
         output,
+        span,
     } = input.as_ref()
     {
         let to_left = |i: usize| match output.get(i) {
@@ -2358,6 +2336,7 @@ fn push_filter_into_join(input: Arc<Plan>, predicate: BoundExpr) -> Arc<Plan> {
                 left_keys: left_keys.clone(),
                 right_keys: right_keys.clone(),
                 output: output.clone(),
+                span: *span,
             });
         }
     }
@@ -2409,14 +2388,27 @@ pub(crate) fn string_expr(s: &str, span: Span) -> Expr {
     }
 }
 
-/// `input | op`.
+/// `input | op` (one more stage when `input` is a pipeline).
 pub(crate) fn pipe(input: Expr, kind: OperatorKind, span: Span) -> Expr {
-    Expr {
-        kind: ExprKind::Pipe {
-            input: Box::new(input),
-            op: Box::new(Operator { kind, span }),
+    let op = Operator { kind, span };
+    match input.kind {
+        ExprKind::Pipe { input, mut ops } => {
+            ops.push(op);
+            Expr {
+                kind: ExprKind::Pipe { input, ops },
+                span,
+            }
+        }
+        kind => Expr {
+            kind: ExprKind::Pipe {
+                input: Box::new(Expr {
+                    kind,
+                    span: input.span,
+                }),
+                ops: vec![op],
+            },
+            span,
         },
-        span,
     }
 }
 
@@ -2841,7 +2833,7 @@ fn passes_columns_through(kind: &OperatorKind) -> bool {
 /// are known only when the query runs (`evaluate pivot`, `bag_unpack`), the
 /// output's are too: a later `where`, `project` or `extend` may name a
 /// column the data brings.
-fn keeps_input_columns(kind: &OperatorKind) -> bool {
+pub(crate) fn keeps_input_columns(kind: &OperatorKind) -> bool {
     passes_columns_through(kind)
         || matches!(
             kind,
@@ -2862,7 +2854,7 @@ fn keeps_input_columns(kind: &OperatorKind) -> bool {
 /// Whether an operator can add or rename columns, so that after it fails
 /// a later unknown name may be one it would have defined: not one that
 /// passes its columns through or only drops some.
-fn defines_columns(kind: &OperatorKind) -> bool {
+pub(crate) fn defines_columns(kind: &OperatorKind) -> bool {
     !passes_columns_through(kind) && !matches!(kind, OperatorKind::ProjectAway(_))
 }
 

@@ -431,6 +431,8 @@ pub enum Plan {
         right_keys: Vec<usize>,
         /// Output columns.
         output: Vec<JoinSide>,
+        /// The operator's text, for errors (the memory limit).
+        span: Span,
     },
     /// `mv-expand`.
     MvExpand {

@@ -89,8 +89,19 @@ impl Executor<'_> {
                 for a in args {
                     values.push(self.eval(a, input)?);
                 }
-                crate::function::call_scalar(func.as_ref(), &values, rows, &self.ctx)
-                    .map_err(wrap)?
+                // One call may run long (nested doublings, a regex over a
+                // large value): check the deadline before it, and let the
+                // function check it as it goes.
+                self.guard.check()?;
+                let _stop = crate::function::QueryScope::enter(&self.guard);
+                match crate::function::call_scalar(func.as_ref(), &values, rows, &self.ctx) {
+                    Ok(v) => v,
+                    Err(FunctionError::Stopped) => {
+                        self.guard.check()?;
+                        return Err(EvalError::Cancelled);
+                    }
+                    Err(e) => return Err(wrap(e)),
+                }
             }
             BoundExprKind::Cast { expr, to } => {
                 let v = self.eval(expr, input)?;

@@ -57,10 +57,10 @@ pub(crate) fn join(
     left: &Table,
     right: &Table,
     kind: JoinKind,
-    left_keys: &[usize],
-    right_keys: &[usize],
+    (left_keys, right_keys): (&[usize], &[usize]),
     output: &[JoinSide],
     guard: &super::limits::Guard,
+    span: Span,
 ) -> Result<Table, EvalError> {
     let max_rows = guard.max_rows();
     let key_cols = |t: &Table, keys: &[usize]| -> Result<Vec<Arc<Column>>, EvalError> {
@@ -79,7 +79,7 @@ pub(crate) fn join(
     let rrefs: Vec<&Column> = rk.iter().map(Arc::as_ref).collect();
     // The key codes, the right side's hash table and the match flags:
     // about 13 bytes per input row, reserved before they exist.
-    let mut held = guard.reserve(Span::default());
+    let mut held = guard.reserve(span);
     held.try_grow(
         left.num_rows()
             .saturating_add(right.num_rows())

@@ -99,8 +99,9 @@ pub struct Limits {
     /// together; columns shared with a catalog table are not counted.
     /// Defaults to [`default_max_memory`].
     pub max_memory: usize,
-    /// Deepest nesting of brackets, pipes and operators in query text
-    /// (parse error `E0012` beyond it); at most [`MAX_SUPPORTED_DEPTH`].
+    /// Deepest nesting of brackets, calls and subqueries in query text
+    /// (parse error `E0012` beyond it; the stages of a pipeline are a flat
+    /// chain and do not count); at most [`MAX_SUPPORTED_DEPTH`].
     pub max_depth: usize,
     /// Wall time the query may take before it is cancelled (error
     /// `E1106`); the clock starts before the query is parsed, so binding counts.

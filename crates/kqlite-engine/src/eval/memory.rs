@@ -205,7 +205,7 @@ pub(crate) fn row_width(c: &Column) -> usize {
 /// has one, else its expressions' (from the first to the last), else none.
 pub(crate) fn plan_span(plan: &Plan) -> Span {
     match plan {
-        Plan::BagUnpack { span, .. } | Plan::Pivot { span, .. } => *span,
+        Plan::BagUnpack { span, .. } | Plan::Pivot { span, .. } | Plan::Join { span, .. } => *span,
         Plan::Extension(op) => op.span(),
         _ => plan
             .exprs()

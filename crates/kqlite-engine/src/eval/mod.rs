@@ -13,7 +13,7 @@ mod join;
 mod keys;
 pub(crate) mod limits;
 mod make_series;
-mod memory;
+pub(crate) mod memory;
 mod mv_expand;
 mod parallel;
 mod parse;
@@ -311,10 +311,12 @@ impl<'a> Executor<'a> {
                 left_keys,
                 right_keys,
                 output,
+                span,
             } => {
                 let l = self.run(left)?;
                 let r = self.run(right)?;
-                join::join(&l, &r, *kind, left_keys, right_keys, output, &self.guard)
+                let keys = (left_keys.as_slice(), right_keys.as_slice());
+                join::join(&l, &r, *kind, keys, output, &self.guard, *span)
             }
             Plan::MvExpand {
                 input,

@@ -69,11 +69,12 @@ impl Executor<'_> {
                 }
             }
             let ids = &ids;
+            let guard = &self.guard;
             let columns: Result<Vec<Column>, EvalError> = self.threads.install(|| {
                 use rayon::prelude::*;
                 prepared
                     .par_iter()
-                    .map(|(agg, args)| accumulate(agg, args, ids, num_groups))
+                    .map(|(agg, args)| accumulate(agg, args, ids, num_groups, guard))
                     .collect()
             });
             aggregated = columns?.into_iter().map(Some).collect();
@@ -111,7 +112,7 @@ impl Executor<'_> {
         num_groups: usize,
     ) -> Result<Column, EvalError> {
         let args = self.aggregate_args(input, agg)?;
-        accumulate(agg, &args, ids, num_groups)
+        accumulate(agg, &args, ids, num_groups, &self.guard)
     }
 
     fn aggregate_args(
@@ -132,6 +133,8 @@ struct Partial {
     keys: Vec<Arc<Column>>,
     states: Vec<Box<dyn GroupsAccumulator>>,
     groups: usize,
+    /// The query memory its group table, keys and states take.
+    _held: super::memory::MemoryReservation,
 }
 
 impl Executor<'_> {
@@ -175,7 +178,7 @@ impl Executor<'_> {
             let t = empty.unwrap_or_else(|| Table::empty(0));
             return self.summarize(&t, keys, items).map(Some);
         }
-        merge_partials(partials, keys, &aggregates)
+        merge_partials(partials, keys, &aggregates, &self.guard)
     }
 
     /// Groups `input` by `keys` and folds each aggregate into its state.
@@ -190,9 +193,17 @@ impl Executor<'_> {
         for (_, e) in keys {
             key_cols.push(self.eval(e, input)?.into_column(rows));
         }
+        // The chunk's group ids and hash table before they exist, then its
+        // groups' keys and states (a chunk of unique keys holds as many
+        // groups as rows until the merge).
+        let span = keys.first().map(|(_, e)| e.span).unwrap_or_default();
+        let mut held = self.guard.reserve(span);
+        held.try_grow(rows.saturating_mul(16))?;
         let refs: Vec<&Column> = key_cols.iter().map(Arc::as_ref).collect();
         let g = group(&refs, rows);
         let groups = g.first_rows.len();
+        held.try_grow(partial_bytes(&key_cols, aggs.len(), groups))?;
+        let _scope = crate::function::QueryScope::enter(&self.guard);
         let mut states = Vec::with_capacity(aggs.len());
         for agg in aggs {
             let args = self.aggregate_args(input, agg)?;
@@ -209,8 +220,19 @@ impl Executor<'_> {
                 .collect(),
             states,
             groups,
+            _held: held,
         })
     }
+}
+
+/// Bytes the groups of one chunk hold until they are merged: each
+/// group's keys and a state slot per aggregate.
+fn partial_bytes(key_cols: &[Arc<Column>], aggregates: usize, groups: usize) -> usize {
+    let keys = key_cols
+        .iter()
+        .map(|c| super::row_width(c))
+        .fold(0, usize::saturating_add);
+    groups.saturating_mul(keys.saturating_add(aggregates.saturating_mul(32)))
 }
 
 /// The groups of `partials` (in chunk order) merged into one table: keys
@@ -220,7 +242,14 @@ fn merge_partials(
     partials: Vec<Partial>,
     keys: &[(String, BoundExpr)],
     aggregates: &[(&String, &Aggregate)],
+    guard: &super::limits::Guard,
 ) -> Result<Option<Table>, EvalError> {
+    // The merged table's hash entries, group owners and states grow with
+    // each chunk's groups: reserved before each chunk is merged (its own
+    // reservation is given back once it is merged in).
+    let span = keys.first().map(|(_, e)| e.span).unwrap_or_default();
+    let mut held = guard.reserve(span);
+    let _scope = crate::function::QueryScope::enter(guard);
     let mut encoder = KeyEncoder::default();
     let mut global: FxHashMap<u32, u32> = FxHashMap::default();
     // Each merged group's row in the concatenated per-chunk key tables.
@@ -232,6 +261,11 @@ fn merge_partials(
     let mut key_tables = Vec::with_capacity(partials.len());
     let mut offset = 0u32;
     for part in partials {
+        guard.check()?;
+        held.try_grow(
+            part.groups
+                .saturating_mul(16usize.saturating_add(aggregates.len().saturating_mul(32))),
+        )?;
         let refs: Vec<&Column> = part.keys.iter().map(Arc::as_ref).collect();
         let codes = encoder.encode(&refs, part.groups);
         let group_map: Vec<u32> = codes
@@ -295,7 +329,10 @@ fn accumulate(
     args: &[ColumnarValue],
     ids: &[u32],
     num_groups: usize,
+    guard: &super::limits::Guard,
 ) -> Result<Column, EvalError> {
+    // The state reserves from the query's budget as it grows.
+    let _scope = crate::function::QueryScope::enter(guard);
     let types: Vec<_> = agg.args.iter().map(|a| a.ty).collect();
     let span = agg.args.first().map(|a| a.span).unwrap_or_default();
     let wrap = |source| EvalError::Function { span, source };

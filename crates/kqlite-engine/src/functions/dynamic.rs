@@ -351,11 +351,53 @@ fn pack_array(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+    let mut held = PackMemory::default();
+    let out = rowwise(args, rows, DataType::Dynamic, |v| {
+        if !held.reserve(v.iter()) {
+            return Value::Null;
+        }
         Value::Dynamic(Dynamic::Array(Arc::new(
             v.iter().map(kernels::value_to_dynamic).collect(),
         )))
-    }))
+    });
+    held.finish(out)
+}
+
+/// What `pack_array`, `bag_pack` and `bag_merge` have built in one call:
+/// each row's value is measured against the cap on one value and reserved
+/// from the query's memory budget before it is built, so a call building
+/// large values over many rows fails (`E1107`) before the memory exists.
+#[derive(Default)]
+struct PackMemory {
+    mem: crate::function::ValueMemory,
+    failed: Option<FunctionError>,
+}
+
+impl PackMemory {
+    /// Reserves a value made of `parts`; false (and the call fails) when
+    /// it cannot.
+    fn reserve<'v>(&mut self, parts: impl Iterator<Item = &'v Value>) -> bool {
+        if self.failed.is_some() {
+            return false;
+        }
+        let bytes = parts
+            .map(|x| value_size(x, MAX_VALUE_BYTES).saturating_add(16))
+            .fold(16usize, usize::saturating_add);
+        match crate::function::check_value_size(bytes)
+            .and_then(|()| self.mem.grow(bytes.saturating_mul(2)))
+        {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+
+    /// The call's result, or its failure.
+    fn finish(self, out: ColumnarValue) -> Result<ColumnarValue, FunctionError> {
+        self.failed.map_or(Ok(out), Err)
+    }
 }
 
 fn bag_pack_type(a: &[DataType]) -> Result<DataType, FunctionError> {
@@ -374,7 +416,11 @@ fn bag_pack(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    Ok(rowwise(args, rows, DataType::Dynamic, |v| {
+    let mut held = PackMemory::default();
+    let out = rowwise(args, rows, DataType::Dynamic, |v| {
+        if !held.reserve(v.iter()) {
+            return Value::Null;
+        }
         let mut bag: IndexMap<Arc<str>, Dynamic> = IndexMap::with_capacity(v.len() / 2);
         for pair in v.chunks_exact(2) {
             if let [k, x] = pair {
@@ -382,7 +428,8 @@ fn bag_pack(
             }
         }
         Value::Dynamic(Dynamic::Bag(Arc::new(bag)))
-    }))
+    });
+    held.finish(out)
 }
 
 /// `array_concat(a, b, ...)`: null when any argument is not an array.
@@ -783,7 +830,11 @@ fn bag_merge(
     let dyns: Vec<ColumnarValue> = (0..args.len())
         .map(|i| dynamic_arg(args, i, rows))
         .collect();
-    Ok(rowwise(&dyns, rows, DataType::Dynamic, |v| {
+    let mut held = PackMemory::default();
+    let out = rowwise(&dyns, rows, DataType::Dynamic, |v| {
+        if !held.reserve(v.iter()) {
+            return Value::Null;
+        }
         let mut bag: IndexMap<Arc<str>, Dynamic> = IndexMap::new();
         for x in v {
             if let Value::Dynamic(Dynamic::Bag(b)) = x {
@@ -793,7 +844,8 @@ fn bag_merge(
             }
         }
         Value::Dynamic(Dynamic::Bag(Arc::new(bag)))
-    }))
+    });
+    held.finish(out)
 }
 
 /// `bag_remove_keys(bag, keys)`.
@@ -1203,25 +1255,14 @@ fn dynamic_to_json(
     rows: usize,
     _: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
-    fn sorted(j: serde_json::Value) -> serde_json::Value {
-        match j {
-            serde_json::Value::Object(o) => {
-                let mut entries: Vec<(String, serde_json::Value)> = o.into_iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                serde_json::Value::Object(
-                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
-                )
-            }
-            serde_json::Value::Array(a) => {
-                serde_json::Value::Array(a.into_iter().map(sorted).collect())
-            }
-            other => other,
-        }
-    }
     let x = dynamic_arg(args, 0, rows);
     check_text_sizes(&x, rows)?;
     Ok(rowwise(&[x], rows, DataType::String, |v| match v.first() {
-        Some(Value::Dynamic(d)) => Value::string(sorted(d.to_json()).to_string()),
+        Some(Value::Dynamic(d)) => {
+            let mut text = String::new();
+            kernels::convert::write_json(d, true, &mut text);
+            Value::string(text)
+        }
         _ => Value::string("null"),
     }))
 }

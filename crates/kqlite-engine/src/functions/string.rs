@@ -639,7 +639,9 @@ fn split(
             let mut budget = ValueBudget::default();
             let mut parts = Vec::new();
             for p in s.split(d.as_str()) {
-                if let Err(e) = budget.add(1, p.len().saturating_add(3)) {
+                if let Err(e) = crate::function::tick_stop(parts.len())
+                    .and_then(|()| budget.add(1, p.len().saturating_add(3)))
+                {
                     failed = Some(e);
                     return Value::Null;
                 }
@@ -676,7 +678,9 @@ fn replace_string(
             }
             if lookup.is_empty() {
                 out.push_str(s);
-            } else if let Err(e) = replaced_size(s, &lookup, &rewrite) {
+            } else if let Err(e) = crate::function::check_stop_for(s.len())
+                .and_then(|()| replaced_size(s, &lookup, &rewrite))
+            {
                 failed = Some(e);
             } else {
                 out.push_str(&s.replace(&lookup, &rewrite));
@@ -695,7 +699,9 @@ fn replace_string(
         if l.is_empty() {
             return Value::string(s);
         }
-        if let Err(e) = replaced_size(&s, &l, &r) {
+        if let Err(e) =
+            crate::function::check_stop_for(s.len()).and_then(|()| replaced_size(&s, &l, &r))
+        {
             failed = Some(e);
             return Value::Null;
         }
@@ -770,14 +776,21 @@ fn replace_regex(
         let start = out.len();
         let mut budget = ValueBudget::default();
         let mut last = 0usize;
+        let mut count = 0usize;
         let mut replace =
             |from: usize, to: usize, out: &mut String, expand: &dyn Fn(&mut String)| {
                 out.push_str(s.get(last..from).unwrap_or_default());
                 expand(out);
                 last = to;
                 budget.add(1, 0)?;
+                count += 1;
+                crate::function::tick_stop(count)?;
                 check_value_size(out.len() - start)
             };
+        if let Err(e) = crate::function::check_stop_for(s.len()) {
+            failed = Some(e);
+            return;
+        }
         let done = if plain {
             re.find_iter(s).try_for_each(|m| {
                 replace(m.start(), m.end(), out, &|o: &mut String| {
@@ -883,7 +896,9 @@ fn extract_all(
             let bytes = picked.iter().fold(1usize, |n, &g| {
                 n.saturating_add(caps.get(g).map_or(4, |m| m.len().saturating_add(3)))
             });
-            if let Err(e) = budget.add(picked.len().max(1), bytes) {
+            if let Err(e) = crate::function::tick_stop(out.len())
+                .and_then(|()| budget.add(picked.len().max(1), bytes))
+            {
                 failed = Some(e);
                 return Value::Null;
             }

@@ -162,6 +162,8 @@ pub(crate) fn load_csv(
         return finish(acc, path).map(Loaded::strict);
     };
     let mut columns = Vec::with_capacity(ends.len());
+    // Seen columns, for the duplicate check in time linear in the header.
+    let mut seen = rustc_hash::FxHashSet::default();
     let headers = header_names(&text, &ends, &acc);
     for (name, hint) in &headers {
         if name.chars().count() > MAX_COLUMN_NAME {
@@ -175,7 +177,7 @@ pub(crate) fn load_csv(
             });
         }
         let col = acc.column_hinted(name, *hint);
-        if columns.contains(&col) {
+        if !seen.insert(col) {
             return Err(LoadError::DuplicateColumn {
                 path: path.to_string(),
                 line: header_line,
@@ -229,9 +231,10 @@ fn header_names(text: &str, ends: &[usize], acc: &TableAcc) -> Vec<(String, Opti
         raw.push(text.get(start..end).unwrap_or_default().trim());
         start = end;
     }
+    let names: rustc_hash::FxHashSet<&str> = raw.iter().copied().collect();
     raw.iter()
         .map(|&name| match super::exports::strip_unit_suffix(name) {
-            Some(base) if !acc.knows(name) && !raw.contains(&base) => {
+            Some(base) if !acc.knows(name) && !names.contains(base) => {
                 (base.to_string(), Some(DataType::DateTime))
             }
             _ => (name.to_string(), None),

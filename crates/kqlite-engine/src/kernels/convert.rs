@@ -117,8 +117,115 @@ pub(crate) fn write_dynamic_text(d: &Dynamic, out: &mut String) {
         Dynamic::DateTime(t) => out.push_str(&time::format_datetime(*t)),
         Dynamic::TimeSpan(t) => out.push_str(&time::format_timespan(*t)),
         Dynamic::Guid(g) => out.push_str(&value::format_guid(*g)),
-        other => out.push_str(&other.to_json().to_string()),
+        other => write_json(other, false, out),
     }
+}
+
+/// Writes `d` as compact JSON, exactly as `d.to_json().to_string()` would
+/// (keys in their order, or sorted by `sort_keys`), but straight into
+/// `out`: no JSON tree is built (a tree of a million small bags took a
+/// gigabyte) and nesting is walked with a stack, not recursion.
+pub(crate) fn write_json(d: &Dynamic, sort_keys: bool, out: &mut String) {
+    /// A container being written and whether its first item is still to
+    /// come.
+    enum Open<'a> {
+        Array(std::slice::Iter<'a, Dynamic>),
+        Bag(std::vec::IntoIter<(&'a Arc<str>, &'a Dynamic)>),
+    }
+    let mut stack: Vec<(Open<'_>, bool)> = Vec::new();
+    let mut next = Some(d);
+    loop {
+        match next.take() {
+            Some(Dynamic::Array(a)) => {
+                out.push('[');
+                stack.push((Open::Array(a.iter()), true));
+            }
+            Some(Dynamic::Bag(b)) => {
+                out.push('{');
+                let mut entries: Vec<(&Arc<str>, &Dynamic)> = b.iter().collect();
+                if sort_keys {
+                    entries.sort_by(|x, y| x.0.cmp(y.0));
+                }
+                stack.push((Open::Bag(entries.into_iter()), true));
+            }
+            Some(scalar) => write_json_scalar(scalar, out),
+            None => {}
+        }
+        let Some((open, first)) = stack.last_mut() else {
+            return;
+        };
+        let comma = !std::mem::replace(first, false);
+        match open {
+            Open::Array(items) => match items.next() {
+                Some(x) => {
+                    if comma {
+                        out.push(',');
+                    }
+                    next = Some(x);
+                }
+                None => {
+                    out.push(']');
+                    stack.pop();
+                }
+            },
+            Open::Bag(entries) => match entries.next() {
+                Some((k, x)) => {
+                    if comma {
+                        out.push(',');
+                    }
+                    write_json_string(k, out);
+                    out.push(':');
+                    next = Some(x);
+                }
+                None => {
+                    out.push('}');
+                    stack.pop();
+                }
+            },
+        }
+    }
+}
+
+/// A JSON scalar as [`Dynamic::to_json`] gives it, written out.
+fn write_json_scalar(d: &Dynamic, out: &mut String) {
+    match d {
+        Dynamic::Null | Dynamic::Array(_) | Dynamic::Bag(_) => out.push_str("null"),
+        Dynamic::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Dynamic::Long(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Dynamic::Real(r) => match serde_json::Number::from_f64(*r) {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => write_json_string(&value::format_real(*r), out),
+        },
+        Dynamic::String(s) => write_json_string(s, out),
+        Dynamic::DateTime(t) => write_json_string(&time::format_datetime(*t), out),
+        Dynamic::TimeSpan(t) => write_json_string(&time::format_timespan(*t), out),
+        Dynamic::Guid(g) => write_json_string(&value::format_guid(*g), out),
+    }
+}
+
+/// `s` as a JSON string literal, escaped as serde_json escapes it.
+fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn generic(v: &ColumnarValue, to: DataType, n: usize, scalar: bool) -> ColumnarValue {
@@ -376,6 +483,49 @@ pub(crate) fn dyn_to_datetime(d: &Dynamic) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn json_is_written_as_the_json_tree_would_print_it() {
+        let text = r#"{"b": [1, -2.5, 1e300, "q\"\\\n\u0001é", null, true, {}, []], "a": {"z": 1, "y": [[]]}}"#;
+        let d = Dynamic::from_json(&serde_json::from_str(text).expect("json"));
+        let mut out = String::new();
+        write_json(&d, false, &mut out);
+        assert_eq!(out, d.to_json().to_string());
+        let mut sorted = String::new();
+        write_json(&d, true, &mut sorted);
+        assert_eq!(
+            sorted,
+            r#"{"a":{"y":[[]],"z":1},"b":[1,-2.5,1e+300,"q\"\\\n\u0001é",null,true,{},[]]}"#
+        );
+        let odd = Dynamic::Array(Arc::new(vec![
+            Dynamic::Real(f64::NAN),
+            Dynamic::DateTime(0),
+            Dynamic::Guid(1),
+        ]));
+        let mut out = String::new();
+        write_json(&odd, false, &mut out);
+        assert_eq!(out, odd.to_json().to_string());
+    }
+
+    #[test]
+    fn json_forty_thousand_deep_is_written_without_recursion() {
+        let mut d = Dynamic::Long(1);
+        for _ in 0..40_000 {
+            d = Dynamic::Array(Arc::new(vec![d]));
+        }
+        let mut out = String::new();
+        write_json(&d, true, &mut out);
+        assert_eq!(out.len(), 80_001);
+        // Dropping the value recurses; leak-free teardown is not the point.
+        let mut d = d;
+        while let Dynamic::Array(a) = d {
+            d = Arc::try_unwrap(a)
+                .ok()
+                .and_then(|mut v| v.pop())
+                .unwrap_or(Dynamic::Null);
+        }
+    }
+
     use super::*;
 
     fn scalar(v: Value, t: DataType) -> ColumnarValue {

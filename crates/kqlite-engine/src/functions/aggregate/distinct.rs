@@ -207,6 +207,8 @@ pub(super) struct DistinctAcc {
     seen: Seen,
     counts: Vec<u32>,
     order: Vec<(u32, u32)>,
+    /// The query memory the distinct values and pairs take.
+    mem: ValueMemory,
 }
 
 /// The (group, value id) pairs a [`DistinctAcc`] has seen.
@@ -221,6 +223,9 @@ pub(super) enum Seen {
     /// Any values.
     Hash(FxHashSet<u64>),
 }
+
+/// Rows of large values a [`DistinctAcc`] takes at a time.
+const BATCH: usize = 1 << 16;
 
 /// The most bits a [`Seen::Bits`] table may hold (1 MiB).
 pub(super) const SEEN_BITS: usize = 1 << 23;
@@ -273,7 +278,18 @@ impl DistinctAcc {
             seen: Seen::Hash(FxHashSet::default()),
             counts: Vec::new(),
             order: Vec::new(),
+            mem: ValueMemory::new(),
         }
+    }
+
+    /// Reserves the memory of the pairs and values added since there were
+    /// `pairs` pairs and `values` values (checked after each batch).
+    fn account(&mut self, pairs: usize, values: usize) -> Result<(), FunctionError> {
+        let new_values = self.interner.values.get(values..).map_or(0, |v| {
+            v.iter().map(dynamic_memory).fold(0, usize::saturating_add)
+        });
+        let new_pairs = self.order.len().saturating_sub(pairs).saturating_mul(24);
+        self.mem.grow(new_pairs.saturating_add(new_values))
     }
 
     #[inline]
@@ -298,8 +314,29 @@ impl GroupsAccumulator for DistinctAcc {
         group_ids: &[u32],
         num_groups: usize,
     ) -> Result<(), FunctionError> {
-        grow(&mut self.counts, num_groups, 0);
         let rows = group_ids.len();
+        // Large values are taken a slice of rows at a time, so that the
+        // memory of new distinct values is reserved as they come.
+        if let (true, Some(ColumnarValue::Column(col))) = (rows > BATCH, args.first()) {
+            if crate::eval::memory::row_width(col) > 64 {
+                for start in (0..rows).step_by(BATCH) {
+                    let len = BATCH.min(rows - start);
+                    let part: Vec<ColumnarValue> = args
+                        .iter()
+                        .map(|a| match a {
+                            ColumnarValue::Column(c) => {
+                                ColumnarValue::Column(Arc::new(c.slice(start, len)))
+                            }
+                            other => other.clone(),
+                        })
+                        .collect();
+                    let ids = group_ids.get(start..start + len).unwrap_or_default();
+                    self.update(&part, ids, num_groups)?;
+                }
+                return Ok(());
+            }
+        }
+        grow(&mut self.counts, num_groups, 0);
         let mask = predicate_mask(args, self.predicate, rows);
         let v = first_arg(args)?;
         let flatten = self.kind == Distinct::Set;
@@ -316,6 +353,7 @@ impl GroupsAccumulator for DistinctAcc {
                 }
             }
         }
+        let before = (self.order.len(), self.interner.values.len());
         let mut interner = std::mem::take(&mut self.interner);
         interner.for_each(v, rows, &mask, flatten, |i, id| {
             if let Some(&g) = group_ids.get(i) {
@@ -323,7 +361,7 @@ impl GroupsAccumulator for DistinctAcc {
             }
         });
         self.interner = interner;
-        Ok(())
+        self.account(before.0, before.1)
     }
 
     fn merge(
@@ -334,6 +372,7 @@ impl GroupsAccumulator for DistinctAcc {
     ) -> Result<(), FunctionError> {
         let other = downcast::<DistinctAcc>(other)?;
         grow(&mut self.counts, num_groups, 0);
+        let before = (self.order.len(), self.interner.values.len());
         let remap: Vec<Option<u32>> = other
             .interner
             .values
@@ -348,7 +387,7 @@ impl GroupsAccumulator for DistinctAcc {
                 self.add(t, *new);
             }
         }
-        Ok(())
+        self.account(before.0, before.1)
     }
 
     fn finish(mut self: Box<Self>, num_groups: usize) -> Result<Column, FunctionError> {

@@ -9,6 +9,8 @@ pub(super) struct ListAcc {
     keep_nulls: bool,
     max: usize,
     lists: Vec<Vec<Dynamic>>,
+    /// The query memory the kept values take.
+    mem: ValueMemory,
 }
 
 impl ListAcc {
@@ -18,6 +20,7 @@ impl ListAcc {
             keep_nulls: false,
             max,
             lists: Vec::new(),
+            mem: ValueMemory::new(),
         }
     }
 
@@ -44,13 +47,23 @@ impl GroupsAccumulator for ListAcc {
             }
             if let Some(list) = self.lists.get_mut(g).filter(|l| l.len() < self.max) {
                 // `make_list` spreads array values into the list, as Kusto
-                // does (`make_list_with_nulls` keeps them whole).
+                // does (`make_list_with_nulls` keeps them whole). The
+                // query's budget is reserved before a value is kept.
                 match kernels::value_to_dynamic(&v.get(i)) {
                     Dynamic::Array(items) if !self.keep_nulls => {
                         let room = self.max.saturating_sub(list.len());
-                        list.extend(items.iter().take(room).cloned());
+                        let kept = items.iter().take(room);
+                        let bytes = kept
+                            .clone()
+                            .map(dynamic_memory)
+                            .fold(0, usize::saturating_add);
+                        self.mem.grow(bytes)?;
+                        list.extend(kept.cloned());
                     }
-                    d => list.push(d),
+                    d => {
+                        self.mem.grow(dynamic_memory(&d))?;
+                        list.push(d);
+                    }
                 }
             }
         }
@@ -97,6 +110,8 @@ pub(super) struct BagAcc {
     /// The most keys a bag keeps (`make_bag(x, maxSize)`).
     max: usize,
     bags: Vec<IndexMap<Arc<str>, Dynamic>>,
+    /// The query memory the kept properties take.
+    mem: ValueMemory,
 }
 
 impl BagAcc {
@@ -105,6 +120,7 @@ impl BagAcc {
             predicate,
             max,
             bags: Vec::new(),
+            mem: ValueMemory::new(),
         }
     }
 }
@@ -126,8 +142,10 @@ impl GroupsAccumulator for BagAcc {
         for (i, g) in kept_rows(&mask, group_ids) {
             if let (Dynamic::Bag(b), Some(bag)) = (d.get(i), self.bags.get_mut(g)) {
                 for (k, x) in b.iter() {
-                    if bag.len() < self.max || bag.contains_key(k) {
-                        bag.entry(k.clone()).or_insert_with(|| x.clone());
+                    if bag.len() < self.max && !bag.contains_key(k) {
+                        // Reserved before the property is kept.
+                        self.mem.grow(k.len().saturating_add(dynamic_memory(x)))?;
+                        bag.insert(k.clone(), x.clone());
                     }
                 }
             }

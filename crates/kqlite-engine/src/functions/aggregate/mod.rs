@@ -20,7 +20,8 @@ use super::{arity, as_long, as_real};
 use crate::bitmap::Bitmap;
 use crate::column::{Column, ColumnBuilder, ColumnData, StringColumn};
 use crate::function::{
-    AggregateFunction, AggregateProperties, ColumnarValue, FunctionError, GroupsAccumulator,
+    dynamic_memory, AggregateFunction, AggregateProperties, ColumnarValue, FunctionError,
+    GroupsAccumulator, ValueMemory,
 };
 use crate::kernels::{self, access};
 use crate::types::DataType;
