@@ -131,7 +131,7 @@ impl GroupsAccumulator for BagAcc {
             if !keep(&mask, i) {
                 continue;
             }
-            if let (Dynamic::Bag(b), Some(bag)) = (d.get(i), self.bags.get_mut(g as usize)) {
+            if let (Dynamic::Bag(b), Some(bag)) = (&*d.get(i), self.bags.get_mut(g as usize)) {
                 for (k, x) in b.iter() {
                     if bag.len() < self.max || bag.contains_key(k) {
                         bag.entry(k.clone()).or_insert_with(|| x.clone());
