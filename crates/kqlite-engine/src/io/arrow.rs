@@ -220,8 +220,10 @@ impl Table {
             .iter()
             .zip(batch.columns())
             .map(|(field, array)| {
-                column_from_arrow(array.as_ref(), field)
-                    .map(|c| (field.name().clone(), Arc::new(c)))
+                column_from_arrow(array.as_ref(), field).map(|c| {
+                    let c = crate::shred::shred_column(Arc::new(c), crate::shred::SHRED_MIN_ROWS);
+                    (field.name().clone(), c)
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut table = Table::try_new(columns)?;

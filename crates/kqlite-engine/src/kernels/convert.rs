@@ -49,11 +49,9 @@ pub fn to_string(v: &ColumnarValue, rows: usize) -> ColumnarValue {
     if let Some(s) = strs(v) {
         return access::map_strings(s, n, scalar, |x, out| out.push_str(x));
     }
-    if let Some(done) = shredded_to_string(v, usize::MAX) {
-        // No limit asked: the text always fits.
-        if let Ok(col) = done {
-            return col;
-        }
+    // No limit asked: the text always fits.
+    if let Some(Ok(col)) = shredded_to_string(v, usize::MAX) {
+        return col;
     }
     if let (ColumnarValue::Column(c), false) = (v, scalar) {
         if let ColumnData::Dynamic(d) = &c.data {
