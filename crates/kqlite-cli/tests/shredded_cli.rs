@@ -93,26 +93,23 @@ fn properties_of_a_shredded_column_filter_group_and_convert_like_plain_values() 
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // Rows kept: c == "KP" (every third regular row plus the 40 `{"c":"KP"}`
-    // rows), c == "7" (40 rows), and x == 3.5 among the others.
+    // rows), c == "7" (40 rows), and x > 2 (2.5 or 3.5) among the others.
     let regular: Vec<usize> = (0..2000).filter(|i| !(3..=5).contains(&(i % 50))).collect();
-    let kp = regular.iter().filter(|&&i| i % 3 == 0).count() + 40;
-    let kp_x: f64 = regular
-        .iter()
-        .filter(|&&i| i % 3 == 0)
-        .map(|&i| (i % 4) as f64 + 0.5)
-        .sum();
-    let de = regular
-        .iter()
-        .filter(|&&i| i % 3 == 1 && i % 4 == 3)
-        .count();
-    let us = regular
-        .iter()
-        .filter(|&&i| i % 3 == 2 && i % 4 == 3)
-        .count();
+    let x = |i: usize| (i % 4) as f64 + 0.5;
+    let group = |k: usize, all: bool| -> (usize, f64) {
+        let rows: Vec<usize> = regular
+            .iter()
+            .copied()
+            .filter(|&i| i % 3 == k && (all || x(i) > 2.0))
+            .collect();
+        (rows.len(), rows.iter().map(|&i| x(i)).sum())
+    };
+    let (kp, kp_x) = group(0, true);
+    let (de, de_x) = group(1, false);
+    let (us, us_x) = group(2, false);
+    let kp = kp + 40;
     let expected = format!(
-        "c,rows,xs,empties,same\n7,40,40,0,40\nDE,{de},{},0,{de}\nKP,{kp},{kp_x},0,{kp}\nUS,{us},{},0,{us}\n",
-        de as f64 * 3.5,
-        us as f64 * 3.5,
+        "c,rows,xs,empties,same\n7,40,40,0,40\nDE,{de},{de_x},0,{de}\nKP,{kp},{kp_x},0,{kp}\nUS,{us},{us_x},0,{us}\n"
     );
     assert_eq!(stdout(&o), expected);
 }
