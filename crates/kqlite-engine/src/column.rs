@@ -11,6 +11,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::bitmap::Bitmap;
+use crate::shred::ShreddedColumn;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
@@ -214,7 +215,7 @@ impl StringColumn {
 }
 
 /// The values of a column, one vector per type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum ColumnData {
     /// `bool`
     Bool(Vec<bool>),
@@ -236,6 +237,57 @@ pub enum ColumnData {
     Guid(Vec<u128>),
     /// `dynamic` (nulls are `Dynamic::Null`, no validity needed)
     Dynamic(Vec<Dynamic>),
+    /// `dynamic` objects of a stable shape held as typed child columns
+    /// (see [`crate::shred`]); no validity needed.
+    Shredded(Arc<ShreddedColumn>),
+}
+
+impl PartialEq for ColumnData {
+    /// Equal types and equal values; a shredded `dynamic` column equals a
+    /// plain one holding the same values.
+    fn eq(&self, other: &ColumnData) -> bool {
+        use ColumnData as D;
+        match (self, other) {
+            (D::Bool(a), D::Bool(b)) => a == b,
+            (D::Int(a), D::Int(b)) => a == b,
+            (D::Long(a), D::Long(b)) => a == b,
+            (D::Real(a), D::Real(b)) => a == b,
+            (D::Decimal(a), D::Decimal(b)) => a == b,
+            (D::String(a), D::String(b)) => a == b,
+            (D::DateTime(a), D::DateTime(b)) => a == b,
+            (D::TimeSpan(a), D::TimeSpan(b)) => a == b,
+            (D::Guid(a), D::Guid(b)) => a == b,
+            (D::Dynamic(a), D::Dynamic(b)) => a == b,
+            (D::Shredded(a), D::Shredded(b)) => a == b,
+            (D::Shredded(s), D::Dynamic(v)) | (D::Dynamic(v), D::Shredded(s)) => {
+                s.len() == v.len() && v.iter().enumerate().all(|(i, d)| s.value(i) == *d)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl ColumnData {
+    /// The values of a `dynamic` column: borrowed when stored as values,
+    /// rebuilt when shredded; `None` for other types.
+    pub fn dynamic_values(&self) -> Option<std::borrow::Cow<'_, [Dynamic]>> {
+        match self {
+            ColumnData::Dynamic(v) => Some(std::borrow::Cow::Borrowed(v)),
+            ColumnData::Shredded(s) => Some(std::borrow::Cow::Owned(s.to_values())),
+            _ => None,
+        }
+    }
+}
+
+impl Column {
+    /// The column with a shredded `dynamic` column rebuilt as plain values
+    /// (for code that reads `dynamic` cells as values); others unchanged.
+    pub fn unshredded(col: &Arc<Column>) -> Arc<Column> {
+        match &col.data {
+            ColumnData::Shredded(s) => Arc::new(Column::new(ColumnData::Dynamic(s.to_values()))),
+            _ => col.clone(),
+        }
+    }
 }
 
 /// A typed column with an optional validity bitmap (`None` = no nulls).
@@ -262,7 +314,7 @@ impl Column {
     /// the type cannot be null).
     pub fn with_validity(data: ColumnData, validity: Option<Bitmap>) -> Column {
         let validity = match (&data, validity) {
-            (ColumnData::String(_) | ColumnData::Dynamic(_), _) => None,
+            (ColumnData::String(_) | ColumnData::Dynamic(_) | ColumnData::Shredded(_), _) => None,
             (_, Some(v)) if v.all() => None,
             (_, v) => v,
         };
@@ -281,7 +333,7 @@ impl Column {
             ColumnData::DateTime(_) => DataType::DateTime,
             ColumnData::TimeSpan(_) => DataType::TimeSpan,
             ColumnData::Guid(_) => DataType::Guid,
-            ColumnData::Dynamic(_) => DataType::Dynamic,
+            ColumnData::Dynamic(_) | ColumnData::Shredded(_) => DataType::Dynamic,
         }
     }
 
@@ -297,6 +349,7 @@ impl Column {
             ColumnData::DateTime(v) | ColumnData::TimeSpan(v) => v.len(),
             ColumnData::Guid(v) => v.len(),
             ColumnData::Dynamic(v) => v.len(),
+            ColumnData::Shredded(s) => s.len(),
         }
     }
 
@@ -310,6 +363,7 @@ impl Column {
     pub fn is_null(&self, i: usize) -> bool {
         match (&self.data, &self.validity) {
             (ColumnData::Dynamic(v), _) => v.get(i).is_none_or(Dynamic::is_null),
+            (ColumnData::Shredded(s), _) => s.is_null(i),
             (_, Some(valid)) => !valid.get(i),
             _ => false,
         }
@@ -336,6 +390,7 @@ impl Column {
             ColumnData::TimeSpan(v) => Value::TimeSpan(v[i]),
             ColumnData::Guid(v) => Value::Guid(v[i]),
             ColumnData::Dynamic(v) => Value::Dynamic(v[i].clone()),
+            ColumnData::Shredded(s) => Value::Dynamic(s.value(i)),
         }
     }
 
@@ -362,6 +417,7 @@ impl Column {
                     .map(|&i| v.get(i as usize).cloned().unwrap_or_default())
                     .collect(),
             ),
+            ColumnData::Shredded(s) => ColumnData::Shredded(Arc::new(s.take(indices))),
         };
         Column::with_validity(data, self.validity.as_ref().map(|b| b.take(indices)))
     }
@@ -385,6 +441,7 @@ impl Column {
             ColumnData::TimeSpan(v) => ColumnData::TimeSpan(part(v, start, end)),
             ColumnData::Guid(v) => ColumnData::Guid(part(v, start, end)),
             ColumnData::Dynamic(v) => ColumnData::Dynamic(part(v, start, end)),
+            ColumnData::Shredded(s) => ColumnData::Shredded(Arc::new(s.slice(start, end - start))),
         };
         let validity = self.validity.as_ref().map(|b| b.slice(start, end - start));
         Column::with_validity(data, validity)
@@ -682,6 +739,7 @@ impl ColumnBuilder {
             ColumnData::DateTime(v) | ColumnData::TimeSpan(v) => v.push(0),
             ColumnData::Guid(v) => v.push(0),
             ColumnData::Dynamic(v) => v.push(Dynamic::Null),
+            ColumnData::Shredded(_) => {}
         }
     }
 
@@ -788,7 +846,7 @@ impl ColumnData {
             ColumnData::DateTime(_) => ColumnData::DateTime(Vec::new()),
             ColumnData::TimeSpan(_) => ColumnData::TimeSpan(Vec::new()),
             ColumnData::Guid(_) => ColumnData::Guid(Vec::new()),
-            ColumnData::Dynamic(_) => ColumnData::Dynamic(Vec::new()),
+            ColumnData::Dynamic(_) | ColumnData::Shredded(_) => ColumnData::Dynamic(Vec::new()),
         }
     }
 }

@@ -79,6 +79,9 @@ pub fn concat_columns(pieces: &[Arc<Column>], ty: DataType) -> Column {
                 }
                 return Column::new(ColumnData::Dynamic(v));
             }
+            if let Some(joined) = crate::shred::concat_dynamic(pieces) {
+                return joined;
+            }
             let mut b = ColumnBuilder::new(DataType::Dynamic, total);
             for c in pieces {
                 for i in 0..c.len() {

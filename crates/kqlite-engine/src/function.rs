@@ -431,6 +431,13 @@ pub trait ScalarFunction: Send + Sync {
     /// give different results at different thread counts.
     fn properties(&self) -> FunctionProperties;
 
+    /// Whether the function reads shredded `dynamic` columns
+    /// ([`crate::shred`]) itself. When not (the default), such arguments
+    /// are rebuilt as plain values before [`ScalarFunction::invoke`].
+    fn reads_shredded(&self) -> bool {
+        false
+    }
+
     /// Evaluates over `rows` rows. Arguments that are scalars stand for every
     /// row; implementations should keep a scalar result when all inputs are
     /// scalars. Callers go through [`call_scalar`], which honours
@@ -453,6 +460,16 @@ pub fn call_scalar(
     rows: usize,
     ctx: &EvalContext,
 ) -> Result<ColumnarValue, FunctionError> {
+    let plain: Vec<ColumnarValue>;
+    let args = if !f.reads_shredded()
+        && args.iter().any(
+            |a| matches!(a, ColumnarValue::Column(c) if matches!(c.data, crate::column::ColumnData::Shredded(_))),
+        ) {
+        plain = args.iter().cloned().map(crate::shred::plain_value).collect();
+        &plain[..]
+    } else {
+        args
+    };
     match f.properties().nulls {
         NullHandling::Custom => f.invoke(args, rows, ctx),
         NullHandling::Propagate => call_null_propagating(f, args, rows, ctx),

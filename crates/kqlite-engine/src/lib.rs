@@ -16,6 +16,7 @@ pub mod io;
 mod kernels;
 mod naming;
 pub mod registry;
+pub mod shred;
 pub mod table;
 pub mod time;
 mod type_rules;

@@ -167,6 +167,16 @@ impl ColumnEncoder {
                     out.push(code);
                 }
             }
+            ColumnData::Shredded(s) => {
+                for i in 0..s.len() {
+                    let code = if s.is_null(i) {
+                        self.null_code()
+                    } else {
+                        self.string(&s.value(i).to_json().to_string())
+                    };
+                    out.push(code);
+                }
+            }
         }
         out
     }

@@ -348,6 +348,7 @@ pub(crate) fn column_bytes(c: &crate::column::Column) -> usize {
             .saturating_mul(4)
             .saturating_add(dict.byte_len()),
         ColumnData::Dynamic(v) => dynamic_bytes(v),
+        ColumnData::Shredded(s) => s.byte_size(),
     };
     data.saturating_add(validity)
 }

@@ -156,7 +156,7 @@ impl Executor<'_> {
             self.guard.check()?;
             let mut args = Vec::with_capacity(agg.args.len());
             for a in &agg.args {
-                args.push(self.eval(a, &kept_table)?);
+                args.push(crate::shred::plain_value(self.eval(a, &kept_table)?));
             }
             let types: Vec<_> = agg.args.iter().map(|a| a.ty).collect();
             let wrap = |source| EvalError::Function { span, source };

@@ -197,6 +197,7 @@ pub(crate) fn row_width(c: &Column) -> usize {
         }
         ColumnData::String(StringColumn::Dict { .. }) => 4,
         ColumnData::Dynamic(_) => std::mem::size_of::<crate::value::Dynamic>(),
+        ColumnData::Shredded(s) => s.row_width(),
     };
     data + validity
 }

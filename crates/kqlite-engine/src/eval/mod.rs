@@ -625,7 +625,7 @@ impl<'a> Executor<'a> {
         let Some((_, col)) = input.column_at(spec.column()) else {
             return Ok(held);
         };
-        let ColumnData::Dynamic(values) = &col.data else {
+        let Some(values) = col.data.dynamic_values() else {
             return Ok(held);
         };
         let mut keys: std::collections::HashSet<&str> = std::collections::HashSet::new();

@@ -55,7 +55,7 @@ fn reserve_expansion(
     let mut longest: Vec<usize> = vec![0; input.num_rows()];
     for (c, _) in columns {
         if let Some((_, col)) = input.column_at(*c) {
-            if let ColumnData::Dynamic(values) = &col.data {
+            if let Some(values) = col.data.dynamic_values() {
                 for (d, most) in values.iter().zip(longest.iter_mut()) {
                     let n = count(d);
                     elements = elements.saturating_add(n);
@@ -96,7 +96,7 @@ pub(crate) fn mv_expand(
         let (_, col) = input
             .column_at(*c)
             .ok_or_else(|| EvalError::Internal("mv-expand column out of range".into()))?;
-        let ColumnData::Dynamic(values) = &col.data else {
+        let Some(values) = col.data.dynamic_values() else {
             return Err(EvalError::Internal(
                 "mv-expand column is not dynamic".into(),
             ));

@@ -32,6 +32,10 @@ pub(crate) fn compare_values(col: &Column, a: usize, b: usize) -> Ordering {
             };
             text(a).cmp(&text(b))
         }
+        ColumnData::Shredded(s) => {
+            let text = |i: usize| s.value(i).to_json().to_string();
+            text(a).cmp(&text(b))
+        }
     }
 }
 

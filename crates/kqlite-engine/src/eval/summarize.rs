@@ -122,7 +122,7 @@ impl Executor<'_> {
     ) -> Result<Vec<ColumnarValue>, EvalError> {
         let mut args = Vec::with_capacity(agg.args.len());
         for a in &agg.args {
-            args.push(self.eval(a, input)?);
+            args.push(crate::shred::plain_value(self.eval(a, input)?));
         }
         Ok(args)
     }

@@ -14,6 +14,9 @@ pub(super) fn functions() -> Vec<Func> {
     let mut v = vec![
         Func::plain("tostring", one_to(DataType::String), |a, r, _| {
             let x = arg(a, 0);
+            if let Some(done) = convert::shredded_to_string(&x, crate::function::MAX_VALUE_BYTES) {
+                return done;
+            }
             if x.data_type() == DataType::Dynamic {
                 super::dynamic::check_text_sizes(&x, r)?;
             }

@@ -99,6 +99,14 @@ impl ScalarFunction for Func {
         self.properties
     }
 
+    fn reads_shredded(&self) -> bool {
+        // These read a shredded column's typed parts, or only its nulls.
+        matches!(
+            self.name,
+            "tostring" | "isnull" | "isnotnull" | "isempty" | "isnotempty"
+        )
+    }
+
     fn invoke(
         &self,
         args: &[ColumnarValue],

@@ -120,7 +120,7 @@ impl GroupsAccumulator for SchemaAcc {
         };
         for (i, &g) in group_ids.iter().enumerate() {
             if let Some(s) = self.groups.get_mut(g as usize) {
-                s.add(d.get(i));
+                s.add(&d.get(i));
             }
         }
         Ok(())

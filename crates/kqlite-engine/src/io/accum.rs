@@ -850,7 +850,10 @@ impl TableAcc {
                 Acc::Typed(_, b) => b.finish(),
                 Acc::Infer(i) => i.finish(),
             };
-            (name, Arc::new(col))
+            (
+                name,
+                crate::shred::shred_column(Arc::new(col), crate::shred::SHRED_MIN_ROWS),
+            )
         });
         Table::try_new(columns)
     }

@@ -220,8 +220,10 @@ impl Table {
             .iter()
             .zip(batch.columns())
             .map(|(field, array)| {
-                column_from_arrow(array.as_ref(), field)
-                    .map(|c| (field.name().clone(), Arc::new(c)))
+                column_from_arrow(array.as_ref(), field).map(|c| {
+                    let c = crate::shred::shred_column(Arc::new(c), crate::shred::SHRED_MIN_ROWS);
+                    (field.name().clone(), c)
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut table = Table::try_new(columns)?;
@@ -961,12 +963,12 @@ pub(crate) fn field_for(name: &str, col: &Column) -> Field {
             }
         }
         ColumnData::Guid(_) => ArrowType::FixedSizeBinary(16),
-        ColumnData::Dynamic(_) => ArrowType::Utf8,
+        ColumnData::Dynamic(_) | ColumnData::Shredded(_) => ArrowType::Utf8,
     };
     let field = Field::new(name, ty, true);
     let ext = match &col.data {
         ColumnData::Guid(_) => UUID_EXTENSION,
-        ColumnData::Dynamic(_) => JSON_EXTENSION,
+        ColumnData::Dynamic(_) | ColumnData::Shredded(_) => JSON_EXTENSION,
         _ => return field,
     };
     field.with_metadata(HashMap::from([(
@@ -1108,6 +1110,20 @@ pub(crate) fn array_for(col: &Column, ty: &ArrowType) -> ArrayRef {
                 Ok(a) => Arc::new(a),
                 Err(_) => Arc::new(FixedSizeBinaryArray::new_null(16, v.len())),
             }
+        }
+        (ColumnData::Shredded(s), _) => {
+            let mut buf = Vec::new();
+            let texts: ArrowStrings = (0..s.len())
+                .map(|i| {
+                    if s.is_null(i) {
+                        return None;
+                    }
+                    buf.clear();
+                    super::write::push_shredded(&mut buf, s, i);
+                    Some(String::from_utf8_lossy(&buf).into_owned())
+                })
+                .collect();
+            Arc::new(texts)
         }
         (ColumnData::Dynamic(v), _) => {
             let mut buf = Vec::new();

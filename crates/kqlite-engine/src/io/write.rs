@@ -9,6 +9,7 @@ use std::io::{self, Write};
 use chrono::{Datelike, Timelike};
 
 use crate::column::{Column, ColumnData};
+use crate::shred::{Part, ShreddedColumn};
 use crate::table::Table;
 use crate::time::{format_datetime, format_timespan, to_chrono, TICKS_PER_SECOND};
 use crate::types::DataType;
@@ -177,6 +178,37 @@ pub(crate) fn push_dynamic(out: &mut Vec<u8>, d: &Dynamic) {
     }
 }
 
+/// Writes row `row` of a shredded column as JSON, straight from its typed
+/// parts: the same bytes as [`push_dynamic`] of the row's rebuilt value.
+pub(crate) fn push_shredded(out: &mut Vec<u8>, s: &ShreddedColumn, row: usize) {
+    if let Some(d) = s.off_part(row) {
+        push_dynamic(out, d);
+        return;
+    }
+    match s.part() {
+        Part::Object { keys, children } => {
+            out.push(b'{');
+            for (j, (k, c)) in keys.iter().zip(children).enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                push_json_str(out, k);
+                out.push(b':');
+                push_shredded(out, c, row);
+            }
+            out.push(b'}');
+        }
+        Part::Strings(v) => push_json_str(out, v.get(row)),
+        Part::Longs(v) => push_i64(out, v.get(row).copied().unwrap_or_default()),
+        Part::Reals(v) => push_json_real(out, v.get(row).copied().unwrap_or_default()),
+        Part::Bools(v) => {
+            let b = v.get(row).copied().unwrap_or_default();
+            out.extend_from_slice(if b { b"true" } else { b"false" });
+        }
+        Part::Values(v) => push_dynamic(out, v.get(row).unwrap_or(&Dynamic::Null)),
+    }
+}
+
 fn is_valid(col: &Column, row: usize) -> bool {
     col.validity.as_ref().is_none_or(|v| v.get(row))
 }
@@ -211,6 +243,10 @@ fn push_json_cell(out: &mut Vec<u8>, col: &Column, row: usize) {
         ColumnData::TimeSpan(v) => v.get(row).map(|t| push_json_str(out, &format_timespan(*t))),
         ColumnData::Guid(v) => v.get(row).map(|g| push_json_str(out, &format_guid(*g))),
         ColumnData::Dynamic(v) => v.get(row).map(|d| push_dynamic(out, d)),
+        ColumnData::Shredded(s) => {
+            push_shredded(out, s, row);
+            Some(())
+        }
     };
     if ok.is_none() {
         out.extend_from_slice(b"null");
@@ -273,6 +309,18 @@ fn push_text_cell(out: &mut Vec<u8>, col: &Column, row: usize) -> bool {
                 Some(Dynamic::String(s)) => out.extend_from_slice(s.as_bytes()),
                 Some(Dynamic::Null) | None => {}
                 Some(d) => push_dynamic(out, d),
+            }
+            return true;
+        }
+        ColumnData::Shredded(s) => {
+            match (s.off_part(row), s.part()) {
+                (None, Part::Strings(v)) => out.extend_from_slice(v.get(row).as_bytes()),
+                (None, Part::Object { .. }) => push_shredded(out, s, row),
+                (off, _) => match off.cloned().unwrap_or_else(|| s.value(row)) {
+                    Dynamic::String(t) => out.extend_from_slice(t.as_bytes()),
+                    Dynamic::Null => {}
+                    d => push_dynamic(out, &d),
+                },
             }
             return true;
         }

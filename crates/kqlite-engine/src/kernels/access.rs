@@ -3,6 +3,7 @@
 //! Kernels read their operands through these small enums so that one loop
 //! serves columns and scalars alike, without boxing a value per row.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
@@ -11,6 +12,7 @@ use rust_decimal::Decimal;
 use crate::bitmap::Bitmap;
 use crate::column::{Column, ColumnData, StringArray, StringColumn};
 use crate::function::ColumnarValue;
+use crate::shred::ShreddedColumn;
 use crate::types::DataType;
 use crate::value::{Dynamic, Value};
 
@@ -305,6 +307,8 @@ pub(crate) fn strs(v: &ColumnarValue) -> Option<Strs<'_>> {
 #[derive(Clone, Copy)]
 pub(crate) enum Dyns<'a> {
     Col(&'a [Dynamic]),
+    /// A shredded column: each row is rebuilt when read.
+    Shred(&'a ShreddedColumn),
     Scalar(&'a Dynamic),
 }
 
@@ -313,10 +317,11 @@ static DYN_NULL: Dynamic = Dynamic::Null;
 impl<'a> Dyns<'a> {
     /// Row `i`'s value.
     #[inline]
-    pub(crate) fn get(&self, i: usize) -> &'a Dynamic {
+    pub(crate) fn get(&self, i: usize) -> Cow<'a, Dynamic> {
         match self {
-            Dyns::Col(c) => c.get(i).unwrap_or(&DYN_NULL),
-            Dyns::Scalar(s) => s,
+            Dyns::Col(c) => Cow::Borrowed(c.get(i).unwrap_or(&DYN_NULL)),
+            Dyns::Shred(s) => Cow::Owned(s.value(i)),
+            Dyns::Scalar(s) => Cow::Borrowed(s),
         }
     }
 }
@@ -326,6 +331,7 @@ pub(crate) fn dyns(v: &ColumnarValue) -> Option<Dyns<'_>> {
     match v {
         ColumnarValue::Column(c) => match &c.data {
             ColumnData::Dynamic(d) => Some(Dyns::Col(d)),
+            ColumnData::Shredded(s) => Some(Dyns::Shred(s)),
             _ => None,
         },
         ColumnarValue::Scalar(Value::Dynamic(d), _) => Some(Dyns::Scalar(d)),

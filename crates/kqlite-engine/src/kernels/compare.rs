@@ -274,7 +274,7 @@ fn compare_dynamic(
         if x.is_null() || y.is_null() {
             return with_null(op, x.is_null(), y.is_null());
         }
-        match dynamic_cmp(x, y, ci) {
+        match dynamic_cmp(&x, &y, ci) {
             Some(o) => Some(decide(op, o)),
             None => match op {
                 BinaryOp::Eq | BinaryOp::EqTilde => Some(false),

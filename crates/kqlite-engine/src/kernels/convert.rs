@@ -49,6 +49,10 @@ pub fn to_string(v: &ColumnarValue, rows: usize) -> ColumnarValue {
     if let Some(s) = strs(v) {
         return access::map_strings(s, n, scalar, |x, out| out.push_str(x));
     }
+    // No limit asked: the text always fits.
+    if let Some(Ok(col)) = shredded_to_string(v, usize::MAX) {
+        return col;
+    }
     if let (ColumnarValue::Column(c), false) = (v, scalar) {
         if let ColumnData::Dynamic(d) = &c.data {
             if let Some(col) = dynamic_strings_encoded(d) {
@@ -57,10 +61,32 @@ pub fn to_string(v: &ColumnarValue, rows: usize) -> ColumnarValue {
         }
     }
     if let Some(d) = dyns(v) {
-        return access::strings(n, scalar, |i, out| write_dynamic_text(d.get(i), out));
+        return access::strings(n, scalar, |i, out| write_dynamic_text(&d.get(i), out));
     }
     access::strings(n, scalar, |i, out| {
         let _ = write!(out, "{}", v.get(i));
+    })
+}
+
+/// `tostring()` of a shredded column, read from its typed parts (a column
+/// of strings is shared as it is); `None` for other values. Fails when a
+/// row's text would pass `limit` bytes.
+pub(crate) fn shredded_to_string(
+    v: &ColumnarValue,
+    limit: usize,
+) -> Option<Result<ColumnarValue, crate::function::FunctionError>> {
+    use crate::column::Column;
+    let ColumnarValue::Column(c) = v else {
+        return None;
+    };
+    let ColumnData::Shredded(s) = &c.data else {
+        return None;
+    };
+    Some(match s.to_strings(limit) {
+        Ok(col) => Ok(ColumnarValue::Column(Arc::new(Column::new(
+            ColumnData::String(col),
+        )))),
+        Err(bytes) => Err(crate::function::FunctionError::TooLarge { bytes, limit }),
     })
 }
 
@@ -262,10 +288,10 @@ fn generic(v: &ColumnarValue, to: DataType, n: usize, scalar: bool) -> ColumnarV
     }
     if let Some(d) = dyns(v) {
         let data: Option<ColumnarValue> = match to {
-            DataType::Long => Some(access::longs(n, false, |i| dyn_to_long(d.get(i)))),
-            DataType::Real => Some(access::reals(n, false, |i| dyn_to_real(d.get(i)))),
-            DataType::Bool => Some(access::bools(n, false, |i| dyn_to_bool(d.get(i)))),
-            DataType::DateTime => Some(access::ticks(to, n, false, |i| dyn_to_datetime(d.get(i)))),
+            DataType::Long => Some(access::longs(n, false, |i| dyn_to_long(&d.get(i)))),
+            DataType::Real => Some(access::reals(n, false, |i| dyn_to_real(&d.get(i)))),
+            DataType::Bool => Some(access::bools(n, false, |i| dyn_to_bool(&d.get(i)))),
+            DataType::DateTime => Some(access::ticks(to, n, false, |i| dyn_to_datetime(&d.get(i)))),
             _ => None,
         };
         if let Some(p) = data {

@@ -240,6 +240,8 @@ pub fn member(v: &ColumnarValue, key: &str, rows: usize) -> ColumnarValue {
                     .collect();
                 ColumnarValue::Column(Arc::new(Column::new(ColumnData::Dynamic(out))))
             }
+            // The key's child column, shared rather than rebuilt per row.
+            ColumnData::Shredded(s) => ColumnarValue::Column(Arc::new(Column::new(s.member(key)))),
             _ => ColumnarValue::Scalar(Value::Dynamic(Dynamic::Null), DataType::Dynamic),
         },
         ColumnarValue::Scalar(Value::Dynamic(d), _) => {
@@ -255,6 +257,11 @@ pub fn member(v: &ColumnarValue, key: &str, rows: usize) -> ColumnarValue {
 /// counts from the end), or a string key into a bag. Anything else gives a
 /// null dynamic.
 pub fn index(v: &ColumnarValue, idx: &ColumnarValue, rows: usize) -> ColumnarValue {
+    if let (ColumnarValue::Column(c), ColumnarValue::Scalar(Value::String(key), _)) = (v, idx) {
+        if matches!(c.data, ColumnData::Shredded(_)) {
+            return member(v, key, rows);
+        }
+    }
     let (n, scalar) = access::rows_for(&[v, idx], rows);
     let Some(d) = access::dyns(v) else {
         return ColumnarValue::Scalar(Value::Dynamic(Dynamic::Null), DataType::Dynamic);
@@ -297,6 +304,14 @@ pub fn filter_mask(predicate: &ColumnarValue, rows: usize) -> Bitmap {
             ColumnData::Dynamic(v) => {
                 Bitmap::from_bools(v.iter().map(|d| matches!(d, Dynamic::Bool(true))))
             }
+            ColumnData::Shredded(s) => match s.part() {
+                crate::shred::Part::Bools(b) => Bitmap::from_bools(
+                    (0..s.len()).map(|i| s.is_present(i) && b.get(i).copied().unwrap_or(false)),
+                ),
+                _ => Bitmap::from_bools(
+                    (0..s.len()).map(|i| matches!(s.value(i), Dynamic::Bool(true))),
+                ),
+            },
             _ => Bitmap::new(rows, false),
         },
     }

@@ -140,7 +140,7 @@ impl GroupsAccumulator for BagAcc {
             return Ok(());
         };
         for (i, g) in kept_rows(&mask, group_ids) {
-            if let (Dynamic::Bag(b), Some(bag)) = (d.get(i), self.bags.get_mut(g)) {
+            if let (Dynamic::Bag(b), Some(bag)) = (&*d.get(i), self.bags.get_mut(g)) {
                 for (k, x) in b.iter() {
                     if bag.len() < self.max && !bag.contains_key(k) {
                         // Reserved before the property is kept.
