@@ -22,11 +22,11 @@ mod blocks;
 pub mod csv;
 mod dynamic;
 mod exports;
-mod flat;
 mod guard;
 mod json;
 #[cfg(feature = "arrow")]
 pub mod parquet;
+mod scan;
 mod write;
 
 use std::fs::File;
