@@ -84,8 +84,19 @@ pub(super) struct Scanner {
     pairs: Vec<(Key, Val)>,
     /// Decoded text of escaped keys and strings of the current line.
     decoded: String,
-    /// Decoded text of one string inside a nested value.
+    nested: Bufs,
+}
+
+/// Buffers for building nested values.
+#[derive(Debug, Default)]
+struct Bufs {
+    /// Decoded text of one string.
     tmp: String,
+    /// Properties of the bags being read, innermost last (so each bag is
+    /// allocated once, at its final size).
+    entries: Vec<(Arc<str>, Dynamic)>,
+    /// Items of the arrays being read, innermost last.
+    items: Vec<Dynamic>,
 }
 
 impl Scanner {
@@ -137,10 +148,10 @@ impl Scanner {
                 }
                 b'{' | b'[' => {
                     let dynamic_col = match key {
-                        Key::Column(col) if acc.is_dynamic(col) => Some(col),
+                        Key::Column(col) if acc.is_dynamic(col) && acc.shares(col) => Some(col),
                         _ => None,
                     };
-                    Val::Nested(p.nested(dynamic_col, acc, &mut self.tmp)?)
+                    Val::Nested(p.nested(dynamic_col, acc, &mut self.nested)?)
                 }
                 _ => p.scalar()?,
             };
@@ -205,9 +216,8 @@ fn piece_text<'a>(text: &'a str, decoded: &'a str, piece: Piece) -> Option<&'a s
 /// values; `None` when it is not JSON the scanner takes.
 pub(crate) fn parse_dynamic_text(text: &str, keys: &mut KeyCache) -> Option<Dynamic> {
     let mut p = Parser::new(text);
-    let mut tmp = String::new();
     p.ws();
-    let d = p.value(1, keys, &mut tmp)?;
+    let d = p.value(1, keys, &mut Bufs::default())?;
     p.at_end()?;
     Some(d)
 }
@@ -398,10 +408,33 @@ impl<'a> Parser<'a> {
             return None;
         }
         let mut integer = true;
+        // The digits as one integer and the count after the point, while
+        // the integer stays below 2^53.
+        let mut significand = (!overflow && n < 1 << 53).then_some(n);
+        let mut fraction = 0usize;
         if self.peek() == Some(b'.') {
             integer = false;
             self.i += 1;
-            self.digits()?;
+            let from = self.i;
+            while let Some(d) = self.peek().filter(u8::is_ascii_digit) {
+                significand = significand
+                    .and_then(|x| x.checked_mul(10))
+                    .and_then(|x| x.checked_add(u64::from(d - b'0')))
+                    .filter(|&x| x < 1 << 53);
+                self.i += 1;
+            }
+            if self.i == from {
+                return None;
+            }
+            fraction = self.i - from;
+        }
+        if !integer && !matches!(self.peek(), Some(b'e' | b'E')) {
+            // Both operands exact, so the quotient is correctly rounded:
+            // the value serde_json (and any exact reader) gives.
+            if let (Some(x), Some(&scale)) = (significand, POW10.get(fraction)) {
+                let f = x as f64 / scale;
+                return Some(Val::Real(if negative { -f } else { f }));
+            }
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             integer = false;
@@ -438,10 +471,10 @@ impl<'a> Parser<'a> {
         &mut self,
         col: Option<usize>,
         acc: &mut TableAcc,
-        tmp: &mut String,
+        bufs: &mut Bufs,
     ) -> Option<Dynamic> {
         let Some(col) = col else {
-            return self.value(2, &mut acc.keys, tmp);
+            return self.value(2, &mut acc.keys, bufs);
         };
         let start = self.i;
         let end = nested_end(self.b, start)?;
@@ -450,7 +483,7 @@ impl<'a> Parser<'a> {
             self.i = end;
             return Some(shared);
         }
-        let d = self.value(2, &mut acc.keys, tmp)?;
+        let d = self.value(2, &mut acc.keys, bufs)?;
         if self.i != end {
             return None;
         }
@@ -459,7 +492,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Any value, at nesting `depth`, as `dynamic`.
-    fn value(&mut self, depth: usize, keys: &mut KeyCache, tmp: &mut String) -> Option<Dynamic> {
+    fn value(&mut self, depth: usize, keys: &mut KeyCache, bufs: &mut Bufs) -> Option<Dynamic> {
         match self.peek()? {
             b'{' => {
                 if depth > MAX_DEPTH {
@@ -467,34 +500,18 @@ impl<'a> Parser<'a> {
                 }
                 self.i += 1;
                 self.ws();
-                let mut bag = IndexMap::new();
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                    return Some(Dynamic::Bag(Arc::new(bag)));
+                let from = bufs.entries.len();
+                let read = self.properties(depth, keys, bufs);
+                let n = bufs.entries.len().saturating_sub(from);
+                let mut bag = IndexMap::with_capacity(n);
+                // Drained even when the bag is bad, so the stack stays
+                // balanced; a repeated name keeps its first place and
+                // takes the last value, as serde_json's map does.
+                for (k, v) in bufs.entries.drain(from..) {
+                    bag.insert(k, v);
                 }
-                loop {
-                    self.eat(b'"')?;
-                    tmp.clear();
-                    let piece = self.string(tmp)?;
-                    let key = keys.intern(piece_text(self.s, tmp, piece)?);
-                    self.ws();
-                    self.eat(b':')?;
-                    self.ws();
-                    let v = self.value(depth + 1, keys, tmp)?;
-                    bag.insert(key, v);
-                    self.ws();
-                    match self.peek()? {
-                        b',' => {
-                            self.i += 1;
-                            self.ws();
-                        }
-                        b'}' => {
-                            self.i += 1;
-                            return Some(Dynamic::Bag(Arc::new(bag)));
-                        }
-                        _ => return None,
-                    }
-                }
+                read?;
+                Some(Dynamic::Bag(Arc::new(bag)))
             }
             b'[' => {
                 if depth > MAX_DEPTH {
@@ -502,33 +519,18 @@ impl<'a> Parser<'a> {
                 }
                 self.i += 1;
                 self.ws();
-                let mut items = Vec::new();
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(Dynamic::Array(Arc::new(items)));
-                }
-                loop {
-                    items.push(self.value(depth + 1, keys, tmp)?);
-                    self.ws();
-                    match self.peek()? {
-                        b',' => {
-                            self.i += 1;
-                            self.ws();
-                        }
-                        b']' => {
-                            self.i += 1;
-                            return Some(Dynamic::Array(Arc::new(items)));
-                        }
-                        _ => return None,
-                    }
-                }
+                let from = bufs.items.len();
+                let read = self.items(depth, keys, bufs);
+                let items: Vec<Dynamic> = bufs.items.drain(from..).collect();
+                read?;
+                Some(Dynamic::Array(Arc::new(items)))
             }
             b'"' => {
                 self.i += 1;
-                tmp.clear();
-                let piece = self.string(tmp)?;
+                bufs.tmp.clear();
+                let piece = self.string(&mut bufs.tmp)?;
                 Some(Dynamic::String(
-                    keys.intern(piece_text(self.s, tmp, piece)?),
+                    keys.intern(piece_text(self.s, &bufs.tmp, piece)?),
                 ))
             }
             _ => Some(match self.scalar()? {
@@ -540,7 +542,70 @@ impl<'a> Parser<'a> {
             }),
         }
     }
+
+    /// The properties of a bag after its `{`, through its `}`, pushed onto
+    /// `bufs.entries`.
+    fn properties(&mut self, depth: usize, keys: &mut KeyCache, bufs: &mut Bufs) -> Option<()> {
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.eat(b'"')?;
+            bufs.tmp.clear();
+            let piece = self.string(&mut bufs.tmp)?;
+            let key = keys.intern(piece_text(self.s, &bufs.tmp, piece)?);
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let v = self.value(depth + 1, keys, bufs)?;
+            bufs.entries.push((key, v));
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The items of an array after its `[`, through its `]`, pushed onto
+    /// `bufs.items`.
+    fn items(&mut self, depth: usize, keys: &mut KeyCache, bufs: &mut Bufs) -> Option<()> {
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let v = self.value(depth + 1, keys, bufs)?;
+            bufs.items.push(v);
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
 }
+
+/// Powers of ten a `f64` holds exactly.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 /// The offset of the first byte of `b` that is a quote, a backslash or a
 /// control character, eight bytes at a time.
@@ -797,6 +862,46 @@ mod tests {
             let mine = parse_dynamic_text(&doc, &mut KeyCache::default());
             prop_assert_eq!(mine, Some(Dynamic::from_json(&parsed)));
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Decimals read in place have the bits serde_json gives them.
+        #[test]
+        fn decimals_read_in_place_equal_serde_json(text in "-?(0|[1-9][0-9]{0,18})\\.[0-9]{1,24}") {
+            let mut p = Parser::new(&text);
+            let mine = p.number();
+            let theirs: f64 = serde_json::from_str(&text).expect("a number");
+            prop_assert!(matches!(mine, Some(Val::Real(x)) if x.to_bits() == theirs.to_bits()), "{:?} vs {}", mine, theirs);
+        }
+    }
+
+    #[test]
+    fn a_column_of_distinct_bags_stops_looking_them_up_and_loads_the_same() {
+        let schema = vec![("d".to_string(), DataType::Dynamic)];
+        let text: String = (0..5000)
+            .map(|i| format!("{{\"d\":{{\"n\":{},\"k\":\"x\"}}}}\n", i % 4000))
+            .collect();
+        let mut acc = TableAcc::new(Some(&schema));
+        let mut s = Scanner::default();
+        for line in text.lines() {
+            assert!(matches!(s.load_line(line, &mut acc), Some(Ok(()))));
+        }
+        assert!(
+            !acc.shares(0),
+            "mostly distinct texts are no longer looked up"
+        );
+        let t = acc.finish().expect("finishes");
+        let c = t.column("d").expect("d");
+        assert_eq!(
+            c.get(4999),
+            Value::Dynamic(Dynamic::from_json(&serde_json::json!({"n": 999, "k": "x"})))
+        );
+        assert_eq!(
+            load(&text, Some(&schema), false, true),
+            load(&text, Some(&schema), false, false)
+        );
     }
 
     #[test]
