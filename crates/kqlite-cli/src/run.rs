@@ -593,6 +593,7 @@ fn load_table(
         sparse: schema.is_some(),
         threads: args.threads,
         deadline,
+        max_memory: args.limits.max_memory,
     };
     let columns = schema.as_ref().map(|s| s.columns.as_slice());
     let loaded = kqlite_engine::io::load_file_with(Path::new(path), columns, &load)?;

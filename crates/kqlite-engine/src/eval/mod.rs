@@ -13,7 +13,7 @@ mod join;
 mod keys;
 pub(crate) mod limits;
 mod make_series;
-mod memory;
+pub(crate) mod memory;
 mod mv_expand;
 mod parallel;
 mod parse;
