@@ -751,9 +751,11 @@ impl TableAcc {
             self.share_stats.resize(col + 1, ShareStats::default());
         }
         if let Some(stats) = self.share_stats.get_mut(col) {
-            stats.lookups += 1;
-            stats.hits += u32::from(found.is_some());
-            if stats.lookups >= SHARE_PROBATION && stats.hits * 4 < stats.lookups {
+            stats.lookups = stats.lookups.saturating_add(1);
+            stats.hits = stats.hits.saturating_add(u32::from(found.is_some()));
+            if stats.lookups >= SHARE_PROBATION
+                && u64::from(stats.hits) * 4 < u64::from(stats.lookups)
+            {
                 stats.distinct = true;
                 if let Some(Acc::Typed(_, b)) = self.cols.get_mut(col) {
                     b.stop_sharing();
