@@ -191,8 +191,10 @@ pub struct LimitArgs {
     /// The query's memory budget, e.g. `4GiB`, `512MB`, or bytes: operators
     /// reserve from it before building their results, and the query fails
     /// with E1107 when the data it holds at once would exceed it (columns
-    /// shared with loaded tables do not count). Default: half the
-    /// machine's available memory, at most 8GiB.
+    /// shared with loaded tables do not count). When given, it also bounds
+    /// each --table load (the text read is reserved before it becomes
+    /// columns). Default: half the machine's available memory, at most
+    /// 8GiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<usize>,
     /// Deepest nesting of brackets and operators in the query text (at
