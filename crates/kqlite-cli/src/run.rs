@@ -195,7 +195,9 @@ pub struct LimitArgs {
     /// and the query fails with E1107 when the data it holds at once would
     /// exceed it (columns shared with loaded tables do not count). One
     /// string or dynamic value is capped at 32 MiB, one array a function
-    /// builds at 1,048,576 elements (E1107 too). Default: half the
+    /// builds at 1,048,576 elements (E1107 too). When given, it also bounds
+    /// each --table load (the text read is reserved before it becomes
+    /// columns). Default: half the
     /// machine's available memory, at most 8GiB.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<usize>,
@@ -599,6 +601,7 @@ fn load_table(
         sparse: schema.is_some(),
         threads: args.threads,
         deadline,
+        max_memory: args.limits.max_memory,
     };
     let columns = schema.as_ref().map(|s| s.columns.as_slice());
     let loaded = kqlite_engine::io::load_file_with(Path::new(path), columns, &load)?;

@@ -473,6 +473,85 @@ fn bag_pack_results_are_reserved_before_they_are_built() {
     );
 }
 
+/// Deletes a scratch folder when dropped, so that a large input never
+/// stays behind, whether the case passes or fails.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes `name` in `dir`: `lines` lines made by `line(i)`.
+fn write_lines(dir: &Path, name: &str, lines: usize, line: impl Fn(usize) -> String) {
+    use std::io::Write;
+    let file = std::fs::File::create(dir.join(name)).expect("create input");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    for i in 0..lines {
+        out.write_all(line(i).as_bytes()).expect("write input");
+    }
+    out.flush().expect("flush input");
+}
+
+#[test]
+fn a_gigabyte_json_lines_load_stops_at_max_memory_before_the_memory_exists() {
+    let dir = scratch("load-budget");
+    let _cleanup = Cleanup(dir.clone());
+    // ≈ 1 GB: 8 million lines of ≈ 130 bytes.
+    let pad = "p".repeat(80);
+    write_lines(&dir, "t.jsonl", 8_000_000, |i| {
+        format!(
+            "{{\"id\":{i},\"user\":\"u{}\",\"pad\":\"{pad}\",\"ok\":true}}\n",
+            i % 5000
+        )
+    });
+    write(&dir, "q.kql", "T | count");
+    let run = run_capped(
+        &dir,
+        &[
+            "run",
+            "--max-memory",
+            "200MB",
+            "--table",
+            "T=t.jsonl",
+            "q.kql",
+        ],
+        SECS,
+    );
+    assert_clean_failure(&run, "E1107", 600);
+    assert!(run.stderr.contains("t.jsonl"), "{}", clip(&run.stderr));
+}
+
+#[test]
+fn a_large_csv_load_stops_at_max_memory() {
+    let dir = scratch("csv-budget");
+    let _cleanup = Cleanup(dir.clone());
+    // ≈ 300 MB against a 100 MB budget.
+    let pad = "p".repeat(80);
+    write_lines(&dir, "t.csv", 3_000_000, |i| {
+        if i == 0 {
+            "id,user,pad\n".to_string()
+        } else {
+            format!("{i},u{},{pad}\n", i % 5000)
+        }
+    });
+    write(&dir, "q.kql", "T | count");
+    let run = run_capped(
+        &dir,
+        &[
+            "run",
+            "--max-memory",
+            "100MB",
+            "--table",
+            "T=t.csv",
+            "q.kql",
+        ],
+        SECS,
+    );
+    assert_clean_failure(&run, "E1107", 400);
+}
+
 #[test]
 fn a_range_of_a_hundred_million_strcats_stops_with_e1107() {
     let dir = scratch("strcat");

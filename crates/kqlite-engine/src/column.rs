@@ -781,6 +781,18 @@ impl ColumnBuilder {
         Ok(())
     }
 
+    /// Stops sharing equal `dynamic` values between the rows pushed from
+    /// now on, for values known to be mostly distinct (hashing each would
+    /// cost time and save nothing).
+    pub fn stop_sharing(&mut self) {
+        if let Some(interner) = &mut self.dynamics {
+            **interner = DynamicInterner {
+                off: true,
+                ..DynamicInterner::default()
+            };
+        }
+    }
+
     /// Appends a string (string builders only; ignored otherwise).
     pub fn push_str(&mut self, s: &str) {
         if let Some(p) = &mut self.strings {

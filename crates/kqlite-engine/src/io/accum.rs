@@ -605,6 +605,8 @@ pub(crate) struct TableAcc {
     /// Parsed `dynamic` objects and arrays by column and JSON text, so a
     /// repeated value parses once and every row shares its allocation.
     shared: FxHashMap<(usize, u64), (Box<str>, Dynamic)>,
+    /// Per column: lookups in `shared` and how many found a value.
+    share_stats: Vec<ShareStats>,
     /// Values pushed (a proxy for the input's size, see [`MAX_CELLS_PER_VALUE`]).
     values: usize,
     /// Set when the input named more columns than its size allows.
@@ -625,6 +627,19 @@ const FREE_CELLS: usize = 1 << 22;
 
 /// Distinct JSON texts [`TableAcc`] keeps parsed per load.
 const MAX_SHARED_DYNAMICS: usize = 4096;
+
+/// Nested values of a column looked up by text before deciding whether
+/// they repeat enough to keep looking.
+const SHARE_PROBATION: u32 = 2048;
+
+/// How often a column's nested texts were seen before.
+#[derive(Debug, Clone, Copy, Default)]
+struct ShareStats {
+    lookups: u32,
+    hits: u32,
+    /// Fewer than one lookup in four found a value: stop looking.
+    distinct: bool,
+}
 
 impl TableAcc {
     /// An accumulator that types the input's columns by `schema` but, unlike
@@ -650,6 +665,7 @@ impl TableAcc {
             keys: KeyCache::default(),
             pending: FxHashMap::default(),
             shared: FxHashMap::default(),
+            share_stats: Vec::new(),
             values: 0,
             too_wide: None,
         };
@@ -712,13 +728,41 @@ impl TableAcc {
         matches!(self.cols.get(col), Some(Acc::Typed(DataType::Dynamic, _)))
     }
 
+    /// Whether nested values of column `col` are still looked up by their
+    /// text: a column whose values are mostly distinct (a location with
+    /// per-sign-in coordinates) stops, and its builder stops sharing
+    /// equal values too, as neither pays.
+    #[inline]
+    pub(crate) fn shares(&self, col: usize) -> bool {
+        self.share_stats.get(col).is_none_or(|s| !s.distinct)
+    }
+
     /// The value parsed earlier from the same JSON `text` in column `col`.
-    pub(crate) fn shared_dynamic(&self, col: usize, text: &str) -> Option<Dynamic> {
+    pub(crate) fn shared_dynamic(&mut self, col: usize, text: &str) -> Option<Dynamic> {
+        if !self.shares(col) {
+            return None;
+        }
         let key = (col, foldhash::fast::FixedState::default().hash_one(text));
-        match self.shared.get(&key) {
+        let found = match self.shared.get(&key) {
             Some((seen, d)) if seen.as_ref() == text => Some(d.clone()),
             _ => None,
+        };
+        if self.share_stats.len() <= col {
+            self.share_stats.resize(col + 1, ShareStats::default());
         }
+        if let Some(stats) = self.share_stats.get_mut(col) {
+            stats.lookups = stats.lookups.saturating_add(1);
+            stats.hits = stats.hits.saturating_add(u32::from(found.is_some()));
+            if stats.lookups >= SHARE_PROBATION
+                && u64::from(stats.hits) * 4 < u64::from(stats.lookups)
+            {
+                stats.distinct = true;
+                if let Some(Acc::Typed(_, b)) = self.cols.get_mut(col) {
+                    b.stop_sharing();
+                }
+            }
+        }
+        found
     }
 
     /// Remembers `d` as the value of JSON `text` in column `col`.

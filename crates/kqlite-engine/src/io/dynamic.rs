@@ -21,7 +21,8 @@ impl KeyCache {
     const MAX_KEYS: usize = 4096;
     const MAX_KEY_LEN: usize = 64;
 
-    fn intern(&mut self, key: &str) -> Arc<str> {
+    /// The shared `Arc<str>` of `key`.
+    pub(crate) fn intern(&mut self, key: &str) -> Arc<str> {
         if let Some(k) = self.0.get(key) {
             return k.clone();
         }
@@ -34,7 +35,12 @@ impl KeyCache {
 }
 
 /// Parses JSON text into a `dynamic` value, or `None` if it is not JSON.
+/// The scanner reads it straight from the text; what it does not take
+/// (an unusual escape, deep nesting, invalid JSON) goes through serde.
 pub(crate) fn parse_dynamic(s: &str, keys: &mut KeyCache) -> Option<Dynamic> {
+    if let Some(d) = super::scan::parse_dynamic_text(s, keys) {
+        return Some(d);
+    }
     let mut de = serde_json::Deserializer::from_str(s);
     let d = DynamicSeed(keys).deserialize(&mut de).ok()?;
     de.end().ok()?;

@@ -1,10 +1,13 @@
 //! Limits that hold while a file is read, before anything is parsed: a
-//! deadline checked on every read, and (for line-based formats) a cap on
-//! the length of one line, so an endless or giant line ends in a clean
-//! error instead of filling memory.
+//! deadline checked on every read, (for line-based formats) a cap on the
+//! length of one line, so an endless or giant line ends in a clean error
+//! instead of filling memory, and a memory budget that each read reserves
+//! from before the text it reads becomes columns.
 
 use std::io::{self, Read};
 use std::time::Instant;
+
+use crate::eval::memory::MemoryReservation;
 
 /// Longest line a JSON Lines or CSV file may have: 64 MiB, the size past
 /// which Kusto fails the ingestion of a record.
@@ -20,6 +23,8 @@ pub(crate) struct GuardedReader<R> {
     line_len: usize,
     /// Line breaks seen so far.
     lines: usize,
+    /// What the text read so far holds of the load's memory budget.
+    budget: Option<MemoryReservation>,
 }
 
 impl<R: Read> GuardedReader<R> {
@@ -32,7 +37,17 @@ impl<R: Read> GuardedReader<R> {
             max_line,
             line_len: 0,
             lines: 0,
+            budget: None,
         }
+    }
+
+    /// Reserves every byte read from `budget` before handing it on (a
+    /// table takes about as much memory as the text it is loaded from),
+    /// failing the read with [`io::ErrorKind::OutOfMemory`] when the
+    /// budget is spent.
+    pub(crate) fn with_budget(mut self, budget: Option<MemoryReservation>) -> Self {
+        self.budget = budget;
+        self
     }
 }
 
@@ -48,6 +63,11 @@ impl<R: Read> Read for GuardedReader<R> {
             ));
         }
         let n = self.inner.read(buf)?;
+        if let Some(budget) = &mut self.budget {
+            if budget.try_grow(n).is_err() {
+                return Err(over_budget(budget.size()));
+            }
+        }
         let Some(max) = self.max_line else {
             return Ok(n);
         };
@@ -63,6 +83,15 @@ impl<R: Read> Read for GuardedReader<R> {
         self.check_line(max, self.line_len)?;
         Ok(n)
     }
+}
+
+/// The error of a read past the memory budget, `held` bytes having been
+/// read before it.
+pub(crate) fn over_budget(held: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::OutOfMemory,
+        format!("the table would take more memory than the budget allows ({held} bytes loaded before it)"),
+    )
 }
 
 impl<R> GuardedReader<R> {
@@ -111,6 +140,24 @@ mod tests {
     fn an_endless_line_fails_without_reading_it_all() {
         let mut r = GuardedReader::new(io::repeat(b'x'), None, Some(1 << 20));
         assert!(read_all(&mut r).is_err());
+    }
+
+    #[test]
+    fn reads_past_the_memory_budget_fail_before_the_text_is_handed_on() {
+        let pool = crate::eval::memory::MemoryPool::new(1 << 20);
+        let budget = MemoryReservation::new(&pool);
+        let mut r = GuardedReader::new(io::repeat(b'x'), None, None).with_budget(Some(budget));
+        let mut buf = vec![0u8; 64 << 10];
+        let mut read = 0;
+        let err = loop {
+            match r.read(&mut buf) {
+                Ok(n) => read += n,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.kind(), io::ErrorKind::OutOfMemory);
+        assert!(read <= 1 << 20, "{read} bytes read past a 1 MiB budget");
+        assert!(pool.reserved() <= 1 << 20);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 
 use super::accum::{Cell, CellError, TableAcc};
 use super::dynamic::{DynamicSeed, DynamicVisitor};
+use super::scan::Scanner;
 use super::{read_line, LoadError, Loaded};
 use crate::table::Table;
 use crate::types::DataType;
@@ -295,10 +296,19 @@ pub(crate) fn load_jsonl_lines_into(
     let mut rejected = Vec::new();
     let mut buf = Vec::with_capacity(4096);
     let mut line = first_line.saturating_sub(1);
+    let mut scanner = Scanner::default();
     while read_line(&mut reader, &mut buf, path)? {
         line += 1;
         let text = if line == 1 { without_bom(&buf) } else { &buf };
-        take_line(&mut acc, &mut rejected, text, path, line, lenient)?;
+        take_line(
+            &mut acc,
+            &mut scanner,
+            &mut rejected,
+            text,
+            path,
+            line,
+            lenient,
+        )?;
     }
     finish_lines(acc, rejected, path)
 }
@@ -322,6 +332,7 @@ pub(crate) fn load_jsonl_slice_into(
 ) -> Result<(Loaded, usize), LoadError> {
     let mut rejected = Vec::new();
     let mut line = first_line.saturating_sub(1);
+    let mut scanner = Scanner::default();
     let mut rest = if starts_file {
         without_bom(bytes)
     } else {
@@ -332,7 +343,15 @@ pub(crate) fn load_jsonl_slice_into(
         let (text, tail) = rest.split_at(end);
         rest = tail;
         line += 1;
-        take_line(&mut acc, &mut rejected, text, path, line, lenient)?;
+        take_line(
+            &mut acc,
+            &mut scanner,
+            &mut rejected,
+            text,
+            path,
+            line,
+            lenient,
+        )?;
     }
     let lines = line + 1 - first_line.max(1);
     finish_lines(acc, rejected, path).map(|loaded| (loaded, lines))
@@ -341,6 +360,7 @@ pub(crate) fn load_jsonl_slice_into(
 /// Loads one line as a row; a lenient load sets an unusable line aside.
 fn take_line(
     acc: &mut TableAcc,
+    scanner: &mut Scanner,
     rejected: &mut Vec<LoadError>,
     text: &[u8],
     path: &str,
@@ -348,7 +368,7 @@ fn take_line(
     lenient: bool,
 ) -> Result<(), LoadError> {
     let row = acc.rows();
-    if let Err(e) = load_json_line(acc, text, path, line) {
+    if let Err(e) = load_json_line(acc, scanner, text, path, line) {
         if !lenient {
             return Err(e);
         }
@@ -369,6 +389,7 @@ fn finish_lines(acc: TableAcc, rejected: Vec<LoadError>, path: &str) -> Result<L
 /// Loads line `line` (its bytes `buf`) of a JSON Lines source as one row.
 fn load_json_line(
     acc: &mut TableAcc,
+    scanner: &mut Scanner,
     buf: &[u8],
     path: &str,
     line: usize,
@@ -391,9 +412,9 @@ fn load_json_line(
             found: describe_start(trimmed.as_bytes()),
         });
     }
-    if super::flat::enabled() {
-        if let Some(pairs) = super::flat::scan(text, acc) {
-            return super::flat::push(acc, pairs).map_err(|e| cell_error(e, path, line));
+    if super::scan::enabled() {
+        if let Some(pushed) = scanner.load_line(text, acc) {
+            return pushed.map_err(|e| cell_error(e, path, line));
         }
     }
     let mut state = State { acc, error: None };

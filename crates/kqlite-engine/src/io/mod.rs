@@ -22,19 +22,21 @@ mod blocks;
 pub mod csv;
 mod dynamic;
 mod exports;
-mod flat;
 mod guard;
 mod json;
 #[cfg(feature = "arrow")]
 pub mod parquet;
+mod scan;
 mod write;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 pub use guard::MAX_LINE_BYTES;
 
+use crate::eval::memory::{MemoryPool, MemoryReservation};
 use crate::table::{Table, TableError};
 use crate::types::DataType;
 
@@ -185,6 +187,15 @@ pub enum LoadError {
         /// What is missing or misplaced.
         message: String,
     },
+    /// Loading would take more memory than the budget
+    /// ([`LoadOptions::max_memory`]) allows; nothing past it was built.
+    #[error("{path}: E1107: loading this table would take more memory than the budget of {} allows; raise the memory budget or load a smaller file", mib(*limit))]
+    OutOfMemory {
+        /// The source.
+        path: String,
+        /// The budget in bytes.
+        limit: usize,
+    },
     /// The columns could not be assembled into a table.
     #[error("{path}: {source}")]
     Table {
@@ -219,6 +230,12 @@ pub struct LoadOptions {
     /// Fail (an I/O error of kind `TimedOut`) once this instant passes,
     /// checked on every read of the input.
     pub deadline: Option<std::time::Instant>,
+    /// The load's memory budget in bytes (`None`: no budget). Text is
+    /// reserved from it as it is read, before it becomes columns (a table
+    /// takes about as much memory as its text), and a Parquet file's
+    /// decoded size before its row groups are decoded; past the budget the
+    /// load fails with [`LoadError::OutOfMemory`] (E1107).
+    pub max_memory: Option<usize>,
 }
 
 /// A loaded table and every record left out of it.
@@ -231,7 +248,30 @@ pub struct Loaded {
     pub rejected: Vec<LoadError>,
 }
 
+/// `bytes` as MiB for messages (`200 MiB`, `0.5 MiB`).
+fn mib(bytes: usize) -> String {
+    let m = bytes as f64 / f64::from(1u32 << 20);
+    if m >= 10.0 {
+        format!("{m:.0} MiB")
+    } else {
+        format!("{m:.1} MiB")
+    }
+}
+
 impl LoadError {
+    /// The error as [`LoadError::OutOfMemory`] when it is a read that the
+    /// memory budget of `limit` bytes stopped.
+    fn over_budget(self, limit: Option<usize>) -> LoadError {
+        match (self, limit) {
+            (LoadError::Io { path, source }, Some(limit))
+                if source.kind() == io::ErrorKind::OutOfMemory =>
+            {
+                LoadError::OutOfMemory { path, limit }
+            }
+            (e, _) => e,
+        }
+    }
+
     /// Moves the error's line number `by` lines down (for a part of a file
     /// parsed as if it started at line 1).
     pub(crate) fn shift_line(&mut self, by: usize) {
@@ -313,6 +353,23 @@ pub fn load_file_with(
     schema: Option<&[(String, DataType)]>,
     options: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
+    let pool = options.max_memory.map(MemoryPool::new);
+    load_file_budgeted(path, schema, options, pool.as_ref())
+        .map_err(|e| e.over_budget(options.max_memory))
+}
+
+/// A fresh reservation from the load's budget, if it has one.
+fn reservation(pool: Option<&Arc<MemoryPool>>) -> Option<MemoryReservation> {
+    pool.map(MemoryReservation::new)
+}
+
+/// [`load_file_with`] against the budget `pool`.
+fn load_file_budgeted(
+    path: &Path,
+    schema: Option<&[(String, DataType)]>,
+    options: &LoadOptions,
+    pool: Option<&Arc<MemoryPool>>,
+) -> Result<Loaded, LoadError> {
     let lenient = options.lenient;
     let name = path.display().to_string();
     let ext = path
@@ -325,7 +382,7 @@ pub fn load_file_with(
         "csv" => Some(Format::Csv),
         "json" => None,
         "parquet" | "arrow" | "feather" | "arrows" => {
-            return load_columnar_file(path, &ext, schema, options)
+            return load_columnar_file(path, &ext, schema, options, pool)
         }
         _ => return Err(LoadError::UnknownFormat { path: name }),
     };
@@ -334,7 +391,8 @@ pub fn load_file_with(
     // Line-based formats cap a line's length; a `.json` file may hold its
     // whole document on one line.
     let max_line = format.map(|_| MAX_LINE_BYTES);
-    let file = guard::GuardedReader::new(file, options.deadline, max_line);
+    let file =
+        guard::GuardedReader::new(file, options.deadline, max_line).with_budget(reservation(pool));
     let threads = match options.threads {
         0 => std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -369,7 +427,8 @@ pub fn load_file_with(
             } else {
                 accum::TableAcc::new(schema)
             };
-            let file = guard::GuardedReader::new(file, options.deadline, max_line);
+            let file = guard::GuardedReader::new(file, options.deadline, max_line)
+                .with_budget(reservation(pool));
             let reader = BufReader::with_capacity(1 << 20, file);
             json::load_jsonl_lines_into(acc, reader, &name, 1, lenient)
         }
@@ -381,6 +440,7 @@ pub fn load_file_with(
             &LoadOptions {
                 // Already guarded.
                 deadline: None,
+                max_memory: None,
                 ..*options
             },
         ),
@@ -451,9 +511,24 @@ pub fn load_reader_with(
     source_name: &str,
     options: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
+    let pool = options.max_memory.map(MemoryPool::new);
+    load_reader_budgeted(reader, format, schema, source_name, options, pool.as_ref())
+        .map_err(|e| e.over_budget(options.max_memory))
+}
+
+/// [`load_reader_with`] against the budget `pool`.
+fn load_reader_budgeted(
+    reader: impl Read,
+    format: Format,
+    schema: Option<&[(String, DataType)]>,
+    source_name: &str,
+    options: &LoadOptions,
+    pool: Option<&Arc<MemoryPool>>,
+) -> Result<Loaded, LoadError> {
     let lenient = options.lenient;
     let max_line = matches!(format, Format::JsonLines | Format::Csv).then_some(MAX_LINE_BYTES);
-    let reader = guard::GuardedReader::new(reader, options.deadline, max_line);
+    let reader = guard::GuardedReader::new(reader, options.deadline, max_line)
+        .with_budget(reservation(pool));
     match format {
         Format::JsonLines => json::load_jsonl(
             BufReader::with_capacity(1 << 20, reader),
@@ -472,7 +547,7 @@ pub fn load_reader_with(
             load_bytes(&bytes, format, schema, source_name, lenient)
         }
         Format::Parquet | Format::ArrowIpc => {
-            load_columnar_reader(reader, format, schema, source_name, options)
+            load_columnar_reader(reader, format, schema, source_name, options, pool)
         }
     }
 }
@@ -484,6 +559,7 @@ fn load_columnar_file(
     ext: &str,
     schema: Option<&[(String, DataType)]>,
     options: &LoadOptions,
+    pool: Option<&Arc<MemoryPool>>,
 ) -> Result<Loaded, LoadError> {
     let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
         path: path.display().to_string(),
@@ -497,9 +573,26 @@ fn load_columnar_file(
                     .to_string(),
         });
     }
+    // The file is read whole (Parquet) or decoded to about its size
+    // (Arrow IPC) before anything else.
+    let mut budget = reservation(pool);
+    let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    if let Some(b) = &mut budget {
+        b.try_grow(size)
+            .map_err(|_| io_over_budget(&path.display().to_string(), 0))?;
+    }
     match ext {
-        "parquet" => parquet::load_parquet(path, schema, options),
+        "parquet" => parquet::load_parquet_pooled(path, schema, options, pool),
         _ => arrow::load_arrow_ipc(path, schema, options),
+    }
+}
+
+/// The load error of a budget spent after `held` bytes.
+#[cfg(feature = "arrow")]
+fn io_over_budget(path: &str, held: usize) -> LoadError {
+    LoadError::Io {
+        path: path.to_string(),
+        source: guard::over_budget(held),
     }
 }
 
@@ -511,9 +604,11 @@ fn load_columnar_reader(
     schema: Option<&[(String, DataType)]>,
     source_name: &str,
     options: &LoadOptions,
+    pool: Option<&Arc<MemoryPool>>,
 ) -> Result<Loaded, LoadError> {
     let table = if format == Format::Parquet {
-        parquet::load_parquet_bytes(read_all(reader, source_name)?, source_name)?
+        let bytes = read_all(reader, source_name)?;
+        parquet::load_parquet_budgeted(bytes, source_name, 0, pool)?
     } else {
         arrow::load_arrow_stream(reader, source_name)?
     };
@@ -527,6 +622,7 @@ fn load_columnar_file(
     _ext: &str,
     _schema: Option<&[(String, DataType)]>,
     _options: &LoadOptions,
+    _pool: Option<&Arc<MemoryPool>>,
 ) -> Result<Loaded, LoadError> {
     Err(without_arrow(&path.display().to_string()))
 }
@@ -538,6 +634,7 @@ fn load_columnar_reader(
     _schema: Option<&[(String, DataType)]>,
     source_name: &str,
     _options: &LoadOptions,
+    _pool: Option<&Arc<MemoryPool>>,
 ) -> Result<Loaded, LoadError> {
     Err(without_arrow(source_name))
 }
@@ -590,6 +687,7 @@ fn load_bytes(
                 lenient,
                 ..LoadOptions::default()
             },
+            None,
         ),
     }
 }

@@ -28,6 +28,7 @@ use rayon::prelude::*;
 
 use super::arrow::{apply_schema, array_for, field_for, table_from_batches};
 use super::{LoadError, LoadOptions, Loaded};
+use crate::eval::memory::{MemoryPool, MemoryReservation};
 use crate::table::Table;
 use crate::types::DataType;
 
@@ -45,12 +46,24 @@ pub fn load_parquet(
     schema: Option<&[(String, DataType)]>,
     options: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
+    let pool = options.max_memory.map(MemoryPool::new);
+    load_parquet_pooled(path, schema, options, pool.as_ref())
+        .map_err(|e| e.over_budget(options.max_memory))
+}
+
+/// [`load_parquet`] against the budget `pool`.
+pub(crate) fn load_parquet_pooled(
+    path: &Path,
+    schema: Option<&[(String, DataType)]>,
+    options: &LoadOptions,
+    pool: Option<&Arc<MemoryPool>>,
+) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: name.clone(),
         source,
     })?;
-    let table = read_parquet_bytes(Bytes::from(bytes), &name, options.threads)?;
+    let table = load_parquet_budgeted(bytes, &name, options.threads, pool)?;
     let table = apply_schema(table, schema, options.sparse, &name)?;
     Ok(Loaded {
         table,
@@ -69,6 +82,34 @@ fn parquet_error(path: &str, e: impl std::fmt::Display) -> LoadError {
         path: path.to_string(),
         message: format!("not a readable Parquet file: {e}"),
     }
+}
+
+/// [`load_parquet_bytes`] on `threads` threads (`0`: every core), the
+/// decoded size of every row group reserved from `pool` first.
+pub(crate) fn load_parquet_budgeted(
+    bytes: Vec<u8>,
+    source_name: &str,
+    threads: usize,
+    pool: Option<&Arc<MemoryPool>>,
+) -> Result<Table, LoadError> {
+    let data = Bytes::from(bytes);
+    let mut budget = pool.map(MemoryReservation::new);
+    if let Some(b) = &mut budget {
+        let meta = ArrowReaderMetadata::load(&data, ArrowReaderOptions::new())
+            .map_err(|e| parquet_error(source_name, e))?;
+        let decoded: i64 = meta
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.total_byte_size().max(0))
+            .fold(0i64, i64::saturating_add);
+        b.try_grow(usize::try_from(decoded).unwrap_or(usize::MAX))
+            .map_err(|_| LoadError::Io {
+                path: source_name.to_string(),
+                source: super::guard::over_budget(0),
+            })?;
+    }
+    read_parquet_bytes(data, source_name, threads)
 }
 
 fn read_parquet_bytes(data: Bytes, path: &str, threads: usize) -> Result<Table, LoadError> {

@@ -846,3 +846,75 @@ fn parallel_probe() {
     println!("parts={parts}: {:.2}s", start.elapsed().as_secs_f64());
     assert_eq!(t.num_rows(), 1_000_000);
 }
+
+#[test]
+fn a_load_past_its_memory_budget_fails_with_e1107_and_within_it_loads() {
+    let text: String = (0..20_000)
+        .map(|i| format!("{{\"id\":{i},\"s\":\"value {i}\"}}\n"))
+        .collect();
+    for format in [Format::JsonLines, Format::JsonArray] {
+        let input = if format == Format::JsonArray {
+            format!("[{}]", text.trim_end().replace('\n', ","))
+        } else {
+            text.clone()
+        };
+        let tight = LoadOptions {
+            max_memory: Some(64 << 10),
+            ..LoadOptions::default()
+        };
+        let err = load_reader_with(input.as_bytes(), format, None, "big", &tight)
+            .expect_err("over the budget");
+        assert!(
+            matches!(err, LoadError::OutOfMemory { limit, .. } if limit == 64 << 10),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("big: E1107:"), "{err}");
+        let roomy = LoadOptions {
+            max_memory: Some(64 << 20),
+            ..LoadOptions::default()
+        };
+        let loaded =
+            load_reader_with(input.as_bytes(), format, None, "big", &roomy).expect("loads");
+        assert_eq!(loaded.table.num_rows(), 20_000);
+    }
+    let csv: String = std::iter::once("id,s\n".to_string())
+        .chain((0..20_000).map(|i| format!("{i},value {i}\n")))
+        .collect();
+    let tight = LoadOptions {
+        max_memory: Some(64 << 10),
+        ..LoadOptions::default()
+    };
+    let err = load_reader_with(csv.as_bytes(), Format::Csv, None, "big.csv", &tight)
+        .expect_err("over the budget");
+    assert!(matches!(err, LoadError::OutOfMemory { .. }), "{err}");
+}
+
+#[cfg(feature = "arrow")]
+#[test]
+fn a_parquet_file_whose_decoded_size_is_over_the_budget_is_refused_before_decoding() {
+    let mut b = ColumnBuilder::new(DataType::String, 50_000);
+    for i in 0..50_000 {
+        b.push_str(&format!("a longer value that does not repeat {i}"));
+    }
+    let t = Table::try_new(vec![("s".to_string(), Arc::new(b.finish()))]).expect("table");
+    let dir = std::env::temp_dir().join(format!("kqlite-budget-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("t.parquet");
+    let file = std::fs::File::create(&path).expect("create");
+    parquet::write_parquet(&t, file).expect("writes");
+    let file_size = std::fs::metadata(&path).expect("meta").len() as usize;
+    // Room for the compressed file but not for its decoded columns.
+    let tight = LoadOptions {
+        max_memory: Some(file_size + (64 << 10)),
+        ..LoadOptions::default()
+    };
+    let err = load_file_with(&path, None, &tight).expect_err("over the budget");
+    let roomy = LoadOptions {
+        max_memory: Some(256 << 20),
+        ..LoadOptions::default()
+    };
+    let loaded = load_file_with(&path, None, &roomy);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(matches!(err, LoadError::OutOfMemory { .. }), "{err}");
+    assert_eq!(loaded.expect("loads").table.num_rows(), 50_000);
+}
