@@ -588,8 +588,19 @@ fn set_op(args: &[ColumnarValue], rows: usize, op: SetOp) -> ColumnarValue {
         let Some(arrays) = arrays else {
             return Value::Null;
         };
-        let contains = |a: &[Dynamic], x: &Dynamic| a.iter().any(|y| y == x);
+        let rest_sets: Vec<DynSet> = arrays
+            .iter()
+            .skip(1)
+            .map(|a| {
+                let mut set = DynSet::default();
+                for (i, x) in a.iter().enumerate() {
+                    set.insert_at(x, i);
+                }
+                set
+            })
+            .collect();
         let mut out: Vec<Dynamic> = Vec::new();
+        let mut kept = DynSet::default();
         let candidates: Vec<&Dynamic> = match op {
             SetOp::Union => arrays.iter().flat_map(|a| a.iter()).collect(),
             _ => arrays
@@ -598,18 +609,62 @@ fn set_op(args: &[ColumnarValue], rows: usize, op: SetOp) -> ColumnarValue {
                 .unwrap_or_default(),
         };
         for x in candidates {
-            let rest = arrays.iter().skip(1);
+            let mut rest = arrays.iter().skip(1).zip(&rest_sets);
             let keep = match op {
                 SetOp::Union => true,
-                SetOp::Intersect => rest.clone().all(|a| contains(a, x)),
-                SetOp::Difference => !rest.clone().any(|a| contains(a, x)),
+                SetOp::Intersect => rest.all(|(a, set)| set.contains(x, a)),
+                SetOp::Difference => !rest.any(|(a, set)| set.contains(x, a)),
             };
-            if keep && !contains(&out, x) {
+            if keep && !kept.contains(x, &out) {
+                kept.insert_at(x, out.len());
                 out.push(x.clone());
             }
         }
         Value::Dynamic(Dynamic::Array(Arc::new(out)))
     })
+}
+
+/// The positions of an array's elements by a shallow hash that agrees with
+/// `==` (equal values hash alike), so membership is a lookup among the few
+/// elements of one bucket rather than a scan of the array.
+#[derive(Default)]
+struct DynSet {
+    buckets: rustc_hash::FxHashMap<u64, Vec<usize>>,
+}
+
+impl DynSet {
+    /// Adds `x`, found at position `at` of the array this set describes.
+    fn insert_at(&mut self, x: &Dynamic, at: usize) {
+        self.buckets.entry(shallow_hash(x)).or_default().push(at);
+    }
+
+    /// Whether `array` (the one this set describes) holds a value equal to `x`.
+    fn contains(&self, x: &Dynamic, array: &[Dynamic]) -> bool {
+        self.buckets
+            .get(&shallow_hash(x))
+            .is_some_and(|at| at.iter().any(|&i| array.get(i) == Some(x)))
+    }
+}
+
+/// A hash of a value's kind and, for scalars, its content (arrays and bags
+/// by length only, as bags compare regardless of key order): equal values
+/// always hash alike.
+fn shallow_hash(x: &Dynamic) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    std::mem::discriminant(x).hash(&mut h);
+    match x {
+        Dynamic::Null => {}
+        Dynamic::Bool(b) => b.hash(&mut h),
+        Dynamic::Long(n) | Dynamic::DateTime(n) | Dynamic::TimeSpan(n) => n.hash(&mut h),
+        // 0.0 and -0.0 are equal; NaN equals nothing, so any hash will do.
+        Dynamic::Real(r) => (if *r == 0.0 { 0.0f64 } else { *r }).to_bits().hash(&mut h),
+        Dynamic::String(s) => s.hash(&mut h),
+        Dynamic::Guid(g) => g.hash(&mut h),
+        Dynamic::Array(a) => a.len().hash(&mut h),
+        Dynamic::Bag(b) => b.len().hash(&mut h),
+    }
+    h.finish()
 }
 
 /// `jaccard_index(set1, set2)`: the size of the intersection of the two
@@ -1659,6 +1714,44 @@ mod tests {
         assert_eq!(
             call("set_difference", &[a, b]),
             json(serde_json::json!([2]))
+        );
+    }
+
+    #[test]
+    fn set_functions_over_a_million_elements_finish_and_match_equal_bags() {
+        // Distinct elements are found by hash, not by scanning what was
+        // kept: a million distinct elements used to take hours.
+        let big: Vec<serde_json::Value> = (0..1_000_000).map(|i| serde_json::json!(i)).collect();
+        let big = json(serde_json::Value::Array(big));
+        let out = call(
+            "set_union",
+            &[big.clone(), json(serde_json::json!([5, -1]))],
+        );
+        let Value::Dynamic(Dynamic::Array(items)) = out else {
+            panic!("not an array: {out:?}")
+        };
+        assert_eq!(items.len(), 1_000_001);
+        assert_eq!(
+            call("set_difference", &[big, json(serde_json::json!([]))]),
+            call(
+                "set_union",
+                &[json(serde_json::json!([])), {
+                    let v: Vec<serde_json::Value> =
+                        (0..1_000_000).map(|i| serde_json::json!(i)).collect();
+                    json(serde_json::Value::Array(v))
+                }]
+            )
+        );
+        // Bags are equal whatever their key order; 0.0 and -0.0 are one value.
+        assert_eq!(
+            call(
+                "set_union",
+                &[
+                    json(serde_json::json!([{"a": 1, "b": 2}, 0.0])),
+                    json(serde_json::json!([{"b": 2, "a": 1}, -0.0]))
+                ]
+            ),
+            json(serde_json::json!([{"a": 1, "b": 2}, 0.0]))
         );
     }
 
